@@ -1,0 +1,221 @@
+// Registration, login, logout, whoami, password, deactivation and devices
+// (registration.yaml, login.yaml, logout.yaml, whoami.yaml, password_management.yaml,
+// account_deactivation.yaml, device_management.yaml).
+import { randomBytes } from 'node:crypto';
+import type { Context } from 'koa';
+import type { RouteGroup, ClientApiDeps } from './deps.ts';
+import { bodyObject } from '../http/json-body.ts';
+import { MatrixError } from '../http/matrix-error.ts';
+import { requester } from '../http/auth.ts';
+import { boolField, objectField, param, queryString, stringField } from '../http/params.ts';
+import { parseUserId } from '../protocol/identifiers.ts';
+import type { UiaFlow } from '../users/uia.ts';
+
+function registrationFlows(deps: ClientApiDeps): UiaFlow[] {
+  return deps.config.registration === 'token' ? [{ stages: ['m.login.registration_token'] }] : [{ stages: ['m.login.dummy'] }];
+}
+
+/** A UIA stage check shared by the endpoints that accept these stages. */
+function stageChecker(deps: ClientApiDeps, userId?: string) {
+  return async (stage: string, auth: Record<string, unknown>) => {
+    if (stage === 'm.login.dummy') return;
+    if (stage === 'm.login.registration_token') {
+      const token = auth.token;
+      if (typeof token !== 'string' || !deps.config.registrationTokens.includes(token)) {
+        throw new MatrixError(401, 'M_FORBIDDEN', 'Invalid registration token');
+      }
+      return;
+    }
+    if (stage === 'm.login.password') {
+      const who = identifierUser(deps, auth) ?? userId;
+      const password = auth.password;
+      if (!who || who !== userId || typeof password !== 'string' || !(await deps.users.checkPassword(who, password))) {
+        throw new MatrixError(401, 'M_FORBIDDEN', 'Invalid password');
+      }
+      return;
+    }
+    throw new MatrixError(400, 'M_UNRECOGNIZED', `Unknown stage ${stage}`);
+  };
+}
+
+/** The user id named by a login or UIA body: `identifier` of type m.id.user, or the deprecated `user`. */
+function identifierUser(deps: ClientApiDeps, body: Record<string, unknown>): string | undefined {
+  const ident = body.identifier as Record<string, unknown> | undefined;
+  let user: unknown;
+  if (ident && typeof ident === 'object') {
+    if (ident.type !== 'm.id.user') throw new MatrixError(400, 'M_UNKNOWN', `Unsupported identifier type ${String(ident.type)}`);
+    user = ident.user;
+  } else {
+    user = body.user;
+  }
+  if (typeof user !== 'string' || user === '') return undefined;
+  if (user.startsWith('@')) {
+    const parsed = parseUserId(user);
+    return parsed ? `@${parsed.localpart.toLowerCase()}:${parsed.serverName}` : undefined;
+  }
+  return deps.users.userIdFor(user.toLowerCase());
+}
+
+export const accountRoutes: RouteGroup = (r, deps) => {
+  r.post('/register', async (ctx) => {
+    const body = bodyObject(ctx);
+    const kind = queryString(ctx, 'kind') ?? 'user';
+    if (kind === 'guest') throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', 'Guest accounts are not available on this server');
+    if (kind !== 'user') throw new MatrixError(400, 'M_INVALID_PARAM', `Unknown kind '${kind}'`);
+    if (deps.config.registration === 'closed') throw new MatrixError(403, 'M_FORBIDDEN', 'Registration is disabled on this server');
+    const username = stringField(body, 'username');
+    const password = stringField(body, 'password');
+    const deviceId = stringField(body, 'device_id');
+    const deviceName = stringField(body, 'initial_device_display_name');
+    const inhibitLogin = boolField(body, 'inhibit_login') ?? false;
+    // Check the username before UIA so that a taken name is reported at once.
+    const localpart = username !== undefined ? deps.users.checkLocalpart(username) : `user${randomBytes(6).toString('hex')}`;
+    if (!(await deps.users.isAvailable(localpart))) throw new MatrixError(400, 'M_USER_IN_USE', 'User ID already taken');
+    if (password !== undefined && password.length > 512) throw new MatrixError(400, 'M_WEAK_PASSWORD', 'Password is too long');
+    const stages = await deps.uia.require({
+      auth: body.auth,
+      flows: registrationFlows(deps),
+      fingerprint: 'register',
+      checkStage: stageChecker(deps),
+    });
+    const { userId, session } = await deps.users.register(localpart, password ?? null, deviceId, deviceName, inhibitLogin);
+    if (stages.includes('m.login.registration_token')) {
+      const token = (body.auth as Record<string, unknown>).token as string;
+      await deps.rooms.db.write(async (tx) => {
+        await tx.run('INSERT INTO registration_token_uses (token, completed) VALUES (?, 1) ON CONFLICT (token) DO UPDATE SET completed = completed + 1', token);
+      });
+    }
+    ctx.body = session
+      ? { user_id: userId, access_token: session.accessToken, device_id: session.deviceId, home_server: deps.config.serverName }
+      : { user_id: userId, home_server: deps.config.serverName };
+  });
+
+  r.get('/register/available', async (ctx) => {
+    const username = queryString(ctx, 'username');
+    if (!username) throw new MatrixError(400, 'M_MISSING_PARAM', 'Missing username');
+    const localpart = deps.users.checkLocalpart(username);
+    if (!(await deps.users.isAvailable(localpart))) throw new MatrixError(400, 'M_USER_IN_USE', 'User ID already taken');
+    ctx.body = { available: true };
+  });
+
+  r.get('/register/m.login.registration_token/validity', (ctx) => {
+    const token = queryString(ctx, 'token');
+    if (!token) throw new MatrixError(400, 'M_MISSING_PARAM', 'Missing token');
+    if (deps.config.registration !== 'token') throw new MatrixError(403, 'M_FORBIDDEN', 'Registration tokens are not in use');
+    ctx.body = { valid: deps.config.registrationTokens.includes(token) };
+  });
+
+  r.get('/login', (ctx) => {
+    ctx.body = { flows: [{ type: 'm.login.password' }, { type: 'm.login.token' }] };
+  });
+
+  r.post('/login', async (ctx) => {
+    const body = bodyObject(ctx);
+    const type = stringField(body, 'type', true);
+    const deviceId = stringField(body, 'device_id');
+    const deviceName = stringField(body, 'initial_device_display_name');
+    let userId: string | undefined;
+    if (type === 'm.login.password') {
+      const password = stringField(body, 'password', true);
+      userId = identifierUser(deps, body);
+      if (!userId || !(await deps.users.checkPassword(userId, password))) throw new MatrixError(403, 'M_FORBIDDEN', 'Invalid username or password');
+    } else if (type === 'm.login.token') {
+      const token = stringField(body, 'token', true);
+      userId = await deps.users.takeLoginToken(token);
+      if (!userId) throw new MatrixError(403, 'M_FORBIDDEN', 'Invalid or expired login token');
+    } else {
+      throw new MatrixError(400, 'M_UNKNOWN', `Unsupported login type ${type}`);
+    }
+    const user = await deps.users.getUser(userId);
+    if (!user || user.deactivated) throw new MatrixError(403, 'M_USER_DEACTIVATED', 'This account has been deactivated');
+    const s = await deps.users.login(userId, deviceId, deviceName);
+    ctx.body = { user_id: s.userId, access_token: s.accessToken, device_id: s.deviceId, home_server: deps.config.serverName };
+  });
+
+  r.post('/logout', deps.auth, async (ctx) => {
+    await deps.users.logout(requester(ctx).accessToken);
+    ctx.body = {};
+  });
+  r.post('/logout/all', deps.auth, async (ctx) => {
+    await deps.users.logoutAll(requester(ctx).userId);
+    ctx.body = {};
+  });
+
+  r.get('/account/whoami', deps.auth, (ctx) => {
+    const { userId, deviceId } = requester(ctx);
+    ctx.body = { user_id: userId, device_id: deviceId, is_guest: false };
+  });
+
+  r.post('/account/password', deps.auth, async (ctx) => {
+    const body = bodyObject(ctx);
+    const me = requester(ctx);
+    const newPassword = stringField(body, 'new_password', true);
+    const logoutDevices = boolField(body, 'logout_devices') ?? true;
+    await deps.uia.require({ auth: body.auth, flows: [{ stages: ['m.login.password'] }], fingerprint: `password:${me.userId}`, checkStage: stageChecker(deps, me.userId) });
+    await deps.users.setPassword(me.userId, newPassword, logoutDevices, me.deviceId);
+    ctx.body = {};
+  });
+
+  r.post('/account/deactivate', deps.auth, async (ctx) => {
+    const body = bodyObject(ctx);
+    const me = requester(ctx);
+    await deps.uia.require({ auth: body.auth, flows: [{ stages: ['m.login.password'] }], fingerprint: `deactivate:${me.userId}`, checkStage: stageChecker(deps, me.userId) });
+    await leaveAllRooms(deps, me.userId);
+    await deps.users.deactivate(me.userId);
+    ctx.body = { id_server_unbind_result: 'no-support' };
+  });
+
+  r.get('/devices', deps.auth, async (ctx) => {
+    const devices = await deps.users.listDevices(requester(ctx).userId);
+    ctx.body = { devices: devices.map(deviceJson) };
+  });
+  r.get('/devices/:deviceId', deps.auth, async (ctx) => {
+    const d = await deps.users.getDevice(requester(ctx).userId, param(ctx, 'deviceId'));
+    if (!d) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown device');
+    ctx.body = deviceJson(d);
+  });
+  r.put('/devices/:deviceId', deps.auth, async (ctx) => {
+    const body = bodyObject(ctx);
+    const name = stringField(body, 'display_name');
+    const me = requester(ctx);
+    const d = await deps.users.getDevice(me.userId, param(ctx, 'deviceId'));
+    if (!d) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown device');
+    if (name !== undefined) await deps.rooms.db.write((tx) => tx.run('UPDATE devices SET display_name = ? WHERE user_id = ? AND device_id = ?', name, me.userId, d.device_id));
+    ctx.body = {};
+  });
+  const deleteDevices = async (ctx: Context, ids: string[]) => {
+    const body = bodyObject(ctx);
+    const me = requester(ctx);
+    await deps.uia.require({ auth: body.auth, flows: [{ stages: ['m.login.password'] }], fingerprint: `delete_devices:${me.userId}:${ids.join(',')}`, checkStage: stageChecker(deps, me.userId) });
+    for (const id of ids) await deps.users.deleteDevice(me.userId, id);
+    ctx.body = {};
+  };
+  r.delete('/devices/:deviceId', deps.auth, (ctx) => deleteDevices(ctx, [param(ctx, 'deviceId')]));
+  r.post('/delete_devices', deps.auth, (ctx) => {
+    const devices = bodyObject(ctx).devices;
+    if (!Array.isArray(devices) || devices.some((d) => typeof d !== 'string')) throw new MatrixError(400, 'M_BAD_JSON', "'devices' must be an array of strings");
+    return deleteDevices(ctx, devices as string[]);
+  });
+  void objectField;
+};
+
+function deviceJson(d: { device_id: string; display_name: string | null; last_seen_ts: number | null; last_seen_ip: string | null }) {
+  const o: Record<string, unknown> = { device_id: d.device_id };
+  if (d.display_name !== null) o.display_name = d.display_name;
+  if (d.last_seen_ts !== null) o.last_seen_ts = d.last_seen_ts;
+  if (d.last_seen_ip !== null) o.last_seen_ip = d.last_seen_ip;
+  return o;
+}
+
+/** Deactivation leaves every room (client-server "Account deactivation" SHOULD). */
+async function leaveAllRooms(deps: ClientApiDeps, userId: string): Promise<void> {
+  const { setMembership } = await import('../rooms/membership.ts');
+  const rows = await deps.rooms.db.reader.all<{ room_id: string }>("SELECT room_id FROM memberships WHERE user_id = ? AND membership IN ('join','invite','knock')", userId);
+  for (const row of rows) {
+    try {
+      await setMembership(deps.rooms, row.room_id, userId, userId, 'leave');
+    } catch {
+      // A room we cannot leave (already gone) must not block deactivation.
+    }
+  }
+}

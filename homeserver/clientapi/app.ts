@@ -1,0 +1,47 @@
+// Assembles the client listener's Koa app: shared middleware, then each endpoint group mounted
+// under every prefix a client may use (v3, r0, and the seed's api/v1).
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { ClientApiDeps, RouteGroup } from './deps.ts';
+import { errorMiddleware, unrecognized, type Logger } from '../http/errors.ts';
+import { cors } from '../http/cors.ts';
+import { hostCheck } from '../http/host-check.ts';
+import { jsonBody } from '../http/json-body.ts';
+import { RateLimiter, rateLimit } from '../http/rate-limit.ts';
+import { capabilitiesRoutes, unversionedRoutes } from './versions.ts';
+import { accountRoutes } from './account.ts';
+import { roomRoutes } from './rooms.ts';
+import { roomEventRoutes } from './room-events.ts';
+import { directoryRoutes } from './directory.ts';
+import { profileRoutes } from './profile.ts';
+import { syncRoutes } from './sync.ts';
+import { accountDataRoutes } from './account-data.ts';
+import { legacyRoutes } from './legacy.ts';
+
+const GROUPS: RouteGroup[] = [
+  capabilitiesRoutes, accountRoutes, roomRoutes, roomEventRoutes, directoryRoutes, profileRoutes, syncRoutes, accountDataRoutes, legacyRoutes,
+];
+
+export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_matrix/client/api/v1', '/_matrix/client/v1'];
+
+export function createClientApp(deps: ClientApiDeps, allowedHosts: Set<string>, log: Logger, extra: Koa.Middleware[] = []): Koa {
+  const app = new Koa({ proxy: false });
+  app.silent = true;
+  const limiter = new RateLimiter(deps.config.rateLimit.perSecond, deps.config.rateLimit.burst);
+  app.use(errorMiddleware(log));
+  app.use(hostCheck(allowedHosts));
+  app.use(cors);
+  app.use(unrecognized);
+  app.use(rateLimit(limiter));
+  app.use(jsonBody);
+  const unversioned = unversionedRoutes(deps);
+  app.use(unversioned.routes());
+  for (const prefix of CLIENT_PREFIXES) {
+    const router = new Router({ prefix });
+    for (const group of GROUPS) group(router, deps);
+    app.use(router.routes());
+    app.use(router.allowedMethods({ throw: false }));
+  }
+  for (const mw of extra) app.use(mw);
+  return app;
+}

@@ -1,0 +1,26 @@
+import type Router from '@koa/router';
+import type { HomeserverConfig } from '../config/types.ts';
+import type { RoomService } from '../rooms/room-service.ts';
+import type { Visibility } from '../rooms/visibility.ts';
+import type { SyncService } from '../sync/sync-service.ts';
+import type { UserService } from '../users/user-service.ts';
+import type { UiaSessions } from '../users/uia.ts';
+import type { Authenticate } from '../http/auth.ts';
+import type { Middleware } from 'koa';
+import type { Notifier } from '../sync/notifier.ts';
+
+/** Everything the client API's routers need, passed in rather than imported. */
+export interface ClientApiDeps {
+  config: HomeserverConfig;
+  users: UserService;
+  rooms: RoomService;
+  sync: SyncService;
+  uia: UiaSessions;
+  visibility: Visibility;
+  authenticate: Authenticate;
+  auth: Middleware;
+  notifier: Notifier;
+}
+
+/** Each endpoint group adds its routes (paths relative to /_matrix/client/{v3,r0,...}). */
+export type RouteGroup = (router: Router, deps: ClientApiDeps) => void;

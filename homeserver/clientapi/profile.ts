@@ -1,0 +1,66 @@
+// Profiles (profile.yaml). A change is copied into the user's member event in every joined room,
+// as clients read display names from member events.
+import type { RouteGroup, ClientApiDeps } from './deps.ts';
+import { bodyObject } from '../http/json-body.ts';
+import { MatrixError } from '../http/matrix-error.ts';
+import { requester } from '../http/auth.ts';
+import { param } from '../http/params.ts';
+import { isValidUserId } from '../protocol/identifiers.ts';
+import { accountsStore } from '../storage/accounts-store.ts';
+import type { JsonObject } from '../protocol/types.ts';
+
+const FIELDS = ['displayname', 'avatar_url'] as const;
+type Field = (typeof FIELDS)[number];
+
+async function profileOf(deps: ClientApiDeps, userId: string): Promise<Record<string, string>> {
+  if (!isValidUserId(userId)) throw new MatrixError(400, 'M_INVALID_PARAM', `Invalid user id '${userId}'`);
+  const u = await deps.users.getUser(userId);
+  if (!u || u.deactivated) throw new MatrixError(404, 'M_NOT_FOUND', 'Profile not found');
+  const p: Record<string, string> = {};
+  if (u.displayname) p.displayname = u.displayname;
+  if (u.avatar_url) p.avatar_url = u.avatar_url;
+  return p;
+}
+
+async function propagate(deps: ClientApiDeps, userId: string): Promise<void> {
+  const profile = await profileOf(deps, userId);
+  const rows = await deps.rooms.db.reader.all<{ room_id: string; event_id: string }>("SELECT room_id, event_id FROM memberships WHERE user_id = ? AND membership = 'join'", userId);
+  for (const row of rows) {
+    const current = await deps.rooms.reader.getEvent(deps.rooms.db.reader, row.event_id);
+    const content: JsonObject = { ...(current?.pdu.content ?? {}), membership: 'join' };
+    delete content.displayname;
+    delete content.avatar_url;
+    delete content.join_authorised_via_users_server;
+    Object.assign(content, profile);
+    try {
+      await deps.rooms.send(row.room_id, { type: 'm.room.member', sender: userId, stateKey: userId, content });
+    } catch (err) {
+      // A room whose power levels forbid the change keeps the old name; the profile itself is saved.
+      if (!(err instanceof MatrixError)) throw err;
+    }
+  }
+}
+
+export const profileRoutes: RouteGroup = (r, deps) => {
+  r.get('/profile/:userId', async (ctx) => {
+    ctx.body = await profileOf(deps, param(ctx, 'userId'));
+  });
+  r.get('/profile/:userId/:field', async (ctx) => {
+    const field = param(ctx, 'field');
+    const p = await profileOf(deps, param(ctx, 'userId'));
+    if (p[field] === undefined) throw new MatrixError(404, 'M_NOT_FOUND', `No ${field} set`);
+    ctx.body = { [field]: p[field] };
+  });
+  r.put('/profile/:userId/:field', deps.auth, async (ctx) => {
+    const userId = param(ctx, 'userId');
+    const field = param(ctx, 'field') as Field;
+    if (userId !== requester(ctx).userId) throw new MatrixError(403, 'M_FORBIDDEN', "You may not change another user's profile");
+    if (!FIELDS.includes(field)) throw new MatrixError(400, 'M_INVALID_PARAM', `Unsupported profile field '${field}'`);
+    const v = bodyObject(ctx)[field];
+    if (v !== undefined && v !== null && typeof v !== 'string') throw new MatrixError(400, 'M_BAD_JSON', `'${field}' must be a string`);
+    if (typeof v === 'string' && Buffer.byteLength(v) > 256 && field === 'displayname') throw new MatrixError(400, 'M_INVALID_PARAM', 'Display name is too long');
+    await deps.rooms.db.write((tx) => accountsStore.setProfileField(tx, userId, field, (v as string | undefined) ?? null));
+    await propagate(deps, userId);
+    ctx.body = {};
+  });
+};

@@ -1,0 +1,70 @@
+// GET /sync and filters (sync.yaml, filter.yaml).
+import type { Context } from 'koa';
+import type { RouteGroup, ClientApiDeps } from './deps.ts';
+import { bodyObject } from '../http/json-body.ts';
+import { MatrixError } from '../http/matrix-error.ts';
+import { requester } from '../http/auth.ts';
+import { param, queryBool, queryInt, queryString } from '../http/params.ts';
+import { accountsStore } from '../storage/accounts-store.ts';
+import { parseFilter, type Filter } from '../sync/filters.ts';
+import { parseSyncToken } from '../sync/sync-token.ts';
+
+/** Longest long-poll we hold, whatever the client asks: keeps proxies and shutdown happy. */
+const MAX_TIMEOUT_MS = 60_000;
+
+export async function loadFilter(deps: ClientApiDeps, userId: string, spec: string | undefined): Promise<Filter> {
+  if (!spec) return {};
+  if (spec.trimStart().startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(spec);
+    } catch {
+      throw new MatrixError(400, 'M_NOT_JSON', 'Inline filter is not valid JSON');
+    }
+    return parseFilter(parsed);
+  }
+  if (!/^\d+$/.test(spec)) throw new MatrixError(400, 'M_INVALID_PARAM', `Invalid filter id '${spec}'`);
+  const row = await accountsStore.getFilter(deps.rooms.db.reader, userId, Number(spec));
+  if (!row) throw new MatrixError(400, 'M_INVALID_PARAM', `Unknown filter ${spec}`);
+  return JSON.parse(row.filter_json) as Filter;
+}
+
+/** An AbortSignal that fires when the client goes away, so a long-poll stops waiting for nobody. */
+export function clientGone(ctx: Context): AbortSignal {
+  const ac = new AbortController();
+  ctx.req.on('close', () => ac.abort());
+  return ac.signal;
+}
+
+export const syncRoutes: RouteGroup = (r, deps) => {
+  r.get('/sync', deps.auth, async (ctx) => {
+    const me = requester(ctx);
+    const sinceStr = queryString(ctx, 'since');
+    const body = await deps.sync.sync({
+      userId: me.userId,
+      deviceId: me.deviceId,
+      since: sinceStr ? parseSyncToken(sinceStr) : undefined,
+      filter: await loadFilter(deps, me.userId, queryString(ctx, 'filter')),
+      fullState: queryBool(ctx, 'full_state'),
+      timeoutMs: Math.min(queryInt(ctx, 'timeout', 0), MAX_TIMEOUT_MS),
+      signal: clientGone(ctx),
+    });
+    ctx.body = body;
+  });
+
+  r.post('/user/:userId/filter', deps.auth, async (ctx) => {
+    const userId = param(ctx, 'userId');
+    if (userId !== requester(ctx).userId) throw new MatrixError(403, 'M_FORBIDDEN', 'You may only create filters for yourself');
+    const filter = parseFilter(bodyObject(ctx));
+    const id = await deps.rooms.db.write((tx) => accountsStore.insertFilter(tx, userId, JSON.stringify(filter)));
+    ctx.body = { filter_id: String(id) };
+  });
+  r.get('/user/:userId/filter/:filterId', deps.auth, async (ctx) => {
+    const userId = param(ctx, 'userId');
+    if (userId !== requester(ctx).userId) throw new MatrixError(403, 'M_FORBIDDEN', "You may not read another user's filters");
+    const id = param(ctx, 'filterId');
+    const row = /^\d+$/.test(id) ? await accountsStore.getFilter(deps.rooms.db.reader, userId, Number(id)) : undefined;
+    if (!row) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown filter');
+    ctx.body = JSON.parse(row.filter_json);
+  });
+};

@@ -1,0 +1,35 @@
+// The homeserver's whole configuration, as createHomeserver() receives it.
+// Loading, defaults and validation live in ./load.ts; nothing else reads files or process.env.
+
+export type RegistrationMode = 'open' | 'token' | 'closed';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface RateLimitConfig {
+  /** Sustained requests per second per client (user, or IP when unauthenticated). */
+  perSecond: number;
+  /** Requests allowed in a burst above the sustained rate. */
+  burst: number;
+}
+
+export interface HomeserverConfig {
+  /** Folder that holds the SQLite database, the signing key and media. Created if missing. */
+  dataDir: string;
+  /** The Matrix server name (the part after ':' in user ids). */
+  serverName: string;
+  /** Client-Server API listener. Port 0 picks a free port. */
+  listen: ListenAddress;
+  registration: RegistrationMode;
+  /** Tokens accepted by `m.login.registration_token` when registration is 'token'. */
+  registrationTokens: string[];
+  /** Extra Host header values the client listener accepts besides loopback names and serverName. */
+  allowedHosts: string[];
+  rateLimit: RateLimitConfig;
+  /** Where the built renderer lives; served at '/' on the client listener when set. */
+  webRoot?: string;
+  /** Base URL clients should use, advertised in .well-known; defaults to the listen address. */
+  publicBaseUrl?: string;
+}

@@ -1,0 +1,40 @@
+import type { Context, Next } from 'koa';
+import { MatrixError } from './matrix-error.ts';
+
+export interface Requester {
+  userId: string;
+  deviceId: string;
+  accessToken: string;
+}
+
+export type Authenticate = (token: string) => Promise<{ userId: string; deviceId: string } | undefined>;
+
+/** The access token from `Authorization: Bearer` or the deprecated `access_token` query parameter. */
+export function accessTokenOf(ctx: Context): string | undefined {
+  const header = ctx.get('authorization');
+  if (header) {
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) throw new MatrixError(401, 'M_MISSING_TOKEN', 'Authorization header must be "Bearer <token>"');
+    return m[1];
+  }
+  const q = ctx.query.access_token;
+  return typeof q === 'string' && q.length > 0 ? q : undefined;
+}
+
+/** Middleware for routes that need a user: sets ctx.state.requester or answers 401. */
+export function requireAuth(authenticate: Authenticate) {
+  return async function auth(ctx: Context, next: Next): Promise<void> {
+    const token = accessTokenOf(ctx);
+    if (!token) throw new MatrixError(401, 'M_MISSING_TOKEN', 'Missing access token');
+    const who = await authenticate(token);
+    if (!who) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Unrecognised access token', { soft_logout: false });
+    ctx.state.requester = { ...who, accessToken: token } satisfies Requester;
+    await next();
+  };
+}
+
+export function requester(ctx: Context): Requester {
+  const r = ctx.state.requester as Requester | undefined;
+  if (!r) throw new Error('route used requester() without requireAuth');
+  return r;
+}

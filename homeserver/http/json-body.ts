@@ -1,0 +1,61 @@
+import type { Context, Next } from 'koa';
+import { MatrixError } from './matrix-error.ts';
+
+/** Bigger than the largest PDU (65,536 bytes) plus room for request wrappers. */
+const MAX_JSON_BODY_BYTES = 1024 * 1024;
+
+declare module 'koa' {
+  interface Request {
+    /** The parsed JSON body; undefined when the request had none. */
+    json?: unknown;
+  }
+}
+
+/**
+ * Reads and parses a JSON request body. The spec: a body that is not JSON is M_NOT_JSON; a body
+ * that parses but has the wrong shape is M_BAD_JSON (decided by each handler).
+ * Media uploads stream their body themselves and are skipped here.
+ */
+export async function jsonBody(ctx: Context, next: Next): Promise<void> {
+  const method = ctx.method;
+  if ((method === 'POST' || method === 'PUT') && !ctx.path.includes('/media/') && !ctx.path.startsWith('/_matrix/media/')) {
+    const raw = await readBody(ctx);
+    if (raw.length > 0) {
+      let text: string;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      } catch {
+        throw new MatrixError(400, 'M_NOT_JSON', 'Request body is not valid UTF-8');
+      }
+      try {
+        ctx.request.json = JSON.parse(text);
+      } catch {
+        throw new MatrixError(400, 'M_NOT_JSON', 'Request body is not valid JSON');
+      }
+    }
+  }
+  await next();
+}
+
+async function readBody(ctx: Context): Promise<Buffer> {
+  const declared = Number(ctx.get('content-length') || 0);
+  if (declared > MAX_JSON_BODY_BYTES) throw new MatrixError(413, 'M_TOO_LARGE', 'Request body too large');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_JSON_BODY_BYTES) throw new MatrixError(413, 'M_TOO_LARGE', 'Request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The body as a JSON object, or M_NOT_JSON / M_BAD_JSON. An absent body counts as {}. */
+export function bodyObject(ctx: Context): Record<string, unknown> {
+  const body = ctx.request.json;
+  if (body === undefined) return {};
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new MatrixError(400, 'M_NOT_JSON', 'Request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}

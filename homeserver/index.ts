@@ -1,0 +1,112 @@
+// The homeserver library's whole public surface: createHomeserver(config) -> start()/stop().
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+import type { HomeserverConfig } from './config/types.ts';
+import { Database } from './storage/database.ts';
+import { generateSigningKey, encodeSigningKeyFile, decodeSigningKeyFile, type SigningKey } from './protocol/signing-key.ts';
+import { RoomService } from './rooms/room-service.ts';
+import { Visibility } from './rooms/visibility.ts';
+import { Notifier } from './sync/notifier.ts';
+import { SyncService } from './sync/sync-service.ts';
+import { UserService } from './users/user-service.ts';
+import { UiaSessions } from './users/uia.ts';
+import { requireAuth } from './http/auth.ts';
+import { defaultAllowedHosts } from './http/host-check.ts';
+import { createClientApp } from './clientapi/app.ts';
+
+export type { HomeserverConfig } from './config/types.ts';
+
+export interface Homeserver {
+  start(): Promise<{ clientUrl: string }>;
+  stop(): Promise<void>;
+  readonly serverName: string;
+  /** For the desktop shell: a one-time m.login.token for a local user (created if missing). */
+  loginTokenFor(localpart: string): Promise<{ userId: string; token: string }>;
+}
+
+const DB_FILE = 'hearth.sqlite';
+const KEY_FILE = 'signing.key';
+
+function log(msg: string, err?: unknown): void {
+  process.stderr.write(`[hearth] ${msg}${err ? `: ${(err as Error)?.stack ?? String(err)}` : ''}\n`);
+}
+
+/** The server's Ed25519 key, created on first start and kept in the data dir (mode 0600). */
+function loadOrCreateSigningKey(dataDir: string): SigningKey {
+  const file = join(dataDir, KEY_FILE);
+  if (existsSync(file)) return decodeSigningKeyFile(readFileSync(file, 'utf8'));
+  const key = generateSigningKey();
+  writeFileSync(file, encodeSigningKeyFile(key) + '\n', { mode: 0o600 });
+  return key;
+}
+
+export function createHomeserver(config: HomeserverConfig): Homeserver {
+  let db: Database | undefined;
+  let server: Server | undefined;
+  let notifier: Notifier | undefined;
+  let users: UserService | undefined;
+  const sockets = new Set<Socket>();
+
+  return {
+    serverName: config.serverName,
+
+    async start() {
+      mkdirSync(config.dataDir, { recursive: true });
+      const signingKey = loadOrCreateSigningKey(config.dataDir);
+      db = await Database.open(join(config.dataDir, DB_FILE));
+      notifier = new Notifier();
+      const rooms = new RoomService({ db, serverName: config.serverName, signingKey, notifier });
+      await rooms.init();
+      const visibility = new Visibility(rooms.reader);
+      users = new UserService(db, config.serverName);
+      const u = users;
+      const authenticate = (token: string) => u.authenticate(token);
+      const app = createClientApp(
+        {
+          config, users, rooms, visibility, authenticate, notifier,
+          sync: new SyncService(rooms, notifier, visibility),
+          uia: new UiaSessions(db),
+          auth: requireAuth(authenticate),
+        },
+        defaultAllowedHosts(config.serverName, config.listen.host, config.allowedHosts),
+        log,
+      );
+      server = createServer(app.callback());
+      server.keepAliveTimeout = 65_000;
+      server.on('connection', (s) => {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+      });
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(config.listen.port, config.listen.host, () => resolve());
+      });
+      const addr = server.address() as AddressInfo;
+      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      return { clientUrl: `http://${host}:${addr.port}` };
+    },
+
+    async stop() {
+      // Stop accepting, end long-polls so they answer now, let in-flight requests finish, then close SQLite.
+      notifier?.stop();
+      if (server) {
+        const closed = new Promise<void>((r) => server!.close(() => r()));
+        server.closeIdleConnections();
+        const force = setTimeout(() => server?.closeAllConnections(), 10_000);
+        await closed;
+        clearTimeout(force);
+      }
+      await db?.close();
+    },
+
+    async loginTokenFor(localpart: string) {
+      if (!users) throw new Error('homeserver not started');
+      const userId = users.userIdFor(localpart);
+      if (await users.isAvailable(localpart)) await users.register(localpart, null, undefined, undefined, true);
+      const { token } = await users.createLoginToken(userId);
+      return { userId, token };
+    },
+  };
+}

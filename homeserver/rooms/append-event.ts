@@ -1,0 +1,120 @@
+// Builds a local event into a full PDU, authorises it against the room state, and persists it:
+// build -> auth -> persist. Runs inside a write job; the caller publishes the new head afterwards.
+import type { JsonObject, PDU, StateMap } from '../protocol/types.ts';
+import { stateKey } from '../protocol/types.ts';
+import { getRoomVersion } from '../protocol/room-versions.ts';
+import { hashAndSignEvent, computeEventId, computeRoomIdFromCreateEvent } from '../protocol/event-hashing.ts';
+import { checkEventAuth, AuthError } from '../protocol/auth-rules.ts';
+import { authRulesVersion } from '../protocol/auth-rules-versions.ts';
+import { authEventKeysFor } from '../protocol/auth-events-selection.ts';
+import { MAX_PDU_BYTES } from '../protocol/identifiers.ts';
+import { canonicalJson } from '../protocol/canonical-json.ts';
+import type { SigningKey } from '../protocol/signing-key.ts';
+import { eventsStore, stateGroupsStore } from '../storage/events-store.ts';
+import type { Queryable } from '../storage/sqlite.ts';
+import { MatrixError } from '../http/matrix-error.ts';
+import type { EventReader, LoadedEvent } from './event-reader.ts';
+import type { RoomHead } from './room-heads.ts';
+
+/** After this many deltas a state group is written as a full snapshot, bounding read cost. */
+const MAX_STATE_CHAIN = 50;
+
+export interface NewLocalEvent {
+  type: string;
+  sender: string;
+  content: JsonObject;
+  stateKey?: string;
+  redacts?: string;
+  txn?: { userId: string; deviceId: string; txnId: string };
+}
+
+export interface AppendContext {
+  serverName: string;
+  signingKey: SigningKey;
+  reader: EventReader;
+  now: () => number;
+}
+
+/** Builds, signs and authorises an event on top of `head`, persists it, and advances `head` in place. */
+export async function appendLocalEvent(tx: Queryable, ctx: AppendContext, head: RoomHead, input: NewLocalEvent): Promise<LoadedEvent> {
+  const version = getRoomVersion(head.version);
+  const authVersion = authRulesVersion(head.version);
+  if (!version || !authVersion) throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Room version ${head.version} is not supported`);
+
+  const partial = { type: input.type, sender: input.sender, state_key: input.stateKey, content: input.content };
+  const authState: StateMap = new Map();
+  const authEventIds: string[] = [];
+  for (const [type, key] of authEventKeysFor(partial, authVersion)) {
+    const id = head.state.get(stateKey(type, key));
+    if (!id) continue;
+    const ev = await ctx.reader.getEvent(tx, id);
+    if (!ev) throw new Error(`auth event ${id} missing from storage`);
+    authState.set(stateKey(type, key), ev.pdu);
+    authEventIds.push(id);
+  }
+  // Rooms v12 (rooms/v12.md): the create event is not listed in auth_events, but the rules still read it.
+  const createId = head.state.get(stateKey('m.room.create', ''));
+  if (createId && !authState.has(stateKey('m.room.create', ''))) {
+    const create = await ctx.reader.getEvent(tx, createId);
+    if (create) authState.set(stateKey('m.room.create', ''), create.pdu);
+  }
+
+  const unsignedPdu: Omit<PDU, 'hashes' | 'signatures'> & Record<string, unknown> = {
+    auth_events: authEventIds,
+    content: input.content,
+    depth: Math.min(head.maxDepth + 1, Number.MAX_SAFE_INTEGER),
+    origin_server_ts: ctx.now(),
+    prev_events: [...head.extremities].slice(0, 20),
+    sender: input.sender,
+    type: input.type,
+  };
+  const isV12Create = input.type === 'm.room.create' && version.roomIdFromCreateEvent;
+  if (!isV12Create) unsignedPdu.room_id = head.roomId;
+  if (input.stateKey !== undefined) unsignedPdu.state_key = input.stateKey;
+  if (input.redacts !== undefined) unsignedPdu.redacts = input.redacts;
+
+  const pdu = hashAndSignEvent(unsignedPdu as PDU, version, ctx.serverName, ctx.signingKey);
+  if (Buffer.byteLength(canonicalJson(pdu), 'utf8') > MAX_PDU_BYTES) {
+    throw new MatrixError(413, 'M_TOO_LARGE', `Event is larger than ${MAX_PDU_BYTES} bytes`);
+  }
+  const eventId = computeEventId(pdu, version);
+  if (isV12Create) head.roomId = computeRoomIdFromCreateEvent(pdu, version);
+
+  try {
+    checkEventAuth(pdu, authState, authVersion, { createEventId: createId ?? (isV12Create ? eventId : undefined) });
+  } catch (err) {
+    if (err instanceof AuthError) throw new MatrixError(403, 'M_FORBIDDEN', `Not allowed: ${err.message}`);
+    throw err;
+  }
+
+  const stateGroupBefore = head.stateGroup;
+  const streamOrdering = await eventsStore.insertEvent(tx, { eventId, roomId: head.roomId, pdu, stateGroup: stateGroupBefore, txn: input.txn });
+
+  if (input.stateKey !== undefined) {
+    const key = stateKey(input.type, input.stateKey);
+    head.state.set(key, eventId);
+    const snapshot = head.chainLength >= MAX_STATE_CHAIN || head.stateGroup === null;
+    const entries: Array<[string, string, string]> = snapshot
+      ? [...head.state].map(([k, id]) => [...splitKey(k), id] as [string, string, string])
+      : [[input.type, input.stateKey, eventId]];
+    head.chainLength = snapshot ? 0 : head.chainLength + 1;
+    head.stateGroup = await stateGroupsStore.insertGroup(tx, head.roomId, snapshot ? null : head.stateGroup, head.chainLength, entries);
+    ctx.reader.rememberGroup(head.stateGroup, new Map(head.state));
+    await eventsStore.setCurrentState(tx, head.roomId, input.type, input.stateKey, eventId);
+    if (input.type === 'm.room.member') {
+      await eventsStore.setMembership(tx, head.roomId, input.stateKey, String(input.content.membership), eventId, streamOrdering);
+    }
+  }
+  head.extremities = [eventId];
+  head.maxDepth = pdu.depth;
+  await eventsStore.setForwardExtremities(tx, head.roomId, head.extremities);
+
+  const loaded: LoadedEvent = { eventId, roomId: head.roomId, streamOrdering, stateGroup: stateGroupBefore, redactedBy: null, pdu };
+  ctx.reader.remember(loaded);
+  return loaded;
+}
+
+export function splitKey(key: string): [string, string] {
+  const i = key.indexOf('\u0000');
+  return [key.slice(0, i), key.slice(i + 1)];
+}

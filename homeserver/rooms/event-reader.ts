@@ -1,0 +1,91 @@
+// Reads events and state snapshots, with caches. Both the write path (inside a transaction, reading
+// through its Queryable) and read paths use it; caches hold only committed or about-to-commit data
+// and are cleared if a commit fails.
+import type { PDU, StateKey } from '../protocol/types.ts';
+import { stateKey } from '../protocol/types.ts';
+import { eventsStore, stateGroupsStore } from '../storage/events-store.ts';
+import type { Queryable } from '../storage/sqlite.ts';
+import { Lru } from './lru.ts';
+
+export interface LoadedEvent {
+  eventId: string;
+  roomId: string;
+  streamOrdering: number;
+  /** State before this event (see storage: state_group). */
+  stateGroup: number | null;
+  redactedBy: string | null;
+  /** As stored: already redacted when redactedBy is set. */
+  pdu: PDU;
+}
+
+/** State as (type, state_key) -> event id. */
+export type StateIds = Map<StateKey, string>;
+
+export class EventReader {
+  private readonly events = new Lru<string, LoadedEvent>(20_000);
+  private readonly groups = new Lru<number, StateIds>(2_000);
+
+  async getEvent(q: Queryable, eventId: string): Promise<LoadedEvent | undefined> {
+    const hit = this.events.get(eventId);
+    if (hit) return hit;
+    const row = await eventsStore.getEvent(q, eventId);
+    if (!row) return undefined;
+    const e: LoadedEvent = {
+      eventId: row.event_id,
+      roomId: row.room_id,
+      streamOrdering: row.stream_ordering,
+      stateGroup: row.state_group,
+      redactedBy: row.redacted_by,
+      pdu: JSON.parse(row.json) as PDU,
+    };
+    this.events.set(eventId, e);
+    return e;
+  }
+
+  async getEvents(q: Queryable, ids: Iterable<string>): Promise<LoadedEvent[]> {
+    const out: LoadedEvent[] = [];
+    for (const id of ids) {
+      const e = await this.getEvent(q, id);
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  remember(e: LoadedEvent): void {
+    this.events.set(e.eventId, e);
+  }
+
+  forget(eventId: string): void {
+    this.events.delete(eventId);
+  }
+
+  async stateOfGroup(q: Queryable, groupId: number | null): Promise<StateIds> {
+    if (groupId === null) return new Map();
+    const hit = this.groups.get(groupId);
+    if (hit) return hit;
+    const group = await stateGroupsStore.getGroup(q, groupId);
+    if (!group) throw new Error(`state group ${groupId} missing`);
+    const base = group.prev_group === null ? new Map<StateKey, string>() : new Map(await this.stateOfGroup(q, group.prev_group));
+    for (const e of await stateGroupsStore.groupEntries(q, groupId)) base.set(stateKey(e.type, e.state_key), e.event_id);
+    this.groups.set(groupId, base);
+    return base;
+  }
+
+  rememberGroup(groupId: number, state: StateIds): void {
+    this.groups.set(groupId, state);
+  }
+
+  /** State after an event: the state before it, plus itself when it is a state event. */
+  async stateAfter(q: Queryable, e: LoadedEvent): Promise<StateIds> {
+    const before = await this.stateOfGroup(q, e.stateGroup);
+    if (e.pdu.state_key === undefined) return before;
+    const after = new Map(before);
+    after.set(stateKey(e.pdu.type, e.pdu.state_key), e.eventId);
+    return after;
+  }
+
+  clear(): void {
+    this.events.clear();
+    this.groups.clear();
+  }
+}

@@ -1,0 +1,188 @@
+// The room service: every local event goes through here (build -> auth -> persist -> notify).
+// Handlers for the client API (and later federation) call it; it knows nothing of HTTP.
+import type { JsonObject } from '../protocol/types.ts';
+import { stateKey } from '../protocol/types.ts';
+import { getRoomVersion } from '../protocol/room-versions.ts';
+import { redactEvent } from '../protocol/redaction.ts';
+import type { SigningKey } from '../protocol/signing-key.ts';
+import type { Database } from '../storage/database.ts';
+import { eventsStore } from '../storage/events-store.ts';
+import type { Queryable } from '../storage/sqlite.ts';
+import { MatrixError } from '../http/matrix-error.ts';
+import type { Notifier } from '../sync/notifier.ts';
+import { appendLocalEvent, type NewLocalEvent } from './append-event.ts';
+import { EventReader, type LoadedEvent } from './event-reader.ts';
+import { RoomHeads, type RoomHead } from './room-heads.ts';
+import { userPowerLevel, powerLevelFor } from '../protocol/power-levels.ts';
+import { authRulesVersion } from '../protocol/auth-rules-versions.ts';
+
+export interface RoomServiceDeps {
+  db: Database;
+  serverName: string;
+  signingKey: SigningKey;
+  notifier: Notifier;
+  now?: () => number;
+}
+
+export class RoomService {
+  readonly db: Database;
+  readonly reader = new EventReader();
+  readonly heads = new RoomHeads();
+  readonly serverName: string;
+  private readonly signingKey: SigningKey;
+  private readonly notifier: Notifier;
+  private readonly now: () => number;
+  /** Highest stream ordering whose transaction has committed: what sync may hand out. */
+  private committedPosition = 0;
+
+  constructor(deps: RoomServiceDeps) {
+    this.db = deps.db;
+    this.serverName = deps.serverName;
+    this.signingKey = deps.signingKey;
+    this.notifier = deps.notifier;
+    this.now = deps.now ?? Date.now;
+    deps.db.onCommitFailure = () => {
+      this.heads.clear();
+      this.reader.clear();
+    };
+  }
+
+  async init(): Promise<void> {
+    this.committedPosition = await eventsStore.maxStreamOrdering(this.db.reader);
+  }
+
+  get position(): number {
+    return this.committedPosition;
+  }
+
+  /**
+   * Runs `build` in one write job with a helper that appends events to rooms; after the commit,
+   * moves the stream position and wakes the users of every touched room.
+   */
+  async write<T>(build: (w: RoomWriter) => Promise<T>): Promise<T> {
+    const touched = new Map<string, LoadedEvent[]>();
+    let result: T;
+    try {
+      result = await this.db.write(async (tx) => {
+        touched.clear();
+        const writer = new RoomWriter(tx, this, touched);
+        try {
+          return await build(writer);
+        } catch (err) {
+          // The savepoint rolled back this job's rows: drop in-memory heads it may have advanced.
+          for (const roomId of writer.touchedRooms) this.heads.forget(roomId);
+          throw err;
+        }
+      });
+    } catch (err) {
+      throw err;
+    }
+    let max = this.committedPosition;
+    const wake = new Set<string>();
+    for (const [roomId, events] of touched) {
+      for (const e of events) max = Math.max(max, e.streamOrdering);
+      const head = await this.heads.get(this.db.reader, roomId);
+      if (head) for (const [k] of head.state) if (k.startsWith('m.room.member\u0000')) wake.add(k.slice('m.room.member\u0000'.length));
+      for (const e of events) if (e.pdu.type === 'm.room.member' && e.pdu.state_key) wake.add(e.pdu.state_key);
+    }
+    this.committedPosition = Math.max(this.committedPosition, max);
+    this.notifier.notifyUsers(wake);
+    return result;
+  }
+
+  /** Sends one event to a room; the common case for message and state sends. */
+  async send(roomId: string, ev: NewLocalEvent): Promise<LoadedEvent> {
+    return this.write((w) => w.append(roomId, ev));
+  }
+
+  appendContext() {
+    return { serverName: this.serverName, signingKey: this.signingKey, reader: this.reader, now: this.now };
+  }
+
+  /** Current state of a room as committed, read through the reader connection. */
+  async currentStateIds(roomId: string, q: Queryable = this.db.reader): Promise<Map<string, string>> {
+    const m = new Map<string, string>();
+    for (const r of await eventsStore.currentState(q, roomId)) m.set(stateKey(r.type, r.state_key), r.event_id);
+    return m;
+  }
+
+  async currentStateEvent(roomId: string, type: string, key: string, q: Queryable = this.db.reader): Promise<LoadedEvent | undefined> {
+    const row = await q.get<{ event_id: string }>('SELECT event_id FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?', roomId, type, key);
+    return row ? this.reader.getEvent(q, row.event_id) : undefined;
+  }
+
+  async roomVersion(roomId: string, q: Queryable = this.db.reader): Promise<string | undefined> {
+    const r = await q.get<{ room_version: string }>('SELECT room_version FROM rooms WHERE room_id = ?', roomId);
+    return r?.room_version;
+  }
+
+  /** A user's power in a room and the level an action needs, for checks the auth rules leave to the server. */
+  async powerOf(roomId: string, userId: string, q: Queryable = this.db.reader) {
+    const version = authRulesVersion((await this.roomVersion(roomId, q)) ?? '12')!;
+    const state = new Map();
+    for (const [type, key] of [['m.room.create', ''], ['m.room.power_levels', '']] as const) {
+      const e = await this.currentStateEvent(roomId, type, key, q);
+      if (e) state.set(stateKey(type, key), e.pdu);
+    }
+    return {
+      level: userPowerLevel(state, userId, version),
+      redact: powerLevelFor('redact', state),
+    };
+  }
+}
+
+/** What a write job uses to append events; it remembers which rooms it touched. */
+export class RoomWriter {
+  readonly tx: Queryable;
+  private readonly svc: RoomService;
+  private readonly touched: Map<string, LoadedEvent[]>;
+  readonly touchedRooms = new Set<string>();
+
+  constructor(tx: Queryable, svc: RoomService, touched: Map<string, LoadedEvent[]>) {
+    this.tx = tx;
+    this.svc = svc;
+    this.touched = touched;
+  }
+
+  async head(roomId: string): Promise<RoomHead> {
+    const head = await this.svc.heads.get(this.tx, roomId);
+    if (!head) throw new MatrixError(404, 'M_NOT_FOUND', `Unknown room ${roomId}`);
+    return head;
+  }
+
+  async append(roomId: string, ev: NewLocalEvent): Promise<LoadedEvent> {
+    const head = await this.head(roomId);
+    this.touchedRooms.add(roomId);
+    const e = await appendLocalEvent(this.tx, this.svc.appendContext(), head, ev);
+    if (ev.type === 'm.room.redaction') await this.applyRedaction(head, e);
+    this.record(e);
+    return e;
+  }
+
+  /** Appends to a head that is not yet registered (a room being created). */
+  async appendToNewHead(head: RoomHead, ev: NewLocalEvent): Promise<LoadedEvent> {
+    const e = await appendLocalEvent(this.tx, this.svc.appendContext(), head, ev);
+    this.svc.heads.set(head);
+    this.touchedRooms.add(head.roomId);
+    this.record(e);
+    return e;
+  }
+
+  private record(e: LoadedEvent): void {
+    const list = this.touched.get(e.roomId) ?? [];
+    list.push(e);
+    this.touched.set(e.roomId, list);
+  }
+
+  /** client-server-api "Redactions": the server strips the target once the redaction is accepted. */
+  private async applyRedaction(head: RoomHead, redaction: LoadedEvent): Promise<void> {
+    const targetId = (redaction.pdu.content.redacts as string | undefined) ?? redaction.pdu.redacts;
+    if (!targetId) return;
+    const target = await this.svc.reader.getEvent(this.tx, targetId);
+    if (!target || target.roomId !== head.roomId || target.redactedBy) return;
+    const version = getRoomVersion(head.version)!;
+    const redacted = redactEvent(target.pdu, version);
+    await eventsStore.setRedactedBy(this.tx, targetId, redaction.eventId, JSON.stringify(redacted));
+    this.svc.reader.remember({ ...target, redactedBy: redaction.eventId, pdu: redacted });
+  }
+}

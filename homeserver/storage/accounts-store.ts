@@ -1,0 +1,117 @@
+// Tables: users, devices, access_tokens, login_tokens, filters, uia_sessions, registration_token_uses.
+import type { Queryable } from './sqlite.ts';
+
+export interface UserRow {
+  user_id: string;
+  localpart: string;
+  password_hash: string | null;
+  displayname: string | null;
+  avatar_url: string | null;
+  created_ts: number;
+  deactivated: number;
+}
+
+export interface DeviceRow {
+  user_id: string;
+  device_id: string;
+  display_name: string | null;
+  last_seen_ts: number | null;
+  last_seen_ip: string | null;
+}
+
+export const accountsStore = {
+  getUser(q: Queryable, userId: string) {
+    return q.get<UserRow>('SELECT * FROM users WHERE user_id = ?', userId);
+  },
+  getUserByLocalpart(q: Queryable, localpart: string) {
+    return q.get<UserRow>('SELECT * FROM users WHERE localpart = ?', localpart);
+  },
+  async insertUser(q: Queryable, u: { userId: string; localpart: string; passwordHash: string | null; displayname: string }) {
+    await q.run(
+      'INSERT INTO users (user_id, localpart, password_hash, displayname, created_ts) VALUES (?, ?, ?, ?, ?)',
+      u.userId, u.localpart, u.passwordHash, u.displayname, Date.now(),
+    );
+  },
+  async setPasswordHash(q: Queryable, userId: string, hash: string | null) {
+    await q.run('UPDATE users SET password_hash = ? WHERE user_id = ?', hash, userId);
+  },
+  async setDeactivated(q: Queryable, userId: string) {
+    await q.run('UPDATE users SET deactivated = 1, password_hash = NULL, displayname = NULL, avatar_url = NULL WHERE user_id = ?', userId);
+  },
+  async setProfileField(q: Queryable, userId: string, field: 'displayname' | 'avatar_url', value: string | null) {
+    await q.run(`UPDATE users SET ${field === 'displayname' ? 'displayname' : 'avatar_url'} = ? WHERE user_id = ?`, value, userId);
+  },
+
+  getDevice(q: Queryable, userId: string, deviceId: string) {
+    return q.get<DeviceRow>('SELECT * FROM devices WHERE user_id = ? AND device_id = ?', userId, deviceId);
+  },
+  listDevices(q: Queryable, userId: string) {
+    return q.all<DeviceRow>('SELECT * FROM devices WHERE user_id = ? ORDER BY device_id', userId);
+  },
+  async upsertDevice(q: Queryable, userId: string, deviceId: string, displayName: string | null, ip: string | null) {
+    await q.run(
+      `INSERT INTO devices (user_id, device_id, display_name, last_seen_ts, last_seen_ip) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (user_id, device_id) DO UPDATE SET last_seen_ts = excluded.last_seen_ts, last_seen_ip = excluded.last_seen_ip,
+         display_name = COALESCE(excluded.display_name, devices.display_name)`,
+      userId, deviceId, displayName, Date.now(), ip,
+    );
+  },
+  async updateDeviceName(q: Queryable, userId: string, deviceId: string, name: string) {
+    return (await q.run('UPDATE devices SET display_name = ? WHERE user_id = ? AND device_id = ?', name, userId, deviceId)).changes;
+  },
+  async deleteDevice(q: Queryable, userId: string, deviceId: string) {
+    await q.run('DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?', userId, deviceId);
+    await q.run('DELETE FROM devices WHERE user_id = ? AND device_id = ?', userId, deviceId);
+  },
+  async deleteAllDevices(q: Queryable, userId: string, exceptDeviceId?: string) {
+    await q.run('DELETE FROM access_tokens WHERE user_id = ? AND device_id != ?', userId, exceptDeviceId ?? '');
+    await q.run('DELETE FROM devices WHERE user_id = ? AND device_id != ?', userId, exceptDeviceId ?? '');
+  },
+
+  async insertAccessToken(q: Queryable, tokenHash: string, userId: string, deviceId: string) {
+    await q.run('INSERT INTO access_tokens (token_hash, user_id, device_id, created_ts) VALUES (?, ?, ?, ?)', tokenHash, userId, deviceId, Date.now());
+  },
+  getAccessToken(q: Queryable, tokenHash: string) {
+    return q.get<{ user_id: string; device_id: string }>('SELECT user_id, device_id FROM access_tokens WHERE token_hash = ?', tokenHash);
+  },
+  async deleteAccessToken(q: Queryable, tokenHash: string) {
+    await q.run('DELETE FROM access_tokens WHERE token_hash = ?', tokenHash);
+  },
+
+  async insertLoginToken(q: Queryable, tokenHash: string, userId: string, expiresTs: number) {
+    await q.run('INSERT INTO login_tokens (token_hash, user_id, expires_ts) VALUES (?, ?, ?)', tokenHash, userId, expiresTs);
+  },
+  /** Login tokens are single-use: taking one deletes it. */
+  async takeLoginToken(q: Queryable, tokenHash: string) {
+    const row = await q.get<{ user_id: string; expires_ts: number }>('SELECT user_id, expires_ts FROM login_tokens WHERE token_hash = ?', tokenHash);
+    if (row) await q.run('DELETE FROM login_tokens WHERE token_hash = ?', tokenHash);
+    return row;
+  },
+
+  async insertFilter(q: Queryable, userId: string, filterJson: string): Promise<number> {
+    const row = await q.get<{ n: number | null }>('SELECT MAX(filter_id) AS n FROM filters WHERE user_id = ?', userId);
+    const id = (row?.n ?? -1) + 1;
+    await q.run('INSERT INTO filters (user_id, filter_id, filter_json) VALUES (?, ?, ?)', userId, id, filterJson);
+    return id;
+  },
+  getFilter(q: Queryable, userId: string, filterId: number) {
+    return q.get<{ filter_json: string }>('SELECT filter_json FROM filters WHERE user_id = ? AND filter_id = ?', userId, filterId);
+  },
+
+  getUiaSession(q: Queryable, sessionId: string) {
+    return q.get<{ completed: string; request_fingerprint: string; created_ts: number }>('SELECT * FROM uia_sessions WHERE session_id = ?', sessionId);
+  },
+  async putUiaSession(q: Queryable, sessionId: string, completed: string[], fingerprint: string) {
+    await q.run(
+      `INSERT INTO uia_sessions (session_id, created_ts, completed, request_fingerprint) VALUES (?, ?, ?, ?)
+       ON CONFLICT (session_id) DO UPDATE SET completed = excluded.completed`,
+      sessionId, Date.now(), JSON.stringify(completed), fingerprint,
+    );
+  },
+  async deleteUiaSession(q: Queryable, sessionId: string) {
+    await q.run('DELETE FROM uia_sessions WHERE session_id = ?', sessionId);
+  },
+  async countRegistrationTokenUse(q: Queryable, token: string) {
+    await q.run('INSERT INTO registration_token_uses (token, completed) VALUES (?, 1) ON CONFLICT (token) DO UPDATE SET completed = completed + 1', token);
+  },
+};

@@ -1,0 +1,96 @@
+// The database: one writer connection that batches transactions (group commit) and one reader.
+// Every write job's changes are durable (COMMIT with synchronous=FULL) before its promise resolves,
+// so a handler that awaits its write and then answers never acknowledges anything a crash can lose.
+import { Connection, type Queryable } from './sqlite.ts';
+import { runMigrations } from './migrations/run.ts';
+
+export type WriteJob<T> = (tx: Queryable) => Promise<T>;
+
+interface Pending {
+  job: WriteJob<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Jobs taken into one transaction at most; bounds latency of the first job in a busy batch. */
+const MAX_BATCH = 64;
+
+export class Database {
+  readonly reader: Connection;
+  private readonly writer: Connection;
+  private queue: Pending[] = [];
+  private draining = false;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+  /** Called after a batch failed to commit: in-memory caches built on its writes are stale. */
+  onCommitFailure: () => void = () => {};
+
+  private constructor(writer: Connection, reader: Connection) {
+    this.writer = writer;
+    this.reader = reader;
+  }
+
+  static async open(file: string): Promise<Database> {
+    const writer = await Connection.open(file);
+    // WAL lets the reader run beside the writer; FULL makes each COMMIT durable across power loss too.
+    await writer.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;');
+    await runMigrations(writer);
+    const reader = await Connection.open(file);
+    await reader.exec('PRAGMA busy_timeout=5000; PRAGMA query_only=ON;');
+    return new Database(writer, reader);
+  }
+
+  /**
+   * Runs `job` inside a transaction on the writer. Jobs that arrive while a commit is in flight
+   * share the next transaction, each in its own SAVEPOINT so one job's failure undoes only its own
+   * changes. The promise settles after COMMIT returned.
+   */
+  write<T>(job: WriteJob<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('database is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ job: job as WriteJob<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      const outcomes: Array<{ ok: boolean; value: unknown }> = [];
+      try {
+        await this.writer.exec('BEGIN IMMEDIATE');
+        for (const p of batch) {
+          await this.writer.exec('SAVEPOINT job');
+          try {
+            const value = await p.job(this.writer);
+            await this.writer.exec('RELEASE job');
+            outcomes.push({ ok: true, value });
+          } catch (err) {
+            await this.writer.exec('ROLLBACK TO job; RELEASE job');
+            outcomes.push({ ok: false, value: err });
+          }
+        }
+        await this.writer.exec('COMMIT');
+      } catch (err) {
+        await this.writer.exec('ROLLBACK').catch(() => {});
+        this.onCommitFailure();
+        for (const p of batch) p.reject(err);
+        continue;
+      }
+      batch.forEach((p, i) => (outcomes[i]!.ok ? p.resolve(outcomes[i]!.value) : p.reject(outcomes[i]!.value)));
+    }
+    this.draining = false;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Waits for queued writes, then closes both connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.draining) await new Promise<void>((r) => this.idleWaiters.push(r));
+    await this.reader.close();
+    await this.writer.exec('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => {});
+    await this.writer.close();
+  }
+}

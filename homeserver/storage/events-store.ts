@@ -1,0 +1,138 @@
+// Tables: events, event_edges, event_auth, forward_extremities, current_state, memberships.
+import type { PDU } from '../protocol/types.ts';
+import type { Queryable } from './sqlite.ts';
+
+export interface EventRow {
+  stream_ordering: number;
+  event_id: string;
+  room_id: string;
+  type: string;
+  state_key: string | null;
+  sender: string;
+  depth: number;
+  origin_server_ts: number;
+  json: string;
+  state_group: number | null;
+  redacted_by: string | null;
+}
+
+export interface NewEvent {
+  eventId: string;
+  roomId: string;
+  pdu: PDU;
+  stateGroup: number | null;
+  txn?: { userId: string; deviceId: string; txnId: string };
+}
+
+const EVENT_COLUMNS = 'stream_ordering, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, state_group, redacted_by';
+
+export const eventsStore = {
+  async insertEvent(q: Queryable, e: NewEvent): Promise<number> {
+    const p = e.pdu;
+    const r = await q.run(
+      `INSERT INTO events (event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, state_group, txn_user_id, txn_device_id, txn_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      e.eventId, e.roomId, p.type, p.state_key ?? null, p.sender, p.depth, p.origin_server_ts, JSON.stringify(p), e.stateGroup,
+      e.txn?.userId ?? null, e.txn?.deviceId ?? null, e.txn?.txnId ?? null,
+    );
+    for (const prev of p.prev_events) await q.run('INSERT OR IGNORE INTO event_edges (event_id, prev_event_id) VALUES (?, ?)', e.eventId, prev);
+    for (const auth of p.auth_events) await q.run('INSERT OR IGNORE INTO event_auth (event_id, auth_event_id) VALUES (?, ?)', e.eventId, auth);
+    return r.lastID;
+  },
+
+  getEvent(q: Queryable, eventId: string) {
+    return q.get<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE event_id = ?`, eventId);
+  },
+
+  getEventByTxn(q: Queryable, userId: string, deviceId: string, txnId: string) {
+    return q.get<{ event_id: string }>('SELECT event_id FROM events WHERE txn_user_id = ? AND txn_device_id = ? AND txn_id = ?', userId, deviceId, txnId);
+  },
+
+  async setRedactedBy(q: Queryable, eventId: string, redactionId: string, redactedJson: string) {
+    await q.run('UPDATE events SET redacted_by = ?, json = ? WHERE event_id = ? AND redacted_by IS NULL', redactionId, redactedJson, eventId);
+  },
+
+  maxStreamOrdering(q: Queryable) {
+    return q.get<{ s: number | null }>('SELECT MAX(stream_ordering) AS s FROM events').then((r) => r?.s ?? 0);
+  },
+
+  /** Events of a room with from < stream_ordering <= to, newest first (limit) or oldest first. */
+  roomEventsBetween(q: Queryable, roomId: string, fromExclusive: number, toInclusive: number, limit: number, newestFirst: boolean) {
+    return q.all<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE room_id = ? AND stream_ordering > ? AND stream_ordering <= ?
+       ORDER BY stream_ordering ${newestFirst ? 'DESC' : 'ASC'} LIMIT ?`,
+      roomId, fromExclusive, toInclusive, limit,
+    );
+  },
+
+  /** Rooms (from a given set) that have events after a stream position: the incremental sync's work list. */
+  roomsWithEventsAfter(q: Queryable, since: number, upTo: number) {
+    return q.all<{ room_id: string }>('SELECT DISTINCT room_id FROM events WHERE stream_ordering > ? AND stream_ordering <= ?', since, upTo);
+  },
+
+  eventClosestToTs(q: Queryable, roomId: string, ts: number, forward: boolean) {
+    return forward
+      ? q.get<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE room_id = ? AND origin_server_ts >= ? ORDER BY origin_server_ts ASC, stream_ordering ASC LIMIT 1`, roomId, ts)
+      : q.get<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE room_id = ? AND origin_server_ts <= ? ORDER BY origin_server_ts DESC, stream_ordering DESC LIMIT 1`, roomId, ts);
+  },
+
+  forwardExtremities(q: Queryable, roomId: string) {
+    return q.all<{ event_id: string }>('SELECT event_id FROM forward_extremities WHERE room_id = ?', roomId).then((r) => r.map((x) => x.event_id));
+  },
+  async setForwardExtremities(q: Queryable, roomId: string, eventIds: string[]) {
+    await q.run('DELETE FROM forward_extremities WHERE room_id = ?', roomId);
+    for (const id of eventIds) await q.run('INSERT INTO forward_extremities (room_id, event_id) VALUES (?, ?)', roomId, id);
+  },
+
+  currentState(q: Queryable, roomId: string) {
+    return q.all<{ type: string; state_key: string; event_id: string }>('SELECT type, state_key, event_id FROM current_state WHERE room_id = ?', roomId);
+  },
+  async setCurrentState(q: Queryable, roomId: string, type: string, stateKey: string, eventId: string) {
+    await q.run(
+      'INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?) ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id',
+      roomId, type, stateKey, eventId,
+    );
+  },
+
+  async setMembership(q: Queryable, roomId: string, userId: string, membership: string, eventId: string, streamOrdering: number) {
+    await q.run(
+      `INSERT INTO memberships (room_id, user_id, membership, event_id, stream_ordering, forgotten) VALUES (?, ?, ?, ?, ?, 0)
+       ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id,
+         stream_ordering = excluded.stream_ordering, forgotten = 0`,
+      roomId, userId, membership, eventId, streamOrdering,
+    );
+  },
+  async forget(q: Queryable, roomId: string, userId: string) {
+    await q.run('UPDATE memberships SET forgotten = 1 WHERE room_id = ? AND user_id = ?', roomId, userId);
+  },
+  membershipsOfUser(q: Queryable, userId: string) {
+    return q.all<{ room_id: string; membership: string; event_id: string; stream_ordering: number; forgotten: number }>(
+      'SELECT room_id, membership, event_id, stream_ordering, forgotten FROM memberships WHERE user_id = ?', userId,
+    );
+  },
+  membershipOf(q: Queryable, roomId: string, userId: string) {
+    return q.get<{ membership: string; event_id: string; stream_ordering: number; forgotten: number }>(
+      'SELECT membership, event_id, stream_ordering, forgotten FROM memberships WHERE room_id = ? AND user_id = ?', roomId, userId,
+    );
+  },
+  membersOfRoom(q: Queryable, roomId: string) {
+    return q.all<{ user_id: string; membership: string; event_id: string }>('SELECT user_id, membership, event_id FROM memberships WHERE room_id = ?', roomId);
+  },
+};
+
+/** State groups: deltas against a previous group, with a full snapshot every so often. */
+export const stateGroupsStore = {
+  async insertGroup(q: Queryable, roomId: string, prevGroup: number | null, chainLength: number, entries: Array<[string, string, string]>) {
+    const r = await q.run('INSERT INTO state_groups (room_id, prev_group, chain_length) VALUES (?, ?, ?)', roomId, prevGroup, chainLength);
+    for (const [type, key, eventId] of entries) {
+      await q.run('INSERT INTO state_group_entries (group_id, type, state_key, event_id) VALUES (?, ?, ?, ?)', r.lastID, type, key, eventId);
+    }
+    return r.lastID;
+  },
+  getGroup(q: Queryable, groupId: number) {
+    return q.get<{ prev_group: number | null; chain_length: number; room_id: string }>('SELECT prev_group, chain_length, room_id FROM state_groups WHERE id = ?', groupId);
+  },
+  groupEntries(q: Queryable, groupId: number) {
+    return q.all<{ type: string; state_key: string; event_id: string }>('SELECT type, state_key, event_id FROM state_group_entries WHERE group_id = ?', groupId);
+  },
+};

@@ -1,0 +1,33 @@
+// Versioned migrations, applied in order at start, each in its own transaction.
+// SQL stays portable (no SQLite-only types beyond INTEGER/TEXT/BLOB) so a PostgreSQL backend can
+// reuse the same statements with a different module around them.
+import type { Connection } from '../sqlite.ts';
+import { migration001 } from './001-initial.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [migration001];
+
+export async function runMigrations(conn: Connection): Promise<void> {
+  await conn.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts INTEGER NOT NULL)');
+  const row = await conn.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+  const current = row?.v ?? 0;
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+  if (current > latest) throw new Error(`database schema version ${current} is newer than this Hearth (${latest})`);
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    await conn.exec('BEGIN IMMEDIATE');
+    try {
+      await conn.exec(m.sql);
+      await conn.run('INSERT INTO schema_migrations (version, name, applied_ts) VALUES (?, ?, ?)', m.version, m.name, Date.now());
+      await conn.exec('COMMIT');
+    } catch (err) {
+      await conn.exec('ROLLBACK');
+      throw new Error(`migration ${m.version} (${m.name}) failed: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,267 @@
+// GET /sync (client-server-api "Syncing"): initial and incremental, long-polling, filtered.
+import type { JsonObject } from '../protocol/types.ts';
+import { stateKey } from '../protocol/types.ts';
+import type { RoomService } from '../rooms/room-service.ts';
+import type { LoadedEvent } from '../rooms/event-reader.ts';
+import { toClientEvents, strippedStateEvent, STRIPPED_STATE_TYPES } from '../rooms/client-event.ts';
+import type { Visibility } from '../rooms/visibility.ts';
+import { eventsStore } from '../storage/events-store.ts';
+import { accountDataStore } from '../storage/rooms-store.ts';
+import type { Queryable } from '../storage/sqlite.ts';
+import type { Notifier } from './notifier.ts';
+import { eventMatches, roomIncluded, type Filter } from './filters.ts';
+import { formatPaginationToken, formatSyncToken, type SyncToken } from './sync-token.ts';
+
+export interface SyncRequest {
+  userId: string;
+  deviceId: string;
+  since?: SyncToken;
+  filter: Filter;
+  fullState: boolean;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_TIMELINE_LIMIT = 10;
+
+export class SyncService {
+  private readonly rooms: RoomService;
+  private readonly notifier: Notifier;
+  private readonly visibility: Visibility;
+
+  constructor(rooms: RoomService, notifier: Notifier, visibility: Visibility) {
+    this.rooms = rooms;
+    this.notifier = notifier;
+    this.visibility = visibility;
+  }
+
+  async currentToken(): Promise<SyncToken> {
+    return { events: this.rooms.position, accountData: await accountDataStore.maxStreamId(this.rooms.db.reader) };
+  }
+
+  async sync(req: SyncRequest): Promise<JsonObject> {
+    const deadline = Date.now() + req.timeoutMs;
+    for (;;) {
+      const version = this.notifier.changeVersion;
+      const to = await this.currentToken();
+      const result = await this.compute(req, to);
+      const empty = req.since !== undefined && isEmpty(result);
+      if (!empty || Date.now() >= deadline || req.signal?.aborted) return result;
+      // Something committed while computing: compute again instead of sleeping through it.
+      if (this.notifier.changeVersion !== version) continue;
+      await this.notifier.wait(req.userId, deadline - Date.now(), req.signal);
+      if (this.notifier.changeVersion === version) return result;
+    }
+  }
+
+  private async compute(req: SyncRequest, to: SyncToken): Promise<JsonObject> {
+    const q = this.rooms.db.reader;
+    const since = req.since;
+    const join: JsonObject = {};
+    const invite: JsonObject = {};
+    const leave: JsonObject = {};
+    const knock: JsonObject = {};
+    const includeLeave = req.filter.room?.include_leave === true;
+
+    // Incremental syncs look only at rooms that had events in the gap (plus membership changes).
+    const active = since !== undefined && !req.fullState
+      ? new Set((await eventsStore.roomsWithEventsAfter(q, since.events, to.events)).map((r) => r.room_id))
+      : undefined;
+    for (const m of await eventsStore.membershipsOfUser(q, req.userId)) {
+      if (m.stream_ordering > to.events) continue; // committed after our snapshot position
+      if (!roomIncluded(req.filter, m.room_id)) continue;
+      const changedSince = since === undefined || m.stream_ordering > since.events;
+      if (m.membership === 'join') {
+        if (active && !changedSince && !active.has(m.room_id)) continue;
+        const r = await this.joinedRoom(q, req, m.room_id, to, changedSince);
+        if (r) join[m.room_id] = r;
+      } else if (m.membership === 'invite') {
+        if (changedSince) invite[m.room_id] = { invite_state: { events: await this.strippedState(q, m.room_id, m.event_id) } };
+      } else if (m.membership === 'knock') {
+        if (changedSince) knock[m.room_id] = { knock_state: { events: await this.strippedState(q, m.room_id, m.event_id) } };
+      } else if ((m.membership === 'leave' || m.membership === 'ban') && !m.forgotten) {
+        if ((since !== undefined && changedSince) || (since === undefined && includeLeave)) {
+          leave[m.room_id] = await this.leftRoom(q, req, m.room_id, m.stream_ordering, since);
+        }
+      }
+    }
+
+    const accountData: JsonObject[] = [];
+    const roomAccountData = new Map<string, JsonObject[]>();
+    for (const row of await accountDataStore.since(q, req.userId, since?.accountData ?? 0)) {
+      if (row.stream_id > to.accountData) continue;
+      const ev = { type: row.type, content: JSON.parse(row.content) as JsonObject };
+      if (row.room_id === '') {
+        if (eventMatches(req.filter.account_data, { type: row.type, sender: req.userId })) accountData.push(ev);
+      } else {
+        const list = roomAccountData.get(row.room_id) ?? [];
+        list.push(ev);
+        roomAccountData.set(row.room_id, list);
+      }
+    }
+    for (const [roomId, events] of roomAccountData) {
+      const r = (join[roomId] ?? (join[roomId] = emptyJoinedRoom())) as JsonObject;
+      (r.account_data as JsonObject).events = events as unknown as JsonObject[];
+    }
+
+    return {
+      next_batch: formatSyncToken(to),
+      rooms: { join, invite, leave, knock },
+      account_data: { events: accountData as unknown as JsonObject[] },
+      presence: { events: [] },
+      to_device: { events: [] },
+      device_lists: { changed: [], left: [] },
+      device_one_time_keys_count: {},
+    };
+  }
+
+  private async joinedRoom(q: Queryable, req: SyncRequest, roomId: string, to: SyncToken, membershipChanged: boolean): Promise<JsonObject | undefined> {
+    const since = req.since;
+    const timelineFilter = req.filter.room?.timeline;
+    const limit = timelineFilter?.limit ?? DEFAULT_TIMELINE_LIMIT;
+    const from = since === undefined || membershipChanged ? 0 : since.events;
+    // Fetch one more than the limit to learn whether the timeline is limited.
+    const rows = await eventsStore.roomEventsBetween(q, roomId, from, to.events, limit + 1, true);
+    if (since !== undefined && !membershipChanged && rows.length === 0 && !req.fullState) return undefined;
+    let events = (await this.rooms.reader.getEvents(q, rows.map((r) => r.event_id))).reverse();
+    let limited = events.length > limit || (membershipChanged && since !== undefined && from === 0 && rows.length > limit);
+    if (events.length > limit) events = events.slice(events.length - limit);
+    if (membershipChanged && since !== undefined) {
+      // Newly joined: the timeline starts no earlier than what the user may see.
+      limited = limited || rows.length > limit;
+    }
+    const visible = await this.visibility.filter(q, req.userId, events);
+    const timelineEvents = visible.filter((e) => eventMatches(timelineFilter, { type: e.pdu.type, sender: e.pdu.sender }));
+    const first = events[0];
+    const prevBatch = formatPaginationToken(first ? first.streamOrdering - 1 : to.events);
+
+    // State: everything up to the timeline's start on a full sync; else what changed in the gap.
+    const stateFilter = req.filter.room?.state;
+    let stateEvents: LoadedEvent[];
+    const stateAtStart = first ? await this.rooms.reader.stateOfGroup(q, first.stateGroup) : await this.rooms.currentStateIds(roomId, q);
+    if (since === undefined || membershipChanged || req.fullState) {
+      stateEvents = await this.rooms.reader.getEvents(q, stateAtStart.values());
+    } else if (limited && first) {
+      stateEvents = await this.stateChangesBetween(q, roomId, since.events, first.streamOrdering, stateAtStart);
+    } else {
+      stateEvents = [];
+    }
+    if (stateFilter?.lazy_load_members) {
+      const senders = new Set(timelineEvents.map((e) => e.pdu.sender));
+      senders.add(req.userId);
+      stateEvents = stateEvents.filter((e) => e.pdu.type !== 'm.room.member' || senders.has(e.pdu.state_key ?? ''));
+      if (since !== undefined && !membershipChanged && !req.fullState) {
+        // Incremental lazy-loading: send member events of senders the client may not have yet.
+        for (const s of senders) {
+          const id = stateAtStart.get(stateKey('m.room.member', s));
+          if (id && !stateEvents.some((e) => e.eventId === id)) {
+            const ev = await this.rooms.reader.getEvent(q, id);
+            if (ev) stateEvents.push(ev);
+          }
+        }
+      }
+    }
+    stateEvents = stateEvents.filter((e) => eventMatches(stateFilter, { type: e.pdu.type, sender: e.pdu.sender }));
+
+    const viewer = { userId: req.userId, deviceId: req.deviceId };
+    const room: JsonObject = emptyJoinedRoom();
+    room.timeline = {
+      events: (await toClientEvents(q, this.rooms.reader, timelineEvents, { viewer, omitRoomId: true })) as unknown as JsonObject[],
+      limited,
+      prev_batch: prevBatch,
+    };
+    room.state = { events: (await toClientEvents(q, this.rooms.reader, stateEvents, { viewer, omitRoomId: true })) as unknown as JsonObject[] };
+    if (since === undefined || membershipChanged || stateEvents.some((e) => e.pdu.type === 'm.room.member') || timelineEvents.some((e) => e.pdu.type === 'm.room.member')) {
+      room.summary = await this.summary(q, roomId, req.userId);
+    }
+    return room;
+  }
+
+  /** State events that took effect after `since` and before the timeline's start, latest per key. */
+  private async stateChangesBetween(q: Queryable, roomId: string, since: number, before: number, stateAtStart: Map<string, string>): Promise<LoadedEvent[]> {
+    const rows = await q.all<{ event_id: string; type: string; state_key: string }>(
+      'SELECT event_id, type, state_key FROM events WHERE room_id = ? AND state_key IS NOT NULL AND stream_ordering > ? AND stream_ordering < ?',
+      roomId, since, before,
+    );
+    const ids = new Set<string>();
+    for (const r of rows) {
+      const id = stateAtStart.get(stateKey(r.type, r.state_key));
+      if (id) ids.add(id);
+    }
+    return this.rooms.reader.getEvents(q, ids);
+  }
+
+  private async leftRoom(q: Queryable, req: SyncRequest, roomId: string, leftAt: number, since: SyncToken | undefined): Promise<JsonObject> {
+    const limit = req.filter.room?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
+    const rows = await eventsStore.roomEventsBetween(q, roomId, since?.events ?? 0, leftAt, limit + 1, true);
+    let events = (await this.rooms.reader.getEvents(q, rows.map((r) => r.event_id))).reverse();
+    const limited = events.length > limit;
+    if (limited) events = events.slice(events.length - limit);
+    const visible = await this.visibility.filter(q, req.userId, events);
+    const first = events[0];
+    const stateIds = first ? await this.rooms.reader.stateOfGroup(q, first.stateGroup) : new Map<string, string>();
+    const state = since === undefined ? await this.rooms.reader.getEvents(q, stateIds.values()) : [];
+    return {
+      timeline: {
+        events: (await toClientEvents(q, this.rooms.reader, visible, { omitRoomId: true })) as unknown as JsonObject[],
+        limited,
+        prev_batch: formatPaginationToken(first ? first.streamOrdering - 1 : leftAt),
+      },
+      state: { events: (await toClientEvents(q, this.rooms.reader, state, { omitRoomId: true })) as unknown as JsonObject[] },
+      account_data: { events: [] },
+    };
+  }
+
+  /** The room's state as an invitee or knocker may see it, plus their own membership event. */
+  private async strippedState(q: Queryable, roomId: string, membershipEventId: string): Promise<JsonObject[]> {
+    const own = await this.rooms.reader.getEvent(q, membershipEventId);
+    const unsignedState = own?.pdu.unsigned?.invite_room_state ?? own?.pdu.unsigned?.knock_room_state;
+    const out: JsonObject[] = [];
+    if (Array.isArray(unsignedState)) out.push(...(unsignedState as JsonObject[]));
+    else {
+      const state = await this.rooms.currentStateIds(roomId, q);
+      for (const t of STRIPPED_STATE_TYPES) {
+        const id = state.get(stateKey(t, ''));
+        const ev = id ? await this.rooms.reader.getEvent(q, id) : undefined;
+        if (ev) out.push(strippedStateEvent(ev));
+      }
+      if (own) {
+        const inviterId = state.get(stateKey('m.room.member', own.pdu.sender));
+        const inviter = inviterId ? await this.rooms.reader.getEvent(q, inviterId) : undefined;
+        if (inviter && inviter.eventId !== own.eventId) out.push(strippedStateEvent(inviter));
+      }
+    }
+    if (own) out.push(strippedStateEvent(own));
+    return out;
+  }
+
+  /** Room summary (heroes and member counts) that clients use to name unnamed rooms. */
+  async summary(q: Queryable, roomId: string, userId: string): Promise<JsonObject> {
+    const members = await eventsStore.membersOfRoom(q, roomId);
+    const joined = members.filter((m) => m.membership === 'join');
+    const invited = members.filter((m) => m.membership === 'invite');
+    const heroes = [...joined, ...invited].map((m) => m.user_id).filter((u) => u !== userId).sort().slice(0, 5);
+    return { 'm.heroes': heroes, 'm.joined_member_count': joined.length, 'm.invited_member_count': invited.length };
+  }
+}
+
+function emptyJoinedRoom(): JsonObject {
+  return {
+    timeline: { events: [], limited: false },
+    state: { events: [] },
+    account_data: { events: [] },
+    ephemeral: { events: [] },
+    unread_notifications: { highlight_count: 0, notification_count: 0 },
+  };
+}
+
+function isEmpty(r: JsonObject): boolean {
+  const rooms = r.rooms as Record<string, Record<string, unknown>>;
+  return (
+    Object.keys(rooms.join!).length === 0 &&
+    Object.keys(rooms.invite!).length === 0 &&
+    Object.keys(rooms.leave!).length === 0 &&
+    Object.keys(rooms.knock!).length === 0 &&
+    ((r.account_data as { events: unknown[] }).events.length === 0)
+  );
+}

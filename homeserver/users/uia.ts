@@ -1,0 +1,89 @@
+// User-interactive authentication (client-server-api "User-Interactive Authentication API").
+// A request that needs UIA is answered 401 with the flows and a session; the client completes
+// stages one by one, and the request goes through once one flow's stages are all complete.
+import { randomBytes } from 'node:crypto';
+import { MatrixError } from '../http/matrix-error.ts';
+import type { Database } from '../storage/database.ts';
+import { accountsStore } from '../storage/accounts-store.ts';
+
+export interface UiaFlow {
+  stages: string[];
+}
+
+/** A 401 whose body is the UIA state; errcode only when a stage failed. */
+export class UiaRequired extends MatrixError {
+  private readonly body: Record<string, unknown>;
+  constructor(body: Record<string, unknown>, errcode?: string, message?: string) {
+    super(401, errcode ?? 'M_UNAUTHORIZED', message ?? 'Additional authentication required');
+    this.body = errcode ? { errcode, error: message, ...body } : body;
+  }
+  override toBody(): Record<string, unknown> {
+    return this.body;
+  }
+}
+
+/** Checks one stage's auth dict; throws a MatrixError (e.g. M_FORBIDDEN) when it fails. */
+export type StageChecker = (stage: string, auth: Record<string, unknown>) => Promise<void>;
+
+export interface UiaRequest {
+  auth: unknown;
+  flows: UiaFlow[];
+  params?: Record<string, unknown>;
+  /** Identifies the operation, so a session completed for one request cannot authorise another. */
+  fingerprint: string;
+  checkStage: StageChecker;
+}
+
+export class UiaSessions {
+  private readonly db: Database;
+  constructor(db: Database) {
+    this.db = db;
+  }
+
+  /** Returns the completed stages once a flow is complete; otherwise throws UiaRequired. */
+  async require(req: UiaRequest): Promise<string[]> {
+    const params = req.params ?? {};
+    const auth = req.auth && typeof req.auth === 'object' ? (req.auth as Record<string, unknown>) : undefined;
+    if (!auth) {
+      const session = randomBytes(16).toString('base64url');
+      await this.db.write((tx) => accountsStore.putUiaSession(tx, session, [], req.fingerprint));
+      throw new UiaRequired({ flows: req.flows, params, session });
+    }
+    let session = typeof auth.session === 'string' ? auth.session : undefined;
+    let completed: string[] = [];
+    if (session) {
+      const row = await accountsStore.getUiaSession(this.db.reader, session);
+      if (!row) throw new MatrixError(400, 'M_UNKNOWN', 'Unknown UIA session');
+      if (row.request_fingerprint !== req.fingerprint) {
+        throw new MatrixError(403, 'M_FORBIDDEN', 'UIA session was started for a different request');
+      }
+      completed = JSON.parse(row.completed) as string[];
+    } else {
+      session = randomBytes(16).toString('base64url');
+    }
+    const stage = typeof auth.type === 'string' ? auth.type : undefined;
+    if (stage) {
+      const allowed = req.flows.some((f) => f.stages.includes(stage));
+      if (!allowed) {
+        throw new UiaRequired({ flows: req.flows, params, session, completed }, 'M_UNRECOGNIZED', `Stage ${stage} is not in any flow`);
+      }
+      try {
+        await req.checkStage(stage, auth);
+      } catch (err) {
+        if (err instanceof MatrixError) {
+          await this.db.write((tx) => accountsStore.putUiaSession(tx, session!, completed, req.fingerprint));
+          throw new UiaRequired({ flows: req.flows, params, session, completed }, err.errcode, err.message);
+        }
+        throw err;
+      }
+      if (!completed.includes(stage)) completed = [...completed, stage];
+    }
+    const done = req.flows.some((f) => f.stages.every((s) => completed.includes(s)));
+    if (done) {
+      await this.db.write((tx) => accountsStore.deleteUiaSession(tx, session!));
+      return completed;
+    }
+    await this.db.write((tx) => accountsStore.putUiaSession(tx, session!, completed, req.fingerprint));
+    throw new UiaRequired({ flows: req.flows, params, session, completed });
+  }
+}

@@ -1,0 +1,159 @@
+// Accounts, devices and sessions: registration, login, tokens, passwords, deactivation.
+import { parseUserId, isValidLocalpart } from '../protocol/identifiers.ts';
+import { MatrixError } from '../http/matrix-error.ts';
+import type { Database } from '../storage/database.ts';
+import { accountsStore, type UserRow } from '../storage/accounts-store.ts';
+import type { Queryable } from '../storage/sqlite.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
+import { hashToken, newDeviceId, newToken } from './tokens.ts';
+
+export interface Session {
+  userId: string;
+  deviceId: string;
+  accessToken: string;
+}
+
+const LOGIN_TOKEN_LIFETIME_MS = 2 * 60 * 1000;
+
+export class UserService {
+  private readonly db: Database;
+  readonly serverName: string;
+  /** Access token hash -> identity; tokens are checked on every request. */
+  private readonly tokenCache = new Map<string, { userId: string; deviceId: string }>();
+
+  constructor(db: Database, serverName: string) {
+    this.db = db;
+    this.serverName = serverName;
+  }
+
+  userIdFor(localpart: string): string {
+    return `@${localpart}:${this.serverName}`;
+  }
+
+  /** Accepts a localpart or a full user id of this server; returns the localpart, lowercased as the spec asks of new ids. */
+  checkLocalpart(input: string): string {
+    let localpart = input.startsWith('@') ? parseUserId(input)?.localpart ?? '' : input;
+    if (input.startsWith('@') && parseUserId(input)?.serverName !== this.serverName) {
+      throw new MatrixError(400, 'M_INVALID_USERNAME', 'User id is not on this server');
+    }
+    localpart = localpart.toLowerCase();
+    if (!isValidLocalpart(localpart)) {
+      throw new MatrixError(400, 'M_INVALID_USERNAME', 'User id may only contain a-z, 0-9, and . _ = - / +');
+    }
+    if (Buffer.byteLength(this.userIdFor(localpart)) > 255) {
+      throw new MatrixError(400, 'M_INVALID_USERNAME', 'User id is longer than 255 bytes');
+    }
+    return localpart;
+  }
+
+  async isAvailable(localpart: string): Promise<boolean> {
+    return !(await accountsStore.getUserByLocalpart(this.db.reader, localpart));
+  }
+
+  async register(localpart: string, password: string | null, deviceId?: string, deviceName?: string, inhibitLogin = false): Promise<{ userId: string; session?: Session }> {
+    const userId = this.userIdFor(localpart);
+    const passwordHash = password === null ? null : await hashPassword(password);
+    return this.db.write(async (tx) => {
+      if (await accountsStore.getUserByLocalpart(tx, localpart)) throw new MatrixError(400, 'M_USER_IN_USE', 'User ID already taken');
+      await accountsStore.insertUser(tx, { userId, localpart, passwordHash, displayname: localpart });
+      const session = inhibitLogin ? undefined : await this.newSessionIn(tx, userId, deviceId, deviceName);
+      return { userId, session };
+    });
+  }
+
+  async getUser(userId: string, q: Queryable = this.db.reader): Promise<UserRow | undefined> {
+    return accountsStore.getUser(q, userId);
+  }
+
+  async checkPassword(userId: string, password: string): Promise<boolean> {
+    const u = await accountsStore.getUser(this.db.reader, userId);
+    if (!u || u.deactivated || !u.password_hash) return false;
+    return verifyPassword(password, u.password_hash);
+  }
+
+  async login(userId: string, deviceId?: string, deviceName?: string): Promise<Session> {
+    return this.db.write((tx) => this.newSessionIn(tx, userId, deviceId, deviceName));
+  }
+
+  private async newSessionIn(tx: Queryable, userId: string, deviceId?: string, deviceName?: string): Promise<Session> {
+    const device = deviceId ?? newDeviceId();
+    // Logging in again with an existing device id replaces that device's old tokens (spec: login "device_id").
+    await tx.run('DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?', userId, device);
+    await accountsStore.upsertDevice(tx, userId, device, deviceName ?? null, null);
+    const accessToken = newToken('hat');
+    await accountsStore.insertAccessToken(tx, hashToken(accessToken), userId, device);
+    return { userId, deviceId: device, accessToken };
+  }
+
+  async authenticate(accessToken: string): Promise<{ userId: string; deviceId: string } | undefined> {
+    const h = hashToken(accessToken);
+    const hit = this.tokenCache.get(h);
+    if (hit) return hit;
+    const row = await accountsStore.getAccessToken(this.db.reader, h);
+    if (!row) return undefined;
+    const id = { userId: row.user_id, deviceId: row.device_id };
+    if (this.tokenCache.size > 10_000) this.tokenCache.clear();
+    this.tokenCache.set(h, id);
+    return id;
+  }
+
+  async logout(accessToken: string): Promise<void> {
+    const h = hashToken(accessToken);
+    const id = await this.authenticate(accessToken);
+    this.tokenCache.delete(h);
+    if (!id) return;
+    await this.db.write((tx) => accountsStore.deleteDevice(tx, id.userId, id.deviceId));
+  }
+
+  async logoutAll(userId: string, exceptDeviceId?: string): Promise<void> {
+    this.tokenCache.clear();
+    await this.db.write((tx) => accountsStore.deleteAllDevices(tx, userId, exceptDeviceId));
+  }
+
+  async deleteDevice(userId: string, deviceId: string): Promise<void> {
+    this.tokenCache.clear();
+    await this.db.write((tx) => accountsStore.deleteDevice(tx, userId, deviceId));
+  }
+
+  async setPassword(userId: string, password: string, logoutDevices: boolean, keepDeviceId?: string): Promise<void> {
+    const hash = await hashPassword(password);
+    await this.db.write(async (tx) => {
+      await accountsStore.setPasswordHash(tx, userId, hash);
+      if (logoutDevices) await accountsStore.deleteAllDevices(tx, userId, keepDeviceId);
+    });
+    if (logoutDevices) this.tokenCache.clear();
+  }
+
+  async deactivate(userId: string): Promise<void> {
+    this.tokenCache.clear();
+    await this.db.write(async (tx) => {
+      await accountsStore.setDeactivated(tx, userId);
+      await accountsStore.deleteAllDevices(tx, userId);
+    });
+  }
+
+  /** A one-time m.login.token, as the desktop shell uses to sign its window in without a password. */
+  async createLoginToken(userId: string): Promise<{ token: string; expiresInMs: number }> {
+    const token = newToken('hlt');
+    await this.db.write((tx) => accountsStore.insertLoginToken(tx, hashToken(token), userId, Date.now() + LOGIN_TOKEN_LIFETIME_MS));
+    return { token, expiresInMs: LOGIN_TOKEN_LIFETIME_MS };
+  }
+
+  async takeLoginToken(token: string): Promise<string | undefined> {
+    const row = await this.db.write((tx) => accountsStore.takeLoginToken(tx, hashToken(token)));
+    if (!row || row.expires_ts < Date.now()) return undefined;
+    return row.user_id;
+  }
+
+  listDevices(userId: string) {
+    return accountsStore.listDevices(this.db.reader, userId);
+  }
+
+  getDevice(userId: string, deviceId: string) {
+    return accountsStore.getDevice(this.db.reader, userId, deviceId);
+  }
+
+  async touchDevice(userId: string, deviceId: string, ip: string): Promise<void> {
+    await this.db.write((tx) => accountsStore.upsertDevice(tx, userId, deviceId, null, ip));
+  }
+}
