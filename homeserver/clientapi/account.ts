@@ -40,13 +40,13 @@ function stageChecker(deps: ClientApiDeps, userId?: string) {
 
 /** The user id named by a login or UIA body: `identifier` of type m.id.user, or the deprecated `user`. */
 function identifierUser(deps: ClientApiDeps, body: Record<string, unknown>): string | undefined {
-  const ident = body.identifier as Record<string, unknown> | undefined;
+  const ident = body.identifier === undefined ? undefined : objectField(body, 'identifier');
   let user: unknown;
-  if (ident && typeof ident === 'object') {
+  if (ident) {
     if (ident.type !== 'm.id.user') throw new MatrixError(400, 'M_UNKNOWN', `Unsupported identifier type ${String(ident.type)}`);
-    user = ident.user;
+    user = stringField(ident, 'user');
   } else {
-    user = body.user;
+    user = stringField(body, 'user');
   }
   if (typeof user !== 'string' || user === '') return undefined;
   if (user.startsWith('@')) {

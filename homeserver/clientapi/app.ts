@@ -17,9 +17,10 @@ import { profileRoutes } from './profile.ts';
 import { syncRoutes } from './sync.ts';
 import { accountDataRoutes } from './account-data.ts';
 import { legacyRoutes } from './legacy.ts';
+import { pushRuleRoutes } from './push-rules.ts';
 
 const GROUPS: RouteGroup[] = [
-  capabilitiesRoutes, accountRoutes, roomRoutes, roomEventRoutes, directoryRoutes, profileRoutes, syncRoutes, accountDataRoutes, legacyRoutes,
+  capabilitiesRoutes, accountRoutes, roomRoutes, roomEventRoutes, directoryRoutes, profileRoutes, syncRoutes, accountDataRoutes, legacyRoutes, pushRuleRoutes,
 ];
 
 export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_matrix/client/api/v1', '/_matrix/client/v1'];
@@ -36,6 +37,7 @@ export function createClientApp(deps: ClientApiDeps, allowedHosts: Set<string>, 
   app.use(jsonBody);
   const unversioned = unversionedRoutes(deps);
   app.use(unversioned.routes());
+  app.use(unversioned.allowedMethods({ throw: false }));
   for (const prefix of CLIENT_PREFIXES) {
     const router = new Router({ prefix });
     for (const group of GROUPS) group(router, deps);

@@ -67,12 +67,7 @@ export const legacyRoutes: RouteGroup = (r, deps) => {
   r.get('/events', deps.auth, async (ctx) => {
     const me = requester(ctx);
     const fromStr = queryString(ctx, 'from');
-    let from: number;
-    try {
-      from = fromStr ? parsePaginationToken(fromStr) : deps.rooms.position;
-    } catch {
-      throw new MatrixError(400, 'M_BAD_PAGINATION', `Invalid token '${fromStr}'`);
-    }
+    let from = fromStr ? parsePaginationToken(fromStr) : deps.rooms.position;
     const timeout = Math.min(queryInt(ctx, 'timeout', 30_000), 60_000);
     const signal = clientGone(ctx);
     const deadline = Date.now() + timeout;

@@ -139,7 +139,11 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
       if (row.membership !== 'join') continue;
       const ev = await deps.rooms.reader.getEvent(deps.rooms.db.reader, row.event_id);
       const c = ev?.pdu.content ?? {};
-      joined[row.user_id] = { display_name: (c.displayname as string | undefined) ?? null, avatar_url: (c.avatar_url as string | undefined) ?? null };
+      // rooms.yaml: display_name and avatar_url are strings when present; a member without one has no key.
+      const member: JsonObject = {};
+      if (typeof c.displayname === 'string') member.display_name = c.displayname;
+      if (typeof c.avatar_url === 'string') member.avatar_url = c.avatar_url;
+      joined[row.user_id] = member;
     }
     ctx.body = { joined };
   });
@@ -155,22 +159,12 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
     const limit = queryInt(ctx, 'limit', 10, 0, 1000);
     const fromStr = queryString(ctx, 'from');
     const toStr = queryString(ctx, 'to');
-    let from: number;
-    try {
-      from = fromStr ? parsePaginationToken(fromStr) : dir === 'b' ? deps.rooms.position : 0;
-    } catch {
-      throw new MatrixError(400, 'M_BAD_PAGINATION', `Invalid pagination token '${fromStr}'`);
-    }
-    let to: number | undefined;
-    try {
-      to = toStr ? parsePaginationToken(toStr) : undefined;
-    } catch {
-      throw new MatrixError(400, 'M_BAD_PAGINATION', `Invalid pagination token '${toStr}'`);
-    }
+    const from = fromStr ? parsePaginationToken(fromStr) : dir === 'b' ? deps.rooms.position : 0;
+    const to = toStr ? parsePaginationToken(toStr) : undefined;
     // A user who left sees nothing after their leave.
     const ceiling = m && m.membership !== 'join' ? m.stream_ordering : deps.rooms.position;
     const filterStr = queryString(ctx, 'filter');
-    const filter: RoomEventFilter | undefined = filterStr ? (parseFilter({ room: { timeline: JSON.parse(filterStr) } }).room!.timeline) : undefined;
+    const filter: RoomEventFilter | undefined = filterStr ? parseFilter({ room: { timeline: inlineFilterJson(filterStr) } }).room!.timeline : undefined;
     const rows = dir === 'b'
       ? await eventsStore.roomEventsBetween(deps.rooms.db.reader, roomId, to ?? 0, Math.min(from, ceiling), limit, true)
       : await eventsStore.roomEventsBetween(deps.rooms.db.reader, roomId, from, Math.min(to ?? ceiling, ceiling), limit, false);
@@ -252,6 +246,15 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
   });
   void randomBytes;
 };
+
+/** The `filter` query parameter of /messages; not JSON is M_NOT_JSON, as /sync answers an inline filter. */
+function inlineFilterJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new MatrixError(400, 'M_NOT_JSON', 'filter is not valid JSON');
+  }
+}
 
 async function worldReadable(deps: ClientApiDeps, roomId: string): Promise<boolean> {
   const hv = await deps.rooms.currentStateEvent(roomId, 'm.room.history_visibility', '');

@@ -27,10 +27,20 @@ export function errorMiddleware(log: Logger) {
   };
 }
 
-/** Anything no router claimed: the spec's M_UNRECOGNIZED (404 for unknown paths, 405 for known paths, wrong method). */
+/**
+ * Anything no router claimed: the spec's M_UNRECOGNIZED, 404 for unknown paths and 405 for known
+ * paths with the wrong method (client-server-api/_index.md "Common error codes"). The routers'
+ * allowedMethods() leave a bodiless 405, or 501 for a method no router knows (e.g. PATCH), with
+ * the path's methods in `Allow`.
+ */
 export async function unrecognized(ctx: Context, next: Next): Promise<void> {
   await next();
-  if (ctx.body === undefined && ctx.status === 404) {
+  if (ctx.body !== undefined) return;
+  const knownPath = ctx.response.get('Allow') !== '';
+  if (ctx.status === 405 || (ctx.status === 501 && knownPath)) {
+    throw new MatrixError(405, 'M_UNRECOGNIZED', `Method ${ctx.method} is not allowed here`);
+  }
+  if (ctx.status === 404 || ctx.status === 501) {
     const isApi = ctx.path.startsWith('/_matrix/');
     if (isApi || ctx.method !== 'GET') {
       throw new MatrixError(404, 'M_UNRECOGNIZED', 'Unrecognized request');

@@ -50,12 +50,16 @@ async function readBody(ctx: Context): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The body as a JSON object, or M_NOT_JSON / M_BAD_JSON. An absent body counts as {}. */
+/**
+ * The body as a JSON object. An absent body counts as {}. Valid JSON that is not an object (an
+ * array, a string) is M_BAD_JSON: M_NOT_JSON is only for bodies that do not parse at all
+ * (client-server-api/_index.md "Common error codes").
+ */
 export function bodyObject(ctx: Context): Record<string, unknown> {
   const body = ctx.request.json;
   if (body === undefined) return {};
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new MatrixError(400, 'M_NOT_JSON', 'Request body must be a JSON object');
+    throw new MatrixError(400, 'M_BAD_JSON', 'Request body must be a JSON object');
   }
   return body as Record<string, unknown>;
 }

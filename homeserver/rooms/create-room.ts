@@ -98,7 +98,18 @@ export async function createRoom(svc: RoomService, req: CreateRoomRequest): Prom
       await send('m.room.member', invitee, content);
     }
     return { roomId: head.roomId, alias };
-  });
+  }).catch(invalidRoomState);
+}
+
+/**
+ * The room is new, so an event the auth rules refuse was made invalid by the request itself
+ * (power_level_content_override, initial_state): create_room.yaml answers 400 M_INVALID_ROOM_STATE.
+ */
+function invalidRoomState(err: unknown): never {
+  if (err instanceof MatrixError && err.errcode === 'M_FORBIDDEN') {
+    throw new MatrixError(400, 'M_INVALID_ROOM_STATE', `The initial state is invalid: ${err.message}`);
+  }
+  throw err;
 }
 
 /** The default m.room.power_levels content of createRoom (client-server "m.room.power_levels"). */

@@ -35,8 +35,8 @@ export const eventsStore = {
       e.eventId, e.roomId, p.type, p.state_key ?? null, p.sender, p.depth, p.origin_server_ts, JSON.stringify(p), e.stateGroup,
       e.txn?.userId ?? null, e.txn?.deviceId ?? null, e.txn?.txnId ?? null,
     );
-    for (const prev of p.prev_events) await q.run('INSERT OR IGNORE INTO event_edges (event_id, prev_event_id) VALUES (?, ?)', e.eventId, prev);
-    for (const auth of p.auth_events) await q.run('INSERT OR IGNORE INTO event_auth (event_id, auth_event_id) VALUES (?, ?)', e.eventId, auth);
+    for (const prev of p.prev_events) await q.run('INSERT INTO event_edges (event_id, prev_event_id) VALUES (?, ?) ON CONFLICT DO NOTHING', e.eventId, prev);
+    for (const auth of p.auth_events) await q.run('INSERT INTO event_auth (event_id, auth_event_id) VALUES (?, ?) ON CONFLICT DO NOTHING', e.eventId, auth);
     return r.lastID;
   },
 

@@ -73,7 +73,9 @@ export class SyncService {
       const changedSince = since === undefined || m.stream_ordering > since.events;
       if (m.membership === 'join') {
         if (active && !changedSince && !active.has(m.room_id)) continue;
-        const r = await this.joinedRoom(q, req, m.room_id, to, changedSince);
+        // A member event since the last sync may be a profile change, not a new join.
+        const newlyJoined = since === undefined || (changedSince && (await membershipAt(q, m.room_id, req.userId, since.events)) !== 'join');
+        const r = await this.joinedRoom(q, req, m.room_id, to, newlyJoined);
         if (r) join[m.room_id] = r;
       } else if (m.membership === 'invite') {
         if (changedSince) invite[m.room_id] = { invite_state: { events: await this.strippedState(q, m.room_id, m.event_id) } };
@@ -243,6 +245,15 @@ export class SyncService {
     const heroes = [...joined, ...invited].map((m) => m.user_id).filter((u) => u !== userId).sort().slice(0, 5);
     return { 'm.heroes': heroes, 'm.joined_member_count': joined.length, 'm.invited_member_count': invited.length };
   }
+}
+
+/** The user's membership in a room as of a stream position. */
+async function membershipAt(q: Queryable, roomId: string, userId: string, position: number): Promise<string | undefined> {
+  const row = await q.get<{ json: string }>(
+    "SELECT json FROM events WHERE room_id = ? AND type = 'm.room.member' AND state_key = ? AND stream_ordering <= ? ORDER BY stream_ordering DESC LIMIT 1",
+    roomId, userId, position,
+  );
+  return row ? (JSON.parse(row.json) as { content?: { membership?: string } }).content?.membership : undefined;
 }
 
 function emptyJoinedRoom(): JsonObject {

@@ -1,6 +1,5 @@
-// Stream tokens: `s<events>_<account_data>`. Older or foreign shapes are M_INVALID_PARAM... the
-// spec leaves the format to the server; /messages accepts the same tokens (a position in the event
-// stream is also a pagination point).
+// Stream tokens: `s<events>_<account_data>`. The spec leaves their format to the server; /messages
+// accepts the same tokens, since a position in the event stream is also a pagination point.
 import { MatrixError } from '../http/matrix-error.ts';
 
 export interface SyncToken {
@@ -21,7 +20,8 @@ export function parseSyncToken(s: string): SyncToken {
 /** A pagination token is a position between events in the stream: `s<n>` means "after event n". */
 export function parsePaginationToken(s: string): number {
   const m = /^[st](\d+)(?:_\d+)*$/.exec(s);
-  if (!m) throw new MatrixError(400, 'M_INVALID_PARAM', `Invalid pagination token '${s}'`);
+  // The seed's M_BAD_PAGINATION: the current spec names no code for a malformed token.
+  if (!m) throw new MatrixError(400, 'M_BAD_PAGINATION', `Invalid pagination token '${s}'`);
   return Number(m[1]);
 }
 

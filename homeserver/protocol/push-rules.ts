@@ -1,0 +1,46 @@
+// The server-default push rules (client-server-api/modules/push.md "Predefined Rules", as of
+// v1.17: the legacy body-matching rules are gone). Pure data: the user id fills the rules that
+// name "[the user's Matrix ID]". Users cannot change rules yet, so this is every user's ruleset.
+import type { JsonObject } from './types.ts';
+
+export type PushRuleKind = 'override' | 'content' | 'room' | 'sender' | 'underride';
+export const PUSH_RULE_KINDS: readonly PushRuleKind[] = ['override', 'content', 'room', 'sender', 'underride'];
+
+export type PushRuleset = Record<PushRuleKind, JsonObject[]>;
+
+const SOUND_DEFAULT = { set_tweak: 'sound', value: 'default' };
+const HIGHLIGHT = { set_tweak: 'highlight' };
+
+function rule(ruleId: string, conditions: JsonObject[], actions: Array<string | JsonObject>, enabled = true): JsonObject {
+  return { rule_id: ruleId, default: true, enabled, conditions, actions };
+}
+
+const match = (key: string, pattern: string): JsonObject => ({ kind: 'event_match', key, pattern });
+
+/** The default ruleset for `userId`, rules in the spec's order (which is their priority). */
+export function defaultPushRules(userId: string): PushRuleset {
+  return {
+    override: [
+      rule('.m.rule.master', [], [], false),
+      rule('.m.rule.suppress_notices', [match('content.msgtype', 'm.notice')], []),
+      rule('.m.rule.invite_for_me', [match('type', 'm.room.member'), match('content.membership', 'invite'), match('state_key', userId)], ['notify', SOUND_DEFAULT]),
+      rule('.m.rule.member_event', [match('type', 'm.room.member')], []),
+      rule('.m.rule.is_user_mention', [{ kind: 'event_property_contains', key: 'content.m\\.mentions.user_ids', value: userId }], ['notify', SOUND_DEFAULT, HIGHLIGHT]),
+      rule('.m.rule.is_room_mention', [{ kind: 'event_property_is', key: 'content.m\\.mentions.room', value: true }, { kind: 'sender_notification_permission', key: 'room' }], ['notify', HIGHLIGHT]),
+      rule('.m.rule.tombstone', [match('type', 'm.room.tombstone'), match('state_key', '')], ['notify', HIGHLIGHT]),
+      rule('.m.rule.reaction', [match('type', 'm.reaction')], []),
+      rule('.m.rule.room.server_acl', [match('type', 'm.room.server_acl'), match('state_key', '')], []),
+      rule('.m.rule.suppress_edits', [{ kind: 'event_property_is', key: 'content.m\\.relates_to.rel_type', value: 'm.replace' }], []),
+    ],
+    content: [],
+    room: [],
+    sender: [],
+    underride: [
+      rule('.m.rule.call', [match('type', 'm.call.invite')], ['notify', { set_tweak: 'sound', value: 'ring' }]),
+      rule('.m.rule.encrypted_room_one_to_one', [{ kind: 'room_member_count', is: '2' }, match('type', 'm.room.encrypted')], ['notify', SOUND_DEFAULT]),
+      rule('.m.rule.room_one_to_one', [{ kind: 'room_member_count', is: '2' }, match('type', 'm.room.message')], ['notify', SOUND_DEFAULT]),
+      rule('.m.rule.message', [match('type', 'm.room.message')], ['notify']),
+      rule('.m.rule.encrypted', [match('type', 'm.room.encrypted')], ['notify']),
+    ],
+  };
+}
