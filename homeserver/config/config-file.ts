@@ -1,0 +1,141 @@
+// Finds, reads and validates the optional config file (hearth.yaml, hearth.yml or hearth.json).
+// Keys are snake_case like Synapse's; unknown keys are errors so that typos do not pass silently.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { HomeserverConfig } from './types.ts';
+import { ConfigError } from './config-error.ts';
+import { parseListen } from './listen.ts';
+import {
+  expectBaseUrl,
+  expectHost,
+  expectKnownKeys,
+  expectList,
+  expectOneOf,
+  expectPositiveInteger,
+  expectPositiveNumber,
+  expectRegistrationToken,
+  expectServerName,
+  expectString,
+  isPlainObject,
+} from './validate.ts';
+
+export const CONFIG_FILE_NAMES = ['hearth.yaml', 'hearth.yml', 'hearth.json'] as const;
+
+export const REGISTRATION_MODES = ['open', 'token', 'closed'] as const;
+
+const FILE_KEYS = [
+  'server_name',
+  'listen',
+  'registration',
+  'registration_tokens',
+  'allowed_hosts',
+  'rate_limit',
+  'public_base_url',
+  'web_root',
+  'data_dir',
+] as const;
+
+const RATE_LIMIT_KEYS = ['per_second', 'burst'] as const;
+
+/** What a config file may set. `dataDir` only when the file was named with --config. */
+export type FileConfig = Partial<Omit<HomeserverConfig, 'rateLimit'>> & {
+  rateLimit?: Partial<HomeserverConfig['rateLimit']>;
+};
+
+/** The config file inside `dataDir`, if any. More than one is ambiguous and an error. */
+export function findConfigFile(dataDir: string): string | undefined {
+  const present = CONFIG_FILE_NAMES.map((name) => path.join(dataDir, name)).filter((file) =>
+    fs.existsSync(file),
+  );
+  if (present.length > 1) {
+    throw new ConfigError({
+      source: dataDir,
+      problem: `found ${present.map((f) => path.basename(f)).join(' and ')}; keep only one config file`,
+    });
+  }
+  return present[0];
+}
+
+/**
+ * Reads and validates a config file. Relative paths inside it resolve against its folder.
+ * `insideDataDir` is true for the file found in the data dir, where `data_dir` would be circular.
+ */
+export function readConfigFile(file: string, insideDataDir: boolean): FileConfig {
+  const raw = parseFile(file);
+  if (raw === null || raw === undefined) return {};
+  if (!isPlainObject(raw)) {
+    throw new ConfigError({ source: file, key: '(top level)', expected: 'a mapping of keys to values', actual: raw });
+  }
+  expectKnownKeys(raw, FILE_KEYS, file);
+  const at = (key: string) => ({ source: file, key });
+  const base = path.dirname(file);
+  const config: FileConfig = {};
+
+  if (raw.data_dir !== undefined) {
+    if (insideDataDir) {
+      throw new ConfigError({
+        source: file,
+        key: 'data_dir',
+        problem: 'cannot be set in the config file inside the data dir; use --data-dir, or --config with a file elsewhere',
+      });
+    }
+    config.dataDir = path.resolve(base, expectString(raw.data_dir, at('data_dir'), 'a folder path'));
+  }
+  if (raw.server_name !== undefined) config.serverName = expectServerName(raw.server_name, at('server_name'));
+  if (raw.listen !== undefined) config.listen = parseListen(raw.listen, file, 'listen');
+  if (raw.registration !== undefined) {
+    config.registration = expectOneOf(raw.registration, REGISTRATION_MODES, at('registration'));
+  }
+  if (raw.registration_tokens !== undefined) {
+    const tokens = expectList(raw.registration_tokens, at('registration_tokens'), expectRegistrationToken);
+    config.registrationTokens = [...new Set(tokens)];
+  }
+  if (raw.allowed_hosts !== undefined) {
+    config.allowedHosts = [...new Set(expectList(raw.allowed_hosts, at('allowed_hosts'), expectHost))];
+  }
+  if (raw.rate_limit !== undefined) {
+    const limit = raw.rate_limit;
+    if (!isPlainObject(limit)) {
+      throw new ConfigError({ ...at('rate_limit'), expected: 'a mapping with per_second and burst', actual: limit });
+    }
+    expectKnownKeys(limit, RATE_LIMIT_KEYS, file, 'rate_limit.');
+    config.rateLimit = {};
+    if (limit.per_second !== undefined) {
+      config.rateLimit.perSecond = expectPositiveNumber(limit.per_second, at('rate_limit.per_second'));
+    }
+    if (limit.burst !== undefined) {
+      config.rateLimit.burst = expectPositiveInteger(limit.burst, at('rate_limit.burst'));
+    }
+  }
+  if (raw.public_base_url !== undefined) {
+    config.publicBaseUrl = expectBaseUrl(raw.public_base_url, at('public_base_url'));
+  }
+  if (raw.web_root !== undefined) {
+    config.webRoot = path.resolve(base, expectString(raw.web_root, at('web_root'), 'a folder path'));
+  }
+  return config;
+}
+
+function parseFile(file: string): unknown {
+  const extension = path.extname(file).toLowerCase();
+  if (!['.yaml', '.yml', '.json'].includes(extension)) {
+    throw new ConfigError({ source: file, problem: 'config files must end in .yaml, .yml or .json' });
+  }
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError({ source: file, problem: `cannot read: ${(error as Error).message}` });
+  }
+  try {
+    // YAML 1.2 core schema: `no` stays a string, duplicate keys are an error.
+    return extension === '.json' ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true });
+  } catch (error) {
+    const kind = extension === '.json' ? 'JSON' : 'YAML';
+    // The yaml package follows its first line with an excerpt of the source; the line is enough.
+    const firstLine = String((error as Error).message).split('\n')[0]!.replace(/:$/, '');
+    throw new ConfigError({ source: file, problem: `invalid ${kind}: ${firstLine}` });
+  }
+}

@@ -1,0 +1,288 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, DEFAULTS, defaultDataDir, loadConfig, parseListen } from '../../../homeserver/config/load.ts';
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-config-test-'));
+after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+let counter = 0;
+/** A fresh data dir holding the given files. */
+function dataDir(files: Record<string, string> = {}): string {
+  const dir = path.join(scratch, `data-${++counter}`);
+  fs.mkdirSync(dir);
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a ConfigError, but the config loaded');
+}
+
+describe('defaults', () => {
+  test('with no file and no options every field takes its default, data dir under XDG_DATA_HOME', () => {
+    const xdg = path.join(scratch, 'xdg');
+    const config = loadConfig({}, { XDG_DATA_HOME: xdg, HOME: '/nonexistent-home' });
+    assert.deepEqual(config, {
+      dataDir: path.join(xdg, 'hearth'),
+      serverName: 'localhost',
+      listen: { host: '127.0.0.1', port: 8008 },
+      registration: 'open',
+      registrationTokens: [],
+      allowedHosts: [],
+      rateLimit: { perSecond: DEFAULTS.rateLimit.perSecond, burst: DEFAULTS.rateLimit.burst },
+    });
+    assert.equal(fs.existsSync(config.dataDir), false, 'loading a config must not create the data dir');
+  });
+
+  test('the default rate limit lets a fast client burst and sustain well above a human pace', () => {
+    assert.ok(DEFAULTS.rateLimit.burst >= 100);
+    assert.ok(DEFAULTS.rateLimit.perSecond >= 20);
+  });
+
+  const cases: Array<[string, NodeJS.ProcessEnv, NodeJS.Platform, string]> = [
+    ['Linux uses an absolute XDG_DATA_HOME', { XDG_DATA_HOME: '/x/data' }, 'linux', '/x/data/hearth'],
+    ['Linux ignores a relative XDG_DATA_HOME', { XDG_DATA_HOME: 'rel' }, 'linux', '/home/u/.local/share/hearth'],
+    ['Linux falls back to ~/.local/share', {}, 'linux', '/home/u/.local/share/hearth'],
+    ['FreeBSD follows XDG like Linux', {}, 'freebsd', '/home/u/.local/share/hearth'],
+    ['macOS uses ~/Library/Application Support', { XDG_DATA_HOME: '/x' }, 'darwin', '/home/u/Library/Application Support/hearth'],
+    ['Windows uses %APPDATA%', { APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'win32', 'C:\\Users\\u\\AppData\\Roaming\\hearth'],
+    ['Windows without %APPDATA% uses the profile', { USERPROFILE: 'C:\\Users\\u' }, 'win32', 'C:\\Users\\u\\AppData\\Roaming\\hearth'],
+  ];
+  for (const [name, env, platform, expected] of cases) {
+    test(`default data dir: ${name}`, () => {
+      assert.equal(defaultDataDir(env, platform, '/home/u'), expected);
+    });
+  }
+});
+
+describe('config file', () => {
+  const fullYaml = `
+# every key
+server_name: example.org
+listen: "0.0.0.0:8448"
+registration: token
+registration_tokens: [abc, def-1, abc]
+allowed_hosts: [Hearth.LAN, 192.168.1.5, "[fe80::1]"]
+rate_limit:
+  per_second: 2.5
+  burst: 20
+public_base_url: https://matrix.example.org/
+web_root: web
+`;
+
+  test('hearth.yaml sets every key; relative paths resolve against its folder', () => {
+    const dir = dataDir({ 'hearth.yaml': fullYaml });
+    fs.mkdirSync(path.join(dir, 'web'));
+    assert.deepEqual(loadConfig({ dataDir: dir }, {}), {
+      dataDir: dir,
+      serverName: 'example.org',
+      listen: { host: '0.0.0.0', port: 8448 },
+      registration: 'token',
+      registrationTokens: ['abc', 'def-1'],
+      allowedHosts: ['hearth.lan', '192.168.1.5', '[fe80::1]'],
+      rateLimit: { perSecond: 2.5, burst: 20 },
+      publicBaseUrl: 'https://matrix.example.org',
+      webRoot: path.join(dir, 'web'),
+    });
+  });
+
+  test('hearth.yml and hearth.json are read too', () => {
+    const yml = dataDir({ 'hearth.yml': 'server_name: yml.example\n' });
+    assert.equal(loadConfig({ dataDir: yml }, {}).serverName, 'yml.example');
+    const json = dataDir({ 'hearth.json': '{"server_name": "json.example", "rate_limit": {"burst": 7}}' });
+    const config = loadConfig({ dataDir: json }, {});
+    assert.equal(config.serverName, 'json.example');
+    assert.deepEqual(config.rateLimit, { perSecond: DEFAULTS.rateLimit.perSecond, burst: 7 });
+  });
+
+  test('an empty or comment-only YAML file means all defaults', () => {
+    const dir = dataDir({ 'hearth.yaml': '# nothing yet\n' });
+    assert.equal(loadConfig({ dataDir: dir }, {}).serverName, 'localhost');
+  });
+
+  test('command-line options override the file, and the file fills in the rest', () => {
+    const dir = dataDir({ 'hearth.yaml': fullYaml });
+    fs.mkdirSync(path.join(dir, 'web'));
+    const config = loadConfig(
+      { dataDir: dir, serverName: 'cli.example', listen: '[::1]:0', registration: 'closed' },
+      {},
+    );
+    assert.equal(config.serverName, 'cli.example');
+    assert.deepEqual(config.listen, { host: '::1', port: 0 });
+    assert.equal(config.registration, 'closed');
+    assert.deepEqual(config.rateLimit, { perSecond: 2.5, burst: 20 });
+    assert.deepEqual(config.registrationTokens, ['abc', 'def-1']);
+  });
+
+  test('--config names a file elsewhere whose data_dir is used and the data dir file is ignored', () => {
+    const elsewhere = dataDir();
+    const target = dataDir({ 'hearth.yaml': 'server_name: ignored.example\n' });
+    const file = path.join(elsewhere, 'custom.yaml');
+    fs.writeFileSync(file, `data_dir: ../${path.basename(target)}\nserver_name: custom.example\n`);
+    const config = loadConfig({ config: file }, {});
+    assert.equal(config.dataDir, target);
+    assert.equal(config.serverName, 'custom.example');
+    // --data-dir still wins over the file's data_dir.
+    const other = dataDir();
+    assert.equal(loadConfig({ config: file, dataDir: other }, {}).dataDir, other);
+  });
+
+  test('relative --data-dir and --web-root resolve against the working directory', () => {
+    const dir = dataDir();
+    const config = loadConfig({ dataDir: path.relative(process.cwd(), dir), webRoot: path.relative(process.cwd(), dir) }, {});
+    assert.equal(config.dataDir, dir);
+    assert.equal(config.webRoot, dir);
+  });
+});
+
+describe('--listen parsing', () => {
+  const good: Array<[string, string, number]> = [
+    ['127.0.0.1:8008', '127.0.0.1', 8008],
+    ['localhost:0', 'localhost', 0],
+    ['0.0.0.0:65535', '0.0.0.0', 65535],
+    ['[::1]:8008', '::1', 8008],
+    ['[::]:80', '::', 80],
+    ['[fe80::1%eth0]:1', 'fe80::1%eth0', 1],
+  ];
+  for (const [text, host, port] of good) {
+    test(`accepts ${text}`, () => assert.deepEqual(parseListen(text, 'command line', '--listen'), { host, port }));
+  }
+  const bad = ['8008', 'localhost', 'localhost:', ':8008', '127.0.0.1:65536', '127.0.0.1:-1', '127.0.0.1:80a',
+    '127.0.0.1:123456', '::1:8008', '[::1]', '[::1]:', '[not-ipv6]:80', 'http://x:80', 'a b:80'];
+  for (const text of bad) {
+    test(`rejects ${JSON.stringify(text)} naming the expected form`, () => {
+      const error = configError(() => loadConfig({ listen: text, dataDir: dataDir() }, {}));
+      assert.equal(
+        error.message,
+        `--listen: expected HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535 (e.g. 127.0.0.1:8008), got ${JSON.stringify(text)}`,
+      );
+      assert.equal(error.fromCommandLine, true);
+    });
+  }
+});
+
+describe('validation errors name the file, the key, the expectation and the value', () => {
+  const SERVER_NAME = 'a server name: a host name, IPv4 or [IPv6] address, optionally with :PORT';
+  const HOST = 'a host name or IP address without a port ([brackets] around IPv6)';
+  const URL_ = 'an http:// or https:// URL without credentials, query or fragment';
+  const KNOWN = 'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, web_root, data_dir';
+  // [what, file name, contents, message after "<file>: "]
+  const cases: Array<[string, string, string, string]> = [
+    ['kebab-case key', 'hearth.yaml', 'server-name: x\n', `server-name: unknown key; did you mean 'server_name'? known keys are ${KNOWN}`],
+    ['camelCase key', 'hearth.yaml', 'rateLimit: {}\n', `rateLimit: unknown key; did you mean 'rate_limit'? known keys are ${KNOWN}`],
+    ['misspelt key', 'hearth.yaml', 'regisration: open\n', `regisration: unknown key; did you mean 'registration'? known keys are ${KNOWN}`],
+    ['unrelated key', 'hearth.yaml', 'colour: blue\n', `colour: unknown key; known keys are ${KNOWN}`],
+    ['unknown rate_limit key', 'hearth.yaml', 'rate_limit: {per_sec: 1}\n', `rate_limit.per_sec: unknown key; did you mean 'per_second'? known keys are per_second, burst`],
+    ['server_name not a string', 'hearth.yaml', 'server_name: 12\n', `server_name: expected ${SERVER_NAME}, got number 12`],
+    ['server_name with bad characters', 'hearth.yaml', 'server_name: "my server!"\n', `server_name: expected ${SERVER_NAME}, got "my server!"`],
+    ['server_name with a bad port', 'hearth.yaml', 'server_name: "x.org:99999"\n', `server_name: expected ${SERVER_NAME}, got "x.org:99999"`],
+    ['listen as a number', 'hearth.yaml', 'listen: 8008\n', 'listen: expected HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535 (e.g. 127.0.0.1:8008), got number 8008'],
+    ['registration unknown', 'hearth.yaml', 'registration: maybe\n', `registration: expected one of 'open', 'token', 'closed', got "maybe"`],
+    ['registration as YAML boolean', 'hearth.yaml', 'registration: true\n', `registration: expected one of 'open', 'token', 'closed', got boolean true`],
+    ['registration_tokens not a list', 'hearth.yaml', 'registration_tokens: abc\n', 'registration_tokens: expected a list, got "abc"'],
+    ['registration token with a space', 'hearth.yaml', 'registration_tokens: [ok, "not ok"]\n', 'registration_tokens[1]: expected 1 to 64 characters of A-Z, a-z, 0-9, ".", "_", "~" or "-", got "not ok"'],
+    ['allowed host as a URL', 'hearth.yaml', 'allowed_hosts: ["http://x"]\n', `allowed_hosts[0]: expected ${HOST}, got "http://x"`],
+    ['allowed host with a port', 'hearth.yaml', 'allowed_hosts: [ok.lan, "hearth.lan:8008"]\n', `allowed_hosts[1]: expected ${HOST}, got "hearth.lan:8008"`],
+    ['allowed IPv6 host with a port', 'hearth.yaml', 'allowed_hosts: ["[::1]:80"]\n', `allowed_hosts[0]: expected ${HOST}, got "[::1]:80"`],
+    ['allowed_hosts as a mapping', 'hearth.yaml', 'allowed_hosts: {a: 1}\n', 'allowed_hosts: expected a list, got a mapping ({"a":1})'],
+    ['rate_limit not a mapping', 'hearth.yaml', 'rate_limit: 5\n', 'rate_limit: expected a mapping with per_second and burst, got number 5'],
+    ['per_second zero', 'hearth.yaml', 'rate_limit: {per_second: 0}\n', 'rate_limit.per_second: expected a number greater than 0, got number 0'],
+    ['per_second a string', 'hearth.yaml', 'rate_limit: {per_second: fast}\n', 'rate_limit.per_second: expected a number greater than 0, got "fast"'],
+    ['burst fractional', 'hearth.yaml', 'rate_limit: {burst: 1.5}\n', 'rate_limit.burst: expected a whole number of at least 1, got number 1.5'],
+    ['burst zero', 'hearth.yaml', 'rate_limit: {burst: 0}\n', 'rate_limit.burst: expected a whole number of at least 1, got number 0'],
+    ['public_base_url ftp', 'hearth.yaml', 'public_base_url: ftp://x.org\n', `public_base_url: expected ${URL_}, got "ftp://x.org"`],
+    ['public_base_url not a URL', 'hearth.yaml', 'public_base_url: matrix.example.org\n', `public_base_url: expected ${URL_}, got "matrix.example.org"`],
+    ['public_base_url with credentials', 'hearth.yaml', 'public_base_url: https://u:p@x.org\n', `public_base_url: expected ${URL_}, got "https://u:p@x.org"`],
+    ['public_base_url with a query', 'hearth.yaml', 'public_base_url: https://x.org/?a=1\n', `public_base_url: expected ${URL_}, got "https://x.org/?a=1"`],
+    ['web_root missing', 'hearth.yaml', 'web_root: nowhere\n', 'web_root: <dir>/nowhere is not an existing folder'],
+    ['data_dir inside the data dir', 'hearth.yaml', 'data_dir: /elsewhere\n', 'data_dir: cannot be set in the config file inside the data dir; use --data-dir, or --config with a file elsewhere'],
+    ['token registration without tokens', 'hearth.yaml', 'registration: token\n', `registration_tokens: registration is 'token' but no tokens are configured; list them under registration_tokens in <dir>/hearth.yaml`],
+    ['a list at the top level', 'hearth.yaml', '- a\n- b\n', '(top level): expected a mapping of keys to values, got a list (["a","b"])'],
+    ['a YAML syntax error', 'hearth.yaml', 'server_name: [unclosed\n', 'invalid YAML: '],
+    ['a duplicate YAML key', 'hearth.yaml', 'listen: "127.0.0.1:1"\nlisten: "127.0.0.1:2"\n', 'invalid YAML: Map keys must be unique at line 2, column 1'],
+    ['a JSON syntax error', 'hearth.json', '{"server_name": }', 'invalid JSON: '],
+    ['JSON with a bad value', 'hearth.json', '{"burst": 3}', `burst: unknown key; known keys are ${KNOWN}`],
+  ];
+  for (const [what, name, text, message] of cases) {
+    test(`${what}: ${message.slice(0, 60)}`, () => {
+      const dir = dataDir({ [name]: text });
+      const file = path.join(dir, name);
+      const error = configError(() => loadConfig({ dataDir: dir }, {}));
+      const expected = `${file}: ${message.replaceAll('<dir>', dir)}`;
+      if (message.endsWith(': ')) assert.ok(error.message.startsWith(expected), error.message);
+      else assert.equal(error.message, expected);
+      assert.equal(error.source, file);
+      assert.equal(error.fromCommandLine, false);
+    });
+  }
+
+  test('the error carries key, expected and actual for programs', () => {
+    const dir = dataDir({ 'hearth.yaml': 'rate_limit: {burst: -3}\n' });
+    const error = configError(() => loadConfig({ dataDir: dir }, {}));
+    assert.equal(error.key, 'rate_limit.burst');
+    assert.equal(error.expected, 'a whole number of at least 1');
+    assert.equal(error.actual, -3);
+  });
+
+  test('two config files in the data dir are ambiguous', () => {
+    const dir = dataDir({ 'hearth.yaml': '', 'hearth.json': '{}' });
+    const error = configError(() => loadConfig({ dataDir: dir }, {}));
+    assert.equal(error.message, `${dir}: found hearth.yaml and hearth.json; keep only one config file`);
+  });
+
+  test('a config file that cannot be read says why', () => {
+    const dir = dataDir();
+    fs.mkdirSync(path.join(dir, 'hearth.yaml'));
+    const error = configError(() => loadConfig({ dataDir: dir }, {}));
+    assert.match(error.message, /hearth\.yaml: cannot read: EISDIR/);
+  });
+
+  test('--config naming a missing file', () => {
+    const error = configError(() => loadConfig({ config: 'missing.yaml' }, {}));
+    assert.equal(error.message, '--config: expected an existing file, got "missing.yaml"');
+    assert.equal(error.fromCommandLine, true);
+  });
+
+  test('--config with an extension that is not YAML or JSON', () => {
+    const file = path.join(dataDir(), 'hearth.toml');
+    fs.writeFileSync(file, 'server_name = "x"\n');
+    assert.equal(configError(() => loadConfig({ config: file }, {})).message, `${file}: config files must end in .yaml, .yml or .json`);
+  });
+
+  test('--data-dir naming a file', () => {
+    const file = path.join(dataDir(), 'a-file');
+    fs.writeFileSync(file, '');
+    assert.equal(configError(() => loadConfig({ dataDir: file }, {})).message, `--data-dir: ${file} exists and is not a folder`);
+  });
+
+  test('--web-root naming a missing folder', () => {
+    const missing = path.join(scratch, 'no-such-web');
+    assert.equal(
+      configError(() => loadConfig({ dataDir: dataDir(), webRoot: missing }, {})).message,
+      `--web-root: ${missing} is not an existing folder`,
+    );
+  });
+
+  const cli: Array<[string, Parameters<typeof loadConfig>[0], string]> = [
+    ['--server-name', { serverName: 'bad name' }, `--server-name: expected ${SERVER_NAME}, got "bad name"`],
+    ['--registration', { registration: 'maybe' }, `--registration: expected one of 'open', 'token', 'closed', got "maybe"`],
+    ['--registration token without tokens', { registration: 'token' }, "registration is 'token' but no tokens"],
+    ['--data-dir empty', { dataDir: '' }, '--data-dir: expected a folder path, got an empty string'],
+  ];
+  for (const [what, args, message] of cli) {
+    test(`command line ${what}: ${message.slice(0, 50)}`, () => {
+      const error = configError(() => loadConfig({ dataDir: dataDir(), ...args }, {}));
+      assert.ok(error.message.includes(message), error.message);
+      assert.equal(error.fromCommandLine, true);
+    });
+  }
+});
