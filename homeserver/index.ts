@@ -15,6 +15,7 @@ import { UiaSessions } from './users/uia.ts';
 import { requireAuth } from './http/auth.ts';
 import { defaultAllowedHosts } from './http/host-check.ts';
 import { createClientApp } from './clientapi/app.ts';
+import { staticFiles } from './http/static-files.ts';
 
 export type { HomeserverConfig } from './config/types.ts';
 
@@ -48,6 +49,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
   let notifier: Notifier | undefined;
   let users: UserService | undefined;
   const sockets = new Set<Socket>();
+  const inFlight = new Set<Promise<void>>();
 
   return {
     serverName: config.serverName,
@@ -72,8 +74,14 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
         },
         defaultAllowedHosts(config.serverName, config.listen.host, config.allowedHosts),
         log,
+        // The web client, after every API route: a path the API claims is never a file.
+        config.webRoot ? [staticFiles(config.webRoot)] : [],
       );
-      server = createServer(app.callback());
+      const handle = app.callback();
+      server = createServer((req, res) => {
+        const done: Promise<void> = Promise.resolve(handle(req, res)).finally(() => inFlight.delete(done));
+        inFlight.add(done);
+      });
       server.keepAliveTimeout = 65_000;
       server.on('connection', (s) => {
         sockets.add(s);
@@ -98,6 +106,11 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
         await closed;
         clearTimeout(force);
       }
+      // A handler whose client hung up (a long-poll aborted by a stopping client) has no
+      // connection left for close() to wait on; wait for it too, so it never meets a closed database.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+      clearTimeout(timer);
       await db?.close();
     },
 

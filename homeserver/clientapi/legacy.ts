@@ -87,7 +87,15 @@ export const legacyRoutes: RouteGroup = (r, deps) => {
         ctx.body = { start: formatPaginationToken(from), end: formatPaginationToken(to), chunk: await toClientEvents(q, deps.rooms.reader, chunk, { viewer: me }) };
         return;
       }
-      if (deps.notifier.changeVersion === version) await deps.notifier.wait(me.userId, deadline - Date.now(), signal);
+      if (deps.notifier.changeVersion === version) {
+        await deps.notifier.wait(me.userId, deadline - Date.now(), signal);
+        // Woken by nothing (timeout, client gone, or shutdown, where wait() returns at once):
+        // answer the empty chunk now rather than spin until the deadline.
+        if (deps.notifier.changeVersion === version) {
+          ctx.body = { start: formatPaginationToken(from), end: formatPaginationToken(to), chunk: [] };
+          return;
+        }
+      }
       from = to;
     }
   });

@@ -1,0 +1,14 @@
+// The API the preload puts on `window.hearth`, and the IPC channel behind it. Types and constants
+// only: the sandboxed preload cannot load this file at run time, so it repeats the channel name
+// (test/main/preload.test.ts checks that the two agree).
+
+import type { LoginToken } from './login-token.ts';
+
+export interface HearthBridge {
+  /** The one-time login token for the local account: the first call gets it, later calls null. */
+  getLoginToken(): Promise<LoginToken | null>;
+  /** process.platform of the desktop app ('darwin', 'linux', 'win32'). */
+  readonly platform: string;
+}
+
+export const GET_LOGIN_TOKEN_CHANNEL = 'hearth:get-login-token';

@@ -1,0 +1,369 @@
+// The signed-in chat: one matrix-js-sdk client, and the reactive views the screens read.
+// The SDK's objects are not reactive, so every SDK event that can change what is shown bumps
+// `version`, and the screens derive what they show from it.
+import type { MatrixClient } from 'matrix-js-sdk/lib/client.js';
+import { ClientEvent, PendingEventOrdering } from 'matrix-js-sdk/lib/client.js';
+import type { Room } from 'matrix-js-sdk/lib/models/room.js';
+import { RoomEvent } from 'matrix-js-sdk/lib/models/room.js';
+import type { MatrixEvent } from 'matrix-js-sdk/lib/models/event.js';
+import { RoomMemberEvent } from 'matrix-js-sdk/lib/models/room-member.js';
+import { RoomStateEvent } from 'matrix-js-sdk/lib/models/room-state.js';
+import { Direction } from 'matrix-js-sdk/lib/models/event-timeline.js';
+import { EventType } from 'matrix-js-sdk/lib/@types/event.js';
+import { HttpApiEvent } from 'matrix-js-sdk/lib/http-api/interface.js';
+import { makeClient } from './sdk.ts';
+import type { Session } from './session.ts';
+import { describeEvent, isShownInTimeline } from './events.ts';
+
+/** Where Hearth keeps how far the user has read a room (room account data, so it follows the account). */
+export const READ_MARKER = 'io.hearth.read_marker';
+
+export interface RoomSummary {
+  roomId: string;
+  name: string;
+  topic: string;
+  membership: 'join' | 'invite';
+  isDirect: boolean;
+  /** "Alice: hello", or what last happened ("Bob joined"). */
+  lastMessage: string;
+  lastTs: number;
+  unread: number;
+  /** For invites: who invited us. */
+  inviter?: string;
+}
+
+const REFRESH_EVENTS = [
+  ClientEvent.Sync,
+  ClientEvent.Room,
+  ClientEvent.DeleteRoom,
+  ClientEvent.AccountData,
+  RoomEvent.Timeline,
+  RoomEvent.TimelineReset,
+  RoomEvent.LocalEchoUpdated,
+  RoomEvent.Name,
+  RoomEvent.MyMembership,
+  RoomEvent.AccountData,
+  RoomStateEvent.Members,
+  RoomStateEvent.Events,
+  RoomMemberEvent.Name,
+  RoomMemberEvent.Membership,
+] as const;
+
+export class Chat {
+  readonly client: MatrixClient;
+  readonly session: Session;
+  /** Bumped on every SDK change that may alter the screens. */
+  version = $state(0);
+  /** The first sync has completed. */
+  ready = $state(false);
+  /** The sync loop is failing (server unreachable); the client keeps retrying. */
+  offline = $state(false);
+  selectedRoomId = $state<string | null>(null);
+  /** Counts messages this window sent, so the timeline can jump to the bottom after each. */
+  sentCount = $state(0);
+  /** Called once when the server ends our session (M_UNKNOWN_TOKEN) or we sign out. */
+  onSignedOut: (reason: string | null) => void = () => {};
+
+  /** Read positions written locally before the server echoes them back. */
+  private readonly localReadTs = new Map<string, number>();
+  private readonly readWrites = new Map<string, ReturnType<typeof setTimeout>>();
+  private scheduled = false;
+
+  constructor(session: Session) {
+    this.session = session;
+    this.client = makeClient(session.baseUrl, session);
+  }
+
+  async start(): Promise<void> {
+    const bump = () => this.refresh();
+    for (const name of REFRESH_EVENTS) this.client.on(name as ClientEvent.Sync, bump);
+    this.client.on(ClientEvent.Sync, (state) => {
+      if (state === 'PREPARED' || state === 'SYNCING') {
+        this.ready = true;
+        this.offline = false;
+      } else if (state === 'ERROR' || state === 'RECONNECTING') {
+        this.offline = true;
+      }
+    });
+    this.client.on(HttpApiEvent.SessionLoggedOut, () => {
+      this.client.stopClient();
+      this.onSignedOut('Your session has ended. Sign in again.');
+    });
+    await this.client.startClient({
+      initialSyncLimit: 30,
+      // Our own messages wait in room.getPendingEvents() until the server has them, so the
+      // timeline can show them as pending or failed without reordering the history.
+      pendingEventOrdering: PendingEventOrdering.Detached,
+      lazyLoadMembers: false,
+    });
+  }
+
+  stop(): void {
+    this.client.stopClient();
+    for (const t of this.readWrites.values()) clearTimeout(t);
+  }
+
+  async signOut(): Promise<void> {
+    try {
+      await this.client.logout(true);
+    } catch {
+      // The token may already be gone; signing out locally is what matters.
+    }
+    this.stop();
+    this.onSignedOut(null);
+  }
+
+  /** Coalesces the SDK's bursts of events (one per event in a sync) into one update. */
+  private refresh(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.version++;
+      this.markSelectedRead();
+    });
+  }
+
+  get userId(): string {
+    return this.session.userId;
+  }
+
+  displayName(userId: string = this.userId): string {
+    return this.client.getUser(userId)?.displayName || localpart(userId);
+  }
+
+  room(roomId: string | null): Room | null {
+    return roomId ? this.client.getRoom(roomId) : null;
+  }
+
+  /** Joined rooms, most recently active first, then invites in the same order. */
+  summaries(): { rooms: RoomSummary[]; invites: RoomSummary[] } {
+    const rooms: RoomSummary[] = [];
+    const invites: RoomSummary[] = [];
+    for (const room of this.client.getRooms()) {
+      const membership = room.getMyMembership();
+      if (membership === 'join') rooms.push(this.summarize(room, 'join'));
+      else if (membership === 'invite') invites.push(this.summarize(room, 'invite'));
+    }
+    const byRecent = (a: RoomSummary, b: RoomSummary) => b.lastTs - a.lastTs || a.name.localeCompare(b.name);
+    return { rooms: rooms.sort(byRecent), invites: invites.sort(byRecent) };
+  }
+
+  private summarize(room: Room, membership: 'join' | 'invite'): RoomSummary {
+    const events = room.getLiveTimeline().getEvents();
+    let last: MatrixEvent | undefined;
+    for (let i = events.length - 1; i >= 0; i--) {
+      if (isShownInTimeline(events[i]!)) {
+        last = events[i];
+        break;
+      }
+    }
+    const me = room.currentState.getMember(this.userId);
+    const summary: RoomSummary = {
+      roomId: room.roomId,
+      name: room.name || 'Unnamed room',
+      topic: topicOf(room),
+      membership,
+      isDirect: this.isDirect(room),
+      lastMessage: last ? describeEvent(last, (id) => this.memberName(room, id), true) : '',
+      lastTs: last?.getTs() ?? me?.events.member?.getTs() ?? 0,
+      unread: membership === 'join' ? this.unreadCount(room) : 0,
+    };
+    if (membership === 'invite') {
+      const inviter = me?.events.member?.getSender();
+      if (inviter) summary.inviter = this.memberName(room, inviter);
+    }
+    return summary;
+  }
+
+  memberName(room: Room | null, userId: string): string {
+    return room?.getMember(userId)?.name || this.client.getUser(userId)?.displayName || localpart(userId);
+  }
+
+  isDirect(room: Room): boolean {
+    const direct = this.client.getAccountData(EventType.Direct)?.getContent<Record<string, string[]>>() ?? {};
+    if (Object.values(direct).some((ids) => Array.isArray(ids) && ids.includes(room.roomId))) return true;
+    return room.currentState.getMember(this.userId)?.events.member?.getContent().is_direct === true;
+  }
+
+  /** Messages from others since the user last had the room open. */
+  unreadCount(room: Room): number {
+    const readTs = this.readTs(room);
+    let count = 0;
+    const events = room.getLiveTimeline().getEvents();
+    for (let i = events.length - 1; i >= 0; i--) {
+      const ev = events[i]!;
+      if (ev.getTs() <= readTs) break;
+      if (ev.getType() === 'm.room.message' && ev.getSender() !== this.userId) count++;
+    }
+    return count;
+  }
+
+  /**
+   * How far the user has read: the marker Hearth wrote, or else their own latest event in the
+   * room (sending or joining means having seen what came before).
+   */
+  private readTs(room: Room): number {
+    const local = this.localReadTs.get(room.roomId) ?? 0;
+    const stored = room.getAccountData(READ_MARKER)?.getContent<{ ts?: number }>().ts;
+    if (typeof stored === 'number') return Math.max(local, stored);
+    const events = room.getLiveTimeline().getEvents();
+    for (let i = events.length - 1; i >= 0; i--) {
+      if (events[i]!.getSender() === this.userId) return Math.max(local, events[i]!.getTs());
+    }
+    return local;
+  }
+
+  /** While a room is open and the window visible, what arrives in it is read. */
+  private markSelectedRead(): void {
+    const room = this.room(this.selectedRoomId);
+    if (!room || room.getMyMembership() !== 'join' || document.visibilityState !== 'visible') return;
+    const events = room.getLiveTimeline().getEvents();
+    const last = events[events.length - 1];
+    if (!last || last.getTs() <= this.readTs(room)) return;
+    const ts = last.getTs();
+    this.localReadTs.set(room.roomId, ts);
+    this.version++;
+    // One write per burst of messages, not one per message.
+    clearTimeout(this.readWrites.get(room.roomId));
+    this.readWrites.set(
+      room.roomId,
+      setTimeout(() => {
+        this.readWrites.delete(room.roomId);
+        const write = this.client.setRoomAccountData.bind(this.client) as unknown as (r: string, t: string, c: object) => Promise<unknown>;
+        write(room.roomId, READ_MARKER, { event_id: last.getId(), ts }).catch(() => {});
+      }, 1000),
+    );
+  }
+
+  select(roomId: string | null): void {
+    this.selectedRoomId = roomId;
+    this.markSelectedRead();
+  }
+
+  /** Alt+ArrowUp/Down: the previous or next joined room in the list's order. */
+  selectRelative(delta: number): void {
+    const { rooms } = this.summaries();
+    if (rooms.length === 0) return;
+    const at = rooms.findIndex((r) => r.roomId === this.selectedRoomId);
+    const next = at === -1 ? (delta > 0 ? 0 : rooms.length - 1) : (at + delta + rooms.length) % rooms.length;
+    this.select(rooms[next]!.roomId);
+  }
+
+  async createRoom(opts: { name: string; topic?: string; alias?: string; isPublic?: boolean; invite?: string[] }): Promise<string> {
+    const { room_id } = await this.client.createRoom({
+      name: opts.name,
+      ...(opts.topic ? { topic: opts.topic } : {}),
+      ...(opts.alias ? { room_alias_name: opts.alias } : {}),
+      ...(opts.invite?.length ? { invite: opts.invite } : {}),
+      visibility: (opts.isPublic ? 'public' : 'private') as never,
+      preset: (opts.isPublic ? 'public_chat' : 'private_chat') as never,
+    });
+    this.select(room_id);
+    return room_id;
+  }
+
+  /** Opens the existing DM with `userId`, or creates one (is_direct + invite) and records it in m.direct. */
+  async startDirectMessage(userId: string): Promise<string> {
+    const existing = this.directRoomsWith(userId).find((id) => this.client.getRoom(id)?.getMyMembership() === 'join');
+    if (existing) {
+      this.select(existing);
+      return existing;
+    }
+    // Fails with M_NOT_FOUND for a user that does not exist, before any room is made.
+    await this.client.getProfileInfo(userId);
+    const { room_id } = await this.client.createRoom({
+      is_direct: true,
+      invite: [userId],
+      preset: 'trusted_private_chat' as never,
+      visibility: 'private' as never,
+    });
+    await this.addDirect(userId, room_id);
+    this.select(room_id);
+    return room_id;
+  }
+
+  private directRoomsWith(userId: string): string[] {
+    const direct = this.client.getAccountData(EventType.Direct)?.getContent<Record<string, string[]>>() ?? {};
+    return Array.isArray(direct[userId]) ? direct[userId] : [];
+  }
+
+  private async addDirect(userId: string, roomId: string): Promise<void> {
+    const direct = { ...(this.client.getAccountData(EventType.Direct)?.getContent<Record<string, string[]>>() ?? {}) };
+    const rooms = this.directRoomsWith(userId);
+    if (rooms.includes(roomId)) return;
+    direct[userId] = [...rooms, roomId];
+    await this.client.setAccountData(EventType.Direct, direct);
+  }
+
+  async join(roomIdOrAlias: string): Promise<string> {
+    const room = await this.client.joinRoom(roomIdOrAlias.trim());
+    this.select(room.roomId);
+    return room.roomId;
+  }
+
+  async acceptInvite(roomId: string): Promise<void> {
+    const room = this.client.getRoom(roomId);
+    const myInvite = room?.currentState.getMember(this.userId)?.events.member;
+    await this.client.joinRoom(roomId);
+    // An invite marked is_direct is a DM: record it as one, like the inviter did.
+    if (myInvite?.getContent().is_direct === true) await this.addDirect(myInvite.getSender()!, roomId).catch(() => {});
+    this.select(roomId);
+  }
+
+  async declineInvite(roomId: string): Promise<void> {
+    await this.client.leave(roomId);
+    if (this.selectedRoomId === roomId) this.select(null);
+  }
+
+  async leave(roomId: string): Promise<void> {
+    await this.client.leave(roomId);
+    if (this.selectedRoomId === roomId) this.select(null);
+  }
+
+  async invite(roomId: string, userId: string): Promise<void> {
+    await this.client.invite(roomId, userId.trim());
+  }
+
+  /**
+   * Queues a message; its local echo shows at once as pending, then sent or failed. `/me text`
+   * sends an m.emote. Failures surface through the event's status, not this promise.
+   */
+  send(roomId: string, text: string): void {
+    const emote = /^\/me\s+([\s\S]+)$/.exec(text);
+    const sent = emote ? this.client.sendEmoteMessage(roomId, emote[1]!) : this.client.sendTextMessage(roomId, text);
+    sent.catch(() => this.refresh());
+    this.sentCount++;
+  }
+
+  retry(event: MatrixEvent): void {
+    const room = this.client.getRoom(event.getRoomId());
+    if (room) this.client.resendEvent(event, room).catch(() => this.refresh());
+  }
+
+  discard(event: MatrixEvent): void {
+    this.client.cancelPendingEvent(event);
+  }
+
+  /** Whether older events can still be fetched. */
+  canPaginate(room: Room): boolean {
+    const first = room.getLiveTimeline().getEvents()[0];
+    if (first?.getType() === 'm.room.create') return false;
+    return room.getLiveTimeline().getPaginationToken(Direction.Backward) !== null;
+  }
+
+  async paginate(room: Room, limit = 50): Promise<void> {
+    await this.client.scrollback(room, limit);
+    this.refresh();
+  }
+}
+
+export function topicOf(room: Room): string {
+  const content = room.currentState.getStateEvents('m.room.topic', '')?.getContent<{ topic?: string }>();
+  return typeof content?.topic === 'string' ? content.topic : '';
+}
+
+export function localpart(userId: string): string {
+  const m = /^@([^:]+)/.exec(userId);
+  return m ? m[1]! : userId;
+}

@@ -1,0 +1,87 @@
+// What a timeline event says, in words: for the timeline's system lines and the room list's
+// last-message preview. Works on any object shaped like matrix-js-sdk's MatrixEvent.
+
+export interface EventLike {
+  getType(): string;
+  getContent(): Record<string, unknown>;
+  getPrevContent(): Record<string, unknown>;
+  getSender(): string | undefined;
+  getStateKey(): string | undefined;
+  getTs(): number;
+  isRedacted?(): boolean;
+}
+
+type NameOf = (userId: string) => string;
+
+const SHOWN = new Set(['m.room.message', 'm.room.member', 'm.room.create', 'm.room.name', 'm.room.topic']);
+
+export function isShownInTimeline(ev: EventLike): boolean {
+  if (!SHOWN.has(ev.getType())) return false;
+  if (ev.getType() === 'm.room.member') return describeMembership(ev, (id) => id) !== null;
+  return true;
+}
+
+/** A message's text; an emote with its sender, as "* Alice waves". */
+export function messageText(ev: EventLike): string {
+  const c = ev.getContent() as { body?: unknown; msgtype?: unknown };
+  if (ev.isRedacted?.()) return 'Message deleted';
+  return typeof c.body === 'string' ? c.body : '';
+}
+
+/** One line for the event; `preview` prefixes messages with their sender ("Alice: hi"). */
+export function describeEvent(ev: EventLike, nameOf: NameOf, preview = false): string {
+  const sender = nameOf(ev.getSender() ?? '');
+  switch (ev.getType()) {
+    case 'm.room.message': {
+      const c = ev.getContent() as { msgtype?: unknown };
+      if (c.msgtype === 'm.emote') return `* ${sender} ${messageText(ev)}`;
+      return preview ? `${sender}: ${messageText(ev)}` : messageText(ev);
+    }
+    case 'm.room.create':
+      return `${sender} created the room`;
+    case 'm.room.name': {
+      const name = (ev.getContent() as { name?: unknown }).name;
+      return typeof name === 'string' && name ? `${sender} named the room ${name}` : `${sender} removed the room name`;
+    }
+    case 'm.room.topic': {
+      const topic = (ev.getContent() as { topic?: unknown }).topic;
+      return typeof topic === 'string' && topic ? `${sender} set the topic: ${topic}` : `${sender} removed the topic`;
+    }
+    case 'm.room.member':
+      return describeMembership(ev, nameOf) ?? '';
+    default:
+      return '';
+  }
+}
+
+/** The membership change in words, or null for a change not worth a line (a repeated join). */
+export function describeMembership(ev: EventLike, nameOf: NameOf): string | null {
+  const c = ev.getContent() as { membership?: unknown; displayname?: unknown; reason?: unknown };
+  const prev = ev.getPrevContent() as { membership?: unknown; displayname?: unknown };
+  const target = ev.getStateKey() ?? '';
+  const sender = ev.getSender() ?? '';
+  const targetName = typeof c.displayname === 'string' && c.displayname ? c.displayname : nameOf(target);
+  const senderName = nameOf(sender);
+  switch (c.membership) {
+    case 'join':
+      if (prev.membership === 'join') {
+        if (prev.displayname !== c.displayname) {
+          const before = typeof prev.displayname === 'string' && prev.displayname ? prev.displayname : target;
+          return `${before} is now ${targetName}`;
+        }
+        return null;
+      }
+      return `${targetName} joined`;
+    case 'invite':
+      return `${senderName} invited ${targetName}`;
+    case 'leave':
+      if (sender !== target) return prev.membership === 'invite' ? `${senderName} withdrew ${nameOf(target)}'s invite` : `${senderName} removed ${nameOf(target)}`;
+      return prev.membership === 'invite' ? `${nameOf(target)} declined the invite` : `${nameOf(target)} left`;
+    case 'ban':
+      return `${senderName} banned ${nameOf(target)}`;
+    case 'knock':
+      return `${nameOf(target)} asked to join`;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,38 @@
+// The one place that builds a matrix-js-sdk client. It imports the SDK's modules one by one
+// rather than its index, which would also pull in the widget API and crypto store factories;
+// crypto itself is never started (vite.config.ts replaces its lazy chunk with a stub).
+import { MatrixClient } from 'matrix-js-sdk/lib/client.js';
+import { MemoryStore } from 'matrix-js-sdk/lib/store/memory.js';
+import { MatrixScheduler } from 'matrix-js-sdk/lib/scheduler.js';
+import { logger as sdkLogger, type Logger } from 'matrix-js-sdk/lib/logger.js';
+
+// The SDK logs every request at debug level; a chat window's console should stay readable.
+const quiet: Logger = {
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: (...args: unknown[]) => console.warn('[matrix]', ...args),
+  error: (...args: unknown[]) => console.error('[matrix]', ...args),
+  getChild: () => quiet,
+};
+(sdkLogger as unknown as { setLevel?: (level: string) => void }).setLevel?.('warn');
+
+export interface ClientCredentials {
+  userId: string;
+  accessToken: string;
+  deviceId: string;
+}
+
+export function makeClient(baseUrl: string, creds?: ClientCredentials): MatrixClient {
+  return new MatrixClient({
+    baseUrl,
+    ...(creds ?? {}),
+    store: new MemoryStore({ localStorage: undefined }),
+    scheduler: new MatrixScheduler(),
+    // No VoIP: it would poll for TURN servers Hearth does not have.
+    disableVoip: true,
+    logger: quiet,
+  });
+}
+
+export type { MatrixClient };
