@@ -1,6 +1,6 @@
 // The homeserver library's whole public surface: createHomeserver(config) -> start()/stop().
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { HomeserverConfig } from './config/types.ts';
@@ -49,7 +49,8 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
   let notifier: Notifier | undefined;
   let users: UserService | undefined;
   const sockets = new Set<Socket>();
-  const inFlight = new Set<Promise<void>>();
+  /** Requests whose handler has not finished, with the promise that settles when it has. */
+  const inFlight = new Map<ServerResponse, Promise<void>>();
 
   return {
     serverName: config.serverName,
@@ -79,8 +80,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       );
       const handle = app.callback();
       server = createServer((req, res) => {
-        const done: Promise<void> = Promise.resolve(handle(req, res)).finally(() => inFlight.delete(done));
-        inFlight.add(done);
+        inFlight.set(res, Promise.resolve(handle(req, res)).finally(() => inFlight.delete(res)));
       });
       server.keepAliveTimeout = 65_000;
       server.on('connection', (s) => {
@@ -99,6 +99,9 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
     async stop() {
       // Stop accepting, end long-polls so they answer now, let in-flight requests finish, then close SQLite.
       notifier?.stop();
+      // Responses not yet written (long-polls just woken) end their connection rather than keep it
+      // alive, so that close() need not wait for the 10 s force below.
+      for (const res of inFlight.keys()) if (!res.headersSent) res.setHeader('Connection', 'close');
       if (server) {
         const closed = new Promise<void>((r) => server!.close(() => r()));
         server.closeIdleConnections();
@@ -109,7 +112,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       // A handler whose client hung up (a long-poll aborted by a stopping client) has no
       // connection left for close() to wait on; wait for it too, so it never meets a closed database.
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+      await Promise.race([Promise.allSettled(inFlight.values()), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
       clearTimeout(timer);
       await db?.close();
     },
