@@ -16,6 +16,10 @@ import { requireAuth } from './http/auth.ts';
 import { defaultAllowedHosts } from './http/host-check.ts';
 import { createClientApp } from './clientapi/app.ts';
 import { staticFiles } from './http/static-files.ts';
+import { TypingService } from './edus/typing.ts';
+import { ReceiptService } from './edus/receipts.ts';
+import { PresenceService } from './edus/presence.ts';
+import { joinedMembers } from './edus/room-members.ts';
 
 export type { HomeserverConfig } from './config/types.ts';
 
@@ -48,6 +52,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
   let server: Server | undefined;
   let notifier: Notifier | undefined;
   let users: UserService | undefined;
+  let typing: TypingService | undefined;
   const sockets = new Set<Socket>();
   /** Requests whose handler has not finished, with the promise that settles when it has. */
   const inFlight = new Map<ServerResponse, Promise<void>>();
@@ -66,10 +71,16 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       users = new UserService(db, config.serverName);
       const u = users;
       const authenticate = (token: string) => u.authenticate(token);
+      const database = db;
+      const membersOf = (roomId: string) => joinedMembers(database.reader, roomId);
+      typing = new TypingService(notifier, membersOf);
+      const edus = { typing, receipts: new ReceiptService(db, notifier, membersOf), presence: new PresenceService(db, notifier) };
+      await edus.receipts.init();
+      await edus.presence.init();
       const app = createClientApp(
         {
-          config, users, rooms, visibility, authenticate, notifier,
-          sync: new SyncService(rooms, notifier, visibility),
+          config, users, rooms, visibility, authenticate, notifier, edus,
+          sync: new SyncService(rooms, notifier, visibility, edus),
           uia: new UiaSessions(db),
           auth: requireAuth(authenticate),
         },
@@ -99,6 +110,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
     async stop() {
       // Stop accepting, end long-polls so they answer now, let in-flight requests finish, then close SQLite.
       notifier?.stop();
+      typing?.stop();
       // Responses not yet written (long-polls just woken) end their connection rather than keep it
       // alive, so that close() need not wait for the 10 s force below.
       for (const res of inFlight.keys()) if (!res.headersSent) res.setHeader('Connection', 'close');

@@ -8,6 +8,7 @@ import type { UiaSessions } from '../users/uia.ts';
 import type { Authenticate } from '../http/auth.ts';
 import type { Middleware } from 'koa';
 import type { Notifier } from '../sync/notifier.ts';
+import type { Edus } from '../edus/index.ts';
 
 /** Everything the client API's routers need, passed in rather than imported. */
 export interface ClientApiDeps {
@@ -20,6 +21,7 @@ export interface ClientApiDeps {
   authenticate: Authenticate;
   auth: Middleware;
   notifier: Notifier;
+  edus: Edus;
 }
 
 /** Each endpoint group adds its routes (paths relative to /_matrix/client/{v3,r0,...}). */

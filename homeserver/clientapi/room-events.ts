@@ -47,6 +47,7 @@ async function sendEvent(ctx: Context, deps: ClientApiDeps, roomId: string, type
       redacts: type === 'm.room.redaction' && typeof content.redacts === 'string' ? content.redacts : undefined,
       txn: txnId !== undefined ? { userId: me.userId, deviceId: me.deviceId, txnId } : undefined,
     });
+    await seedFeedbackReceipt(deps, roomId, me.userId, type, content);
     return e.eventId;
   } catch (err) {
     // Two concurrent requests with one txnId: the loser's insert hits the unique index; answer with the winner's event.
@@ -56,6 +57,16 @@ async function sendEvent(ctx: Context, deps: ClientApiDeps, roomId: string, type
     }
     throw err;
   }
+}
+
+/**
+ * The seed's m.room.message.feedback with `type: read` said "I have read this message": it moves
+ * the sender's read receipt, as the current spec's m.read receipt does.
+ */
+async function seedFeedbackReceipt(deps: ClientApiDeps, roomId: string, userId: string, type: string, content: JsonObject): Promise<void> {
+  if (type !== 'm.room.message.feedback' || content.type !== 'read' || typeof content.target_event_id !== 'string') return;
+  const target = await deps.rooms.reader.getEvent(deps.rooms.db.reader, content.target_event_id);
+  if (target && target.roomId === roomId) await deps.edus.receipts.setReceipt(roomId, userId, 'm.read', target.eventId);
 }
 
 export const roomEventRoutes: RouteGroup = (r, deps) => {

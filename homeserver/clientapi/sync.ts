@@ -36,6 +36,12 @@ export function clientGone(ctx: Context): AbortSignal {
   return ac.signal;
 }
 
+function setPresenceParam(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'online' && v !== 'offline' && v !== 'unavailable') throw new MatrixError(400, 'M_INVALID_PARAM', "set_presence must be 'online', 'offline' or 'unavailable'");
+  return v;
+}
+
 export const syncRoutes: RouteGroup = (r, deps) => {
   r.get('/sync', deps.auth, async (ctx) => {
     const me = requester(ctx);
@@ -46,6 +52,7 @@ export const syncRoutes: RouteGroup = (r, deps) => {
       since: sinceStr ? parseSyncToken(sinceStr) : undefined,
       filter: await loadFilter(deps, me.userId, queryString(ctx, 'filter')),
       fullState: queryBool(ctx, 'full_state'),
+      setPresence: setPresenceParam(queryString(ctx, 'set_presence')),
       timeoutMs: Math.min(queryInt(ctx, 'timeout', 0), MAX_TIMEOUT_MS),
       signal: clientGone(ctx),
     });

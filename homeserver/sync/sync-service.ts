@@ -11,6 +11,8 @@ import type { Queryable } from '../storage/sqlite.ts';
 import type { Notifier } from './notifier.ts';
 import { eventMatches, roomIncluded, type Filter } from './filters.ts';
 import { formatPaginationToken, formatSyncToken, type SyncToken } from './sync-token.ts';
+import type { Edus } from '../edus/index.ts';
+import { unreadCounts } from './unread-counts.ts';
 
 export interface SyncRequest {
   userId: string;
@@ -19,6 +21,8 @@ export interface SyncRequest {
   filter: Filter;
   fullState: boolean;
   timeoutMs: number;
+  /** The set_presence parameter: online (default), offline or unavailable. */
+  setPresence?: string;
   signal?: AbortSignal;
 }
 
@@ -28,18 +32,30 @@ export class SyncService {
   private readonly rooms: RoomService;
   private readonly notifier: Notifier;
   private readonly visibility: Visibility;
+  private readonly edus: Edus;
 
-  constructor(rooms: RoomService, notifier: Notifier, visibility: Visibility) {
+  constructor(rooms: RoomService, notifier: Notifier, visibility: Visibility, edus: Edus) {
     this.rooms = rooms;
     this.notifier = notifier;
     this.visibility = visibility;
+    this.edus = edus;
   }
 
   async currentToken(): Promise<SyncToken> {
-    return { events: this.rooms.position, accountData: await accountDataStore.maxStreamId(this.rooms.db.reader) };
+    return {
+      events: this.rooms.position,
+      accountData: await accountDataStore.maxStreamId(this.rooms.db.reader),
+      receipts: this.edus.receipts.currentPosition,
+      typing: this.edus.typing.serial,
+      presence: this.edus.presence.currentPosition,
+    };
   }
 
   async sync(req: SyncRequest): Promise<JsonObject> {
+    // Syncing is activity: it keeps the user online (or sets what set_presence asks).
+    await this.edus.presence.touch(req.userId, req.setPresence);
+    // Typing serials live in memory: a token from before a restart may be ahead of them.
+    if (req.since && req.since.typing > this.edus.typing.serial) req = { ...req, since: { ...req.since, typing: 0 } };
     const deadline = Date.now() + req.timeoutMs;
     for (;;) {
       const version = this.notifier.changeVersion;
@@ -67,12 +83,13 @@ export class SyncService {
     const active = since !== undefined && !req.fullState
       ? new Set((await eventsStore.roomsWithEventsAfter(q, since.events, to.events)).map((r) => r.room_id))
       : undefined;
+    if (active && since) for (const roomId of await this.edus.receipts.roomsWithChanges(q, since.receipts, to.receipts)) active.add(roomId);
     for (const m of await eventsStore.membershipsOfUser(q, req.userId)) {
       if (m.stream_ordering > to.events) continue; // committed after our snapshot position
       if (!roomIncluded(req.filter, m.room_id)) continue;
       const changedSince = since === undefined || m.stream_ordering > since.events;
       if (m.membership === 'join') {
-        if (active && !changedSince && !active.has(m.room_id)) continue;
+        if (active && !changedSince && !active.has(m.room_id) && !this.edus.typing.typingEvent(m.room_id, since?.typing, to.typing)) continue;
         // A member event since the last sync may be a profile change, not a new join.
         const newlyJoined = since === undefined || (changedSince && (await membershipAt(q, m.room_id, req.userId, since.events)) !== 'join');
         const r = await this.joinedRoom(q, req, m.room_id, to, newlyJoined);
@@ -110,7 +127,7 @@ export class SyncService {
       next_batch: formatSyncToken(to),
       rooms: { join, invite, leave, knock },
       account_data: { events: accountData as unknown as JsonObject[] },
-      presence: { events: [] },
+      presence: { events: await this.presenceEvents(q, req, to) },
       to_device: { events: [] },
       device_lists: { changed: [], left: [] },
       device_one_time_keys_count: {},
@@ -124,7 +141,8 @@ export class SyncService {
     const from = since === undefined || membershipChanged ? 0 : since.events;
     // Fetch one more than the limit to learn whether the timeline is limited.
     const rows = await eventsStore.roomEventsBetween(q, roomId, from, to.events, limit + 1, true);
-    if (since !== undefined && !membershipChanged && rows.length === 0 && !req.fullState) return undefined;
+    const ephemeral = await this.ephemeral(q, req, roomId, to, membershipChanged);
+    if (since !== undefined && !membershipChanged && rows.length === 0 && !req.fullState && ephemeral.length === 0) return undefined;
     let events = (await this.rooms.reader.getEvents(q, rows.map((r) => r.event_id))).reverse();
     let limited = events.length > limit || (membershipChanged && since !== undefined && from === 0 && rows.length > limit);
     if (events.length > limit) events = events.slice(events.length - limit);
@@ -173,10 +191,29 @@ export class SyncService {
       prev_batch: prevBatch,
     };
     room.state = { events: (await toClientEvents(q, this.rooms.reader, stateEvents, { viewer, omitRoomId: true })) as unknown as JsonObject[] };
+    room.ephemeral = { events: ephemeral };
+    room.unread_notifications = await unreadCounts(q, this.rooms.reader, roomId, req.userId, to.events);
     if (since === undefined || membershipChanged || stateEvents.some((e) => e.pdu.type === 'm.room.member') || timelineEvents.some((e) => e.pdu.type === 'm.room.member')) {
       room.summary = await this.summary(q, roomId, req.userId);
     }
     return room;
+  }
+
+  /** Typing and receipts of a joined room that changed since the last sync (all of them on a full one). */
+  private async ephemeral(q: Queryable, req: SyncRequest, roomId: string, to: SyncToken, fresh: boolean): Promise<JsonObject[]> {
+    const out: JsonObject[] = [];
+    if (!eventMatches(req.filter.room?.ephemeral, { type: 'm.typing', sender: '' }) && !eventMatches(req.filter.room?.ephemeral, { type: 'm.receipt', sender: '' })) return out;
+    const since = fresh ? undefined : req.since;
+    const typing = this.edus.typing.typingEvent(roomId, since?.typing, to.typing);
+    if (typing && eventMatches(req.filter.room?.ephemeral, { type: 'm.typing', sender: '' })) out.push(typing as unknown as JsonObject);
+    const receipt = await this.edus.receipts.receiptEvent(q, roomId, req.userId, since?.receipts, to.receipts);
+    if (receipt && eventMatches(req.filter.room?.ephemeral, { type: 'm.receipt', sender: '' })) out.push(receipt);
+    return out;
+  }
+
+  private async presenceEvents(q: Queryable, req: SyncRequest, to: SyncToken): Promise<JsonObject[]> {
+    const events = await this.edus.presence.eventsFor(q, req.userId, req.since?.presence, to.presence);
+    return events.filter((e) => eventMatches(req.filter.presence, { type: 'm.presence', sender: String(e.sender) }));
   }
 
   /** State events that took effect after `since` and before the timeline's start, latest per key. */
@@ -273,6 +310,7 @@ function isEmpty(r: JsonObject): boolean {
     Object.keys(rooms.invite!).length === 0 &&
     Object.keys(rooms.leave!).length === 0 &&
     Object.keys(rooms.knock!).length === 0 &&
-    ((r.account_data as { events: unknown[] }).events.length === 0)
+    ((r.account_data as { events: unknown[] }).events.length === 0) &&
+    ((r.presence as { events: unknown[] }).events.length === 0)
   );
 }

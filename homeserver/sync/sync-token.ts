@@ -1,20 +1,24 @@
-// Stream tokens: `s<events>_<account_data>`. The spec leaves their format to the server; /messages
-// accepts the same tokens, since a position in the event stream is also a pagination point.
+// Stream tokens: `s<events>_<account_data>_<receipts>_<typing>_<presence>`. The spec leaves their
+// format to the server; /messages accepts the same tokens, since a position in the event stream is
+// also a pagination point. Missing trailing parts read as 0, so older tokens stay valid.
 import { MatrixError } from '../http/matrix-error.ts';
 
 export interface SyncToken {
   events: number;
   accountData: number;
+  receipts: number;
+  typing: number;
+  presence: number;
 }
 
 export function formatSyncToken(t: SyncToken): string {
-  return `s${t.events}_${t.accountData}`;
+  return `s${t.events}_${t.accountData}_${t.receipts}_${t.typing}_${t.presence}`;
 }
 
 export function parseSyncToken(s: string): SyncToken {
-  const m = /^s(\d+)(?:_(\d+))?/.exec(s);
+  const m = /^s(\d+)(?:_(\d+))?(?:_(\d+))?(?:_(\d+))?(?:_(\d+))?$/.exec(s);
   if (!m) throw new MatrixError(400, 'M_INVALID_PARAM', `Invalid sync token '${s}'`);
-  return { events: Number(m[1]), accountData: Number(m[2] ?? 0) };
+  return { events: Number(m[1]), accountData: Number(m[2] ?? 0), receipts: Number(m[3] ?? 0), typing: Number(m[4] ?? 0), presence: Number(m[5] ?? 0) };
 }
 
 /** A pagination token is a position between events in the stream: `s<n>` means "after event n". */

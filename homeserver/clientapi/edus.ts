@@ -1,0 +1,175 @@
+// Receipts, read markers, typing, presence and the seed's presence list (receipts.yaml,
+// read_markers.yaml, typing.yaml, presence.yaml).
+import type { Context } from 'koa';
+import type { RouteGroup, ClientApiDeps } from './deps.ts';
+import { bodyObject } from '../http/json-body.ts';
+import { MatrixError } from '../http/matrix-error.ts';
+import { requester } from '../http/auth.ts';
+import { param, stringField } from '../http/params.ts';
+import { checkedRoomId } from './rooms.ts';
+import { eventsStore } from '../storage/events-store.ts';
+import { accountDataStore } from '../storage/rooms-store.ts';
+import { presenceStore } from '../storage/edus-store.ts';
+import { isValidUserId } from '../protocol/identifiers.ts';
+import { normalisePresence } from '../edus/presence.ts';
+
+async function requireJoined(deps: ClientApiDeps, roomId: string, userId: string): Promise<void> {
+  const m = await eventsStore.membershipOf(deps.rooms.db.reader, roomId, userId);
+  if (m?.membership !== 'join') throw new MatrixError(403, 'M_FORBIDDEN', 'You are not in this room');
+}
+
+async function requireEventInRoom(deps: ClientApiDeps, roomId: string, eventId: string): Promise<void> {
+  const e = await deps.rooms.reader.getEvent(deps.rooms.db.reader, eventId);
+  if (!e || e.roomId !== roomId) throw new MatrixError(404, 'M_NOT_FOUND', `Event ${eventId} not found in this room`);
+}
+
+async function setFullyRead(deps: ClientApiDeps, userId: string, roomId: string, eventId: string): Promise<void> {
+  await deps.rooms.db.write((tx) => accountDataStore.put(tx, userId, roomId, 'm.fully_read', JSON.stringify({ event_id: eventId })));
+  deps.notifier.notifyUsers([userId]);
+}
+
+export const eduRoutes: RouteGroup = (r, deps) => {
+  r.post('/rooms/:roomId/receipt/:receiptType/:eventId', deps.auth, async (ctx) => {
+    const roomId = checkedRoomId(ctx);
+    const me = requester(ctx);
+    const type = param(ctx, 'receiptType');
+    const eventId = param(ctx, 'eventId');
+    const body = bodyObject(ctx);
+    const threadId = stringField(body, 'thread_id');
+    if (!['m.read', 'm.read.private', 'm.fully_read'].includes(type)) throw new MatrixError(400, 'M_INVALID_PARAM', `Unknown receipt type ${type}`);
+    if (type === 'm.fully_read' && threadId !== undefined) throw new MatrixError(400, 'M_INVALID_PARAM', 'm.fully_read cannot be threaded');
+    await requireJoined(deps, roomId, me.userId);
+    await requireEventInRoom(deps, roomId, eventId);
+    if (type === 'm.fully_read') await setFullyRead(deps, me.userId, roomId, eventId);
+    else await deps.edus.receipts.setReceipt(roomId, me.userId, type, eventId, threadId);
+    ctx.body = {};
+  });
+
+  r.post('/rooms/:roomId/read_markers', deps.auth, async (ctx) => {
+    const roomId = checkedRoomId(ctx);
+    const me = requester(ctx);
+    const body = bodyObject(ctx);
+    const fullyRead = stringField(body, 'm.fully_read');
+    const read = stringField(body, 'm.read');
+    const readPrivate = stringField(body, 'm.read.private');
+    await requireJoined(deps, roomId, me.userId);
+    for (const id of [fullyRead, read, readPrivate]) if (id) await requireEventInRoom(deps, roomId, id);
+    if (fullyRead) await setFullyRead(deps, me.userId, roomId, fullyRead);
+    if (read) await deps.edus.receipts.setReceipt(roomId, me.userId, 'm.read', read);
+    if (readPrivate) await deps.edus.receipts.setReceipt(roomId, me.userId, 'm.read.private', readPrivate);
+    ctx.body = {};
+  });
+
+  r.put('/rooms/:roomId/typing/:userId', deps.auth, async (ctx) => {
+    const roomId = checkedRoomId(ctx);
+    const me = requester(ctx);
+    if (param(ctx, 'userId') !== me.userId) throw new MatrixError(403, 'M_FORBIDDEN', 'You may only set your own typing state');
+    const body = bodyObject(ctx);
+    if (typeof body.typing !== 'boolean') throw new MatrixError(400, 'M_BAD_JSON', "'typing' must be a boolean");
+    if (body.timeout !== undefined && (typeof body.timeout !== 'number' || body.timeout < 0)) throw new MatrixError(400, 'M_BAD_JSON', "'timeout' must be a non-negative number");
+    await requireJoined(deps, roomId, me.userId);
+    await deps.edus.typing.setTyping(roomId, me.userId, body.typing, typeof body.timeout === 'number' ? body.timeout : 30_000);
+    ctx.body = {};
+  });
+
+  r.get('/presence/:userId/status', deps.auth, async (ctx) => {
+    const target = param(ctx, 'userId');
+    if (!isValidUserId(target)) throw new MatrixError(400, 'M_INVALID_PARAM', `Invalid user id '${target}'`);
+    const me = requester(ctx);
+    if (!(await deps.edus.presence.canSee(deps.rooms.db.reader, me.userId, target))) {
+      throw new MatrixError(403, 'M_FORBIDDEN', "You may not see this user's presence");
+    }
+    const row = await deps.edus.presence.get(target);
+    if (!row) {
+      if (!(await deps.users.getUser(target))) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown user');
+      ctx.body = { presence: 'offline' };
+      return;
+    }
+    ctx.body = deps.edus.presence.content(row);
+  });
+
+  r.put('/presence/:userId/status', deps.auth, async (ctx) => {
+    const me = requester(ctx);
+    if (param(ctx, 'userId') !== me.userId) throw new MatrixError(403, 'M_FORBIDDEN', "You may not set another user's presence");
+    const body = bodyObject(ctx);
+    const presence = stringField(body, 'presence', true);
+    if (!normalisePresence(presence)) throw new MatrixError(400, 'M_INVALID_PARAM', `Unknown presence '${presence}'`);
+    const msg = body.status_msg;
+    if (msg !== undefined && msg !== null && typeof msg !== 'string') throw new MatrixError(400, 'M_BAD_JSON', "'status_msg' must be a string");
+    await deps.edus.presence.setPresence(me.userId, presence, msg as string | null | undefined);
+    ctx.body = {};
+  });
+
+  // The seed's presence list: who a user follows, with invite (auto-accepted for local users) and drop.
+  r.get('/presence/list/:userId', deps.auth, async (ctx) => {
+    const owner = param(ctx, 'userId');
+    if (owner !== requester(ctx).userId) throw new MatrixError(403, 'M_FORBIDDEN', "You may not read another user's presence list");
+    const out = [];
+    for (const target of await presenceStore.list(deps.rooms.db.reader, owner)) {
+      const row = await deps.edus.presence.get(target);
+      out.push({ type: 'm.presence', content: { user_id: target, ...(row ? deps.edus.presence.content(row) : { presence: 'offline' }) } });
+    }
+    ctx.body = out;
+  });
+  r.post('/presence/list/:userId', deps.auth, async (ctx) => {
+    const owner = param(ctx, 'userId');
+    if (owner !== requester(ctx).userId) throw new MatrixError(403, 'M_FORBIDDEN', "You may not change another user's presence list");
+    const body = bodyObject(ctx);
+    const list = (k: string) => {
+      const v = body[k];
+      if (v === undefined) return [];
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !isValidUserId(x))) throw new MatrixError(400, 'M_BAD_JSON', `'${k}' must be an array of user ids`);
+      return v as string[];
+    };
+    const invite = list('invite');
+    const drop = list('drop');
+    await deps.rooms.db.write(async (tx) => {
+      for (const t of invite) await presenceStore.addToList(tx, owner, t);
+      for (const t of drop) await presenceStore.dropFromList(tx, owner, t);
+    });
+    deps.notifier.notifyUsers([owner]);
+    ctx.body = {};
+  });
+};
+
+/** Room tags (tags.yaml): kept as the room's m.tag account data, as /sync delivers them. */
+export const tagRoutes: RouteGroup = (r, deps) => {
+  const owner = (ctx: Context) => {
+    const userId = param(ctx, 'userId');
+    if (userId !== requester(ctx).userId) throw new MatrixError(403, 'M_FORBIDDEN', "You may not access another user's tags");
+    return userId;
+  };
+  const readTags = async (userId: string, roomId: string): Promise<Record<string, unknown>> => {
+    const row = await accountDataStore.get(deps.rooms.db.reader, userId, roomId, 'm.tag');
+    return row ? ((JSON.parse(row.content) as { tags?: Record<string, unknown> }).tags ?? {}) : {};
+  };
+  const writeTags = async (userId: string, roomId: string, tags: Record<string, unknown>) => {
+    await deps.rooms.db.write((tx) => accountDataStore.put(tx, userId, roomId, 'm.tag', JSON.stringify({ tags })));
+    deps.notifier.notifyUsers([userId]);
+  };
+  r.get('/user/:userId/rooms/:roomId/tags', deps.auth, async (ctx) => {
+    ctx.body = { tags: await readTags(owner(ctx), param(ctx, 'roomId')) };
+  });
+  r.put('/user/:userId/rooms/:roomId/tags/:tag', deps.auth, async (ctx) => {
+    const userId = owner(ctx);
+    const roomId = param(ctx, 'roomId');
+    const tag = param(ctx, 'tag');
+    if (Buffer.byteLength(tag) > 255) throw new MatrixError(400, 'M_INVALID_PARAM', 'Tag is longer than 255 bytes');
+    const body = bodyObject(ctx);
+    if (body.order !== undefined && (typeof body.order !== 'number' || body.order < 0 || body.order > 1)) {
+      throw new MatrixError(400, 'M_BAD_JSON', "'order' must be a number between 0 and 1");
+    }
+    const tags = await readTags(userId, roomId);
+    tags[tag] = body;
+    await writeTags(userId, roomId, tags);
+    ctx.body = {};
+  });
+  r.delete('/user/:userId/rooms/:roomId/tags/:tag', deps.auth, async (ctx) => {
+    const userId = owner(ctx);
+    const roomId = param(ctx, 'roomId');
+    const tags = await readTags(userId, roomId);
+    delete tags[param(ctx, 'tag')];
+    await writeTags(userId, roomId, tags);
+    ctx.body = {};
+  });
+};

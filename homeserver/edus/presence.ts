@@ -1,0 +1,106 @@
+// Presence (client-server-api modules/presence.md, and the seed's Presence section): online,
+// unavailable, offline, a status message, last_active_ago and currently_active; seen by users who
+// share a room, and by those on the seed's presence list.
+import type { Database } from '../storage/database.ts';
+import { presenceStore, currentStreamId, type PresenceRow } from '../storage/edus-store.ts';
+import type { Queryable } from '../storage/sqlite.ts';
+import type { Notifier } from '../sync/notifier.ts';
+import type { JsonObject } from '../protocol/types.ts';
+import { usersSharingARoom } from './room-members.ts';
+
+export const PRESENCE_STATES = ['online', 'unavailable', 'offline'];
+/** The seed's extra states, mapped onto the spec's three: free_for_chat is online, hidden looks offline. */
+const SEED_STATES: Record<string, string> = { free_for_chat: 'online', hidden: 'offline' };
+
+/** An online user not seen for this long shows as unavailable (Synapse's idle timer). */
+const IDLE_AFTER_MS = 5 * 60_000;
+/** Activity this recent counts as currently_active. */
+const ACTIVE_WINDOW_MS = 60_000;
+/** A syncing client refreshes last_active at most this often, to spare the disk. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export function normalisePresence(state: string): string | undefined {
+  if (PRESENCE_STATES.includes(state)) return state;
+  return SEED_STATES[state];
+}
+
+export class PresenceService {
+  private readonly db: Database;
+  private readonly notifier: Notifier;
+  private readonly now: () => number;
+  private position = 0;
+
+  constructor(db: Database, notifier: Notifier, now: () => number = Date.now) {
+    this.db = db;
+    this.notifier = notifier;
+    this.now = now;
+  }
+
+  async init(): Promise<void> {
+    this.position = await currentStreamId(this.db.reader, 'presence');
+  }
+
+  get currentPosition(): number {
+    return this.position;
+  }
+
+  async setPresence(userId: string, requested: string, statusMsg?: string | null): Promise<void> {
+    const presence = normalisePresence(requested);
+    if (!presence) throw new Error(`unknown presence ${requested}`);
+    const old = await presenceStore.get(this.db.reader, userId);
+    const now = this.now();
+    // Moving up in availability counts as activity (the seed's "Presence" rule).
+    const active = presence === 'online' && (!old || old.presence !== 'online');
+    const lastActive = active || !old ? now : old.last_active_ts;
+    const msg = statusMsg === undefined ? old?.status_msg ?? null : statusMsg;
+    await this.write(userId, presence, msg, lastActive);
+  }
+
+  /** Called on each /sync: set_presence (default online) and idle tracking from sync activity. */
+  async touch(userId: string, setPresence: string | undefined): Promise<void> {
+    const presence = normalisePresence(setPresence ?? 'online') ?? 'online';
+    const old = await presenceStore.get(this.db.reader, userId);
+    const now = this.now();
+    if (old && old.presence === presence && (presence !== 'online' || now - old.last_active_ts < TOUCH_INTERVAL_MS)) return;
+    if (old && presence === 'offline' && old.presence !== 'offline' && setPresence === undefined) return;
+    await this.write(userId, presence, old?.status_msg ?? null, presence === 'online' ? now : old?.last_active_ts ?? now);
+  }
+
+  private async write(userId: string, presence: string, statusMsg: string | null, lastActive: number): Promise<void> {
+    const id = await this.db.write((tx) => presenceStore.put(tx, userId, presence, statusMsg, lastActive));
+    this.position = Math.max(this.position, id);
+    const wake = await usersSharingARoom(this.db.reader, userId);
+    for (const w of await presenceStore.watchers(this.db.reader, userId)) wake.add(w);
+    this.notifier.notifyUsers(wake);
+  }
+
+  async get(userId: string): Promise<PresenceRow | undefined> {
+    return presenceStore.get(this.db.reader, userId);
+  }
+
+  /** Whether `viewer` may see `target`'s presence: shared room, or target is on viewer's presence list. */
+  async canSee(q: Queryable, viewer: string, target: string): Promise<boolean> {
+    if (viewer === target) return true;
+    if ((await usersSharingARoom(q, viewer)).has(target)) return true;
+    return (await presenceStore.list(q, viewer)).includes(target);
+  }
+
+  /** The m.presence content as clients receive it. */
+  content(row: PresenceRow): JsonObject {
+    const now = this.now();
+    const ago = Math.max(0, now - row.last_active_ts);
+    const presence = row.presence === 'online' && ago > IDLE_AFTER_MS ? 'unavailable' : row.presence;
+    const c: JsonObject = { presence, last_active_ago: ago, currently_active: presence === 'online' && ago < ACTIVE_WINDOW_MS };
+    if (row.status_msg !== null) c.status_msg = row.status_msg;
+    return c;
+  }
+
+  /** m.presence events a viewer may see that changed in (since, upTo] (all visible when since is undefined). */
+  async eventsFor(q: Queryable, viewer: string, since: number | undefined, upTo: number): Promise<JsonObject[]> {
+    const rows = await presenceStore.since(q, since ?? 0, upTo);
+    if (rows.length === 0) return [];
+    const visible = await usersSharingARoom(q, viewer);
+    for (const t of await presenceStore.list(q, viewer)) visible.add(t);
+    return rows.filter((r) => visible.has(r.user_id)).map((r) => ({ type: 'm.presence', sender: r.user_id, content: this.content(r) }));
+  }
+}

@@ -1,0 +1,66 @@
+// Receipts (client-server-api modules/receipts.md): m.read, m.read.private, threaded receipts,
+// stored and delivered as m.receipt ephemeral events through /sync.
+import type { Database } from '../storage/database.ts';
+import { receiptsStore, currentStreamId, type ReceiptRow } from '../storage/edus-store.ts';
+import type { Queryable } from '../storage/sqlite.ts';
+import type { Notifier } from '../sync/notifier.ts';
+import type { JsonObject } from '../protocol/types.ts';
+
+export const RECEIPT_TYPES = ['m.read', 'm.read.private'];
+/** Receipts without a thread are stored under this thread id. */
+const UNTHREADED = '';
+
+export class ReceiptService {
+  private readonly db: Database;
+  private readonly notifier: Notifier;
+  private readonly membersOf: (roomId: string) => Promise<string[]>;
+  private position = 0;
+
+  constructor(db: Database, notifier: Notifier, membersOf: (roomId: string) => Promise<string[]>) {
+    this.db = db;
+    this.notifier = notifier;
+    this.membersOf = membersOf;
+  }
+
+  async init(): Promise<void> {
+    this.position = await currentStreamId(this.db.reader, 'receipts');
+  }
+
+  get currentPosition(): number {
+    return this.position;
+  }
+
+  async setReceipt(roomId: string, userId: string, type: string, eventId: string, threadId?: string): Promise<void> {
+    const id = await this.db.write((tx) =>
+      receiptsStore.put(tx, { room_id: roomId, receipt_type: type, user_id: userId, thread_id: threadId ?? UNTHREADED, event_id: eventId, ts: Date.now() }),
+    );
+    this.position = Math.max(this.position, id);
+    // Private receipts wake only their owner; public ones every member.
+    this.notifier.notifyUsers(type === 'm.read.private' ? [userId] : await this.membersOf(roomId));
+  }
+
+  /** The m.receipt event for a room: changes in (since, upTo], or every receipt when since is undefined. */
+  async receiptEvent(q: Queryable, roomId: string, viewer: string, since: number | undefined, upTo: number): Promise<JsonObject | undefined> {
+    const rows = await receiptsStore.roomSince(q, roomId, since ?? 0, upTo);
+    const visible = rows.filter((r) => r.receipt_type !== 'm.read.private' || r.user_id === viewer);
+    if (visible.length === 0) return undefined;
+    return { type: 'm.receipt', content: receiptContent(visible) };
+  }
+
+  async roomsWithChanges(q: Queryable, since: number, upTo: number): Promise<Set<string>> {
+    return new Set((await receiptsStore.roomsWithReceiptsAfter(q, since, upTo)).map((r) => r.room_id));
+  }
+}
+
+/** m.receipt content: event id -> receipt type -> user id -> { ts, thread_id? }. */
+function receiptContent(rows: ReceiptRow[]): JsonObject {
+  const content: Record<string, Record<string, Record<string, JsonObject>>> = {};
+  for (const r of rows) {
+    const byType = (content[r.event_id] ??= {});
+    const byUser = (byType[r.receipt_type] ??= {});
+    const receipt: JsonObject = { ts: r.ts };
+    if (r.thread_id !== UNTHREADED) receipt.thread_id = r.thread_id;
+    byUser[r.user_id] = receipt;
+  }
+  return content as unknown as JsonObject;
+}
