@@ -56,14 +56,20 @@ export class PresenceService {
     await this.write(userId, presence, msg, lastActive);
   }
 
-  /** Called on each /sync: set_presence (default online) and idle tracking from sync activity. */
+  /**
+   * Called on each /sync. An explicit set_presence sets that state; without it, syncing brings an
+   * offline user online (as Synapse does) but leaves a chosen `unavailable` alone, and refreshes
+   * last_active now and then for idle tracking.
+   */
   async touch(userId: string, setPresence: string | undefined): Promise<void> {
-    const presence = normalisePresence(setPresence ?? 'online') ?? 'online';
     const old = await presenceStore.get(this.db.reader, userId);
     const now = this.now();
-    if (old && old.presence === presence && (presence !== 'online' || now - old.last_active_ts < TOUCH_INTERVAL_MS)) return;
-    if (old && presence === 'offline' && old.presence !== 'offline' && setPresence === undefined) return;
-    await this.write(userId, presence, old?.status_msg ?? null, presence === 'online' ? now : old?.last_active_ts ?? now);
+    let presence: string;
+    if (setPresence !== undefined) presence = normalisePresence(setPresence) ?? 'online';
+    else presence = !old || old.presence === 'offline' ? 'online' : old.presence;
+    const fresh = old && now - old.last_active_ts < TOUCH_INTERVAL_MS;
+    if (old && old.presence === presence && (presence === 'offline' || fresh)) return;
+    await this.write(userId, presence, old?.status_msg ?? null, presence === 'offline' ? old?.last_active_ts ?? now : now);
   }
 
   private async write(userId: string, presence: string, statusMsg: string | null, lastActive: number): Promise<void> {

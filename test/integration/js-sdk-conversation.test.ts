@@ -4,102 +4,12 @@
 // validated against the spec's OpenAPI (test/helpers/openapi.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  ClientEvent,
-  createClient,
-  PendingEventOrdering,
-  Preset,
-  Direction,
-  Filter,
-  MatrixError,
-  RoomEvent,
-  SyncState,
-  type MatrixClient,
-  type MatrixEvent,
-  type Room,
-} from 'matrix-js-sdk';
-import { logger as sdkGlobalLogger } from 'matrix-js-sdk/lib/logger.js';
-import type { Logger } from 'matrix-js-sdk/lib/logger.js';
+import { createClient, Preset, Direction, RoomEvent, type MatrixClient, type MatrixEvent, type Room } from 'matrix-js-sdk';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import {
-  assertNoValidationFailures,
-  clearValidationFailures,
-  clientServerValidator,
-  validatingFetch,
-  validationCounts,
-} from '../helpers/openapi.ts';
+import { assertNoValidationFailures, clearValidationFailures, validationCounts } from '../helpers/openapi.ts';
+import { fetchFn, PASSWORD, quietLogger, registerWithSdk, startSyncing, waitFor } from '../helpers/sdk.ts';
 
-const PASSWORD = 'correct horse battery staple';
 const MESSAGES = 100;
-const WAIT_MS = 15_000;
-
-// The SDK logs every request at debug level; keep its warnings and errors for a failing run.
-const sdkLog: string[] = [];
-const keep = (level: string) => (...msg: unknown[]) => void sdkLog.push(`${level}: ${msg.map(String).join(' ')}`);
-const quietLogger: Logger = { trace: () => {}, debug: () => {}, info: () => {}, warn: keep('warn'), error: keep('error'), getChild: () => quietLogger };
-// Parts of the SDK (MatrixRTCSession, ...) log through children of its global loglevel logger,
-// which copy its methodFactory (lib/logger.js): replace that factory before any child exists.
-const sdkRoot = sdkGlobalLogger as unknown as { methodFactory: (method: string) => (...msg: unknown[]) => void; rebuild(): void };
-sdkRoot.methodFactory = (method) => (method === 'warn' || method === 'error' ? keep(method) : () => {});
-sdkRoot.rebuild();
-
-// matrix-js-sdk's timeoutSignal() (lib/http-api/utils.js) arms a setTimeout of pollTimeout + 80 s
-// for every /sync request and never clears it; those timers would hold this test process open
-// for two minutes after the last test. Unref timers that long, which nothing here waits for.
-const realSetTimeout = globalThis.setTimeout;
-globalThis.setTimeout = ((fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-  const timer = realSetTimeout(fn, ms, ...args);
-  if ((ms ?? 0) >= 80_000) timer.unref();
-  return timer;
-}) as unknown as typeof setTimeout;
-
-// Endpoints outside the spec the SDK probes (MSC4143 RTC transports); a 404 M_UNRECOGNIZED is
-// what it expects, and the wrapper still checks that it is a standard error body.
-const validator = clientServerValidator({ allowUnknownPaths: [/^\/_matrix\/client\/unstable\//] });
-const fetchFn = validatingFetch(validator);
-
-/** Polls until `check` returns a truthy value; fails naming what it waited for. */
-async function waitFor<T>(what: string, check: () => T | undefined | null | false, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\nSDK log:\n${sdkLog.slice(-20).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Registers through the SDK: the first request answers 401 with a UIA session, the second completes m.login.dummy. */
-async function registerWithSdk(server: TestServer, username: string): Promise<{ userId: string; accessToken: string; deviceId: string }> {
-  const anon = createClient({ baseUrl: server.url, fetchFn, logger: quietLogger });
-  let session: string | undefined;
-  try {
-    await anon.registerRequest({ username, password: PASSWORD });
-    assert.fail('registration without auth must answer 401 with UIA flows');
-  } catch (err) {
-    assert.ok(err instanceof MatrixError && err.httpStatus === 401, `expected a UIA 401, got ${String(err)}`);
-    session = (err.data as { session?: string }).session;
-    const flows = (err.data as { flows?: Array<{ stages: string[] }> }).flows ?? [];
-    assert.ok(flows.some((f) => f.stages.includes('m.login.dummy')), 'the server offers m.login.dummy');
-  }
-  const res = await anon.registerRequest({ username, password: PASSWORD, auth: { type: 'm.login.dummy', session } });
-  assert.ok(res.access_token && res.device_id);
-  return { userId: res.user_id, accessToken: res.access_token, deviceId: res.device_id };
-}
-
-/** A client that keeps every sync's timeline limit large, so nothing is lost to a gap while we compare order. */
-async function startSyncing(client: MatrixClient, opts: { timelineLimit?: number; initialSyncLimit?: number } = {}): Promise<void> {
-  const filter = new Filter(client.getUserId()!);
-  filter.setDefinition({ room: { timeline: { limit: opts.timelineLimit ?? 200 } } });
-  const errors: string[] = [];
-  client.on(ClientEvent.Sync, (state, _prev, data) => {
-    if (state === SyncState.Error) errors.push(String(data?.error));
-  });
-  // Detached: a client's own messages wait outside the live timeline until their remote echo
-  // arrives through /sync, so the live timeline is exactly what /sync delivered, in server order.
-  await client.startClient({ filter, initialSyncLimit: opts.initialSyncLimit ?? 20, pendingEventOrdering: PendingEventOrdering.Detached });
-  await waitFor(`${client.getUserId()} to finish its first sync (errors: ${errors.join('; ')})`, () => client.isInitialSyncComplete());
-}
 
 function bodies(events: MatrixEvent[]): string[] {
   return events.filter((e) => e.getType() === 'm.room.message').map((e) => e.getContent().body as string);
@@ -138,7 +48,6 @@ describe('matrix-js-sdk holds a conversation with Hearth', () => {
   after(async () => {
     for (const c of [alice, bob, bobPhone]) c?.stopClient();
     await server?.stop();
-    globalThis.setTimeout = realSetTimeout;
   });
 
   test('an invite sent by alice reaches bob through /sync, and bob joins', async () => {
