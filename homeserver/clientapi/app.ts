@@ -19,9 +19,10 @@ import { accountDataRoutes } from './account-data.ts';
 import { legacyRoutes } from './legacy.ts';
 import { pushRuleRoutes } from './push-rules.ts';
 import { eduRoutes, tagRoutes } from './edus.ts';
+import { relationRoutes } from './relations.ts';
 
 const GROUPS: RouteGroup[] = [
-  capabilitiesRoutes, accountRoutes, roomRoutes, roomEventRoutes, directoryRoutes, profileRoutes, syncRoutes, accountDataRoutes, legacyRoutes, pushRuleRoutes, eduRoutes, tagRoutes,
+  capabilitiesRoutes, accountRoutes, roomRoutes, roomEventRoutes, directoryRoutes, profileRoutes, syncRoutes, accountDataRoutes, legacyRoutes, pushRuleRoutes, eduRoutes, tagRoutes, relationRoutes,
 ];
 
 export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_matrix/client/api/v1', '/_matrix/client/v1'];

@@ -10,6 +10,7 @@ import { param, queryInt, queryString } from '../http/params.ts';
 import { checkedRoomId } from './rooms.ts';
 import { eventsStore } from '../storage/events-store.ts';
 import { toClientEvent, toClientEvents } from '../rooms/client-event.ts';
+import { checkNewRelation } from '../rooms/relations.ts';
 import type { LoadedEvent } from '../rooms/event-reader.ts';
 import type { JsonObject } from '../protocol/types.ts';
 import { stateKey as sk } from '../protocol/types.ts';
@@ -46,6 +47,7 @@ async function sendEvent(ctx: Context, deps: ClientApiDeps, roomId: string, type
       stateKey,
       redacts: type === 'm.room.redaction' && typeof content.redacts === 'string' ? content.redacts : undefined,
       txn: txnId !== undefined ? { userId: me.userId, deviceId: me.deviceId, txnId } : undefined,
+      precheck: (tx) => checkNewRelation(tx, deps.rooms.reader, roomId, me.userId, type, content),
     });
     await seedFeedbackReceipt(deps, roomId, me.userId, type, content);
     return e.eventId;

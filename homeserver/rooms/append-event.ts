@@ -26,6 +26,8 @@ export interface NewLocalEvent {
   stateKey?: string;
   redacts?: string;
   txn?: { userId: string; deviceId: string; txnId: string };
+  /** A check run inside the write transaction before the event is built (e.g. duplicate annotations). */
+  precheck?: (tx: Queryable) => Promise<void>;
 }
 
 export interface AppendContext {
@@ -37,6 +39,7 @@ export interface AppendContext {
 
 /** Builds, signs and authorises an event on top of `head`, persists it, and advances `head` in place. */
 export async function appendLocalEvent(tx: Queryable, ctx: AppendContext, head: RoomHead, input: NewLocalEvent): Promise<LoadedEvent> {
+  if (input.precheck) await input.precheck(tx);
   const version = getRoomVersion(head.version);
   const authVersion = authRulesVersion(head.version);
   if (!version || !authVersion) throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Room version ${head.version} is not supported`);

@@ -4,6 +4,7 @@ import type { JsonObject } from '../protocol/types.ts';
 import { stateKey } from '../protocol/types.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import type { EventReader, LoadedEvent } from './event-reader.ts';
+import { bundledAggregations } from './relations.ts';
 
 export interface ClientEvent {
   content: JsonObject;
@@ -23,6 +24,8 @@ export interface FormatOptions {
   /** Sync's room timelines leave room_id out (ClientEventWithoutRoomID). */
   omitRoomId?: boolean;
   now?: number;
+  /** Leave out bundled aggregations (for events nested inside another's aggregation). */
+  noRelations?: boolean;
 }
 
 export async function toClientEvent(q: Queryable, reader: EventReader, e: LoadedEvent, opts: FormatOptions = {}): Promise<ClientEvent> {
@@ -55,7 +58,7 @@ export async function toClientEvent(q: Queryable, reader: EventReader, e: Loaded
   }
   if (e.redactedBy) {
     const r = await reader.getEvent(q, e.redactedBy);
-    if (r) unsigned.redacted_because = (await toClientEvent(q, reader, r, { ...opts, viewer: undefined })) as unknown as JsonObject;
+    if (r) unsigned.redacted_because = (await toClientEvent(q, reader, r, { ...opts, viewer: undefined, noRelations: true })) as unknown as JsonObject;
   }
   if (opts.viewer) {
     const txn = await q.get<{ txn_id: string }>(
@@ -63,6 +66,11 @@ export async function toClientEvent(q: Queryable, reader: EventReader, e: Loaded
       e.eventId, opts.viewer.userId, opts.viewer.deviceId,
     );
     if (txn) unsigned.transaction_id = txn.txn_id;
+  }
+  if (!opts.noRelations) {
+    const relations = await bundledAggregations(q, reader, e, opts.viewer?.userId, async (child) =>
+      (await toClientEvent(q, reader, child, { ...opts, noRelations: true })) as unknown as JsonObject);
+    if (relations) unsigned['m.relations'] = relations;
   }
   out.unsigned = unsigned;
   return out;

@@ -24,6 +24,13 @@ export interface NewEvent {
   txn?: { userId: string; deviceId: string; txnId: string };
 }
 
+/** The relation an event declares in content["m.relates_to"] (client-server-api "Forming relationships between events"). */
+export function relationOf(p: PDU): { eventId: string; relType: string; key: string | null } | undefined {
+  const rel = (p.content as Record<string, unknown>)['m.relates_to'] as Record<string, unknown> | undefined;
+  if (!rel || typeof rel !== 'object' || typeof rel.rel_type !== 'string' || typeof rel.event_id !== 'string') return undefined;
+  return { eventId: rel.event_id, relType: rel.rel_type, key: typeof rel.key === 'string' ? rel.key : null };
+}
+
 const EVENT_COLUMNS = 'stream_ordering, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, state_group, redacted_by';
 
 export const eventsStore = {
@@ -37,6 +44,14 @@ export const eventsStore = {
     );
     for (const prev of p.prev_events) await q.run('INSERT INTO event_edges (event_id, prev_event_id) VALUES (?, ?) ON CONFLICT DO NOTHING', e.eventId, prev);
     for (const auth of p.auth_events) await q.run('INSERT INTO event_auth (event_id, auth_event_id) VALUES (?, ?) ON CONFLICT DO NOTHING', e.eventId, auth);
+    const rel = relationOf(p);
+    if (rel) {
+      await q.run(
+        `INSERT INTO event_relations (event_id, relates_to_id, rel_type, aggregation_key, sender, type, room_id, stream_ordering)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        e.eventId, rel.eventId, rel.relType, rel.key, p.sender, p.type, e.roomId, r.lastID,
+      );
+    }
     return r.lastID;
   },
 
@@ -50,6 +65,7 @@ export const eventsStore = {
 
   async setRedactedBy(q: Queryable, eventId: string, redactionId: string, redactedJson: string) {
     await q.run('UPDATE events SET redacted_by = ?, json = ? WHERE event_id = ? AND redacted_by IS NULL', redactionId, redactedJson, eventId);
+    await q.run('DELETE FROM event_relations WHERE event_id = ?', eventId);
   },
 
   maxStreamOrdering(q: Queryable) {

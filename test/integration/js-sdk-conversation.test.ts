@@ -75,7 +75,9 @@ describe('matrix-js-sdk holds a conversation with Hearth', () => {
     await waitFor('bob to receive all of alice\'s messages', () => liveFromOther.get(bob.getUserId()!)!.length >= fromAlice.length);
     assert.deepEqual(liveFromOther.get(alice.getUserId()!), fromBob);
     assert.deepEqual(liveFromOther.get(bob.getUserId()!), fromAlice);
-    // Bob's live timeline, built only from /sync, holds the whole conversation in server order.
+    // Bob's live timeline, built only from /sync, holds the whole conversation in server order,
+    // once the remote echo of his own last message has come back through /sync too.
+    await waitFor('bob\'s own last message to come back through /sync', () => bodies(bob.getRoom(roomId)!.getLiveTimeline().getEvents()).length >= MESSAGES);
     assert.deepEqual(bodies(bob.getRoom(roomId)!.getLiveTimeline().getEvents()), expectedBodies);
   });
 
