@@ -20,9 +20,10 @@ import { legacyRoutes } from './legacy.ts';
 import { pushRuleRoutes } from './push-rules.ts';
 import { eduRoutes, tagRoutes } from './edus.ts';
 import { relationRoutes } from './relations.ts';
+import { searchRoutes } from './search.ts';
 
 const GROUPS: RouteGroup[] = [
-  capabilitiesRoutes, accountRoutes, roomRoutes, roomEventRoutes, directoryRoutes, profileRoutes, syncRoutes, accountDataRoutes, legacyRoutes, pushRuleRoutes, eduRoutes, tagRoutes, relationRoutes,
+  capabilitiesRoutes, accountRoutes, roomRoutes, roomEventRoutes, directoryRoutes, profileRoutes, syncRoutes, accountDataRoutes, legacyRoutes, pushRuleRoutes, eduRoutes, tagRoutes, relationRoutes, searchRoutes,
 ];
 
 export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_matrix/client/api/v1', '/_matrix/client/v1'];

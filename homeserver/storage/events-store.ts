@@ -1,6 +1,7 @@
 // Tables: events, event_edges, event_auth, forward_extremities, current_state, memberships.
 import type { PDU } from '../protocol/types.ts';
 import type { Queryable } from './sqlite.ts';
+import { searchStore } from './search-store.ts';
 
 export interface EventRow {
   stream_ordering: number;
@@ -52,6 +53,7 @@ export const eventsStore = {
         e.eventId, rel.eventId, rel.relType, rel.key, p.sender, p.type, e.roomId, r.lastID,
       );
     }
+    await searchStore.index(q, r.lastID, e.roomId, p);
     return r.lastID;
   },
 
@@ -66,6 +68,8 @@ export const eventsStore = {
   async setRedactedBy(q: Queryable, eventId: string, redactionId: string, redactedJson: string) {
     await q.run('UPDATE events SET redacted_by = ?, json = ? WHERE event_id = ? AND redacted_by IS NULL', redactionId, redactedJson, eventId);
     await q.run('DELETE FROM event_relations WHERE event_id = ?', eventId);
+    const row = await q.get<{ stream_ordering: number }>('SELECT stream_ordering FROM events WHERE event_id = ?', eventId);
+    if (row) await searchStore.remove(q, row.stream_ordering);
   },
 
   maxStreamOrdering(q: Queryable) {

@@ -6,6 +6,7 @@ import { migration001 } from './001-initial.ts';
 import { migration002 } from './002-media.ts';
 import { migration003 } from './003-edus.ts';
 import { migration005 } from './005-relations.ts';
+import { migration006 } from './006-search.ts';
 
 export interface Migration {
   version: number;
@@ -13,7 +14,7 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: Migration[] = [migration001, migration002, migration003, migration005];
+export const MIGRATIONS: Migration[] = [migration001, migration002, migration003, migration005, migration006];
 
 export async function runMigrations(conn: Connection): Promise<void> {
   await conn.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts INTEGER NOT NULL)');

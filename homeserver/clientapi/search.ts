@@ -1,0 +1,140 @@
+// POST /search (search.yaml, modules/search.md): full-text search over the room events a user may
+// see, in rooms they are or were in, ordered by rank or recency, with context and groupings.
+import type { RouteGroup } from './deps.ts';
+import { bodyObject } from '../http/json-body.ts';
+import { MatrixError } from '../http/matrix-error.ts';
+import { requester } from '../http/auth.ts';
+import { queryString } from '../http/params.ts';
+import { eventsStore } from '../storage/events-store.ts';
+import { searchStore, ftsQuery } from '../storage/search-store.ts';
+import { toClientEvent, toClientEvents } from '../rooms/client-event.ts';
+import { eventMatches, parseFilter, type RoomEventFilter } from '../sync/filters.ts';
+import { formatPaginationToken } from '../sync/sync-token.ts';
+import type { LoadedEvent } from '../rooms/event-reader.ts';
+
+const ALL_KEYS = ['content.body', 'content.name', 'content.topic'];
+const DEFAULT_LIMIT = 10;
+/** Matches fetched per round while visibility and filters thin them out. */
+const ROUND = 50;
+
+interface Cursor {
+  /** Results already returned (rank order), or the stream position to continue below (recent order). */
+  offset: number;
+  before: number;
+}
+
+function parseCursor(s: string | undefined, position: number): Cursor {
+  if (!s) return { offset: 0, before: position + 1 };
+  const m = /^(\d+)_(\d+)$/.exec(s);
+  if (!m) throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid next_batch');
+  return { offset: Number(m[1]), before: Number(m[2]) };
+}
+
+export const searchRoutes: RouteGroup = (r, deps) => {
+  r.post('/search', deps.auth, async (ctx) => {
+    const me = requester(ctx);
+    const body = bodyObject(ctx);
+    const cats = body.search_categories as Record<string, unknown> | undefined;
+    if (!cats || typeof cats !== 'object') throw new MatrixError(400, 'M_BAD_JSON', "'search_categories' is required");
+    const re = cats.room_events as Record<string, unknown> | undefined;
+    if (!re) {
+      ctx.body = { search_categories: {} };
+      return;
+    }
+    if (typeof re.search_term !== 'string') throw new MatrixError(400, 'M_BAD_JSON', "'search_term' must be a string");
+    const keys = re.keys === undefined ? ALL_KEYS : (re.keys as unknown[]);
+    if (!Array.isArray(keys) || keys.some((k) => !ALL_KEYS.includes(k as string))) throw new MatrixError(400, 'M_BAD_JSON', `'keys' may only hold ${ALL_KEYS.join(', ')}`);
+    const orderBy = (re.order_by as string | undefined) ?? 'rank';
+    if (orderBy !== 'rank' && orderBy !== 'recent') throw new MatrixError(400, 'M_BAD_JSON', "order_by must be 'rank' or 'recent'");
+    const filter: RoomEventFilter | undefined = re.filter === undefined ? undefined : parseFilter({ room: { timeline: re.filter } }).room!.timeline;
+    const limit = Math.min(Math.max(filter?.limit ?? DEFAULT_LIMIT, 1), 100);
+    const context = re.event_context as { before_limit?: number; after_limit?: number; include_profile?: boolean } | undefined;
+    const groupBy = ((re.groupings as { group_by?: Array<{ key?: string }> } | undefined)?.group_by ?? []).map((g) => g.key);
+
+    const q = deps.rooms.db.reader;
+    const memberships = (await eventsStore.membershipsOfUser(q, me.userId)).filter((m) => m.membership !== 'invite' && m.membership !== 'knock');
+    const roomIds = memberships.map((m) => m.room_id).filter((id) => (!filter?.rooms || filter.rooms.includes(id)) && !filter?.not_rooms?.includes(id));
+    const match = ftsQuery(re.search_term);
+    const cursor = parseCursor(queryString(ctx, 'next_batch'), deps.rooms.position);
+    const results: Array<{ rank: number; event: LoadedEvent }> = [];
+    let offset = cursor.offset;
+    let before = cursor.before;
+    let exhausted = !match;
+    while (match && results.length < limit && !exhausted) {
+      const hits = await searchStore.search(q, match, roomIds, keys as string[], orderBy === 'rank', ROUND, orderBy === 'rank' ? offset : 0, orderBy === 'rank' ? cursor.before : before);
+      exhausted = hits.length < ROUND;
+      for (const hit of hits) {
+        if (orderBy === 'rank') offset++;
+        else before = hit.stream_ordering;
+        const row = await q.get<{ event_id: string }>('SELECT event_id FROM events WHERE stream_ordering = ?', hit.stream_ordering);
+        const ev = row ? await deps.rooms.reader.getEvent(q, row.event_id) : undefined;
+        if (!ev || !eventMatches(filter, { type: ev.pdu.type, sender: ev.pdu.sender, room_id: ev.roomId, content: ev.pdu.content })) continue;
+        if (!(await deps.visibility.canSee(q, me.userId, ev))) continue;
+        results.push({ rank: hit.rank, event: ev });
+        if (results.length >= limit) {
+          exhausted = false;
+          break;
+        }
+      }
+    }
+
+    const out: Array<Record<string, unknown>> = [];
+    for (const { rank, event } of results) {
+      const item: Record<string, unknown> = { rank, result: await toClientEvent(q, deps.rooms.reader, event, { viewer: me }) };
+      if (context) item.context = await eventContext(event, context.before_limit ?? 5, context.after_limit ?? 5, context.include_profile === true);
+      out.push(item);
+    }
+    const roomEvents: Record<string, unknown> = {
+      count: match ? await searchStore.count(q, match, roomIds, keys as string[]) : 0,
+      highlights: re.search_term.split(/\s+/).filter((w) => w.length > 0).map((w) => w.toLowerCase()),
+      results: out,
+    };
+    if (!exhausted && results.length === limit) roomEvents.next_batch = `${offset}_${orderBy === 'rank' ? cursor.before : before}`;
+    if (groupBy.length > 0) {
+      const groups: Record<string, Record<string, unknown>> = {};
+      for (const key of groupBy) {
+        if (key !== 'room_id' && key !== 'sender') continue;
+        const g: Record<string, { results: string[]; order: number }> = {};
+        results.forEach(({ event }, i) => {
+          const k = key === 'room_id' ? event.roomId : event.pdu.sender;
+          (g[k] ??= { results: [], order: i }).results.push(event.eventId);
+        });
+        groups[key] = g;
+      }
+      roomEvents.groups = groups;
+    }
+    if (re.include_state === true) {
+      const state: Record<string, unknown> = {};
+      for (const roomId of new Set(results.map((x) => x.event.roomId))) {
+        const ids = await deps.rooms.currentStateIds(roomId);
+        state[roomId] = await toClientEvents(q, deps.rooms.reader, await deps.rooms.reader.getEvents(q, ids.values()));
+      }
+      roomEvents.state = state;
+    }
+    ctx.body = { search_categories: { room_events: roomEvents } };
+
+    async function eventContext(ev: LoadedEvent, beforeN: number, afterN: number, profile: boolean) {
+      const b = await deps.visibility.filter(q, me.userId, await deps.rooms.reader.getEvents(q, (await eventsStore.roomEventsBetween(q, ev.roomId, 0, ev.streamOrdering - 1, beforeN, true)).map((x) => x.event_id)));
+      const a = await deps.visibility.filter(q, me.userId, await deps.rooms.reader.getEvents(q, (await eventsStore.roomEventsBetween(q, ev.roomId, ev.streamOrdering, deps.rooms.position, afterN, false)).map((x) => x.event_id)));
+      const c: Record<string, unknown> = {
+        events_before: await toClientEvents(q, deps.rooms.reader, b, { viewer: me }),
+        events_after: await toClientEvents(q, deps.rooms.reader, a, { viewer: me }),
+        start: formatPaginationToken((b[b.length - 1]?.streamOrdering ?? ev.streamOrdering) - 1),
+        end: formatPaginationToken(a[a.length - 1]?.streamOrdering ?? ev.streamOrdering),
+      };
+      if (profile) {
+        const info: Record<string, unknown> = {};
+        for (const e of [...b, ev, ...a]) {
+          if (info[e.pdu.sender]) continue;
+          const m = await deps.rooms.currentStateEvent(e.roomId, 'm.room.member', e.pdu.sender);
+          const p: Record<string, unknown> = {};
+          if (typeof m?.pdu.content.displayname === 'string') p.displayname = m.pdu.content.displayname;
+          if (typeof m?.pdu.content.avatar_url === 'string') p.avatar_url = m.pdu.content.avatar_url;
+          info[e.pdu.sender] = p;
+        }
+        c.profile_info = info;
+      }
+      return c;
+    }
+  });
+};
