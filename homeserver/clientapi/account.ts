@@ -16,7 +16,7 @@ function registrationFlows(deps: ClientApiDeps): UiaFlow[] {
 }
 
 /** A UIA stage check shared by the endpoints that accept these stages. */
-function stageChecker(deps: ClientApiDeps, userId?: string) {
+export function stageChecker(deps: ClientApiDeps, userId?: string) {
   return async (stage: string, auth: Record<string, unknown>) => {
     if (stage === 'm.login.dummy') return;
     if (stage === 'm.login.registration_token') {

@@ -21,9 +21,10 @@ import { pushRuleRoutes } from './push-rules.ts';
 import { eduRoutes, tagRoutes } from './edus.ts';
 import { relationRoutes } from './relations.ts';
 import { searchRoutes } from './search.ts';
+import { fallbackRoutes, loginFallbackRoutes } from './fallback.ts';
 
 const GROUPS: RouteGroup[] = [
-  capabilitiesRoutes, accountRoutes, roomRoutes, roomEventRoutes, directoryRoutes, profileRoutes, syncRoutes, accountDataRoutes, legacyRoutes, pushRuleRoutes, eduRoutes, tagRoutes, relationRoutes, searchRoutes,
+  capabilitiesRoutes, accountRoutes, roomRoutes, roomEventRoutes, directoryRoutes, profileRoutes, syncRoutes, accountDataRoutes, legacyRoutes, pushRuleRoutes, eduRoutes, tagRoutes, relationRoutes, searchRoutes, fallbackRoutes,
 ];
 
 export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_matrix/client/api/v1', '/_matrix/client/v1'];
@@ -41,6 +42,7 @@ export function createClientApp(deps: ClientApiDeps, allowedHosts: Set<string>, 
   const unversioned = unversionedRoutes(deps);
   app.use(unversioned.routes());
   app.use(unversioned.allowedMethods({ throw: false }));
+  app.use(loginFallbackRoutes(deps).routes());
   for (const prefix of CLIENT_PREFIXES) {
     const router = new Router({ prefix });
     for (const group of GROUPS) group(router, deps);

@@ -18,7 +18,10 @@ declare module 'koa' {
  */
 export async function jsonBody(ctx: Context, next: Next): Promise<void> {
   const method = ctx.method;
-  if ((method === 'POST' || method === 'PUT') && !ctx.path.includes('/media/') && !ctx.path.startsWith('/_matrix/media/')) {
+  // Media uploads stream their own body; the fallback pages post HTML forms.
+  const ownBody = ctx.path.includes('/media/') || ctx.path.startsWith('/_matrix/media/') || ctx.path.endsWith('/fallback/web');
+  // DELETE carries a body too: DELETE /devices/{deviceId} sends its UIA auth dict in one.
+  if ((method === 'POST' || method === 'PUT' || method === 'DELETE') && !ownBody) {
     const raw = await readBody(ctx);
     if (raw.length > 0) {
       let text: string;

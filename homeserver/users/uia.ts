@@ -40,6 +40,25 @@ export class UiaSessions {
     this.db = db;
   }
 
+  /**
+   * Completes one stage of an existing session out of band (the fallback web page): the client
+   * then resubmits its request with just the session id (client-server-api "Fallback").
+   */
+  async completeStage(sessionId: string, stage: string, check: () => Promise<void>): Promise<'done' | 'unknown-session'> {
+    const row = await accountsStore.getUiaSession(this.db.reader, sessionId);
+    if (!row) return 'unknown-session';
+    await check();
+    const completed = JSON.parse(row.completed) as string[];
+    if (!completed.includes(stage)) completed.push(stage);
+    await this.db.write((tx) => accountsStore.putUiaSession(tx, sessionId, completed, row.request_fingerprint));
+    return 'done';
+  }
+
+  /** The operation a session was started for (its fingerprint names the user for account operations). */
+  async fingerprintOf(sessionId: string): Promise<string | undefined> {
+    return (await accountsStore.getUiaSession(this.db.reader, sessionId))?.request_fingerprint;
+  }
+
   /** Returns the completed stages once a flow is complete; otherwise throws UiaRequired. */
   async require(req: UiaRequest): Promise<string[]> {
     const params = req.params ?? {};
