@@ -20,6 +20,8 @@ import { TypingService } from './edus/typing.ts';
 import { ReceiptService } from './edus/receipts.ts';
 import { PresenceService } from './edus/presence.ts';
 import { joinedMembers } from './edus/room-members.ts';
+import { MediaService } from './media/media-service.ts';
+import { DEFAULT_MAX_UPLOAD_BYTES } from './config/types.ts';
 
 export type { HomeserverConfig } from './config/types.ts';
 
@@ -53,6 +55,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
   let notifier: Notifier | undefined;
   let users: UserService | undefined;
   let typing: TypingService | undefined;
+  let media: MediaService | undefined;
   const sockets = new Set<Socket>();
   /** Requests whose handler has not finished, with the promise that settles when it has. */
   const inFlight = new Map<ServerResponse, Promise<void>>();
@@ -77,9 +80,11 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       const edus = { typing, receipts: new ReceiptService(db, notifier, membersOf), presence: new PresenceService(db, notifier) };
       await edus.receipts.init();
       await edus.presence.init();
+      media = new MediaService({ db, dataDir: config.dataDir, serverName: config.serverName, maxUploadBytes: config.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, log });
+      await media.init();
       const app = createClientApp(
         {
-          config, users, rooms, visibility, authenticate, notifier, edus,
+          config, users, rooms, visibility, authenticate, notifier, edus, media,
           sync: new SyncService(rooms, notifier, visibility, edus),
           uia: new UiaSessions(db),
           auth: requireAuth(authenticate),
@@ -111,6 +116,8 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       // Stop accepting, end long-polls so they answer now, let in-flight requests finish, then close SQLite.
       notifier?.stop();
       typing?.stop();
+      // Wakes downloads waiting for a pending upload; background thumbnails finish before SQLite closes.
+      const mediaStopped = media?.close();
       // Responses not yet written (long-polls just woken) end their connection rather than keep it
       // alive, so that close() need not wait for the 10 s force below.
       for (const res of inFlight.keys()) if (!res.headersSent) res.setHeader('Connection', 'close');
@@ -126,6 +133,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.allSettled(inFlight.values()), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
       clearTimeout(timer);
+      await mediaStopped;
       await db?.close();
     },
 

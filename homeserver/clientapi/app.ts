@@ -22,6 +22,7 @@ import { eduRoutes, tagRoutes } from './edus.ts';
 import { relationRoutes } from './relations.ts';
 import { searchRoutes } from './search.ts';
 import { fallbackRoutes, loginFallbackRoutes } from './fallback.ts';
+import { mediaRouters, type MediaDeps } from './media.ts';
 
 const GROUPS: RouteGroup[] = [
   capabilitiesRoutes, accountRoutes, roomRoutes, roomEventRoutes, directoryRoutes, profileRoutes, syncRoutes, accountDataRoutes, legacyRoutes, pushRuleRoutes, eduRoutes, tagRoutes, relationRoutes, searchRoutes, fallbackRoutes,
@@ -29,7 +30,7 @@ const GROUPS: RouteGroup[] = [
 
 export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_matrix/client/api/v1', '/_matrix/client/v1'];
 
-export function createClientApp(deps: ClientApiDeps, allowedHosts: Set<string>, log: Logger, extra: Koa.Middleware[] = []): Koa {
+export function createClientApp(deps: ClientApiDeps & MediaDeps, allowedHosts: Set<string>, log: Logger, extra: Koa.Middleware[] = []): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
   const limiter = new RateLimiter(deps.config.rateLimit.perSecond, deps.config.rateLimit.burst);
@@ -46,6 +47,11 @@ export function createClientApp(deps: ClientApiDeps, allowedHosts: Set<string>, 
   for (const prefix of CLIENT_PREFIXES) {
     const router = new Router({ prefix });
     for (const group of GROUPS) group(router, deps);
+    app.use(router.routes());
+    app.use(router.allowedMethods({ throw: false }));
+  }
+  // The content repository has its own prefixes: /_matrix/client/v1/media and /_matrix/media/*.
+  for (const router of mediaRouters(deps)) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));
   }

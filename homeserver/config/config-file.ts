@@ -35,6 +35,7 @@ const FILE_KEYS = [
   'public_base_url',
   'web_root',
   'data_dir',
+  'max_upload_size',
 ] as const;
 
 const RATE_LIMIT_KEYS = ['per_second', 'burst'] as const;
@@ -115,7 +116,24 @@ export function readConfigFile(file: string, insideDataDir: boolean): FileConfig
   if (raw.web_root !== undefined) {
     config.webRoot = path.resolve(base, expectString(raw.web_root, at('web_root'), 'a folder path'));
   }
+  if (raw.max_upload_size !== undefined) config.maxUploadBytes = expectByteSize(raw.max_upload_size, at('max_upload_size'));
   return config;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** A byte count: a whole number, or a string like "50M", "512K", "1G" (also "50MiB"; powers of 1024, as Synapse reads them). */
+function expectByteSize(value: unknown, where: { source: string; key: string }): number {
+  const expected = 'a size in bytes, or a string like "50M" (K, M or G)';
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return value;
+  if (typeof value === 'string') {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*$/i.exec(value);
+    if (m) {
+      const bytes = Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!);
+      if (bytes >= 1 && Number.isSafeInteger(bytes)) return bytes;
+    }
+  }
+  throw new ConfigError({ ...where, expected, actual: value });
 }
 
 function parseFile(file: string): unknown {

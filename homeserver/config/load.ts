@@ -7,6 +7,7 @@ import type { HomeserverConfig } from './types.ts';
 import { COMMAND_LINE, ConfigError } from './config-error.ts';
 import { findConfigFile, readConfigFile, REGISTRATION_MODES, type FileConfig } from './config-file.ts';
 import { defaultDataDir } from './data-dir.ts';
+import { DEFAULT_MAX_UPLOAD_BYTES } from './types.ts';
 import { parseListen } from './listen.ts';
 import { expectOneOf, expectServerName, expectString } from './validate.ts';
 
@@ -33,6 +34,7 @@ export const DEFAULTS = {
   // Per client: generous enough for a client's start-up burst and for tests that register and
   // message in tight loops, still a brake on a runaway client on the LAN.
   rateLimit: { perSecond: 50, burst: 300 },
+  maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
 } as const satisfies Partial<HomeserverConfig>;
 
 export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.env): HomeserverConfig {
@@ -70,6 +72,7 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
       perSecond: file.rateLimit?.perSecond ?? DEFAULTS.rateLimit.perSecond,
       burst: file.rateLimit?.burst ?? DEFAULTS.rateLimit.burst,
     },
+    maxUploadBytes: file.maxUploadBytes ?? DEFAULTS.maxUploadBytes,
   };
   const webRoot = cli.webRoot ?? file.webRoot;
   if (webRoot !== undefined) config.webRoot = webRoot;

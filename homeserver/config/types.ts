@@ -1,6 +1,9 @@
 // The homeserver's whole configuration, as createHomeserver() receives it.
 // Loading, defaults and validation live in ./load.ts; nothing else reads files or process.env.
 
+/** 50 MiB: photos and short videos from a phone, well short of filling a laptop's disk. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
+
 export type RegistrationMode = 'open' | 'token' | 'closed';
 
 export interface ListenAddress {
@@ -32,4 +35,9 @@ export interface HomeserverConfig {
   webRoot?: string;
   /** Base URL clients should use, advertised in .well-known; defaults to the listen address. */
   publicBaseUrl?: string;
+  /**
+   * Largest upload the content repository accepts, in bytes (config key `max_upload_size`).
+   * loadConfig always sets it; a config built by hand may leave it out for the 50 MiB default.
+   */
+  maxUploadBytes?: number;
 }

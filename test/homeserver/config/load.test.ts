@@ -39,6 +39,7 @@ describe('defaults', () => {
       registrationTokens: [],
       allowedHosts: [],
       rateLimit: { perSecond: DEFAULTS.rateLimit.perSecond, burst: DEFAULTS.rateLimit.burst },
+      maxUploadBytes: 50 * 1024 * 1024,
     });
     assert.equal(fs.existsSync(config.dataDir), false, 'loading a config must not create the data dir');
   });
@@ -77,6 +78,7 @@ rate_limit:
   burst: 20
 public_base_url: https://matrix.example.org/
 web_root: web
+max_upload_size: 10M
 `;
 
   test('hearth.yaml sets every key; relative paths resolve against its folder', () => {
@@ -90,6 +92,7 @@ web_root: web
       registrationTokens: ['abc', 'def-1'],
       allowedHosts: ['hearth.lan', '192.168.1.5', '[fe80::1]'],
       rateLimit: { perSecond: 2.5, burst: 20 },
+      maxUploadBytes: 10 * 1024 * 1024,
       publicBaseUrl: 'https://matrix.example.org',
       webRoot: path.join(dir, 'web'),
     });
@@ -102,6 +105,17 @@ web_root: web
     const config = loadConfig({ dataDir: json }, {});
     assert.equal(config.serverName, 'json.example');
     assert.deepEqual(config.rateLimit, { perSecond: DEFAULTS.rateLimit.perSecond, burst: 7 });
+  });
+
+  test('max_upload_size takes bytes or a K/M/G size in powers of 1024, and rejects anything else', () => {
+    const cases: Array<[string, number]> = [['1048576', 1048576], ['512K', 512 * 1024], ['"50M"', 50 * 1024 ** 2], ['1.5MiB', 1.5 * 1024 ** 2], ['1g', 1024 ** 3]];
+    for (const [text, bytes] of cases) {
+      assert.equal(loadConfig({ dataDir: dataDir({ 'hearth.yaml': `max_upload_size: ${text}\n` }) }, {}).maxUploadBytes, bytes, text);
+    }
+    for (const bad of ['0', '-5', 'lots', '10T', '[1]']) {
+      const error = configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': `max_upload_size: ${bad}\n` }) }, {}));
+      assert.equal(error.key, 'max_upload_size', bad);
+    }
   });
 
   test('an empty or comment-only YAML file means all defaults', () => {
@@ -174,7 +188,7 @@ describe('validation errors name the file, the key, the expectation and the valu
   const SERVER_NAME = 'a server name: a host name, IPv4 or [IPv6] address, optionally with :PORT';
   const HOST = 'a host name or IP address without a port ([brackets] around IPv6)';
   const URL_ = 'an http:// or https:// URL without credentials, query or fragment';
-  const KNOWN = 'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, web_root, data_dir';
+  const KNOWN = 'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, web_root, data_dir, max_upload_size';
   // [what, file name, contents, message after "<file>: "]
   const cases: Array<[string, string, string, string]> = [
     ['kebab-case key', 'hearth.yaml', 'server-name: x\n', `server-name: unknown key; did you mean 'server_name'? known keys are ${KNOWN}`],
