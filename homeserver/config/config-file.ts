@@ -36,7 +36,10 @@ const FILE_KEYS = [
   'web_root',
   'data_dir',
   'max_upload_size',
+  'turn',
 ] as const;
+
+const TURN_KEYS = ['uris', 'shared_secret', 'user_lifetime'] as const;
 
 const RATE_LIMIT_KEYS = ['per_second', 'burst'] as const;
 
@@ -117,6 +120,19 @@ export function readConfigFile(file: string, insideDataDir: boolean): FileConfig
     config.webRoot = path.resolve(base, expectString(raw.web_root, at('web_root'), 'a folder path'));
   }
   if (raw.max_upload_size !== undefined) config.maxUploadBytes = expectByteSize(raw.max_upload_size, at('max_upload_size'));
+  if (raw.turn !== undefined) {
+    const turn = raw.turn;
+    if (!isPlainObject(turn)) throw new ConfigError({ ...at('turn'), expected: 'a mapping with uris and shared_secret', actual: turn });
+    expectKnownKeys(turn, TURN_KEYS, file, 'turn.');
+    const uris = expectList(turn.uris, at('turn.uris'), (u, where) => {
+      const s = expectString(u, where, 'a turn: or turns: URI');
+      if (!/^turns?:/.test(s)) throw new ConfigError({ ...where, expected: 'a turn: or turns: URI', actual: u });
+      return s;
+    });
+    const sharedSecret = expectString(turn.shared_secret, at('turn.shared_secret'), 'the TURN server\'s shared secret');
+    const lifetimeS = turn.user_lifetime === undefined ? 86_400 : expectPositiveInteger(turn.user_lifetime, at('turn.user_lifetime'));
+    config.turn = { uris, sharedSecret, userLifetimeMs: lifetimeS * 1000 };
+  }
   return config;
 }
 

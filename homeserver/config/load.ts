@@ -77,6 +77,7 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
   const webRoot = cli.webRoot ?? file.webRoot;
   if (webRoot !== undefined) config.webRoot = webRoot;
   if (file.publicBaseUrl !== undefined) config.publicBaseUrl = file.publicBaseUrl;
+  if (file.turn !== undefined) config.turn = file.turn;
 
   if (config.registration === 'token' && config.registrationTokens.length === 0) {
     throw new ConfigError({

@@ -18,6 +18,13 @@ export interface RateLimitConfig {
   burst: number;
 }
 
+export interface TurnConfig {
+  uris: string[];
+  /** The TURN server's static-auth-secret (coturn `use-auth-secret`). */
+  sharedSecret: string;
+  userLifetimeMs: number;
+}
+
 export interface HomeserverConfig {
   /** Folder that holds the SQLite database, the signing key and media. Created if missing. */
   dataDir: string;
@@ -40,4 +47,6 @@ export interface HomeserverConfig {
    * loadConfig always sets it; a config built by hand may leave it out for the 50 MiB default.
    */
   maxUploadBytes?: number;
+  /** A TURN server for calls (voip.yaml): credentials are minted from its shared secret. */
+  turn?: TurnConfig;
 }

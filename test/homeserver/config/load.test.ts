@@ -118,6 +118,15 @@ max_upload_size: 10M
     }
   });
 
+  test('turn sets the TURN server for /voip/turnServer; a URI that is not turn: or turns:, or a missing secret, is an error', () => {
+    const ok = loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'turn:\n  uris: ["turn:turn.lan:3478"]\n  shared_secret: abc\n  user_lifetime: 600\n' }) }, {});
+    assert.deepEqual(ok.turn, { uris: ['turn:turn.lan:3478'], sharedSecret: 'abc', userLifetimeMs: 600_000 });
+    assert.equal(loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'turn:\n  uris: ["turns:t:5349"]\n  shared_secret: abc\n' }) }, {}).turn?.userLifetimeMs, 86_400_000);
+    assert.equal(configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'turn:\n  uris: ["http://x"]\n  shared_secret: abc\n' }) }, {})).key, 'turn.uris[0]');
+    assert.equal(configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'turn:\n  uris: ["turn:x"]\n' }) }, {})).key, 'turn.shared_secret');
+    assert.equal(configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'turn:\n  uris: ["turn:x"]\n  shared_secret: a\n  secret: b\n' }) }, {})).key, 'turn.secret');
+  });
+
   test('an empty or comment-only YAML file means all defaults', () => {
     const dir = dataDir({ 'hearth.yaml': '# nothing yet\n' });
     assert.equal(loadConfig({ dataDir: dir }, {}).serverName, 'localhost');
@@ -188,7 +197,7 @@ describe('validation errors name the file, the key, the expectation and the valu
   const SERVER_NAME = 'a server name: a host name, IPv4 or [IPv6] address, optionally with :PORT';
   const HOST = 'a host name or IP address without a port ([brackets] around IPv6)';
   const URL_ = 'an http:// or https:// URL without credentials, query or fragment';
-  const KNOWN = 'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, web_root, data_dir, max_upload_size';
+  const KNOWN = 'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, web_root, data_dir, max_upload_size, turn';
   // [what, file name, contents, message after "<file>: "]
   const cases: Array<[string, string, string, string]> = [
     ['kebab-case key', 'hearth.yaml', 'server-name: x\n', `server-name: unknown key; did you mean 'server_name'? known keys are ${KNOWN}`],
