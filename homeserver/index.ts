@@ -7,6 +7,7 @@ import type { HomeserverConfig } from './config/types.ts';
 import { Database } from './storage/database.ts';
 import { generateSigningKey, encodeSigningKeyFile, decodeSigningKeyFile, type SigningKey } from './protocol/signing-key.ts';
 import { RoomService } from './rooms/room-service.ts';
+import { PushRules } from './push/push-rules.ts';
 import { Visibility } from './rooms/visibility.ts';
 import { Notifier } from './sync/notifier.ts';
 import { SyncService } from './sync/sync-service.ts';
@@ -21,6 +22,7 @@ import { ReceiptService } from './edus/receipts.ts';
 import { PresenceService } from './edus/presence.ts';
 import { joinedMembers } from './edus/room-members.ts';
 import { MediaService } from './media/media-service.ts';
+import { createE2ee } from './e2ee/index.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './config/types.ts';
 
 export type { HomeserverConfig } from './config/types.ts';
@@ -68,7 +70,8 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       const signingKey = loadOrCreateSigningKey(config.dataDir);
       db = await Database.open(join(config.dataDir, DB_FILE));
       notifier = new Notifier();
-      const rooms = new RoomService({ db, serverName: config.serverName, signingKey, notifier });
+      const push = new PushRules(db, notifier);
+      const rooms = new RoomService({ db, serverName: config.serverName, signingKey, notifier, push });
       await rooms.init();
       const visibility = new Visibility(rooms.reader);
       users = new UserService(db, config.serverName);
@@ -82,10 +85,13 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       await edus.presence.init();
       media = new MediaService({ db, dataDir: config.dataDir, serverName: config.serverName, maxUploadBytes: config.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, log });
       await media.init();
+      const e2ee = await createE2ee(db, notifier);
+      // Deleting a device deletes its keys and pending to-device messages in the same transaction.
+      users.deviceRemoval = { inTransaction: (tx, userId, ids) => e2ee.forgetDevices(tx, userId, ids), afterCommit: (userId, id) => e2ee.devicesForgotten(userId, id) };
       const app = createClientApp(
         {
-          config, users, rooms, visibility, authenticate, notifier, edus, media,
-          sync: new SyncService(rooms, notifier, visibility, edus),
+          config, users, rooms, visibility, authenticate, notifier, edus, media, e2ee, push,
+          sync: new SyncService(rooms, notifier, visibility, edus, e2ee),
           uia: new UiaSessions(db),
           auth: requireAuth(authenticate),
         },

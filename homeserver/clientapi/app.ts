@@ -18,15 +18,20 @@ import { syncRoutes } from './sync.ts';
 import { accountDataRoutes } from './account-data.ts';
 import { legacyRoutes } from './legacy.ts';
 import { pushRuleRoutes } from './push-rules.ts';
+import { notificationRoutes } from './notifications.ts';
 import { eduRoutes, tagRoutes } from './edus.ts';
 import { relationRoutes } from './relations.ts';
 import { searchRoutes } from './search.ts';
 import { fallbackRoutes, loginFallbackRoutes } from './fallback.ts';
 import { voipRoutes } from './voip.ts';
+import { keysRoutes } from './keys.ts';
+import { toDeviceRoutes } from './to-device.ts';
+import { keyBackupRoutes } from './key-backup.ts';
+import { userDirectoryRoutes } from './user-directory.ts';
 import { mediaRouters, type MediaDeps } from './media.ts';
 
 const GROUPS: RouteGroup[] = [
-  capabilitiesRoutes, accountRoutes, roomRoutes, roomEventRoutes, directoryRoutes, profileRoutes, syncRoutes, accountDataRoutes, legacyRoutes, pushRuleRoutes, eduRoutes, tagRoutes, relationRoutes, searchRoutes, fallbackRoutes, voipRoutes,
+  capabilitiesRoutes, accountRoutes, roomRoutes, roomEventRoutes, directoryRoutes, profileRoutes, syncRoutes, accountDataRoutes, legacyRoutes, pushRuleRoutes, notificationRoutes, eduRoutes, tagRoutes, relationRoutes, searchRoutes, fallbackRoutes, voipRoutes, keysRoutes, toDeviceRoutes, keyBackupRoutes, userDirectoryRoutes,
 ];
 
 export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_matrix/client/api/v1', '/_matrix/client/v1'];

@@ -9,6 +9,8 @@ import type { Authenticate } from '../http/auth.ts';
 import type { Middleware } from 'koa';
 import type { Notifier } from '../sync/notifier.ts';
 import type { Edus } from '../edus/index.ts';
+import type { E2ee } from '../e2ee/index.ts';
+import type { PushRules } from '../push/push-rules.ts';
 
 /** Everything the client API's routers need, passed in rather than imported. */
 export interface ClientApiDeps {
@@ -22,6 +24,8 @@ export interface ClientApiDeps {
   auth: Middleware;
   notifier: Notifier;
   edus: Edus;
+  e2ee: E2ee;
+  push: PushRules;
 }
 
 /** Each endpoint group adds its routes (paths relative to /_matrix/client/{v3,r0,...}). */

@@ -1,38 +1,62 @@
-// Push rules, read side (pushrules.yaml): every user has the server-default ruleset
-// (protocol/push-rules.ts). Clients such as matrix-js-sdk fetch it before their first /sync and
-// retry until they get it. Changing rules (PUT/DELETE) is not supported yet.
+// Push rules (pushrules.yaml): read the ruleset; create, replace and delete user rules (placed
+// with `before`/`after`); enable, disable or change the actions of any rule, server-default ones
+// included. The rules themselves live in push/push-rules.ts.
 import type { Context } from 'koa';
 import type { RouteGroup } from './deps.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { requester } from '../http/auth.ts';
-import { param } from '../http/params.ts';
-import { defaultPushRules, PUSH_RULE_KINDS, type PushRuleKind } from '../protocol/push-rules.ts';
-import type { JsonObject } from '../protocol/types.ts';
+import { bodyObject } from '../http/json-body.ts';
+import { param, queryString } from '../http/params.ts';
+import type { PushRuleKind } from '../protocol/push-rules.ts';
+import { findRule, isPushRuleKind } from '../push/push-rules.ts';
 
-/** The rule named by the path's scope, kind and ruleId, or the spec's 404 M_NOT_FOUND. */
-function ruleAt(ctx: Context): JsonObject {
+/** The path's kind, or 400 M_INVALID_PARAM. */
+function kindOf(ctx: Context): PushRuleKind {
   const kind = param(ctx, 'kind');
-  if (!PUSH_RULE_KINDS.includes(kind as PushRuleKind)) throw new MatrixError(400, 'M_INVALID_PARAM', `Unknown push rule kind '${kind}'`);
-  const ruleId = param(ctx, 'ruleId');
-  const found = defaultPushRules(requester(ctx).userId)[kind as PushRuleKind].find((r) => r.rule_id === ruleId);
-  if (!found) throw new MatrixError(404, 'M_NOT_FOUND', `No push rule '${ruleId}' of kind '${kind}'`);
-  return found;
+  if (!isPushRuleKind(kind)) throw new MatrixError(400, 'M_INVALID_PARAM', `Unknown push rule kind '${kind}'`);
+  return kind;
 }
 
 export const pushRuleRoutes: RouteGroup = (r, deps) => {
-  r.get('/pushrules/', deps.auth, (ctx) => {
-    ctx.body = { global: defaultPushRules(requester(ctx).userId) };
+  const rules = deps.push;
+  /** The rule named by the path, or the spec's 404 M_NOT_FOUND. */
+  const ruleAt = async (ctx: Context) => {
+    const kind = kindOf(ctx);
+    return findRule(await rules.current(requester(ctx).userId), kind, param(ctx, 'ruleId'));
+  };
+
+  r.get('/pushrules/', deps.auth, async (ctx) => {
+    ctx.body = { global: await rules.current(requester(ctx).userId) };
   });
-  r.get('/pushrules/global/', deps.auth, (ctx) => {
-    ctx.body = defaultPushRules(requester(ctx).userId);
+  r.get('/pushrules/global/', deps.auth, async (ctx) => {
+    ctx.body = await rules.current(requester(ctx).userId);
   });
-  r.get('/pushrules/global/:kind/:ruleId', deps.auth, (ctx) => {
-    ctx.body = ruleAt(ctx);
+  r.get('/pushrules/global/:kind/:ruleId', deps.auth, async (ctx) => {
+    ctx.body = await ruleAt(ctx);
   });
-  r.get('/pushrules/global/:kind/:ruleId/enabled', deps.auth, (ctx) => {
-    ctx.body = { enabled: ruleAt(ctx).enabled };
+  r.put('/pushrules/global/:kind/:ruleId', deps.auth, async (ctx) => {
+    const pos = { before: queryString(ctx, 'before'), after: queryString(ctx, 'after') };
+    await rules.putRule(requester(ctx).userId, kindOf(ctx), param(ctx, 'ruleId'), bodyObject(ctx), pos);
+    ctx.body = {};
   });
-  r.get('/pushrules/global/:kind/:ruleId/actions', deps.auth, (ctx) => {
-    ctx.body = { actions: ruleAt(ctx).actions };
+  r.delete('/pushrules/global/:kind/:ruleId', deps.auth, async (ctx) => {
+    await rules.deleteRule(requester(ctx).userId, kindOf(ctx), param(ctx, 'ruleId'));
+    ctx.body = {};
+  });
+  r.get('/pushrules/global/:kind/:ruleId/enabled', deps.auth, async (ctx) => {
+    ctx.body = { enabled: (await ruleAt(ctx)).enabled };
+  });
+  r.put('/pushrules/global/:kind/:ruleId/enabled', deps.auth, async (ctx) => {
+    const enabled = bodyObject(ctx).enabled;
+    if (typeof enabled !== 'boolean') throw new MatrixError(400, 'M_BAD_JSON', "'enabled' must be a boolean");
+    await rules.setEnabled(requester(ctx).userId, kindOf(ctx), param(ctx, 'ruleId'), enabled);
+    ctx.body = {};
+  });
+  r.get('/pushrules/global/:kind/:ruleId/actions', deps.auth, async (ctx) => {
+    ctx.body = { actions: (await ruleAt(ctx)).actions };
+  });
+  r.put('/pushrules/global/:kind/:ruleId/actions', deps.auth, async (ctx) => {
+    await rules.setActions(requester(ctx).userId, kindOf(ctx), param(ctx, 'ruleId'), bodyObject(ctx).actions);
+    ctx.body = {};
   });
 };

@@ -1,6 +1,7 @@
 // The server-default push rules (client-server-api/modules/push.md "Predefined Rules", as of
 // v1.17: the legacy body-matching rules are gone). Pure data: the user id fills the rules that
-// name "[the user's Matrix ID]". Users cannot change rules yet, so this is every user's ruleset.
+// name "[the user's Matrix ID]". A user's own rules and changes to these are merged in by
+// `effectiveRuleset`; evaluation is in push-rules-eval.ts.
 import type { JsonObject } from './types.ts';
 
 export type PushRuleKind = 'override' | 'content' | 'room' | 'sender' | 'underride';
@@ -43,4 +44,36 @@ export function defaultPushRules(userId: string): PushRuleset {
       rule('.m.rule.encrypted', [match('type', 'm.room.encrypted')], ['notify']),
     ],
   };
+}
+
+/** Server-default rule ids start with a dot (push.md "Predefined Rules"). */
+export function isServerDefaultRuleId(ruleId: string): boolean {
+  return ruleId.startsWith('.');
+}
+
+/**
+ * The ruleset a user has: today's server-default rules (with the user's `enabled` and `actions`
+ * for them, if changed) and the user's own rules from `stored` (an earlier effective ruleset, as
+ * kept in account data). User rules come before the server-default rules of their kind, except
+ * that `.m.rule.master` always comes first.
+ */
+export function effectiveRuleset(userId: string, stored?: Partial<Record<string, unknown>>): PushRuleset {
+  const defaults = defaultPushRules(userId);
+  const out = {} as PushRuleset;
+  for (const kind of PUSH_RULE_KINDS) {
+    const saved = Array.isArray(stored?.[kind]) ? (stored[kind] as unknown[]).filter(isRule) : [];
+    const own = saved.filter((r) => !isServerDefaultRuleId(r.rule_id as string)).map((r) => ({ ...r, default: false }));
+    const builtIn = defaults[kind].map((d) => {
+      const s = saved.find((r) => r.rule_id === d.rule_id);
+      if (!s) return d;
+      return { ...d, enabled: typeof s.enabled === 'boolean' ? s.enabled : d.enabled, actions: Array.isArray(s.actions) ? s.actions : d.actions };
+    });
+    const master = builtIn.filter((r) => r.rule_id === '.m.rule.master');
+    out[kind] = [...master, ...own, ...builtIn.filter((r) => r.rule_id !== '.m.rule.master')];
+  }
+  return out;
+}
+
+function isRule(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as JsonObject).rule_id === 'string';
 }

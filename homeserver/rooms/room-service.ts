@@ -15,12 +15,16 @@ import { EventReader, type LoadedEvent } from './event-reader.ts';
 import { RoomHeads, type RoomHead } from './room-heads.ts';
 import { userPowerLevel, powerLevelFor } from '../protocol/power-levels.ts';
 import { authRulesVersion } from '../protocol/auth-rules-versions.ts';
+import type { PushRules } from '../push/push-rules.ts';
+import { recordPushActions } from '../push/push-actions.ts';
 
 export interface RoomServiceDeps {
   db: Database;
   serverName: string;
   signingKey: SigningKey;
   notifier: Notifier;
+  /** Users' push rules, evaluated for every appended event; without them nothing notifies. */
+  push?: PushRules;
   now?: () => number;
 }
 
@@ -31,6 +35,7 @@ export class RoomService {
   readonly serverName: string;
   private readonly signingKey: SigningKey;
   private readonly notifier: Notifier;
+  readonly push: PushRules | undefined;
   private readonly now: () => number;
   /** Highest stream ordering whose transaction has committed: what sync may hand out. */
   private committedPosition = 0;
@@ -40,6 +45,7 @@ export class RoomService {
     this.serverName = deps.serverName;
     this.signingKey = deps.signingKey;
     this.notifier = deps.notifier;
+    this.push = deps.push;
     this.now = deps.now ?? Date.now;
     deps.db.onCommitFailure = () => {
       this.heads.clear();
@@ -155,6 +161,7 @@ export class RoomWriter {
     this.touchedRooms.add(roomId);
     const e = await appendLocalEvent(this.tx, this.svc.appendContext(), head, ev);
     if (ev.type === 'm.room.redaction') await this.applyRedaction(head, e);
+    await this.recordPush(head, e);
     this.record(e);
     return e;
   }
@@ -164,8 +171,15 @@ export class RoomWriter {
     const e = await appendLocalEvent(this.tx, this.svc.appendContext(), head, ev);
     this.svc.heads.set(head);
     this.touchedRooms.add(head.roomId);
+    await this.recordPush(head, e);
     this.record(e);
     return e;
+  }
+
+  /** Push rules are evaluated in the event's own transaction (push.md "Server behaviour"). */
+  private async recordPush(head: RoomHead, e: LoadedEvent): Promise<void> {
+    const push = this.svc.push;
+    if (push) await recordPushActions(this.tx, { rules: push, reader: this.svc.reader, serverName: this.svc.serverName }, head, e);
   }
 
   private record(e: LoadedEvent): void {

@@ -15,6 +15,8 @@ export interface RoomEventFilter extends EventFilter {
   lazy_load_members?: boolean;
   include_redundant_members?: boolean;
   contains_url?: boolean;
+  /** Per-thread notification counts in /sync (push.md "Receiving notifications"). */
+  unread_thread_notifications?: boolean;
 }
 
 export interface Filter {
@@ -47,7 +49,7 @@ function eventFilter(v: unknown, where: string): RoomEventFilter | undefined {
     throw new MatrixError(400, 'M_BAD_JSON', `${where}.limit must be a non-negative integer`);
   }
   for (const k of ['types', 'not_types', 'senders', 'not_senders', 'rooms', 'not_rooms']) stringList(o[k], `${where}.${k}`);
-  for (const k of ['lazy_load_members', 'include_redundant_members', 'contains_url']) {
+  for (const k of ['lazy_load_members', 'include_redundant_members', 'contains_url', 'unread_thread_notifications']) {
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new MatrixError(400, 'M_BAD_JSON', `${where}.${k} must be a boolean`);
   }
   return o as RoomEventFilter;

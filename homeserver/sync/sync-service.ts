@@ -12,6 +12,7 @@ import type { Notifier } from './notifier.ts';
 import { eventMatches, roomIncluded, type Filter } from './filters.ts';
 import { formatPaginationToken, formatSyncToken, type SyncToken } from './sync-token.ts';
 import type { Edus } from '../edus/index.ts';
+import type { E2ee } from '../e2ee/index.ts';
 import { unreadCounts } from './unread-counts.ts';
 
 export interface SyncRequest {
@@ -33,12 +34,14 @@ export class SyncService {
   private readonly notifier: Notifier;
   private readonly visibility: Visibility;
   private readonly edus: Edus;
+  private readonly e2ee: E2ee;
 
-  constructor(rooms: RoomService, notifier: Notifier, visibility: Visibility, edus: Edus) {
+  constructor(rooms: RoomService, notifier: Notifier, visibility: Visibility, edus: Edus, e2ee: E2ee) {
     this.rooms = rooms;
     this.notifier = notifier;
     this.visibility = visibility;
     this.edus = edus;
+    this.e2ee = e2ee;
   }
 
   async currentToken(): Promise<SyncToken> {
@@ -48,6 +51,8 @@ export class SyncService {
       receipts: this.edus.receipts.currentPosition,
       typing: this.edus.typing.serial,
       presence: this.edus.presence.currentPosition,
+      deviceLists: this.e2ee.deviceLists.currentPosition,
+      toDevice: this.e2ee.toDevice.currentPosition,
     };
   }
 
@@ -56,6 +61,9 @@ export class SyncService {
     await this.edus.presence.touch(req.userId, req.setPresence);
     // Typing serials live in memory: a token from before a restart may be ahead of them.
     if (req.since && req.since.typing > this.edus.typing.serial) req = { ...req, since: { ...req.since, typing: 0 } };
+    // Syncing with a token acknowledges the to-device messages the response that gave it carried
+    // (modules/send_to_device.md "Server behaviour"): they are deleted now.
+    if (req.since) await this.e2ee.toDevice.acknowledge(req.userId, req.deviceId, req.since.toDevice);
     const deadline = Date.now() + req.timeoutMs;
     for (;;) {
       const version = this.notifier.changeVersion;
@@ -73,6 +81,9 @@ export class SyncService {
   private async compute(req: SyncRequest, to: SyncToken): Promise<JsonObject> {
     const q = this.rooms.db.reader;
     const since = req.since;
+    // A long to-device queue is sent 100 at a time: next_batch then stops after the last one sent.
+    const toDevice = await this.e2ee.toDevice.forSync(q, req.userId, req.deviceId, since?.toDevice ?? 0, to.toDevice);
+    to = { ...to, toDevice: toDevice.position };
     const join: JsonObject = {};
     const invite: JsonObject = {};
     const leave: JsonObject = {};
@@ -128,9 +139,12 @@ export class SyncService {
       rooms: { join, invite, leave, knock },
       account_data: { events: accountData as unknown as JsonObject[] },
       presence: { events: await this.presenceEvents(q, req, to) },
-      to_device: { events: [] },
-      device_lists: { changed: [], left: [] },
-      device_one_time_keys_count: {},
+      to_device: { events: toDevice.events },
+      // Only an incremental sync reports device list changes; after an initial one the client
+      // queries keys itself (end_to_end_encryption.md "Extensions to /sync").
+      device_lists: (since ? await this.e2ee.deviceLists.changes(q, req.userId, since, to) : { changed: [], left: [] }) as unknown as JsonObject,
+      device_one_time_keys_count: await this.e2ee.keys.oneTimeKeyCounts(q, req.userId, req.deviceId),
+      device_unused_fallback_key_types: await this.e2ee.keys.unusedFallbackKeyTypes(q, req.userId, req.deviceId),
     };
   }
 
@@ -192,7 +206,7 @@ export class SyncService {
     };
     room.state = { events: (await toClientEvents(q, this.rooms.reader, stateEvents, { viewer, omitRoomId: true })) as unknown as JsonObject[] };
     room.ephemeral = { events: ephemeral };
-    room.unread_notifications = await unreadCounts(q, this.rooms.reader, roomId, req.userId, to.events);
+    Object.assign(room, await unreadCounts(q, roomId, req.userId, to.events, timelineFilter?.unread_thread_notifications === true));
     if (since === undefined || membershipChanged || stateEvents.some((e) => e.pdu.type === 'm.room.member') || timelineEvents.some((e) => e.pdu.type === 'm.room.member')) {
       room.summary = await this.summary(q, roomId, req.userId);
     }
@@ -299,7 +313,6 @@ function emptyJoinedRoom(): JsonObject {
     state: { events: [] },
     account_data: { events: [] },
     ephemeral: { events: [] },
-    unread_notifications: { highlight_count: 0, notification_count: 0 },
   };
 }
 
@@ -311,6 +324,9 @@ function isEmpty(r: JsonObject): boolean {
     Object.keys(rooms.leave!).length === 0 &&
     Object.keys(rooms.knock!).length === 0 &&
     ((r.account_data as { events: unknown[] }).events.length === 0) &&
-    ((r.presence as { events: unknown[] }).events.length === 0)
+    ((r.presence as { events: unknown[] }).events.length === 0) &&
+    ((r.to_device as { events: unknown[] }).events.length === 0) &&
+    ((r.device_lists as { changed: unknown[]; left: unknown[] }).changed.length === 0) &&
+    ((r.device_lists as { changed: unknown[]; left: unknown[] }).left.length === 0)
   );
 }

@@ -1,6 +1,7 @@
-// Stream tokens: `s<events>_<account_data>_<receipts>_<typing>_<presence>`. The spec leaves their
-// format to the server; /messages accepts the same tokens, since a position in the event stream is
-// also a pagination point. Missing trailing parts read as 0, so older tokens stay valid.
+// Stream tokens: `s<events>_<account_data>_<receipts>_<typing>_<presence>_<device_lists>_<to_device>`.
+// The spec leaves their format to the server; /messages accepts the same tokens, since a position
+// in the event stream is also a pagination point. Missing trailing parts read as 0, so older
+// tokens stay valid; new streams are appended at the end.
 import { MatrixError } from '../http/matrix-error.ts';
 
 export interface SyncToken {
@@ -9,16 +10,21 @@ export interface SyncToken {
   receipts: number;
   typing: number;
   presence: number;
+  /** Changes to users' devices and keys (e2ee/device-lists.ts). */
+  deviceLists: number;
+  /** Send-to-device messages; syncing with a token acknowledges those up to here (e2ee/to-device.ts). */
+  toDevice: number;
 }
 
 export function formatSyncToken(t: SyncToken): string {
-  return `s${t.events}_${t.accountData}_${t.receipts}_${t.typing}_${t.presence}`;
+  return `s${t.events}_${t.accountData}_${t.receipts}_${t.typing}_${t.presence}_${t.deviceLists}_${t.toDevice}`;
 }
 
 export function parseSyncToken(s: string): SyncToken {
-  const m = /^s(\d+)(?:_(\d+))?(?:_(\d+))?(?:_(\d+))?(?:_(\d+))?$/.exec(s);
+  const m = /^s(\d+)(?:_(\d+))?(?:_(\d+))?(?:_(\d+))?(?:_(\d+))?(?:_(\d+))?(?:_(\d+))?$/.exec(s);
   if (!m) throw new MatrixError(400, 'M_INVALID_PARAM', `Invalid sync token '${s}'`);
-  return { events: Number(m[1]), accountData: Number(m[2] ?? 0), receipts: Number(m[3] ?? 0), typing: Number(m[4] ?? 0), presence: Number(m[5] ?? 0) };
+  const n = (i: number) => Number(m[i] ?? 0);
+  return { events: n(1), accountData: n(2), receipts: n(3), typing: n(4), presence: n(5), deviceLists: n(6), toDevice: n(7) };
 }
 
 /** A pagination token is a position between events in the stream: `s<n>` means "after event n". */

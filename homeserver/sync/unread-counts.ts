@@ -1,44 +1,30 @@
-// unread_notifications in /sync (client-server-api "Receiving notifications"): events after the
-// user's read receipt that notify, and those that highlight. Until push rules are evaluated per
-// event this follows the default ruleset's outcome for common cases: messages and encrypted
-// events from others notify; a mention of the user's id, localpart or display name highlights.
+// unread_notifications and unread_thread_notifications in /sync (push.md "Receiving
+// notifications", "Marking notifications as read"): the events each user's push rules made notify
+// (push/push-actions.ts), after the user's read receipt or own latest event in their thread.
 import type { Queryable } from '../storage/sqlite.ts';
-import type { EventReader } from '../rooms/event-reader.ts';
-import { receiptsStore } from '../storage/edus-store.ts';
-import type { JsonObject } from '../protocol/types.ts';
+import { MAIN_THREAD, pushStore } from '../storage/push-store.ts';
 
-const NOTIFYING_TYPES = new Set(['m.room.message', 'm.room.encrypted', 'm.sticker', 'm.call.invite', 'm.room.message.feedback']);
-/** Unread counting stops here: a badge saying 999+ needs no exact figure. */
-const MAX_COUNTED = 1000;
-
-export async function unreadCounts(q: Queryable, reader: EventReader, roomId: string, userId: string, upTo: number): Promise<JsonObject> {
-  const read = await receiptsStore.latestRead(q, roomId, userId);
-  let after = 0;
-  if (read) after = (await reader.getEvent(q, read.event_id))?.streamOrdering ?? 0;
-  // The user's own latest event also marks what they have seen.
-  const own = await q.get<{ s: number | null }>('SELECT MAX(stream_ordering) AS s FROM events WHERE room_id = ? AND sender = ? AND stream_ordering <= ?', roomId, userId, upTo);
-  after = Math.max(after, own?.s ?? 0);
-  const rows = await q.all<{ type: string; json: string }>(
-    'SELECT type, json FROM events WHERE room_id = ? AND stream_ordering > ? AND stream_ordering <= ? AND sender != ? ORDER BY stream_ordering LIMIT ?',
-    roomId, after, upTo, userId, MAX_COUNTED,
-  );
-  let notification = 0;
-  let highlight = 0;
-  const localpart = userId.slice(1, userId.indexOf(':'));
-  for (const r of rows) {
-    if (!NOTIFYING_TYPES.has(r.type) || r.type === 'm.room.message.feedback') continue;
-    notification++;
-    if (r.type === 'm.room.message') {
-      const content = (JSON.parse(r.json) as { content?: { body?: unknown; 'm.mentions'?: { user_ids?: unknown; room?: unknown } } }).content ?? {};
-      const mentions = content['m.mentions'];
-      const body = typeof content.body === 'string' ? content.body : '';
-      if (Array.isArray(mentions?.user_ids) && mentions.user_ids.includes(userId)) highlight++;
-      else if (!mentions && (body.includes(userId) || new RegExp(`(^|\\W)${escapeRegExp(localpart)}(\\W|$)`, 'i').test(body))) highlight++;
-    }
-  }
-  return { notification_count: notification, highlight_count: highlight };
+export interface NotificationCounts {
+  highlight_count: number;
+  notification_count: number;
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+export interface UnreadCounts {
+  /** The whole room's counts, or only the main timeline's when thread counts were asked for. */
+  unread_notifications: NotificationCounts;
+  /** Per thread root, present only when asked for (RoomEventFilter unread_thread_notifications) and non-empty. */
+  unread_thread_notifications?: Record<string, NotificationCounts>;
+}
+
+export async function unreadCounts(q: Queryable, roomId: string, userId: string, upTo: number, perThread = false): Promise<UnreadCounts> {
+  const main: NotificationCounts = { highlight_count: 0, notification_count: 0 };
+  const threads: Record<string, NotificationCounts> = {};
+  for (const r of await pushStore.countsByThread(q, roomId, userId, upTo)) {
+    const target = !perThread || r.thread_id === MAIN_THREAD ? main : (threads[r.thread_id] = { highlight_count: 0, notification_count: 0 });
+    target.notification_count += r.notifications;
+    target.highlight_count += r.highlights;
+  }
+  const out: UnreadCounts = { unread_notifications: main };
+  if (Object.keys(threads).length > 0) out.unread_thread_notifications = threads;
+  return out;
 }

@@ -15,11 +15,20 @@ export interface Session {
 
 const LOGIN_TOKEN_LIFETIME_MS = 2 * 60 * 1000;
 
+/** What else goes when devices are deleted: their encryption keys and pending to-device messages. */
+export interface DeviceRemovalHooks {
+  /** Runs inside the deleting transaction; its result is handed to afterCommit. */
+  inTransaction(tx: Queryable, userId: string, deviceIds: string[]): Promise<number | undefined>;
+  afterCommit(userId: string, token: number | undefined): Promise<void>;
+}
+
 export class UserService {
   private readonly db: Database;
   readonly serverName: string;
   /** Access token hash -> identity; tokens are checked on every request. */
   private readonly tokenCache = new Map<string, { userId: string; deviceId: string }>();
+  /** Set by the homeserver once end-to-end encryption support is up. */
+  deviceRemoval: DeviceRemovalHooks | undefined;
 
   constructor(db: Database, serverName: string) {
     this.db = db;
@@ -102,33 +111,55 @@ export class UserService {
     const id = await this.authenticate(accessToken);
     this.tokenCache.delete(h);
     if (!id) return;
-    await this.db.write((tx) => accountsStore.deleteDevice(tx, id.userId, id.deviceId));
+    await this.removeDevices(id.userId, async (tx) => {
+      await accountsStore.deleteDevice(tx, id.userId, id.deviceId);
+      return [id.deviceId];
+    });
   }
 
   async logoutAll(userId: string, exceptDeviceId?: string): Promise<void> {
     this.tokenCache.clear();
-    await this.db.write((tx) => accountsStore.deleteAllDevices(tx, userId, exceptDeviceId));
+    await this.removeDevices(userId, (tx) => this.deleteAllDevicesIn(tx, userId, exceptDeviceId));
   }
 
   async deleteDevice(userId: string, deviceId: string): Promise<void> {
     this.tokenCache.clear();
-    await this.db.write((tx) => accountsStore.deleteDevice(tx, userId, deviceId));
+    await this.removeDevices(userId, async (tx) => {
+      await accountsStore.deleteDevice(tx, userId, deviceId);
+      return [deviceId];
+    });
+  }
+
+  /** Runs a job that deletes devices (returning their ids), with the removal hooks in the same transaction. */
+  private async removeDevices(userId: string, job: (tx: Queryable) => Promise<string[]>): Promise<void> {
+    const hooks = this.deviceRemoval;
+    const token = await this.db.write(async (tx) => {
+      const ids = await job(tx);
+      return hooks ? hooks.inTransaction(tx, userId, ids) : undefined;
+    });
+    if (hooks) await hooks.afterCommit(userId, token);
+  }
+
+  private async deleteAllDevicesIn(tx: Queryable, userId: string, exceptDeviceId?: string): Promise<string[]> {
+    const ids = (await accountsStore.listDevices(tx, userId)).map((d) => d.device_id).filter((d) => d !== exceptDeviceId);
+    await accountsStore.deleteAllDevices(tx, userId, exceptDeviceId);
+    return ids;
   }
 
   async setPassword(userId: string, password: string, logoutDevices: boolean, keepDeviceId?: string): Promise<void> {
     const hash = await hashPassword(password);
-    await this.db.write(async (tx) => {
+    await this.removeDevices(userId, async (tx) => {
       await accountsStore.setPasswordHash(tx, userId, hash);
-      if (logoutDevices) await accountsStore.deleteAllDevices(tx, userId, keepDeviceId);
+      return logoutDevices ? this.deleteAllDevicesIn(tx, userId, keepDeviceId) : [];
     });
     if (logoutDevices) this.tokenCache.clear();
   }
 
   async deactivate(userId: string): Promise<void> {
     this.tokenCache.clear();
-    await this.db.write(async (tx) => {
+    await this.removeDevices(userId, async (tx) => {
       await accountsStore.setDeactivated(tx, userId);
-      await accountsStore.deleteAllDevices(tx, userId);
+      return this.deleteAllDevicesIn(tx, userId);
     });
   }
 

@@ -4,7 +4,7 @@
 // the spec's OpenAPI.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createClient, NotificationCountType, Preset, ReceiptType, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
+import { createClient, MsgType, NotificationCountType, Preset, ReceiptType, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
 import { startTestServer, call, type TestServer } from '../helpers/server.ts';
 import { assertNoValidationFailures, clearValidationFailures } from '../helpers/openapi.ts';
 import { fetchFn, quietLogger, registerWithSdk, startSyncing, waitFor } from '../helpers/sdk.ts';
@@ -48,7 +48,9 @@ describe('matrix-js-sdk sees typing, receipts, presence and tags', () => {
   test('unread counts: three messages from alice count 3 for bob, a mention highlights, a read receipt clears them', async () => {
     let last: MatrixEvent | undefined;
     for (const body of ['one', 'two', 'hey bob, look']) {
-      const { event_id } = await alice.sendTextMessage(roomId, body);
+      // Mentions are m.mentions since v1.17 removed the push rules that searched the body.
+      const mentions = body.includes('bob') ? { user_ids: [bob.getUserId()!] } : {};
+      const { event_id } = await alice.sendMessage(roomId, { msgtype: MsgType.Text, body, 'm.mentions': mentions });
       last = await waitFor(`bob to receive '${body}'`, () => bob.getRoom(roomId)?.findEventById(event_id));
     }
     const room = bob.getRoom(roomId)!;

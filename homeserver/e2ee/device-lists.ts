@@ -1,0 +1,95 @@
+// Device list tracking (end_to_end_encryption.md "Tracking the device list for a user", and
+// "Extensions to /sync"): which users' devices or keys changed between two stream tokens, who
+// newly shares a room with the viewer and who no longer shares any. Feeds /sync `device_lists`
+// and GET /keys/changes.
+import type { Database } from '../storage/database.ts';
+import type { Queryable } from '../storage/sqlite.ts';
+import { currentStreamId } from '../storage/edus-store.ts';
+import { deviceListStore } from '../storage/e2ee-store.ts';
+import { usersSharingARoom } from '../edus/room-members.ts';
+import type { Notifier } from '../sync/notifier.ts';
+
+/** The two stream positions a device-list answer depends on. */
+export interface DeviceListPositions {
+  events: number;
+  deviceLists: number;
+}
+
+export interface DeviceListChanges {
+  changed: string[];
+  left: string[];
+}
+
+export class DeviceLists {
+  private readonly db: Database;
+  private readonly notifier: Notifier;
+  private position = 0;
+
+  constructor(db: Database, notifier: Notifier) {
+    this.db = db;
+    this.notifier = notifier;
+  }
+
+  async init(): Promise<void> {
+    this.position = await currentStreamId(this.db.reader, 'device_lists');
+  }
+
+  get currentPosition(): number {
+    return this.position;
+  }
+
+  /** Inside a write: records that `userId`'s devices or keys changed. Call `committed` after the commit. */
+  recordChange(tx: Queryable, userId: string): Promise<number> {
+    return deviceListStore.recordChange(tx, userId);
+  }
+
+  /** After the commit of a change: moves the stream on and wakes everyone who tracks that user. */
+  async committed(streamId: number, userId: string): Promise<void> {
+    this.position = Math.max(this.position, streamId);
+    this.notifier.notifyUsers(await usersSharingARoom(this.db.reader, userId));
+  }
+
+  /**
+   * Changes visible to `viewer` between two positions. `changed`: users sharing a room with the
+   * viewer now whose devices or keys changed, plus users who share a room now but shared none at
+   * `from` (the spec's note: the viewer's copy of their device list may be stale). `left`: users
+   * who shared a room at `from` and share none now. The viewer's own changes count too, so that
+   * their other devices learn of a new sibling.
+   */
+  async changes(q: Queryable, viewer: string, from: DeviceListPositions, to: DeviceListPositions): Promise<DeviceListChanges> {
+    const sharingNow = await usersSharingARoom(q, viewer);
+    const changed = new Set<string>();
+    const left = new Set<string>();
+    if (to.deviceLists > from.deviceLists) {
+      for (const u of await deviceListStore.usersChangedBetween(q, from.deviceLists, to.deviceLists)) if (sharingNow.has(u)) changed.add(u);
+    }
+    if (to.events > from.events) {
+      const candidates = new Set<string>();
+      const viewerMoved = new Set<string>();
+      for (const e of await deviceListStore.memberEventsBetween(q, viewer, from.events, to.events)) {
+        if (e.state_key === viewer) viewerMoved.add(e.room_id);
+        else candidates.add(e.state_key);
+      }
+      // The viewer joining or leaving a room moves every member of it in or out of view.
+      for (const roomId of viewerMoved) for (const u of await deviceListStore.membersEver(q, roomId)) candidates.add(u);
+      candidates.delete(viewer);
+      for (const u of candidates) {
+        const now = sharingNow.has(u);
+        const then = await sharedARoomAt(q, viewer, u, from.events);
+        if (now && !then) changed.add(u);
+        else if (!now && then) left.add(u);
+      }
+    }
+    for (const u of left) changed.delete(u);
+    return { changed: [...changed].sort(), left: [...left].sort() };
+  }
+}
+
+/** Whether both users were joined to a common room at a stream position. */
+async function sharedARoomAt(q: Queryable, a: string, b: string, position: number): Promise<boolean> {
+  for (const roomId of await deviceListStore.roomsOfBoth(q, a, b)) {
+    if ((await deviceListStore.membershipAt(q, roomId, a, position)) !== 'join') continue;
+    if ((await deviceListStore.membershipAt(q, roomId, b, position)) === 'join') return true;
+  }
+  return false;
+}

@@ -1,0 +1,111 @@
+// Evaluates push rules for a newly appended event, for each local user in the room but the sender,
+// and stores what notifies (push.md "Server behaviour"). Runs inside the write job that appends
+// the event, so the counts /sync reports move in the same commit as the event itself.
+import type { JsonObject, StateMap } from '../protocol/types.ts';
+import { stateKey } from '../protocol/types.ts';
+import { evaluatePushRules, type PushContext } from '../protocol/push-rules-eval.ts';
+import { parsePowerLevel, userPowerLevel } from '../protocol/power-levels.ts';
+import { authRulesVersion } from '../protocol/auth-rules-versions.ts';
+import { eventsStore } from '../storage/events-store.ts';
+import { MAIN_THREAD, pushStore } from '../storage/push-store.ts';
+import type { Queryable } from '../storage/sqlite.ts';
+import type { EventReader, LoadedEvent } from '../rooms/event-reader.ts';
+import type { RoomHead } from '../rooms/room-heads.ts';
+import type { PushRules } from './push-rules.ts';
+
+/** push.md "Marking notifications as read": follow relations at most this far to find a thread. */
+const MAX_THREAD_HOPS = 3;
+
+export interface PushActionDeps {
+  rules: PushRules;
+  reader: EventReader;
+  serverName: string;
+}
+
+export async function recordPushActions(tx: Queryable, deps: PushActionDeps, head: RoomHead, e: LoadedEvent): Promise<void> {
+  const pdu = e.pdu;
+  const threadId = await threadOf(tx, deps.reader, pdu.content);
+  const isLocal = (userId: string) => userId.slice(userId.indexOf(':') + 1) === deps.serverName;
+  // Sending an event marks what came before it in its thread as read.
+  if (isLocal(pdu.sender)) await pushStore.markSent(tx, pdu.sender, e.roomId, threadId, e.streamOrdering);
+
+  const members = await eventsStore.membersOfRoom(tx, e.roomId);
+  const joined = members.filter((m) => m.membership === 'join');
+  const recipients = new Set(joined.map((m) => m.user_id).filter(isLocal));
+  // An invite notifies its invitee (.m.rule.invite_for_me), who is not yet in the room.
+  if (pdu.type === 'm.room.member' && pdu.content.membership === 'invite' && pdu.state_key && isLocal(pdu.state_key)) recipients.add(pdu.state_key);
+  recipients.delete(pdu.sender);
+  if (recipients.size === 0) return;
+
+  const powerState: StateMap = new Map();
+  for (const type of ['m.room.create', 'm.room.power_levels']) {
+    const id = head.state.get(stateKey(type, ''));
+    const ev = id ? await deps.reader.getEvent(tx, id) : undefined;
+    if (ev) powerState.set(stateKey(type, ''), ev.pdu);
+  }
+  const version = authRulesVersion(head.version);
+  const senderPowerLevel = version ? userPowerLevel(powerState, pdu.sender, version) : 0;
+  const notificationLevels: Record<string, number> = {};
+  const notifications = powerState.get(stateKey('m.room.power_levels', ''))?.content.notifications;
+  if (notifications && typeof notifications === 'object' && !Array.isArray(notifications)) {
+    for (const [k, v] of Object.entries(notifications)) {
+      const level = parsePowerLevel(v, true);
+      if (level !== undefined) notificationLevels[k] = level;
+    }
+  }
+
+  // The event as clients see it: what rule keys such as `room_id` and `content.body` name.
+  const event: JsonObject = { ...(pdu as unknown as JsonObject), event_id: e.eventId, room_id: e.roomId };
+  delete event.unsigned;
+  for (const userId of recipients) {
+    const ctx: PushContext = {
+      userId,
+      displayName: await displayNameIn(tx, deps.reader, head, userId),
+      memberCount: joined.length,
+      senderPowerLevel,
+      notificationLevels,
+    };
+    const outcome = evaluatePushRules(await deps.rules.inTransaction(tx, userId), event, ctx);
+    if (!outcome?.notify) continue;
+    await pushStore.insertAction(tx, {
+      user_id: userId,
+      event_id: e.eventId,
+      room_id: e.roomId,
+      stream_ordering: e.streamOrdering,
+      thread_id: threadId,
+      notify: 1,
+      highlight: outcome.highlight ? 1 : 0,
+      actions: JSON.stringify(outcome.actions),
+      ts: pdu.origin_server_ts,
+    });
+  }
+}
+
+async function displayNameIn(tx: Queryable, reader: EventReader, head: RoomHead, userId: string): Promise<string | null> {
+  const id = head.state.get(stateKey('m.room.member', userId));
+  const member = id ? await reader.getEvent(tx, id) : undefined;
+  const name = member?.pdu.content.displayname;
+  return typeof name === 'string' && name !== '' ? name : null;
+}
+
+/**
+ * The thread an event belongs to: the root of an m.thread relation, found by following
+ * m.relates_to at most MAX_THREAD_HOPS times (so a reaction to a thread reply counts in the
+ * thread); otherwise the main timeline.
+ */
+export async function threadOf(tx: Queryable, reader: EventReader, content: JsonObject): Promise<string> {
+  let rel = relatesTo(content);
+  for (let hop = 0; rel && hop < MAX_THREAD_HOPS; hop++) {
+    if (typeof rel.event_id !== 'string') break;
+    if (rel.rel_type === 'm.thread') return rel.event_id;
+    const parent = await reader.getEvent(tx, rel.event_id);
+    if (!parent) break;
+    rel = relatesTo(parent.pdu.content);
+  }
+  return MAIN_THREAD;
+}
+
+function relatesTo(content: JsonObject | undefined): JsonObject | undefined {
+  const rel = content?.['m.relates_to'];
+  return rel && typeof rel === 'object' && !Array.isArray(rel) ? rel : undefined;
+}
