@@ -14,9 +14,7 @@ import { HttpApiEvent } from 'matrix-js-sdk/lib/http-api/interface.js';
 import { makeClient } from './sdk.ts';
 import type { Session } from './session.ts';
 import { describeEvent, isShownInTimeline } from './events.ts';
-
-/** Where Hearth keeps how far the user has read a room (room account data, so it follows the account). */
-export const READ_MARKER = 'io.hearth.read_marker';
+import { ReadMarkers } from './read-markers.ts';
 
 export interface RoomSummary {
   roomId: string;
@@ -43,6 +41,7 @@ const REFRESH_EVENTS = [
   RoomEvent.Name,
   RoomEvent.MyMembership,
   RoomEvent.AccountData,
+  RoomEvent.Receipt,
   RoomStateEvent.Members,
   RoomStateEvent.Events,
   RoomMemberEvent.Name,
@@ -64,14 +63,15 @@ export class Chat {
   /** Called once when the server ends our session (M_UNKNOWN_TOKEN) or we sign out. */
   onSignedOut: (reason: string | null) => void = () => {};
 
-  /** Read positions written locally before the server echoes them back. */
-  private readonly localReadTs = new Map<string, number>();
-  private readonly readWrites = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Display names from profiles, for people no member event has named yet (null: being fetched). */
+  private readonly profiles = new Map<string, string | null>();
+  private readonly reads: ReadMarkers;
   private scheduled = false;
 
   constructor(session: Session) {
     this.session = session;
     this.client = makeClient(session.baseUrl, session);
+    this.reads = new ReadMarkers(this.client, session.userId);
   }
 
   async start(): Promise<void> {
@@ -100,7 +100,7 @@ export class Chat {
 
   stop(): void {
     this.client.stopClient();
-    for (const t of this.readWrites.values()) clearTimeout(t);
+    this.reads.stop();
   }
 
   async signOut(): Promise<void> {
@@ -129,7 +129,39 @@ export class Chat {
   }
 
   displayName(userId: string = this.userId): string {
-    return this.client.getUser(userId)?.displayName || localpart(userId);
+    const name = this.client.getUser(userId)?.displayName;
+    // The SDK fills in the user ID itself when it knows no display name.
+    if (name && name !== userId) return name;
+    return this.profileName(userId);
+  }
+
+  /**
+   * The name from the user's profile, fetched once in the background: an invite's member event
+   * need not carry the invitee's name, nor does anything tell us our own before we join a room.
+   */
+  private profileName(userId: string): string {
+    const known = this.profiles.get(userId);
+    if (known) return known;
+    if (known === undefined) {
+      this.profiles.set(userId, null);
+      this.client
+        .getProfileInfo(userId, 'displayname')
+        .then((p) => {
+          if (typeof p.displayname === 'string' && p.displayname) {
+            this.profiles.set(userId, p.displayname);
+            this.refresh();
+          }
+        })
+        .catch(() => {});
+    }
+    return localpart(userId);
+  }
+
+  /** The room's name; a DM the SDK can only name by a user ID gets that user's name instead. */
+  roomName(room: Room): string {
+    const name = room.name;
+    if (!name) return 'Unnamed room';
+    return /^@[^:\s]+:\S+$/.test(name) ? this.displayName(name) : name;
   }
 
   room(roomId: string | null): Room | null {
@@ -161,13 +193,13 @@ export class Chat {
     const me = room.currentState.getMember(this.userId);
     const summary: RoomSummary = {
       roomId: room.roomId,
-      name: room.name || 'Unnamed room',
+      name: this.roomName(room),
       topic: topicOf(room),
       membership,
       isDirect: this.isDirect(room),
       lastMessage: last ? describeEvent(last, (id) => this.memberName(room, id), true) : '',
       lastTs: last?.getTs() ?? me?.events.member?.getTs() ?? 0,
-      unread: membership === 'join' ? this.unreadCount(room) : 0,
+      unread: membership === 'join' ? this.reads.unreadCount(room) : 0,
     };
     if (membership === 'invite') {
       const inviter = me?.events.member?.getSender();
@@ -177,7 +209,8 @@ export class Chat {
   }
 
   memberName(room: Room | null, userId: string): string {
-    return room?.getMember(userId)?.name || this.client.getUser(userId)?.displayName || localpart(userId);
+    const name = room?.getMember(userId)?.name;
+    return name && name !== userId ? name : this.displayName(userId);
   }
 
   isDirect(room: Room): boolean {
@@ -186,54 +219,11 @@ export class Chat {
     return room.currentState.getMember(this.userId)?.events.member?.getContent().is_direct === true;
   }
 
-  /** Messages from others since the user last had the room open. */
-  unreadCount(room: Room): number {
-    const readTs = this.readTs(room);
-    let count = 0;
-    const events = room.getLiveTimeline().getEvents();
-    for (let i = events.length - 1; i >= 0; i--) {
-      const ev = events[i]!;
-      if (ev.getTs() <= readTs) break;
-      if (ev.getType() === 'm.room.message' && ev.getSender() !== this.userId) count++;
-    }
-    return count;
-  }
-
-  /**
-   * How far the user has read: the marker Hearth wrote, or else their own latest event in the
-   * room (sending or joining means having seen what came before).
-   */
-  private readTs(room: Room): number {
-    const local = this.localReadTs.get(room.roomId) ?? 0;
-    const stored = room.getAccountData(READ_MARKER)?.getContent<{ ts?: number }>().ts;
-    if (typeof stored === 'number') return Math.max(local, stored);
-    const events = room.getLiveTimeline().getEvents();
-    for (let i = events.length - 1; i >= 0; i--) {
-      if (events[i]!.getSender() === this.userId) return Math.max(local, events[i]!.getTs());
-    }
-    return local;
-  }
-
   /** While a room is open and the window visible, what arrives in it is read. */
   private markSelectedRead(): void {
     const room = this.room(this.selectedRoomId);
     if (!room || room.getMyMembership() !== 'join' || document.visibilityState !== 'visible') return;
-    const events = room.getLiveTimeline().getEvents();
-    const last = events[events.length - 1];
-    if (!last || last.getTs() <= this.readTs(room)) return;
-    const ts = last.getTs();
-    this.localReadTs.set(room.roomId, ts);
-    this.version++;
-    // One write per burst of messages, not one per message.
-    clearTimeout(this.readWrites.get(room.roomId));
-    this.readWrites.set(
-      room.roomId,
-      setTimeout(() => {
-        this.readWrites.delete(room.roomId);
-        const write = this.client.setRoomAccountData.bind(this.client) as unknown as (r: string, t: string, c: object) => Promise<unknown>;
-        write(room.roomId, READ_MARKER, { event_id: last.getId(), ts }).catch(() => {});
-      }, 1000),
-    );
+    if (this.reads.markRead(room)) this.version++;
   }
 
   select(roomId: string | null): void {

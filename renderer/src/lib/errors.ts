@@ -9,7 +9,7 @@ export interface ShownError {
 }
 
 /** Where the error happened changes what some codes mean (M_FORBIDDEN on login vs. on join). */
-export type ErrorContext = 'login' | 'register' | 'join' | 'dm' | 'invite' | 'general';
+export type ErrorContext = 'login' | 'token' | 'register' | 'join' | 'dm' | 'invite' | 'general';
 
 interface ErrorLike {
   errcode?: string;
@@ -38,6 +38,7 @@ export function describeError(err: unknown, context: ErrorContext = 'general'): 
       return { message: 'This server needs a registration token to create an account.' };
     case 'M_FORBIDDEN':
       if (context === 'login') return shown('Wrong username or password.');
+      if (context === 'token') return shown('The sign-in token has expired or was already used.');
       if (context === 'register') return shown(serverText?.toLowerCase().includes('token') ? 'That registration token is not valid.' : 'This server does not allow new accounts right now.');
       if (context === 'join') return shown("You can't join that room: it is invite-only or you were banned.");
       if (context === 'invite') return shown("You can't invite people to this room.");
@@ -45,7 +46,7 @@ export function describeError(err: unknown, context: ErrorContext = 'general'): 
     case 'M_USER_IN_USE':
       return shown('That username is taken. Try another one.');
     case 'M_INVALID_USERNAME':
-      return shown('Usernames may only use lowercase letters, digits and . _ = - /');
+      return shown('Usernames may only use letters a-z, digits and . _ = - / +');
     case 'M_EXCLUSIVE':
       return shown('That username is reserved. Try another one.');
     case 'M_WEAK_PASSWORD':

@@ -8,15 +8,25 @@ export const GROUP_GAP_MS = 5 * 60 * 1000;
 export type TimelineItem<E> =
   | { kind: 'day'; key: string; label: string }
   | { kind: 'message'; key: string; event: E; continuation: boolean }
-  | { kind: 'notice'; key: string; event: E };
+  | { kind: 'notice'; key: string; event: E }
+  /** The room's creation and the creator's first settings (name, topic, invites), shown folded. */
+  | { kind: 'creation'; key: string; event: E; settings: E[] };
 
 export function buildTimeline<E extends EventLike>(events: readonly E[], keyOf: (ev: E) => string, now: Date = new Date()): TimelineItem<E>[] {
   const items: TimelineItem<E>[] = [];
   let lastDay = '';
   let lastSender: string | undefined;
   let lastTs = 0;
+  let creation: { kind: 'creation'; key: string; event: E; settings: E[] } | undefined;
   for (const ev of events) {
     if (!isShownInTimeline(ev)) continue;
+    if (creation) {
+      if (ev.getType() !== 'm.room.message' && ev.getSender() === creation.event.getSender()) {
+        creation.settings.push(ev);
+        continue;
+      }
+      creation = undefined;
+    }
     const ts = ev.getTs();
     const day = dayKey(new Date(ts));
     if (day !== lastDay) {
@@ -30,6 +40,10 @@ export function buildTimeline<E extends EventLike>(events: readonly E[], keyOf: 
       items.push({ kind: 'message', key: keyOf(ev), event: ev, continuation });
       lastSender = sender;
       lastTs = ts;
+    } else if (ev.getType() === 'm.room.create') {
+      creation = { kind: 'creation', key: keyOf(ev), event: ev, settings: [] };
+      items.push(creation);
+      lastSender = undefined;
     } else {
       items.push({ kind: 'notice', key: keyOf(ev), event: ev });
       lastSender = undefined;
