@@ -24,13 +24,18 @@ import { joinedMembers } from './edus/room-members.ts';
 import { MediaService } from './media/media-service.ts';
 import { createE2ee } from './e2ee/index.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './config/types.ts';
+import { createFederation, type Federation } from './federation/index.ts';
+import { queryRoutes } from './federation/routes/query.ts';
+import { accountsStore } from './storage/accounts-store.ts';
 
 export type { HomeserverConfig } from './config/types.ts';
 
 export interface Homeserver {
-  start(): Promise<{ clientUrl: string }>;
+  start(): Promise<{ clientUrl: string; federationUrl?: string }>;
   stop(): Promise<void>;
   readonly serverName: string;
+  /** The federation component once started with `config.federation` (client, remoteKeys, routers). */
+  readonly federation: Federation | undefined;
   /** For the desktop shell: a one-time m.login.token for a local user (created if missing). */
   loginTokenFor(localpart: string): Promise<{ userId: string; token: string }>;
 }
@@ -51,6 +56,10 @@ function loadOrCreateSigningKey(dataDir: string): SigningKey {
   return key;
 }
 
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export function createHomeserver(config: HomeserverConfig): Homeserver {
   let db: Database | undefined;
   let server: Server | undefined;
@@ -58,12 +67,16 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
   let users: UserService | undefined;
   let typing: TypingService | undefined;
   let media: MediaService | undefined;
+  let federation: Federation | undefined;
   const sockets = new Set<Socket>();
   /** Requests whose handler has not finished, with the promise that settles when it has. */
   const inFlight = new Map<ServerResponse, Promise<void>>();
 
   return {
     serverName: config.serverName,
+    get federation() {
+      return federation;
+    },
 
     async start() {
       mkdirSync(config.dataDir, { recursive: true });
@@ -115,7 +128,14 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       });
       const addr = server.address() as AddressInfo;
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-      return { clientUrl: `http://${host}:${addr.port}` };
+      const clientUrl = `http://${host}:${addr.port}`;
+      if (config.federation === undefined) return { clientUrl };
+      federation = createFederation({
+        config: config.federation, serverName: config.serverName, dataDir: config.dataDir, db, signingKey, version: packageVersion(), log,
+        groups: [queryRoutes(config.serverName, (userId) => accountsStore.getUser(database.reader, userId))],
+      });
+      const { federationUrl } = await federation.start();
+      return federationUrl === undefined ? { clientUrl } : { clientUrl, federationUrl };
     },
 
     async stop() {
@@ -124,6 +144,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       typing?.stop();
       // Wakes downloads waiting for a pending upload; background thumbnails finish before SQLite closes.
       const mediaStopped = media?.close();
+      const federationStopped = federation?.stop();
       // Responses not yet written (long-polls just woken) end their connection rather than keep it
       // alive, so that close() need not wait for the 10 s force below.
       for (const res of inFlight.keys()) if (!res.headersSent) res.setHeader('Connection', 'close');
@@ -140,6 +161,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       await Promise.race([Promise.allSettled(inFlight.values()), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
       clearTimeout(timer);
       await mediaStopped;
+      await federationStopped;
       await db?.close();
     },
 

@@ -28,6 +28,15 @@ Options for serve (they override the config file):
   --config FILE            Read this config file instead of DATA_DIR/hearth.yaml
   --web-root DIR           Serve the built web client from DIR at /
                            (default: this checkout's dist/renderer, once built)
+  --federation-listen HOST:PORT
+                           Serve the Server-Server API over HTTPS here (default: off)
+  --tls-cert FILE, --tls-key FILE
+                           Federation certificate and key in PEM (default: a
+                           self-signed pair made in the data dir)
+  --trust-self-signed NAME Accept NAME's self-signed certificate, pinned on first
+                           contact (repeatable)
+  --federation-allow NAME  Federate only with the servers listed (repeatable)
+  --federation-deny NAME   Never federate with NAME (repeatable)
 
 General options:
   -h, --help               Show this help
@@ -46,6 +55,12 @@ const OPTIONS = {
   registration: { type: 'string' },
   config: { type: 'string' },
   'web-root': { type: 'string' },
+  'federation-listen': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'trust-self-signed': { type: 'string', multiple: true },
+  'federation-allow': { type: 'string', multiple: true },
+  'federation-deny': { type: 'string', multiple: true },
 } as const satisfies ParseArgsConfig['options'];
 
 const COMMANDS = ['serve'];
@@ -85,6 +100,12 @@ export async function main(argv: string[]): Promise<number> {
   if (v.registration !== undefined) args.registration = v.registration;
   if (v.config !== undefined) args.config = v.config;
   if (v['web-root'] !== undefined) args.webRoot = v['web-root'];
+  if (v['federation-listen'] !== undefined) args.federationListen = v['federation-listen'];
+  if (v['tls-cert'] !== undefined) args.tlsCert = v['tls-cert'];
+  if (v['tls-key'] !== undefined) args.tlsKey = v['tls-key'];
+  if (v['trust-self-signed'] !== undefined) args.trustSelfSigned = v['trust-self-signed'];
+  if (v['federation-allow'] !== undefined) args.federationAllow = v['federation-allow'];
+  if (v['federation-deny'] !== undefined) args.federationDeny = v['federation-deny'];
   return serve(args);
 }
 

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import type { HomeserverConfig } from './types.ts';
 import { ConfigError } from './config-error.ts';
 import { parseListen } from './listen.ts';
+import { readFederationSection, type PartialFederation } from './federation.ts';
 import {
   expectBaseUrl,
   expectHost,
@@ -37,6 +38,7 @@ const FILE_KEYS = [
   'data_dir',
   'max_upload_size',
   'turn',
+  'federation',
 ] as const;
 
 const TURN_KEYS = ['uris', 'shared_secret', 'user_lifetime'] as const;
@@ -44,8 +46,9 @@ const TURN_KEYS = ['uris', 'shared_secret', 'user_lifetime'] as const;
 const RATE_LIMIT_KEYS = ['per_second', 'burst'] as const;
 
 /** What a config file may set. `dataDir` only when the file was named with --config. */
-export type FileConfig = Partial<Omit<HomeserverConfig, 'rateLimit'>> & {
+export type FileConfig = Partial<Omit<HomeserverConfig, 'rateLimit' | 'federation'>> & {
   rateLimit?: Partial<HomeserverConfig['rateLimit']>;
+  federation?: PartialFederation;
 };
 
 /** The config file inside `dataDir`, if any. More than one is ambiguous and an error. */
@@ -133,6 +136,7 @@ export function readConfigFile(file: string, insideDataDir: boolean): FileConfig
     const lifetimeS = turn.user_lifetime === undefined ? 86_400 : expectPositiveInteger(turn.user_lifetime, at('turn.user_lifetime'));
     config.turn = { uris, sharedSecret, userLifetimeMs: lifetimeS * 1000 };
   }
+  if (raw.federation !== undefined && raw.federation !== null) config.federation = readFederationSection(raw.federation, file);
   return config;
 }
 

@@ -9,6 +9,7 @@ import { findConfigFile, readConfigFile, REGISTRATION_MODES, type FileConfig } f
 import { defaultDataDir } from './data-dir.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './types.ts';
 import { parseListen } from './listen.ts';
+import { federationFromCommandLine, mergeFederation, type FederationArgs } from './federation.ts';
 import { expectOneOf, expectServerName, expectString } from './validate.ts';
 
 export { ConfigError } from './config-error.ts';
@@ -17,7 +18,7 @@ export { parseListen, formatListen } from './listen.ts';
 export { CONFIG_FILE_NAMES } from './config-file.ts';
 
 /** Command-line options as parsed (strings, unvalidated). All optional. */
-export interface ConfigArgs {
+export interface ConfigArgs extends FederationArgs {
   dataDir?: string;
   serverName?: string;
   listen?: string;
@@ -78,6 +79,8 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
   if (webRoot !== undefined) config.webRoot = webRoot;
   if (file.publicBaseUrl !== undefined) config.publicBaseUrl = file.publicBaseUrl;
   if (file.turn !== undefined) config.turn = file.turn;
+  const federation = mergeFederation(file.federation, federationFromCommandLine(args));
+  if (federation !== undefined) config.federation = federation;
 
   if (config.registration === 'token' && config.registrationTokens.length === 0) {
     throw new ConfigError({

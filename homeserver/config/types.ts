@@ -25,6 +25,23 @@ export interface TurnConfig {
   userLifetimeMs: number;
 }
 
+/** The Server-Server API (server-server-api.md): its HTTPS listener, TLS and whom it talks to. */
+export interface FederationConfig {
+  /** HTTPS listener for /_matrix/federation/* and /_matrix/key/*; federation is off without it. */
+  listen?: ListenAddress;
+  /** PEM certificate and key; both or neither. Without them a self-signed pair lives in the data dir. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Server names whose self-signed certificate is accepted, pinned on first contact. */
+  trustSelfSigned: string[];
+  /** When non-empty, only these servers may federate with us (requests in and out). */
+  allow: string[];
+  /** These servers may never federate with us; wins over `allow`. */
+  deny: string[];
+  /** Notary servers asked for keys a server cannot give us itself (`/_matrix/key/v2/query`). */
+  keyNotaries: string[];
+}
+
 export interface HomeserverConfig {
   /** Folder that holds the SQLite database, the signing key and media. Created if missing. */
   dataDir: string;
@@ -49,4 +66,6 @@ export interface HomeserverConfig {
   maxUploadBytes?: number;
   /** A TURN server for calls (voip.yaml): credentials are minted from its shared secret. */
   turn?: TurnConfig;
+  /** Federation; absent when nothing about it was configured. */
+  federation?: FederationConfig;
 }

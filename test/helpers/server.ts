@@ -76,3 +76,32 @@ export async function call(server: TestServer, user: TestUser | undefined, metho
   }
   return { status: res.status, body: parsed };
 }
+
+/** A free loopback port, so a federating test server can be named `127.0.0.1:<port>` before it starts. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A test server with its federation listener on 127.0.0.1:`port`, named `127.0.0.1:<port>` (an
+ * IP literal with a port: reached directly, no DNS). `federation` adds trust, allow and deny lists.
+ */
+export async function startFederatedTestServer(
+  port: number,
+  federation: Partial<NonNullable<HomeserverConfig['federation']>> = {},
+  overrides: Partial<HomeserverConfig> = {},
+): Promise<TestServer> {
+  return startTestServer({
+    serverName: `127.0.0.1:${port}`,
+    ...overrides,
+    federation: { listen: { host: '127.0.0.1', port }, trustSelfSigned: [], allow: [], deny: [], keyNotaries: [], ...federation },
+  });
+}

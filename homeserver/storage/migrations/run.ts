@@ -9,6 +9,7 @@ import { migration004 } from './004-e2ee.ts';
 import { migration005 } from './005-relations.ts';
 import { migration006 } from './006-search.ts';
 import { migration007 } from './007-push.ts';
+import { migration008 } from './008-federation.ts';
 
 export interface Migration {
   version: number;
@@ -16,7 +17,7 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007];
+export const MIGRATIONS: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008];
 
 export async function runMigrations(conn: Connection): Promise<void> {
   await conn.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts INTEGER NOT NULL)');

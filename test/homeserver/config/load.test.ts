@@ -197,7 +197,7 @@ describe('validation errors name the file, the key, the expectation and the valu
   const SERVER_NAME = 'a server name: a host name, IPv4 or [IPv6] address, optionally with :PORT';
   const HOST = 'a host name or IP address without a port ([brackets] around IPv6)';
   const URL_ = 'an http:// or https:// URL without credentials, query or fragment';
-  const KNOWN = 'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, web_root, data_dir, max_upload_size, turn';
+  const KNOWN = 'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, web_root, data_dir, max_upload_size, turn, federation';
   // [what, file name, contents, message after "<file>: "]
   const cases: Array<[string, string, string, string]> = [
     ['kebab-case key', 'hearth.yaml', 'server-name: x\n', `server-name: unknown key; did you mean 'server_name'? known keys are ${KNOWN}`],
@@ -308,4 +308,31 @@ describe('validation errors name the file, the key, the expectation and the valu
       assert.equal(error.fromCommandLine, true);
     });
   }
+});
+
+describe('federation', () => {
+  test('nothing about federation configured leaves it out (federation off)', () => {
+    assert.equal(loadConfig({ dataDir: dataDir() }).federation, undefined);
+  });
+
+  test('command-line flags and the federation: section merge; lists add up, the flag wins for listen', () => {
+    const dir = dataDir({ 'hearth.yaml': 'federation:\n  listen: 0.0.0.0:8448\n  trust_self_signed: [a.lan]\n  deny: [bad.org]\n  key_notaries: [matrix.org]\n' });
+    const config = loadConfig({ dataDir: dir, federationListen: '127.0.0.1:9101', trustSelfSigned: ['127.0.0.1:9102'], federationAllow: ['127.0.0.1:9102'] });
+    assert.deepEqual(config.federation, {
+      listen: { host: '127.0.0.1', port: 9101 },
+      trustSelfSigned: ['a.lan', '127.0.0.1:9102'],
+      allow: ['127.0.0.1:9102'],
+      deny: ['bad.org'],
+      keyNotaries: ['matrix.org'],
+    });
+  });
+
+  test('bad federation values are refused with the option or key named', () => {
+    assert.match(configError(() => loadConfig({ dataDir: dataDir(), federationListen: 'nope' })).message, /^--federation-listen: expected HOST:PORT/);
+    assert.match(configError(() => loadConfig({ dataDir: dataDir(), trustSelfSigned: ['not a name'] })).message, /^--trust-self-signed: expected a server name/);
+    assert.match(configError(() => loadConfig({ dataDir: dataDir(), tlsCert: '/nonexistent.crt' })).message, /^--tls-key: is required with --tls-cert/);
+    assert.match(configError(() => loadConfig({ dataDir: dataDir(), federationAllow: ['x.org'], federationDeny: ['x.org'] })).message, /x\.org is both allowed and denied/);
+    const file = configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'federation:\n  tls_certs: a\n' }) }));
+    assert.match(file.message, /federation\.tls_certs: unknown key; did you mean 'tls_cert'\?/);
+  });
 });

@@ -1,0 +1,89 @@
+// The federation component: its HTTPS listener and what other components may call — the
+// outbound `client`, `remoteKeys`, and `federationRouter` for more authenticated route groups.
+import https from 'node:https';
+import type { ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type Router from '@koa/router';
+import type { FederationConfig } from '../config/types.ts';
+import type { Database } from '../storage/database.ts';
+import type { SigningKey } from '../protocol/signing-key.ts';
+import type { Logger } from '../http/errors.ts';
+import { FederationClient } from './client.ts';
+import { RemoteKeys } from './remote-keys.ts';
+import { ServerAcl } from './server-acl.ts';
+import { createFederationApp, type FederationRouteGroup } from './app.ts';
+import { loadTlsPair } from './tls.ts';
+import type { ServerResolver } from './discovery.ts';
+
+export interface FederationDeps {
+  config: FederationConfig;
+  serverName: string;
+  dataDir: string;
+  db: Database;
+  signingKey: SigningKey;
+  version: string;
+  log: Logger;
+  groups?: FederationRouteGroup[];
+  /** Discovery override (tests with fake DNS); the system's by default. */
+  resolver?: ServerResolver;
+}
+
+export interface Federation {
+  readonly client: FederationClient;
+  readonly remoteKeys: RemoteKeys;
+  readonly acl: ServerAcl;
+  readonly federationRouter: Router;
+  /** Starts the HTTPS listener if `config.listen` is set; resolves with its URL. */
+  start(): Promise<{ federationUrl: string | undefined }>;
+  /** Stops accepting, lets in-flight requests finish (10 s at most), closes outbound connections. */
+  stop(): Promise<void>;
+}
+
+export function createFederation(deps: FederationDeps): Federation {
+  const acl = new ServerAcl(deps.config.allow, deps.config.deny);
+  const client = new FederationClient({
+    serverName: deps.serverName, signingKey: deps.signingKey, db: deps.db, acl, trustSelfSigned: deps.config.trustSelfSigned,
+    ...(deps.resolver ? { resolver: deps.resolver } : {}),
+  });
+  const remoteKeys = new RemoteKeys({ db: deps.db, serverName: deps.serverName, signingKey: deps.signingKey, client, notaries: deps.config.keyNotaries, log: deps.log });
+  const { app, federationRouter } = createFederationApp({ serverName: deps.serverName, signingKey: deps.signingKey, remoteKeys, acl, version: deps.version, log: deps.log }, deps.groups);
+  let server: https.Server | undefined;
+  const inFlight = new Map<ServerResponse, Promise<void>>();
+
+  return {
+    client, remoteKeys, acl, federationRouter,
+
+    async start() {
+      const listen = deps.config.listen;
+      if (listen === undefined) return { federationUrl: undefined };
+      const tls = await loadTlsPair({ dataDir: deps.dataDir, serverName: deps.serverName, listenHost: listen.host, certFile: deps.config.tlsCert, keyFile: deps.config.tlsKey });
+      const handle = app.callback();
+      server = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+        inFlight.set(res, Promise.resolve(handle(req, res)).finally(() => inFlight.delete(res)));
+      });
+      server.keepAliveTimeout = 65_000;
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(listen.port, listen.host, () => resolve());
+      });
+      const addr = server.address() as AddressInfo;
+      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      return { federationUrl: `https://${host}:${addr.port}` };
+    },
+
+    async stop() {
+      client.close();
+      if (!server) return;
+      for (const res of inFlight.keys()) if (!res.headersSent) res.setHeader('Connection', 'close');
+      const closed = new Promise<void>((r) => server!.close(() => r()));
+      server.closeIdleConnections();
+      const force = setTimeout(() => server?.closeAllConnections(), 10_000);
+      await closed;
+      clearTimeout(force);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled(inFlight.values()), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+      clearTimeout(timer);
+      server = undefined;
+    },
+  };
+}

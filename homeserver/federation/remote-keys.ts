@@ -1,0 +1,142 @@
+// Other servers' signing keys (server-server-api.md "Retrieving server keys"): from SQLite while
+// valid, else fetched from the server itself (`/_matrix/key/v2/server`), else from the configured
+// notaries (`/_matrix/key/v2/query`), each document checked before any key in it is believed.
+import type { Database } from '../storage/database.ts';
+import { federationStore } from '../storage/federation-store.ts';
+import { decodeBase64, encodeUnpaddedBase64 } from '../protocol/base64.ts';
+import type { SigningKey } from '../protocol/signing-key.ts';
+import { signJson, verifyJsonSignature } from '../protocol/signing.ts';
+import { checkKeyDocument, isRecord, ourKeyDocument, type CheckedKeys } from './keys.ts';
+import type { FederationClient } from './client.ts';
+
+export interface RemoteKeysOptions {
+  db: Database;
+  serverName: string;
+  signingKey: SigningKey;
+  client: FederationClient;
+  notaries: readonly string[];
+  now?: () => number;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+export class RemoteKeys {
+  private readonly o: RemoteKeysOptions;
+  private readonly now: () => number;
+  /** One fetch per server at a time: a burst of requests from a new server fetches its keys once. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+
+  constructor(o: RemoteKeysOptions) {
+    this.o = o;
+    this.now = o.now ?? Date.now;
+  }
+
+  /**
+   * The public key `keyId` of `serverName`, valid until at least `minValidUntil` (default: now),
+   * or null when neither the server nor a notary can vouch for it. Keys that are past their
+   * valid_until_ts are refetched; an old (expired) key is returned only if it expired after
+   * `minValidUntil` (events signed before then).
+   */
+  async getKey(serverName: string, keyId: string, minValidUntil = this.now()): Promise<Uint8Array | null> {
+    if (serverName === this.o.serverName) return keyId === this.o.signingKey.keyId ? this.o.signingKey.publicKey : null;
+    const cached = await this.cachedKey(serverName, keyId, minValidUntil);
+    if (cached) return cached;
+    await this.refresh(serverName, keyId, minValidUntil);
+    return this.cachedKey(serverName, keyId, minValidUntil);
+  }
+
+  /** Fetches `serverName`'s keys now (directly, then via notaries); failures are logged, not thrown. */
+  refresh(serverName: string, keyId?: string, minValidUntil = this.now()): Promise<void> {
+    let running = this.inFlight.get(serverName);
+    if (!running) {
+      running = this.fetch(serverName, keyId, minValidUntil).finally(() => this.inFlight.delete(serverName));
+      this.inFlight.set(serverName, running);
+    }
+    return running;
+  }
+
+  /**
+   * The key document we hold for `serverName` (ours freshly signed; a cached remote one with our
+   * signature added) for serving as a notary, or undefined when we have none.
+   */
+  async notaryDocument(serverName: string, minValidUntil = this.now()): Promise<object | undefined> {
+    const { serverName: us, signingKey } = this.o;
+    if (serverName === us) return ourKeyDocument(us, signingKey, this.now());
+    let row = await federationStore.getKeyDocument(this.o.db.reader, serverName);
+    if (row === undefined || row.valid_until_ts < minValidUntil) {
+      await this.refresh(serverName, undefined, minValidUntil);
+      row = (await federationStore.getKeyDocument(this.o.db.reader, serverName)) ?? row;
+    }
+    if (row === undefined) return undefined;
+    // Stale copies are still served: "Notary servers can return keys for servers that are offline".
+    return signJson(JSON.parse(row.document) as Record<string, unknown>, us, signingKey);
+  }
+
+  private async cachedKey(serverName: string, keyId: string, minValidUntil: number): Promise<Uint8Array | null> {
+    const row = await federationStore.getServerKey(this.o.db.reader, serverName, keyId);
+    if (!row) return null;
+    const until = row.expired_ts ?? row.valid_until_ts;
+    return until >= minValidUntil ? new Uint8Array(decodeBase64(row.public_key)) : null;
+  }
+
+  private async fetch(serverName: string, keyId: string | undefined, minValidUntil: number): Promise<void> {
+    try {
+      const doc = await this.o.client.request(serverName, 'GET', '/_matrix/key/v2/server', undefined, { signed: false, timeoutMs: 10_000 });
+      const checked = checkKeyDocument(doc, serverName);
+      if (typeof checked === 'string') throw new Error(`bad key document from ${serverName}: ${checked}`);
+      await this.store(checked, doc);
+      if (keyId === undefined || checked.verifyKeys.has(keyId) || checked.oldKeys.has(keyId)) {
+        if (checked.validUntilTs >= minValidUntil) return;
+      }
+    } catch (err) {
+      this.o.log?.(`fetching keys of ${serverName} directly failed`, err);
+    }
+    for (const notary of this.o.notaries) {
+      if (notary === serverName) continue;
+      try {
+        if (await this.fetchFromNotary(notary, serverName, keyId, minValidUntil)) return;
+      } catch (err) {
+        this.o.log?.(`fetching keys of ${serverName} from notary ${notary} failed`, err);
+      }
+    }
+  }
+
+  /** POST /_matrix/key/v2/query to `notary`; each document must carry both its server's and the notary's signature. */
+  private async fetchFromNotary(notary: string, serverName: string, keyId: string | undefined, minValidUntil: number): Promise<boolean> {
+    const criteria = keyId === undefined ? {} : { [keyId]: { minimum_valid_until_ts: minValidUntil } };
+    const res = await this.o.client.request<{ server_keys?: unknown }>(notary, 'POST', '/_matrix/key/v2/query', { server_keys: { [serverName]: criteria } });
+    if (!Array.isArray(res.server_keys)) throw new Error('server_keys is not a list');
+    let found = false;
+    for (const doc of res.server_keys) {
+      if (!isRecord(doc) || doc.server_name !== serverName) continue;
+      const checked = checkKeyDocument(doc, serverName);
+      if (typeof checked === 'string') continue;
+      const notarySigs = isRecord(doc.signatures) ? doc.signatures[notary] : undefined;
+      let vouched = false;
+      if (isRecord(notarySigs)) {
+        for (const notaryKeyId of Object.keys(notarySigs)) {
+          const key = await this.getKey(notary, notaryKeyId);
+          if (key && verifyJsonSignature(doc, notary, notaryKeyId, key)) vouched = true;
+        }
+      }
+      if (!vouched) continue;
+      // Keep only the origin's own signature in what we store and later serve.
+      const { signatures, ...rest } = doc as Record<string, unknown> & { signatures: Record<string, unknown> };
+      await this.store(checked, { ...rest, signatures: { [serverName]: signatures[serverName] } });
+      found = true;
+    }
+    return found;
+  }
+
+  private async store(keys: CheckedKeys, doc: unknown): Promise<void> {
+    const now = this.now();
+    await this.o.db.write(async (tx) => {
+      for (const [keyId, key] of keys.verifyKeys) {
+        await federationStore.upsertServerKey(tx, { server_name: keys.serverName, key_id: keyId, public_key: encodeUnpaddedBase64(key), valid_until_ts: keys.validUntilTs, expired_ts: null, fetched_ts: now });
+      }
+      for (const [keyId, old] of keys.oldKeys) {
+        await federationStore.upsertServerKey(tx, { server_name: keys.serverName, key_id: keyId, public_key: encodeUnpaddedBase64(old.publicKey), valid_until_ts: old.expiredTs, expired_ts: old.expiredTs, fetched_ts: now });
+      }
+      await federationStore.putKeyDocument(tx, keys.serverName, JSON.stringify(doc), keys.validUntilTs, now);
+    });
+  }
+}

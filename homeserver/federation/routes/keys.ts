@@ -1,0 +1,48 @@
+// /_matrix/key/v2/server (keys_server.yaml) and the notary API /_matrix/key/v2/query
+// (keys_query.yaml). No authentication: anyone may ask for keys.
+import type Router from '@koa/router';
+import type { SigningKey } from '../../protocol/signing-key.ts';
+import { badJson } from '../../http/matrix-error.ts';
+import { ourKeyDocument, isRecord } from '../keys.ts';
+import type { RemoteKeys } from '../remote-keys.ts';
+
+export interface KeyRouteDeps {
+  serverName: string;
+  signingKey: SigningKey;
+  remoteKeys: RemoteKeys;
+}
+
+export function keyRoutes(router: Router, deps: KeyRouteDeps): void {
+  const own = () => ourKeyDocument(deps.serverName, deps.signingKey, Date.now());
+  router.get('/_matrix/key/v2/server', (ctx) => {
+    ctx.body = own();
+  });
+  // Deprecated form with a key id: the whole document regardless of the id, as Synapse does.
+  router.get('/_matrix/key/v2/server/:keyId', (ctx) => {
+    ctx.body = own();
+  });
+
+  router.get('/_matrix/key/v2/query/:serverName', async (ctx) => {
+    const min = Number(ctx.query.minimum_valid_until_ts ?? Date.now());
+    const doc = await deps.remoteKeys.notaryDocument(ctx.params.serverName!, Number.isFinite(min) ? min : Date.now());
+    ctx.body = { server_keys: doc ? [doc] : [] };
+  });
+
+  router.post('/_matrix/key/v2/query', async (ctx) => {
+    const body = ctx.request.json;
+    if (!isRecord(body) || !isRecord(body.server_keys)) throw badJson('server_keys must be an object');
+    const out: object[] = [];
+    for (const [serverName, criteria] of Object.entries(body.server_keys)) {
+      // The latest minimum asked for any of the server's keys; "the current time" when none.
+      let min = Date.now();
+      if (isRecord(criteria)) {
+        for (const c of Object.values(criteria)) {
+          if (isRecord(c) && typeof c.minimum_valid_until_ts === 'number') min = Math.max(min, c.minimum_valid_until_ts);
+        }
+      }
+      const doc = await deps.remoteKeys.notaryDocument(serverName, min);
+      if (doc) out.push(doc);
+    }
+    ctx.body = { server_keys: out };
+  });
+}
