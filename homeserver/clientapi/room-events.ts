@@ -38,7 +38,7 @@ async function sendEvent(ctx: Context, deps: ClientApiDeps, roomId: string, type
     const seen = await eventsStore.getEventByTxn(deps.rooms.db.reader, me.userId, me.deviceId, txnId);
     if (seen) return seen.event_id;
   }
-  await requireRoomKnown(deps, roomId);
+  // An unknown room is the room service's 404 (no head): no extra lookup on every send.
   try {
     const e = await deps.rooms.send(roomId, {
       type,

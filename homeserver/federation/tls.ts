@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
+
 
 export const CERT_FILE = 'federation.crt';
 export const KEY_FILE = 'federation.key';
@@ -58,6 +58,8 @@ export async function generateSelfSigned(host: string, listenHost: string): Prom
     } else dns.add(h.toLowerCase());
   }
   const notAfterDate = new Date(Date.now() + 10 * 365 * 86_400_000);
+  // Loaded only when a certificate must be made: it costs ~200 ms at start otherwise.
+  const { generate } = await import('selfsigned');
   const result = await generate([{ name: 'commonName', value: host }], {
     keyType: 'ec',
     curve: 'P-256',

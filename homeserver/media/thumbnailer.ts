@@ -1,7 +1,11 @@
 // Thumbnails with sharp (libvips), following client-server-api/modules/content_repo.md "Thumbnails":
 // "scale" keeps the aspect ratio and fits inside the requested box; "crop" returns the requested
 // aspect ratio, filling it. Never upscale; when the original already fits, serve the original.
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp, default as SharpFn } from 'sharp';
+
+// sharp (libvips) costs ~80 ms and ~17 MiB to load: only on the first image, not at every start.
+let sharpModule: Promise<typeof SharpFn> | undefined;
+const loadSharp = () => (sharpModule ??= import('sharp').then((m) => m.default));
 
 /** Sources sharp decodes for us. SVG is deliberately absent: rendering it means running librsvg on untrusted XML. */
 const THUMBNAILABLE = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif', 'image/tiff']);
@@ -61,6 +65,7 @@ export function isThumbnailable(contentType: string): boolean {
 export async function probeImage(file: string, contentType: string): Promise<{ width: number; height: number; frames: number } | null> {
   if (!isThumbnailable(contentType)) return null;
   try {
+    const sharp = await loadSharp();
     const m = await sharp(file, { failOn: 'none' }).metadata();
     const width = m.autoOrient?.width ?? m.width;
     const height = m.autoOrient?.height ?? m.height;
@@ -104,8 +109,8 @@ export const EXTENSIONS: Record<string, string> = { 'image/jpeg': 'jpg', 'image/
 
 export type RenderPlan = Extract<ThumbnailPlan, { kind: 'render' }>;
 
-const open = (source: string, animated: boolean) =>
-  sharp(source, { animated, limitInputPixels: MAX_SOURCE_PIXELS, failOn: 'error', autoOrient: true });
+const open = async (source: string, animated: boolean) =>
+  (await loadSharp())(source, { animated, limitInputPixels: MAX_SOURCE_PIXELS, failOn: 'error', autoOrient: true });
 
 async function encode(img: Sharp, plan: RenderPlan, dest: string): Promise<{ sizeBytes: number }> {
   img = img.resize(plan.width, plan.height, { fit: 'cover', position: 'centre' });
@@ -117,8 +122,8 @@ async function encode(img: Sharp, plan: RenderPlan, dest: string): Promise<{ siz
 }
 
 /** Renders into `dest` (a temp file). Throws when the source does not decode. */
-export function renderThumbnail(source: string, dest: string, plan: RenderPlan): Promise<{ sizeBytes: number }> {
-  return encode(open(source, plan.animated), plan, dest);
+export async function renderThumbnail(source: string, dest: string, plan: RenderPlan): Promise<{ sizeBytes: number }> {
+  return encode(await open(source, plan.animated), plan, dest);
 }
 
 /**
@@ -130,7 +135,8 @@ export async function renderThumbnails(source: string, jobs: Array<{ plan: Rende
   if (jobs.length === 0) return [];
   const width = Math.max(...jobs.map((j) => j.plan.width));
   const height = Math.max(...jobs.map((j) => j.plan.height));
-  const { data, info } = await open(source, false)
+  const sharp = await loadSharp();
+  const { data, info } = await (await open(source, false))
     .resize(width, height, { fit: 'outside', withoutEnlargement: true })
     .raw()
     .toBuffer({ resolveWithObject: true });

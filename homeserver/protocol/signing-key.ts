@@ -93,9 +93,19 @@ function splitKeyId(keyId: string): [string, string] {
   return [keyId.slice(0, colon), keyId.slice(colon + 1)];
 }
 
+/** Parsed key objects by seed: a server signs every event with the same one or two keys. */
+const privateKeys = new Map<string, KeyObject>();
+
 function privateKeyObject(seed: Uint8Array): KeyObject {
   if (seed.byteLength !== 32) throw new TypeError('an ed25519 seed is 32 bytes');
-  return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const cacheKey = Buffer.from(seed).toString('base64');
+  let key = privateKeys.get(cacheKey);
+  if (!key) {
+    key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    if (privateKeys.size > 16) privateKeys.clear();
+    privateKeys.set(cacheKey, key);
+  }
+  return key;
 }
 
 function publicKeyObject(publicKey: Uint8Array): KeyObject {

@@ -6,7 +6,7 @@ import { stateKey } from '../protocol/types.ts';
 import { evaluatePushRules, type PushContext } from '../protocol/push-rules-eval.ts';
 import { parsePowerLevel, userPowerLevel } from '../protocol/power-levels.ts';
 import { authRulesVersion } from '../protocol/auth-rules-versions.ts';
-import { eventsStore } from '../storage/events-store.ts';
+import type { PushActionRow } from '../storage/push-store.ts';
 import { MAIN_THREAD, pushStore } from '../storage/push-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import type { EventReader, LoadedEvent } from '../rooms/event-reader.ts';
@@ -29,9 +29,14 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
   // Sending an event marks what came before it in its thread as read.
   if (isLocal(pdu.sender)) await pushStore.markSent(tx, pdu.sender, e.roomId, threadId, e.streamOrdering);
 
-  const members = await eventsStore.membersOfRoom(tx, e.roomId);
-  const joined = members.filter((m) => m.membership === 'join');
-  const recipients = new Set(joined.map((m) => m.user_id).filter(isLocal));
+  // Members from the room head's state (events cached in memory), not a query per event.
+  const joined: string[] = [];
+  for (const [key, id] of head.state) {
+    if (!key.startsWith('m.room.member\u0000')) continue;
+    const m = await deps.reader.getEvent(tx, id);
+    if (m?.pdu.content.membership === 'join' && m.pdu.state_key) joined.push(m.pdu.state_key);
+  }
+  const recipients = new Set(joined.filter(isLocal));
   // An invite notifies its invitee (.m.rule.invite_for_me), who is not yet in the room.
   if (pdu.type === 'm.room.member' && pdu.content.membership === 'invite' && pdu.state_key && isLocal(pdu.state_key)) recipients.add(pdu.state_key);
   recipients.delete(pdu.sender);
@@ -57,6 +62,7 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
   // The event as clients see it: what rule keys such as `room_id` and `content.body` name.
   const event: JsonObject = { ...(pdu as unknown as JsonObject), event_id: e.eventId, room_id: e.roomId };
   delete event.unsigned;
+  const rows: PushActionRow[] = [];
   for (const userId of recipients) {
     const ctx: PushContext = {
       userId,
@@ -67,7 +73,7 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
     };
     const outcome = evaluatePushRules(await deps.rules.inTransaction(tx, userId), event, ctx);
     if (!outcome?.notify) continue;
-    await pushStore.insertAction(tx, {
+    rows.push({
       user_id: userId,
       event_id: e.eventId,
       room_id: e.roomId,
@@ -79,6 +85,7 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
       ts: pdu.origin_server_ts,
     });
   }
+  await pushStore.insertActions(tx, rows);
 }
 
 async function displayNameIn(tx: Queryable, reader: EventReader, head: RoomHead, userId: string): Promise<string | null> {

@@ -60,7 +60,16 @@ export class Database {
       const outcomes: Array<{ ok: boolean; value: unknown }> = [];
       try {
         await this.writer.exec('BEGIN IMMEDIATE');
-        for (const p of batch) {
+        if (batch.length === 1) {
+          // Alone in its transaction, a job needs no savepoint: its failure rolls back the whole.
+          try {
+            outcomes.push({ ok: true, value: await batch[0]!.job(this.writer) });
+          } catch (err) {
+            await this.writer.exec('ROLLBACK');
+            batch[0]!.reject(err);
+            continue;
+          }
+        } else for (const p of batch) {
           await this.writer.exec('SAVEPOINT job');
           try {
             const value = await p.job(this.writer);

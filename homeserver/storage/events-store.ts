@@ -43,8 +43,15 @@ export const eventsStore = {
       e.eventId, e.roomId, p.type, p.state_key ?? null, p.sender, p.depth, p.origin_server_ts, JSON.stringify(p), e.stateGroup,
       e.txn?.userId ?? null, e.txn?.deviceId ?? null, e.txn?.txnId ?? null,
     );
-    for (const prev of p.prev_events) await q.run('INSERT INTO event_edges (event_id, prev_event_id) VALUES (?, ?) ON CONFLICT DO NOTHING', e.eventId, prev);
-    for (const auth of p.auth_events) await q.run('INSERT INTO event_auth (event_id, auth_event_id) VALUES (?, ?) ON CONFLICT DO NOTHING', e.eventId, auth);
+    // One statement per table: each statement is a hop to SQLite's thread.
+    const prevs = [...new Set(p.prev_events)];
+    const auths = [...new Set(p.auth_events)];
+    if (prevs.length > 0) {
+      await q.run(`INSERT INTO event_edges (event_id, prev_event_id) VALUES ${prevs.map(() => '(?, ?)').join(', ')} ON CONFLICT DO NOTHING`, ...prevs.flatMap((x) => [e.eventId, x]));
+    }
+    if (auths.length > 0) {
+      await q.run(`INSERT INTO event_auth (event_id, auth_event_id) VALUES ${auths.map(() => '(?, ?)').join(', ')} ON CONFLICT DO NOTHING`, ...auths.flatMap((x) => [e.eventId, x]));
+    }
     const rel = relationOf(p);
     if (rel) {
       await q.run(

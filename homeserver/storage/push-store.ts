@@ -31,7 +31,23 @@ const READ_MARKS = `
   ),
   per AS (SELECT thread_id, MAX(pos) AS pos FROM marks GROUP BY thread_id)`;
 
+/** Rows per multi-row INSERT: bounds the number of distinct prepared statements. */
+const INSERT_CHUNK = 32;
+
 export const pushStore = {
+  /** One INSERT per chunk of rows: each statement is a hop to SQLite's thread, so fewer is faster. */
+  async insertActions(q: Queryable, rows: PushActionRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      const chunk = rows.slice(i, i + INSERT_CHUNK);
+      const values = chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+      await q.run(
+        `INSERT INTO event_push_actions (user_id, event_id, room_id, stream_ordering, thread_id, notify, highlight, actions, ts)
+         VALUES ${values} ON CONFLICT (user_id, event_id) DO NOTHING`,
+        ...chunk.flatMap((r) => [r.user_id, r.event_id, r.room_id, r.stream_ordering, r.thread_id, r.notify, r.highlight, r.actions, r.ts]),
+      );
+    }
+  },
+
   async insertAction(q: Queryable, r: PushActionRow): Promise<void> {
     await q.run(
       `INSERT INTO event_push_actions (user_id, event_id, room_id, stream_ordering, thread_id, notify, highlight, actions, ts)

@@ -36,12 +36,10 @@ export class Connection implements Queryable {
   }
 
   get<T = Row>(sql: string, ...params: SqlValue[]): Promise<T | undefined> {
+    // Through all(): it steps the statement to the end, which resets it in the same hop to SQLite's
+    // thread. get() would leave it mid-step, pinning an old WAL snapshot until a second reset() hop.
     return new Promise((resolve, reject) => {
-      const st = this.statement(sql);
-      st.get(params, (err: Error | null, row: T) => (err ? reject(err) : resolve(row)));
-      // A stepped-but-unfinished statement holds its read transaction open, pinning an old WAL
-      // snapshot; reset releases it so the next read sees every commit.
-      st.reset();
+      this.statement(sql).all(params, (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows[0])));
     });
   }
 
