@@ -29,6 +29,8 @@ export class PresenceService {
   private readonly notifier: Notifier;
   private readonly now: () => number;
   private position = 0;
+  /** When each user's sync last touched presence, and with which set_presence. */
+  private readonly touched = new Map<string, { asked: string | undefined; at: number }>();
 
   constructor(db: Database, notifier: Notifier, now: () => number = Date.now) {
     this.db = db;
@@ -62,6 +64,11 @@ export class PresenceService {
    * last_active now and then for idle tracking.
    */
   async touch(userId: string, setPresence: string | undefined): Promise<void> {
+    // A client syncs continually: skip the read while its last touch is fresh and asked the same.
+    const seen = this.touched.get(userId);
+    if (seen && seen.asked === setPresence && this.now() - seen.at < TOUCH_INTERVAL_MS) return;
+    this.touched.set(userId, { asked: setPresence, at: this.now() });
+    if (this.touched.size > 10_000) this.touched.clear();
     const old = await presenceStore.get(this.db.reader, userId);
     const now = this.now();
     let presence: string;
@@ -73,6 +80,7 @@ export class PresenceService {
   }
 
   private async write(userId: string, presence: string, statusMsg: string | null, lastActive: number): Promise<void> {
+    this.touched.delete(userId);
     const id = await this.db.write((tx) => presenceStore.put(tx, userId, presence, statusMsg, lastActive));
     this.position = Math.max(this.position, id);
     const wake = await usersSharingARoom(this.db.reader, userId);

@@ -10,7 +10,7 @@ import { authEventKeysFor } from '../protocol/auth-events-selection.ts';
 import { MAX_PDU_BYTES } from '../protocol/identifiers.ts';
 import { canonicalJson } from '../protocol/canonical-json.ts';
 import type { SigningKey } from '../protocol/signing-key.ts';
-import { eventsStore, stateGroupsStore } from '../storage/events-store.ts';
+import { eventsStore, stateGroupsStore, relationOf } from '../storage/events-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import type { EventReader, LoadedEvent } from './event-reader.ts';
@@ -114,6 +114,8 @@ export async function appendLocalEvent(tx: Queryable, ctx: AppendContext, head: 
 
   const loaded: LoadedEvent = { eventId, roomId: head.roomId, streamOrdering, stateGroup: stateGroupBefore, redactedBy: null, pdu };
   ctx.reader.remember(loaded);
+  const rel = relationOf(pdu);
+  if (rel) ctx.reader.noteParent(rel.eventId);
   return loaded;
 }
 

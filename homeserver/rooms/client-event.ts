@@ -60,7 +60,8 @@ export async function toClientEvent(q: Queryable, reader: EventReader, e: Loaded
     const r = await reader.getEvent(q, e.redactedBy);
     if (r) unsigned.redacted_because = (await toClientEvent(q, reader, r, { ...opts, viewer: undefined, noRelations: true })) as unknown as JsonObject;
   }
-  if (opts.viewer) {
+  // Only the sender's own events can carry its transaction id: no lookup for anyone else's.
+  if (opts.viewer && opts.viewer.userId === p.sender) {
     const txn = await q.get<{ txn_id: string }>(
       'SELECT txn_id FROM events WHERE event_id = ? AND txn_user_id = ? AND txn_device_id = ?',
       e.eventId, opts.viewer.userId, opts.viewer.deviceId,

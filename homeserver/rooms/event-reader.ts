@@ -6,6 +6,7 @@ import { stateKey } from '../protocol/types.ts';
 import { eventsStore, stateGroupsStore } from '../storage/events-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import { Lru } from './lru.ts';
+import { relationsStore } from '../storage/relations-store.ts';
 
 export interface LoadedEvent {
   eventId: string;
@@ -24,6 +25,24 @@ export type StateIds = Map<StateKey, string>;
 export class EventReader {
   private readonly events = new Lru<string, LoadedEvent>(20_000);
   private readonly groups = new Lru<number, StateIds>(2_000);
+
+  /**
+   * Ids of events that have (or had) a child relation, loaded once and kept up as relations are
+   * written: most events have none, and then serving them needs no query for bundled aggregations.
+   */
+  private parents: Set<string> | undefined;
+
+  async mayHaveChildren(q: Queryable, eventId: string): Promise<boolean> {
+    if (!this.parents) {
+      const ids = await relationsStore.parentIds(q);
+      this.parents ??= new Set(ids);
+    }
+    return this.parents.has(eventId);
+  }
+
+  noteParent(eventId: string): void {
+    this.parents?.add(eventId);
+  }
 
   async getEvent(q: Queryable, eventId: string): Promise<LoadedEvent | undefined> {
     const hit = this.events.get(eventId);
@@ -85,6 +104,7 @@ export class EventReader {
   }
 
   clear(): void {
+    this.parents = undefined;
     this.events.clear();
     this.groups.clear();
   }

@@ -44,6 +44,7 @@ export type ChildFormatter = (e: LoadedEvent) => Promise<JsonObject>;
 /** The bundled aggregations of an event, or undefined when it has none. */
 export async function bundledAggregations(q: Queryable, reader: EventReader, e: LoadedEvent, viewer: string | undefined, format: ChildFormatter): Promise<JsonObject | undefined> {
   if (e.pdu.state_key !== undefined) return undefined; // state events get none (spec note)
+  if (!(await reader.mayHaveChildren(q, e.eventId))) return undefined;
   const rows = await relationsStore.children(q, e.eventId);
   if (rows.length === 0) return undefined;
   const out: JsonObject = {};

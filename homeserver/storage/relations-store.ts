@@ -13,6 +13,10 @@ export interface RelationRow {
 }
 
 export const relationsStore = {
+  /** Ids of every event that is the parent of some relation. */
+  parentIds(q: Queryable) {
+    return q.all<{ id: string }>('SELECT DISTINCT relates_to_id AS id FROM event_relations').then((r) => r.map((x) => x.id));
+  },
   children(q: Queryable, parentId: string, relType?: string) {
     return relType
       ? q.all<RelationRow>('SELECT * FROM event_relations WHERE relates_to_id = ? AND rel_type = ? ORDER BY stream_ordering', parentId, relType)
