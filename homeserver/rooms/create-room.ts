@@ -5,6 +5,7 @@ import { DEFAULT_ROOM_VERSION, getRoomVersion } from '../protocol/room-versions.
 import { isValidUserId } from '../protocol/identifiers.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { roomsStore } from '../storage/rooms-store.ts';
+import { accountsStore } from '../storage/accounts-store.ts';
 import type { RoomHead } from './room-heads.ts';
 import type { RoomService } from './room-service.ts';
 import { randomBytes } from 'node:crypto';
@@ -94,6 +95,10 @@ export async function createRoom(svc: RoomService, req: CreateRoomRequest): Prom
     }
     for (const invitee of invitees) {
       const content: JsonObject = { membership: 'invite' };
+      // As /invite does (and Synapse): the invitee's profile, so clients can name them at once.
+      const profile = await accountsStore.getUser(w.tx, invitee);
+      if (profile?.displayname) content.displayname = profile.displayname;
+      if (profile?.avatar_url) content.avatar_url = profile.avatar_url;
       if (req.isDirect) content.is_direct = true;
       await send('m.room.member', invitee, content);
     }

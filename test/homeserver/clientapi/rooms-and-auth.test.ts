@@ -196,6 +196,7 @@ describe('createRoom', () => {
     const member = await ok(alice, 'GET', `/rooms/${enc(roomId)}/state/m.room.member/${enc(bob.userId)}`);
     assert.equal(member.membership, 'invite');
     assert.equal(member.is_direct, true);
+    assert.equal(member.displayname, 'bob', 'the invite carries the invitee\'s display name, as /invite does');
     const sync = await ok(bob, 'GET', '/sync?timeout=0');
     const invite = sync.rooms?.invite?.[roomId];
     assert.ok(invite, 'the room is in bob\'s invites');
