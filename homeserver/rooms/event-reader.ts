@@ -70,7 +70,29 @@ export class EventReader {
     return out;
   }
 
+  /**
+   * What a write job put in the caches, so a job that fails can take it out again: its rows were
+   * rolled back, and SQLite hands a rolled-back state group's id to the next group it inserts.
+   */
+  private journal: { events: string[]; groups: number[] } | undefined;
+
+  beginJournal(): void {
+    this.journal = { events: [], groups: [] };
+  }
+
+  endJournal(): void {
+    this.journal = undefined;
+  }
+
+  rollbackJournal(): void {
+    if (!this.journal) return;
+    for (const id of this.journal.events) this.events.delete(id);
+    for (const id of this.journal.groups) this.groups.delete(id);
+    this.journal = undefined;
+  }
+
   remember(e: LoadedEvent): void {
+    this.journal?.events.push(e.eventId);
     this.events.set(e.eventId, e);
   }
 
@@ -91,6 +113,7 @@ export class EventReader {
   }
 
   rememberGroup(groupId: number, state: StateIds): void {
+    this.journal?.groups.push(groupId);
     this.groups.set(groupId, state);
   }
 

@@ -72,11 +72,15 @@ export class RoomService {
       result = await this.db.write(async (tx) => {
         touched.clear();
         const writer = new RoomWriter(tx, this, touched);
+        this.reader.beginJournal();
         try {
-          return await build(writer);
+          const value = await build(writer);
+          this.reader.endJournal();
+          return value;
         } catch (err) {
-          // The savepoint rolled back this job's rows: drop in-memory heads it may have advanced.
+          // The job's rows were rolled back: drop the heads it advanced and what it cached.
           for (const roomId of writer.touchedRooms) this.heads.forget(roomId);
+          this.reader.rollbackJournal();
           throw err;
         }
       });
