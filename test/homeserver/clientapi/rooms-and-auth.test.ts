@@ -96,6 +96,20 @@ describe('history visibility', () => {
     assert.deepEqual(bodies(await allMessages(server, alice, roomId)), ['before bob', 'after bob joined']);
   });
 
+  test('a history_visibility value not understood counts as shared (modules/history_visibility.md)', async () => {
+    const roomId = await createRoom(alice, { preset: 'public_chat', initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'sometimes' } }] });
+    await send(alice, roomId, 'before bob');
+    await ok(bob, 'POST', `/rooms/${enc(roomId)}/join`);
+    assert.deepEqual(bodies(await allMessages(server, bob, roomId)), ['before bob']);
+  });
+
+  test('an m.room.history_visibility event is visible when the value before or after it allows it', async () => {
+    // joined -> world_readable: before it, bob (never a member) may not read; after it, he may.
+    const roomId = await createRoom(alice, { preset: 'public_chat', initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }] });
+    const change = (await ok(alice, 'PUT', `/rooms/${enc(roomId)}/state/m.room.history_visibility/`, { history_visibility: 'world_readable' })).event_id as string;
+    assert.equal((await ok(carol, 'GET', `/rooms/${enc(roomId)}/event/${enc(change)}`)).content.history_visibility, 'world_readable');
+  });
+
   test("with 'shared' visibility a user who joins later reads the earlier messages", async () => {
     const roomId = await createRoom(alice, { preset: 'public_chat' });
     const state = await ok(alice, 'GET', `/rooms/${enc(roomId)}/state/m.room.history_visibility`);
