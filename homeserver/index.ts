@@ -25,8 +25,8 @@ import { MediaService } from './media/media-service.ts';
 import { createE2ee } from './e2ee/index.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './config/types.ts';
 import { createFederation, type Federation } from './federation/index.ts';
-import { queryRoutes } from './federation/routes/query.ts';
-import { accountsStore } from './storage/accounts-store.ts';
+import { mountFederationRoutes } from './federation/routes/index.ts';
+import type { FederationServices } from './federation/services.ts';
 
 export type { HomeserverConfig } from './config/types.ts';
 
@@ -101,9 +101,20 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       const e2ee = await createE2ee(db, notifier);
       // Deleting a device deletes its keys and pending to-device messages in the same transaction.
       users.deviceRemoval = { inTransaction: (tx, userId, ids) => e2ee.forgetDevices(tx, userId, ids), afterCommit: (userId, id) => e2ee.devicesForgotten(userId, id) };
+      // Federation is created before the client API (which uses it for remote rooms and users) and
+      // starts listening after it.
+      let federationServices: FederationServices | undefined;
+      if (config.federation !== undefined) {
+        federation = createFederation({ config: config.federation, serverName: config.serverName, dataDir: config.dataDir, db, signingKey, version: packageVersion(), log });
+        federationServices = {
+          serverName: config.serverName, signingKey, db, rooms, visibility, users, edus, e2ee, notifier, log,
+          client: federation.client, remoteKeys: federation.remoteKeys,
+        };
+        mountFederationRoutes(federation.federationRouter, federationServices);
+      }
       const app = createClientApp(
         {
-          config, users, rooms, visibility, authenticate, notifier, edus, media, e2ee, push,
+          config, users, rooms, visibility, authenticate, notifier, edus, media, e2ee, push, federation: federationServices,
           sync: new SyncService(rooms, notifier, visibility, edus, e2ee),
           uia: new UiaSessions(db),
           auth: requireAuth(authenticate),
@@ -129,11 +140,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       const addr = server.address() as AddressInfo;
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       const clientUrl = `http://${host}:${addr.port}`;
-      if (config.federation === undefined) return { clientUrl };
-      federation = createFederation({
-        config: config.federation, serverName: config.serverName, dataDir: config.dataDir, db, signingKey, version: packageVersion(), log,
-        groups: [queryRoutes(config.serverName, (userId) => accountsStore.getUser(database.reader, userId))],
-      });
+      if (federation === undefined) return { clientUrl };
       const { federationUrl } = await federation.start();
       return federationUrl === undefined ? { clientUrl } : { clientUrl, federationUrl };
     },

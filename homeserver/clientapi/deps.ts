@@ -11,6 +11,7 @@ import type { Notifier } from '../sync/notifier.ts';
 import type { Edus } from '../edus/index.ts';
 import type { E2ee } from '../e2ee/index.ts';
 import type { PushRules } from '../push/push-rules.ts';
+import type { FederationServices } from '../federation/services.ts';
 
 /** Everything the client API's routers need, passed in rather than imported. */
 export interface ClientApiDeps {
@@ -26,6 +27,8 @@ export interface ClientApiDeps {
   edus: Edus;
   e2ee: E2ee;
   push: PushRules;
+  /** Present when federation is configured: remote rooms, users and keys go through it. */
+  federation?: FederationServices;
 }
 
 /** Each endpoint group adds its routes (paths relative to /_matrix/client/{v3,r0,...}). */

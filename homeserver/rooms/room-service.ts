@@ -39,6 +39,7 @@ export class RoomService {
   private readonly now: () => number;
   /** Highest stream ordering whose transaction has committed: what sync may hand out. */
   private committedPosition = 0;
+  private readonly committedListeners: Array<(events: LoadedEvent[]) => void> = [];
 
   constructor(deps: RoomServiceDeps) {
     this.db = deps.db;
@@ -97,7 +98,16 @@ export class RoomService {
     }
     this.committedPosition = Math.max(this.committedPosition, max);
     this.notifier.notifyUsers(wake);
+    if (this.committedListeners.length > 0) {
+      const all = [...touched.values()].flat();
+      for (const fn of this.committedListeners) fn(all);
+    }
     return result;
+  }
+
+  /** Calls `fn` after each write job commits, with the events it appended (local and remote). */
+  onCommitted(fn: (events: LoadedEvent[]) => void): void {
+    this.committedListeners.push(fn);
   }
 
   /** Sends one event to a room; the common case for message and state sends. */
