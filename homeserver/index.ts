@@ -27,6 +27,8 @@ import { DEFAULT_MAX_UPLOAD_BYTES } from './config/types.ts';
 import { createFederation, type Federation } from './federation/index.ts';
 import { mountFederationRoutes } from './federation/routes/index.ts';
 import type { FederationServices } from './federation/services.ts';
+import { FederationSender } from './federation/sender/federation-sender.ts';
+import { wireOutboundEdus } from './federation/outbound-edus.ts';
 
 export type { HomeserverConfig } from './config/types.ts';
 
@@ -36,6 +38,8 @@ export interface Homeserver {
   readonly serverName: string;
   /** The federation component once started with `config.federation` (client, remoteKeys, routers). */
   readonly federation: Federation | undefined;
+  /** The outbound federation queue (federation/sender/) once started with `config.federation`. */
+  readonly outbound: FederationSender | undefined;
   /** For the desktop shell: a one-time m.login.token for a local user (created if missing). */
   loginTokenFor(localpart: string): Promise<{ userId: string; token: string }>;
 }
@@ -68,6 +72,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
   let typing: TypingService | undefined;
   let media: MediaService | undefined;
   let federation: Federation | undefined;
+  let sender: FederationSender | undefined;
   const sockets = new Set<Socket>();
   /** Requests whose handler has not finished, with the promise that settles when it has. */
   const inFlight = new Map<ServerResponse, Promise<void>>();
@@ -76,6 +81,9 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
     serverName: config.serverName,
     get federation() {
       return federation;
+    },
+    get outbound() {
+      return sender;
     },
 
     async start() {
@@ -110,7 +118,11 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
           serverName: config.serverName, signingKey, db, rooms, visibility, users, edus, e2ee, notifier, log,
           client: federation.client, remoteKeys: federation.remoteKeys,
         };
+        sender = new FederationSender(federationServices);
+        federationServices.outbound = sender;
         mountFederationRoutes(federation.federationRouter, federationServices);
+        // Local typing, receipts, presence, device and to-device changes go out as EDUs.
+        wireOutboundEdus(federationServices);
       }
       const app = createClientApp(
         {
@@ -142,6 +154,8 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       const clientUrl = `http://${host}:${addr.port}`;
       if (federation === undefined) return { clientUrl };
       const { federationUrl } = await federation.start();
+      // Sending starts once our key server is up: receivers fetch our key to check our signatures.
+      await sender?.start();
       return federationUrl === undefined ? { clientUrl } : { clientUrl, federationUrl };
     },
 
@@ -151,6 +165,8 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       typing?.stop();
       // Wakes downloads waiting for a pending upload; background thumbnails finish before SQLite closes.
       const mediaStopped = media?.close();
+      // The sender first, so that no transaction starts once federation's client is closed.
+      const senderStopped = sender?.stop();
       const federationStopped = federation?.stop();
       // Responses not yet written (long-polls just woken) end their connection rather than keep it
       // alive, so that close() need not wait for the 10 s force below.
@@ -169,6 +185,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       clearTimeout(timer);
       await mediaStopped;
       await federationStopped;
+      await senderStopped;
       await db?.close();
     },
 

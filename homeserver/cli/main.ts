@@ -65,6 +65,9 @@ const OPTIONS = {
 
 const COMMANDS = ['serve'];
 
+/** The checkout's root, from the sources (homeserver/cli/) or from their build (dist/homeserver/cli/). */
+const CHECKOUT = new URL(import.meta.url.endsWith('.js') ? '../../../' : '../../', import.meta.url);
+
 class UsageError extends Error {}
 
 /** Runs the command line and resolves with the exit code; for `serve`, once a signal stopped it. */
@@ -123,7 +126,7 @@ async function serve(args: ConfigArgs): Promise<number> {
 
   // Without --web-root or web_root, serve the web client this checkout built (npm run build:renderer).
   if (config.webRoot === undefined) {
-    const built = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
+    const built = fileURLToPath(new URL('dist/renderer', CHECKOUT));
     if (fs.existsSync(path.join(built, 'index.html'))) config.webRoot = built;
   }
 
@@ -207,7 +210,7 @@ function usageMessage(error: Error): string {
 }
 
 function readVersion(): string {
-  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  const pkg = JSON.parse(fs.readFileSync(new URL('package.json', CHECKOUT), 'utf8')) as {
     version: string;
   };
   return pkg.version;

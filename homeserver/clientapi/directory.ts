@@ -10,6 +10,7 @@ import { roomsStore } from '../storage/rooms-store.ts';
 import { checkedRoomId } from './rooms.ts';
 import { stateIdsVisibleTo } from './room-events.ts';
 import { eventsStore } from '../storage/events-store.ts';
+import { parsePublicRoomsBody, publicRoomsPage } from '../rooms/public-rooms.ts';
 
 function checkedAlias(ctx: Context, deps: ClientApiDeps): string {
   const alias = param(ctx, 'roomAlias');
@@ -75,54 +76,13 @@ export const directoryRoutes: RouteGroup = (r, deps) => {
     ctx.body = {};
   });
 
-  const publicRooms = async (ctx: Context, limit: number, since: string | undefined, term: string | undefined) => {
-    const q = deps.rooms.db.reader;
-    const chunk: Record<string, unknown>[] = [];
-    for (const { room_id } of await roomsStore.publicRooms(q)) {
-      const state = await deps.rooms.currentStateIds(room_id);
-      const get = async (type: string) => {
-        const id = state.get(`${type}\u0000`);
-        return id ? (await deps.rooms.reader.getEvent(q, id))?.pdu.content : undefined;
-      };
-      const name = (await get('m.room.name'))?.name as string | undefined;
-      const topic = (await get('m.room.topic'))?.topic as string | undefined;
-      const alias = (await get('m.room.canonical_alias'))?.alias as string | undefined;
-      const avatar = (await get('m.room.avatar'))?.url as string | undefined;
-      const joinRule = ((await get('m.room.join_rules'))?.join_rule as string | undefined) ?? 'invite';
-      const hv = (await get('m.room.history_visibility'))?.history_visibility;
-      const guest = (await get('m.room.guest_access'))?.guest_access;
-      const create = await get('m.room.create');
-      const members = (await eventsStore.membersOfRoom(q, room_id)).filter((m) => m.membership === 'join').length;
-      if (term) {
-        const t = term.toLowerCase();
-        if (![name, topic, alias].some((s) => s?.toLowerCase().includes(t))) continue;
-      }
-      const entry: Record<string, unknown> = {
-        room_id, num_joined_members: members, world_readable: hv === 'world_readable', guest_can_join: guest === 'can_join', join_rule: joinRule,
-      };
-      if (name) entry.name = name;
-      if (topic) entry.topic = topic;
-      if (alias) entry.canonical_alias = alias;
-      if (avatar) entry.avatar_url = avatar;
-      if (typeof create?.type === 'string') entry.room_type = create.type;
-      chunk.push(entry);
-    }
-    chunk.sort((a, b) => (b.num_joined_members as number) - (a.num_joined_members as number));
-    const start = since ? Number(/^p(\d+)$/.exec(since)?.[1] ?? NaN) : 0;
-    if (Number.isNaN(start)) throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid since token');
-    const page = chunk.slice(start, start + limit);
-    const body: Record<string, unknown> = { chunk: page, total_room_count_estimate: chunk.length };
-    if (start + limit < chunk.length) body.next_batch = `p${start + limit}`;
-    if (start > 0) body.prev_batch = `p${Math.max(0, start - limit)}`;
-    ctx.body = body;
-  };
-  r.get('/publicRooms', (ctx) => publicRooms(ctx, queryInt(ctx, 'limit', 100, 1, 500), queryString(ctx, 'since'), undefined));
-  r.post('/publicRooms', deps.auth, (ctx) => {
-    const body = bodyObject(ctx);
-    const limit = body.limit === undefined ? 100 : Number(body.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new MatrixError(400, 'M_BAD_JSON', 'limit must be a positive integer');
-    const filter = body.filter as Record<string, unknown> | undefined;
-    const term = filter && typeof filter.generic_search_term === 'string' ? filter.generic_search_term : undefined;
-    return publicRooms(ctx, limit, stringField(body, 'since'), term);
+  // The listing itself is shared with federation's /publicRooms (rooms/public-rooms.ts).
+  r.get('/publicRooms', async (ctx) => {
+    ctx.body = await publicRoomsPage(deps.rooms, { limit: queryInt(ctx, 'limit', 100, 1, 500), since: queryString(ctx, 'since') });
+  });
+  r.post('/publicRooms', deps.auth, async (ctx) => {
+    const query = parsePublicRoomsBody(bodyObject(ctx));
+    if (query.limit === 0) throw new MatrixError(400, 'M_BAD_JSON', 'limit must be a positive integer');
+    ctx.body = await publicRoomsPage(deps.rooms, { ...query, limit: query.limit ?? 100 });
   });
 };

@@ -7,6 +7,14 @@ import { requester } from '../http/auth.ts';
 import { queryString } from '../http/params.ts';
 import { parseSyncToken } from '../sync/sync-token.ts';
 import { stageChecker } from './account.ts';
+import { isRecord } from '../protocol/e2e-keys.ts';
+import { claimRemoteKeys, DEFAULT_KEYS_TIMEOUT_MS, queryRemoteKeys, splitByServer } from '../federation/remote-device-keys.ts';
+
+/** The body's `timeout` for asking remote servers, within sane bounds. */
+function remoteTimeout(body: Record<string, unknown>): number {
+  const t = body.timeout;
+  return typeof t === 'number' && Number.isFinite(t) ? Math.min(60_000, Math.max(100, t)) : DEFAULT_KEYS_TIMEOUT_MS;
+}
 
 export const keysRoutes: RouteGroup = (r, deps) => {
   r.post('/keys/upload', deps.auth, async (ctx) => {
@@ -14,12 +22,36 @@ export const keysRoutes: RouteGroup = (r, deps) => {
     ctx.body = { one_time_key_counts: await deps.e2ee.keys.upload(me.userId, me.deviceId, bodyObject(ctx)) };
   });
 
+  // Both check the whole request and answer for local users (remote ones have no keys here); with
+  // federation, the remote users' part is asked of their servers and merged in.
   r.post('/keys/query', deps.auth, async (ctx) => {
-    ctx.body = await deps.e2ee.keys.query(requester(ctx).userId, bodyObject(ctx));
+    const me = requester(ctx).userId;
+    const body = bodyObject(ctx);
+    const answer = await deps.e2ee.keys.query(me, body);
+    const fed = deps.federation;
+    if (fed && isRecord(body.device_keys)) {
+      const { remote } = splitByServer(body.device_keys as Record<string, string[]>, fed.serverName);
+      if (remote.size > 0) {
+        const got = await queryRemoteKeys(fed, me, remote, remoteTimeout(body));
+        for (const k of ['failures', 'device_keys', 'master_keys', 'self_signing_keys'] as const) Object.assign(answer[k] as object, got[k]);
+      }
+    }
+    ctx.body = answer;
   });
 
   r.post('/keys/claim', deps.auth, async (ctx) => {
-    ctx.body = await deps.e2ee.keys.claim(bodyObject(ctx));
+    const body = bodyObject(ctx);
+    const answer = await deps.e2ee.keys.claim(body);
+    const fed = deps.federation;
+    if (fed && isRecord(body.one_time_keys)) {
+      const { remote } = splitByServer(body.one_time_keys as Record<string, Record<string, string>>, fed.serverName);
+      if (remote.size > 0) {
+        const got = await claimRemoteKeys(fed, remote, remoteTimeout(body));
+        Object.assign(answer.failures as object, got.failures);
+        Object.assign(answer.one_time_keys as object, got.one_time_keys);
+      }
+    }
+    ctx.body = answer;
   });
 
   r.get('/keys/changes', deps.auth, async (ctx) => {

@@ -5,15 +5,34 @@ import { bodyObject } from '../http/json-body.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { requester } from '../http/auth.ts';
 import { param } from '../http/params.ts';
-import { isValidUserId } from '../protocol/identifiers.ts';
+import { isValidUserId, parseUserId } from '../protocol/identifiers.ts';
+import { FederationRequestError } from '../federation/client.ts';
 import { accountsStore } from '../storage/accounts-store.ts';
 import type { JsonObject } from '../protocol/types.ts';
 
 const FIELDS = ['displayname', 'avatar_url'] as const;
 type Field = (typeof FIELDS)[number];
 
+/** A remote user's profile, asked of their server (query.yaml: GET /_matrix/federation/v1/query/profile). */
+async function remoteProfileOf(fed: NonNullable<ClientApiDeps['federation']>, server: string, userId: string): Promise<Record<string, string>> {
+  let body: unknown;
+  try {
+    body = await fed.client.request(server, 'GET', `/_matrix/federation/v1/query/profile?user_id=${encodeURIComponent(userId)}`);
+  } catch (err) {
+    if (err instanceof FederationRequestError && err.kind === 'response' && err.status === 404) throw new MatrixError(404, 'M_NOT_FOUND', 'Profile not found');
+    if (err instanceof FederationRequestError) throw new MatrixError(502, 'M_UNKNOWN', `Could not fetch the profile from ${server}`);
+    throw err;
+  }
+  const p: Record<string, string> = {};
+  const got = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  for (const f of FIELDS) if (typeof got[f] === 'string') p[f] = got[f];
+  return p;
+}
+
 async function profileOf(deps: ClientApiDeps, userId: string): Promise<Record<string, string>> {
   if (!isValidUserId(userId)) throw new MatrixError(400, 'M_INVALID_PARAM', `Invalid user id '${userId}'`);
+  const server = parseUserId(userId)?.serverName;
+  if (deps.federation && server !== undefined && server !== deps.federation.serverName) return remoteProfileOf(deps.federation, server, userId);
   const u = await deps.users.getUser(userId);
   if (!u || u.deactivated) throw new MatrixError(404, 'M_NOT_FOUND', 'Profile not found');
   const p: Record<string, string> = {};

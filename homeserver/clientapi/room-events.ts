@@ -9,6 +9,7 @@ import { requester } from '../http/auth.ts';
 import { param, queryInt, queryString } from '../http/params.ts';
 import { checkedRoomId } from './rooms.ts';
 import { eventsStore } from '../storage/events-store.ts';
+import { backfillRoom } from '../federation/backfill.ts';
 import { toClientEvent, toClientEvents } from '../rooms/client-event.ts';
 import { checkNewRelation } from '../rooms/relations.ts';
 import type { LoadedEvent } from '../rooms/event-reader.ts';
@@ -178,16 +179,24 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
     const ceiling = m && m.membership !== 'join' ? m.stream_ordering : deps.rooms.position;
     const filterStr = queryString(ctx, 'filter');
     const filter: RoomEventFilter | undefined = filterStr ? parseFilter({ room: { timeline: inlineFilterJson(filterStr) } }).room!.timeline : undefined;
-    const rows = dir === 'b'
-      ? await eventsStore.roomEventsBetween(deps.rooms.db.reader, roomId, to ?? 0, Math.min(from, ceiling), limit, true)
-      : await eventsStore.roomEventsBetween(deps.rooms.db.reader, roomId, from, Math.min(to ?? ceiling, ceiling), limit, false);
+    const page = () => dir === 'b'
+      ? eventsStore.roomEventsBetween(deps.rooms.db.reader, roomId, to ?? Number.MIN_SAFE_INTEGER, Math.min(from, ceiling), limit, true)
+      : eventsStore.roomEventsBetween(deps.rooms.db.reader, roomId, from, Math.min(to ?? ceiling, ceiling), limit, false);
+    let rows = await page();
+    let backfilled = false;
+    // Local history ran out: a room joined over federation may have older events elsewhere.
+    if (dir === 'b' && rows.length < limit && to === undefined && deps.federation) {
+      backfilled = (await backfillRoom(deps.federation, roomId, limit - rows.length)) > 0;
+      if (backfilled) rows = await page();
+    }
     const events = await deps.rooms.reader.getEvents(deps.rooms.db.reader, rows.map((x) => x.event_id));
     const visible = (await deps.visibility.filter(deps.rooms.db.reader, me.userId, events))
       .filter((e) => eventMatches(filter, { type: e.pdu.type, sender: e.pdu.sender, content: e.pdu.content }));
     const chunk = await toClientEvents(deps.rooms.db.reader, deps.rooms.reader, visible, { viewer: me });
     const body: Record<string, unknown> = { start: fromStr ?? formatPaginationToken(from), chunk };
     const last = rows[rows.length - 1];
-    if (rows.length === limit && last) body.end = formatPaginationToken(dir === 'b' ? last.stream_ordering - 1 : last.stream_ordering);
+    // After a backfill there may be more history still: the client's next page asks again.
+    if ((rows.length === limit || backfilled) && last) body.end = formatPaginationToken(dir === 'b' ? last.stream_ordering - 1 : last.stream_ordering);
     if (filter?.lazy_load_members) {
       const senders = new Set(visible.map((e) => e.pdu.sender));
       const state = await deps.rooms.currentStateIds(roomId);

@@ -7,7 +7,8 @@ import { MatrixError } from '../http/matrix-error.ts';
 import { requester } from '../http/auth.ts';
 import { boolField, objectField, param, stringField } from '../http/params.ts';
 import { createRoom, type CreateRoomRequest } from '../rooms/create-room.ts';
-import { joinRoom, setMembership, kick, unban, forgetRoom } from '../rooms/membership.ts';
+import { setMembership, kick, unban, forgetRoom } from '../rooms/membership.ts';
+import { resolveRoomAndServers, joinAnyRoom, leaveAnyRoom, knockAnyRoom, inviteAnyUser } from './remote-rooms.ts';
 import { isValidRoomAlias, isValidRoomId, isValidUserId } from '../protocol/identifiers.ts';
 import { roomsStore } from '../storage/rooms-store.ts';
 import type { JsonObject } from '../protocol/types.ts';
@@ -48,38 +49,40 @@ export const roomRoutes: RouteGroup = (r, deps) => {
       isDirect: boolField(body, 'is_direct'),
       creatorProfile: { displayname: user?.displayname, avatar_url: user?.avatar_url },
     };
-    const { roomId } = await createRoom(deps.rooms, req);
+    const { roomId, remoteInvites } = await createRoom(deps.rooms, req);
+    // Users of other servers are invited once the room exists (their server co-signs each invite).
+    for (const inv of remoteInvites) await inviteAnyUser(deps, roomId, me.userId, inv.userId, undefined, inv.content);
     ctx.body = { room_id: roomId };
   });
 
   const join = async (ctx: Context, roomIdOrAlias: string) => {
     const body = bodyObject(ctx);
     const me = requester(ctx);
-    const roomId = await resolveRoom(deps, roomIdOrAlias);
-    await joinRoom(deps.rooms, roomId, me.userId, { reason: stringField(body, 'reason') });
+    const { roomId, servers } = await resolveRoomAndServers(deps, roomIdOrAlias, viaServers(ctx));
+    await joinAnyRoom(deps, roomId, servers, me.userId, stringField(body, 'reason'));
     ctx.body = { room_id: roomId };
   };
   r.post('/join/:roomIdOrAlias', deps.auth, (ctx) => join(ctx, param(ctx, 'roomIdOrAlias')));
   r.post('/rooms/:roomId/join', deps.auth, (ctx) => join(ctx, param(ctx, 'roomId')));
-  // Knocking (knocking.yaml): a local room only, until federation lands.
+  // Knocking (knocking.yaml).
   r.post('/knock/:roomIdOrAlias', deps.auth, async (ctx) => {
     const body = bodyObject(ctx);
     const me = requester(ctx);
-    const roomId = await resolveRoom(deps, param(ctx, 'roomIdOrAlias'));
-    await setMembership(deps.rooms, roomId, me.userId, me.userId, 'knock', { reason: stringField(body, 'reason') });
+    const { roomId, servers } = await resolveRoomAndServers(deps, param(ctx, 'roomIdOrAlias'), viaServers(ctx));
+    await knockAnyRoom(deps, roomId, servers, me.userId, stringField(body, 'reason'));
     ctx.body = { room_id: roomId };
   });
 
   r.post('/rooms/:roomId/invite', deps.auth, async (ctx) => {
     const body = bodyObject(ctx);
     const target = targetUser(body);
-    await setMembership(deps.rooms, checkedRoomId(ctx), requester(ctx).userId, target, 'invite', { reason: stringField(body, 'reason') });
+    await inviteAnyUser(deps, checkedRoomId(ctx), requester(ctx).userId, target, stringField(body, 'reason'));
     ctx.body = {};
   });
   r.post('/rooms/:roomId/leave', deps.auth, async (ctx) => {
     const body = bodyObject(ctx);
     const me = requester(ctx);
-    await setMembership(deps.rooms, checkedRoomId(ctx), me.userId, me.userId, 'leave', { reason: stringField(body, 'reason') });
+    await leaveAnyRoom(deps, checkedRoomId(ctx), me.userId, stringField(body, 'reason'));
     ctx.body = {};
   });
   r.post('/rooms/:roomId/kick', deps.auth, async (ctx) => {
@@ -106,6 +109,17 @@ export const roomRoutes: RouteGroup = (r, deps) => {
     ctx.body = { joined_rooms: rows.map((x) => x.room_id) };
   });
 };
+
+/** `via` (current spec) and `server_name` (older clients) query parameters of a join or knock. */
+function viaServers(ctx: Context): string[] {
+  const out: string[] = [];
+  for (const key of ['via', 'server_name']) {
+    const v = ctx.query[key];
+    if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) out.push(...v);
+  }
+  return out;
+}
 
 function targetUser(body: Record<string, unknown>): string {
   const u = stringField(body, 'user_id', true);

@@ -7,6 +7,8 @@ import { crossSigningStore, deviceKeysStore } from '../storage/e2ee-store.ts';
 import { crossSigningKeyProblem, isRecord, isSignedBy, sameSignedContent, signedByMaster, stableJson, type CrossSigningUsage } from '../protocol/e2e-keys.ts';
 import { check, keyError } from './errors.ts';
 import type { DeviceLists } from './device-lists.ts';
+import { remoteDeviceListStore } from '../storage/federation-edus-store.ts';
+import type { Queryable } from '../storage/sqlite.ts';
 
 type Json = Record<string, unknown>;
 
@@ -15,6 +17,14 @@ const FIELDS: Array<[string, CrossSigningUsage]> = [
   ['self_signing_key', 'self_signing'],
   ['user_signing_key', 'user_signing'],
 ];
+
+/** A remote user's master key as cached from their server, in the shape of a local one. */
+async function remoteMasterKey(q: Queryable, userId: string): Promise<{ public_key: string; key_json: string } | undefined> {
+  const json = (await remoteDeviceListStore.get(q, userId))?.master_key;
+  if (!json) return undefined;
+  const r = crossSigningKeyProblem(JSON.parse(json), userId, 'master');
+  return 'kind' in r ? undefined : { public_key: r.publicKey, key_json: json };
+}
 
 interface CheckedKey {
   usage: CrossSigningUsage;
@@ -66,7 +76,7 @@ export class CrossSigning {
       for (const k of keys) await crossSigningStore.put(tx, userId, k.usage, k.publicKey, stableJson(k.key));
       return this.deviceLists.recordChange(tx, userId);
     });
-    await this.deviceLists.committed(changeId, userId);
+    await this.deviceLists.committed(changeId, userId, { crossSigning: true });
   }
 
   /**
@@ -77,6 +87,8 @@ export class CrossSigning {
   async uploadSignatures(userId: string, body: Json): Promise<Json> {
     const failures: Record<string, Record<string, Json>> = {};
     const changedUsers = new Set<string>();
+    // What federation passes on: new signatures on the uploader's own devices and master key.
+    const ownChange = { deviceIds: [] as string[], crossSigning: false };
     const q = this.db.reader;
     const accepted: Array<{ target: string; keyId: string; signer: string; signerKeyId: string; signature: string }> = [];
     for (const [target, byKey] of Object.entries(body)) {
@@ -91,10 +103,12 @@ export class CrossSigning {
         // The key being signed, as stored, and which of the uploader's keys may sign it.
         let stored: Json | undefined;
         let signers: Array<{ keyName: string; publicKey: string }> = [];
+        let isDevice = false;
         if (target === userId) {
           const device = await deviceKeysStore.get(q, userId, keyId);
           const master = await crossSigningStore.get(q, userId, 'master');
           if (device) {
+            isDevice = true;
             stored = JSON.parse(device.key_json) as Json;
             const ssk = await crossSigningStore.get(q, userId, 'self_signing');
             if (ssk) signers = [{ keyName: ssk.public_key, publicKey: ssk.public_key }];
@@ -108,7 +122,8 @@ export class CrossSigning {
             }
           }
         } else {
-          const master = await crossSigningStore.get(q, target, 'master');
+          // A remote user's master key is the one cached from their server (federation's cache).
+          const master = (await crossSigningStore.get(q, target, 'master')) ?? (await remoteMasterKey(q, target));
           if (master && master.public_key === keyId) {
             stored = JSON.parse(master.key_json) as Json;
             const usk = await crossSigningStore.get(q, userId, 'user_signing');
@@ -132,6 +147,8 @@ export class CrossSigning {
           accepted.push({ target, keyId, signer: userId, signerKeyId: `ed25519:${s.keyName}`, signature: mine[`ed25519:${s.keyName}`] as string });
         }
         changedUsers.add(target);
+        if (target === userId && isDevice) ownChange.deviceIds.push(keyId);
+        else if (target === userId) ownChange.crossSigning = true;
       }
     }
     if (accepted.length > 0) {
@@ -143,7 +160,7 @@ export class CrossSigning {
         for (const u of changedUsers) ids.push([await this.deviceLists.recordChange(tx, u), u]);
         return ids;
       });
-      for (const [id, u] of changes) await this.deviceLists.committed(id, u);
+      for (const [id, u] of changes) await this.deviceLists.committed(id, u, u === userId ? ownChange : undefined);
     }
     return { failures };
   }

@@ -92,7 +92,7 @@ export class DeviceKeys {
       }
       return { changeId, counts: await this.oneTimeKeyCounts(tx, userId, deviceId) };
     });
-    if (changeId !== undefined) await this.deviceLists.committed(changeId, userId);
+    if (changeId !== undefined) await this.deviceLists.committed(changeId, userId, { deviceIds: [deviceId] });
     return counts;
   }
 

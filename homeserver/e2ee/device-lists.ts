@@ -20,10 +20,17 @@ export interface DeviceListChanges {
   left: string[];
 }
 
+/** What changed for a local user: these devices (added, re-keyed, re-signed or deleted), or their cross-signing keys. */
+export interface LocalDeviceChange {
+  deviceIds?: string[];
+  crossSigning?: boolean;
+}
+
 export class DeviceLists {
   private readonly db: Database;
   private readonly notifier: Notifier;
   private position = 0;
+  private readonly localListeners: Array<(userId: string, change: LocalDeviceChange) => void> = [];
 
   constructor(db: Database, notifier: Notifier) {
     this.db = db;
@@ -43,10 +50,25 @@ export class DeviceLists {
     return deviceListStore.recordChange(tx, userId);
   }
 
-  /** After the commit of a change: moves the stream on and wakes everyone who tracks that user. */
-  async committed(streamId: number, userId: string): Promise<void> {
+  /** Calls `fn` after each committed change of a local user's devices or keys (federation passes them on). */
+  onLocalChange(fn: (userId: string, change: LocalDeviceChange) => void): void {
+    this.localListeners.push(fn);
+  }
+
+  /**
+   * After the commit of a change: moves the stream on and wakes everyone who tracks that user.
+   * `change` says what changed for a local user; without it nothing is passed on.
+   */
+  async committed(streamId: number, userId: string, change?: LocalDeviceChange): Promise<void> {
     this.position = Math.max(this.position, streamId);
     this.notifier.notifyUsers(await usersSharingARoom(this.db.reader, userId));
+    if (change) for (const fn of this.localListeners) fn(userId, change);
+  }
+
+  /** A remote user's devices or keys changed (an m.device_list_update or m.signing_key_update EDU). */
+  async remoteChanged(userId: string): Promise<void> {
+    const id = await this.db.write((tx) => this.recordChange(tx, userId));
+    await this.committed(id, userId);
   }
 
   /**

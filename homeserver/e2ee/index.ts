@@ -26,6 +26,8 @@ export async function createE2ee(db: Database, notifier: Notifier): Promise<E2ee
   const toDevice = new ToDevice(db, notifier);
   await deviceLists.init();
   await toDevice.init();
+  // The devices each pending removal dropped, for the change passed on after its commit.
+  const removed = new Map<number, string[]>();
   return {
     deviceLists,
     keys: new DeviceKeys(db, deviceLists),
@@ -36,10 +38,15 @@ export async function createE2ee(db: Database, notifier: Notifier): Promise<E2ee
       if (deviceIds.length === 0) return undefined;
       for (const d of deviceIds) await deviceKeysStore.deleteDevice(tx, userId, d);
       // A device gone is a device-list change: room-mates stop encrypting to it.
-      return deviceLists.recordChange(tx, userId);
+      const changeId = await deviceLists.recordChange(tx, userId);
+      removed.set(changeId, deviceIds);
+      return changeId;
     },
     async devicesForgotten(userId, changeId) {
-      if (changeId !== undefined) await deviceLists.committed(changeId, userId);
+      if (changeId === undefined) return;
+      const deviceIds = removed.get(changeId);
+      removed.delete(changeId);
+      await deviceLists.committed(changeId, userId, deviceIds ? { deviceIds } : undefined);
     },
   };
 }

@@ -7,17 +7,35 @@ import type { Queryable } from '../storage/sqlite.ts';
 import { accountsStore } from '../storage/accounts-store.ts';
 import { currentStreamId } from '../storage/edus-store.ts';
 import { toDeviceStore } from '../storage/e2ee-store.ts';
+import { toDeviceSeenStore } from '../storage/federation-edus-store.ts';
 import { isRecord } from '../protocol/e2e-keys.ts';
 import type { JsonObject } from '../protocol/types.ts';
 import type { Notifier } from '../sync/notifier.ts';
 
 /** "100 messages is recommended as a reasonable limit." */
 export const TO_DEVICE_LIMIT = 100;
+/** How long a federation message id is remembered for idempotence. */
+const SEEN_MESSAGE_IDS_MS = 24 * 3600_000;
+
+export type Messages = Record<string, Record<string, JsonObject>>;
+
+/** Checks the `messages` map of a to-device request or EDU: user id -> device id -> content. */
+function checkedMessages(messages: unknown): Messages {
+  if (!isRecord(messages)) throw new MatrixError(400, 'M_BAD_JSON', "'messages' must be an object");
+  for (const [user, byDevice] of Object.entries(messages)) {
+    if (!isRecord(byDevice) || Object.values(byDevice).some((c) => !isRecord(c))) {
+      throw new MatrixError(400, 'M_BAD_JSON', `'messages.${user}' must map device ids to message contents`);
+    }
+  }
+  return messages as Messages;
+}
 
 export class ToDevice {
   private readonly db: Database;
   private readonly notifier: Notifier;
   private position = 0;
+  private lastPrune = 0;
+  private readonly localListeners: Array<(sender: string, type: string, messages: Messages) => void> = [];
 
   constructor(db: Database, notifier: Notifier) {
     this.db = db;
@@ -32,37 +50,66 @@ export class ToDevice {
     return this.position;
   }
 
+  /** Calls `fn` after each new to-device request of a local user (federation takes the remote recipients' part). */
+  onLocalSend(fn: (sender: string, type: string, messages: Messages) => void): void {
+    this.localListeners.push(fn);
+  }
+
   /** PUT /sendToDevice/{eventType}/{txnId}; a repeated transaction id of the same device sends nothing. */
   async send(sender: string, senderDevice: string, type: string, txnId: string, messages: unknown): Promise<void> {
-    if (!isRecord(messages)) throw new MatrixError(400, 'M_BAD_JSON', "'messages' must be an object");
-    for (const [user, byDevice] of Object.entries(messages)) {
-      if (!isRecord(byDevice) || Object.values(byDevice).some((c) => !isRecord(c))) {
-        throw new MatrixError(400, 'M_BAD_JSON', `'messages.${user}' must map device ids to message contents`);
-      }
-    }
+    const checked = checkedMessages(messages);
     const recipients = new Set<string>();
     const last = await this.db.write(async (tx) => {
-      if (await toDeviceStore.txnSeen(tx, sender, senderDevice, txnId)) return 0;
+      if (await toDeviceStore.txnSeen(tx, sender, senderDevice, txnId)) return -1;
       await toDeviceStore.recordTxn(tx, sender, senderDevice, txnId);
-      let id = 0;
-      for (const [user, byDevice] of Object.entries(messages) as Array<[string, Record<string, JsonObject>]>) {
-        // Users of other servers would need federation, which Hearth does not speak yet; unknown
-        // users and devices have nobody to deliver to.
-        const known = new Set((await accountsStore.listDevices(tx, user)).map((d) => d.device_id));
-        for (const [device, content] of Object.entries(byDevice)) {
-          const targets = device === '*' ? [...known] : known.has(device) ? [device] : [];
-          for (const d of targets) {
-            id = await toDeviceStore.add(tx, user, d, sender, type, JSON.stringify(content));
-            recipients.add(user);
-          }
+      return this.deliverIn(tx, sender, type, checked, recipients);
+    });
+    this.delivered(last, recipients);
+    if (last >= 0) for (const fn of this.localListeners) fn(sender, type, checked);
+  }
+
+  /**
+   * An m.direct_to_device EDU from `origin` (server-server-api.md "Send-to-device messaging"):
+   * delivered to this server's users once per message id. Returns false for a repeated message id.
+   */
+  async receiveRemote(origin: string, messageId: string, sender: string, type: string, messages: unknown): Promise<boolean> {
+    const checked = checkedMessages(messages);
+    const recipients = new Set<string>();
+    const now = Date.now();
+    const last = await this.db.write(async (tx) => {
+      if (!(await toDeviceSeenStore.claim(tx, origin, messageId, now))) return -1;
+      if (now - this.lastPrune > 3600_000) {
+        this.lastPrune = now;
+        await toDeviceSeenStore.pruneBefore(tx, now - SEEN_MESSAGE_IDS_MS);
+      }
+      return this.deliverIn(tx, sender, type, checked, recipients);
+    });
+    this.delivered(last, recipients);
+    return last >= 0;
+  }
+
+  /** Stores a message per existing device (`*`: every device); returns the last stream id (0: none). */
+  private async deliverIn(tx: Queryable, sender: string, type: string, messages: Messages, recipients: Set<string>): Promise<number> {
+    let id = 0;
+    for (const [user, byDevice] of Object.entries(messages)) {
+      // Users of other servers have no devices here (federation passes their part on); unknown
+      // users and devices have nobody to deliver to.
+      const known = new Set((await accountsStore.listDevices(tx, user)).map((d) => d.device_id));
+      for (const [device, content] of Object.entries(byDevice)) {
+        const targets = device === '*' ? [...known] : known.has(device) ? [device] : [];
+        for (const d of targets) {
+          id = await toDeviceStore.add(tx, user, d, sender, type, JSON.stringify(content));
+          recipients.add(user);
         }
       }
-      return id;
-    });
-    if (last > 0) {
-      this.position = Math.max(this.position, last);
-      this.notifier.notifyUsers(recipients);
     }
+    return id;
+  }
+
+  private delivered(last: number, recipients: Set<string>): void {
+    if (last <= 0) return;
+    this.position = Math.max(this.position, last);
+    this.notifier.notifyUsers(recipients);
   }
 
   /**

@@ -31,6 +31,7 @@ export class PresenceService {
   private position = 0;
   /** When each user's sync last touched presence, and with which set_presence. */
   private readonly touched = new Map<string, { asked: string | undefined; at: number }>();
+  private readonly localListeners: Array<(userId: string, row: PresenceRow) => void> = [];
 
   constructor(db: Database, notifier: Notifier, now: () => number = Date.now) {
     this.db = db;
@@ -79,13 +80,37 @@ export class PresenceService {
     await this.write(userId, presence, old?.status_msg ?? null, presence === 'offline' ? old?.last_active_ts ?? now : now);
   }
 
+  /** Calls `fn` after each change of a local user's presence (federation passes them on). */
+  onLocalPresence(fn: (userId: string, row: PresenceRow) => void): void {
+    this.localListeners.push(fn);
+  }
+
+  /**
+   * A remote user's presence, from a federation m.presence EDU (server-server-api.md "Presence").
+   * Only users a local user can see are kept: those sharing a room with one, or on a presence list.
+   */
+  async setRemotePresence(userId: string, requested: string, statusMsg: string | null, lastActiveAgo: number): Promise<boolean> {
+    const presence = normalisePresence(requested);
+    if (!presence) return false;
+    const q = this.db.reader;
+    if ((await usersSharingARoom(q, userId)).size <= 1 && (await presenceStore.watchers(q, userId)).length === 0) return false;
+    await this.store(userId, presence, statusMsg, this.now() - Math.max(0, lastActiveAgo));
+    return true;
+  }
+
   private async write(userId: string, presence: string, statusMsg: string | null, lastActive: number): Promise<void> {
     this.touched.delete(userId);
+    const row = await this.store(userId, presence, statusMsg, lastActive);
+    for (const fn of this.localListeners) fn(userId, row);
+  }
+
+  private async store(userId: string, presence: string, statusMsg: string | null, lastActive: number): Promise<PresenceRow> {
     const id = await this.db.write((tx) => presenceStore.put(tx, userId, presence, statusMsg, lastActive));
     this.position = Math.max(this.position, id);
     const wake = await usersSharingARoom(this.db.reader, userId);
     for (const w of await presenceStore.watchers(this.db.reader, userId)) wake.add(w);
     this.notifier.notifyUsers(wake);
+    return { user_id: userId, presence, status_msg: statusMsg, last_active_ts: lastActive, stream_id: id };
   }
 
   async get(userId: string): Promise<PresenceRow | undefined> {

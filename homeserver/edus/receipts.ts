@@ -10,11 +10,22 @@ export const RECEIPT_TYPES = ['m.read', 'm.read.private'];
 /** Receipts without a thread are stored under this thread id. */
 const UNTHREADED = '';
 
+/** A local user's new receipt (federation passes public ones on). */
+export interface LocalReceipt {
+  roomId: string;
+  userId: string;
+  type: string;
+  eventId: string;
+  threadId: string | undefined;
+  ts: number;
+}
+
 export class ReceiptService {
   private readonly db: Database;
   private readonly notifier: Notifier;
   private readonly membersOf: (roomId: string) => Promise<string[]>;
   private position = 0;
+  private readonly localListeners: Array<(r: LocalReceipt) => void> = [];
 
   constructor(db: Database, notifier: Notifier, membersOf: (roomId: string) => Promise<string[]>) {
     this.db = db;
@@ -30,9 +41,26 @@ export class ReceiptService {
     return this.position;
   }
 
+  /** Calls `fn` after each receipt a local user sets (federation passes public ones on). */
+  onLocalReceipt(fn: (r: LocalReceipt) => void): void {
+    this.localListeners.push(fn);
+  }
+
+  /** A local user's receipt, from the client API. */
   async setReceipt(roomId: string, userId: string, type: string, eventId: string, threadId?: string): Promise<void> {
+    const ts = Date.now();
+    await this.store(roomId, userId, type, eventId, threadId, ts);
+    for (const fn of this.localListeners) fn({ roomId, userId, type, eventId, threadId, ts });
+  }
+
+  /** A remote user's receipt, from a federation m.receipt EDU, with the time their server gave. */
+  async setRemoteReceipt(roomId: string, userId: string, type: string, eventId: string, threadId: string | undefined, ts: number): Promise<void> {
+    await this.store(roomId, userId, type, eventId, threadId, ts);
+  }
+
+  private async store(roomId: string, userId: string, type: string, eventId: string, threadId: string | undefined, ts: number): Promise<void> {
     const id = await this.db.write((tx) =>
-      receiptsStore.put(tx, { room_id: roomId, receipt_type: type, user_id: userId, thread_id: threadId ?? UNTHREADED, event_id: eventId, ts: Date.now() }),
+      receiptsStore.put(tx, { room_id: roomId, receipt_type: type, user_id: userId, thread_id: threadId ?? UNTHREADED, event_id: eventId, ts }),
     );
     this.position = Math.max(this.position, id);
     // Private receipts wake only their owner; public ones every member.

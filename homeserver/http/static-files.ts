@@ -2,6 +2,7 @@
 // and the Electron window load the same app from the homeserver's own origin.
 import { createReadStream, realpathSync } from 'node:fs';
 import { realpath, stat as statFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import type { Context, Next } from 'koa';
 
@@ -49,6 +50,16 @@ export const CONTENT_SECURITY_POLICY = [
 /** Vite names built assets `name-<hash>.ext`: their content never changes under that name. */
 const HASHED_ASSET = /^\/assets\/.+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
 
+/**
+ * Compressed copies the renderer's build writes next to its larger files (`app-<hash>.js.br`,
+ * `.gz`), best first: served as the file itself, with Content-Encoding, to a client that accepts
+ * them. Compressing once at build time costs nothing per request.
+ */
+const PRECOMPRESSED: ReadonlyArray<{ encoding: string; suffix: string }> = [
+  { encoding: 'br', suffix: '.br' },
+  { encoding: 'gzip', suffix: '.gz' },
+];
+
 /** Paths that belong to the Matrix APIs: never answered with a file, even a missing one. */
 const API_PATH = /^\/(_matrix|\.well-known)(\/|$)/;
 
@@ -57,11 +68,25 @@ export function staticFiles(webRoot: string) {
 
   return async function serveStatic(ctx: Context, next: Next): Promise<void> {
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || API_PATH.test(ctx.path)) return next();
-    const file = await resolveInside(root, ctx.path === '/' ? '/index.html' : ctx.path);
-    const stat = file === undefined ? undefined : await statFile(file).catch(() => undefined);
-    if (file === undefined || stat === undefined || !stat.isFile()) return next();
+    const found = await resolveInside(root, ctx.path === '/' ? '/index.html' : ctx.path);
+    const foundStat = found === undefined ? undefined : await statFile(found).catch(() => undefined);
+    if (found === undefined || foundStat === undefined || !foundStat.isFile()) return next();
 
-    const ext = path.extname(file).toLowerCase();
+    const ext = path.extname(found).toLowerCase();
+    let file = found;
+    let stat = foundStat;
+    let encoding = '';
+    const variants = await compressedVariants(root, found);
+    if (variants.length > 0) {
+      // Caches must keep the encodings apart.
+      ctx.vary('Accept-Encoding');
+      // Our order, not the header's: browsers list gzip before br, at equal weight.
+      const variant = variants.find((v) => ctx.acceptsEncodings(v.encoding) === v.encoding);
+      if (variant) {
+        ({ file, stat, encoding } = variant);
+        ctx.set('Content-Encoding', encoding);
+      }
+    }
     ctx.status = 200;
     ctx.type = CONTENT_TYPES[ext] ?? 'application/octet-stream';
     ctx.set('X-Content-Type-Options', 'nosniff');
@@ -72,7 +97,7 @@ export function staticFiles(webRoot: string) {
       ctx.set('X-Frame-Options', 'DENY');
       ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
     }
-    ctx.set('ETag', `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`);
+    ctx.set('ETag', `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}${encoding && `-${encoding}`}"`);
     ctx.lastModified = stat.mtime;
     if (ctx.fresh) {
       ctx.status = 304;
@@ -82,6 +107,19 @@ export function staticFiles(webRoot: string) {
     // A HEAD answer has headers only; opening the file would leak a stream nobody reads.
     if (ctx.method === 'GET') ctx.body = createReadStream(file);
   };
+}
+
+/** The precompressed copies of `file` that exist, best first: regular files, inside `root` too. */
+async function compressedVariants(root: string, file: string): Promise<Array<{ encoding: string; file: string; stat: Stats }>> {
+  const found = await Promise.all(
+    PRECOMPRESSED.map(async ({ encoding, suffix }) => {
+      const real = await realpath(file + suffix).catch(() => undefined);
+      if (real === undefined || !isInside(root, real)) return undefined;
+      const stat = await statFile(real).catch(() => undefined);
+      return stat?.isFile() ? { encoding, file: real, stat } : undefined;
+    }),
+  );
+  return found.filter((v) => v !== undefined);
 }
 
 /**

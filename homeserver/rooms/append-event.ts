@@ -44,37 +44,8 @@ export async function appendLocalEvent(tx: Queryable, ctx: AppendContext, head: 
   const authVersion = authRulesVersion(head.version);
   if (!version || !authVersion) throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Room version ${head.version} is not supported`);
 
-  const partial = { type: input.type, sender: input.sender, state_key: input.stateKey, content: input.content };
-  const authState: StateMap = new Map();
-  const authEventIds: string[] = [];
-  for (const [type, key] of authEventKeysFor(partial, authVersion)) {
-    const id = head.state.get(stateKey(type, key));
-    if (!id) continue;
-    const ev = await ctx.reader.getEvent(tx, id);
-    if (!ev) throw new Error(`auth event ${id} missing from storage`);
-    authState.set(stateKey(type, key), ev.pdu);
-    authEventIds.push(id);
-  }
-  // Rooms v12 (rooms/v12.md): the create event is not listed in auth_events, but the rules still read it.
-  const createId = head.state.get(stateKey('m.room.create', ''));
-  if (createId && !authState.has(stateKey('m.room.create', ''))) {
-    const create = await ctx.reader.getEvent(tx, createId);
-    if (create) authState.set(stateKey('m.room.create', ''), create.pdu);
-  }
-
-  const unsignedPdu: Omit<PDU, 'hashes' | 'signatures'> & Record<string, unknown> = {
-    auth_events: authEventIds,
-    content: input.content,
-    depth: Math.min(head.maxDepth + 1, Number.MAX_SAFE_INTEGER),
-    origin_server_ts: ctx.now(),
-    prev_events: [...head.extremities].slice(0, 20),
-    sender: input.sender,
-    type: input.type,
-  };
+  const { draft: unsignedPdu, authState, createId } = await draftEvent(tx, ctx.reader, head, input, ctx.now());
   const isV12Create = input.type === 'm.room.create' && version.roomIdFromCreateEvent;
-  if (!isV12Create) unsignedPdu.room_id = head.roomId;
-  if (input.stateKey !== undefined) unsignedPdu.state_key = input.stateKey;
-  if (input.redacts !== undefined) unsignedPdu.redacts = input.redacts;
 
   const pdu = hashAndSignEvent(unsignedPdu as PDU, version, ctx.serverName, ctx.signingKey);
   if (Buffer.byteLength(canonicalJson(pdu), 'utf8') > MAX_PDU_BYTES) {
@@ -117,6 +88,53 @@ export async function appendLocalEvent(tx: Queryable, ctx: AppendContext, head: 
   const rel = relationOf(pdu);
   if (rel) ctx.reader.noteParent(rel.eventId);
   return loaded;
+}
+
+/**
+ * The unsigned PDU for `input` on top of `head` (auth_events chosen from the current state,
+ * prev_events = the forward extremities), with the auth state the rules will read. Also used for
+ * make_join/make_leave templates, which another server completes and signs.
+ */
+export async function draftEvent(
+  tx: Queryable,
+  reader: EventReader,
+  head: RoomHead,
+  input: Pick<NewLocalEvent, 'type' | 'sender' | 'content' | 'stateKey' | 'redacts'>,
+  now: number,
+): Promise<{ draft: Omit<PDU, 'hashes' | 'signatures'> & Record<string, unknown>; authState: StateMap; createId: string | undefined }> {
+  const partial = { type: input.type, sender: input.sender, state_key: input.stateKey, content: input.content };
+  const authState: StateMap = new Map();
+  const authEventIds: string[] = [];
+  for (const [type, key] of authEventKeysFor(partial, authRulesVersion(head.version)!)) {
+    const id = head.state.get(stateKey(type, key));
+    if (!id) continue;
+    const ev = await reader.getEvent(tx, id);
+    if (!ev) throw new Error(`auth event ${id} missing from storage`);
+    authState.set(stateKey(type, key), ev.pdu);
+    authEventIds.push(id);
+  }
+  // Rooms v12 (rooms/v12.md): the create event is not listed in auth_events, but the rules still read it.
+  const createId = head.state.get(stateKey('m.room.create', ''));
+  if (createId && !authState.has(stateKey('m.room.create', ''))) {
+    const create = await reader.getEvent(tx, createId);
+    if (create) authState.set(stateKey('m.room.create', ''), create.pdu);
+  }
+
+  const unsignedPdu: Omit<PDU, 'hashes' | 'signatures'> & Record<string, unknown> = {
+    auth_events: authEventIds,
+    content: input.content,
+    depth: Math.min(head.maxDepth + 1, Number.MAX_SAFE_INTEGER),
+    origin_server_ts: now,
+    prev_events: [...head.extremities].slice(0, 20),
+    sender: input.sender,
+    type: input.type,
+  };
+  const isV12Create = input.type === 'm.room.create' && getRoomVersion(head.version)?.roomIdFromCreateEvent;
+  if (!isV12Create) unsignedPdu.room_id = head.roomId;
+  if (input.stateKey !== undefined) unsignedPdu.state_key = input.stateKey;
+  if (input.redacts !== undefined) unsignedPdu.redacts = input.redacts;
+
+  return { draft: unsignedPdu, authState, createId };
 }
 
 export function splitKey(key: string): [string, string] {

@@ -33,7 +33,12 @@ const PRESETS: Record<string, { join_rule: string; history_visibility: string; g
   public_chat: { join_rule: 'public', history_visibility: 'shared', guest_access: 'forbidden' },
 };
 
-export async function createRoom(svc: RoomService, req: CreateRoomRequest): Promise<{ roomId: string; alias?: string }> {
+/**
+ * Creates a room with its initial state and local invites. Invites of users on other servers need
+ * their server's co-signature (invites-v2), so they come back in `remoteInvites` for the caller to
+ * send once the room exists.
+ */
+export async function createRoom(svc: RoomService, req: CreateRoomRequest): Promise<{ roomId: string; alias?: string; remoteInvites: Array<{ userId: string; content: JsonObject }> }> {
   const versionId = req.roomVersion ?? DEFAULT_ROOM_VERSION;
   const version = getRoomVersion(versionId);
   if (!version) throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Room version '${versionId}' is not supported`);
@@ -93,8 +98,13 @@ export async function createRoom(svc: RoomService, req: CreateRoomRequest): Prom
       // m.room.topic since v1.15 carries m.topic with a text/plain representation too.
       await send('m.room.topic', '', { topic: req.topic, 'm.topic': [{ mimetype: 'text/plain', body: req.topic }] as unknown as JsonObject[] });
     }
+    const remoteInvites: Array<{ userId: string; content: JsonObject }> = [];
     for (const invitee of invitees) {
       const content: JsonObject = { membership: 'invite' };
+      if (!invitee.endsWith(`:${svc.serverName}`)) {
+        remoteInvites.push({ userId: invitee, content: req.isDirect ? { is_direct: true } : {} });
+        continue;
+      }
       // As /invite does (and Synapse): the invitee's profile, so clients can name them at once.
       const profile = await accountsStore.getUser(w.tx, invitee);
       if (profile?.displayname) content.displayname = profile.displayname;
@@ -102,7 +112,7 @@ export async function createRoom(svc: RoomService, req: CreateRoomRequest): Prom
       if (req.isDirect) content.is_direct = true;
       await send('m.room.member', invitee, content);
     }
-    return { roomId: head.roomId, alias };
+    return { roomId: head.roomId, alias, remoteInvites };
   }).catch(invalidRoomState);
 }
 

@@ -7,6 +7,7 @@ import { eventsStore, stateGroupsStore } from '../storage/events-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import { Lru } from './lru.ts';
 import { relationsStore } from '../storage/relations-store.ts';
+import { remoteEventsStore } from '../storage/remote-events-store.ts';
 
 export interface LoadedEvent {
   eventId: string;
@@ -17,6 +18,11 @@ export interface LoadedEvent {
   redactedBy: string | null;
   /** As stored: already redacted when redactedBy is set. */
   pdu: PDU;
+  /**
+   * Set for an event outside the timeline (storage: outlier_events): 'outlier' has no known state
+   * (stateGroup null), 'soft_failed' has the state before it. Such events are never shown to clients.
+   */
+  outlier?: 'outlier' | 'soft_failed';
 }
 
 /** State as (type, state_key) -> event id. */
@@ -48,7 +54,7 @@ export class EventReader {
     const hit = this.events.get(eventId);
     if (hit) return hit;
     const row = await eventsStore.getEvent(q, eventId);
-    if (!row) return undefined;
+    if (!row) return this.getOutlier(q, eventId);
     const e: LoadedEvent = {
       eventId: row.event_id,
       roomId: row.room_id,
@@ -57,6 +63,14 @@ export class EventReader {
       redactedBy: row.redacted_by,
       pdu: JSON.parse(row.json) as PDU,
     };
+    this.events.set(eventId, e);
+    return e;
+  }
+
+  private async getOutlier(q: Queryable, eventId: string): Promise<LoadedEvent | undefined> {
+    const row = await remoteEventsStore.getOutlier(q, eventId);
+    if (!row) return undefined;
+    const e: LoadedEvent = { eventId, roomId: row.room_id, streamOrdering: 0, stateGroup: row.state_group, redactedBy: null, pdu: JSON.parse(row.json) as PDU, outlier: row.kind };
     this.events.set(eventId, e);
     return e;
   }

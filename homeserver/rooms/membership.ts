@@ -8,6 +8,8 @@ import { eventsStore } from '../storage/events-store.ts';
 import { accountsStore } from '../storage/accounts-store.ts';
 import type { RoomService } from './room-service.ts';
 import type { LoadedEvent } from './event-reader.ts';
+import type { RoomHead } from './room-heads.ts';
+import type { Queryable } from '../storage/sqlite.ts';
 import { userPowerLevel } from '../protocol/power-levels.ts';
 import { authRulesVersion } from '../protocol/auth-rules-versions.ts';
 
@@ -31,20 +33,27 @@ export async function joinRoom(svc: RoomService, roomId: string, userId: string,
   if (opts.reason) content.reason = opts.reason;
   return svc.write(async (w) => {
     const head = await w.head(roomId);
-    const current = head.state.get(stateKey('m.room.member', userId));
-    const joinRuleId = head.state.get(stateKey('m.room.join_rules', ''));
-    const joinRule = joinRuleId ? (await svc.reader.getEvent(w.tx, joinRuleId))?.pdu.content.join_rule : undefined;
-    const currentMembership = current ? (await svc.reader.getEvent(w.tx, current))?.pdu.content.membership : undefined;
-    // Restricted rooms (v8+): a join not preceded by an invite names a local user who may invite.
-    if ((joinRule === 'restricted' || joinRule === 'knock_restricted') && currentMembership !== 'invite' && currentMembership !== 'join') {
-      const authoriser = await findAuthorisingUser(svc, w.tx, head.state, roomId, head.version);
-      if (!authoriser || !(await meetsRestrictedAllow(svc, w.tx, head.state, userId))) {
-        throw new MatrixError(403, 'M_FORBIDDEN', 'You are not allowed to join this room');
-      }
-      content.join_authorised_via_users_server = authoriser;
-    }
+    const via = await restrictedJoinAuthoriser(svc, w.tx, head, userId);
+    if (via === null) throw new MatrixError(403, 'M_FORBIDDEN', 'You are not allowed to join this room');
+    if (via !== undefined) content.join_authorised_via_users_server = via;
     return w.append(roomId, { type: 'm.room.member', sender: userId, stateKey: userId, content });
   });
+}
+
+/**
+ * Restricted rooms (v8+, client-server "Restricted rooms"): a join not preceded by an invite names
+ * a joined local user who may invite. Undefined when no authoriser is needed, null when the join
+ * is not allowed (no such user, or `userId` is in none of the rooms the join rule allows).
+ */
+export async function restrictedJoinAuthoriser(svc: RoomService, tx: Queryable, head: RoomHead, userId: string): Promise<string | null | undefined> {
+  const current = head.state.get(stateKey('m.room.member', userId));
+  const joinRuleId = head.state.get(stateKey('m.room.join_rules', ''));
+  const joinRule = joinRuleId ? (await svc.reader.getEvent(tx, joinRuleId))?.pdu.content.join_rule : undefined;
+  const currentMembership = current ? (await svc.reader.getEvent(tx, current))?.pdu.content.membership : undefined;
+  if ((joinRule !== 'restricted' && joinRule !== 'knock_restricted') || currentMembership === 'invite' || currentMembership === 'join') return undefined;
+  const authoriser = await findAuthorisingUser(svc, tx, head.state, head.roomId, head.version);
+  if (!authoriser || !(await meetsRestrictedAllow(svc, tx, head.state, userId))) return null;
+  return authoriser;
 }
 
 /** A joined local user with power to invite, as the restricted join rules require. */

@@ -11,12 +11,16 @@ import type { Queryable } from '../storage/sqlite.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import type { Notifier } from '../sync/notifier.ts';
 import { appendLocalEvent, type NewLocalEvent } from './append-event.ts';
-import { EventReader, type LoadedEvent } from './event-reader.ts';
+import { EventReader, type LoadedEvent, type StateIds } from './event-reader.ts';
 import { RoomHeads, type RoomHead } from './room-heads.ts';
 import { userPowerLevel, powerLevelFor } from '../protocol/power-levels.ts';
 import { authRulesVersion } from '../protocol/auth-rules-versions.ts';
 import type { PushRules } from '../push/push-rules.ts';
 import { recordPushActions } from '../push/push-actions.ts';
+import type { PDU } from '../protocol/types.ts';
+import { persistRemoteEvent, persistOutliers, applyCurrentState, type RemoteEventInput, type RemoteOutcome } from './remote-event.ts';
+import { remoteEventsStore } from '../storage/remote-events-store.ts';
+import { persistBackfilled } from './backfilled-events.ts';
 
 export interface RoomServiceDeps {
   db: Database;
@@ -176,6 +180,71 @@ export class RoomWriter {
     const e = await appendLocalEvent(this.tx, this.svc.appendContext(), head, ev);
     if (ev.type === 'm.room.redaction') await this.applyRedaction(head, e);
     await this.recordPush(head, e);
+    this.record(e);
+    return e;
+  }
+
+  /**
+   * Persists a fully formed PDU (received over federation, or co-signed by another server) through
+   * the receipt checks 4-6 (rooms/remote-event.ts); the caller has verified signatures and hashes.
+   */
+  async appendRemote(roomId: string, input: RemoteEventInput): Promise<RemoteOutcome> {
+    const head = await this.head(roomId);
+    this.touchedRooms.add(roomId);
+    const outcome = await persistRemoteEvent(this.tx, this.svc.reader, head, input);
+    if (outcome.kind !== 'accepted') return outcome;
+    const e = outcome.event;
+    if (e.pdu.type === 'm.room.redaction') await this.applyRedaction(head, e);
+    await this.recordPush(head, e);
+    this.record(e);
+    return outcome;
+  }
+
+  /** Stores events known without their state (auth chains, send_join state), checked against their auth events. */
+  async storeOutliers(roomId: string, version: string, events: Array<{ eventId: string; pdu: PDU }>, createEventId?: string): Promise<Set<string>> {
+    return persistOutliers(this.tx, this.svc.reader, roomId, version, events, createEventId);
+  }
+
+  /**
+   * A room this server joins through another one (send_join): `state` is the state before
+   * `join`, `authChain` the auth events of both. The room's head starts at that state, then the
+   * join goes through the usual receipt checks.
+   */
+  async joinRemoteRoom(roomId: string, version: string, state: Array<{ eventId: string; pdu: PDU }>, authChain: Array<{ eventId: string; pdu: PDU }>, join: { eventId: string; pdu: PDU }): Promise<RemoteOutcome> {
+    const create = state.find((e) => e.pdu.type === 'm.room.create' && e.pdu.state_key === '');
+    if (!create) throw new MatrixError(502, 'M_UNKNOWN', 'The joining server sent no m.room.create event');
+    const known = await this.svc.heads.get(this.tx, roomId);
+    await remoteEventsStore.insertRemoteRoom(this.tx, roomId, version, create.pdu.sender);
+    const stored = await this.storeOutliers(roomId, version, [...authChain, ...state], create.eventId);
+    if (known) return this.appendRemote(roomId, join);
+    const stateBefore = new Map<string, string>();
+    for (const e of state) if (e.pdu.state_key !== undefined && stored.has(e.eventId)) stateBefore.set(stateKey(e.pdu.type, e.pdu.state_key), e.eventId);
+    const head: RoomHead = { roomId, version, state: new Map(), stateGroup: null, chainLength: 0, extremities: [...join.pdu.prev_events], maxDepth: Math.max(0, ...state.map((e) => e.pdu.depth)) };
+    await applyCurrentState(this.tx, this.svc.reader, head, stateBefore);
+    await eventsStore.setForwardExtremities(this.tx, roomId, head.extremities);
+    this.svc.heads.set(head);
+    return this.appendRemote(roomId, { ...join, stateBefore });
+  }
+
+  /** History from another server, stored below the room's oldest event (rooms/backfilled-events.ts). */
+  async storeBackfilled(roomId: string, events: Array<{ eventId: string; pdu: PDU }>, oldestState: StateIds | undefined): Promise<LoadedEvent[]> {
+    const head = await this.head(roomId);
+    return persistBackfilled(this.tx, this.svc.reader, head, events, oldestState);
+  }
+
+  /**
+   * A local user's own membership event in a room this server is not part of: an invite received
+   * from another server (with its invite_room_state in `unsigned`), a rejected invite, a knock.
+   * Kept in the timeline table without state, so that /sync shows it in the invite/leave/knock section.
+   */
+  async storeOutOfRoomMembership(roomId: string, eventId: string, pdu: PDU): Promise<LoadedEvent> {
+    const known = await this.svc.reader.getEvent(this.tx, eventId);
+    if (known && !known.outlier) return known;
+    const streamOrdering = await eventsStore.insertEvent(this.tx, { eventId, roomId, pdu, stateGroup: null });
+    await eventsStore.setMembership(this.tx, roomId, pdu.state_key!, String(pdu.content.membership), eventId, streamOrdering);
+    const e: LoadedEvent = { eventId, roomId, streamOrdering, stateGroup: null, redactedBy: null, pdu };
+    this.svc.reader.remember(e);
+    this.touchedRooms.add(roomId);
     this.record(e);
     return e;
   }

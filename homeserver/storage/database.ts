@@ -55,34 +55,56 @@ export class Database {
 
   private async drain(): Promise<void> {
     this.draining = true;
+    const w = this.writer;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       const outcomes: Array<{ ok: boolean; value: unknown }> = [];
+      // Transaction control is queued like the jobs' own deferred writes (Queryable.defer), so it
+      // reaches SQLite in the same hop as the statements around it.
+      const begin = w.defer('BEGIN IMMEDIATE');
       try {
-        await this.writer.exec('BEGIN IMMEDIATE');
         if (batch.length === 1) {
           // Alone in its transaction, a job needs no savepoint: its failure rolls back the whole.
           try {
-            outcomes.push({ ok: true, value: await batch[0]!.job(this.writer) });
+            outcomes.push({ ok: true, value: await batch[0]!.job(w) });
           } catch (err) {
-            await this.writer.exec('ROLLBACK');
+            w.discardQueued(begin);
+            w.forgetKeys();
+            if (w.sent(begin)) await w.exec('ROLLBACK');
             batch[0]!.reject(err);
             continue;
           }
         } else for (const p of batch) {
-          await this.writer.exec('SAVEPOINT job');
+          const savepoint = w.defer('SAVEPOINT job');
+          let value: unknown;
           try {
-            const value = await p.job(this.writer);
-            await this.writer.exec('RELEASE job');
+            value = await p.job(w);
+          } catch (err) {
+            w.discardQueued(savepoint);
+            w.forgetKeys();
+            if (w.sent(savepoint)) await w.exec('ROLLBACK TO job; RELEASE job');
+            outcomes.push({ ok: false, value: err });
+            continue;
+          }
+          try {
+            // The job's deferred writes run with the RELEASE: if one fails, so does the job.
+            await w.exec('RELEASE job');
             outcomes.push({ ok: true, value });
           } catch (err) {
-            await this.writer.exec('ROLLBACK TO job; RELEASE job');
+            w.discardQueued();
+            w.forgetKeys();
+            await w.exec('ROLLBACK TO job; RELEASE job');
+            // The job returned, so what it built in memory assumed writes that are now undone.
+            this.onCommitFailure();
             outcomes.push({ ok: false, value: err });
           }
         }
-        await this.writer.exec('COMMIT');
+        // A lone job's deferred writes run here, in the COMMIT's hop; their failure is the commit's.
+        await w.exec('COMMIT');
       } catch (err) {
-        await this.writer.exec('ROLLBACK').catch(() => {});
+        w.discardQueued();
+        w.forgetKeys();
+        await w.exec('ROLLBACK').catch(() => {});
         this.onCommitFailure();
         for (const p of batch) p.reject(err);
         continue;
@@ -90,7 +112,7 @@ export class Database {
       batch.forEach((p, i) => (outcomes[i]!.ok ? p.resolve(outcomes[i]!.value) : p.reject(outcomes[i]!.value)));
     }
     this.draining = false;
-    for (const w of this.idleWaiters.splice(0)) w();
+    for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   /** Waits for queued writes, then closes both connections. */

@@ -23,6 +23,8 @@ export interface NewEvent {
   pdu: PDU;
   stateGroup: number | null;
   txn?: { userId: string; deviceId: string; txnId: string };
+  /** An explicit position: backfilled history goes below every existing one (negative). */
+  streamOrdering?: number;
 }
 
 /** The relation an event declares in content["m.relates_to"] (client-server-api "Forming relationships between events"). */
@@ -37,24 +39,27 @@ const EVENT_COLUMNS = 'stream_ordering, event_id, room_id, type, state_key, send
 export const eventsStore = {
   async insertEvent(q: Queryable, e: NewEvent): Promise<number> {
     const p = e.pdu;
-    const r = await q.run(
-      `INSERT INTO events (event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, state_group, txn_user_id, txn_device_id, txn_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      e.eventId, e.roomId, p.type, p.state_key ?? null, p.sender, p.depth, p.origin_server_ts, JSON.stringify(p), e.stateGroup,
+    // The position SQLite would choose, named up front so that this insert and the ones below can be
+    // deferred (Queryable.defer): they travel to SQLite's thread with the job's next statement. An
+    // explicit position is below every other (backfill), so it never meets one nextKey() hands out.
+    const r = { lastID: e.streamOrdering ?? (await q.nextKey('events', 'stream_ordering')) };
+    q.defer(
+      `INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, state_group, txn_user_id, txn_device_id, txn_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      r.lastID, e.eventId, e.roomId, p.type, p.state_key ?? null, p.sender, p.depth, p.origin_server_ts, JSON.stringify(p), e.stateGroup,
       e.txn?.userId ?? null, e.txn?.deviceId ?? null, e.txn?.txnId ?? null,
     );
-    // One statement per table: each statement is a hop to SQLite's thread.
     const prevs = [...new Set(p.prev_events)];
     const auths = [...new Set(p.auth_events)];
     if (prevs.length > 0) {
-      await q.run(`INSERT INTO event_edges (event_id, prev_event_id) VALUES ${prevs.map(() => '(?, ?)').join(', ')} ON CONFLICT DO NOTHING`, ...prevs.flatMap((x) => [e.eventId, x]));
+      q.defer(`INSERT INTO event_edges (event_id, prev_event_id) VALUES ${prevs.map(() => '(?, ?)').join(', ')} ON CONFLICT DO NOTHING`, ...prevs.flatMap((x) => [e.eventId, x]));
     }
     if (auths.length > 0) {
-      await q.run(`INSERT INTO event_auth (event_id, auth_event_id) VALUES ${auths.map(() => '(?, ?)').join(', ')} ON CONFLICT DO NOTHING`, ...auths.flatMap((x) => [e.eventId, x]));
+      q.defer(`INSERT INTO event_auth (event_id, auth_event_id) VALUES ${auths.map(() => '(?, ?)').join(', ')} ON CONFLICT DO NOTHING`, ...auths.flatMap((x) => [e.eventId, x]));
     }
     const rel = relationOf(p);
     if (rel) {
-      await q.run(
+      q.defer(
         `INSERT INTO event_relations (event_id, relates_to_id, rel_type, aggregation_key, sender, type, room_id, stream_ordering)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
         e.eventId, rel.eventId, rel.relType, rel.key, p.sender, p.type, e.roomId, r.lastID,
@@ -79,6 +84,9 @@ export const eventsStore = {
     if (row) await searchStore.remove(q, row.stream_ordering);
   },
 
+  minStreamOrdering(q: Queryable) {
+    return q.get<{ s: number | null }>('SELECT MIN(stream_ordering) AS s FROM events').then((r) => r?.s ?? 0);
+  },
   maxStreamOrdering(q: Queryable) {
     return q.get<{ s: number | null }>('SELECT MAX(stream_ordering) AS s FROM events').then((r) => r?.s ?? 0);
   },
@@ -107,22 +115,22 @@ export const eventsStore = {
     return q.all<{ event_id: string }>('SELECT event_id FROM forward_extremities WHERE room_id = ?', roomId).then((r) => r.map((x) => x.event_id));
   },
   async setForwardExtremities(q: Queryable, roomId: string, eventIds: string[]) {
-    await q.run('DELETE FROM forward_extremities WHERE room_id = ?', roomId);
-    for (const id of eventIds) await q.run('INSERT INTO forward_extremities (room_id, event_id) VALUES (?, ?)', roomId, id);
+    q.defer('DELETE FROM forward_extremities WHERE room_id = ?', roomId);
+    if (eventIds.length > 0) q.defer(`INSERT INTO forward_extremities (room_id, event_id) VALUES ${eventIds.map(() => '(?, ?)').join(', ')}`, ...eventIds.flatMap((id) => [roomId, id]));
   },
 
   currentState(q: Queryable, roomId: string) {
     return q.all<{ type: string; state_key: string; event_id: string }>('SELECT type, state_key, event_id FROM current_state WHERE room_id = ?', roomId);
   },
   async setCurrentState(q: Queryable, roomId: string, type: string, stateKey: string, eventId: string) {
-    await q.run(
+    q.defer(
       'INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?) ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id',
       roomId, type, stateKey, eventId,
     );
   },
 
   async setMembership(q: Queryable, roomId: string, userId: string, membership: string, eventId: string, streamOrdering: number) {
-    await q.run(
+    q.defer(
       `INSERT INTO memberships (room_id, user_id, membership, event_id, stream_ordering, forgotten) VALUES (?, ?, ?, ?, ?, 0)
        ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id,
          stream_ordering = excluded.stream_ordering, forgotten = 0`,
@@ -147,12 +155,19 @@ export const eventsStore = {
   },
 };
 
+/** Rows per INSERT of state group entries: within SQLite's bound on parameters when run prepared. */
+const ENTRIES_PER_INSERT = 500;
+
 /** State groups: deltas against a previous group, with a full snapshot every so often. */
 export const stateGroupsStore = {
   async insertGroup(q: Queryable, roomId: string, prevGroup: number | null, chainLength: number, entries: Array<[string, string, string]>) {
     const r = await q.run('INSERT INTO state_groups (room_id, prev_group, chain_length) VALUES (?, ?, ?)', roomId, prevGroup, chainLength);
-    for (const [type, key, eventId] of entries) {
-      await q.run('INSERT INTO state_group_entries (group_id, type, state_key, event_id) VALUES (?, ?, ?, ?)', r.lastID, type, key, eventId);
+    for (let i = 0; i < entries.length; i += ENTRIES_PER_INSERT) {
+      const chunk = entries.slice(i, i + ENTRIES_PER_INSERT);
+      q.defer(
+        `INSERT INTO state_group_entries (group_id, type, state_key, event_id) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}`,
+        ...chunk.flatMap(([type, key, eventId]) => [r.lastID, type, key, eventId]),
+      );
     }
     return r.lastID;
   },

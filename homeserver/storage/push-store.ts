@@ -35,12 +35,12 @@ const READ_MARKS = `
 const INSERT_CHUNK = 32;
 
 export const pushStore = {
-  /** One INSERT per chunk of rows: each statement is a hop to SQLite's thread, so fewer is faster. */
+  /** One INSERT per chunk of rows, deferred (Queryable.defer) to travel with the job's next statement. */
   async insertActions(q: Queryable, rows: PushActionRow[]): Promise<void> {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const chunk = rows.slice(i, i + INSERT_CHUNK);
       const values = chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-      await q.run(
+      q.defer(
         `INSERT INTO event_push_actions (user_id, event_id, room_id, stream_ordering, thread_id, notify, highlight, actions, ts)
          VALUES ${values} ON CONFLICT (user_id, event_id) DO NOTHING`,
         ...chunk.flatMap((r) => [r.user_id, r.event_id, r.room_id, r.stream_ordering, r.thread_id, r.notify, r.highlight, r.actions, r.ts]),
@@ -58,7 +58,7 @@ export const pushStore = {
 
   /** The sender's own event: everything before it in its thread counts as read. */
   async markSent(q: Queryable, userId: string, roomId: string, threadId: string, streamOrdering: number): Promise<void> {
-    await q.run(
+    q.defer(
       `INSERT INTO push_read_by_sending (user_id, room_id, thread_id, stream_ordering) VALUES (?, ?, ?, ?)
        ON CONFLICT (user_id, room_id, thread_id) DO UPDATE SET stream_ordering = MAX(stream_ordering, excluded.stream_ordering)`,
       userId, roomId, threadId, streamOrdering,

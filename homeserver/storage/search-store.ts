@@ -35,7 +35,7 @@ export interface SearchHit {
 export const searchStore = {
   async index(q: Queryable, streamOrdering: number, roomId: string, p: PDU): Promise<void> {
     const t = searchableText(p);
-    if (t) await q.run('INSERT INTO event_search (rowid, body, room_id, search_key) VALUES (?, ?, ?, ?)', streamOrdering, t.text, roomId, t.key);
+    if (t) q.defer('INSERT INTO event_search (rowid, body, room_id, search_key) VALUES (?, ?, ?, ?)', streamOrdering, t.text, roomId, t.key);
   },
   async remove(q: Queryable, streamOrdering: number): Promise<void> {
     await q.run('DELETE FROM event_search WHERE rowid = ?', streamOrdering);

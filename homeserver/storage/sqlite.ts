@@ -1,4 +1,5 @@
-// Promise wrappers over one sqlite3 connection, with a cache of prepared statements.
+// Promise wrappers over one sqlite3 connection, with a cache of prepared statements, and writes
+// that wait for the connection's next statement so that many travel in one hop to SQLite's thread.
 import sqlite3 from 'sqlite3';
 
 export type SqlValue = string | number | bigint | null | Buffer;
@@ -9,11 +10,36 @@ export interface Queryable {
   get<T = Row>(sql: string, ...params: SqlValue[]): Promise<T | undefined>;
   all<T = Row>(sql: string, ...params: SqlValue[]): Promise<T[]>;
   run(sql: string, ...params: SqlValue[]): Promise<{ lastID: number; changes: number }>;
+  /**
+   * Queues a write whose result the caller does not need. Queued writes run in order, before
+   * anything else this connection runs next, most of them together in one hop to SQLite's thread.
+   * In a write job they run at the latest when the job ends, and if one fails the job fails
+   * (storage/database.ts): as if it had been awaited, only later.
+   */
+  defer(sql: string, ...params: SqlValue[]): void;
+  /**
+   * The key SQLite would give the next row inserted into `table` (one more than the largest
+   * `column`, its INTEGER PRIMARY KEY), for a row that names its own key because its insert is
+   * deferred. Each call reserves one more; a transaction that rolls back hands them out again.
+   */
+  nextKey(table: string, column: string): Promise<number>;
 }
+
+/** A queued write: SQL text with its values written in, or a statement to run prepared. */
+type Queued = string | { sql: string; params: SqlValue[] };
 
 export class Connection implements Queryable {
   private readonly db: sqlite3.Database;
   private readonly statements = new Map<string, sqlite3.Statement>();
+  /** Queued writes in order, each with its number (see sent()). */
+  private queued: Array<{ seq: number; item: Queued }> = [];
+  private nextSeq = 1;
+  /** Queued writes numbered up to this have been handed to SQLite (or failed on the way). */
+  private sentThrough = 0;
+  /** Settles once the queued writes taken so far have run; statements wait for it, in order. */
+  private flushing: Promise<void> | undefined;
+  /** Per `table.column`, the last key nextKey() handed out. */
+  private readonly keys = new Map<string, number>();
 
   private constructor(db: sqlite3.Database) {
     this.db = db;
@@ -36,20 +62,23 @@ export class Connection implements Queryable {
   }
 
   get<T = Row>(sql: string, ...params: SqlValue[]): Promise<T | undefined> {
-    // Through all(): it steps the statement to the end, which resets it in the same hop to SQLite's
-    // thread. get() would leave it mid-step, pinning an old WAL snapshot until a second reset() hop.
-    return new Promise((resolve, reject) => {
-      this.statement(sql).all(params, (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows[0])));
-    });
+    return this.all<T>(sql, ...params).then((rows) => rows[0]);
   }
 
   all<T = Row>(sql: string, ...params: SqlValue[]): Promise<T[]> {
+    // get() comes through here too: all() steps the statement to the end, which resets it in the
+    // same hop to SQLite's thread. get() would leave it mid-step, pinning an old WAL snapshot
+    // until a second reset() hop.
+    const barrier = this.barrier();
+    if (barrier) return barrier.then(() => this.all<T>(sql, ...params));
     return new Promise((resolve, reject) => {
       this.statement(sql).all(params, (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows)));
     });
   }
 
   run(sql: string, ...params: SqlValue[]): Promise<{ lastID: number; changes: number }> {
+    const barrier = this.barrier();
+    if (barrier) return barrier.then(() => this.run(sql, ...params));
     return new Promise((resolve, reject) => {
       this.statement(sql).run(params, function (this: sqlite3.RunResult, err: Error | null) {
         if (err) reject(err);
@@ -58,9 +87,91 @@ export class Connection implements Queryable {
     });
   }
 
-  /** Runs SQL without a prepared statement: pragmas, transaction control, migrations. */
+  /** Returns the write's number, for sent() and discardQueued(). */
+  defer(sql: string, ...params: SqlValue[]): number {
+    const seq = this.nextSeq++;
+    this.queued.push({ seq, item: inlineValues(sql, params) ?? { sql, params } });
+    return seq;
+  }
+
+  async nextKey(table: string, column: string): Promise<number> {
+    if (!/^\w+$/.test(table) || !/^\w+$/.test(column)) throw new Error(`bad table or column name: ${table}.${column}`);
+    const name = `${table}.${column}`;
+    if (!this.keys.has(name)) {
+      const row = await this.get<{ max: number | null }>(`SELECT MAX(${column}) AS max FROM ${table}`);
+      if (!this.keys.has(name)) this.keys.set(name, row?.max ?? 0);
+    }
+    const key = this.keys.get(name)! + 1;
+    this.keys.set(name, key);
+    return key;
+  }
+
+  /** Forgets the keys nextKey() handed out: the writes that used them were rolled back (or never sent). */
+  forgetKeys(): void {
+    this.keys.clear();
+  }
+
+  /** Whether queued write `seq` has left the queue for SQLite. */
+  sent(seq: number): boolean {
+    return seq <= this.sentThrough;
+  }
+
+  /** Drops the queued writes numbered `from` and later that have not been sent: their job failed. */
+  discardQueued(from = 0): void {
+    this.queued = this.queued.filter((q) => q.seq < from);
+  }
+
+  /**
+   * Runs SQL without a prepared statement: pragmas, transaction control, migrations. Queued writes
+   * run first, in the same hop when they can.
+   */
   exec(sql: string): Promise<void> {
+    if (this.flushing) return this.flushing.then(() => this.exec(sql));
+    if (this.queued.length === 0) return this.execNow(sql);
+    this.queued.push({ seq: this.nextSeq++, item: sql });
+    return this.flush();
+  }
+
+  /** Settles when queued writes have run; undefined when there is nothing to wait for. */
+  private barrier(): Promise<void> | undefined {
+    if (this.flushing) return this.flushing;
+    if (this.queued.length > 0) return this.flush();
+    return undefined;
+  }
+
+  /** Sends the queued writes: consecutive SQL texts as one exec, prepared ones one by one. */
+  private flush(): Promise<void> {
+    const items = this.queued.map((q) => q.item);
+    this.sentThrough = this.queued[this.queued.length - 1]!.seq;
+    this.queued = [];
+    const done = (async () => {
+      let text: string[] = [];
+      for (const item of items) {
+        if (typeof item === 'string') {
+          text.push(item);
+          continue;
+        }
+        if (text.length > 0) await this.execNow(text.join(';\n'));
+        text = [];
+        await this.runNow(item.sql, item.params);
+      }
+      if (text.length > 0) await this.execNow(text.join(';\n'));
+    })();
+    const flushing = done.finally(() => {
+      if (this.flushing === flushing) this.flushing = undefined;
+    });
+    this.flushing = flushing;
+    // A failure reaches whoever waits on this flush; the copy kept here must not count as unhandled.
+    flushing.catch(() => {});
+    return flushing;
+  }
+
+  private execNow(sql: string): Promise<void> {
     return new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve())));
+  }
+
+  private runNow(sql: string, params: SqlValue[]): Promise<void> {
+    return new Promise((resolve, reject) => this.statement(sql).run(params, (err: Error | null) => (err ? reject(err) : resolve())));
   }
 
   async close(): Promise<void> {
@@ -68,4 +179,39 @@ export class Connection implements Queryable {
     this.statements.clear();
     await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
   }
+}
+
+/**
+ * `sql` with each `?` replaced by its value as an SQL literal, stored exactly as the sqlite3
+ * driver would bind it: a whole number that fits 32 bits as INTEGER, any other number as REAL,
+ * text as UTF-8 TEXT, a Buffer as a BLOB. Undefined when a value has no exact literal (a fraction,
+ * a bigint, text holding NUL, which would end the SQL text early), or when the SQL holds a quote
+ * or a placeholder other than `?` and so cannot be scanned this simply: such a write then runs as
+ * a prepared statement.
+ */
+export function inlineValues(sql: string, params: SqlValue[]): string | undefined {
+  if (/['"`[$:@;]|--|\/\*|\?\d/.test(sql)) return undefined;
+  const parts = sql.split('?');
+  if (parts.length !== params.length + 1) return undefined;
+  let out = parts[0]!;
+  for (let i = 0; i < params.length; i++) {
+    const literal = sqlLiteral(params[i]!);
+    if (literal === undefined) return undefined;
+    out += literal + parts[i + 1]!;
+  }
+  return out;
+}
+
+function sqlLiteral(v: SqlValue): string | undefined {
+  if (v === null) return 'NULL';
+  if (typeof v === 'string') return v.includes('\u0000') ? undefined : `'${v.replaceAll("'", "''")}'`;
+  if (typeof v === 'number') {
+    // Negative numbers in parentheses: `x -?` must not become `x --5`, a comment.
+    if ((v | 0) === v) return v < 0 ? `(${v})` : String(v | 0);
+    // The driver binds other numbers as doubles; an integral one within 2^53 is exact as `N.0`.
+    if (!Number.isInteger(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER) return undefined;
+    return v < 0 ? `(${v}.0)` : `${v}.0`;
+  }
+  if (Buffer.isBuffer(v)) return `X'${v.toString('hex')}'`;
+  return undefined;
 }

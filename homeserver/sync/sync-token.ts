@@ -27,14 +27,15 @@ export function parseSyncToken(s: string): SyncToken {
   return { events: n(1), accountData: n(2), receipts: n(3), typing: n(4), presence: n(5), deviceLists: n(6), toDevice: n(7) };
 }
 
-/** A pagination token is a position between events in the stream: `s<n>` means "after event n". */
+/** A pagination token is a position between events in the stream: `s<n>` means "after event n", `h<n>` position -n (backfilled history). */
 export function parsePaginationToken(s: string): number {
-  const m = /^[st](\d+)(?:_\d+)*$/.exec(s);
+  const m = /^[st](\d+)(?:_\d+)*$/.exec(s) ?? /^h()(\d+)$/.exec(s);
   // The seed's M_BAD_PAGINATION: the current spec names no code for a malformed token.
   if (!m) throw new MatrixError(400, 'M_BAD_PAGINATION', `Invalid pagination token '${s}'`);
-  return Number(m[1]);
+  return m[2] !== undefined ? -Number(m[2]) : Number(m[1]);
 }
 
+/** Positions below 1 belong to history backfilled from other servers (rooms/backfilled-events.ts). */
 export function formatPaginationToken(position: number): string {
-  return `s${Math.max(0, position)}`;
+  return position < 0 ? `h${-position}` : `s${position}`;
 }

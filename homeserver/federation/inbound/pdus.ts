@@ -1,18 +1,91 @@
-// Inbound PDUs from a transaction (server-server-api "Checks performed on receipt of a PDU").
-// STUB while the remote-event path is built: every PDU is refused.
+// Inbound PDUs (server-server-api.md "Checks performed on receipt of a PDU"). Per PDU, in order:
+// format, signatures, hashes (pdu-checks.ts); then, with the network and outside the write lock,
+// whatever we lack: auth events (/event_auth), missing prev_events (/get_missing_events) and, if a
+// gap remains, the state before the event (/state_ids); then steps 4-6 in one write job
+// (rooms/remote-event.ts). A bad PDU never fails the transaction: it gets an `error` in the answer.
 import type { FederationServices } from '../services.ts';
+import { checkReceivedPdu, PduCheckError, type CheckedPdu } from '../pdu-checks.ts';
+import { fetchEventAuth, fetchMissingEvents, fetchStateBefore } from '../remote-room-data.ts';
+import { remoteEventsStore } from '../../storage/remote-events-store.ts';
+import type { StateIds } from '../../rooms/event-reader.ts';
+import type { RemoteOutcome } from '../../rooms/remote-event.ts';
 
 /** The per-PDU answer of PUT /send: {} when accepted, { error } when rejected. */
 export type PduResults = Record<string, { error?: string }>;
 
 /** Processes a transaction's PDUs from `origin`, in order; never throws for a bad PDU. */
 export async function processPdus(s: FederationServices, origin: string, pdus: unknown[]): Promise<PduResults> {
-  void s;
-  void origin;
   const results: PduResults = {};
-  for (const p of pdus) {
-    const id = typeof p === 'object' && p !== null && typeof (p as { event_id?: unknown }).event_id === 'string' ? (p as { event_id: string }).event_id : undefined;
-    if (id) results[id] = { error: 'not implemented yet' };
+  for (const raw of pdus) {
+    const roomId = typeof raw === 'object' && raw !== null ? (raw as { room_id?: unknown }).room_id : undefined;
+    // A PDU for a room we are not in cannot even be given an id (that needs the room version).
+    const version = typeof roomId === 'string' ? await s.rooms.roomVersion(roomId) : undefined;
+    if (typeof roomId !== 'string' || !version) {
+      s.log(`ignored a PDU from ${origin} for unknown room ${String(roomId)}`);
+      continue;
+    }
+    let checked: CheckedPdu;
+    try {
+      checked = await checkReceivedPdu(raw, version, roomId, s.remoteKeys);
+    } catch (err) {
+      if (!(err instanceof PduCheckError)) throw err;
+      s.log(`rejected a PDU from ${origin}: ${err.message}`);
+      continue;
+    }
+    try {
+      const outcome = await receivePdu(s, origin, roomId, version, checked, true);
+      if (outcome.kind === 'rejected') {
+        results[checked.eventId] = { error: outcome.reason };
+        s.log(`rejected ${checked.eventId} from ${origin}: ${outcome.reason}`);
+      } else results[checked.eventId] = {};
+    } catch (err) {
+      s.log(`failed to process ${checked.eventId} from ${origin}`, err);
+      results[checked.eventId] = { error: err instanceof Error ? err.message : String(err) };
+    }
   }
   return results;
+}
+
+/** Is the event stored in a usable form (not rejected, not an outlier without state)? */
+async function haveWithState(s: FederationServices, eventId: string): Promise<boolean> {
+  const e = await s.rooms.reader.getEvent(s.db.reader, eventId);
+  return e !== undefined && e.outlier !== 'outlier';
+}
+
+/**
+ * Fetches what `checked` depends on from `origin`, then persists it. `fillGaps` allows
+ * get_missing_events (not used for the events it returns, so the recursion stays one level deep).
+ */
+export async function receivePdu(s: FederationServices, origin: string, roomId: string, version: string, checked: CheckedPdu, fillGaps: boolean): Promise<RemoteOutcome | { kind: 'known' }> {
+  const { eventId, pdu } = checked;
+  const rejected = await remoteEventsStore.getRejected(s.db.reader, eventId);
+  if (rejected) return { kind: 'rejected', reason: rejected.reason };
+  if (await haveWithState(s, eventId)) return { kind: 'known' };
+
+  // Auth events we lack: the origin must be able to give us the event's auth chain.
+  const knownAuth = await remoteEventsStore.knownIds(s.db.reader, pdu.auth_events);
+  if (pdu.auth_events.some((id) => !knownAuth.has(id))) {
+    const chain = await fetchEventAuth(s, origin, roomId, eventId, version);
+    await s.rooms.write((w) => w.storeOutliers(roomId, version, chain.map(({ eventId: id, pdu: p }) => ({ eventId: id, pdu: p }))));
+  }
+
+  // Missing prev_events: first ask for the events in between (limited), oldest first.
+  let missing: string[] = [];
+  for (const id of pdu.prev_events) if (!(await haveWithState(s, id))) missing.push(id);
+  if (missing.length > 0 && fillGaps) {
+    const head = await s.rooms.heads.get(s.db.reader, roomId);
+    try {
+      const between = await fetchMissingEvents(s, origin, roomId, head?.extremities ?? [], [eventId], version, Math.max(0, pdu.depth - 50));
+      for (const e of between) if (e.eventId !== eventId) await receivePdu(s, origin, roomId, version, e, false);
+    } catch (err) {
+      s.log(`get_missing_events from ${origin} for ${eventId} failed`, err);
+    }
+    missing = [];
+    for (const id of pdu.prev_events) if (!(await haveWithState(s, id))) missing.push(id);
+  }
+
+  // A gap remains: take the state before the event from the origin.
+  let stateBefore: StateIds | undefined;
+  if (missing.length > 0) stateBefore = await fetchStateBefore(s, origin, roomId, version, eventId);
+  return s.rooms.write((w) => w.appendRemote(roomId, { eventId, pdu, ...(stateBefore ? { stateBefore } : {}) }));
 }

@@ -1,7 +1,11 @@
-// GET /_matrix/federation/v1/query/profile (query.yaml): a local user's profile, for other servers.
+// query.yaml: GET /_matrix/federation/v1/query/profile (a local user's profile, for other servers)
+// and /query/directory (the room an alias of ours names, and the servers in that room).
 import type Router from '@koa/router';
 import { MatrixError, invalidParam, notFound } from '../../http/matrix-error.ts';
-import { parseUserId } from '../../protocol/identifiers.ts';
+import { isValidRoomAlias, parseUserId } from '../../protocol/identifiers.ts';
+import { serversInRoom } from '../../rooms/servers-in-room.ts';
+import { roomsStore } from '../../storage/rooms-store.ts';
+import type { FederationServices } from '../services.ts';
 
 export interface Profile {
   displayname: string | null;
@@ -26,4 +30,19 @@ export function queryRoutes(serverName: string, profileOf: (userId: string) => P
       ctx.body = body;
     });
   };
+}
+
+export function queryDirectoryRoutes(router: Router, s: FederationServices): void {
+  router.get('/_matrix/federation/v1/query/directory', async (ctx) => {
+    const alias = ctx.query.room_alias;
+    if (typeof alias !== 'string') throw new MatrixError(400, 'M_MISSING_PARAM', 'room_alias is required');
+    if (!isValidRoomAlias(alias)) throw invalidParam('room_alias is not a room alias');
+    const row = await roomsStore.getAlias(s.db.reader, alias);
+    if (!row) throw notFound('Room alias not found.');
+    // "Servers that are likely to hold the given room": the ones with joined members, ours first.
+    const residents = await serversInRoom(s.db.reader, row.room_id);
+    const servers = [s.serverName, ...[...residents].filter((n) => n !== s.serverName).sort()];
+    if (!residents.has(s.serverName) && residents.size > 0) servers.shift();
+    ctx.body = { room_id: row.room_id, servers };
+  });
 }

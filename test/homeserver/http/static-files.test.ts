@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,15 +13,23 @@ import { CONTENT_SECURITY_POLICY } from '../../../homeserver/http/static-files.t
 
 let server: TestServer;
 let scratch: string;
+/** A built chunk with compressed copies beside it, as renderer/vite.config.ts writes them. */
+const APP_JS = `export const greeting = ${JSON.stringify('hello '.repeat(500))};\n`;
 
-/** A raw GET/HEAD that sends the path exactly as given (fetch would normalise '..' away). */
-function raw(method: string, rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+/**
+ * A raw GET/HEAD that sends the path exactly as given (fetch would normalise '..' away) and
+ * decodes nothing: `bytes` is the body as sent, `body` the same read as UTF-8.
+ */
+function raw(method: string, rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string; bytes: Buffer }> {
   const url = new URL(server.url);
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, method, path: rawPath, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        resolve({ status: res.statusCode!, headers: res.headers, body: bytes.toString('utf8'), bytes });
+      });
     });
     req.on('error', reject);
     req.end();
@@ -38,6 +47,11 @@ before(async () => {
   writeFileSync(path.join(web, '.env'), 'SECRET=1');
   writeFileSync(path.join(scratch, 'outside.txt'), 'not for the web');
   symlinkSync(path.join(scratch, 'outside.txt'), path.join(web, 'escape.txt'));
+  writeFileSync(path.join(web, 'assets', 'app-AbCdEf12.js'), APP_JS);
+  writeFileSync(path.join(web, 'assets', 'app-AbCdEf12.js.br'), brotliCompressSync(APP_JS));
+  writeFileSync(path.join(web, 'assets', 'app-AbCdEf12.js.gz'), gzipSync(APP_JS));
+  writeFileSync(path.join(web, 'assets', 'lone-AbCdEf12.js'), APP_JS);
+  symlinkSync(path.join(scratch, 'outside.txt'), path.join(web, 'assets', 'lone-AbCdEf12.js.br'));
   server = await startTestServer({ webRoot: web });
 });
 
@@ -82,6 +96,52 @@ describe('serving the web client', () => {
     assert.ok(etag);
     const again = await raw('GET', '/assets/index-AbCdEf12.js', { 'if-none-match': etag });
     assert.equal(again.status, 304);
+  });
+
+  test('a file built with .br and .gz copies is sent brotli-encoded to a browser that accepts br, else gzip, else as is; Vary names Accept-Encoding', async () => {
+    const chrome = await raw('GET', '/assets/app-AbCdEf12.js', { 'accept-encoding': 'gzip, deflate, br, zstd' });
+    assert.equal(chrome.status, 200);
+    assert.equal(chrome.headers['content-encoding'], 'br');
+    assert.equal(chrome.headers['content-type'], 'text/javascript; charset=utf-8');
+    assert.equal(chrome.headers['cache-control'], 'public, max-age=31536000, immutable');
+    assert.equal(chrome.headers.vary, 'Accept-Encoding');
+    assert.equal(chrome.headers['content-length'], String(chrome.bytes.length));
+    assert.ok(chrome.bytes.length < APP_JS.length / 4, 'the compressed copy is what was sent');
+    assert.equal(brotliDecompressSync(chrome.bytes).toString('utf8'), APP_JS);
+
+    const gzip = await raw('GET', '/assets/app-AbCdEf12.js', { 'accept-encoding': 'gzip' });
+    assert.equal(gzip.headers['content-encoding'], 'gzip');
+    assert.equal(gunzipSync(gzip.bytes).toString('utf8'), APP_JS);
+
+    const refused = await raw('GET', '/assets/app-AbCdEf12.js', { 'accept-encoding': 'br;q=0, gzip;q=0' });
+    const plain = await raw('GET', '/assets/app-AbCdEf12.js');
+    for (const res of [refused, plain]) {
+      assert.equal(res.headers['content-encoding'], undefined);
+      assert.equal(res.headers.vary, 'Accept-Encoding');
+      assert.equal(res.body, APP_JS);
+    }
+  });
+
+  test('each encoding has its own ETag, and a conditional request is answered 304 only for the same encoding', async () => {
+    const br = await raw('HEAD', '/assets/app-AbCdEf12.js', { 'accept-encoding': 'br' });
+    const plain = await raw('HEAD', '/assets/app-AbCdEf12.js');
+    assert.notEqual(br.headers.etag, plain.headers.etag);
+    assert.equal((await raw('GET', '/assets/app-AbCdEf12.js', { 'accept-encoding': 'br', 'if-none-match': br.headers.etag as string })).status, 304);
+    assert.equal((await raw('GET', '/assets/app-AbCdEf12.js', { 'if-none-match': br.headers.etag as string })).status, 200);
+  });
+
+  test('a compressed copy that is a symlink out of the web root is ignored: the file is sent as is', async () => {
+    const res = await raw('GET', '/assets/lone-AbCdEf12.js', { 'accept-encoding': 'br' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['content-encoding'], undefined);
+    assert.equal(res.body, APP_JS);
+  });
+
+  test('a file without compressed copies varies on nothing', async () => {
+    const res = await raw('GET', '/assets/index-AbCdEf12.js', { 'accept-encoding': 'br, gzip' });
+    assert.equal(res.headers['content-encoding'], undefined);
+    assert.equal(res.headers.vary, undefined);
+    assert.equal(res.body, 'console.log(1)');
   });
 
   const escapes: Array<[string, string]> = [

@@ -1,0 +1,67 @@
+// Tables: outlier_events, rejected_events; and the current-state and memberships
+// rows that a remote event (or a state resolution) changes. Room state written by the remote-event
+// path; the local path lives in events-store.ts.
+import type { Queryable } from './sqlite.ts';
+
+export type OutlierKind = 'outlier' | 'soft_failed';
+
+export interface OutlierRow {
+  event_id: string;
+  room_id: string;
+  kind: OutlierKind;
+  json: string;
+  state_group: number | null;
+}
+
+export const remoteEventsStore = {
+  async insertOutlier(q: Queryable, eventId: string, roomId: string, kind: OutlierKind, json: string, stateGroup: number | null): Promise<void> {
+    await q.run(
+      'INSERT INTO outlier_events (event_id, room_id, kind, json, state_group, received_ts) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      eventId, roomId, kind, json, stateGroup, Date.now(),
+    );
+  },
+  getOutlier(q: Queryable, eventId: string) {
+    return q.get<OutlierRow>('SELECT event_id, room_id, kind, json, state_group FROM outlier_events WHERE event_id = ?', eventId);
+  },
+  async deleteOutlier(q: Queryable, eventId: string): Promise<void> {
+    await q.run('DELETE FROM outlier_events WHERE event_id = ?', eventId);
+  },
+
+  async insertRejected(q: Queryable, eventId: string, roomId: string, reason: string): Promise<void> {
+    await q.run('INSERT INTO rejected_events (event_id, room_id, reason, received_ts) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', eventId, roomId, reason, Date.now());
+  },
+  getRejected(q: Queryable, eventId: string) {
+    return q.get<{ reason: string }>('SELECT reason FROM rejected_events WHERE event_id = ?', eventId);
+  },
+
+  /** Which of `eventIds` we hold in any form (timeline, outlier, soft-failed or rejected). */
+  async knownIds(q: Queryable, eventIds: string[]): Promise<Set<string>> {
+    const known = new Set<string>();
+    for (let i = 0; i < eventIds.length; i += 200) {
+      const chunk = eventIds.slice(i, i + 200);
+      const marks = chunk.map(() => '?').join(', ');
+      const rows = await q.all<{ event_id: string }>(
+        `SELECT event_id FROM events WHERE event_id IN (${marks})
+         UNION SELECT event_id FROM outlier_events WHERE event_id IN (${marks})
+         UNION SELECT event_id FROM rejected_events WHERE event_id IN (${marks})`,
+        ...chunk, ...chunk, ...chunk,
+      );
+      for (const r of rows) known.add(r.event_id);
+    }
+    return known;
+  },
+
+  /** The room's oldest timeline event: where backfill continues from. */
+  async oldestTimelineEvent(q: Queryable, roomId: string): Promise<string | undefined> {
+    const r = await q.get<{ event_id: string }>('SELECT event_id FROM events WHERE room_id = ? ORDER BY stream_ordering ASC LIMIT 1', roomId);
+    return r?.event_id;
+  },
+
+  async deleteCurrentState(q: Queryable, roomId: string, type: string, stateKey: string): Promise<void> {
+    await q.run('DELETE FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?', roomId, type, stateKey);
+  },
+
+  async insertRemoteRoom(q: Queryable, roomId: string, version: string, creator: string): Promise<void> {
+    await q.run('INSERT INTO rooms (room_id, room_version, creator, is_public, created_ts) VALUES (?, ?, ?, 0, ?) ON CONFLICT DO NOTHING', roomId, version, creator, Date.now());
+  },
+};

@@ -1,0 +1,109 @@
+// Two Hearth servers on loopback: a user of B joins a room made on A by its alias (make_join /
+// send_join), messages flow both ways through /send, and an invite crosses servers (invite v2).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { call, freePort, registerUser, startFederatedTestServer, type TestServer, type TestUser } from '../../helpers/server.ts';
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function messages(server: TestServer, user: TestUser, roomId: string): Promise<string[]> {
+  const r = await call(server, user, 'GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body.chunk.filter((e: any) => e.type === 'm.room.message').map((e: any) => e.content.body).reverse();
+}
+
+describe('joining a room on another server', () => {
+  let a: TestServer, b: TestServer;
+  let alice: TestUser, bob: TestUser;
+  let roomId: string;
+
+  before(async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    a = await startFederatedTestServer(pa, { trustSelfSigned: [`127.0.0.1:${pb}`] });
+    b = await startFederatedTestServer(pb, { trustSelfSigned: [`127.0.0.1:${pa}`] });
+    alice = await registerUser(a, 'alice');
+    bob = await registerUser(b, 'bob');
+  });
+  after(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  test('a user of B joins a public room of A by its alias and sees its state', async () => {
+    const created = await call(a, alice, 'POST', '/createRoom', { preset: 'public_chat', room_alias_name: 'lobby', name: 'Lobby' });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    roomId = created.body.room_id;
+    await call(a, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t1`, { msgtype: 'm.text', body: 'before bob' });
+    const joined = await call(b, bob, 'POST', `/join/${encodeURIComponent(`#lobby:${a.serverName}`)}`, {});
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    assert.equal(joined.body.room_id, roomId);
+    const name = await call(b, bob, 'GET', `/rooms/${encodeURIComponent(roomId)}/state/m.room.name/`);
+    assert.equal(name.status, 200, JSON.stringify(name.body));
+    assert.equal(name.body.name, 'Lobby');
+    const members = await call(b, bob, 'GET', `/rooms/${encodeURIComponent(roomId)}/joined_members`);
+    assert.deepEqual(Object.keys(members.body.joined).sort(), [alice.userId, bob.userId].sort());
+  });
+
+  test("A learns of B's join, and messages cross both ways", async () => {
+    await waitFor("bob's join on A", async () => {
+      const m = await call(a, alice, 'GET', `/rooms/${encodeURIComponent(roomId)}/joined_members`);
+      return m.body.joined?.[bob.userId] ? true : undefined;
+    });
+    const sent = await call(b, bob, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/b1`, { msgtype: 'm.text', body: 'hello from B' });
+    assert.equal(sent.status, 200, JSON.stringify(sent.body));
+    await waitFor('B message on A', async () => ((await messages(a, alice, roomId)).includes('hello from B') ? true : undefined));
+    await call(a, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/a2`, { msgtype: 'm.text', body: 'hello from A' });
+    await waitFor('A message on B', async () => ((await messages(b, bob, roomId)).includes('hello from A') ? true : undefined));
+  });
+
+  test('history from before the join is backfilled when B pages back through /messages', async () => {
+    const created = await call(a, alice, 'POST', '/createRoom', { preset: 'public_chat', room_alias_name: 'history', history_visibility: 'shared' });
+    const hist = created.body.room_id;
+    const sent: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      sent.push(`old ${i}`);
+      await call(a, alice, 'PUT', `/rooms/${encodeURIComponent(hist)}/send/m.room.message/h${i}`, { msgtype: 'm.text', body: `old ${i}` });
+    }
+    assert.equal((await call(b, bob, 'POST', `/join/${encodeURIComponent(`#history:${a.serverName}`)}`, {})).status, 200);
+    // Page back 10 at a time, as a client scrolling up does, until the room's start.
+    const seen: string[] = [];
+    let from: string | undefined;
+    let types: string[] = [];
+    for (let page = 0; page < 20; page++) {
+      const r = await call(b, bob, 'GET', `/rooms/${encodeURIComponent(hist)}/messages?dir=b&limit=10${from ? `&from=${from}` : ''}`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      for (const e of r.body.chunk) {
+        types.push(e.type);
+        if (e.type === 'm.room.message') seen.push(e.content.body);
+      }
+      if (!r.body.end) break;
+      from = r.body.end;
+    }
+    assert.deepEqual(seen.reverse(), sent);
+    assert.equal(types[types.length - 1], 'm.room.create', 'paging back reaches the room creation');
+  });
+
+  test('an invite crosses servers: B sees it in /sync, joins, and both see each other', async () => {
+    const dm = await call(a, alice, 'POST', '/createRoom', { preset: 'trusted_private_chat', is_direct: true, invite: [bob.userId] });
+    assert.equal(dm.status, 200, JSON.stringify(dm.body));
+    const dmId = dm.body.room_id;
+    const invited = await waitFor('the invite in B /sync', async () => {
+      const s = await call(b, bob, 'GET', '/sync?timeout=0');
+      return s.body.rooms?.invite?.[dmId];
+    });
+    assert.ok(invited.invite_state.events.some((e: any) => e.type === 'm.room.member' && e.state_key === bob.userId && e.content.membership === 'invite'));
+    const joined = await call(b, bob, 'POST', `/rooms/${encodeURIComponent(dmId)}/join`, {});
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    await waitFor("bob's DM join on A", async () => {
+      const m = await call(a, alice, 'GET', `/rooms/${encodeURIComponent(dmId)}/joined_members`);
+      return m.body.joined?.[bob.userId] ? true : undefined;
+    });
+  });
+});
