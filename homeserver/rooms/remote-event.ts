@@ -42,8 +42,8 @@ async function loadForAuth(q: Queryable, reader: EventReader, id: string): Promi
 }
 
 /** The state after every event in `ids`, resolved into one (state resolution v2 when they differ). */
-export async function resolvedStateAfter(q: Queryable, reader: EventReader, roomVersion: string, ids: string[]): Promise<StateIds | undefined> {
-  const sets: StateIds[] = [];
+export async function resolvedStateAfter(q: Queryable, reader: EventReader, roomVersion: string, ids: string[], extra: StateIds[] = []): Promise<StateIds | undefined> {
+  const sets: StateIds[] = [...extra];
   for (const id of ids) {
     const e = await reader.getEvent(q, id);
     // An outlier's state is unknown; a rejected event has none.
@@ -161,8 +161,14 @@ export async function persistRemoteEvent(q: Queryable, reader: EventReader, head
   else if (head.stateGroup !== null) base = { group: head.stateGroup, state: head.state };
   const stateGroup = await stateGroupFor(q, reader, head.roomId, stateBefore, base);
 
-  // Step 6: soft failure against the current state.
-  const current = await checkAgainst(q, reader, head, pdu, head.state);
+  // Step 6: soft failure against the current state. An event that does not build on all our
+  // forward extremities is checked against the resolution of their states with the state before it
+  // (as Synapse does): what the room's state would be once the event is in, so that an event from
+  // a concurrent branch that the resolution accepts is not soft-failed.
+  const prevSet = new Set(pdu.prev_events);
+  const buildsOnFront = head.extremities.length === prevSet.size && head.extremities.every((id) => prevSet.has(id));
+  const currentState = buildsOnFront ? head.state : ((await resolvedStateAfter(q, reader, version, head.extremities, [stateBefore])) ?? head.state);
+  const current = await checkAgainst(q, reader, head, pdu, currentState);
   if (current) {
     await remoteEventsStore.insertOutlier(q, eventId, head.roomId, 'soft_failed', JSON.stringify(pdu), stateGroup);
     const event: LoadedEvent = { eventId, roomId: head.roomId, streamOrdering: 0, stateGroup, redactedBy: null, pdu, outlier: 'soft_failed' };

@@ -277,6 +277,13 @@ export class RoomWriter {
     if (!targetId) return;
     const target = await this.svc.reader.getEvent(this.tx, targetId);
     if (!target || target.roomId !== head.roomId || target.redactedBy) return;
+    // Rooms v3+ ("Redactions", rooms/v3.md): the auth rules allow any redaction event; it is applied
+    // only if its sender may redact others' events or is on the same server as the target's sender.
+    const domain = (u: string) => u.slice(u.indexOf(':') + 1);
+    if (domain(redaction.pdu.sender) !== domain(target.pdu.sender)) {
+      const p = await this.svc.powerOf(head.roomId, redaction.pdu.sender, this.tx);
+      if (p.level < p.redact) return;
+    }
     const version = getRoomVersion(head.version)!;
     const redacted = redactEvent(target.pdu, version);
     await eventsStore.setRedactedBy(this.tx, targetId, redaction.eventId, JSON.stringify(redacted));

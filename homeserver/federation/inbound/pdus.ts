@@ -9,6 +9,9 @@ import { fetchEventAuth, fetchMissingEvents, fetchStateBefore } from '../remote-
 import { remoteEventsStore } from '../../storage/remote-events-store.ts';
 import type { StateIds } from '../../rooms/event-reader.ts';
 import type { RemoteOutcome } from '../../rooms/remote-event.ts';
+import { getRoomVersion } from '../../protocol/room-versions.ts';
+import { computeEventId } from '../../protocol/event-hashing.ts';
+import type { PDU } from '../../protocol/types.ts';
 
 /** The per-PDU answer of PUT /send: {} when accepted, { error } when rejected. */
 export type PduResults = Record<string, { error?: string }>;
@@ -29,7 +32,9 @@ export async function processPdus(s: FederationServices, origin: string, pdus: u
       checked = await checkReceivedPdu(raw, version, roomId, s.remoteKeys);
     } catch (err) {
       if (!(err instanceof PduCheckError)) throw err;
-      s.log(`rejected a PDU from ${origin}: ${err.message}`);
+      const id = eventIdOf(raw, version);
+      s.log(`dropped PDU ${id ?? '(no id)'} from ${origin}: ${err.message}`);
+      if (id) results[id] = { error: err.message };
       continue;
     }
     try {
@@ -44,6 +49,16 @@ export async function processPdus(s: FederationServices, origin: string, pdus: u
     }
   }
   return results;
+}
+
+/** The id a PDU would have, if it is well-formed enough to compute one. */
+function eventIdOf(raw: unknown, version: string): string | undefined {
+  const rv = getRoomVersion(version);
+  try {
+    return rv ? computeEventId(raw as PDU, rv) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Is the event stored in a usable form (not rejected, not an outlier without state)? */
