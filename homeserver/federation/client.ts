@@ -56,8 +56,12 @@ export interface FederationClientOptions {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
+/** Sees every answered request (status and parsed body): the tests validate them against the spec. */
+export type ResponseObserver = (method: string, path: string, status: number, body: unknown) => void;
+
 export class FederationClient {
   readonly resolver: ServerResolver;
+  observer: ResponseObserver | undefined;
   private readonly opts: FederationClientOptions;
   private readonly trusted: Set<string>;
   /** One keep-alive agent for CA-verified peers, one per pinned peer (their trust anchors differ). */
@@ -88,11 +92,12 @@ export class FederationClient {
       headers.authorization = signRequest({ method, uri: path, origin: this.opts.serverName, destination, content: body }, this.opts.signingKey);
     }
     const agent = this.trusted.has(destination.toLowerCase()) ? await this.pinnedAgent(destination, target) : this.agent;
+    const observe = this.observer;
     return sendJson<T>(destination, {
       agent, host: target.host, port: target.port, method, path, headers,
       // No SNI for an IP literal (the spec's "TLS" section).
       servername: isIP(target.tlsServerName) ? undefined : target.tlsServerName,
-    }, payload, options.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    }, payload, options.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, observe && ((status, body) => observe(method, path, status, body)));
   }
 
   close(): void {
@@ -162,7 +167,7 @@ interface SendOptions {
   servername: string | undefined;
 }
 
-function sendJson<T>(destination: string, o: SendOptions, payload: Buffer | undefined, timeoutMs: number): Promise<T> {
+function sendJson<T>(destination: string, o: SendOptions, payload: Buffer | undefined, timeoutMs: number, observe?: (status: number, body: unknown) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const fail = (kind: FailureKind, message: string) => reject(new FederationRequestError(destination, kind, 502, 'M_UNKNOWN', message));
     const req = https.request({ ...o, timeout: timeoutMs }, (res) => {
@@ -182,6 +187,7 @@ function sendJson<T>(destination: string, o: SendOptions, payload: Buffer | unde
         } catch {
           json = undefined;
         }
+        observe?.(status, json);
         if (status >= 200 && status < 300) {
           if (typeof json !== 'object' || json === null) return fail('bad-response', `${destination} answered ${status} without a JSON object`);
           return resolve(json as T);

@@ -129,7 +129,8 @@ export async function inviteRemoteUser(s: FederationServices, roomId: string, se
   if (!head) throw new MatrixError(404, 'M_NOT_FOUND', `Unknown room ${roomId}`);
   const rv = getRoomVersion(head.version)!;
   const { draft } = await draftEvent(s.db.reader, s.rooms.reader, head, { type: 'm.room.member', sender, stateKey: target, content: { ...content, membership: 'invite' } }, Date.now());
-  const pdu = hashAndSignEvent(draft as DraftPDU, rv, s.serverName, s.signingKey);
+  // invite_event.yaml requires the legacy `origin` key, which Synapse still sets.
+  const pdu = hashAndSignEvent({ ...draft, origin: s.serverName } as unknown as DraftPDU, rv, s.serverName, s.signingKey);
   const eventId = computeEventId(pdu, rv);
   const inviteRoomState = await strippedState(s.rooms, s.db.reader, roomId, [sender]);
   const resp = await s.client.request<{ event?: unknown }>(server, 'PUT', `/_matrix/federation/v2/invite/${enc(roomId)}/${enc(eventId)}`, {

@@ -311,5 +311,7 @@ export {
   validatingFetch,
   validationCounts,
   validationFailures,
+  recordValidationFailure,
+  countValidated,
 } from './openapi/validating-fetch.ts';
 export type { ValidatingFetchOptions } from './openapi/validating-fetch.ts';

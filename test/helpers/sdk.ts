@@ -48,7 +48,7 @@ export async function waitFor<T>(what: string, check: () => T | undefined | null
 }
 
 /** Registers through the SDK: the first request answers 401 with a UIA session, the second completes m.login.dummy. */
-export async function registerWithSdk(server: TestServer, username: string): Promise<{ userId: string; accessToken: string; deviceId: string }> {
+export async function registerWithSdk(server: Pick<TestServer, 'url'>, username: string): Promise<{ userId: string; accessToken: string; deviceId: string }> {
   const anon = createClient({ baseUrl: server.url, fetchFn, logger: quietLogger });
   let session: string | undefined;
   try {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHomeserver, type Homeserver } from '../../homeserver/index.ts';
 import type { HomeserverConfig } from '../../homeserver/config/types.ts';
+import { serverServerValidator, recordValidationFailure, countValidated, type ApiValidator } from './openapi.ts';
 
 export interface TestServer {
   url: string;
@@ -99,9 +100,36 @@ export async function startFederatedTestServer(
   federation: Partial<NonNullable<HomeserverConfig['federation']>> = {},
   overrides: Partial<HomeserverConfig> = {},
 ): Promise<TestServer> {
-  return startTestServer({
+  const server = await startTestServer({
     serverName: `127.0.0.1:${port}`,
     ...overrides,
     federation: { listen: { host: '127.0.0.1', port }, trustSelfSigned: [], allow: [], deny: [], keyNotaries: [], ...federation },
   });
+  // Every answer this server gets from another one is checked against the server-server OpenAPI;
+  // a mismatch is recorded for assertNoValidationFailures() (test/helpers/openapi.ts).
+  const client = server.hs.federation?.client;
+  if (client) client.observer = federationResponseValidator();
+  return server;
+}
+
+let ssValidator: ApiValidator | undefined;
+
+function federationResponseValidator() {
+  ssValidator ??= serverServerValidator();
+  const validator = ssValidator;
+  return (method: string, path: string, status: number, body: unknown): void => {
+    const urlPath = path.split('?')[0]!;
+    const label = `federation ${method} ${urlPath} -> ${status}`;
+    try {
+      if (body === undefined) {
+        if (validator.expectsJson(method, urlPath, status)) recordValidationFailure(`${label}: no JSON body`);
+        return;
+      }
+      const outcome = validator.validateResponse(method, urlPath, status, body);
+      if (outcome === 'no-schema' && status >= 400) validator.validateErrorBody(body, label);
+      countValidated(outcome);
+    } catch (err) {
+      recordValidationFailure(`${label}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
 }

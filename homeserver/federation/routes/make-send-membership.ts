@@ -74,7 +74,8 @@ async function makeMembership(s: FederationServices, ctx: Context, membership: M
     if (err instanceof AuthError) throw new MatrixError(403, 'M_FORBIDDEN', `You may not ${membership} this room: ${err.message}`);
     throw err;
   }
-  ctx.body = { event: draft, room_version: version };
+  // The template names the resident server as `origin` (joins-v1.yaml requires it; Synapse sends it).
+  ctx.body = { event: { ...draft, origin: s.serverName }, room_version: version };
 }
 
 /** PUT send_{membership}: checks, co-signs a restricted join, persists, and relays the event. */

@@ -15,6 +15,18 @@ export function validationCounts(): { validated: number; noSchema: number; faile
   return { ...counts };
 }
 
+/** Records a failure found outside a validatingFetch (e.g. a federation response). */
+export function recordValidationFailure(message: string): void {
+  counts.failed++;
+  failures.push(message);
+}
+
+/** Counts a response validated outside a validatingFetch. */
+export function countValidated(outcome: 'validated' | 'no-schema'): void {
+  if (outcome === 'validated') counts.validated++;
+  else counts.noSchema++;
+}
+
 export function clearValidationFailures(): void {
   failures.length = 0;
   counts.validated = counts.noSchema = counts.failed = 0;

@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, freePort, registerUser, startFederatedTestServer, type TestServer, type TestUser } from '../../helpers/server.ts';
+import { assertNoValidationFailures, validationCounts } from '../../helpers/openapi.ts';
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -107,4 +108,9 @@ describe('concurrent conflicting state on three servers', () => {
     const r = await call(server, user, 'GET', `/rooms/${enc(roomId)}/state/m.room.member/${enc(target)}`);
     return r.status === 200 ? r.body.membership : undefined;
   }
+
+  test('every federation response the servers received matched the server-server OpenAPI', () => {
+    assert.ok(validationCounts().validated > 0, 'federation responses were validated');
+    assertNoValidationFailures();
+  });
 });

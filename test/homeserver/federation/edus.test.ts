@@ -12,6 +12,7 @@ import { serverServerValidator } from '../../helpers/openapi.ts';
 import { Connection } from '../../../homeserver/storage/sqlite.ts';
 import { remoteDeviceListStore } from '../../../homeserver/storage/federation-edus-store.ts';
 import { crossSigningSet, oneTimeKeys, signAs, testDevice, type TestDevice } from '../e2ee/e2ee-helpers.ts';
+import { assertNoValidationFailures, validationCounts } from '../../helpers/openapi.ts';
 
 const validator = serverServerValidator();
 const PASSWORD = 'correct horse battery staple';
@@ -274,5 +275,10 @@ describe('EDUs between two servers sharing a room', () => {
       assert.deepEqual(again.body.failures, {});
       assert.equal((await cachedAt(b, alice.userId))?.row.stream_id, before.row.stream_id);
     });
+  });
+
+  test('every federation response the servers received matched the server-server OpenAPI', () => {
+    assert.ok(validationCounts().validated > 0, 'federation responses were validated');
+    assertNoValidationFailures();
   });
 });

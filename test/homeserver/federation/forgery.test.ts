@@ -14,6 +14,7 @@ import { decodeSigningKeyFile, generateSigningKey, type SigningKey } from '../..
 import { computeEventId, hashAndSignEvent, type DraftPDU } from '../../../homeserver/protocol/event-hashing.ts';
 import { getRoomVersion } from '../../../homeserver/protocol/room-versions.ts';
 import type { PDU } from '../../../homeserver/protocol/types.ts';
+import { assertNoValidationFailures, validationCounts } from '../../helpers/openapi.ts';
 
 const validator = serverServerValidator();
 const rv = getRoomVersion('12')!;
@@ -139,5 +140,10 @@ describe('forged federation traffic', () => {
       assert.ok(Date.now() < end, 'message from B did not reach A');
       await new Promise((r) => setTimeout(r, 100));
     }
+  });
+
+  test('every federation response the servers received matched the server-server OpenAPI', () => {
+    assert.ok(validationCounts().validated > 0, 'federation responses were validated');
+    assertNoValidationFailures();
   });
 });

@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, freePort, registerUser, startFederatedTestServer, type TestServer, type TestUser } from '../../helpers/server.ts';
+import { assertNoValidationFailures, validationCounts } from '../../helpers/openapi.ts';
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -90,6 +91,27 @@ describe('joining a room on another server', () => {
     assert.equal(types[types.length - 1], 'm.room.create', 'paging back reaches the room creation');
   });
 
+  test('rooms of every version from 6 to 12 are joined across servers', async () => {
+    for (const version of ['6', '7', '8', '9', '10', '11', '12']) {
+      const created = await call(a, alice, 'POST', '/createRoom', { preset: 'public_chat', room_version: version, room_alias_name: `v${version}` });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const joined = await call(b, bob, 'POST', `/join/${encodeURIComponent(`#v${version}:${a.serverName}`)}`, {});
+      assert.equal(joined.status, 200, `v${version}: ${JSON.stringify(joined.body)}`);
+      const create = await call(b, bob, 'GET', `/rooms/${encodeURIComponent(created.body.room_id)}/state/m.room.create/`);
+      assert.equal(create.body.room_version, version);
+    }
+  });
+
+  test('make_join for a server that supports none of the room\'s versions is 400 M_INCOMPATIBLE_ROOM_VERSION', async () => {
+    const err = await b.hs.federation!.client.request(a.serverName, 'GET', `/_matrix/federation/v1/make_join/${encodeURIComponent(roomId)}/${encodeURIComponent(bob.userId)}?ver=1&ver=5`).then(
+      () => undefined,
+      (e: any) => e,
+    );
+    assert.equal(err?.status, 400);
+    assert.equal(err?.errcode, 'M_INCOMPATIBLE_ROOM_VERSION');
+    assert.equal(err?.body?.room_version, '12');
+  });
+
   test('an invite crosses servers: B sees it in /sync, joins, and both see each other', async () => {
     const dm = await call(a, alice, 'POST', '/createRoom', { preset: 'trusted_private_chat', is_direct: true, invite: [bob.userId] });
     assert.equal(dm.status, 200, JSON.stringify(dm.body));
@@ -105,5 +127,10 @@ describe('joining a room on another server', () => {
       const m = await call(a, alice, 'GET', `/rooms/${encodeURIComponent(dmId)}/joined_members`);
       return m.body.joined?.[bob.userId] ? true : undefined;
     });
+  });
+
+  test('every federation response the servers received matched the server-server OpenAPI', () => {
+    assert.ok(validationCounts().validated > 0, 'federation responses were validated');
+    assertNoValidationFailures();
   });
 });

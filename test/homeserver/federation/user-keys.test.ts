@@ -10,6 +10,7 @@ import { serverServerValidator } from '../../helpers/openapi.ts';
 import { assertError, checked } from '../../helpers/checked-call.ts';
 import { FederationRequestError } from '../../../homeserver/federation/client.ts';
 import { crossSigningSet, fallbackKey, oneTimeKeys, testDevice, type CrossSigningSet, type TestDevice } from '../e2ee/e2ee-helpers.ts';
+import { assertNoValidationFailures, validationCounts } from '../../helpers/openapi.ts';
 
 const validator = serverServerValidator();
 
@@ -156,5 +157,10 @@ describe('E2EE keys across servers', () => {
       assert.deepEqual(field.body, { displayname: 'Bob of B' });
       assertError(await checked(a, alice, 'GET', `/profile/${encodeURIComponent(`@nobody:${B}`)}`), 404, 'M_NOT_FOUND');
     });
+  });
+
+  test('every federation response the servers received matched the server-server OpenAPI', () => {
+    assert.ok(validationCounts().validated > 0, 'federation responses were validated');
+    assertNoValidationFailures();
   });
 });
