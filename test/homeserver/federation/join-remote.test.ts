@@ -129,6 +129,32 @@ describe('joining a room on another server', () => {
     });
   });
 
+  test('a remote invite is rejected through make_leave/send_leave, and A sees the leave', async () => {
+    const room = (await call(a, alice, 'POST', '/createRoom', { preset: 'private_chat', invite: [bob.userId] })).body.room_id;
+    await waitFor('the invite on B', async () => (await call(b, bob, 'GET', '/sync?timeout=0')).body.rooms?.invite?.[room]);
+    const left = await call(b, bob, 'POST', `/rooms/${encodeURIComponent(room)}/leave`, {});
+    assert.equal(left.status, 200, JSON.stringify(left.body));
+    await waitFor('the rejection on A', async () => {
+      const m = await call(a, alice, 'GET', `/rooms/${encodeURIComponent(room)}/state/m.room.member/${encodeURIComponent(bob.userId)}`);
+      return m.body.membership === 'leave' ? true : undefined;
+    });
+    const s = await call(b, bob, 'GET', '/sync?timeout=0');
+    assert.equal(s.body.rooms?.invite?.[room], undefined, 'the invite is gone from B');
+  });
+
+  test('a knock crosses servers (make_knock/send_knock): A sees it, invites, and B joins', async () => {
+    const room = (await call(a, alice, 'POST', '/createRoom', { preset: 'private_chat', room_version: '10', room_alias_name: 'knocking', initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }] })).body.room_id;
+    const knocked = await call(b, bob, 'POST', `/knock/${encodeURIComponent(`#knocking:${a.serverName}`)}`, { reason: 'let me in' });
+    assert.equal(knocked.status, 200, JSON.stringify(knocked.body));
+    const onA = await call(a, alice, 'GET', `/rooms/${encodeURIComponent(room)}/state/m.room.member/${encodeURIComponent(bob.userId)}`);
+    assert.equal(onA.body.membership, 'knock');
+    const s = await waitFor('the knock in B /sync', async () => (await call(b, bob, 'GET', '/sync?timeout=0')).body.rooms?.knock?.[room]);
+    assert.ok(s.knock_state.events.some((e: any) => e.type === 'm.room.join_rules'));
+    assert.equal((await call(a, alice, 'POST', `/rooms/${encodeURIComponent(room)}/invite`, { user_id: bob.userId })).status, 200);
+    await waitFor('the invite after the knock on B', async () => (await call(b, bob, 'GET', '/sync?timeout=0')).body.rooms?.invite?.[room]);
+    assert.equal((await call(b, bob, 'POST', `/rooms/${encodeURIComponent(room)}/join`, {})).status, 200);
+  });
+
   test('every federation response the servers received matched the server-server OpenAPI', () => {
     assert.ok(validationCounts().validated > 0, 'federation responses were validated');
     assertNoValidationFailures();
