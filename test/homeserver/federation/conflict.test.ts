@@ -7,16 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, freePort, registerUser, startFederatedTestServer, type TestServer, type TestUser } from '../../helpers/server.ts';
 import { assertNoValidationFailures, validationCounts } from '../../helpers/openapi.ts';
+import { eventually } from '../../helpers/federation.ts';
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 const enc = encodeURIComponent;
 
@@ -62,7 +54,7 @@ describe('concurrent conflicting state on three servers', () => {
       }
       const everyone = [alice, bob, carol, cora].map((u) => u.userId).sort();
       for (const [server, user] of [[a, alice], [b, bob], [c, cora]] as const) {
-        await waitFor(`all members on ${server.serverName}`, async () => {
+        await eventually(`all members on ${server.serverName}`, async () => {
           const m = await call(server, user, 'GET', `/rooms/${enc(roomId)}/joined_members`);
           return JSON.stringify(Object.keys(m.body.joined ?? {}).sort()) === JSON.stringify(everyone) ? true : undefined;
         });
@@ -84,7 +76,7 @@ describe('concurrent conflicting state on three servers', () => {
         await call(server, user, 'PUT', `/rooms/${enc(roomId)}/send/m.room.message/after-${txn}${version}`, { msgtype: 'm.text', body: `after ${txn}` });
       }
 
-      const final = await waitFor('the same state on all three servers', async () => {
+      const final = await eventually('the same state on all three servers', async () => {
         const [sa, sb, sc] = await Promise.all([stateOn(a, alice, roomId), stateOn(b, bob, roomId), stateOn(c, cora, roomId)]);
         return JSON.stringify(sa) === JSON.stringify(sb) && JSON.stringify(sb) === JSON.stringify(sc) ? sa : undefined;
       });

@@ -13,19 +13,11 @@ import { Connection } from '../../../homeserver/storage/sqlite.ts';
 import { remoteDeviceListStore } from '../../../homeserver/storage/federation-edus-store.ts';
 import { crossSigningSet, oneTimeKeys, signAs, testDevice, type TestDevice } from '../e2ee/e2ee-helpers.ts';
 import { assertNoValidationFailures, validationCounts } from '../../helpers/openapi.ts';
+import { eventually } from '../../helpers/federation.ts';
 
 const validator = serverServerValidator();
 const PASSWORD = 'correct horse battery staple';
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A /sync stream for one user: `until` syncs on from the last token until `pick` finds something. */
 function syncer(server: TestServer, user: TestUser) {
@@ -99,7 +91,7 @@ describe('EDUs between two servers sharing a room', () => {
     roomId = created.body.room_id;
     const joined = await call(b, bob, 'POST', `/join/${encodeURIComponent(`#edus:${A}`)}`, {});
     assert.equal(joined.status, 200, JSON.stringify(joined.body));
-    await waitFor("bob's join on A", async () => {
+    await eventually("bob's join on A", async () => {
       const m = await call(a, alice, 'GET', `/rooms/${encodeURIComponent(roomId)}/joined_members`);
       return m.body.joined?.[bob.userId] ? true : undefined;
     });
@@ -128,7 +120,7 @@ describe('EDUs between two servers sharing a room', () => {
   test("bob's public read receipt reaches A with its time; his private one stays on B", async () => {
     const sent = await checked(a, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/r1`, { msgtype: 'm.text', body: 'read me' });
     const eventId = sent.body.event_id;
-    await waitFor('the message on B', async () => ((await call(b, bob, 'GET', `/rooms/${encodeURIComponent(roomId)}/event/${encodeURIComponent(eventId)}`)).status === 200 ? true : undefined));
+    await eventually('the message on B', async () => ((await call(b, bob, 'GET', `/rooms/${encodeURIComponent(roomId)}/event/${encodeURIComponent(eventId)}`)).status === 200 ? true : undefined));
     const s = syncer(a, alice);
     await s.catchUp();
     assert.equal((await checked(b, bob, 'POST', `/rooms/${encodeURIComponent(roomId)}/receipt/m.read.private/${encodeURIComponent(eventId)}`, {})).status, 200);
@@ -140,7 +132,7 @@ describe('EDUs between two servers sharing a room', () => {
 
   test("bob's presence and status message reach A", async () => {
     assert.equal((await checked(b, bob, 'PUT', `/presence/${encodeURIComponent(bob.userId)}/status`, { presence: 'online', status_msg: 'cooking' })).status, 200);
-    const got = await waitFor('bob presence on A', async () => {
+    const got = await eventually('bob presence on A', async () => {
       const r = await checked(a, alice, 'GET', `/presence/${encodeURIComponent(bob.userId)}/status`);
       return r.status === 200 && r.body.status_msg === 'cooking' ? r.body : undefined;
     });
@@ -184,14 +176,14 @@ describe('EDUs between two servers sharing a room', () => {
 
     const cross = crossSigningSet(bob.userId);
     assert.equal((await checked(b, bob, 'POST', '/keys/device_signing/upload', cross.body)).status, 200);
-    await waitFor('the master key in A\'s cache', async () => ((await cachedAt(a, bob.userId))?.row.master_key ? true : undefined));
+    await eventually('the master key in A\'s cache', async () => ((await cachedAt(a, bob.userId))?.row.master_key ? true : undefined));
     const third = await checked(a, alice, 'POST', '/keys/query', { device_keys: { [bob.userId]: [] } });
     assert.deepEqual(third.body.master_keys[bob.userId], cross.body.master_key);
     assert.deepEqual(third.body.self_signing_keys[bob.userId], cross.body.self_signing_key);
 
     // The phone signs out: its deletion reaches A too.
     assert.equal((await checked(b, phone, 'POST', '/logout', {})).status, 200);
-    await waitFor("the phone gone from A's cache", async () => ((await cachedAt(a, bob.userId))?.devices.length === 1 ? true : undefined));
+    await eventually("the phone gone from A's cache", async () => ((await cachedAt(a, bob.userId))?.devices.length === 1 ? true : undefined));
     const fourth = await checked(a, alice, 'POST', '/keys/query', { device_keys: { [bob.userId]: [] } });
     assert.deepEqual(Object.keys(fourth.body.device_keys[bob.userId]), [bob.deviceId]);
   });

@@ -4,19 +4,16 @@
 // room on the receiving server is unchanged and both servers keep working.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, freePort, registerUser, startFederatedTestServer, type TestServer, type TestUser } from '../../helpers/server.ts';
-import { serverServerValidator } from '../../helpers/openapi.ts';
-import { signRequest } from '../../../homeserver/federation/request-auth.ts';
+import { signedRequest } from '../../helpers/federation.ts';
 import { decodeSigningKeyFile, generateSigningKey, type SigningKey } from '../../../homeserver/protocol/signing-key.ts';
 import { computeEventId, hashAndSignEvent, type DraftPDU } from '../../../homeserver/protocol/event-hashing.ts';
 import { getRoomVersion } from '../../../homeserver/protocol/room-versions.ts';
 import type { PDU } from '../../../homeserver/protocol/types.ts';
 import { assertNoValidationFailures, validationCounts } from '../../helpers/openapi.ts';
 
-const validator = serverServerValidator();
 const rv = getRoomVersion('12')!;
 
 describe('forged federation traffic', () => {
@@ -30,22 +27,7 @@ describe('forged federation traffic', () => {
   /** PUT /send to A as B (or as `origin` signed with `key`), checked against transactions.yaml. */
   function sendToA(txnId: string, pdus: unknown[], origin = B, key = bKey): Promise<{ status: number; body: any }> {
     const path = `/_matrix/federation/v1/send/${encodeURIComponent(txnId)}`;
-    const body = { origin, origin_server_ts: Date.now(), pdus };
-    const authorization = signRequest({ method: 'PUT', uri: path, origin, destination: A, content: body }, key);
-    return new Promise((resolve, reject) => {
-      const req = https.request({ host: '127.0.0.1', port: pa, method: 'PUT', path, headers: { 'content-type': 'application/json', authorization }, rejectUnauthorized: false }, (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => {
-          const r = { status: res.statusCode!, body: text ? JSON.parse(text) : undefined };
-          if (r.status >= 400) validator.validateErrorBody(r.body, `PUT ${path}`);
-          else validator.validateResponse('PUT', '/_matrix/federation/v1/send/x', r.status, r.body);
-          resolve(r);
-        });
-      });
-      req.on('error', reject);
-      req.end(JSON.stringify(body));
-    });
+    return signedRequest(pa, { method: 'PUT', path, origin, destination: A, key, body: { origin, origin_server_ts: Date.now(), pdus }, templatePath: '/_matrix/federation/v1/send/x' });
   }
 
   /** A message event in the room as a server would build it, on top of A's current front. */

@@ -4,16 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, freePort, registerUser, startFederatedTestServer, type TestServer, type TestUser } from '../../helpers/server.ts';
 import { assertNoValidationFailures, validationCounts } from '../../helpers/openapi.ts';
+import { eventually } from '../../helpers/federation.ts';
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function messages(server: TestServer, user: TestUser, roomId: string): Promise<string[]> {
   const r = await call(server, user, 'GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`);
@@ -53,15 +45,15 @@ describe('joining a room on another server', () => {
   });
 
   test("A learns of B's join, and messages cross both ways", async () => {
-    await waitFor("bob's join on A", async () => {
+    await eventually("bob's join on A", async () => {
       const m = await call(a, alice, 'GET', `/rooms/${encodeURIComponent(roomId)}/joined_members`);
       return m.body.joined?.[bob.userId] ? true : undefined;
     });
     const sent = await call(b, bob, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/b1`, { msgtype: 'm.text', body: 'hello from B' });
     assert.equal(sent.status, 200, JSON.stringify(sent.body));
-    await waitFor('B message on A', async () => ((await messages(a, alice, roomId)).includes('hello from B') ? true : undefined));
+    await eventually('B message on A', async () => ((await messages(a, alice, roomId)).includes('hello from B') ? true : undefined));
     await call(a, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/a2`, { msgtype: 'm.text', body: 'hello from A' });
-    await waitFor('A message on B', async () => ((await messages(b, bob, roomId)).includes('hello from A') ? true : undefined));
+    await eventually('A message on B', async () => ((await messages(b, bob, roomId)).includes('hello from A') ? true : undefined));
   });
 
   test('history from before the join is backfilled when B pages back through /messages', async () => {
@@ -116,14 +108,14 @@ describe('joining a room on another server', () => {
     const dm = await call(a, alice, 'POST', '/createRoom', { preset: 'trusted_private_chat', is_direct: true, invite: [bob.userId] });
     assert.equal(dm.status, 200, JSON.stringify(dm.body));
     const dmId = dm.body.room_id;
-    const invited = await waitFor('the invite in B /sync', async () => {
+    const invited = await eventually('the invite in B /sync', async () => {
       const s = await call(b, bob, 'GET', '/sync?timeout=0');
       return s.body.rooms?.invite?.[dmId];
     });
     assert.ok(invited.invite_state.events.some((e: any) => e.type === 'm.room.member' && e.state_key === bob.userId && e.content.membership === 'invite'));
     const joined = await call(b, bob, 'POST', `/rooms/${encodeURIComponent(dmId)}/join`, {});
     assert.equal(joined.status, 200, JSON.stringify(joined.body));
-    await waitFor("bob's DM join on A", async () => {
+    await eventually("bob's DM join on A", async () => {
       const m = await call(a, alice, 'GET', `/rooms/${encodeURIComponent(dmId)}/joined_members`);
       return m.body.joined?.[bob.userId] ? true : undefined;
     });
@@ -131,10 +123,10 @@ describe('joining a room on another server', () => {
 
   test('a remote invite is rejected through make_leave/send_leave, and A sees the leave', async () => {
     const room = (await call(a, alice, 'POST', '/createRoom', { preset: 'private_chat', invite: [bob.userId] })).body.room_id;
-    await waitFor('the invite on B', async () => (await call(b, bob, 'GET', '/sync?timeout=0')).body.rooms?.invite?.[room]);
+    await eventually('the invite on B', async () => (await call(b, bob, 'GET', '/sync?timeout=0')).body.rooms?.invite?.[room]);
     const left = await call(b, bob, 'POST', `/rooms/${encodeURIComponent(room)}/leave`, {});
     assert.equal(left.status, 200, JSON.stringify(left.body));
-    await waitFor('the rejection on A', async () => {
+    await eventually('the rejection on A', async () => {
       const m = await call(a, alice, 'GET', `/rooms/${encodeURIComponent(room)}/state/m.room.member/${encodeURIComponent(bob.userId)}`);
       return m.body.membership === 'leave' ? true : undefined;
     });
@@ -148,10 +140,10 @@ describe('joining a room on another server', () => {
     assert.equal(knocked.status, 200, JSON.stringify(knocked.body));
     const onA = await call(a, alice, 'GET', `/rooms/${encodeURIComponent(room)}/state/m.room.member/${encodeURIComponent(bob.userId)}`);
     assert.equal(onA.body.membership, 'knock');
-    const s = await waitFor('the knock in B /sync', async () => (await call(b, bob, 'GET', '/sync?timeout=0')).body.rooms?.knock?.[room]);
+    const s = await eventually('the knock in B /sync', async () => (await call(b, bob, 'GET', '/sync?timeout=0')).body.rooms?.knock?.[room]);
     assert.ok(s.knock_state.events.some((e: any) => e.type === 'm.room.join_rules'));
     assert.equal((await call(a, alice, 'POST', `/rooms/${encodeURIComponent(room)}/invite`, { user_id: bob.userId })).status, 200);
-    await waitFor('the invite after the knock on B', async () => (await call(b, bob, 'GET', '/sync?timeout=0')).body.rooms?.invite?.[room]);
+    await eventually('the invite after the knock on B', async () => (await call(b, bob, 'GET', '/sync?timeout=0')).body.rooms?.invite?.[room]);
     assert.equal((await call(b, bob, 'POST', `/rooms/${encodeURIComponent(room)}/join`, {})).status, 200);
   });
 
