@@ -44,6 +44,7 @@ export class RoomService {
   /** Highest stream ordering whose transaction has committed: what sync may hand out. */
   private committedPosition = 0;
   private readonly committedListeners: Array<(events: LoadedEvent[]) => void> = [];
+  private readonly transactionHooks: Array<(tx: Queryable, events: LoadedEvent[]) => Promise<void>> = [];
 
   constructor(deps: RoomServiceDeps) {
     this.db = deps.db;
@@ -80,6 +81,10 @@ export class RoomService {
         this.reader.beginJournal();
         try {
           const value = await build(writer);
+          if (this.transactionHooks.length > 0) {
+            const events = [...touched.values()].flat();
+            if (events.length > 0) for (const hook of this.transactionHooks) await hook(tx, events);
+          }
           this.reader.endJournal();
           return value;
         } catch (err) {
@@ -107,6 +112,14 @@ export class RoomService {
       for (const fn of this.committedListeners) fn(all);
     }
     return result;
+  }
+
+  /**
+   * Runs `fn` inside each write job that appended events, before it commits: what it writes
+   * commits or rolls back with the events (the federation queue: no event is acknowledged unqueued).
+   */
+  inTransactionWithEvents(fn: (tx: Queryable, events: LoadedEvent[]) => Promise<void>): void {
+    this.transactionHooks.push(fn);
   }
 
   /** Calls `fn` after each write job commits, with the events it appended (local and remote). */
@@ -227,9 +240,9 @@ export class RoomWriter {
   }
 
   /** History from another server, stored below the room's oldest event (rooms/backfilled-events.ts). */
-  async storeBackfilled(roomId: string, events: Array<{ eventId: string; pdu: PDU }>, oldestState: StateIds | undefined): Promise<LoadedEvent[]> {
+  async storeBackfilled(roomId: string, events: Array<{ eventId: string; pdu: PDU }>, statesBefore: Map<string, StateIds>): Promise<LoadedEvent[]> {
     const head = await this.head(roomId);
-    return persistBackfilled(this.tx, this.svc.reader, head, events, oldestState);
+    return persistBackfilled(this.tx, this.svc.reader, head, events, statesBefore);
   }
 
   /**

@@ -9,7 +9,7 @@ import { DestinationQueue, type SenderSettings } from './destination-queue.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
 import { MAX_EDUS_PER_TXN, MAX_PDUS_PER_TXN, MAX_TXN_BYTES } from './transaction.ts';
 import { outgoingPdu } from './outgoing-pdu.ts';
-import { pduFeed } from './pdu-feed.ts';
+import { pduQueueEntries } from './pdu-feed.ts';
 
 export interface SenderOptions {
   retry?: Partial<RetryPolicy>;
@@ -37,8 +37,20 @@ export class FederationSender implements Outbound {
       limits: { maxPdus: MAX_PDUS_PER_TXN, maxEdus: MAX_EDUS_PER_TXN, maxBytes: MAX_TXN_BYTES, ...opts.limits },
       requestTimeoutMs: opts.requestTimeoutMs ?? 60_000,
     };
-    // Registered at once, so that events committed before start() are queued too.
-    s.rooms.onCommitted(pduFeed(s.serverName, (build) => this.enqueue(build), s.log));
+    // Registered at once, so that events committed before start() are queued too. The rows are
+    // written in the events' own transaction; the destinations are kicked once it has committed.
+    const toKick = new Set<string>();
+    s.rooms.inTransactionWithEvents(async (tx, events) => {
+      const entries = await pduQueueEntries(tx, s.serverName, events);
+      if (entries.length === 0) return;
+      await store.enqueue(tx, entries, this.now());
+      for (const e of entries) toKick.add(e.destination);
+    });
+    s.rooms.onCommitted(() => {
+      if (toKick.size === 0 || !this.started || this.stopped) return;
+      for (const d of toKick) this.queueFor(d).kick();
+      toKick.clear();
+    });
   }
 
   /** Changes backoff or limits at run time (tests use short backoffs). */
