@@ -10,6 +10,7 @@ import { remoteEventsStore } from '../../storage/remote-events-store.ts';
 import type { StateIds } from '../../rooms/event-reader.ts';
 import type { RemoteOutcome } from '../../rooms/remote-event.ts';
 import { getRoomVersion } from '../../protocol/room-versions.ts';
+import { assertAclAllows } from '../../rooms/server-visibility.ts';
 import { computeEventId } from '../../protocol/event-hashing.ts';
 import type { PDU } from '../../protocol/types.ts';
 
@@ -29,6 +30,10 @@ export async function processPdus(s: FederationServices, origin: string, pdus: u
     }
     let checked: CheckedPdu;
     try {
+      // A room's server ACL covers the PDUs a server sends into it ("Server Access Control Lists").
+      await assertAclAllows(s.rooms.reader, s.db.reader, roomId, origin).catch(() => {
+        throw new PduCheckError(`${origin} is denied by the room's server ACL`);
+      });
       checked = await checkReceivedPdu(raw, version, roomId, s.remoteKeys);
     } catch (err) {
       if (!(err instanceof PduCheckError)) throw err;

@@ -124,6 +124,16 @@ describe('forged federation traffic', () => {
     }
   });
 
+  test("once the room's server ACL denies B, B's PDUs into it are refused", async () => {
+    const acl = await call(a, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/state/m.room.server_acl/`, { allow: ['*'], deny: ['127.0.0.1'], allow_ip_literals: true });
+    assert.equal(acl.status, 200, JSON.stringify(acl.body));
+    const denied = await message(bob.userId, 'after the acl', B, bKey);
+    const r = await sendToA(`t${txn++}`, [denied.pdu]);
+    assert.equal(r.status, 200);
+    assert.match(r.body.pdus[denied.eventId]?.error ?? '', /server ACL/);
+    assert.equal((await eventOnA(denied.eventId)).status, 404);
+  });
+
   test('every federation response the servers received matched the server-server OpenAPI', () => {
     assert.ok(validationCounts().validated > 0, 'federation responses were validated');
     assertNoValidationFailures();
