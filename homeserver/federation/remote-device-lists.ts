@@ -153,7 +153,5 @@ export async function applySigningKeyUpdate(s: FederationServices, userId: strin
 export async function forgetDeviceLists(s: FederationServices, userIds: Iterable<string>): Promise<void> {
   const ids = [...userIds];
   if (ids.length === 0) return;
-  await s.db.write(async (tx) => {
-    for (const u of ids) await remoteDeviceListStore.forget(tx, u);
-  });
+  await s.db.write((tx) => remoteDeviceListStore.forgetMany(tx, ids));
 }

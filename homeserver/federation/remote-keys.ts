@@ -24,6 +24,11 @@ export class RemoteKeys {
   private readonly now: () => number;
   /** One fetch per server at a time: a burst of requests from a new server fetches its keys once. */
   private readonly inFlight = new Map<string, Promise<void>>();
+  /**
+   * Keys as stored, by `server\u0000keyId`: every PDU of a send_join answer asks for the same few
+   * keys, and a query each would cost more than the signature check. Dropped when a server's keys are stored.
+   */
+  private readonly memo = new Map<string, { key: Uint8Array; until: number }>();
 
   constructor(o: RemoteKeysOptions) {
     this.o = o;
@@ -72,10 +77,16 @@ export class RemoteKeys {
   }
 
   private async cachedKey(serverName: string, keyId: string, minValidUntil: number): Promise<Uint8Array | null> {
-    const row = await federationStore.getServerKey(this.o.db.reader, serverName, keyId);
-    if (!row) return null;
-    const until = row.expired_ts ?? row.valid_until_ts;
-    return until >= minValidUntil ? new Uint8Array(decodeBase64(row.public_key)) : null;
+    const memoKey = `${serverName}\u0000${keyId}`;
+    let hit = this.memo.get(memoKey);
+    if (!hit) {
+      const row = await federationStore.getServerKey(this.o.db.reader, serverName, keyId);
+      if (!row) return null;
+      hit = { key: new Uint8Array(decodeBase64(row.public_key)), until: row.expired_ts ?? row.valid_until_ts };
+      if (this.memo.size > 10_000) this.memo.clear();
+      this.memo.set(memoKey, hit);
+    }
+    return hit.until >= minValidUntil ? hit.key : null;
   }
 
   private async fetch(serverName: string, keyId: string | undefined, minValidUntil: number): Promise<void> {
@@ -129,6 +140,7 @@ export class RemoteKeys {
 
   private async store(keys: CheckedKeys, doc: unknown): Promise<void> {
     const now = this.now();
+    for (const k of [...this.memo.keys()]) if (k.startsWith(`${keys.serverName}\u0000`)) this.memo.delete(k);
     await this.o.db.write(async (tx) => {
       for (const [keyId, key] of keys.verifyKeys) {
         await federationStore.upsertServerKey(tx, { server_name: keys.serverName, key_id: keyId, public_key: encodeUnpaddedBase64(key), valid_until_ts: keys.validUntilTs, expired_ts: null, fetched_ts: now });

@@ -108,6 +108,16 @@ function privateKeyObject(seed: Uint8Array): KeyObject {
   return key;
 }
 
+/** Key objects of recently used public keys: a server verifies the same few keys over and over. */
+const keyObjects = new Map<string, KeyObject>();
+
 function publicKeyObject(publicKey: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
+  const id = Buffer.from(publicKey).toString('base64');
+  let key = keyObjects.get(id);
+  if (!key) {
+    key = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    if (keyObjects.size >= 256) keyObjects.clear();
+    keyObjects.set(id, key);
+  }
+  return key;
 }
