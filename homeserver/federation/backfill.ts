@@ -5,6 +5,10 @@ import type { FederationServices } from './services.ts';
 import { fetchBackfill, fetchStateBefore } from './remote-room-data.ts';
 import { serversInRoom } from '../rooms/servers-in-room.ts';
 import { remoteEventsStore } from '../storage/remote-events-store.ts';
+import type { StateIds } from '../rooms/event-reader.ts';
+
+/** The most backward extremities one backfill request starts from. */
+const MAX_BACKFILL_FROM = 20;
 
 /** One backfill at a time per room: concurrent /messages calls wait for the same one. */
 const running = new Map<string, Promise<number>>();
@@ -26,15 +30,27 @@ async function doBackfill(s: FederationServices, roomId: string, limit: number):
   if (!oldest || oldest.pdu.type === 'm.room.create' || oldest.pdu.prev_events.length === 0) return 0;
   const version = await s.rooms.roomVersion(roomId);
   if (!version) return 0;
+  const from = await remoteEventsStore.backwardExtremities(q, roomId, MAX_BACKFILL_FROM);
+  if (from.length === 0) return 0;
   const servers = [...(await serversInRoom(q, roomId))].filter((x) => x !== s.serverName);
   for (const server of servers) {
     try {
-      const events = (await fetchBackfill(s, server, roomId, [oldest.eventId], Math.min(100, limit + 1), version)).filter((e) => e.eventId !== oldest.eventId);
+      const events = (await fetchBackfill(s, server, roomId, from, Math.min(100, limit + from.length), version)).filter((e) => !from.includes(e.eventId));
       if (events.length === 0) continue;
-      // The oldest fetched event's prev_events are unknown here: its state comes from the server.
-      const first = events.reduce((a, b) => (b.pdu.depth < a.pdu.depth ? b : a));
-      const state = await fetchStateBefore(s, server, roomId, version, first.eventId);
-      const stored = await s.rooms.write((w) => w.storeBackfilled(roomId, events.map((e) => ({ eventId: e.eventId, pdu: e.pdu })), state));
+      // An event whose prev_events are neither in this batch nor in our timeline (the batch's
+      // lower edge: one per branch of the DAG) takes the state before it from the server.
+      const inBatch = new Set(events.map((e) => e.eventId));
+      const statesBefore = new Map<string, StateIds>();
+      for (const e of events) {
+        let gap = false;
+        for (const id of e.pdu.prev_events) {
+          if (inBatch.has(id)) continue;
+          const known = await s.rooms.reader.getEvent(q, id);
+          if (!known || known.outlier === 'outlier') gap = true;
+        }
+        if (gap) statesBefore.set(e.eventId, await fetchStateBefore(s, server, roomId, version, e.eventId));
+      }
+      const stored = await s.rooms.write((w) => w.storeBackfilled(roomId, events.map((e) => ({ eventId: e.eventId, pdu: e.pdu })), statesBefore));
       return stored.length;
     } catch (err) {
       s.log(`backfill of ${roomId} from ${server} failed`, err);

@@ -12,19 +12,19 @@ import { checkAgainst, ownAuthCheck, resolvedStateAfter, stateGroupFor } from '.
 import type { RoomHead } from './room-heads.ts';
 
 /**
- * Persists `events` (any order) as history before the room's oldest timeline event. `oldestState`
- * is the state before the oldest of them when its prev_events are unknown here. Returns the events stored.
+ * Persists `events` (any order) as history before the room's oldest timeline event. `statesBefore`
+ * holds the state before each of them whose prev_events are unknown here (the batch's lower edge,
+ * one event per branch of the DAG). Returns the events stored.
  */
 export async function persistBackfilled(
   q: Queryable,
   reader: EventReader,
   head: RoomHead,
   events: Array<{ eventId: string; pdu: PDU }>,
-  oldestState: StateIds | undefined,
+  statesBefore: Map<string, StateIds>,
 ): Promise<LoadedEvent[]> {
   const sorted = [...events].sort((a, b) => a.pdu.depth - b.pdu.depth || (a.eventId < b.eventId ? -1 : 1));
   const placed: Array<{ eventId: string; pdu: PDU; stateGroup: number }> = [];
-  let first = true;
   for (const { eventId, pdu } of sorted) {
     const existing = await reader.getEvent(q, eventId);
     if (existing && !existing.outlier) continue;
@@ -33,9 +33,7 @@ export async function persistBackfilled(
       await remoteEventsStore.insertRejected(q, eventId, head.roomId, 'failed the auth rules against its auth events');
       continue;
     }
-    let stateBefore = await resolvedStateAfter(q, reader, head.version, pdu.prev_events);
-    if (!stateBefore && first) stateBefore = oldestState;
-    first = false;
+    const stateBefore = statesBefore.get(eventId) ?? (await resolvedStateAfter(q, reader, head.version, pdu.prev_events));
     if (!stateBefore) continue;
     if (await checkAgainst(q, reader, head, pdu, stateBefore)) {
       await remoteEventsStore.insertRejected(q, eventId, head.roomId, 'failed the auth rules against the state before it');

@@ -57,6 +57,22 @@ export const remoteEventsStore = {
     return r?.event_id;
   },
 
+  /**
+   * The room's backward extremities, oldest first: timeline events (other than the create event)
+   * with a prev_event outside the timeline. Backfill continues from all of them, not just the
+   * oldest: with senders on several servers the DAG forks, and each branch has its own gap.
+   */
+  async backwardExtremities(q: Queryable, roomId: string, limit: number): Promise<string[]> {
+    const rows = await q.all<{ event_id: string }>(
+      `SELECT e.event_id FROM events e WHERE e.room_id = ? AND EXISTS (
+         SELECT 1 FROM event_edges ed WHERE ed.event_id = e.event_id
+           AND NOT EXISTS (SELECT 1 FROM events p WHERE p.event_id = ed.prev_event_id))
+       ORDER BY e.stream_ordering ASC LIMIT ?`,
+      roomId, limit,
+    );
+    return rows.map((r) => r.event_id);
+  },
+
   async deleteCurrentState(q: Queryable, roomId: string, type: string, stateKey: string): Promise<void> {
     await q.run('DELETE FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?', roomId, type, stateKey);
   },

@@ -205,7 +205,10 @@ export class SyncService {
     // State: everything up to the timeline's start on a full sync; else what changed in the gap.
     const stateFilter = req.filter.room?.state;
     let stateEvents: LoadedEvent[];
-    const stateAtStart = first ? await this.rooms.reader.stateOfGroup(q, first.stateGroup) : await this.rooms.currentStateIds(roomId, q);
+    // An invite or knock received over federation before the join is kept without state
+    // (RoomWriter.storeOutOfRoomMembership): the state at the start is then the next event's.
+    const anchor = events.find((e) => e.stateGroup !== null || e.pdu.type !== 'm.room.member');
+    const stateAtStart = anchor ? await this.rooms.reader.stateOfGroup(q, anchor.stateGroup) : await this.rooms.currentStateIds(roomId, q);
     if (since === undefined || membershipChanged || req.fullState) {
       stateEvents = await this.rooms.reader.getEvents(q, stateAtStart.values());
     } else if (limited && first) {
