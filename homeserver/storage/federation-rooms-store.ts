@@ -5,6 +5,15 @@ import type { Queryable } from './sqlite.ts';
 const SERVER_OF_STATE_KEY = "substr(state_key, instr(state_key, ':') + 1)";
 
 export const federationRoomsStore = {
+  /** Users joined to a room where a user of `serverName` is joined too: who we federate with. */
+  async usersSharingRoomsWithServer(q: Queryable, serverName: string): Promise<string[]> {
+    const rows = await q.all<{ user_id: string }>(
+      `SELECT DISTINCT m2.user_id FROM memberships m1 JOIN memberships m2 ON m1.room_id = m2.room_id
+       WHERE m1.membership = 'join' AND m2.membership = 'join' AND substr(m1.user_id, instr(m1.user_id, ':') + 1) = ?`,
+      serverName,
+    );
+    return rows.map((r) => r.user_id);
+  },
   /** Stream positions of the join events of `serverName`'s users in a room (for "shared" history). */
   serverJoinPositions(q: Queryable, roomId: string, serverName: string): Promise<number[]> {
     return q

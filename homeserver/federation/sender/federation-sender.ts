@@ -7,7 +7,9 @@ import { federationQueueStore as store, type QueueEntry } from '../../storage/fe
 import type { FederationServices, Outbound } from '../services.ts';
 import { DestinationQueue, type SenderSettings } from './destination-queue.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
-import { MAX_EDUS_PER_TXN, MAX_PDUS_PER_TXN, MAX_TXN_BYTES } from './transaction.ts';
+import { MAX_EDUS_PER_TXN, MAX_PDUS_PER_TXN, MAX_TXN_BYTES, newTxnId, sendPath } from './transaction.ts';
+import { federationRoomsStore } from '../../storage/federation-rooms-store.ts';
+import { serverOfUser } from '../../rooms/servers-in-room.ts';
 import { outgoingPdu } from './outgoing-pdu.ts';
 import { pduQueueEntries } from './pdu-feed.ts';
 
@@ -64,6 +66,27 @@ export class FederationSender implements Outbound {
   async start(): Promise<void> {
     this.started = true;
     for (const d of await store.destinationsWithQueue(this.s.db.reader)) this.queueFor(d).kick();
+    void this.announceStart();
+  }
+
+  /**
+   * After a restart, an empty transaction to every server we share a room with: any signed request
+   * wakes the receiver's queue for us (wake-on-traffic), so what it held back while we were down
+   * comes now rather than at its next backoff, which after a long outage may be as long again.
+   */
+  private async announceStart(): Promise<void> {
+    try {
+      const users = await federationRoomsStore.usersSharingRoomsWithServer(this.s.db.reader, this.s.serverName);
+      const servers = this.remote(users.map((u) => serverOfUser(u)).filter((x): x is string => x !== undefined));
+      for (let i = 0; i < servers.length && !this.stopped; i += 8) {
+        await Promise.allSettled(servers.slice(i, i + 8).map((server) => {
+          const txnId = newTxnId(this.now());
+          return this.s.client.request(server, 'PUT', sendPath(txnId), { origin: this.s.serverName, origin_server_ts: this.now(), pdus: [], edus: [] }, { timeoutMs: 10_000 });
+        }));
+      }
+    } catch (err) {
+      this.s.log('federation sender: could not announce the start', err);
+    }
   }
 
   async stop(): Promise<void> {
