@@ -227,12 +227,14 @@ export async function persistOutliers(q: Queryable, reader: EventReader, roomId:
   const ok = new Set<string>();
   const sorted = [...events].sort((a, b) => a.pdu.depth - b.pdu.depth || (a.eventId < b.eventId ? -1 : 1));
   const pending = new Map(sorted.map((e) => [e.eventId, e]));
+  const known = await remoteEventsStore.knownIds(q, sorted.map((e) => e.eventId));
   // Depth is only a hint from the sender: repeat until no more events become checkable.
   for (let progress = true; progress && pending.size > 0; ) {
     progress = false;
     for (const { eventId, pdu } of [...pending.values()]) {
-      if (await reader.getEvent(q, eventId)) {
-        ok.add(eventId);
+      // Held already (one query for the whole batch, not one per event): usable unless rejected.
+      if (known.has(eventId)) {
+        if (await reader.getEvent(q, eventId)) ok.add(eventId);
         pending.delete(eventId);
         progress = true;
         continue;
