@@ -2,7 +2,7 @@
 // The SDK's objects are not reactive, so every SDK event that can change what is shown bumps
 // `version`, and the screens derive what they show from it.
 import type { MatrixClient } from 'matrix-js-sdk/lib/client.js';
-import { ClientEvent, PendingEventOrdering } from 'matrix-js-sdk/lib/client.js';
+import { ClientEvent } from 'matrix-js-sdk/lib/client.js';
 import type { Room } from 'matrix-js-sdk/lib/models/room.js';
 import { RoomEvent } from 'matrix-js-sdk/lib/models/room.js';
 import type { MatrixEvent } from 'matrix-js-sdk/lib/models/event.js';
@@ -11,7 +11,7 @@ import { RoomStateEvent } from 'matrix-js-sdk/lib/models/room-state.js';
 import { Direction } from 'matrix-js-sdk/lib/models/event-timeline.js';
 import { EventType } from 'matrix-js-sdk/lib/@types/event.js';
 import { HttpApiEvent } from 'matrix-js-sdk/lib/http-api/interface.js';
-import { makeClient } from './sdk.ts';
+import { makeClient, START_OPTIONS } from './sdk.ts';
 import type { Session } from './session.ts';
 import { describeEvent, isShownInTimeline } from './events.ts';
 import { ReadMarkers } from './read-markers.ts';
@@ -79,7 +79,11 @@ export class Chat {
     for (const name of REFRESH_EVENTS) this.client.on(name as ClientEvent.Sync, bump);
     this.client.on(ClientEvent.Sync, (state) => {
       if (state === 'PREPARED' || state === 'SYNCING') {
-        this.ready = true;
+        if (!this.ready) {
+          // Everything the first sync brought, shown in one update (refresh() waited for it).
+          this.ready = true;
+          this.version++;
+        }
         this.offline = false;
       } else if (state === 'ERROR' || state === 'RECONNECTING') {
         this.offline = true;
@@ -89,13 +93,7 @@ export class Chat {
       this.client.stopClient();
       this.onSignedOut('Your session has ended. Sign in again.');
     });
-    await this.client.startClient({
-      initialSyncLimit: 30,
-      // Our own messages wait in room.getPendingEvents() until the server has them, so the
-      // timeline can show them as pending or failed without reordering the history.
-      pendingEventOrdering: PendingEventOrdering.Detached,
-      lazyLoadMembers: false,
-    });
+    await this.client.startClient({ ...START_OPTIONS });
   }
 
   stop(): void {
@@ -113,9 +111,13 @@ export class Chat {
     this.onSignedOut(null);
   }
 
-  /** Coalesces the SDK's bursts of events (one per event in a sync) into one update. */
+  /**
+   * Coalesces the SDK's bursts of events (one per event in a sync) into one update, from the end
+   * of the first sync on: the SDK processes a /sync response across several awaits, and updates
+   * between them rendered the whole room list again part-way through the first, largest one.
+   */
   private refresh(): void {
-    if (this.scheduled) return;
+    if (!this.ready || this.scheduled) return;
     this.scheduled = true;
     queueMicrotask(() => {
       this.scheduled = false;

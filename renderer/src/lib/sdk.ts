@@ -1,10 +1,11 @@
 // The one place that builds a matrix-js-sdk client. It imports the SDK's modules one by one
 // rather than its index, which would also pull in the widget API and crypto store factories;
 // crypto itself is never started (vite.config.ts replaces its lazy chunk with a stub).
-import { MatrixClient } from 'matrix-js-sdk/lib/client.js';
+import { MatrixClient, PendingEventOrdering, type IStartClientOpts } from 'matrix-js-sdk/lib/client.js';
 import { MemoryStore } from 'matrix-js-sdk/lib/store/memory.js';
 import { MatrixScheduler } from 'matrix-js-sdk/lib/scheduler.js';
 import { logger as sdkLogger, type Logger } from 'matrix-js-sdk/lib/logger.js';
+import { INITIAL_SYNC_LIMIT, prefetchingFetch } from './prefetch.ts';
 
 // The SDK logs every request at debug level; a chat window's console should stay readable.
 const quiet: Logger = {
@@ -32,7 +33,18 @@ export function makeClient(baseUrl: string, creds?: ClientCredentials): MatrixCl
     // No VoIP: it would poll for TURN servers Hearth does not have.
     disableVoip: true,
     logger: quiet,
+    // Answers the start-up requests main.ts sent early from what the server already returned.
+    fetchFn: prefetchingFetch,
   });
 }
+
+/** How the signed-in client syncs. lib/prefetch.ts sends the requests this start makes first. */
+export const START_OPTIONS: IStartClientOpts = {
+  initialSyncLimit: INITIAL_SYNC_LIMIT,
+  // Our own messages wait in room.getPendingEvents() until the server has them, so the
+  // timeline can show them as pending or failed without reordering the history.
+  pendingEventOrdering: PendingEventOrdering.Detached,
+  lazyLoadMembers: false,
+};
 
 export type { MatrixClient };

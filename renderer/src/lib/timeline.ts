@@ -63,7 +63,7 @@ export function dayLabel(d: Date, now: Date = new Date()): string {
   if (days === 0) return 'Today';
   if (days === 1) return 'Yesterday';
   const sameYear = d.getFullYear() === now.getFullYear();
-  return d.toLocaleDateString(undefined, { weekday: 'long', month: 'long', day: 'numeric', ...(sameYear ? {} : { year: 'numeric' }) });
+  return sameYear ? format('day', { weekday: 'long', month: 'long', day: 'numeric' }, d) : format('day-year', { weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' }, d);
 }
 
 /** A room list's time: the clock today, the weekday within a week, else the date. */
@@ -72,12 +72,27 @@ export function shortTime(ts: number, now: Date = new Date()): string {
   const d = new Date(ts);
   const days = (now.getTime() - ts) / 86_400_000;
   if (d.toDateString() === now.toDateString()) return clockTime(ts);
-  if (days < 6) return d.toLocaleDateString(undefined, { weekday: 'short' });
-  return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric', ...(d.getFullYear() === now.getFullYear() ? {} : { year: 'numeric' }) });
+  if (days < 6) return format('weekday', { weekday: 'short' }, d);
+  if (d.getFullYear() === now.getFullYear()) return format('date', { month: 'short', day: 'numeric' }, d);
+  return format('date-year', { month: 'short', day: 'numeric', year: 'numeric' }, d);
 }
 
 export function clockTime(ts: number): string {
-  return new Date(ts).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return format('clock', { hour: '2-digit', minute: '2-digit' }, new Date(ts));
+}
+
+/**
+ * toLocaleDateString and toLocaleTimeString build a new Intl.DateTimeFormat on every call, which
+ * costs far more than formatting with one, and the room list and the timeline format a time for
+ * every row they render. One formatter per kind of label, in the user's locale, gives the same
+ * strings.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function format(kind: string, options: Intl.DateTimeFormatOptions, d: Date): string {
+  let f = formatters.get(kind);
+  if (!f) formatters.set(kind, (f = new Intl.DateTimeFormat(undefined, options)));
+  return f.format(d);
 }
 
 /** Up to two letters for an avatar: "Design team" -> "DT", "@bob:localhost" -> "B". */
