@@ -1,12 +1,14 @@
 // `npm run bench`: Hearth's headline figures beside a bare Koa + sqlite3 baseline measured in the
 // same run. Servers run in their own processes; this process only generates load over keep-alive
 // HTTP on loopback. Prints a JSON summary on stdout, then the markdown table; progress on stderr.
-// `npm run bench -- --write` also rewrites BENCHMARKS.md.
+// `npm run bench -- --write` also rewrites BENCHMARKS.md. Hearth runs from dist/, built first when
+// it does not match the sources (as `hearth serve` would run once built); `--from-source` measures the
+// TypeScript sources instead.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { HttpClient } from './lib/http.ts';
 import { closedLoop, type ThroughputResult } from './lib/load.ts';
@@ -17,7 +19,9 @@ import { renderBenchmarksMd, renderTable, type Results } from './lib/report.ts';
 import { median, percentile, round } from './lib/stats.ts';
 import { benchChatFeatures } from './chat-features.ts';
 import { benchMedia } from './media.ts';
+import { benchFederation } from './federation.ts';
 import { benchRenderer } from './renderer.ts';
+import { compiledFile } from '../bin/lib/compiled.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HEARTH_BIN = join(ROOT, 'bin', 'hearth.js');
@@ -45,6 +49,24 @@ function revision(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * What `hearth serve` runs: the compiled JS in dist/, as a deployment would (`npm run build:main`
+ * first, when dist/ does not match the sources), or with `--from-source` the TypeScript sources.
+ */
+function prepareHearthCode(): string {
+  if (process.argv.includes('--from-source')) {
+    process.env.HEARTH_FROM_SOURCE = '1';
+    return 'the TypeScript sources (--from-source)';
+  }
+  if (!compiledFile(ROOT, 'homeserver/cli/main.ts')) {
+    log('dist/ does not match the sources: npm run build:main...');
+    spawnSync(process.execPath, [join(ROOT, 'bin', 'build-main.js')], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+  }
+  if (compiledFile(ROOT, 'homeserver/cli/main.ts')) return 'compiled JS from dist/ (npm run build:main)';
+  log('warning: npm run build:main failed; measuring the TypeScript sources');
+  return 'the TypeScript sources (npm run build:main failed)';
 }
 
 function log(msg: string): void {
@@ -199,6 +221,8 @@ async function main(): Promise<void> {
   const started = performance.now();
   const machine = describeMachine(tmpdir());
   log(`machine: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, load ${machine.loadAverage1m}`);
+  const hearthCode = prepareHearthCode();
+  log(`hearth runs ${hearthCode}`);
   if (machine.loadAverage1m > 1) log('warning: the machine is busy; figures will be pessimistic');
 
   log('cold start and idle RSS...');
@@ -259,6 +283,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     command: write ? 'npm run bench -- --write' : 'npm run bench',
     revision: revision(),
+    hearthCode,
     machine,
     sendToSync: latency,
     throughput: {
@@ -284,7 +309,7 @@ async function main(): Promise<void> {
   // The chat client (issue 4) and the chat features (issue 5), each in its own servers.
   const more: Record<string, unknown> = {};
   if (!process.argv.includes('--core')) {
-    for (const [name, run] of [['renderer', benchRenderer], ['chat_features', benchChatFeatures], ['media', benchMedia]] as const) {
+    for (const [name, run] of [['renderer', benchRenderer], ['chat_features', benchChatFeatures], ['media', benchMedia], ['federation', benchFederation]] as const) {
       log(`${name}...`);
       try {
         more[name] = await run();

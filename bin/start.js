@@ -37,7 +37,8 @@ if (electron.binary) {
 }
 console.log(`Electron is not available (${electron.reason}); running the homeserver for your browser.`);
 
-// The browser needs only the built web client; `hearth serve` runs from the TypeScript sources.
+// The browser needs only the built web client; `hearth serve` runs the TypeScript sources, or the
+// compiled dist/ when `npm run build:main` built it from them (bin/lib/compiled.js).
 if (pkg.scripts?.['build:renderer'] && hasFiles(path.join(root, 'renderer'))) {
   const stale = staleness([path.join('dist', 'renderer', 'index.html')], ['renderer']);
   if (stale) {

@@ -15,6 +15,8 @@ export interface Results {
   command: string;
   /** Git commit of the server measured. */
   revision: string;
+  /** What `hearth serve` ran: compiled dist/ or the TypeScript sources. */
+  hearthCode: string;
   machine: Machine;
   sendToSync: { samples: number; parkMs: number; p50Ms: number; p99Ms: number; maxMs: number; sendRttP50Ms: number };
   throughput: {
@@ -69,6 +71,7 @@ ${r.command}
 
 - Date: ${r.date}
 - Revision: ${r.revision}
+- Hearth ran ${r.hearthCode}
 - Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB memory, ${m.os}
 - Node: ${m.node}; data dirs on ${m.tmpFilesystem} (the bench's temp dir)
 - Load average (1 min) when the run began: ${m.loadAverage1m}
@@ -102,7 +105,8 @@ generator, alike.
   loop against its POST handler. Hearth and baseline runs are interleaved. For this figure only,
   the load server's \`hearth.yaml\` lifts the per-user rate limit (default 50/s), so that the figure
   is the server's capacity rather than the limiter's.
-- **Cold start**: from just before \`spawn()\` to the \`hearth ready\` line on its stdout; median of
+- **Cold start**: from just before \`spawn()\` to the \`hearth ready\` line on its stdout (which
+  includes \`bin/hearth.js\` re-executing itself once to fix glibc's malloc threshold); median of
   ${r.coldStart.runs} runs on fresh data dirs (after one untimed start that warms the page cache), and of
   ${r.coldStart.runs} runs on one existing data dir holding two users, a room and 20 messages.
 - **Idle RSS**: \`VmRSS\` from \`/proc/<pid>/status\` of a Hearth started on a fresh data dir,

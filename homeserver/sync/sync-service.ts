@@ -28,6 +28,9 @@ export interface SyncRequest {
 }
 
 const DEFAULT_TIMELINE_LIMIT = 10;
+
+/** Stream positions a sync reads up to; account data's is read with the account data itself (compute()). */
+type Positions = Omit<SyncToken, 'accountData'>;
 /** Rooms worked on at once: enough to overlap their reads, few enough not to crowd other requests' reads out. */
 const ROOMS_AT_ONCE = 8;
 
@@ -46,10 +49,10 @@ export class SyncService {
     this.e2ee = e2ee;
   }
 
-  async currentToken(): Promise<SyncToken> {
+  /** The stream positions kept in memory: all but account data's, which is in the database. */
+  private positions(): Positions {
     return {
       events: this.rooms.position,
-      accountData: await accountDataStore.maxStreamId(this.rooms.db.reader),
       receipts: this.edus.receipts.currentPosition,
       typing: this.edus.typing.serial,
       presence: this.edus.presence.currentPosition,
@@ -69,8 +72,7 @@ export class SyncService {
     const deadline = Date.now() + req.timeoutMs;
     for (;;) {
       const version = this.notifier.changeVersion;
-      const to = await this.currentToken();
-      const result = await this.compute(req, to);
+      const result = await this.compute(req, this.positions());
       const empty = req.since !== undefined && isEmpty(result);
       if (!empty || Date.now() >= deadline || req.signal?.aborted) return result;
       // Something committed while computing: compute again instead of sleeping through it.
@@ -80,17 +82,22 @@ export class SyncService {
     }
   }
 
-  private async compute(req: SyncRequest, to: SyncToken): Promise<JsonObject> {
+  private async compute(req: SyncRequest, to: Positions): Promise<JsonObject> {
     const q = this.rooms.db.reader;
     const since = req.since;
-    // These reads depend only on `since` and `to` (each bounded by `to`), so they are sent all at
-    // once: they still run one by one on the reader connection, but none first waits for the one
-    // before it to come back to JavaScript.
-    const [toDevice, rooms, accountDataRows, presence, deviceLists, oneTimeKeys, fallbackKeys] = await Promise.all([
+    // Account data's position is read before its rows: a row committed in between is then left
+    // for the next sync rather than skipped by the next_batch.
+    const accountDataReads = accountDataStore.maxStreamId(q).then(async (position) => {
+      return { position, rows: await accountDataStore.since(q, req.userId, since?.accountData ?? 0) };
+    });
+    // The other reads depend only on `since` and `to` (each is bounded by them), so they are sent
+    // all at once: they still run one by one on the reader connection, but none first waits for
+    // the one before it to come back to JavaScript.
+    const [toDevice, rooms, accountDataRead, presence, deviceLists, oneTimeKeys, fallbackKeys] = await Promise.all([
       // A long to-device queue is sent 100 at a time: next_batch then stops after the last one sent.
       this.e2ee.toDevice.forSync(q, req.userId, req.deviceId, since?.toDevice ?? 0, to.toDevice),
       this.roomSections(q, req, to),
-      accountDataStore.since(q, req.userId, since?.accountData ?? 0),
+      accountDataReads,
       this.presenceEvents(q, req, to),
       // Only an incremental sync reports device list changes; after an initial one the client
       // queries keys itself (end_to_end_encryption.md "Extensions to /sync").
@@ -102,8 +109,8 @@ export class SyncService {
 
     const accountData: JsonObject[] = [];
     const roomAccountData = new Map<string, JsonObject[]>();
-    for (const row of accountDataRows) {
-      if (row.stream_id > to.accountData) continue;
+    for (const row of accountDataRead.rows) {
+      if (row.stream_id > accountDataRead.position) continue;
       const ev = { type: row.type, content: JSON.parse(row.content) as JsonObject };
       if (row.room_id === '') {
         if (eventMatches(req.filter.account_data, { type: row.type, sender: req.userId })) accountData.push(ev);
@@ -119,7 +126,7 @@ export class SyncService {
     }
 
     return {
-      next_batch: formatSyncToken({ ...to, toDevice: toDevice.position }),
+      next_batch: formatSyncToken({ ...to, accountData: accountDataRead.position, toDevice: toDevice.position }),
       rooms,
       account_data: { events: accountData as unknown as JsonObject[] },
       presence: { events: presence },
@@ -131,7 +138,7 @@ export class SyncService {
   }
 
   /** rooms.join, invite, leave and knock, each room in the order of the user's memberships. */
-  private async roomSections(q: Queryable, req: SyncRequest, to: SyncToken): Promise<Record<'join' | 'invite' | 'leave' | 'knock', JsonObject>> {
+  private async roomSections(q: Queryable, req: SyncRequest, to: Positions): Promise<Record<'join' | 'invite' | 'leave' | 'knock', JsonObject>> {
     const since = req.since;
     // Incremental syncs look only at rooms that had events in the gap (plus membership changes).
     const incremental = since !== undefined && !req.fullState;
@@ -176,7 +183,7 @@ export class SyncService {
     return sections;
   }
 
-  private async joinedRoom(q: Queryable, req: SyncRequest, roomId: string, to: SyncToken, membershipChanged: boolean): Promise<JsonObject | undefined> {
+  private async joinedRoom(q: Queryable, req: SyncRequest, roomId: string, to: Positions, membershipChanged: boolean): Promise<JsonObject | undefined> {
     const since = req.since;
     const timelineFilter = req.filter.room?.timeline;
     const limit = timelineFilter?.limit ?? DEFAULT_TIMELINE_LIMIT;
@@ -250,7 +257,7 @@ export class SyncService {
   }
 
   /** Typing and receipts of a joined room that changed since the last sync (all of them on a full one). */
-  private async ephemeral(q: Queryable, req: SyncRequest, roomId: string, to: SyncToken, fresh: boolean): Promise<JsonObject[]> {
+  private async ephemeral(q: Queryable, req: SyncRequest, roomId: string, to: Positions, fresh: boolean): Promise<JsonObject[]> {
     const out: JsonObject[] = [];
     if (!eventMatches(req.filter.room?.ephemeral, { type: 'm.typing', sender: '' }) && !eventMatches(req.filter.room?.ephemeral, { type: 'm.receipt', sender: '' })) return out;
     const since = fresh ? undefined : req.since;
@@ -261,7 +268,7 @@ export class SyncService {
     return out;
   }
 
-  private async presenceEvents(q: Queryable, req: SyncRequest, to: SyncToken): Promise<JsonObject[]> {
+  private async presenceEvents(q: Queryable, req: SyncRequest, to: Positions): Promise<JsonObject[]> {
     const events = await this.edus.presence.eventsFor(q, req.userId, req.since?.presence, to.presence);
     return events.filter((e) => eventMatches(req.filter.presence, { type: 'm.presence', sender: String(e.sender) }));
   }
