@@ -17,10 +17,12 @@
 const MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '1048576' };
 const V8_FLAGS = ['--max-semi-space-size=2'];
 const serving = process.argv.slice(2).includes('serve');
+const [major, minor] = process.versions.node.split('.').map(Number);
+// As isNodeNewEnough in bin/lib/node22.js, without loading it (and child_process) on every start.
+const nodeNewEnough = major === 22 ? minor >= 18 : major === 23 ? minor >= 6 : major > 23;
 if (serving && process.platform === 'linux' && typeof process.execve === 'function' && process.env.HEARTH_SERVE_TUNED !== '1') {
-  const [major, minor] = process.versions.node.split('.').map(Number);
   // Too old a node re-runs us with the repo's Node 22 below (ensureNode22), which then comes here.
-  if (major > 22 || (major === 22 && minor >= 18)) {
+  if (nodeNewEnough) {
     const env = { ...process.env, HEARTH_SERVE_TUNED: '1' };
     if (!mallocTuned(process.env)) Object.assign(env, MALLOC_ENV);
     const userFlags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
@@ -34,8 +36,10 @@ if (serving && process.platform === 'linux' && typeof process.execve === 'functi
   }
 }
 
-const { ensureNode22 } = await import('./lib/node22.js');
-await ensureNode22(import.meta.url);
+if (!nodeNewEnough) {
+  const { ensureNode22 } = await import('./lib/node22.js');
+  await ensureNode22(import.meta.url);
+}
 
 // The compiled JS in dist/ when `npm run build:main` built it from these very sources (it starts
 // faster and smaller: no type stripping); else the TypeScript sources. HEARTH_FROM_SOURCE=1 insists

@@ -22,14 +22,16 @@ export function sourceStats(root, dirs = SOURCE_DIRS) {
   const out = {};
   const note = (rel) => {
     const stat = fs.statSync(path.join(root, rel), { throwIfNoEntry: false });
-    if (stat?.isFile()) out[rel.split(path.sep).join('/')] = [stat.size, stat.mtimeMs];
+    if (stat?.isFile()) out[rel] = [stat.size, stat.mtimeMs];
   };
-  for (const dir of dirs) {
-    const entries = fs.readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true });
-    for (const entry of entries) {
-      if (entry.isFile()) note(path.relative(root, path.join(entry.parentPath ?? entry.path, entry.name)));
+  const walk = (rel) => {
+    for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+      const child = `${rel}/${entry.name}`;
+      if (entry.isDirectory()) walk(child);
+      else if (entry.isFile()) note(child);
     }
-  }
+  };
+  for (const dir of dirs) if (fs.existsSync(path.join(root, dir))) walk(dir);
   for (const file of CONFIG_FILES) note(file);
   return out;
 }

@@ -29,11 +29,6 @@ export interface SyncRequest {
 
 const DEFAULT_TIMELINE_LIMIT = 10;
 
-/** Stream positions a sync reads up to; account data's is read with the account data itself (compute()). */
-type Positions = Omit<SyncToken, 'accountData'>;
-/** Rooms worked on at once: enough to overlap their reads, few enough not to crowd other requests' reads out. */
-const ROOMS_AT_ONCE = 8;
-
 export class SyncService {
   private readonly rooms: RoomService;
   private readonly notifier: Notifier;
@@ -49,10 +44,10 @@ export class SyncService {
     this.e2ee = e2ee;
   }
 
-  /** The stream positions kept in memory: all but account data's, which is in the database. */
-  private positions(): Positions {
+  async currentToken(): Promise<SyncToken> {
     return {
       events: this.rooms.position,
+      accountData: await accountDataStore.maxStreamId(this.rooms.db.reader),
       receipts: this.edus.receipts.currentPosition,
       typing: this.edus.typing.serial,
       presence: this.edus.presence.currentPosition,
@@ -72,7 +67,8 @@ export class SyncService {
     const deadline = Date.now() + req.timeoutMs;
     for (;;) {
       const version = this.notifier.changeVersion;
-      const result = await this.compute(req, this.positions());
+      const to = await this.currentToken();
+      const result = await this.compute(req, to);
       const empty = req.since !== undefined && isEmpty(result);
       if (!empty || Date.now() >= deadline || req.signal?.aborted) return result;
       // Something committed while computing: compute again instead of sleeping through it.
@@ -82,35 +78,48 @@ export class SyncService {
     }
   }
 
-  private async compute(req: SyncRequest, to: Positions): Promise<JsonObject> {
+  private async compute(req: SyncRequest, to: SyncToken): Promise<JsonObject> {
     const q = this.rooms.db.reader;
     const since = req.since;
-    // Account data's position is read before its rows: a row committed in between is then left
-    // for the next sync rather than skipped by the next_batch.
-    const accountDataReads = accountDataStore.maxStreamId(q).then(async (position) => {
-      return { position, rows: await accountDataStore.since(q, req.userId, since?.accountData ?? 0) };
-    });
-    // The other reads depend only on `since` and `to` (each is bounded by them), so they are sent
-    // all at once: they still run one by one on the reader connection, but none first waits for
-    // the one before it to come back to JavaScript.
-    const [toDevice, rooms, accountDataRead, presence, deviceLists, oneTimeKeys, fallbackKeys] = await Promise.all([
-      // A long to-device queue is sent 100 at a time: next_batch then stops after the last one sent.
-      this.e2ee.toDevice.forSync(q, req.userId, req.deviceId, since?.toDevice ?? 0, to.toDevice),
-      this.roomSections(q, req, to),
-      accountDataReads,
-      this.presenceEvents(q, req, to),
-      // Only an incremental sync reports device list changes; after an initial one the client
-      // queries keys itself (end_to_end_encryption.md "Extensions to /sync").
-      since ? this.e2ee.deviceLists.changes(q, req.userId, since, to) : { changed: [], left: [] },
-      this.e2ee.keys.oneTimeKeyCounts(q, req.userId, req.deviceId),
-      this.e2ee.keys.unusedFallbackKeyTypes(q, req.userId, req.deviceId),
-    ]);
-    const { join } = rooms;
+    // A long to-device queue is sent 100 at a time: next_batch then stops after the last one sent.
+    const toDevice = await this.e2ee.toDevice.forSync(q, req.userId, req.deviceId, since?.toDevice ?? 0, to.toDevice);
+    to = { ...to, toDevice: toDevice.position };
+    const join: JsonObject = {};
+    const invite: JsonObject = {};
+    const leave: JsonObject = {};
+    const knock: JsonObject = {};
+    const includeLeave = req.filter.room?.include_leave === true;
+
+    // Incremental syncs look only at rooms that had events in the gap (plus membership changes).
+    const active = since !== undefined && !req.fullState
+      ? new Set((await eventsStore.roomsWithEventsAfter(q, since.events, to.events)).map((r) => r.room_id))
+      : undefined;
+    if (active && since) for (const roomId of await this.edus.receipts.roomsWithChanges(q, since.receipts, to.receipts)) active.add(roomId);
+    for (const m of await eventsStore.membershipsOfUser(q, req.userId)) {
+      if (m.stream_ordering > to.events) continue; // committed after our snapshot position
+      if (!roomIncluded(req.filter, m.room_id)) continue;
+      const changedSince = since === undefined || m.stream_ordering > since.events;
+      if (m.membership === 'join') {
+        if (active && !changedSince && !active.has(m.room_id) && !this.edus.typing.typingEvent(m.room_id, since?.typing, to.typing)) continue;
+        // A member event since the last sync may be a profile change, not a new join.
+        const newlyJoined = since === undefined || (changedSince && (await membershipAt(q, m.room_id, req.userId, since.events)) !== 'join');
+        const r = await this.joinedRoom(q, req, m.room_id, to, newlyJoined);
+        if (r) join[m.room_id] = r;
+      } else if (m.membership === 'invite') {
+        if (changedSince) invite[m.room_id] = { invite_state: { events: await this.strippedState(q, m.room_id, m.event_id) } };
+      } else if (m.membership === 'knock') {
+        if (changedSince) knock[m.room_id] = { knock_state: { events: await this.strippedState(q, m.room_id, m.event_id) } };
+      } else if ((m.membership === 'leave' || m.membership === 'ban') && !m.forgotten) {
+        if ((since !== undefined && changedSince) || (since === undefined && includeLeave)) {
+          leave[m.room_id] = await this.leftRoom(q, req, m.room_id, m.stream_ordering, since);
+        }
+      }
+    }
 
     const accountData: JsonObject[] = [];
     const roomAccountData = new Map<string, JsonObject[]>();
-    for (const row of accountDataRead.rows) {
-      if (row.stream_id > accountDataRead.position) continue;
+    for (const row of await accountDataStore.since(q, req.userId, since?.accountData ?? 0)) {
+      if (row.stream_id > to.accountData) continue;
       const ev = { type: row.type, content: JSON.parse(row.content) as JsonObject };
       if (row.room_id === '') {
         if (eventMatches(req.filter.account_data, { type: row.type, sender: req.userId })) accountData.push(ev);
@@ -126,76 +135,27 @@ export class SyncService {
     }
 
     return {
-      next_batch: formatSyncToken({ ...to, accountData: accountDataRead.position, toDevice: toDevice.position }),
-      rooms,
+      next_batch: formatSyncToken(to),
+      rooms: { join, invite, leave, knock },
       account_data: { events: accountData as unknown as JsonObject[] },
-      presence: { events: presence },
+      presence: { events: await this.presenceEvents(q, req, to) },
       to_device: { events: toDevice.events },
-      device_lists: deviceLists as unknown as JsonObject,
-      device_one_time_keys_count: oneTimeKeys,
-      device_unused_fallback_key_types: fallbackKeys,
+      // Only an incremental sync reports device list changes; after an initial one the client
+      // queries keys itself (end_to_end_encryption.md "Extensions to /sync").
+      device_lists: (since ? await this.e2ee.deviceLists.changes(q, req.userId, since, to) : { changed: [], left: [] }) as unknown as JsonObject,
+      device_one_time_keys_count: await this.e2ee.keys.oneTimeKeyCounts(q, req.userId, req.deviceId),
+      device_unused_fallback_key_types: await this.e2ee.keys.unusedFallbackKeyTypes(q, req.userId, req.deviceId),
     };
   }
 
-  /** rooms.join, invite, leave and knock, each room in the order of the user's memberships. */
-  private async roomSections(q: Queryable, req: SyncRequest, to: Positions): Promise<Record<'join' | 'invite' | 'leave' | 'knock', JsonObject>> {
-    const since = req.since;
-    // Incremental syncs look only at rooms that had events in the gap (plus membership changes).
-    const incremental = since !== undefined && !req.fullState;
-    const [withEvents, withReceipts, memberships] = await Promise.all([
-      incremental ? eventsStore.roomsWithEventsAfter(q, since.events, to.events) : undefined,
-      incremental ? this.edus.receipts.roomsWithChanges(q, since.receipts, to.receipts) : undefined,
-      eventsStore.membershipsOfUser(q, req.userId),
-    ]);
-    const active = withEvents && new Set(withEvents.map((r) => r.room_id));
-    if (active && withReceipts) for (const roomId of withReceipts) active.add(roomId);
-    const includeLeave = req.filter.room?.include_leave === true;
-
-    type Entry = ['join' | 'invite' | 'leave' | 'knock', JsonObject] | undefined;
-    const entry = async (m: (typeof memberships)[number]): Promise<Entry> => {
-      if (m.stream_ordering > to.events) return undefined; // committed after our snapshot position
-      if (!roomIncluded(req.filter, m.room_id)) return undefined;
-      const changedSince = since === undefined || m.stream_ordering > since.events;
-      if (m.membership === 'join') {
-        if (active && !changedSince && !active.has(m.room_id) && !this.edus.typing.typingEvent(m.room_id, since?.typing, to.typing)) return undefined;
-        // A member event since the last sync may be a profile change, not a new join.
-        const newlyJoined = since === undefined || (changedSince && (await membershipAt(q, m.room_id, req.userId, since.events)) !== 'join');
-        const r = await this.joinedRoom(q, req, m.room_id, to, newlyJoined);
-        return r ? ['join', r] : undefined;
-      } else if (m.membership === 'invite') {
-        if (changedSince) return ['invite', { invite_state: { events: await this.strippedState(q, m.room_id, m.event_id) } }];
-      } else if (m.membership === 'knock') {
-        if (changedSince) return ['knock', { knock_state: { events: await this.strippedState(q, m.room_id, m.event_id) } }];
-      } else if ((m.membership === 'leave' || m.membership === 'ban') && !m.forgotten) {
-        if ((since !== undefined && changedSince) || (since === undefined && includeLeave)) {
-          return ['leave', await this.leftRoom(q, req, m.room_id, m.stream_ordering, since)];
-        }
-      }
-      return undefined;
-    };
-
-    const sections = { join: {} as JsonObject, invite: {} as JsonObject, leave: {} as JsonObject, knock: {} as JsonObject };
-    const entries = await mapInOrder(memberships, ROOMS_AT_ONCE, entry);
-    memberships.forEach((m, i) => {
-      const e = entries[i];
-      if (e) sections[e[0]][m.room_id] = e[1];
-    });
-    return sections;
-  }
-
-  private async joinedRoom(q: Queryable, req: SyncRequest, roomId: string, to: Positions, membershipChanged: boolean): Promise<JsonObject | undefined> {
+  private async joinedRoom(q: Queryable, req: SyncRequest, roomId: string, to: SyncToken, membershipChanged: boolean): Promise<JsonObject | undefined> {
     const since = req.since;
     const timelineFilter = req.filter.room?.timeline;
     const limit = timelineFilter?.limit ?? DEFAULT_TIMELINE_LIMIT;
     const from = since === undefined || membershipChanged ? 0 : since.events;
-    // Asked for together (see compute()); the counts go unused only when the room has nothing to say.
-    const counts = unreadCounts(q, roomId, req.userId, to.events, timelineFilter?.unread_thread_notifications === true);
-    counts.catch(() => {});
-    const [rows, ephemeral] = await Promise.all([
-      // Fetch one more than the limit to learn whether the timeline is limited.
-      eventsStore.roomEventsBetween(q, roomId, from, to.events, limit + 1, true),
-      this.ephemeral(q, req, roomId, to, membershipChanged),
-    ]);
+    // Fetch one more than the limit to learn whether the timeline is limited.
+    const rows = await eventsStore.roomEventsBetween(q, roomId, from, to.events, limit + 1, true);
+    const ephemeral = await this.ephemeral(q, req, roomId, to, membershipChanged);
     if (since !== undefined && !membershipChanged && rows.length === 0 && !req.fullState && ephemeral.length === 0) return undefined;
     let events = (await this.rooms.reader.getEvents(q, rows.map((r) => r.event_id))).reverse();
     let limited = events.length > limit || (membershipChanged && since !== undefined && from === 0 && rows.length > limit);
@@ -249,7 +209,7 @@ export class SyncService {
     };
     room.state = { events: (await toClientEvents(q, this.rooms.reader, stateEvents, { viewer, omitRoomId: true })) as unknown as JsonObject[] };
     room.ephemeral = { events: ephemeral };
-    Object.assign(room, await counts);
+    Object.assign(room, await unreadCounts(q, roomId, req.userId, to.events, timelineFilter?.unread_thread_notifications === true));
     if (since === undefined || membershipChanged || stateEvents.some((e) => e.pdu.type === 'm.room.member') || timelineEvents.some((e) => e.pdu.type === 'm.room.member')) {
       room.summary = await this.summary(q, roomId, req.userId);
     }
@@ -257,7 +217,7 @@ export class SyncService {
   }
 
   /** Typing and receipts of a joined room that changed since the last sync (all of them on a full one). */
-  private async ephemeral(q: Queryable, req: SyncRequest, roomId: string, to: Positions, fresh: boolean): Promise<JsonObject[]> {
+  private async ephemeral(q: Queryable, req: SyncRequest, roomId: string, to: SyncToken, fresh: boolean): Promise<JsonObject[]> {
     const out: JsonObject[] = [];
     if (!eventMatches(req.filter.room?.ephemeral, { type: 'm.typing', sender: '' }) && !eventMatches(req.filter.room?.ephemeral, { type: 'm.receipt', sender: '' })) return out;
     const since = fresh ? undefined : req.since;
@@ -268,7 +228,7 @@ export class SyncService {
     return out;
   }
 
-  private async presenceEvents(q: Queryable, req: SyncRequest, to: Positions): Promise<JsonObject[]> {
+  private async presenceEvents(q: Queryable, req: SyncRequest, to: SyncToken): Promise<JsonObject[]> {
     const events = await this.edus.presence.eventsFor(q, req.userId, req.since?.presence, to.presence);
     return events.filter((e) => eventMatches(req.filter.presence, { type: 'm.presence', sender: String(e.sender) }));
   }
@@ -348,20 +308,6 @@ async function membershipAt(q: Queryable, roomId: string, userId: string, positi
     roomId, userId, position,
   );
   return row ? (JSON.parse(row.json) as { content?: { membership?: string } }).content?.membership : undefined;
-}
-
-/** `fn` over `items`, at most `limit` at a time, results in the order of `items`. */
-async function mapInOrder<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 function emptyJoinedRoom(): JsonObject {
