@@ -229,9 +229,11 @@ export class RoomWriter {
     const known = await this.svc.heads.get(this.tx, roomId);
     await remoteEventsStore.insertRemoteRoom(this.tx, roomId, version, create.pdu.sender);
     const stored = await this.storeOutliers(roomId, version, [...authChain, ...state], create.eventId);
-    if (known) return this.appendRemote(roomId, join);
     const stateBefore = new Map<string, string>();
     for (const e of state) if (e.pdu.state_key !== undefined && stored.has(e.eventId)) stateBefore.set(stateKey(e.pdu.type, e.pdu.state_key), e.eventId);
+    // A room we knew (we left it, and the room went on without us): the join's prev_events are
+    // new to us, so the state before it is the one the resident server sent.
+    if (known) return this.appendRemote(roomId, { ...join, stateBefore });
     const head: RoomHead = { roomId, version, state: new Map(), stateGroup: null, chainLength: 0, extremities: [...join.pdu.prev_events], maxDepth: Math.max(0, ...state.map((e) => e.pdu.depth)) };
     await applyCurrentState(this.tx, this.svc.reader, head, stateBefore);
     await eventsStore.setForwardExtremities(this.tx, roomId, head.extremities);

@@ -147,6 +147,22 @@ describe('joining a room on another server', () => {
     assert.equal((await call(b, bob, 'POST', `/rooms/${encodeURIComponent(room)}/join`, {})).status, 200);
   });
 
+  test('a user of B leaves, the room goes on without B, and a rejoin through A works', async () => {
+    const room = (await call(a, alice, 'POST', '/createRoom', { preset: 'public_chat', room_alias_name: 'again' })).body.room_id;
+    assert.equal((await call(b, bob, 'POST', `/join/${encodeURIComponent(`#again:${a.serverName}`)}`, {})).status, 200);
+    assert.equal((await call(b, bob, 'POST', `/rooms/${encodeURIComponent(room)}/leave`, {})).status, 200);
+    await eventually("bob's leave on A", async () => {
+      const m = await call(a, alice, 'GET', `/rooms/${encodeURIComponent(room)}/state/m.room.member/${encodeURIComponent(bob.userId)}`);
+      return m.body.membership === 'leave' ? true : undefined;
+    });
+    await call(a, alice, 'PUT', `/rooms/${encodeURIComponent(room)}/send/m.room.message/gone`, { msgtype: 'm.text', body: 'while bob was away' });
+    await call(a, alice, 'PUT', `/rooms/${encodeURIComponent(room)}/state/m.room.topic/`, { topic: 'changed without B' });
+    const rejoined = await call(b, bob, 'POST', `/join/${encodeURIComponent(`#again:${a.serverName}`)}`, {});
+    assert.equal(rejoined.status, 200, JSON.stringify(rejoined.body));
+    const topic = await call(b, bob, 'GET', `/rooms/${encodeURIComponent(room)}/state/m.room.topic/`);
+    assert.equal(topic.body.topic, 'changed without B');
+  });
+
   test('every federation response the servers received matched the server-server OpenAPI', () => {
     assert.ok(validationCounts().validated > 0, 'federation responses were validated');
     assertNoValidationFailures();
