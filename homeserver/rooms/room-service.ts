@@ -292,8 +292,8 @@ export class RoomWriter {
     if (!targetId) return;
     const target = await this.svc.reader.getEvent(this.tx, targetId);
     if (!target || target.roomId !== head.roomId || target.redactedBy) return;
-    // Rooms v3+ ("Redactions", rooms/v3.md): the auth rules allow any redaction event; it is applied
-    // only if its sender may redact others' events or is on the same server as the target's sender.
+    // Rooms v3+ (rooms/fragments/v3-handling-redactions.md): the auth rules allow any redaction; it
+    // is applied only if its sender has the redact level or shares the target sender's domain.
     const domain = (u: string) => u.slice(u.indexOf(':') + 1);
     if (domain(redaction.pdu.sender) !== domain(target.pdu.sender)) {
       const p = await this.svc.powerOf(head.roomId, redaction.pdu.sender, this.tx);

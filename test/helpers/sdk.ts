@@ -47,6 +47,17 @@ export async function waitFor<T>(what: string, check: () => T | undefined | null
   }
 }
 
+/** Like waitFor, for checks that must await (the crypto API, another server's answers). */
+export async function waitForAsync<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = WAIT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Registers through the SDK: the first request answers 401 with a UIA session, the second completes m.login.dummy. */
 export async function registerWithSdk(server: Pick<TestServer, 'url'>, username: string): Promise<{ userId: string; accessToken: string; deviceId: string }> {
   const anon = createClient({ baseUrl: server.url, fetchFn, logger: quietLogger });

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { createClient, Preset, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { assertNoValidationFailures, clearValidationFailures, validationCounts } from '../helpers/openapi.ts';
-import { fetchFn, PASSWORD, quietLogger, registerWithSdk, startSyncing, waitFor, WAIT_MS } from '../helpers/sdk.ts';
+import { fetchFn, PASSWORD, quietLogger, registerWithSdk, startSyncing, waitFor, WAIT_MS, waitForAsync } from '../helpers/sdk.ts';
 import { Connection } from '../../homeserver/storage/sqlite.ts';
 
 // The Rust crypto's requests (rust-crypto/OutgoingRequestProcessor.js) carry a 60 s
@@ -33,16 +33,6 @@ function databaseBytes(dataDir: string): Buffer {
   return Buffer.concat(readdirSync(dataDir).filter((f) => f.startsWith('hearth.sqlite')).map((f) => readFileSync(join(dataDir, f))));
 }
 
-/** Like waitFor, for checks that must await (the crypto API is asynchronous). */
-async function waitForAsync<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** The decrypted message with that body in a client's view of the room, once it has decrypted it. */
 function decryptedMessage(client: MatrixClient, roomId: string, body: string): MatrixEvent | undefined {

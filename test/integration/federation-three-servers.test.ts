@@ -14,7 +14,7 @@ import { createClient, EventType, Preset, ReceiptType, RoomEvent, type MatrixCli
 import { allMessages } from '../helpers/checked-call.ts';
 import { federationGet, startCluster, type Cluster, type HearthProcess } from '../helpers/hearth-process.ts';
 import { assertNoValidationFailures, clearValidationFailures, validationCounts } from '../helpers/openapi.ts';
-import { fetchFn, quietLogger, registerWithSdk, startSyncing, waitFor } from '../helpers/sdk.ts';
+import { fetchFn, quietLogger, registerWithSdk, startSyncing, waitFor, waitForAsync } from '../helpers/sdk.ts';
 import type { TestUser } from '../helpers/server.ts';
 import { Connection } from '../../homeserver/storage/sqlite.ts';
 
@@ -33,15 +33,6 @@ const PER_USER = 100;
 const ROUNDS = 10;
 const HISTORY_EACH = 25;
 
-async function waitForAsync<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = FED_WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Person {
   name: string;
@@ -299,7 +290,7 @@ describe('three Hearth processes federate for matrix-js-sdk clients', () => {
     await bob.client.joinRoom(dm);
     await waitFor("alice to see bob's join", () => alice.client.getRoom(dm)?.getMember(bob.user.userId)?.membership === 'join', FED_WAIT_MS);
     await waitForAsync("both crypto stacks to treat the DM as encrypted", async () =>
-      (await alice.client.getCrypto()!.isEncryptionEnabledInRoom(dm)) && (await bob.client.getCrypto()!.isEncryptionEnabledInRoom(dm)));
+      (await alice.client.getCrypto()!.isEncryptionEnabledInRoom(dm)) && (await bob.client.getCrypto()!.isEncryptionEnabledInRoom(dm)), FED_WAIT_MS);
 
     const decrypted = (p: Person, body: string): MatrixEvent | undefined =>
       p.client.getRoom(dm)?.getLiveTimeline().getEvents().find((e) => e.getType() === 'm.room.message' && e.getContent().body === body);
