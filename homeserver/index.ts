@@ -17,6 +17,7 @@ import { requireAuth } from './http/auth.ts';
 import { defaultAllowedHosts } from './http/host-check.ts';
 import { createClientApp } from './clientapi/app.ts';
 import { staticFiles } from './http/static-files.ts';
+import { closeGracefully } from './http/graceful-close.ts';
 import { TypingService } from './edus/typing.ts';
 import { ReceiptService } from './edus/receipts.ts';
 import { PresenceService } from './edus/presence.ts';
@@ -168,21 +169,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       // The sender first, so that no transaction starts once federation's client is closed.
       const senderStopped = sender?.stop();
       const federationStopped = federation?.stop();
-      // Responses not yet written (long-polls just woken) end their connection rather than keep it
-      // alive, so that close() need not wait for the 10 s force below.
-      for (const res of inFlight.keys()) if (!res.headersSent) res.setHeader('Connection', 'close');
-      if (server) {
-        const closed = new Promise<void>((r) => server!.close(() => r()));
-        server.closeIdleConnections();
-        const force = setTimeout(() => server?.closeAllConnections(), 10_000);
-        await closed;
-        clearTimeout(force);
-      }
-      // A handler whose client hung up (a long-poll aborted by a stopping client) has no
-      // connection left for close() to wait on; wait for it too, so it never meets a closed database.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled(inFlight.values()), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
-      clearTimeout(timer);
+      await closeGracefully(server, inFlight);
       await mediaStopped;
       await federationStopped;
       await senderStopped;

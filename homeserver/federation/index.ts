@@ -13,6 +13,7 @@ import { RemoteKeys } from './remote-keys.ts';
 import { ServerAcl } from './server-acl.ts';
 import { createFederationApp, type FederationRouteGroup } from './app.ts';
 import { loadTlsPair } from './tls.ts';
+import { closeGracefully } from '../http/graceful-close.ts';
 import type { ServerResolver } from './discovery.ts';
 
 export interface FederationDeps {
@@ -74,15 +75,7 @@ export function createFederation(deps: FederationDeps): Federation {
     async stop() {
       client.close();
       if (!server) return;
-      for (const res of inFlight.keys()) if (!res.headersSent) res.setHeader('Connection', 'close');
-      const closed = new Promise<void>((r) => server!.close(() => r()));
-      server.closeIdleConnections();
-      const force = setTimeout(() => server?.closeAllConnections(), 10_000);
-      await closed;
-      clearTimeout(force);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled(inFlight.values()), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
-      clearTimeout(timer);
+      await closeGracefully(server, inFlight);
       server = undefined;
     },
   };
