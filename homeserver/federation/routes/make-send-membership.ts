@@ -50,7 +50,7 @@ async function makeMembership(s: FederationServices, ctx: Context, membership: M
   assertOriginOwns(ctx, userId);
   await assertAclAllows(s.rooms.reader, s.db.reader, roomId, ctx.state.origin!);
   if (membership !== 'leave') {
-    // joins-v2.yaml: `ver` lists the versions the joining server supports; without it, only "1".
+    // joins-v1.yaml (make_join): `ver` lists the versions the joining server supports; it defaults to ["1"].
     const raw = ctx.query.ver;
     const supported = raw === undefined ? ['1'] : Array.isArray(raw) ? raw : [raw];
     if (!supported.includes(version)) {
