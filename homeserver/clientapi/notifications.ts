@@ -35,7 +35,7 @@ export const notificationRoutes: RouteGroup = (r, deps) => {
         event: (await toClientEvent(q, deps.rooms.reader, event, { viewer: me, omitRoomId: true })) as unknown as JsonObject,
         read: row.stream_ordering <= readUpTo,
         room_id: row.room_id,
-        ts: row.ts,
+        ts: event.pdu.origin_server_ts,
       });
     }
     const body: JsonObject = { notifications };

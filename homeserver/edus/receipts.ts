@@ -3,6 +3,7 @@
 import type { Database } from '../storage/database.ts';
 import { receiptsStore, currentStreamId, type ReceiptRow } from '../storage/edus-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
+import { pushStore } from '../storage/push-store.ts';
 import type { Notifier } from '../sync/notifier.ts';
 import type { JsonObject } from '../protocol/types.ts';
 
@@ -59,9 +60,12 @@ export class ReceiptService {
   }
 
   private async store(roomId: string, userId: string, type: string, eventId: string, threadId: string | undefined, ts: number): Promise<void> {
-    const id = await this.db.write((tx) =>
-      receiptsStore.put(tx, { room_id: roomId, receipt_type: type, user_id: userId, thread_id: threadId ?? UNTHREADED, event_id: eventId, ts }),
-    );
+    const id = await this.db.write(async (tx) => {
+      const id = await receiptsStore.put(tx, { room_id: roomId, receipt_type: type, user_id: userId, thread_id: threadId ?? UNTHREADED, event_id: eventId, ts });
+      // The unread counts move in the receipt's own transaction (push.md "Marking notifications as read").
+      if (RECEIPT_TYPES.includes(type)) await pushStore.recount(tx, roomId, userId, threadId ?? UNTHREADED);
+      return id;
+    });
     this.position = Math.max(this.position, id);
     // Private receipts wake only their owner; public ones every member.
     this.notifier.notifyUsers(type === 'm.read.private' ? [userId] : await this.membersOf(roomId));

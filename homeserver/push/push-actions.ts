@@ -6,7 +6,7 @@ import { stateKey } from '../protocol/types.ts';
 import { evaluatePushRules, type PushContext } from '../protocol/push-rules-eval.ts';
 import { parsePowerLevel, userPowerLevel } from '../protocol/power-levels.ts';
 import { authRulesVersion } from '../protocol/auth-rules-versions.ts';
-import type { PushActionRow } from '../storage/push-store.ts';
+import type { PushLogRow } from '../storage/push-store.ts';
 import { MAIN_THREAD, pushStore } from '../storage/push-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import type { EventReader, LoadedEvent } from '../rooms/event-reader.ts';
@@ -27,7 +27,7 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
   const threadId = await threadOf(tx, deps.reader, pdu.content);
   const isLocal = (userId: string) => userId.slice(userId.indexOf(':') + 1) === deps.serverName;
   // Sending an event marks what came before it in its thread as read.
-  if (isLocal(pdu.sender)) await pushStore.markSent(tx, pdu.sender, e.roomId, threadId, e.streamOrdering);
+  if (isLocal(pdu.sender)) pushStore.markSent(tx, pdu.sender, e.roomId, threadId, e.streamOrdering);
 
   // Members from the room head's state (events cached in memory), not a query per event.
   const joined: string[] = [];
@@ -62,7 +62,7 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
   // The event as clients see it: what rule keys such as `room_id` and `content.body` name.
   const event: JsonObject = { ...(pdu as unknown as JsonObject), event_id: e.eventId, room_id: e.roomId };
   delete event.unsigned;
-  const rows: PushActionRow[] = [];
+  const rows: PushLogRow[] = [];
   for (const userId of recipients) {
     const ctx: PushContext = {
       userId,
@@ -74,18 +74,15 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
     const outcome = evaluatePushRules(await deps.rules.inTransaction(tx, userId), event, ctx);
     if (!outcome?.notify) continue;
     rows.push({
-      user_id: userId,
-      event_id: e.eventId,
-      room_id: e.roomId,
       stream_ordering: e.streamOrdering,
+      user_id: userId,
+      room_id: e.roomId,
       thread_id: threadId,
-      notify: 1,
       highlight: outcome.highlight ? 1 : 0,
       actions: JSON.stringify(outcome.actions),
-      ts: pdu.origin_server_ts,
     });
   }
-  await pushStore.insertActions(tx, rows);
+  pushStore.recordNotifications(tx, rows);
 }
 
 async function displayNameIn(tx: Queryable, reader: EventReader, head: RoomHead, userId: string): Promise<string | null> {

@@ -1,6 +1,9 @@
 // unread_notifications and unread_thread_notifications in /sync (push.md "Receiving
-// notifications", "Marking notifications as read"): the events each user's push rules made notify
-// (push/push-actions.ts), after the user's read receipt or own latest event in their thread.
+// notifications", "Marking notifications as read"): the counters that push/push-actions.ts moves
+// with each notifying event, and read receipts and the user's own events move back.
+//
+// They are the counts as of the latest commit, which may be a few events past the position the
+// sync response names; the next sync carries those events, and the same counts again.
 import type { Queryable } from '../storage/sqlite.ts';
 import { MAIN_THREAD, pushStore } from '../storage/push-store.ts';
 
@@ -16,10 +19,10 @@ export interface UnreadCounts {
   unread_thread_notifications?: Record<string, NotificationCounts>;
 }
 
-export async function unreadCounts(q: Queryable, roomId: string, userId: string, upTo: number, perThread = false): Promise<UnreadCounts> {
+export async function unreadCounts(q: Queryable, roomId: string, userId: string, perThread = false): Promise<UnreadCounts> {
   const main: NotificationCounts = { highlight_count: 0, notification_count: 0 };
   const threads: Record<string, NotificationCounts> = {};
-  for (const r of await pushStore.countsByThread(q, roomId, userId, upTo)) {
+  for (const r of await pushStore.unreadByThread(q, roomId, userId)) {
     const target = !perThread || r.thread_id === MAIN_THREAD ? main : (threads[r.thread_id] = { highlight_count: 0, notification_count: 0 });
     target.notification_count += r.notifications;
     target.highlight_count += r.highlights;
