@@ -8,6 +8,7 @@ import { Database } from './storage/database.ts';
 import { generateSigningKey, encodeSigningKeyFile, decodeSigningKeyFile, type SigningKey } from './protocol/signing-key.ts';
 import { RoomService } from './rooms/room-service.ts';
 import { PushRules } from './push/push-rules.ts';
+import { AccountData } from './users/account-data.ts';
 import { Visibility } from './rooms/visibility.ts';
 import { Notifier } from './sync/notifier.ts';
 import { SyncService } from './sync/sync-service.ts';
@@ -92,7 +93,9 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       const signingKey = loadOrCreateSigningKey(config.dataDir);
       db = await Database.open(join(config.dataDir, DB_FILE));
       notifier = new Notifier();
-      const push = new PushRules(db, notifier);
+      const accountData = new AccountData(db, notifier);
+      await accountData.init();
+      const push = new PushRules(db, accountData);
       const rooms = new RoomService({ db, serverName: config.serverName, signingKey, notifier, push });
       await rooms.init();
       const visibility = new Visibility(rooms.reader);
@@ -127,8 +130,8 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       }
       const app = createClientApp(
         {
-          config, users, rooms, visibility, authenticate, notifier, edus, media, e2ee, push, federation: federationServices,
-          sync: new SyncService(rooms, notifier, visibility, edus, e2ee),
+          config, users, rooms, visibility, authenticate, notifier, edus, media, e2ee, push, accountData, federation: federationServices,
+          sync: new SyncService({ rooms, notifier, visibility, edus, e2ee, accountData }),
           uia: new UiaSessions(db),
           auth: requireAuth(authenticate),
         },

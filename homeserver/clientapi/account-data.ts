@@ -19,8 +19,7 @@ export const accountDataRoutes: RouteGroup = (r, deps) => {
     const type = param(ctx, 'type');
     if (type === 'm.fully_read' || type === 'm.push_rules') throw new MatrixError(405, 'M_BAD_JSON', `${type} is controlled by the server and cannot be set by clients`);
     const content = bodyObject(ctx);
-    await deps.rooms.db.write((tx) => accountDataStore.put(tx, userId, roomId, type, JSON.stringify(content)));
-    deps.notifier.notifyUsers([userId]);
+    await deps.accountData.put(userId, roomId, type, content);
     ctx.body = {};
   };
   const get = async (ctx: Context, roomId: string) => {

@@ -12,6 +12,7 @@ import type { Edus } from '../edus/index.ts';
 import type { E2ee } from '../e2ee/index.ts';
 import type { PushRules } from '../push/push-rules.ts';
 import type { FederationServices } from '../federation/services.ts';
+import type { AccountData } from '../users/account-data.ts';
 
 /** Everything the client API's routers need, passed in rather than imported. */
 export interface ClientApiDeps {
@@ -27,6 +28,7 @@ export interface ClientApiDeps {
   edus: Edus;
   e2ee: E2ee;
   push: PushRules;
+  accountData: AccountData;
   /** Present when federation is configured: remote rooms, users and keys go through it. */
   federation?: FederationServices;
 }

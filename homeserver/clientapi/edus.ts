@@ -24,8 +24,7 @@ async function requireEventInRoom(deps: ClientApiDeps, roomId: string, eventId: 
 }
 
 async function setFullyRead(deps: ClientApiDeps, userId: string, roomId: string, eventId: string): Promise<void> {
-  await deps.rooms.db.write((tx) => accountDataStore.put(tx, userId, roomId, 'm.fully_read', JSON.stringify({ event_id: eventId })));
-  deps.notifier.notifyUsers([userId]);
+  await deps.accountData.put(userId, roomId, 'm.fully_read', { event_id: eventId });
 }
 
 export const eduRoutes: RouteGroup = (r, deps) => {
@@ -144,8 +143,7 @@ export const tagRoutes: RouteGroup = (r, deps) => {
     return row ? ((JSON.parse(row.content) as { tags?: Record<string, unknown> }).tags ?? {}) : {};
   };
   const writeTags = async (userId: string, roomId: string, tags: Record<string, unknown>) => {
-    await deps.rooms.db.write((tx) => accountDataStore.put(tx, userId, roomId, 'm.tag', JSON.stringify({ tags })));
-    deps.notifier.notifyUsers([userId]);
+    await deps.accountData.put(userId, roomId, 'm.tag', { tags });
   };
   r.get('/user/:userId/rooms/:roomId/tags', deps.auth, async (ctx) => {
     ctx.body = { tags: await readTags(owner(ctx), param(ctx, 'roomId')) };

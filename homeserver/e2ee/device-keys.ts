@@ -33,9 +33,19 @@ export function mergeSignatures(key: Json, rows: SignatureRow[], allowedSigners?
   return { ...key, signatures };
 }
 
+/** What /sync reports of a device's keys. */
+export interface DeviceKeyFigures {
+  oneTimeKeyCounts: Record<string, number>;
+  unusedFallbackKeyTypes: string[];
+}
+
 export class DeviceKeys {
   private readonly db: Database;
   private readonly deviceLists: DeviceLists;
+  /** Moves after every committed change of one-time or fallback keys, making older figures stale. */
+  private generation = 0;
+  /** Per device, its figures and the generation current when they were read. */
+  private readonly figures = new Map<string, { generation: number; value: DeviceKeyFigures }>();
 
   constructor(db: Database, deviceLists: DeviceLists) {
     this.db = db;
@@ -55,7 +65,7 @@ export class DeviceKeys {
       if (new Set(algorithms).size !== algorithms.length) throw new MatrixError(400, 'M_INVALID_PARAM', 'At most one fallback key per algorithm may be uploaded');
     }
 
-    const { changeId, counts } = await this.db.write(async (tx) => {
+    const { changeId, counts } = await this.afterKeysChange(() => this.db.write(async (tx) => {
       let changeId: number | undefined;
       if (isRecord(deviceKeys)) {
         const json = stableJson(withoutUnsigned(deviceKeys));
@@ -91,7 +101,7 @@ export class DeviceKeys {
         }
       }
       return { changeId, counts: await this.oneTimeKeyCounts(tx, userId, deviceId) };
-    });
+    }));
     if (changeId !== undefined) await this.deviceLists.committed(changeId, userId, { deviceIds: [deviceId] });
     return counts;
   }
@@ -106,6 +116,35 @@ export class DeviceKeys {
   /** /sync `device_unused_fallback_key_types`. */
   unusedFallbackKeyTypes(q: Queryable, userId: string, deviceId: string): Promise<string[]> {
     return deviceKeysStore.unusedFallbackAlgorithms(q, userId, deviceId);
+  }
+
+  /**
+   * Both figures /sync reports, kept in memory between changes: a client syncs far more often
+   * than anyone uploads or claims its keys.
+   */
+  async syncFigures(q: Queryable, userId: string, deviceId: string): Promise<DeviceKeyFigures> {
+    const key = `${userId}\u0000${deviceId}`;
+    const known = this.figures.get(key);
+    if (known && known.generation === this.generation) return known.value;
+    // A change committing while these are read moves the generation past the one noted here.
+    const generation = this.generation;
+    const value = { oneTimeKeyCounts: await this.oneTimeKeyCounts(q, userId, deviceId), unusedFallbackKeyTypes: await this.unusedFallbackKeyTypes(q, userId, deviceId) };
+    if (this.figures.size > 10_000) this.figures.clear();
+    this.figures.set(key, { generation, value });
+    return value;
+  }
+
+  /** Some device's one-time or fallback keys changed (or the device is gone): figures read before are stale. */
+  keysChanged(): void {
+    this.generation++;
+  }
+
+  private async afterKeysChange<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      this.keysChanged();
+    }
   }
 
   /** POST /keys/query: device keys and cross-signing keys, with signatures the requester may see. */
@@ -159,7 +198,7 @@ export class DeviceKeys {
         throw new MatrixError(400, 'M_BAD_JSON', `'one_time_keys.${user}' must map device ids to algorithms`);
       }
     }
-    const claimed = await this.db.write(async (tx) => {
+    const claimed = await this.afterKeysChange(() => this.db.write(async (tx) => {
       const out: Record<string, Record<string, Json>> = {};
       for (const [user, devices] of Object.entries(wanted) as Array<[string, Record<string, string>]>) {
         for (const [device, algorithm] of Object.entries(devices)) {
@@ -176,7 +215,7 @@ export class DeviceKeys {
         }
       }
       return out;
-    });
+    }));
     return { failures: {}, one_time_keys: claimed };
   }
 }

@@ -76,16 +76,20 @@ export class DeviceLists {
    * viewer now whose devices or keys changed, plus users who share a room now but shared none at
    * `from` (the spec's note: the viewer's copy of their device list may be stale). `left`: users
    * who shared a room at `from` and share none now. The viewer's own changes count too, so that
-   * their other devices learn of a new sibling.
+   * their other devices learn of a new sibling. `membersMoved`, when known, names the users whose
+   * membership of any room changed in the gap: none means nobody came into view or left it.
    */
-  async changes(q: Queryable, viewer: string, from: DeviceListPositions, to: DeviceListPositions): Promise<DeviceListChanges> {
-    const sharingNow = await usersSharingARoom(q, viewer);
+  async changes(q: Queryable, viewer: string, from: DeviceListPositions, to: DeviceListPositions, membersMoved?: Set<string>): Promise<DeviceListChanges> {
     const changed = new Set<string>();
     const left = new Set<string>();
-    if (to.deviceLists > from.deviceLists) {
+    const listsMoved = to.deviceLists > from.deviceLists;
+    const eventsMoved = to.events > from.events && (membersMoved === undefined || membersMoved.size > 0);
+    if (!listsMoved && !eventsMoved) return { changed: [], left: [] };
+    const sharingNow = await usersSharingARoom(q, viewer);
+    if (listsMoved) {
       for (const u of await deviceListStore.usersChangedBetween(q, from.deviceLists, to.deviceLists)) if (sharingNow.has(u)) changed.add(u);
     }
-    if (to.events > from.events) {
+    if (eventsMoved) {
       const candidates = new Set<string>();
       const viewerMoved = new Set<string>();
       for (const e of await deviceListStore.memberEventsBetween(q, viewer, from.events, to.events)) {

@@ -28,9 +28,10 @@ export async function createE2ee(db: Database, notifier: Notifier): Promise<E2ee
   await toDevice.init();
   // The devices each pending removal dropped, for the change passed on after its commit.
   const removed = new Map<number, string[]>();
+  const keys = new DeviceKeys(db, deviceLists);
   return {
     deviceLists,
-    keys: new DeviceKeys(db, deviceLists),
+    keys,
     crossSigning: new CrossSigning(db, deviceLists),
     toDevice,
     backup: new KeyBackup(db),
@@ -44,6 +45,8 @@ export async function createE2ee(db: Database, notifier: Notifier): Promise<E2ee
     },
     async devicesForgotten(userId, changeId) {
       if (changeId === undefined) return;
+      // A device id can come back (a login may name it): its key figures start over.
+      keys.keysChanged();
       const deviceIds = removed.get(changeId);
       removed.delete(changeId);
       await deviceLists.committed(changeId, userId, deviceIds ? { deviceIds } : undefined);

@@ -11,6 +11,7 @@ import { toDeviceSeenStore } from '../storage/federation-edus-store.ts';
 import { isRecord } from '../protocol/e2e-keys.ts';
 import type { JsonObject } from '../protocol/types.ts';
 import type { Notifier } from '../sync/notifier.ts';
+import { StreamChangeCache } from '../sync/stream-change-cache.ts';
 
 /** "100 messages is recommended as a reasonable limit." */
 export const TO_DEVICE_LIMIT = 100;
@@ -33,7 +34,10 @@ function checkedMessages(messages: unknown): Messages {
 export class ToDevice {
   private readonly db: Database;
   private readonly notifier: Notifier;
-  private position = 0;
+  /** Recipients by the position of their latest message. */
+  private changes = new StreamChangeCache(0);
+  /** Per device (user and device id), the position up to which its messages are known deleted. */
+  private readonly acknowledged = new Map<string, number>();
   private lastPrune = 0;
   private readonly localListeners: Array<(sender: string, type: string, messages: Messages) => void> = [];
 
@@ -43,11 +47,11 @@ export class ToDevice {
   }
 
   async init(): Promise<void> {
-    this.position = await currentStreamId(this.db.reader, 'to_device');
+    this.changes = new StreamChangeCache(await currentStreamId(this.db.reader, 'to_device'));
   }
 
   get currentPosition(): number {
-    return this.position;
+    return this.changes.position;
   }
 
   /** Calls `fn` after each new to-device request of a local user (federation takes the remote recipients' part). */
@@ -108,7 +112,7 @@ export class ToDevice {
 
   private delivered(last: number, recipients: Set<string>): void {
     if (last <= 0) return;
-    this.position = Math.max(this.position, last);
+    for (const user of recipients) this.changes.record(user, last);
     this.notifier.notifyUsers(recipients);
   }
 
@@ -117,6 +121,7 @@ export class ToDevice {
    * where the next sync must resume (the last one listed when the queue was cut short).
    */
   async forSync(q: Queryable, userId: string, deviceId: string, since: number, upTo: number): Promise<{ events: JsonObject[]; position: number }> {
+    if (since >= upTo || !this.changes.mayHaveChanged(userId, since)) return { events: [], position: upTo };
     const rows = await toDeviceStore.pending(q, userId, deviceId, since, upTo, TO_DEVICE_LIMIT);
     const events = rows.map((r) => ({ sender: r.sender, type: r.type, content: JSON.parse(r.content) as JsonObject }));
     const position = rows.length === TO_DEVICE_LIMIT ? rows[rows.length - 1]!.stream_id : upTo;
@@ -125,7 +130,12 @@ export class ToDevice {
 
   /** The device synced with a token at `upTo`: everything it was sent up to there was delivered. */
   async acknowledge(userId: string, deviceId: string, upTo: number): Promise<void> {
-    if (upTo <= 0 || !(await toDeviceStore.hasDeliveredUpTo(this.db.reader, userId, deviceId, upTo))) return;
-    await this.db.write((tx) => toDeviceStore.deleteUpTo(tx, userId, deviceId, upTo));
+    // A new message gets a position past every token handed out, so once a device's messages up
+    // to a position are deleted, none can appear there again.
+    const device = `${userId}\u0000${deviceId}`;
+    if (upTo <= (this.acknowledged.get(device) ?? 0)) return;
+    if (await toDeviceStore.hasDeliveredUpTo(this.db.reader, userId, deviceId, upTo)) await this.db.write((tx) => toDeviceStore.deleteUpTo(tx, userId, deviceId, upTo));
+    if (this.acknowledged.size > 10_000) this.acknowledged.clear();
+    this.acknowledged.set(device, upTo);
   }
 }

@@ -136,6 +136,7 @@ export class PresenceService {
 
   /** m.presence events a viewer may see that changed in (since, upTo] (all visible when since is undefined). */
   async eventsFor(q: Queryable, viewer: string, since: number | undefined, upTo: number): Promise<JsonObject[]> {
+    if (since !== undefined && since >= upTo) return [];
     const rows = await presenceStore.since(q, since ?? 0, upTo);
     if (rows.length === 0) return [];
     const visible = await usersSharingARoom(q, viewer);

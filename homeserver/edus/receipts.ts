@@ -4,6 +4,7 @@ import type { Database } from '../storage/database.ts';
 import { receiptsStore, currentStreamId, type ReceiptRow } from '../storage/edus-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import { pushStore } from '../storage/push-store.ts';
+import { StreamChangeCache } from '../sync/stream-change-cache.ts';
 import type { Notifier } from '../sync/notifier.ts';
 import type { JsonObject } from '../protocol/types.ts';
 
@@ -25,7 +26,8 @@ export class ReceiptService {
   private readonly db: Database;
   private readonly notifier: Notifier;
   private readonly membersOf: (roomId: string) => Promise<string[]>;
-  private position = 0;
+  /** Rooms by the position of their latest receipt. */
+  private changes = new StreamChangeCache(0);
   private readonly localListeners: Array<(r: LocalReceipt) => void> = [];
 
   constructor(db: Database, notifier: Notifier, membersOf: (roomId: string) => Promise<string[]>) {
@@ -35,11 +37,11 @@ export class ReceiptService {
   }
 
   async init(): Promise<void> {
-    this.position = await currentStreamId(this.db.reader, 'receipts');
+    this.changes = new StreamChangeCache(await currentStreamId(this.db.reader, 'receipts'));
   }
 
   get currentPosition(): number {
-    return this.position;
+    return this.changes.position;
   }
 
   /** Calls `fn` after each receipt a local user sets (federation passes public ones on). */
@@ -66,13 +68,14 @@ export class ReceiptService {
       if (RECEIPT_TYPES.includes(type)) await pushStore.recount(tx, roomId, userId, threadId ?? UNTHREADED);
       return id;
     });
-    this.position = Math.max(this.position, id);
+    this.changes.record(roomId, id);
     // Private receipts wake only their owner; public ones every member.
     this.notifier.notifyUsers(type === 'm.read.private' ? [userId] : await this.membersOf(roomId));
   }
 
   /** The m.receipt event for a room: changes in (since, upTo], or every receipt when since is undefined. */
   async receiptEvent(q: Queryable, roomId: string, viewer: string, since: number | undefined, upTo: number): Promise<JsonObject | undefined> {
+    if (since !== undefined && (since >= upTo || !this.changes.mayHaveChanged(roomId, since))) return undefined;
     const rows = await receiptsStore.roomSince(q, roomId, since ?? 0, upTo);
     const visible = rows.filter((r) => r.receipt_type !== 'm.read.private' || r.user_id === viewer);
     if (visible.length === 0) return undefined;
@@ -80,7 +83,7 @@ export class ReceiptService {
   }
 
   async roomsWithChanges(q: Queryable, since: number, upTo: number): Promise<Set<string>> {
-    return new Set((await receiptsStore.roomsWithReceiptsAfter(q, since, upTo)).map((r) => r.room_id));
+    return this.changes.changedSince(since) ?? new Set((await receiptsStore.roomsWithReceiptsAfter(q, since, upTo)).map((r) => r.room_id));
   }
 }
 

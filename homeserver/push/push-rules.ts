@@ -6,7 +6,7 @@
 import type { Database } from '../storage/database.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import { accountDataStore } from '../storage/rooms-store.ts';
-import type { Notifier } from '../sync/notifier.ts';
+import type { AccountData } from '../users/account-data.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { effectiveRuleset, isServerDefaultRuleId, PUSH_RULE_KINDS, type PushRuleKind, type PushRuleset } from '../protocol/push-rules.ts';
 import type { JsonObject } from '../protocol/types.ts';
@@ -21,13 +21,13 @@ export interface RulePosition {
 
 export class PushRules {
   private readonly db: Database;
-  private readonly notifier: Notifier;
+  private readonly accountData: AccountData;
   /** Filled only inside write jobs, which the single writer orders after every rule change. */
   private readonly cache = new Map<string, PushRuleset>();
 
-  constructor(db: Database, notifier: Notifier) {
+  constructor(db: Database, accountData: AccountData) {
     this.db = db;
-    this.notifier = notifier;
+    this.accountData = accountData;
   }
 
   /** The ruleset as committed (or about to be), for reading endpoints. */
@@ -100,19 +100,21 @@ export class PushRules {
 
   /** Applies `mutate` to a copy of the ruleset in one write job, stores it, and wakes the user's syncs. */
   private async change(userId: string, mutate: (rules: PushRuleset) => void): Promise<void> {
+    let id: number;
     try {
-      await this.db.write(async (tx) => {
+      id = await this.db.write(async (tx) => {
         const rules = structuredClone(await this.load(tx, userId));
         mutate(rules);
-        await accountDataStore.put(tx, userId, '', PUSH_RULES_TYPE, JSON.stringify({ global: rules }));
+        const id = await accountDataStore.put(tx, userId, '', PUSH_RULES_TYPE, JSON.stringify({ global: rules }));
         this.cache.set(userId, rules);
+        return id;
       });
     } catch (err) {
       // The job or its batch rolled back: the cache may hold what never committed.
       this.cache.delete(userId);
       throw err;
     }
-    this.notifier.notifyUsers([userId]);
+    this.accountData.committed(userId, id);
   }
 
   private async load(q: Queryable, userId: string): Promise<PushRuleset> {

@@ -21,6 +21,7 @@ import type { PDU } from '../protocol/types.ts';
 import { persistRemoteEvent, persistOutliers, applyCurrentState, type RemoteEventInput, type RemoteOutcome } from './remote-event.ts';
 import { remoteEventsStore } from '../storage/remote-events-store.ts';
 import { persistBackfilled } from './backfilled-events.ts';
+import { StreamChangeCache } from '../sync/stream-change-cache.ts';
 
 export interface RoomServiceDeps {
   db: Database;
@@ -45,6 +46,10 @@ export class RoomService {
   private committedPosition = 0;
   private readonly committedListeners: Array<(events: LoadedEvent[]) => void> = [];
   private readonly transactionHooks: Array<(tx: Queryable, events: LoadedEvent[]) => Promise<void>> = [];
+  /** Rooms by the position of their latest committed event, for incremental /sync. */
+  roomChanges = new StreamChangeCache(0);
+  /** Users by the position of their latest committed m.room.member event. */
+  memberChanges = new StreamChangeCache(0);
 
   constructor(deps: RoomServiceDeps) {
     this.db = deps.db;
@@ -61,6 +66,8 @@ export class RoomService {
 
   async init(): Promise<void> {
     this.committedPosition = await eventsStore.maxStreamOrdering(this.db.reader);
+    this.roomChanges = new StreamChangeCache(this.committedPosition);
+    this.memberChanges = new StreamChangeCache(this.committedPosition);
   }
 
   get position(): number {
@@ -100,7 +107,13 @@ export class RoomService {
     let max = this.committedPosition;
     const wake = new Set<string>();
     for (const [roomId, events] of touched) {
-      for (const e of events) max = Math.max(max, e.streamOrdering);
+      for (const e of events) {
+        max = Math.max(max, e.streamOrdering);
+        // History backfilled from other servers sits below every token (rooms/backfilled-events.ts).
+        if (e.streamOrdering <= 0) continue;
+        this.roomChanges.record(roomId, e.streamOrdering);
+        if (e.pdu.type === 'm.room.member' && e.pdu.state_key !== undefined) this.memberChanges.record(e.pdu.state_key, e.streamOrdering);
+      }
       const head = await this.heads.get(this.db.reader, roomId);
       if (head) for (const [k] of head.state) if (k.startsWith('m.room.member\u0000')) wake.add(k.slice('m.room.member\u0000'.length));
       for (const e of events) if (e.pdu.type === 'm.room.member' && e.pdu.state_key) wake.add(e.pdu.state_key);

@@ -10,6 +10,8 @@ interface Pending {
   job: WriteJob<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+  /** Runs in a transaction of its own: its batch failed in SQLite, and each job now goes alone. */
+  alone?: boolean;
 }
 
 /** Jobs taken into one transaction at most; bounds latency of the first job in a busy batch. */
@@ -61,62 +63,91 @@ export class Database {
     this.draining = true;
     const w = this.writer;
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      const outcomes: Array<{ ok: boolean; value: unknown }> = [];
+      const batch = this.queue[0]!.alone ? this.queue.splice(0, 1) : this.queue.splice(0, this.batchSize());
       // Transaction control is queued like the jobs' own deferred writes (Queryable.defer), so it
       // reaches SQLite in the same hop as the statements around it.
       const begin = w.defer('BEGIN IMMEDIATE');
+      let outcomes: Array<{ ok: boolean; value: unknown }>;
       try {
         if (batch.length === 1) {
           // Alone in its transaction, a job needs no savepoint: its failure rolls back the whole.
           try {
-            outcomes.push({ ok: true, value: await batch[0]!.job(w) });
+            outcomes = [{ ok: true, value: await batch[0]!.job(w) }];
           } catch (err) {
             w.discardQueued(begin);
             w.forgetKeys();
+            await w.settled();
+            w.takeFlushFailure();
             if (w.sent(begin)) await w.exec('ROLLBACK');
             batch[0]!.reject(err);
             continue;
           }
-        } else for (const p of batch) {
-          const savepoint = w.defer('SAVEPOINT job');
-          let value: unknown;
-          try {
-            value = await p.job(w);
-          } catch (err) {
-            w.discardQueued(savepoint);
-            w.forgetKeys();
-            if (w.sent(savepoint)) await w.exec('ROLLBACK TO job; RELEASE job');
-            outcomes.push({ ok: false, value: err });
-            continue;
-          }
-          try {
-            // The job's deferred writes run with the RELEASE: if one fails, so does the job.
-            await w.exec('RELEASE job');
-            outcomes.push({ ok: true, value });
-          } catch (err) {
-            w.discardQueued();
-            w.forgetKeys();
-            await w.exec('ROLLBACK TO job; RELEASE job');
-            // The job returned, so what it built in memory assumed writes that are now undone.
-            this.onCommitFailure();
-            outcomes.push({ ok: false, value: err });
-          }
+          // The job returned, so a write of it that failed on the way fails the commit.
+          await this.failIfAFlushFailed();
+        } else {
+          outcomes = await this.runTogether(batch);
         }
         // A lone job's deferred writes run here, in the COMMIT's hop; their failure is the commit's.
         await w.exec('COMMIT');
       } catch (err) {
         w.discardQueued();
         w.forgetKeys();
+        await w.settled();
+        w.takeFlushFailure();
         await w.exec('ROLLBACK').catch(() => {});
         this.onCommitFailure();
-        for (const p of batch) p.reject(err);
+        if (batch.length === 1) batch[0]!.reject(err);
+        // Each job of a failed batch runs again in a transaction of its own, so that only the one
+        // at fault fails (the others may have failed only because it did).
+        else this.queue.unshift(...batch.map((p) => ({ ...p, alone: true })));
         continue;
       }
       batch.forEach((p, i) => (outcomes[i]!.ok ? p.resolve(outcomes[i]!.value) : p.reject(outcomes[i]!.value)));
     }
     this.draining = false;
     for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** Jobs at the head of the queue that may share a transaction (up to the first that must go alone). */
+  private batchSize(): number {
+    const n = this.queue.findIndex((p) => p.alone);
+    return Math.min(MAX_BATCH, n === -1 ? this.queue.length : n);
+  }
+
+  /**
+   * Runs several jobs in one transaction, each in its own SAVEPOINT so that a job that throws is
+   * undone alone. A job's deferred writes leave for SQLite as soon as it returns, and run there
+   * while the next job runs here. A write that fails in SQLite fails the batch: drain() then runs
+   * each of its jobs again alone.
+   */
+  private async runTogether(batch: Pending[]): Promise<Array<{ ok: boolean; value: unknown }>> {
+    const w = this.writer;
+    const outcomes: Array<{ ok: boolean; value: unknown }> = [];
+    for (const p of batch) {
+      const savepoint = w.defer('SAVEPOINT job');
+      let value: unknown;
+      try {
+        value = await p.job(w);
+      } catch (err) {
+        w.discardQueued(savepoint);
+        w.forgetKeys();
+        if (w.sent(savepoint)) await w.exec('ROLLBACK TO job; RELEASE job');
+        outcomes.push({ ok: false, value: err });
+        continue;
+      }
+      w.defer('RELEASE job');
+      w.kick();
+      outcomes.push({ ok: true, value });
+    }
+    await this.failIfAFlushFailed();
+    return outcomes;
+  }
+
+  /** Throws the failure of any write sent so far in this transaction: then it must not commit. */
+  private async failIfAFlushFailed(): Promise<void> {
+    await this.writer.settled();
+    const failure = this.writer.takeFlushFailure();
+    if (failure) throw failure.error;
   }
 
   /** Waits for queued writes, then closes both connections. */

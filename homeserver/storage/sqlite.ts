@@ -40,6 +40,8 @@ export class Connection implements Queryable {
   private flushing: Promise<void> | undefined;
   /** Per `table.column`, the last key nextKey() handed out. */
   private readonly keys = new Map<string, number>();
+  /** The first failure of a flush since takeFlushFailure() last asked (see kick()). */
+  private flushFailure: { error: unknown } | undefined;
 
   private constructor(db: sqlite3.Database) {
     this.db = db;
@@ -132,6 +134,29 @@ export class Connection implements Queryable {
     return this.flush();
   }
 
+  /**
+   * Starts sending the queued writes now, rather than with the next statement, so that SQLite runs
+   * them while the caller goes on; undefined when nothing is queued or a flush is already on its way
+   * (the writes then go with the next one). Nobody may learn of a failure from the returned promise:
+   * takeFlushFailure() does.
+   */
+  kick(): Promise<void> | undefined {
+    if (this.flushing || this.queued.length === 0) return undefined;
+    return this.flush();
+  }
+
+  /** Waits until no flush is on its way; failures are left to takeFlushFailure(). */
+  async settled(): Promise<void> {
+    while (this.flushing) await this.flushing.catch(() => {});
+  }
+
+  /** The first flush failure since the last call, and forgets it: a transaction that had one must not commit. */
+  takeFlushFailure(): { error: unknown } | undefined {
+    const f = this.flushFailure;
+    this.flushFailure = undefined;
+    return f;
+  }
+
   /** Settles when queued writes have run; undefined when there is nothing to wait for. */
   private barrier(): Promise<void> | undefined {
     if (this.flushing) return this.flushing;
@@ -161,8 +186,11 @@ export class Connection implements Queryable {
       if (this.flushing === flushing) this.flushing = undefined;
     });
     this.flushing = flushing;
-    // A failure reaches whoever waits on this flush; the copy kept here must not count as unhandled.
-    flushing.catch(() => {});
+    // A failure reaches whoever waits on this flush, and is kept for takeFlushFailure(); the copy
+    // kept here must not count as unhandled.
+    flushing.catch((error: unknown) => {
+      this.flushFailure ??= { error };
+    });
     return flushing;
   }
 

@@ -14,6 +14,8 @@ import { formatPaginationToken, formatSyncToken, type SyncToken } from './sync-t
 import type { Edus } from '../edus/index.ts';
 import type { E2ee } from '../e2ee/index.ts';
 import { unreadCounts } from './unread-counts.ts';
+import type { StreamChangeCache } from './stream-change-cache.ts';
+import type { AccountData } from '../users/account-data.ts';
 
 export interface SyncRequest {
   userId: string;
@@ -35,19 +37,21 @@ export class SyncService {
   private readonly visibility: Visibility;
   private readonly edus: Edus;
   private readonly e2ee: E2ee;
+  private readonly accountData: StreamChangeCache;
 
-  constructor(rooms: RoomService, notifier: Notifier, visibility: Visibility, edus: Edus, e2ee: E2ee) {
-    this.rooms = rooms;
-    this.notifier = notifier;
-    this.visibility = visibility;
-    this.edus = edus;
-    this.e2ee = e2ee;
+  constructor(deps: { rooms: RoomService; notifier: Notifier; visibility: Visibility; edus: Edus; e2ee: E2ee; accountData: AccountData }) {
+    this.rooms = deps.rooms;
+    this.notifier = deps.notifier;
+    this.visibility = deps.visibility;
+    this.edus = deps.edus;
+    this.e2ee = deps.e2ee;
+    this.accountData = deps.accountData.changes;
   }
 
   async currentToken(): Promise<SyncToken> {
     return {
       events: this.rooms.position,
-      accountData: await accountDataStore.maxStreamId(this.rooms.db.reader),
+      accountData: this.accountData.position,
       receipts: this.edus.receipts.currentPosition,
       typing: this.edus.typing.serial,
       presence: this.edus.presence.currentPosition,
@@ -90,12 +94,17 @@ export class SyncService {
     const knock: JsonObject = {};
     const includeLeave = req.filter.room?.include_leave === true;
 
-    // Incremental syncs look only at rooms that had events in the gap (plus membership changes).
-    const active = since !== undefined && !req.fullState
-      ? new Set((await eventsStore.roomsWithEventsAfter(q, since.events, to.events)).map((r) => r.room_id))
-      : undefined;
-    if (active && since) for (const roomId of await this.edus.receipts.roomsWithChanges(q, since.receipts, to.receipts)) active.add(roomId);
-    for (const m of await eventsStore.membershipsOfUser(q, req.userId)) {
+    // Incremental syncs look only at rooms that had events or receipts in the gap (plus
+    // membership changes, which are events); the change caches answer without a query when they can.
+    let active: Set<string> | undefined;
+    if (since !== undefined && !req.fullState) {
+      active = since.events >= to.events ? new Set() : this.rooms.roomChanges.changedSince(since.events)
+        ?? new Set((await eventsStore.roomsWithEventsAfter(q, since.events, to.events)).map((r) => r.room_id));
+      if (since.receipts < to.receipts) for (const roomId of await this.edus.receipts.roomsWithChanges(q, since.receipts, to.receipts)) active.add(roomId);
+    }
+    // Nothing for any room: no events (so no membership change), no receipts, no typing.
+    const quietRooms = active !== undefined && active.size === 0 && since!.typing >= to.typing;
+    for (const m of quietRooms ? [] : await eventsStore.membershipsOfUser(q, req.userId)) {
       if (m.stream_ordering > to.events) continue; // committed after our snapshot position
       if (!roomIncluded(req.filter, m.room_id)) continue;
       const changedSince = since === undefined || m.stream_ordering > since.events;
@@ -118,7 +127,8 @@ export class SyncService {
 
     const accountData: JsonObject[] = [];
     const roomAccountData = new Map<string, JsonObject[]>();
-    for (const row of await accountDataStore.since(q, req.userId, since?.accountData ?? 0)) {
+    const accountDataChanged = since === undefined || this.accountData.mayHaveChanged(req.userId, since.accountData);
+    for (const row of accountDataChanged ? await accountDataStore.since(q, req.userId, since?.accountData ?? 0) : []) {
       if (row.stream_id > to.accountData) continue;
       const ev = { type: row.type, content: JSON.parse(row.content) as JsonObject };
       if (row.room_id === '') {
@@ -134,6 +144,7 @@ export class SyncService {
       (r.account_data as JsonObject).events = events as unknown as JsonObject[];
     }
 
+    const keyFigures = await this.e2ee.keys.syncFigures(q, req.userId, req.deviceId);
     return {
       next_batch: formatSyncToken(to),
       rooms: { join, invite, leave, knock },
@@ -142,9 +153,9 @@ export class SyncService {
       to_device: { events: toDevice.events },
       // Only an incremental sync reports device list changes; after an initial one the client
       // queries keys itself (end_to_end_encryption.md "Extensions to /sync").
-      device_lists: (since ? await this.e2ee.deviceLists.changes(q, req.userId, since, to) : { changed: [], left: [] }) as unknown as JsonObject,
-      device_one_time_keys_count: await this.e2ee.keys.oneTimeKeyCounts(q, req.userId, req.deviceId),
-      device_unused_fallback_key_types: await this.e2ee.keys.unusedFallbackKeyTypes(q, req.userId, req.deviceId),
+      device_lists: (since ? await this.e2ee.deviceLists.changes(q, req.userId, since, to, this.rooms.memberChanges.changedSince(since.events)) : { changed: [], left: [] }) as unknown as JsonObject,
+      device_one_time_keys_count: keyFigures.oneTimeKeyCounts,
+      device_unused_fallback_key_types: keyFigures.unusedFallbackKeyTypes,
     };
   }
 
