@@ -28,6 +28,11 @@ export interface NewLocalEvent {
   txn?: { userId: string; deviceId: string; txnId: string };
   /** A check run inside the write transaction before the event is built (e.g. duplicate annotations). */
   precheck?: (tx: Queryable) => Promise<void>;
+  /**
+   * A check run once the event is built and authorised, just before anything is stored: a throw
+   * leaves no trace. For a check that runs meanwhile elsewhere (the send's transaction id lookup).
+   */
+  beforeStore?: () => Promise<void>;
 }
 
 export interface AppendContext {
@@ -61,6 +66,7 @@ export async function appendLocalEvent(tx: Queryable, ctx: AppendContext, head: 
     throw err;
   }
 
+  if (input.beforeStore) await input.beforeStore();
   const stateGroupBefore = head.stateGroup;
   const streamOrdering = await eventsStore.insertEvent(tx, { eventId, roomId: head.roomId, pdu, stateGroup: stateGroupBefore, txn: input.txn });
 

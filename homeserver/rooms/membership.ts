@@ -136,4 +136,5 @@ export async function forgetRoom(svc: RoomService, roomId: string, userId: strin
   }
   if (!m) return;
   await svc.db.write((tx) => eventsStore.forget(tx, roomId, userId));
+  svc.membershipEpoch++;
 }

@@ -22,6 +22,7 @@ import { persistRemoteEvent, persistOutliers, applyCurrentState, type RemoteEven
 import { remoteEventsStore } from '../storage/remote-events-store.ts';
 import { persistBackfilled } from './backfilled-events.ts';
 import { StreamChangeCache } from '../sync/stream-change-cache.ts';
+import { RecentEvents } from './recent-events.ts';
 
 export interface RoomServiceDeps {
   db: Database;
@@ -50,6 +51,13 @@ export class RoomService {
   roomChanges = new StreamChangeCache(0);
   /** Users by the position of their latest committed m.room.member event. */
   memberChanges = new StreamChangeCache(0);
+  /** Each room's newest timeline events, for incremental /sync. */
+  recentEvents = new RecentEvents(0);
+  /**
+   * Moves after every committed job that may have changed a membership row: one with a member
+   * event or a remote event (whose state resolution may change any), and forgetting a room.
+   */
+  membershipEpoch = 0;
 
   constructor(deps: RoomServiceDeps) {
     this.db = deps.db;
@@ -68,6 +76,7 @@ export class RoomService {
     this.committedPosition = await eventsStore.maxStreamOrdering(this.db.reader);
     this.roomChanges = new StreamChangeCache(this.committedPosition);
     this.memberChanges = new StreamChangeCache(this.committedPosition);
+    this.recentEvents = new RecentEvents(this.committedPosition);
   }
 
   get position(): number {
@@ -112,8 +121,10 @@ export class RoomService {
         // History backfilled from other servers sits below every token (rooms/backfilled-events.ts).
         if (e.streamOrdering <= 0) continue;
         this.roomChanges.record(roomId, e.streamOrdering);
+        this.recentEvents.record(roomId, e.streamOrdering, e.eventId);
         if (e.pdu.type === 'm.room.member' && e.pdu.state_key !== undefined) this.memberChanges.record(e.pdu.state_key, e.streamOrdering);
       }
+      if (events.some((e) => e.pdu.type === 'm.room.member' || !e.pdu.sender.endsWith(`:${this.serverName}`))) this.membershipEpoch++;
       const head = await this.heads.get(this.db.reader, roomId);
       if (head) for (const [k] of head.state) if (k.startsWith('m.room.member\u0000')) wake.add(k.slice('m.room.member\u0000'.length));
       for (const e of events) if (e.pdu.type === 'm.room.member' && e.pdu.state_key) wake.add(e.pdu.state_key);

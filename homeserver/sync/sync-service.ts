@@ -31,6 +31,8 @@ export interface SyncRequest {
 
 const DEFAULT_TIMELINE_LIMIT = 10;
 
+type MembershipRow = Awaited<ReturnType<typeof eventsStore.membershipsOfUser>>[number];
+
 export class SyncService {
   private readonly rooms: RoomService;
   private readonly notifier: Notifier;
@@ -38,6 +40,7 @@ export class SyncService {
   private readonly edus: Edus;
   private readonly e2ee: E2ee;
   private readonly accountData: StreamChangeCache;
+  private readonly memberships = new Map<string, { epoch: number; rows: MembershipRow[] }>();
 
   constructor(deps: { rooms: RoomService; notifier: Notifier; visibility: Visibility; edus: Edus; e2ee: E2ee; accountData: AccountData }) {
     this.rooms = deps.rooms;
@@ -104,7 +107,7 @@ export class SyncService {
     }
     // Nothing for any room: no events (so no membership change), no receipts, no typing.
     const quietRooms = active !== undefined && active.size === 0 && since!.typing >= to.typing;
-    for (const m of quietRooms ? [] : await eventsStore.membershipsOfUser(q, req.userId)) {
+    for (const m of quietRooms ? [] : await this.membershipsOf(q, req.userId)) {
       if (m.stream_ordering > to.events) continue; // committed after our snapshot position
       if (!roomIncluded(req.filter, m.room_id)) continue;
       const changedSince = since === undefined || m.stream_ordering > since.events;
@@ -159,21 +162,34 @@ export class SyncService {
     };
   }
 
+  /** The user's membership rows, kept between syncs while no job could have changed them. */
+  private async membershipsOf(q: Queryable, userId: string): Promise<MembershipRow[]> {
+    const known = this.memberships.get(userId);
+    if (known && known.epoch === this.rooms.membershipEpoch) return known.rows;
+    // A change committing while these are read moves the epoch past the one noted here.
+    const epoch = this.rooms.membershipEpoch;
+    const rows = await eventsStore.membershipsOfUser(q, userId);
+    if (this.memberships.size > 10_000) this.memberships.clear();
+    this.memberships.set(userId, { epoch, rows });
+    return rows;
+  }
+
   private async joinedRoom(q: Queryable, req: SyncRequest, roomId: string, to: SyncToken, membershipChanged: boolean): Promise<JsonObject | undefined> {
     const since = req.since;
     const timelineFilter = req.filter.room?.timeline;
     const limit = timelineFilter?.limit ?? DEFAULT_TIMELINE_LIMIT;
     const from = since === undefined || membershipChanged ? 0 : since.events;
     // Fetch one more than the limit to learn whether the timeline is limited.
-    const rows = await eventsStore.roomEventsBetween(q, roomId, from, to.events, limit + 1, true);
+    const ids = this.rooms.recentEvents.between(roomId, from, to.events, limit + 1)
+      ?? (await eventsStore.roomEventsBetween(q, roomId, from, to.events, limit + 1, true)).map((r) => r.event_id);
     const ephemeral = await this.ephemeral(q, req, roomId, to, membershipChanged);
-    if (since !== undefined && !membershipChanged && rows.length === 0 && !req.fullState && ephemeral.length === 0) return undefined;
-    let events = (await this.rooms.reader.getEvents(q, rows.map((r) => r.event_id))).reverse();
-    let limited = events.length > limit || (membershipChanged && since !== undefined && from === 0 && rows.length > limit);
+    if (since !== undefined && !membershipChanged && ids.length === 0 && !req.fullState && ephemeral.length === 0) return undefined;
+    let events = (await this.rooms.reader.getEvents(q, ids)).reverse();
+    let limited = events.length > limit || (membershipChanged && since !== undefined && from === 0 && ids.length > limit);
     if (events.length > limit) events = events.slice(events.length - limit);
     if (membershipChanged && since !== undefined) {
       // Newly joined: the timeline starts no earlier than what the user may see.
-      limited = limited || rows.length > limit;
+      limited = limited || ids.length > limit;
     }
     const visible = await this.visibility.filter(q, req.userId, events);
     const timelineEvents = visible.filter((e) => eventMatches(timelineFilter, { type: e.pdu.type, sender: e.pdu.sender }));
