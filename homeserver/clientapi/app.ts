@@ -1,7 +1,7 @@
 // Assembles the client listener's Koa app: shared middleware, then each endpoint group mounted
 // under every prefix a client may use (v3, r0, and the seed's api/v1).
 import Koa from 'koa';
-import Router from '@koa/router';
+import { Router } from '../http/router.ts';
 import type { ClientApiDeps, RouteGroup } from './deps.ts';
 import { errorMiddleware, unrecognized, type Logger } from '../http/errors.ts';
 import { cors } from '../http/cors.ts';

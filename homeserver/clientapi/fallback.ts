@@ -2,7 +2,7 @@
 // "Fallback"): plain HTML that completes a UIA stage, or a whole password login, in a browser
 // for clients that cannot do it themselves. Inline script is allowed only by a per-page nonce.
 import { randomBytes } from 'node:crypto';
-import Router from '@koa/router';
+import { Router } from '../http/router.ts';
 import type { Context } from 'koa';
 import type { RouteGroup, ClientApiDeps } from './deps.ts';
 import { MatrixError } from '../http/matrix-error.ts';

@@ -3,7 +3,7 @@
 //   /_matrix/media/{v3,r0,v1}/{upload,create,download,thumbnail,config,preview_url}
 // The legacy download and thumbnail endpoints stay unauthenticated, as deprecated but still
 // specified; uploads were never moved and always need a token.
-import Router from '@koa/router';
+import { Router } from '../http/router.ts';
 import { createReadStream } from 'node:fs';
 import type { Context, Middleware } from 'koa';
 import type { ClientApiDeps } from './deps.ts';

@@ -1,5 +1,5 @@
 // GET /versions, /.well-known/matrix/client, /capabilities (versions.yaml, wellknown.yaml, capabilities.yaml).
-import Router from '@koa/router';
+import { Router } from '../http/router.ts';
 import type { ClientApiDeps, RouteGroup } from './deps.ts';
 import { SUPPORTED_ROOM_VERSIONS, DEFAULT_ROOM_VERSION } from '../protocol/room-versions.ts';
 

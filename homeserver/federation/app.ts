@@ -2,7 +2,7 @@
 // version routes (no auth) and `federationRouter`, where every route needs an X-Matrix signature.
 // Later groups (send, joins, backfill, queries) mount on `federationRouter` with full paths.
 import Koa from 'koa';
-import Router from '@koa/router';
+import { Router } from '../http/router.ts';
 import { errorMiddleware, unrecognized, type Logger } from '../http/errors.ts';
 import { jsonBody } from '../http/json-body.ts';
 import type { SigningKey } from '../protocol/signing-key.ts';
