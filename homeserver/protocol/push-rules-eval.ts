@@ -31,14 +31,21 @@ export interface PushOutcome {
 const DEFAULT_NOTIFICATION_LEVEL = 50;
 
 /**
+ * Outcomes of conditions that depend only on the event and the room, not on whose rules they are:
+ * one per event, shared by the evaluations for each of its recipients, whose rulesets mostly hold
+ * the same default rules (each user's its own copy).
+ */
+export type ConditionMemo = Map<string, boolean>;
+
+/**
  * The first enabled rule that matches `event`, in the order override, content, room, sender,
  * underride (the ruleset's lists are already in priority order), or undefined when none does.
  */
-export function evaluatePushRules(ruleset: PushRuleset, event: JsonObject, ctx: PushContext): PushOutcome | undefined {
+export function evaluatePushRules(ruleset: PushRuleset, event: JsonObject, ctx: PushContext, memo?: ConditionMemo): PushOutcome | undefined {
   for (const kind of PUSH_RULE_KINDS) {
     for (const rule of ruleset[kind] ?? []) {
       if (rule.enabled !== true) continue;
-      if (!ruleMatches(kind, rule, event, ctx)) continue;
+      if (!ruleMatches(kind, rule, event, ctx, memo)) continue;
       const actions = normaliseActions(rule.actions);
       return { kind, ruleId: String(rule.rule_id), actions, notify: actions.includes('notify'), highlight: highlightOf(actions) };
     }
@@ -46,11 +53,11 @@ export function evaluatePushRules(ruleset: PushRuleset, event: JsonObject, ctx: 
   return undefined;
 }
 
-function ruleMatches(kind: string, rule: JsonObject, event: JsonObject, ctx: PushContext): boolean {
+function ruleMatches(kind: string, rule: JsonObject, event: JsonObject, ctx: PushContext, memo: ConditionMemo | undefined): boolean {
   switch (kind) {
     // content rules: an implicit event_match on content.body with the rule's pattern.
     case 'content':
-      return typeof rule.pattern === 'string' && conditionMatches({ kind: 'event_match', key: 'content.body', pattern: rule.pattern }, event, ctx);
+      return typeof rule.pattern === 'string' && memoised(contentCondition(rule as JsonObject & { pattern: string }), event, ctx, memo);
     // room and sender rules: the rule id is the room id or the sender.
     case 'room':
       return event.room_id === rule.rule_id;
@@ -59,9 +66,51 @@ function ruleMatches(kind: string, rule: JsonObject, event: JsonObject, ctx: Pus
     default: {
       const conditions = rule.conditions ?? [];
       if (!Array.isArray(conditions)) return false;
-      return conditions.every((c) => isObject(c) && conditionMatches(c, event, ctx));
+      return conditions.every((c) => isObject(c) && memoised(c, event, ctx, memo));
     }
   }
+}
+
+/** conditionMatches, answered from `memo` for the kinds that do not depend on the user. */
+function memoised(c: JsonObject, event: JsonObject, ctx: PushContext, memo: ConditionMemo | undefined): boolean {
+  const key = memo && memoKey(c);
+  if (key === undefined) return conditionMatches(c, event, ctx);
+  let matched = memo!.get(key);
+  if (matched === undefined) memo!.set(key, (matched = conditionMatches(c, event, ctx)));
+  return matched;
+}
+
+/** A condition's memo key, kept with the condition (rulesets are cached); undefined when it depends on the user. */
+const memoKeys = new WeakMap<JsonObject, string | null>();
+
+function memoKey(c: JsonObject): string | undefined {
+  let key = memoKeys.get(c);
+  if (key === undefined) {
+    switch (c.kind) {
+      // The member count, the sender's power and the notification levels are the same for every
+      // recipient of one event.
+      case 'event_match':
+      case 'event_property_is':
+      case 'event_property_contains':
+      case 'room_member_count':
+      case 'sender_notification_permission':
+        key = JSON.stringify([c.kind, c.key, c.pattern, c.value, c.is]);
+        break;
+      default:
+        key = null;
+    }
+    memoKeys.set(c, key);
+  }
+  return key ?? undefined;
+}
+
+/** Content rules' implicit condition, one object per rule so that its memo key is kept too. */
+const contentConditions = new WeakMap<JsonObject, JsonObject>();
+
+function contentCondition(rule: JsonObject & { pattern: string }): JsonObject {
+  let c = contentConditions.get(rule);
+  if (!c || c.pattern !== rule.pattern) contentConditions.set(rule, (c = { kind: 'event_match', key: 'content.body', pattern: rule.pattern }));
+  return c;
 }
 
 /** One condition; an unrecognised one matches nothing ("Conditions": effectively disabling its rule). */

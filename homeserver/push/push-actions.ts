@@ -3,7 +3,7 @@
 // the event, so the counts /sync reports move in the same commit as the event itself.
 import type { JsonObject, StateMap } from '../protocol/types.ts';
 import { stateKey } from '../protocol/types.ts';
-import { evaluatePushRules, type PushContext } from '../protocol/push-rules-eval.ts';
+import { evaluatePushRules, type ConditionMemo, type PushContext } from '../protocol/push-rules-eval.ts';
 import { parsePowerLevel, userPowerLevel } from '../protocol/power-levels.ts';
 import { authRulesVersion } from '../protocol/auth-rules-versions.ts';
 import type { PushLogRow } from '../storage/push-store.ts';
@@ -29,13 +29,8 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
   // Sending an event marks what came before it in its thread as read.
   if (isLocal(pdu.sender)) pushStore.markSent(tx, pdu.sender, e.roomId, threadId, e.streamOrdering);
 
-  // Members from the room head's state (events cached in memory), not a query per event.
-  const joined: string[] = [];
-  for (const [key, id] of head.state) {
-    if (!key.startsWith('m.room.member\u0000')) continue;
-    const m = await deps.reader.getEvent(tx, id);
-    if (m?.pdu.content.membership === 'join' && m.pdu.state_key) joined.push(m.pdu.state_key);
-  }
+  const members = await joinedMembers(tx, deps.reader, head);
+  const joined = [...members.keys()];
   const recipients = new Set(joined.filter(isLocal));
   // An invite notifies its invitee (.m.rule.invite_for_me), who is not yet in the room.
   if (pdu.type === 'm.room.member' && pdu.content.membership === 'invite' && pdu.state_key && isLocal(pdu.state_key)) recipients.add(pdu.state_key);
@@ -63,15 +58,16 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
   const event: JsonObject = { ...(pdu as unknown as JsonObject), event_id: e.eventId, room_id: e.roomId };
   delete event.unsigned;
   const rows: PushLogRow[] = [];
+  const memo: ConditionMemo = new Map();
   for (const userId of recipients) {
     const ctx: PushContext = {
       userId,
-      displayName: await displayNameIn(tx, deps.reader, head, userId),
+      displayName: members.get(userId) ?? (await displayNameIn(tx, deps.reader, head, userId)),
       memberCount: joined.length,
       senderPowerLevel,
       notificationLevels,
     };
-    const outcome = evaluatePushRules(await deps.rules.inTransaction(tx, userId), event, ctx);
+    const outcome = evaluatePushRules(await deps.rules.inTransaction(tx, userId), event, ctx, memo);
     if (!outcome?.notify) continue;
     rows.push({
       stream_ordering: e.streamOrdering,
@@ -83,6 +79,27 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
     });
   }
   pushStore.recordNotifications(tx, rows);
+}
+
+/**
+ * The room's joined members with their display names, from the head's state (events cached in
+ * memory), kept per head until its state group changes: every state change makes a new group.
+ */
+const membersByHead = new WeakMap<RoomHead, { group: number | null; members: Map<string, string | null> }>();
+
+async function joinedMembers(tx: Queryable, reader: EventReader, head: RoomHead): Promise<Map<string, string | null>> {
+  const known = membersByHead.get(head);
+  if (known && known.group === head.stateGroup && head.stateGroup !== null) return known.members;
+  const members = new Map<string, string | null>();
+  for (const [key, id] of head.state) {
+    if (!key.startsWith('m.room.member\u0000')) continue;
+    const m = await reader.getEvent(tx, id);
+    if (m?.pdu.content.membership !== 'join' || !m.pdu.state_key) continue;
+    const name = m.pdu.content.displayname;
+    members.set(m.pdu.state_key, typeof name === 'string' && name !== '' ? name : null);
+  }
+  membersByHead.set(head, { group: head.stateGroup, members });
+  return members;
 }
 
 async function displayNameIn(tx: Queryable, reader: EventReader, head: RoomHead, userId: string): Promise<string | null> {
