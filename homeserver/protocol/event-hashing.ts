@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
 import { decodeBase64, encodeUnpaddedBase64, encodeUnpaddedBase64Url } from './base64.ts';
 import { redactEvent } from './redaction.ts';
-import { signJson, verifyJsonSignature } from './signing.ts';
+import { signedBytes, verifyJsonSignature } from './signing.ts';
+import { sign } from './signing-key.ts';
 import type { RoomVersion } from './room-versions.ts';
 import type { SigningKey } from './signing-key.ts';
 import type { PDU } from './types.ts';
@@ -70,9 +71,23 @@ export function computeRoomIdFromCreateEvent(createPdu: PDU, version: RoomVersio
  * Returns a new object.
  */
 export function hashAndSignEvent(pdu: DraftPDU, version: RoomVersion, serverName: string, key: SigningKey): PDU {
+  return hashSignAndIdentify(pdu, version, serverName, key).pdu;
+}
+
+/**
+ * hashAndSignEvent and computeEventId at once, for events this server creates. The bytes signed
+ * (canonical JSON of the redacted event without signatures and unsigned) are exactly the ones the
+ * reference hash covers, since signatures do not change the rest: the event id is their sha256,
+ * with no second redaction and encoding.
+ */
+export function hashSignAndIdentify(pdu: DraftPDU, version: RoomVersion, serverName: string, key: SigningKey): { pdu: PDU; eventId: string } {
   const hashed = { ...pdu, hashes: { sha256: computeContentHash(pdu) }, signatures: pdu.signatures ?? {} } as PDU;
-  const signedRedacted = signJson(redactEvent(hashed, version), serverName, key);
-  return { ...hashed, signatures: signedRedacted.signatures };
+  const bytes = signedBytes(redactEvent(hashed, version));
+  const signatures: PDU['signatures'] = {};
+  for (const [server, keys] of Object.entries(hashed.signatures)) signatures[server] = { ...keys };
+  signatures[serverName] = { ...signatures[serverName], [key.keyId]: encodeUnpaddedBase64(sign(key.seed, bytes)) };
+  const referenceHash = new Uint8Array(createHash('sha256').update(bytes).digest());
+  return { pdu: { ...hashed, signatures }, eventId: `$${encodeUnpaddedBase64Url(referenceHash)}` };
 }
 
 /** True if `hashes.sha256` matches the event's content. False means we may hold a redacted copy. */

@@ -3,12 +3,11 @@
 import type { JsonObject, PDU, StateMap } from '../protocol/types.ts';
 import { stateKey } from '../protocol/types.ts';
 import { getRoomVersion } from '../protocol/room-versions.ts';
-import { hashAndSignEvent, computeEventId, computeRoomIdFromCreateEvent } from '../protocol/event-hashing.ts';
+import { hashSignAndIdentify, computeRoomIdFromCreateEvent } from '../protocol/event-hashing.ts';
 import { checkEventAuth, AuthError } from '../protocol/auth-rules.ts';
 import { authRulesVersion } from '../protocol/auth-rules-versions.ts';
 import { authEventKeysFor } from '../protocol/auth-events-selection.ts';
 import { MAX_PDU_BYTES } from '../protocol/identifiers.ts';
-import { canonicalJson } from '../protocol/canonical-json.ts';
 import type { SigningKey } from '../protocol/signing-key.ts';
 import { eventsStore, stateGroupsStore, relationOf } from '../storage/events-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
@@ -52,11 +51,12 @@ export async function appendLocalEvent(tx: Queryable, ctx: AppendContext, head: 
   const { draft: unsignedPdu, authState, createId } = await draftEvent(tx, ctx.reader, head, input, ctx.now());
   const isV12Create = input.type === 'm.room.create' && version.roomIdFromCreateEvent;
 
-  const pdu = hashAndSignEvent(unsignedPdu as PDU, version, ctx.serverName, ctx.signingKey);
-  if (Buffer.byteLength(canonicalJson(pdu), 'utf8') > MAX_PDU_BYTES) {
+  const { pdu, eventId } = hashSignAndIdentify(unsignedPdu as PDU, version, ctx.serverName, ctx.signingKey);
+  // The size of its canonical JSON: hashing it above proved it has one (integers, no lone
+  // surrogates), and then JSON.stringify writes the same characters, only in another key order.
+  if (Buffer.byteLength(JSON.stringify(pdu), 'utf8') > MAX_PDU_BYTES) {
     throw new MatrixError(413, 'M_TOO_LARGE', `Event is larger than ${MAX_PDU_BYTES} bytes`);
   }
-  const eventId = computeEventId(pdu, version);
   if (isV12Create) head.roomId = computeRoomIdFromCreateEvent(pdu, version);
 
   try {

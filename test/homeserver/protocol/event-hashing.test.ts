@@ -6,11 +6,13 @@ import {
   computeReferenceHash,
   computeRoomIdFromCreateEvent,
   hashAndSignEvent,
+  hashSignAndIdentify,
   verifyContentHash,
   verifyEventSignature,
 } from '../../../homeserver/protocol/event-hashing.ts';
 import type { DraftPDU } from '../../../homeserver/protocol/event-hashing.ts';
 import { redactEvent } from '../../../homeserver/protocol/redaction.ts';
+import { signJson } from '../../../homeserver/protocol/signing.ts';
 import { getRoomVersion, SUPPORTED_ROOM_VERSIONS } from '../../../homeserver/protocol/room-versions.ts';
 import type { RoomVersion } from '../../../homeserver/protocol/room-versions.ts';
 import { generateSigningKey, signingKeyFromSeed } from '../../../homeserver/protocol/signing-key.ts';
@@ -311,3 +313,23 @@ test('hashAndSignEvent returns a new event, keeps existing signatures and replac
   assert.equal(signed.hashes.sha256, '5jM4wQpv6lnBo7CLIghJuHdW+s2CMBJPUOGOC89ncos');
   assert.deepEqual(signed.signatures, { other: { 'ed25519:o': 'sig' }, domain: MINIMAL_SIGNED.signatures.domain });
 });
+
+// --- hashSignAndIdentify: the id comes from the signed bytes ---
+
+for (const id of SUPPORTED_ROOM_VERSIONS) {
+  test(`v${id}: hashSignAndIdentify signs as hashAndSignEvent does and names the event as computeEventId does`, () => {
+    const drafts = [
+      { room_id: '!r:example.org', sender: '@alice:example.org', type: 'm.room.message', content: { body: 'héllo 🎉', msgtype: 'm.text' }, origin_server_ts: 1700000000000, depth: 3, prev_events: ['$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'], auth_events: [] },
+      { room_id: '!r:example.org', sender: '@alice:example.org', type: 'm.room.member', state_key: '@alice:example.org', content: { membership: 'join', displayname: 'Alice' }, origin_server_ts: 1700000000001, depth: 4, prev_events: [], auth_events: ['$BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB'], unsigned: { age: 1 } },
+    ] as unknown as DraftPDU[];
+    for (const draft of drafts) {
+      const { pdu, eventId } = hashSignAndIdentify(draft, version(id), 'example.org', KEY);
+      // The signature as the appendix describes it: over the redacted, hashed event.
+      const hashed = { ...draft, hashes: { sha256: computeContentHash(draft) }, signatures: {} };
+      const signedRedacted = signJson(redactEvent(hashed as unknown as PDU, version(id)), 'example.org', KEY);
+      assert.deepEqual(pdu, { ...hashed, signatures: signedRedacted.signatures });
+      assert.equal(eventId, computeEventId(pdu, version(id)));
+      assert.ok(verifyEventSignature(pdu, version(id), 'example.org', KEY.keyId, KEY.publicKey));
+    }
+  });
+}
