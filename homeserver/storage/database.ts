@@ -14,6 +14,15 @@ interface Pending {
   alone?: boolean;
 }
 
+type Outcome = { ok: boolean; value: unknown };
+
+/** A batch whose jobs have run, waiting for its COMMIT. */
+interface Committing {
+  batch: Pending[];
+  outcomes: Outcome[];
+  commit: Promise<void>;
+}
+
 /** Jobs taken into one transaction at most; bounds latency of the first job in a busy batch. */
 const MAX_BATCH = 64;
 
@@ -62,50 +71,96 @@ export class Database {
   private async drain(): Promise<void> {
     this.draining = true;
     const w = this.writer;
-    while (this.queue.length > 0) {
+    // The batch whose COMMIT is on its way to SQLite while the next batch's jobs run here: the
+    // connection runs statements in order, so the next BEGIN follows that COMMIT.
+    let committing: Committing | undefined;
+    while (this.queue.length > 0 || committing) {
+      if (this.queue.length === 0) {
+        await this.finishCommit(committing!);
+        committing = undefined;
+        continue;
+      }
       const batch = this.queue[0]!.alone ? this.queue.splice(0, 1) : this.queue.splice(0, this.batchSize());
       // Transaction control is queued like the jobs' own deferred writes (Queryable.defer), so it
       // reaches SQLite in the same hop as the statements around it.
       const begin = w.defer('BEGIN IMMEDIATE');
-      let outcomes: Array<{ ok: boolean; value: unknown }>;
+      let outcomes: Outcome[] | undefined;
+      let thrown: { error: unknown } | undefined;
       try {
         if (batch.length === 1) {
           // Alone in its transaction, a job needs no savepoint: its failure rolls back the whole.
-          try {
-            outcomes = [{ ok: true, value: await batch[0]!.job(w) }];
-          } catch (err) {
-            w.discardQueued(begin);
-            w.forgetKeys();
-            await w.settled();
-            w.takeFlushFailure();
-            if (w.sent(begin)) await w.exec('ROLLBACK');
-            batch[0]!.reject(err);
-            continue;
-          }
-          // The job returned, so a write of it that failed on the way fails the commit.
-          await this.failIfAFlushFailed();
+          outcomes = [{ ok: true, value: await batch[0]!.job(w) }];
         } else {
           outcomes = await this.runTogether(batch);
         }
-        // A lone job's deferred writes run here, in the COMMIT's hop; their failure is the commit's.
-        await w.exec('COMMIT');
-      } catch (err) {
-        w.discardQueued();
-        w.forgetKeys();
-        await w.settled();
-        w.takeFlushFailure();
-        await w.exec('ROLLBACK').catch(() => {});
-        this.onCommitFailure();
-        if (batch.length === 1) batch[0]!.reject(err);
+      } catch (error) {
+        thrown = { error };
+      }
+      // This batch ran on top of the previous one, uncommitted until now: if that one failed, so
+      // does this one, whatever its own outcome.
+      if (committing) {
+        const previous = committing;
+        committing = undefined;
+        if (!(await this.finishCommit(previous, batch))) continue;
+      }
+      try {
+        if (thrown) {
+          if (batch.length > 1) throw thrown.error;
+          // A lone job that threw: its transaction is undone, and it alone fails.
+          w.discardQueued(begin);
+          w.forgetKeys();
+          await w.settled();
+          w.takeFlushFailure();
+          if (w.sent(begin)) await w.exec('ROLLBACK');
+          batch[0]!.reject(thrown.error);
+          continue;
+        }
+        // The jobs returned, so a write of theirs that failed on the way fails the commit.
+        await this.failIfAFlushFailed();
+        // The jobs' last deferred writes run in the COMMIT's hop; their failure is the commit's.
+        const commit = w.exec('COMMIT');
+        commit.catch(() => {});
+        committing = { batch, outcomes: outcomes!, commit };
+      } catch (error) {
+        await this.rollBack();
+        if (batch.length === 1) batch[0]!.reject(error);
         // Each job of a failed batch runs again in a transaction of its own, so that only the one
         // at fault fails (the others may have failed only because it did).
         else this.queue.unshift(...batch.map((p) => ({ ...p, alone: true })));
-        continue;
       }
-      batch.forEach((p, i) => (outcomes[i]!.ok ? p.resolve(outcomes[i]!.value) : p.reject(outcomes[i]!.value)));
     }
     this.draining = false;
     for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /**
+   * Waits for a batch's COMMIT and settles its jobs. When it failed, everything since is rolled
+   * back: a lone job fails; the jobs of a larger batch, and those of `after` (the batch that ran
+   * on top of it), go back to the front of the queue. Returns whether it committed.
+   */
+  private async finishCommit(c: Committing, after: Pending[] = []): Promise<boolean> {
+    try {
+      await c.commit;
+    } catch (error) {
+      await this.rollBack();
+      const again = [...(c.batch.length > 1 ? c.batch.map((p) => ({ ...p, alone: true })) : []), ...after];
+      if (c.batch.length === 1) c.batch[0]!.reject(error);
+      this.queue.unshift(...again);
+      return false;
+    }
+    c.batch.forEach((p, i) => (c.outcomes[i]!.ok ? p.resolve(c.outcomes[i]!.value) : p.reject(c.outcomes[i]!.value)));
+    return true;
+  }
+
+  /** Undoes the open transaction and forgets what jobs built in memory on its writes. */
+  private async rollBack(): Promise<void> {
+    const w = this.writer;
+    w.discardQueued();
+    w.forgetKeys();
+    await w.settled();
+    w.takeFlushFailure();
+    await w.exec('ROLLBACK').catch(() => {});
+    this.onCommitFailure();
   }
 
   /** Jobs at the head of the queue that may share a transaction (up to the first that must go alone). */
@@ -120,9 +175,9 @@ export class Database {
    * while the next job runs here. A write that fails in SQLite fails the batch: drain() then runs
    * each of its jobs again alone.
    */
-  private async runTogether(batch: Pending[]): Promise<Array<{ ok: boolean; value: unknown }>> {
+  private async runTogether(batch: Pending[]): Promise<Outcome[]> {
     const w = this.writer;
-    const outcomes: Array<{ ok: boolean; value: unknown }> = [];
+    const outcomes: Outcome[] = [];
     for (const p of batch) {
       const savepoint = w.defer('SAVEPOINT job');
       let value: unknown;

@@ -164,6 +164,33 @@ describe('Database.write with deferred writes', () => {
     assert.equal(commitFailures, before + 2, 'caches are dropped for the failed batch, and for the job that failed alone');
   });
 
+  // While a batch's COMMIT is on its way, the next batch's jobs already run on top of it. When that
+  // COMMIT fails, what they did is undone too, and they run again.
+  test('a job that ran while the batch before it was committing runs again when that commit fails', async () => {
+    const before = commitFailures;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let runs = 0;
+    const failing = db.write(async (tx) => {
+      await gate;
+      tx.defer('INSERT INTO t (k) VALUES (?)', -30);
+      tx.defer('INSERT INTO t (k) VALUES (?)', 1); // duplicate: fails in the COMMIT's hop
+    });
+    const next = db.write(async (tx) => {
+      runs++;
+      tx.defer('INSERT INTO t (k) VALUES (?)', -31);
+      return runs;
+    });
+    release();
+    const [a, b] = await Promise.allSettled([failing, next]);
+    assert.equal(a.status, 'rejected');
+    assert.match(String((a as PromiseRejectedResult).reason), /UNIQUE constraint failed/);
+    assert.deepEqual(b, { status: 'fulfilled', value: 2 }, 'ran once on top of the failed batch, then again');
+    // Negative keys, to leave the largest key (and nextKey below) as it was.
+    assert.deepEqual((await keys()).filter((k) => k <= -30), [-31]);
+    assert.ok(commitFailures > before);
+  });
+
   test('nextKey names the row SQLite would have made, and a failed job hands its keys out again', async () => {
     const max = async () => (await db.reader.get<{ m: number }>('SELECT MAX(k) AS m FROM t'))!.m;
     const top = await max();
