@@ -110,7 +110,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       const database = db;
       const membersOf = (roomId: string) => joinedMembers(database.reader, roomId);
       typing = new TypingService(notifier, membersOf);
-      const edus = { typing, receipts: new ReceiptService(db, notifier, membersOf), presence: new PresenceService(db, notifier) };
+      const edus = { typing, receipts: new ReceiptService(db, notifier, membersOf, rooms.unread), presence: new PresenceService(db, notifier) };
       await edus.receipts.init();
       await edus.presence.init();
       media = new MediaService({ db, dataDir: config.dataDir, serverName: config.serverName, maxUploadBytes: config.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, log });

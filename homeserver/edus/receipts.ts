@@ -5,6 +5,7 @@ import { receiptsStore, currentStreamId, type ReceiptRow } from '../storage/edus
 import type { Queryable } from '../storage/sqlite.ts';
 import { pushStore } from '../storage/push-store.ts';
 import { StreamChangeCache } from '../sync/stream-change-cache.ts';
+import type { UnreadCounters } from '../push/unread-counters.ts';
 import type { Notifier } from '../sync/notifier.ts';
 import type { JsonObject } from '../protocol/types.ts';
 
@@ -30,10 +31,14 @@ export class ReceiptService {
   private changes = new StreamChangeCache(0);
   private readonly localListeners: Array<(r: LocalReceipt) => void> = [];
 
-  constructor(db: Database, notifier: Notifier, membersOf: (roomId: string) => Promise<string[]>) {
+  /** Unread counters kept in memory, which a receipt's recount makes stale. */
+  private readonly unread: UnreadCounters | undefined;
+
+  constructor(db: Database, notifier: Notifier, membersOf: (roomId: string) => Promise<string[]>, unread?: UnreadCounters) {
     this.db = db;
     this.notifier = notifier;
     this.membersOf = membersOf;
+    this.unread = unread;
   }
 
   async init(): Promise<void> {
@@ -69,6 +74,7 @@ export class ReceiptService {
       return id;
     });
     this.changes.record(roomId, id);
+    if (RECEIPT_TYPES.includes(type)) this.unread?.forget(roomId, userId);
     // Private receipts wake only their owner; public ones every member.
     this.notifier.notifyUsers(type === 'm.read.private' ? [userId] : await this.membersOf(roomId));
   }

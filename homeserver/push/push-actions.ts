@@ -12,6 +12,7 @@ import type { Queryable } from '../storage/sqlite.ts';
 import type { EventReader, LoadedEvent } from '../rooms/event-reader.ts';
 import type { RoomHead } from '../rooms/room-heads.ts';
 import type { PushRules } from './push-rules.ts';
+import type { UnreadChange } from './unread-counters.ts';
 
 /** push.md "Marking notifications as read": follow relations at most this far to find a thread. */
 const MAX_THREAD_HOPS = 3;
@@ -22,12 +23,17 @@ export interface PushActionDeps {
   serverName: string;
 }
 
-export async function recordPushActions(tx: Queryable, deps: PushActionDeps, head: RoomHead, e: LoadedEvent): Promise<void> {
+/** Returns the change it made to the unread counters, for push/unread-counters.ts once it commits. */
+export async function recordPushActions(tx: Queryable, deps: PushActionDeps, head: RoomHead, e: LoadedEvent): Promise<UnreadChange> {
   const pdu = e.pdu;
   const threadId = await threadOf(tx, deps.reader, pdu.content);
   const isLocal = (userId: string) => userId.slice(userId.indexOf(':') + 1) === deps.serverName;
   // Sending an event marks what came before it in its thread as read.
-  if (isLocal(pdu.sender)) pushStore.markSent(tx, pdu.sender, e.roomId, threadId, e.streamOrdering);
+  const change: UnreadChange = { notified: [] };
+  if (isLocal(pdu.sender)) {
+    pushStore.markSent(tx, pdu.sender, e.roomId, threadId, e.streamOrdering);
+    change.sent = { userId: pdu.sender, roomId: e.roomId, threadId };
+  }
 
   const members = await joinedMembers(tx, deps.reader, head);
   const joined = [...members.keys()];
@@ -35,7 +41,7 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
   // An invite notifies its invitee (.m.rule.invite_for_me), who is not yet in the room.
   if (pdu.type === 'm.room.member' && pdu.content.membership === 'invite' && pdu.state_key && isLocal(pdu.state_key)) recipients.add(pdu.state_key);
   recipients.delete(pdu.sender);
-  if (recipients.size === 0) return;
+  if (recipients.size === 0) return change;
 
   const powerState: StateMap = new Map();
   for (const type of ['m.room.create', 'm.room.power_levels']) {
@@ -79,6 +85,8 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
     });
   }
   pushStore.recordNotifications(tx, rows);
+  change.notified = rows;
+  return change;
 }
 
 /**

@@ -17,6 +17,7 @@ import { userPowerLevel, powerLevelFor } from '../protocol/power-levels.ts';
 import { authRulesVersion } from '../protocol/auth-rules-versions.ts';
 import type { PushRules } from '../push/push-rules.ts';
 import { recordPushActions } from '../push/push-actions.ts';
+import { UnreadCounters, type UnreadChange } from '../push/unread-counters.ts';
 import type { PDU } from '../protocol/types.ts';
 import { persistRemoteEvent, persistOutliers, applyCurrentState, type RemoteEventInput, type RemoteOutcome } from './remote-event.ts';
 import { remoteEventsStore } from '../storage/remote-events-store.ts';
@@ -58,6 +59,8 @@ export class RoomService {
    * event or a remote event (whose state resolution may change any), and forgetting a room.
    */
   membershipEpoch = 0;
+  /** Users' unread counters per room, moved here as each write job that moved them commits. */
+  readonly unread = new UnreadCounters();
 
   constructor(deps: RoomServiceDeps) {
     this.db = deps.db;
@@ -89,11 +92,14 @@ export class RoomService {
    */
   async write<T>(build: (w: RoomWriter) => Promise<T>): Promise<T> {
     const touched = new Map<string, LoadedEvent[]>();
+    const unreadChanges: UnreadChange[] = [];
     let result: T;
+    this.unread.begin();
     try {
       result = await this.db.write(async (tx) => {
         touched.clear();
-        const writer = new RoomWriter(tx, this, touched);
+        unreadChanges.length = 0;
+        const writer = new RoomWriter(tx, this, touched, unreadChanges);
         this.reader.beginJournal();
         try {
           const value = await build(writer);
@@ -111,8 +117,13 @@ export class RoomService {
         }
       });
     } catch (err) {
+      this.unread.end();
       throw err;
     }
+    // Counters may run ahead of the position /sync hands out, as SQL's already did: the next sync
+    // brings the events behind them.
+    for (const change of unreadChanges) this.unread.committed(change);
+    this.unread.end();
     let max = this.committedPosition;
     const wake = new Set<string>();
     for (const [roomId, events] of touched) {
@@ -197,12 +208,14 @@ export class RoomWriter {
   readonly tx: Queryable;
   private readonly svc: RoomService;
   private readonly touched: Map<string, LoadedEvent[]>;
+  private readonly unreadChanges: UnreadChange[];
   readonly touchedRooms = new Set<string>();
 
-  constructor(tx: Queryable, svc: RoomService, touched: Map<string, LoadedEvent[]>) {
+  constructor(tx: Queryable, svc: RoomService, touched: Map<string, LoadedEvent[]>, unreadChanges: UnreadChange[]) {
     this.tx = tx;
     this.svc = svc;
     this.touched = touched;
+    this.unreadChanges = unreadChanges;
   }
 
   async head(roomId: string): Promise<RoomHead> {
@@ -301,7 +314,7 @@ export class RoomWriter {
   /** Push rules are evaluated in the event's own transaction (push.md "Server behaviour"). */
   private async recordPush(head: RoomHead, e: LoadedEvent): Promise<void> {
     const push = this.svc.push;
-    if (push) await recordPushActions(this.tx, { rules: push, reader: this.svc.reader, serverName: this.svc.serverName }, head, e);
+    if (push) this.unreadChanges.push(await recordPushActions(this.tx, { rules: push, reader: this.svc.reader, serverName: this.svc.serverName }, head, e));
   }
 
   private record(e: LoadedEvent): void {

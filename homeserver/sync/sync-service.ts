@@ -236,7 +236,7 @@ export class SyncService {
     };
     room.state = { events: (await toClientEvents(q, this.rooms.reader, stateEvents, { viewer, omitRoomId: true })) as unknown as JsonObject[] };
     room.ephemeral = { events: ephemeral };
-    Object.assign(room, await unreadCounts(q, roomId, req.userId, timelineFilter?.unread_thread_notifications === true));
+    Object.assign(room, await unreadCounts(q, this.rooms.unread, roomId, req.userId, timelineFilter?.unread_thread_notifications === true));
     if (since === undefined || membershipChanged || stateEvents.some((e) => e.pdu.type === 'm.room.member') || timelineEvents.some((e) => e.pdu.type === 'm.room.member')) {
       room.summary = await this.summary(q, roomId, req.userId);
     }

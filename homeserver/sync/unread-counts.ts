@@ -5,7 +5,8 @@
 // They are the counts as of the latest commit, which may be a few events past the position the
 // sync response names; the next sync carries those events, and the same counts again.
 import type { Queryable } from '../storage/sqlite.ts';
-import { MAIN_THREAD, pushStore } from '../storage/push-store.ts';
+import { MAIN_THREAD } from '../storage/push-store.ts';
+import type { UnreadCounters } from '../push/unread-counters.ts';
 
 export interface NotificationCounts {
   highlight_count: number;
@@ -19,11 +20,12 @@ export interface UnreadCounts {
   unread_thread_notifications?: Record<string, NotificationCounts>;
 }
 
-export async function unreadCounts(q: Queryable, roomId: string, userId: string, perThread = false): Promise<UnreadCounts> {
+export async function unreadCounts(q: Queryable, counters: UnreadCounters, roomId: string, userId: string, perThread = false): Promise<UnreadCounts> {
   const main: NotificationCounts = { highlight_count: 0, notification_count: 0 };
   const threads: Record<string, NotificationCounts> = {};
-  for (const r of await pushStore.unreadByThread(q, roomId, userId)) {
-    const target = !perThread || r.thread_id === MAIN_THREAD ? main : (threads[r.thread_id] = { highlight_count: 0, notification_count: 0 });
+  for (const [threadId, r] of await counters.get(q, roomId, userId)) {
+    if (r.notifications === 0 && r.highlights === 0) continue;
+    const target = !perThread || threadId === MAIN_THREAD ? main : (threads[threadId] = { highlight_count: 0, notification_count: 0 });
     target.notification_count += r.notifications;
     target.highlight_count += r.highlights;
   }
