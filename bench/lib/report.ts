@@ -21,12 +21,16 @@ export interface Results {
   sendToSync: { samples: number; parkMs: number; p50Ms: number; p99Ms: number; maxMs: number; sendRttP50Ms: number };
   throughput: {
     windowSeconds: number;
+    /** Alternating Hearth/baseline rounds per sender count; the figures are the median-ratio round's. */
+    rounds: number;
     hearth1: Throughput;
     baseline1: Throughput;
     ratio1: number;
+    ratios1: number[];
     hearth16: Throughput;
     baseline16: Throughput;
     ratio16: number;
+    ratios16: number[];
   };
   coldStart: { runs: number; freshMs: number[]; freshMedianMs: number; existingMs: number[]; existingMedianMs: number };
   rss: { hearthIdleMiB: number; baselineIdleMiB: number; hearthAfterSetupMiB: number; hearthAfterLoadMiB: number };
@@ -82,7 +86,9 @@ Extra figures from the same run: send → /sync max ${s.maxMs} ms over ${s.sampl
 send round trip p50 ${s.sendRttP50Ms} ms; the load server's RSS after its set-up (18
 registrations, 2 s idle) ${r.rss.hearthAfterSetupMiB} MiB and right after the throughput runs ${r.rss.hearthAfterLoadMiB} MiB; server CPU per send (user + system), Hearth vs baseline:
 ${t.hearth1.serverCpuMsPerRequest} vs ${t.baseline1.serverCpuMsPerRequest} ms with 1 sender,
-${t.hearth16.serverCpuMsPerRequest} vs ${t.baseline16.serverCpuMsPerRequest} ms with 16; cold-start runs fresh [${r.coldStart.freshMs.join(', ')}] ms, existing
+${t.hearth16.serverCpuMsPerRequest} vs ${t.baseline16.serverCpuMsPerRequest} ms with 16; throughput ratio in each of the
+${t.rounds} alternating rounds (the table shows the median round) [${t.ratios1.join(', ')}] with 1 sender,
+[${t.ratios16.join(', ')}] with 16; cold-start runs fresh [${r.coldStart.freshMs.join(', ')}] ms, existing
 [${r.coldStart.existingMs.join(', ')}] ms.
 
 ## How each figure is measured
@@ -102,11 +108,12 @@ generator, alike.
 - **Sends/s**: N senders (1 or 16), each a different user joined to the same room, each sending
   sequentially (next request when the last answered) over its own connection; 1 s warm-up, then
   the ${r.throughput.windowSeconds} s window counts answered requests. The baseline gets the same
-  loop against its POST handler. Hearth and baseline runs are interleaved. For this figure only,
+  loop against its POST handler. Hearth and baseline windows alternate, ${r.throughput.rounds} rounds of each per
+  sender count, and the table shows the round with the median ratio. For this figure only,
   the load server's \`hearth.yaml\` lifts the per-user rate limit (default 50/s), so that the figure
   is the server's capacity rather than the limiter's.
 - **Cold start**: from just before \`spawn()\` to the \`hearth ready\` line on its stdout (which
-  includes \`bin/hearth.js\` re-executing itself once to fix glibc's malloc threshold); median of
+  includes Node's own start-up and \`bin/hearth.js\` choosing dist/ or the sources); median of
   ${r.coldStart.runs} runs on fresh data dirs (after one untimed start that warms the page cache), and of
   ${r.coldStart.runs} runs on one existing data dir holding two users, a room and 20 messages.
 - **Idle RSS**: \`VmRSS\` from \`/proc/<pid>/status\` of a Hearth started on a fresh data dir,
