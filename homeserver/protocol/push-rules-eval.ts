@@ -195,12 +195,21 @@ export function splitPath(key: string): string[] {
 /** The value at a dotted path, telling an absent property apart from one that is null. */
 export function lookup(event: JsonObject, key: string): { present: boolean; value?: JsonValue } {
   let cur: JsonValue = event;
-  for (const name of splitPath(key)) {
+  let path = pathCache.get(key);
+  if (!path) {
+    path = splitPath(key);
+    if (pathCache.size >= GLOB_CACHE_MAX) pathCache.clear();
+    pathCache.set(key, path);
+  }
+  for (const name of path) {
     if (!isObject(cur) || !Object.hasOwn(cur, name)) return { present: false };
     cur = cur[name]!;
   }
   return { present: true, value: cur };
 }
+
+/** Rules name the same few paths over and over. */
+const pathCache = new Map<string, string[]>();
 
 const WORD_CHAR = 'A-Za-z0-9_';
 const globCache = new Map<string, RegExp>();
@@ -228,8 +237,17 @@ function wordRegExp(body: string): RegExp {
   return new RegExp(`(?:^|(?<=[^${WORD_CHAR}]))(?:${body})(?:$|(?=[^${WORD_CHAR}]))`, 'isu');
 }
 
+/** Display names matched as words: compiled once per name, as globCache does for patterns. */
+const wordCache = new Map<string, RegExp>();
+
 function wordMatch(body: string, value: string): boolean {
-  return wordRegExp(body).test(value);
+  let re = wordCache.get(body);
+  if (!re) {
+    re = wordRegExp(body);
+    if (wordCache.size >= GLOB_CACHE_MAX) wordCache.clear();
+    wordCache.set(body, re);
+  }
+  return re.test(value);
 }
 
 /** "Historical Actions": dont_notify and coalesce are ignored, by stripping them. */
