@@ -57,8 +57,6 @@ export async function appendLocalEvent(tx: Queryable, ctx: AppendContext, head: 
   if (Buffer.byteLength(JSON.stringify(pdu), 'utf8') > MAX_PDU_BYTES) {
     throw new MatrixError(413, 'M_TOO_LARGE', `Event is larger than ${MAX_PDU_BYTES} bytes`);
   }
-  if (isV12Create) head.roomId = computeRoomIdFromCreateEvent(pdu, version);
-
   try {
     checkEventAuth(pdu, authState, authVersion, { createEventId: createId ?? (isV12Create ? eventId : undefined) });
   } catch (err) {
@@ -66,7 +64,9 @@ export async function appendLocalEvent(tx: Queryable, ctx: AppendContext, head: 
     throw err;
   }
 
+  // Nothing above changed the head: an event refused so far leaves it as it was.
   if (input.beforeStore) await input.beforeStore();
+  if (isV12Create) head.roomId = computeRoomIdFromCreateEvent(pdu, version);
   const stateGroupBefore = head.stateGroup;
   const streamOrdering = await eventsStore.insertEvent(tx, { eventId, roomId: head.roomId, pdu, stateGroup: stateGroupBefore, txn: input.txn });
 

@@ -226,8 +226,13 @@ export class RoomWriter {
 
   async append(roomId: string, ev: NewLocalEvent): Promise<LoadedEvent> {
     const head = await this.head(roomId);
-    this.touchedRooms.add(roomId);
-    const e = await appendLocalEvent(this.tx, this.svc.appendContext(), head, ev);
+    // The head changes only once the event is stored: an event refused before that (not allowed,
+    // or its transaction id already sent) leaves the head as it was, and it need not be reloaded.
+    const beforeStore = async () => {
+      await ev.beforeStore?.();
+      this.touchedRooms.add(roomId);
+    };
+    const e = await appendLocalEvent(this.tx, this.svc.appendContext(), head, { ...ev, beforeStore });
     if (ev.type === 'm.room.redaction') await this.applyRedaction(head, e);
     await this.recordPush(head, e);
     this.record(e);
