@@ -33,7 +33,15 @@ export class RoomHeads {
     const last = await q.get<{ state_group: number | null; depth: number; type: string; state_key: string | null; event_id: string }>(
       'SELECT state_group, depth, type, state_key, event_id FROM events WHERE room_id = ? ORDER BY stream_ordering DESC LIMIT 1', roomId,
     );
-    const maxDepthRow = await q.get<{ d: number | null }>('SELECT MAX(depth) AS d FROM events WHERE room_id = ?', roomId);
+    // A new event's depth is "the maximum depth of the prev_events, plus one" (the PDU schema,
+    // data/api/server-server/definitions/pdu_v4.yaml), and its prev_events are the forward
+    // extremities: no need to scan the whole room.
+    const maxDepthRow = await q.get<{ d: number | null }>(
+      extremities.length > 0
+        ? 'SELECT MAX(e.depth) AS d FROM forward_extremities f JOIN events e ON e.event_id = f.event_id WHERE f.room_id = ?'
+        : 'SELECT MAX(depth) AS d FROM events WHERE room_id = ?',
+      roomId,
+    );
     // The head's group is the newest group of the room: the one made after the last state event.
     const group = await q.get<{ id: number; chain_length: number }>('SELECT id, chain_length FROM state_groups WHERE room_id = ? ORDER BY id DESC LIMIT 1', roomId);
     const head: RoomHead = {
