@@ -1,0 +1,88 @@
+// A diagnostic harness for the send path, not a benchmark (bench/run.ts is): a `hearth serve`
+// with 18 users in one room, then either sequential sends with B long-polling (send -> sync
+// latency) or 16 senders for a while (throughput), with the server's per-thread CPU.
+//
+//   node bench/diag/send-load.ts seq [sends=300]     send -> /sync p50 and p99
+//   node bench/diag/send-load.ts par [ms=5000]       16 senders: sends/s, CPU per send per thread
+//
+// HEARTH_ROOT=dir runs another checkout's bin/hearth.js (an A/B against an older commit, e.g. a
+// `git worktree`); HEARTH_NODE_ARGS adds node options to the server (`--cpu-prof
+// --cpu-prof-dir=DIR` for a profile, read with bench/diag/cpuprofile.ts).
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { HttpClient } from '../lib/http.ts';
+import { createPublicRoom, join as joinRoom, register, sendText, sync, type BenchUser } from '../lib/matrix.ts';
+import { startServer } from '../lib/process.ts';
+import { percentile } from '../lib/stats.ts';
+
+const mode = process.argv[2] ?? 'seq';
+const amount = Number(process.argv[3] ?? (mode === 'seq' ? 300 : 5000));
+const root = process.env.HEARTH_ROOT ?? fileURLToPath(new URL('../..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'hearth-diag-'));
+writeFileSync(join(dir, 'hearth.yaml'), 'rate_limit:\n  per_second: 1000000\n  burst: 1000000\n');
+const nodeArgs = (process.env.HEARTH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const s = await startServer(process.execPath, [...nodeArgs, join(root, 'bin', 'hearth.js'), 'serve', '--data-dir', dir, '--listen', '127.0.0.1:0', '--server-name', 'localhost'], /^hearth ready client=(\S+)/m);
+const c = new HttpClient(s.url);
+const a = await register(c, 'alice');
+const b = await register(c, 'bob');
+const senders: BenchUser[] = [];
+for (let i = 0; i < 16; i++) senders.push(await register(c, `sender${i}`));
+const roomId = await createPublicRoom(c, a, 'diag');
+for (const u of [b, ...senders]) await joinRoom(c, u, roomId);
+
+/** CPU time (ms) of each thread of the server, by thread id and name. */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${s.pid}/task`)) {
+    const stat = readFileSync(`/proc/${s.pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const name = readFileSync(`/proc/${s.pid}/task/${tid}/comm`, 'utf8').trim();
+    out.set(`${tid} ${name}`, (Number(fields[11]) + Number(fields[12])) * 10);
+  }
+  return out;
+}
+
+if (mode === 'seq') {
+  const cb = new HttpClient(s.url);
+  let since = (await sync(cb, b)).nextBatch;
+  const latencies: number[] = [];
+  for (let i = 0; i < amount; i++) {
+    const marker = `ping ${i}`;
+    const arrived = (async () => {
+      for (;;) {
+        const r = await sync(cb, b, since, 30_000);
+        since = r.nextBatch;
+        if (r.events.some((e) => e.content?.body === marker)) return performance.now();
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 5));
+    const t0 = performance.now();
+    await Promise.all([arrived, sendText(c, a, roomId, `t${i}`, marker)]);
+    latencies.push((await arrived) - t0);
+  }
+  console.log(`send -> sync over ${amount} sends: p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`);
+  cb.close();
+} else {
+  const clients = senders.map(() => new HttpClient(s.url, 1));
+  const before = threadCpu();
+  const end = performance.now() + amount;
+  let count = 0;
+  await Promise.all(senders.map(async (u, i) => {
+    for (let seq = 0; performance.now() < end; seq++) {
+      await sendText(clients[i]!, u, roomId, `p${i}-${seq}`, `load ${seq}`);
+      count++;
+    }
+  }));
+  const after = threadCpu();
+  console.log(`16 senders: ${Math.round(count / (amount / 1000))}/s`);
+  for (const [thread, ms] of after) {
+    const used = ms - (before.get(thread) ?? 0);
+    if (used > 20) console.log(`  ${thread.padEnd(24)} ${(used / count).toFixed(3)} ms/send`);
+  }
+  clients.forEach((x) => x.close());
+}
+c.close();
+await s.stop();
