@@ -34,11 +34,6 @@ export class StreamChangeCache {
     }
   }
 
-  /** Moves the position without naming a key (a change nobody needs to look up). */
-  advance(position: number): void {
-    if (position > this.current) this.current = position;
-  }
-
   /** False only when certainly nothing changed for `key` after `since`. */
   mayHaveChanged(key: string, since: number): boolean {
     if (since < this.earliest) return true;
