@@ -7,6 +7,7 @@ import { logger as sdkGlobalLogger } from 'matrix-js-sdk/lib/logger.js';
 import type { Logger } from 'matrix-js-sdk/lib/logger.js';
 import type { TestServer } from './server.ts';
 import { clientServerValidator, validatingFetch } from './openapi.ts';
+import { waitForAsync as pollUntil } from './poll.ts';
 
 export const PASSWORD = 'correct horse battery staple';
 export const WAIT_MS = 15_000;
@@ -48,14 +49,8 @@ export async function waitFor<T>(what: string, check: () => T | undefined | null
 }
 
 /** Like waitFor, for checks that must await (the crypto API, another server's answers). */
-export async function waitForAsync<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+export function waitForAsync<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = WAIT_MS): Promise<T> {
+  return pollUntil(what, check, timeoutMs);
 }
 
 /** Registers through the SDK: the first request answers 401 with a UIA session, the second completes m.login.dummy. */

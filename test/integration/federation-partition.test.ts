@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { allMessages, checked } from '../helpers/checked-call.ts';
 import { federationGet, startCluster, type Cluster, type HearthProcess } from '../helpers/hearth-process.ts';
 import type { TestUser } from '../helpers/server.ts';
+import { waitForAsync } from '../helpers/poll.ts';
 
 const OUTAGE_MS = 30_000;
 /**
@@ -21,15 +22,8 @@ const OUTAGE_MS = 30_000;
 const CATCH_UP_MS = 15_000;
 const WAIT_MS = 20_000;
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** Polls three servers over HTTP: every 200 ms is often enough. */
+const eventually = <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = WAIT_MS) => waitForAsync(what, check, timeoutMs, 200);
 
 async function register(server: HearthProcess, username: string): Promise<TestUser> {
   const body = { username, password: 'partition password 1' };
