@@ -4,6 +4,7 @@
 //
 //   node bench/diag/send-load.ts seq [sends=300]     send -> /sync p50 and p99
 //   node bench/diag/send-load.ts par [ms=5000]       16 senders: sends/s, CPU per send per thread
+//   node bench/diag/send-load.ts base [ms=5000]      the same 16-sender loop against bench/baseline-server.ts
 //
 // HEARTH_ROOT=dir runs another checkout's bin/hearth.js (an A/B against an older commit, e.g. a
 // `git worktree`); HEARTH_NODE_ARGS adds node options to the server (`--cpu-prof
@@ -24,6 +25,25 @@ const root = process.env.HEARTH_ROOT ?? fileURLToPath(new URL('../..', import.me
 const dir = mkdtempSync(join(tmpdir(), 'hearth-diag-'));
 writeFileSync(join(dir, 'hearth.yaml'), 'rate_limit:\n  per_second: 1000000\n  burst: 1000000\n');
 const nodeArgs = (process.env.HEARTH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+if (mode === 'base') {
+  const b = await startServer(process.execPath, [join(root, 'bench', 'baseline-server.ts'), join(dir, 'baseline.sqlite')], /^baseline ready url=(\S+)/m);
+  const clients = Array.from({ length: 16 }, () => new HttpClient(b.url, 1));
+  const before = threadCpuOf(b.pid);
+  const load0 = process.cpuUsage();
+  const end = performance.now() + amount;
+  let count = 0;
+  await Promise.all(clients.map(async (client, i) => {
+    for (let seq = 0; performance.now() < end; seq++) {
+      await client.request('POST', '/send', { msgtype: 'm.text', body: `load ${seq}` });
+      count++;
+    }
+  }));
+  report(count, before, threadCpuOf(b.pid), process.cpuUsage(load0));
+  clients.forEach((x) => x.close());
+  await b.stop();
+  process.exit(0);
+}
+
 const s = await startServer(process.execPath, [...nodeArgs, join(root, 'bin', 'hearth.js'), 'serve', '--data-dir', dir, '--listen', '127.0.0.1:0', '--server-name', 'localhost'], /^hearth ready client=(\S+)/m);
 const c = new HttpClient(s.url);
 const a = await register(c, 'alice');
@@ -35,14 +55,7 @@ for (const u of [b, ...senders]) await joinRoom(c, u, roomId);
 
 /** CPU time (ms) of each thread of the server, by thread id and name. */
 function threadCpu(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${s.pid}/task`)) {
-    const stat = readFileSync(`/proc/${s.pid}/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const name = readFileSync(`/proc/${s.pid}/task/${tid}/comm`, 'utf8').trim();
-    out.set(`${tid} ${name}`, (Number(fields[11]) + Number(fields[12])) * 10);
-  }
-  return out;
+  return threadCpuOf(s.pid);
 }
 
 if (mode === 'seq') {
@@ -68,6 +81,7 @@ if (mode === 'seq') {
 } else {
   const clients = senders.map(() => new HttpClient(s.url, 1));
   const before = threadCpu();
+  const load0 = process.cpuUsage();
   const end = performance.now() + amount;
   let count = 0;
   await Promise.all(senders.map(async (u, i) => {
@@ -76,13 +90,33 @@ if (mode === 'seq') {
       count++;
     }
   }));
-  const after = threadCpu();
-  console.log(`16 senders: ${Math.round(count / (amount / 1000))}/s`);
-  for (const [thread, ms] of after) {
-    const used = ms - (before.get(thread) ?? 0);
-    if (used > 20) console.log(`  ${thread.padEnd(24)} ${(used / count).toFixed(3)} ms/send`);
-  }
+  report(count, before, threadCpu(), process.cpuUsage(load0));
   clients.forEach((x) => x.close());
 }
 c.close();
 await s.stop();
+
+/** CPU time (ms) of each thread of process `pid`, by thread id and name. */
+function threadCpuOf(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    out.set(`${tid} ${name}`, (Number(fields[11]) + Number(fields[12])) * 10);
+  }
+  return out;
+}
+
+/** Sends per second, the server's CPU per send by thread and in all, and the load generator's. */
+function report(count: number, before: Map<string, number>, after: Map<string, number>, load: NodeJS.CpuUsage): void {
+  console.log(`16 senders: ${Math.round(count / (amount / 1000))}/s`);
+  let total = 0;
+  for (const [thread, ms] of after) {
+    const used = ms - (before.get(thread) ?? 0);
+    total += used;
+    if (used > 20) console.log(`  ${thread.padEnd(24)} ${(used / count).toFixed(3)} ms/send`);
+  }
+  console.log(`  server, all threads       ${(total / count).toFixed(3)} ms/send`);
+  console.log(`  load generator            ${((load.user + load.system) / 1000 / count).toFixed(3)} ms/send`);
+}
