@@ -4,7 +4,7 @@ import type { RouteGroup } from './deps.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { requester } from '../http/auth.ts';
 import { queryInt, queryString } from '../http/params.ts';
-import { pushStore } from '../storage/push-store.ts';
+import { notificationOf, pushStore } from '../storage/push-store.ts';
 import { toClientEvent } from '../rooms/client-event.ts';
 import type { JsonObject } from '../protocol/types.ts';
 
@@ -24,6 +24,8 @@ export const notificationRoutes: RouteGroup = (r, deps) => {
     const marks = new Map<string, Map<string, number>>();
     const notifications: JsonObject[] = [];
     for (const row of page) {
+      const mine = notificationOf(row, me.userId);
+      if (!mine) continue;
       const event = await deps.rooms.reader.getEvent(q, row.event_id);
       if (!event) continue;
       let roomMarks = marks.get(row.room_id);
@@ -31,7 +33,7 @@ export const notificationRoutes: RouteGroup = (r, deps) => {
       // An unthreaded receipt covers every thread; a threaded one (or 'main') only its own.
       const readUpTo = Math.max(roomMarks.get('') ?? 0, roomMarks.get(row.thread_id) ?? 0);
       notifications.push({
-        actions: JSON.parse(row.actions) as JsonObject[],
+        actions: mine.actions as JsonObject[],
         event: (await toClientEvent(q, deps.rooms.reader, event, { viewer: me, omitRoomId: true })) as unknown as JsonObject,
         read: row.stream_ordering <= readUpTo,
         room_id: row.room_id,

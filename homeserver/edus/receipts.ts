@@ -3,7 +3,6 @@
 import type { Database } from '../storage/database.ts';
 import { receiptsStore, currentStreamId, type ReceiptRow } from '../storage/edus-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
-import { pushStore } from '../storage/push-store.ts';
 import { StreamChangeCache } from '../sync/stream-change-cache.ts';
 import type { UnreadCounters } from '../push/unread-counters.ts';
 import type { Notifier } from '../sync/notifier.ts';
@@ -31,7 +30,7 @@ export class ReceiptService {
   private changes = new StreamChangeCache(0);
   private readonly localListeners: Array<(r: LocalReceipt) => void> = [];
 
-  /** Unread counters kept in memory, which a receipt's recount makes stale. */
+  /** Unread counters kept in memory, which a receipt makes stale. */
   private readonly unread: UnreadCounters | undefined;
 
   constructor(db: Database, notifier: Notifier, membersOf: (roomId: string) => Promise<string[]>, unread?: UnreadCounters) {
@@ -67,13 +66,10 @@ export class ReceiptService {
   }
 
   private async store(roomId: string, userId: string, type: string, eventId: string, threadId: string | undefined, ts: number): Promise<void> {
-    const id = await this.db.write(async (tx) => {
-      const id = await receiptsStore.put(tx, { room_id: roomId, receipt_type: type, user_id: userId, thread_id: threadId ?? UNTHREADED, event_id: eventId, ts });
-      // The unread counts move in the receipt's own transaction (push.md "Marking notifications as read").
-      if (RECEIPT_TYPES.includes(type)) await pushStore.recount(tx, roomId, userId, threadId ?? UNTHREADED);
-      return id;
-    });
+    const id = await this.db.write((tx) => receiptsStore.put(tx, { room_id: roomId, receipt_type: type, user_id: userId, thread_id: threadId ?? UNTHREADED, event_id: eventId, ts }));
     this.changes.record(roomId, id);
+    // The read mark moved (push.md "Marking notifications as read"): the pair's unread counts are
+    // counted again, after it, when next asked for.
     if (RECEIPT_TYPES.includes(type)) this.unread?.forget(roomId, userId);
     // Private receipts wake only their owner; public ones every member.
     this.notifier.notifyUsers(type === 'm.read.private' ? [userId] : await this.membersOf(roomId));

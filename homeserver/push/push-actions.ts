@@ -6,8 +6,7 @@ import { stateKey } from '../protocol/types.ts';
 import { evaluatePushRules, type ConditionMemo, type PushContext } from '../protocol/push-rules-eval.ts';
 import { parsePowerLevel, userPowerLevel } from '../protocol/power-levels.ts';
 import { authRulesVersion } from '../protocol/auth-rules-versions.ts';
-import type { PushLogRow } from '../storage/push-store.ts';
-import { MAIN_THREAD, pushStore } from '../storage/push-store.ts';
+import { MAIN_THREAD, pushStore, type EventNotifications } from '../storage/push-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import type { EventReader, LoadedEvent } from '../rooms/event-reader.ts';
 import type { RoomHead } from '../rooms/room-heads.ts';
@@ -29,7 +28,7 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
   const threadId = await threadOf(tx, deps.reader, pdu.content);
   const isLocal = (userId: string) => userId.slice(userId.indexOf(':') + 1) === deps.serverName;
   // Sending an event marks what came before it in its thread as read.
-  const change: UnreadChange = { notified: [] };
+  const change: UnreadChange = {};
   if (isLocal(pdu.sender)) {
     pushStore.markSent(tx, pdu.sender, e.roomId, threadId, e.streamOrdering);
     change.sent = { userId: pdu.sender, roomId: e.roomId, threadId };
@@ -63,7 +62,8 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
   // The event as clients see it: what rule keys such as `room_id` and `content.body` name.
   const event: JsonObject = { ...(pdu as unknown as JsonObject), event_id: e.eventId, room_id: e.roomId };
   delete event.unsigned;
-  const rows: PushLogRow[] = [];
+  const notified: EventNotifications = { streamOrdering: e.streamOrdering, roomId: e.roomId, threadId, actions: [], recipients: new Map(), highlighted: [] };
+  const actionIndex = new Map<string, number>();
   const memo: ConditionMemo = new Map();
   for (const userId of recipients) {
     const ctx: PushContext = {
@@ -75,17 +75,17 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
     };
     const outcome = evaluatePushRules(await deps.rules.inTransaction(tx, userId), event, ctx, memo);
     if (!outcome?.notify) continue;
-    rows.push({
-      stream_ordering: e.streamOrdering,
-      user_id: userId,
-      room_id: e.roomId,
-      thread_id: threadId,
-      highlight: outcome.highlight ? 1 : 0,
-      actions: JSON.stringify(outcome.actions),
-    });
+    const actions = JSON.stringify(outcome.actions);
+    let index = actionIndex.get(actions);
+    if (index === undefined) {
+      actionIndex.set(actions, (index = notified.actions.length));
+      notified.actions.push(actions);
+    }
+    notified.recipients.set(userId, index);
+    if (outcome.highlight) notified.highlighted.push(userId);
   }
-  pushStore.recordNotifications(tx, rows);
-  change.notified = rows;
+  pushStore.recordNotifications(tx, notified);
+  if (notified.recipients.size > 0) change.notified = notified;
   return change;
 }
 

@@ -1,18 +1,17 @@
-// The unread counters of push_unread (storage/push-store.ts) as /sync reads them, kept in memory
-// for the (room, user) pairs that synced. A message to a room changes its recipients' counters in
-// the message's own transaction; the same change is applied here once that transaction commits,
-// so that the sync it wakes needs no query for them. A counter a receipt recounts (in SQL, from
-// the notification log) is dropped here and read again.
+// Unread counts as /sync reads them, kept in memory for the (room, user) pairs that synced. They
+// are counted once from the notification log after the user's read marks (storage/push-store.ts
+// unreadByThread), then moved here by each committed event that notified the user or that the
+// user sent. A receipt drops the pair, which is counted again when next asked for.
 import type { Queryable } from '../storage/sqlite.ts';
-import { pushStore, type PushLogRow } from '../storage/push-store.ts';
+import { pushStore, type EventNotifications } from '../storage/push-store.ts';
 
 /** Per thread id: notifications and highlights, only those above zero. */
 export type ThreadCounts = Map<string, { notifications: number; highlights: number }>;
 
-/** One transaction's change to the counters, as push/push-actions.ts made it in SQL. */
+/** One event's change to the counters (push/push-actions.ts). */
 export interface UnreadChange {
-  /** Notifications logged: each adds one (and its highlight) to its user's thread. */
-  notified: PushLogRow[];
+  /** Notifications logged: each recipient gets one more in the event's thread (and a highlight). */
+  notified?: EventNotifications;
   /** The sender's own event: their counters in that thread went to zero. */
   sent?: { userId: string; roomId: string; threadId: string };
 }
@@ -48,8 +47,7 @@ export class UnreadCounters {
     const version = this.versions.get(key) ?? 0;
     const generation = this.generation;
     const quiet = this.writing === 0;
-    const counts: ThreadCounts = new Map();
-    for (const r of await pushStore.unreadByThread(q, roomId, userId)) counts.set(r.thread_id, { notifications: r.notifications, highlights: r.highlights });
+    const counts: ThreadCounts = await pushStore.unreadByThread(q, roomId, userId);
     if (quiet && this.writing === 0 && this.generation === generation && (this.versions.get(key) ?? 0) === version) {
       if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
       this.entries.set(key, counts);
@@ -63,15 +61,18 @@ export class UnreadCounters {
       const { roomId, userId, threadId } = change.sent;
       this.moved(roomId, userId)?.delete(threadId);
     }
-    for (const r of change.notified) {
-      const counts = this.moved(r.room_id, r.user_id);
+    const n = change.notified;
+    if (!n) return;
+    const highlighted = new Set(n.highlighted);
+    for (const userId of n.recipients.keys()) {
+      const counts = this.moved(n.roomId, userId);
       if (!counts) continue;
-      const c = counts.get(r.thread_id) ?? { notifications: 0, highlights: 0 };
-      counts.set(r.thread_id, { notifications: c.notifications + 1, highlights: c.highlights + r.highlight });
+      const c = counts.get(n.threadId) ?? { notifications: 0, highlights: 0 };
+      counts.set(n.threadId, { notifications: c.notifications + 1, highlights: c.highlights + (highlighted.has(userId) ? 1 : 0) });
     }
   }
 
-  /** The pair's counters changed in a way only SQL knows (a receipt's recount): read them again. */
+  /** The pair's read marks moved (a receipt): count again when next asked. */
   forget(roomId: string, userId: string): void {
     this.moved(roomId, userId);
     this.entries.delete(pairKey(roomId, userId));

@@ -1,16 +1,37 @@
-// Tables: push_log, push_unread, push_read_by_sending. What users' push rules decided per event,
-// the unread counts that follow from it, and how far each user has read: receipts (unthreaded,
-// 'main' or a thread root) and their own events.
+// Tables: push_notified, push_read_by_sending. What users' push rules decided per event (one row
+// per event, migration 013), and how far each user has read: receipts (unthreaded, 'main' or a
+// thread root) and their own events. Unread counts are counted from these, not stored.
 import type { Queryable } from './sqlite.ts';
 
-/** One user's notification for one event. */
-export interface PushLogRow {
+/** One event's notifications: who they went to, with which actions. */
+export interface NotifiedRow {
   stream_ordering: number;
-  user_id: string;
   room_id: string;
   thread_id: string;
-  highlight: number;
+  /** Distinct action lists, JSON. */
   actions: string;
+  /** User id -> index into actions, JSON. */
+  recipients: string;
+  /** User ids whose actions highlight, JSON; null when none. */
+  highlighted: string | null;
+}
+
+/** One event's notifications as the write path builds them (push/push-actions.ts). */
+export interface EventNotifications {
+  streamOrdering: number;
+  roomId: string;
+  threadId: string;
+  /** Distinct action lists, each as its JSON text. */
+  actions: string[];
+  /** Each recipient with the index of their actions. */
+  recipients: Map<string, number>;
+  highlighted: string[];
+}
+
+/** One user's notification, read back from a NotifiedRow. */
+export interface UserNotification {
+  actions: unknown[];
+  highlight: boolean;
 }
 
 /** The main timeline's thread id, as threaded receipts name it. */
@@ -33,28 +54,16 @@ const READ_MARKS = `
   )
   SELECT thread_id, MAX(pos) AS pos FROM marks GROUP BY thread_id`;
 
-/** Rows per multi-row INSERT: bounds the number of distinct prepared statements. */
-const INSERT_CHUNK = 32;
-
 export const pushStore = {
-  /**
-   * Logs one event's notifications and counts them as unread, deferred (Queryable.defer) to
-   * travel with the job's next statement. All rows are of one event, so of one room and thread.
-   */
-  recordNotifications(q: Queryable, rows: PushLogRow[]): void {
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      const chunk = rows.slice(i, i + INSERT_CHUNK);
-      q.defer(
-        `INSERT INTO push_log (stream_ordering, user_id, room_id, thread_id, highlight, actions) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}
-         ON CONFLICT (stream_ordering, user_id) DO NOTHING`,
-        ...chunk.flatMap((r) => [r.stream_ordering, r.user_id, r.room_id, r.thread_id, r.highlight, r.actions]),
-      );
-      q.defer(
-        `INSERT INTO push_unread (room_id, user_id, thread_id, notifications, highlights) VALUES ${chunk.map(() => '(?, ?, ?, 1, ?)').join(', ')}
-         ON CONFLICT (room_id, user_id, thread_id) DO UPDATE SET notifications = notifications + 1, highlights = highlights + excluded.highlights`,
-        ...chunk.flatMap((r) => [r.room_id, r.user_id, r.thread_id, r.highlight]),
-      );
-    }
+  /** Logs one event's notifications, deferred (Queryable.defer) to travel with the job's next statement. */
+  recordNotifications(q: Queryable, n: EventNotifications): void {
+    if (n.recipients.size === 0) return;
+    let recipients = '';
+    for (const [userId, index] of n.recipients) recipients += `${recipients === '' ? '{' : ','}${JSON.stringify(userId)}:${index}`;
+    q.defer(
+      'INSERT INTO push_notified (stream_ordering, room_id, thread_id, actions, recipients, highlighted) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      n.streamOrdering, n.roomId, n.threadId, `[${n.actions.join(',')}]`, `${recipients}}`, n.highlighted.length > 0 ? JSON.stringify(n.highlighted) : null,
+    );
   },
 
   /**
@@ -67,10 +76,6 @@ export const pushStore = {
        ON CONFLICT (user_id, room_id, thread_id) DO UPDATE SET stream_ordering = MAX(stream_ordering, excluded.stream_ordering)`,
       userId, roomId, threadId, streamOrdering,
     );
-    q.defer(
-      'UPDATE push_unread SET notifications = 0, highlights = 0 WHERE room_id = ? AND user_id = ? AND thread_id = ? AND (notifications > 0 OR highlights > 0)',
-      roomId, userId, threadId,
-    );
   },
 
   /** Read marks per thread id ('' = unthreaded): see READ_MARKS. */
@@ -80,45 +85,60 @@ export const pushStore = {
   },
 
   /**
-   * A read receipt moved: counts again, from the log, the notifications after the new read marks
-   * of the threads it covers (an unthreaded receipt covers all). Counts only ever drop here, so
-   * threads already at zero are left alone.
+   * Unread notifications and highlights per thread id: the events after the user's read mark in
+   * their thread (the further of the unthreaded mark and the thread's own) that notified them.
+   * Only events after the unthreaded mark are read, through the events' room index.
    */
-  async recount(q: Queryable, roomId: string, userId: string, receiptThread: string): Promise<void> {
-    const threads = await q.all<{ thread_id: string }>(
-      `SELECT thread_id FROM push_unread WHERE room_id = ? AND user_id = ? ${receiptThread === UNTHREADED ? '' : 'AND thread_id = ?'}
-         AND (notifications > 0 OR highlights > 0)`,
-      ...(receiptThread === UNTHREADED ? [roomId, userId] : [roomId, userId, receiptThread]),
-    );
-    if (threads.length === 0) return;
+  async unreadByThread(q: Queryable, roomId: string, userId: string): Promise<Map<string, { notifications: number; highlights: number }>> {
     const marks = await this.readMarks(q, roomId, userId);
-    for (const { thread_id: threadId } of threads) {
-      const mark = Math.max(marks.get(UNTHREADED) ?? 0, marks.get(threadId) ?? 0);
-      q.defer(
-        `UPDATE push_unread SET (notifications, highlights) = (
-           SELECT COUNT(*), COALESCE(SUM(highlight), 0) FROM push_log WHERE stream_ordering > ? AND user_id = ? AND room_id = ? AND thread_id = ?)
-         WHERE room_id = ? AND user_id = ? AND thread_id = ?`,
-        mark, userId, roomId, threadId, roomId, userId, threadId,
-      );
-    }
-  },
-
-  /** Unread notifications and highlights per thread id. */
-  unreadByThread(q: Queryable, roomId: string, userId: string) {
-    return q.all<{ thread_id: string; notifications: number; highlights: number }>(
-      'SELECT thread_id, notifications, highlights FROM push_unread WHERE room_id = ? AND user_id = ? AND (notifications > 0 OR highlights > 0)',
-      roomId, userId,
+    const base = marks.get(UNTHREADED) ?? 0;
+    const rows = await q.all<Pick<NotifiedRow, 'stream_ordering' | 'thread_id' | 'recipients' | 'highlighted'>>(
+      `SELECT n.stream_ordering, n.thread_id, n.recipients, n.highlighted FROM events e JOIN push_notified n ON n.stream_ordering = e.stream_ordering
+        WHERE e.room_id = ? AND e.stream_ordering > ? AND instr(n.recipients, ?) > 0`,
+      roomId, base, recipientKey(userId),
     );
+    const counts = new Map<string, { notifications: number; highlights: number }>();
+    for (const row of rows) {
+      if (row.stream_ordering <= Math.max(base, marks.get(row.thread_id) ?? 0)) continue;
+      const mine = notificationOf(row, userId);
+      if (!mine) continue;
+      const c = counts.get(row.thread_id) ?? { notifications: 0, highlights: 0 };
+      c.notifications++;
+      if (mine.highlight) c.highlights++;
+      counts.set(row.thread_id, c);
+    }
+    return counts;
   },
 
-  /** A user's notifications newest first, before stream position `before`, with their event ids. */
+  /**
+   * A user's notifications newest first, before stream position `before`, with their event ids:
+   * up to `limit` events whose row names the user (a row's actions may hold the same text, so the
+   * caller checks each with notificationOf()).
+   */
   page(q: Queryable, userId: string, before: number, limit: number, onlyHighlight: boolean) {
-    return q.all<PushLogRow & { event_id: string }>(
-      `SELECT l.stream_ordering, l.user_id, l.room_id, l.thread_id, l.highlight, l.actions, e.event_id
-         FROM push_log l JOIN events e ON e.stream_ordering = l.stream_ordering
-        WHERE l.user_id = ? AND l.stream_ordering < ? ${onlyHighlight ? 'AND l.highlight = 1' : ''}
-        ORDER BY l.stream_ordering DESC LIMIT ?`,
-      userId, before, limit,
+    return q.all<NotifiedRow & { event_id: string }>(
+      `SELECT n.stream_ordering, n.room_id, n.thread_id, n.actions, n.recipients, n.highlighted, e.event_id
+         FROM push_notified n JOIN events e ON e.stream_ordering = n.stream_ordering
+        WHERE n.stream_ordering < ? AND ${onlyHighlight ? 'instr(n.highlighted, ?) > 0' : 'instr(n.recipients, ?) > 0'}
+        ORDER BY n.stream_ordering DESC LIMIT ?`,
+      before, onlyHighlight ? JSON.stringify(userId) : recipientKey(userId), limit,
     );
   },
 };
+
+/** How a user id appears as a key of a row's `recipients`: a JSON string and its colon. */
+function recipientKey(userId: string): string {
+  return `${JSON.stringify(userId)}:`;
+}
+
+/**
+ * The user's notification in `row`, if it notified them; its actions when the row has them
+ * (the unread count leaves them out of its query).
+ */
+export function notificationOf(row: { recipients: string; highlighted: string | null; actions?: string }, userId: string): UserNotification | undefined {
+  const index = (JSON.parse(row.recipients) as Record<string, number>)[userId];
+  if (typeof index !== 'number') return undefined;
+  const highlight = row.highlighted !== null && (JSON.parse(row.highlighted) as string[]).includes(userId);
+  const actions = row.actions === undefined ? [] : ((JSON.parse(row.actions) as unknown[][])[index] ?? []);
+  return { actions, highlight };
+}
