@@ -40,7 +40,7 @@ export function computeContentHash(pdu: object): string {
  * and `unsigned`. It covers `hashes`, so the full content is bound in indirectly.
  */
 export function computeReferenceHash(pdu: PDU, version: RoomVersion): Uint8Array {
-  const { signatures: _s, unsigned: _u, ...rest } = redactEvent(pdu, version);
+  const { signatures: _s, unsigned: _u, ...rest } = redactEvent(pdu, version, true);
   return sha256(canonicalJson(rest));
 }
 
@@ -82,7 +82,7 @@ export function hashAndSignEvent(pdu: DraftPDU, version: RoomVersion, serverName
  */
 export function hashSignAndIdentify(pdu: DraftPDU, version: RoomVersion, serverName: string, key: SigningKey): { pdu: PDU; eventId: string } {
   const hashed = { ...pdu, hashes: { sha256: computeContentHash(pdu) }, signatures: pdu.signatures ?? {} } as PDU;
-  const bytes = signedBytes(redactEvent(hashed, version));
+  const bytes = signedBytes(redactEvent(hashed, version, true));
   const signatures: PDU['signatures'] = {};
   for (const [server, keys] of Object.entries(hashed.signatures)) signatures[server] = { ...keys };
   signatures[serverName] = { ...signatures[serverName], [key.keyId]: encodeUnpaddedBase64(sign(key.seed, bytes)) };
@@ -119,7 +119,7 @@ export function verifyEventSignature(
 ): boolean {
   let redacted: PDU;
   try {
-    redacted = redactEvent(pdu, version);
+    redacted = redactEvent(pdu, version, true);
   } catch {
     return false;
   }

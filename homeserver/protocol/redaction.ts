@@ -26,33 +26,39 @@ const KEPT_TOP_LEVEL = [
 // no longer protected from redaction."
 const KEPT_TOP_LEVEL_BEFORE_V11 = ['prev_state', 'origin', 'membership'];
 
+type Copy = <T>(value: T) => T;
+const share: Copy = (value) => value;
+
 /**
  * Returns the redacted copy of `pdu` under `version`'s rules. `unsigned` is dropped: it is not
  * in the kept list (servers add `redacted_because` to it when serving clients, not here).
+ * With `shared`, the kept values are the event's own objects rather than copies: for a redacted
+ * form that is only serialised (to sign or hash it) and dropped, never changed or kept.
  */
-export function redactEvent(pdu: PDU, version: RoomVersion): PDU {
+export function redactEvent(pdu: PDU, version: RoomVersion, shared = false): PDU {
+  const copy: Copy = shared ? share : structuredClone;
   const keptKeys = version.updatedRedactionRules ? KEPT_TOP_LEVEL : [...KEPT_TOP_LEVEL, ...KEPT_TOP_LEVEL_BEFORE_V11];
   const redacted: Record<string, unknown> = {};
   for (const key of keptKeys) {
-    if (Object.hasOwn(pdu, key) && key !== 'content') redacted[key] = structuredClone(pdu[key]);
+    if (Object.hasOwn(pdu, key) && key !== 'content') redacted[key] = copy(pdu[key]);
   }
-  redacted.content = redactContent(pdu.type, isObject(pdu.content) ? pdu.content : {}, version);
+  redacted.content = redactContent(pdu.type, isObject(pdu.content) ? pdu.content : {}, version, copy);
   return redacted as unknown as PDU;
 }
 
 /** The content keys that survive redaction of an event of `type`, per room version. */
-function redactContent(type: string, content: JsonObject, version: RoomVersion): JsonObject {
+function redactContent(type: string, content: JsonObject, version: RoomVersion, copy: Copy): JsonObject {
   // v11: "m.room.create allows all keys."
-  if (type === 'm.room.create' && version.updatedRedactionRules) return structuredClone(content);
+  if (type === 'm.room.create' && version.updatedRedactionRules) return copy(content);
 
-  const kept = pick(content, keptContentKeys(type, version));
+  const kept = pick(content, keptContentKeys(type, version), copy);
 
   // v11: m.room.member "allows the signed key of the third_party_invite key" (and nothing else
   // of third_party_invite).
   if (type === 'm.room.member' && version.updatedRedactionRules) {
     const invite = content.third_party_invite;
     if (isObject(invite) && Object.hasOwn(invite, 'signed')) {
-      kept.third_party_invite = { signed: structuredClone(invite.signed) };
+      kept.third_party_invite = { signed: copy(invite.signed) };
     }
   }
   return kept;
@@ -80,10 +86,10 @@ function keptContentKeys(type: string, version: RoomVersion): string[] {
   }
 }
 
-function pick(content: JsonObject, keys: string[]): JsonObject {
+function pick(content: JsonObject, keys: string[], copy: Copy): JsonObject {
   const out: JsonObject = {};
   for (const key of keys) {
-    if (Object.hasOwn(content, key)) out[key] = structuredClone(content[key]);
+    if (Object.hasOwn(content, key)) out[key] = copy(content[key]);
   }
   return out;
 }

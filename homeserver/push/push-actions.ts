@@ -60,20 +60,24 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
   }
 
   // The event as clients see it: what rule keys such as `room_id` and `content.body` name.
-  const event: JsonObject = { ...(pdu as unknown as JsonObject), event_id: e.eventId, room_id: e.roomId };
-  delete event.unsigned;
+  // (Built without `unsigned` rather than deleting it: a deleted property turns the object into a
+  // slow dictionary for every lookup the rules make.)
+  const { unsigned: _unsigned, ...fields } = pdu as unknown as JsonObject;
+  const event: JsonObject = { ...fields, event_id: e.eventId, room_id: e.roomId };
   const notified: EventNotifications = { streamOrdering: e.streamOrdering, roomId: e.roomId, threadId, actions: [], recipients: new Map(), highlighted: [] };
   const actionIndex = new Map<string, number>();
   const memo: ConditionMemo = new Map();
   for (const userId of recipients) {
     const ctx: PushContext = {
       userId,
-      displayName: members.get(userId) ?? (await displayNameIn(tx, deps.reader, head, userId)),
+      // A joined member's name is known (null when they have none); only an invitee's is looked up.
+      displayName: members.has(userId) ? members.get(userId)! : await displayNameIn(tx, deps.reader, head, userId),
       memberCount: joined.length,
       senderPowerLevel,
       notificationLevels,
     };
-    const outcome = evaluatePushRules(await deps.rules.inTransaction(tx, userId), event, ctx, memo);
+    const rules = deps.rules.cached(userId) ?? (await deps.rules.inTransaction(tx, userId));
+    const outcome = evaluatePushRules(rules, event, ctx, memo);
     if (!outcome?.notify) continue;
     const actions = JSON.stringify(outcome.actions);
     let index = actionIndex.get(actions);

@@ -35,6 +35,11 @@ export class PushRules {
     return this.cache.get(userId) ?? this.load(this.db.reader, userId);
   }
 
+  /** The ruleset inside a write job when it is already loaded, without a wait: the common case. */
+  cached(userId: string): PushRuleset | undefined {
+    return this.cache.get(userId);
+  }
+
   /** The ruleset inside a write job: what event evaluation uses. */
   async inTransaction(tx: Queryable, userId: string): Promise<PushRuleset> {
     let rules = this.cache.get(userId);

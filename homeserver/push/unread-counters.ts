@@ -18,12 +18,20 @@ export interface UnreadChange {
 
 /** Pairs kept at most; past this the cache starts over. */
 const MAX_ENTRIES = 50_000;
+/** Rooms whose changes are followed at most; past this too. */
+const MAX_ROOMS = 50_000;
+
+/** A room's kept counters by user, and a version that moves with every change in the room. */
+interface RoomCounters {
+  version: number;
+  users: Map<string, ThreadCounts>;
+}
 
 export class UnreadCounters {
-  private readonly entries = new Map<string, ThreadCounts>();
-  /** Moves with every change to a pair, so that a read that began before it is not kept. */
-  private readonly versions = new Map<string, number>();
-  /** Moves when `versions` is emptied, which would hide changes from reads begun before. */
+  private readonly rooms = new Map<string, RoomCounters>();
+  /** Pairs kept, over all rooms. */
+  private size = 0;
+  /** Moves when `rooms` is emptied, which would hide changes from reads begun before. */
   private generation = 0;
   /**
    * Write jobs begun and not yet applied here: what a read returns may already hold their
@@ -41,16 +49,17 @@ export class UnreadCounters {
   }
 
   async get(q: Queryable, roomId: string, userId: string): Promise<ThreadCounts> {
-    const key = pairKey(roomId, userId);
-    const known = this.entries.get(key);
+    const known = this.rooms.get(roomId)?.users.get(userId);
     if (known) return known;
-    const version = this.versions.get(key) ?? 0;
+    const version = this.rooms.get(roomId)?.version ?? 0;
     const generation = this.generation;
     const quiet = this.writing === 0;
     const counts: ThreadCounts = await pushStore.unreadByThread(q, roomId, userId);
-    if (quiet && this.writing === 0 && this.generation === generation && (this.versions.get(key) ?? 0) === version) {
-      if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-      this.entries.set(key, counts);
+    if (quiet && this.writing === 0 && this.generation === generation && (this.rooms.get(roomId)?.version ?? 0) === version) {
+      if (this.size >= MAX_ENTRIES) this.startOver();
+      const room = this.room(roomId);
+      if (!room.users.has(userId)) this.size++;
+      room.users.set(userId, counts);
     }
     return counts;
   }
@@ -59,38 +68,45 @@ export class UnreadCounters {
   committed(change: UnreadChange): void {
     if (change.sent) {
       const { roomId, userId, threadId } = change.sent;
-      this.moved(roomId, userId)?.delete(threadId);
+      this.moved(roomId).users.get(userId)?.delete(threadId);
     }
     const n = change.notified;
     if (!n) return;
-    const highlighted = new Set(n.highlighted);
+    const users = this.moved(n.roomId).users;
+    if (users.size === 0) return;
     for (const userId of n.recipients.keys()) {
-      const counts = this.moved(n.roomId, userId);
+      const counts = users.get(userId);
       if (!counts) continue;
-      const c = counts.get(n.threadId) ?? { notifications: 0, highlights: 0 };
-      counts.set(n.threadId, { notifications: c.notifications + 1, highlights: c.highlights + (highlighted.has(userId) ? 1 : 0) });
+      const c = counts.get(n.threadId);
+      const highlight = n.highlighted.length > 0 && n.highlighted.includes(userId) ? 1 : 0;
+      counts.set(n.threadId, { notifications: (c?.notifications ?? 0) + 1, highlights: (c?.highlights ?? 0) + highlight });
     }
   }
 
   /** The pair's read marks moved (a receipt): count again when next asked. */
   forget(roomId: string, userId: string): void {
-    this.moved(roomId, userId);
-    this.entries.delete(pairKey(roomId, userId));
+    if (this.moved(roomId).users.delete(userId)) this.size--;
   }
 
-  /** Marks the pair changed; returns its kept counters, if any, to update in place. */
-  private moved(roomId: string, userId: string): ThreadCounts | undefined {
-    const key = pairKey(roomId, userId);
-    this.versions.set(key, (this.versions.get(key) ?? 0) + 1);
-    if (this.versions.size >= MAX_ENTRIES * 4) {
-      this.versions.clear();
-      this.entries.clear();
-      this.generation++;
+  /** Marks the room changed, so that reads begun before are not kept; returns its entry. */
+  private moved(roomId: string): RoomCounters {
+    const room = this.room(roomId);
+    room.version++;
+    return room;
+  }
+
+  private room(roomId: string): RoomCounters {
+    let room = this.rooms.get(roomId);
+    if (!room) {
+      if (this.rooms.size >= MAX_ROOMS) this.startOver();
+      this.rooms.set(roomId, (room = { version: 0, users: new Map() }));
     }
-    return this.entries.get(key);
+    return room;
   }
-}
 
-function pairKey(roomId: string, userId: string): string {
-  return `${roomId}\u0000${userId}`;
+  private startOver(): void {
+    this.rooms.clear();
+    this.size = 0;
+    this.generation++;
+  }
 }
