@@ -7,8 +7,14 @@ import type { LoginToken } from './login-token.ts';
 export interface HearthBridge {
   /** The one-time login token for the local account: the first call gets it, later calls null. */
   getLoginToken(): Promise<LoginToken | null>;
+  /**
+   * A fresh login token for the local account, for the sign-in screen's "continue as" button
+   * after the user signed out; null when asked again too soon.
+   */
+  signInAgain(): Promise<LoginToken | null>;
   /** process.platform of the desktop app ('darwin', 'linux', 'win32'). */
   readonly platform: string;
 }
 
 export const GET_LOGIN_TOKEN_CHANNEL = 'hearth:get-login-token';
+export const SIGN_IN_AGAIN_CHANNEL = 'hearth:sign-in-again';

@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Homeserver } from '../homeserver/index.ts';
-import { GET_LOGIN_TOKEN_CHANNEL } from './bridge.ts';
+import { GET_LOGIN_TOKEN_CHANNEL, SIGN_IN_AGAIN_CHANNEL } from './bridge.ts';
 import { startDesktopHomeserver } from './desktop-homeserver.ts';
 import { localpartFor } from './local-account.ts';
-import { LoginTokenHandoff } from './login-token.ts';
+import { LoginTokenHandoff, type LoginToken } from './login-token.ts';
 import { isAppPage, navigationPolicy } from './navigation-policy.ts';
 import { startUp } from './startup.ts';
 
@@ -78,15 +78,18 @@ async function run(): Promise<void> {
       return homeserver.loginTokenFor(localpart);
     },
   });
-  ipcMain.handle(GET_LOGIN_TOKEN_CHANNEL, async (event) => {
-    if (appOrigin === undefined || !isAppPage(appOrigin, event.senderFrame?.url)) return null;
-    try {
-      return await handoff.take();
-    } catch (error) {
-      log('could not mint a login token', error);
-      return null;
-    }
-  });
+  const tokenChannel = (channel: string, give: () => Promise<LoginToken | null>) =>
+    ipcMain.handle(channel, async (event) => {
+      if (appOrigin === undefined || !isAppPage(appOrigin, event.senderFrame?.url)) return null;
+      try {
+        return await give();
+      } catch (error) {
+        log('could not mint a login token', error);
+        return null;
+      }
+    });
+  tokenChannel(GET_LOGIN_TOKEN_CHANNEL, () => handoff.take());
+  tokenChannel(SIGN_IN_AGAIN_CHANNEL, () => handoff.signInAgain());
 
   const started = await startUp({
     startHomeserver: async () => {

@@ -3,6 +3,8 @@
 // Main mints the token before the window exists (so the page can sign in as soon as it loads) and
 // gives it out once: the first getLoginToken() from the page gets it, every later call gets null.
 // A token that has been lying around too long is not handed out stale; a fresh one is minted.
+// After the user signed out, the sign-in screen may ask for another (signInAgain()): one at a
+// time and at most one every few seconds, so that a page stuck in a loop cannot mint a stream.
 
 export interface LoginToken {
   userId: string;
@@ -23,12 +25,17 @@ export interface LoginTokenHandoffOptions {
 
 export const DEFAULT_MAX_AGE_MS = 60_000;
 
+/** signInAgain() mints at most one token per this many milliseconds. */
+export const SIGN_IN_AGAIN_INTERVAL_MS = 3_000;
+
 export class LoginTokenHandoff {
   readonly #mint: () => Promise<LoginToken>;
   readonly #maxAgeMs: number;
   readonly #now: () => number;
   #prepared: Promise<{ token: LoginToken; mintedAt: number }> | undefined;
   #handedOut = false;
+  #lastAgainAt = -Infinity;
+  #minting = false;
 
   constructor(options: LoginTokenHandoffOptions) {
     this.#mint = options.mint;
@@ -49,6 +56,23 @@ export class LoginTokenHandoff {
     const prepared = await this.#prepared?.catch(() => undefined);
     if (prepared !== undefined && this.#now() - prepared.mintedAt < this.#maxAgeMs) return prepared.token;
     return (await this.#mintNow()).token;
+  }
+
+  /**
+   * A fresh token for signing in again, which the page asks for only when the user chooses to
+   * (after signing out): null while another is being minted or within SIGN_IN_AGAIN_INTERVAL_MS
+   * of the last one.
+   */
+  async signInAgain(): Promise<LoginToken | null> {
+    const now = this.#now();
+    if (this.#minting || now - this.#lastAgainAt < SIGN_IN_AGAIN_INTERVAL_MS) return null;
+    this.#minting = true;
+    this.#lastAgainAt = now;
+    try {
+      return (await this.#mintNow()).token;
+    } finally {
+      this.#minting = false;
+    }
   }
 
   get handedOut(): boolean {

@@ -2,17 +2,19 @@
 //
 // CommonJS on purpose: a sandboxed preload is run as a classic script with a small `require`
 // that knows 'electron' and a few Node built-ins, and cannot import ES modules or our other
-// files; hence the channel name is repeated here rather than imported from bridge.ts.
+// files; hence the channel names are repeated here rather than imported from bridge.ts.
 
 import type { HearthBridge } from './bridge.ts';
 
 const { contextBridge, ipcRenderer } = require('electron') as typeof import('electron');
 
 const GET_LOGIN_TOKEN_CHANNEL = 'hearth:get-login-token';
+const SIGN_IN_AGAIN_CHANNEL = 'hearth:sign-in-again';
 
 const bridge: HearthBridge = {
   // A fresh wrapper, so the page gets no handle on ipcRenderer itself.
   getLoginToken: () => ipcRenderer.invoke(GET_LOGIN_TOKEN_CHANNEL),
+  signInAgain: () => ipcRenderer.invoke(SIGN_IN_AGAIN_CHANNEL),
   platform: process.platform,
 };
 

@@ -5,6 +5,8 @@
 interface HearthBridge {
   /** A one-time m.login.token for the desktop's own account, or null when there is none. */
   getLoginToken?: () => Promise<string | { token: string } | null | undefined>;
+  /** Another one, minted when the user asks to sign in again after signing out; null if asked too soon. */
+  signInAgain?: () => Promise<{ token: string } | null | undefined>;
 }
 
 interface Window {

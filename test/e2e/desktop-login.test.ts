@@ -68,3 +68,48 @@ test('a desktop token that the server refuses leads to the sign-in screen with t
   await page.getByText('Automatic sign-in failed. The sign-in token has expired or was already used.').waitFor();
   await context.close();
 });
+
+test("after signing out, the desktop sign-in screen offers the computer's account again, with a freshly minted token", async () => {
+  const first = await server.hs.loginTokenFor('desktop');
+  const context = await browser.newContext();
+  let minted = 0;
+  // As main/ does on the sign-in-again channel: a new token each time the page asks.
+  await context.exposeFunction('mintDesktopToken', async () => {
+    minted++;
+    return server.hs.loginTokenFor('desktop');
+  });
+  await context.addInitScript(
+    ([id, t]) => {
+      let handedOut = false;
+      const w = window as unknown as { hearth: unknown; mintDesktopToken(): Promise<unknown> };
+      w.hearth = {
+        platform: 'linux',
+        getLoginToken: async () => (handedOut ? null : ((handedOut = true), { userId: id, token: t })),
+        signInAgain: () => w.mintDesktopToken(),
+      };
+    },
+    [first.userId, first.token] as const,
+  );
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.getByText('@desktop:localhost', { exact: true }).first().waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  assert.equal(minted, 0, 'nothing is minted until the user asks');
+  await page.getByRole('button', { name: "Continue with this computer's account" }).click();
+  await page.getByText('@desktop:localhost', { exact: true }).first().waitFor();
+  assert.equal(minted, 1);
+  const session = JSON.parse((await page.evaluate(() => localStorage.getItem('hearth.session'))) ?? '{}') as { userId?: string };
+  assert.equal(session.userId, '@desktop:localhost');
+  await context.close();
+});
+
+test('in a plain browser the sign-in screen has no such button', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByLabel('Username').waitFor();
+  assert.equal(await page.getByRole('button', { name: "Continue with this computer's account" }).count(), 0);
+  await context.close();
+});

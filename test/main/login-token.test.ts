@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_MAX_AGE_MS, LoginTokenHandoff, type LoginToken } from '../../main/login-token.ts';
+import { DEFAULT_MAX_AGE_MS, LoginTokenHandoff, SIGN_IN_AGAIN_INTERVAL_MS, type LoginToken } from '../../main/login-token.ts';
 
 /** A minting function that numbers its tokens, and a clock the test moves by hand. */
 function setup(maxAgeMs?: number) {
@@ -87,5 +87,26 @@ describe('LoginTokenHandoff', () => {
     const handoff = new LoginTokenHandoff({ mint: async () => Promise.reject(new Error('stopped')) });
     await assert.rejects(handoff.take(), /stopped/);
     assert.equal(await handoff.take(), null);
+  });
+
+  test('signInAgain() mints a fresh token after the first was handed out, at most one per interval', async () => {
+    const { handoff, minted, advance } = setup();
+    await handoff.prepare();
+    await handoff.take();
+    assert.deepEqual(await handoff.signInAgain(), { userId: '@me:localhost', token: 't2' });
+    assert.equal(await handoff.signInAgain(), null, 'asked again at once');
+    advance(SIGN_IN_AGAIN_INTERVAL_MS - 1);
+    assert.equal(await handoff.signInAgain(), null);
+    advance(1);
+    assert.deepEqual(await handoff.signInAgain(), { userId: '@me:localhost', token: 't3' });
+    assert.equal(minted(), 3);
+    assert.equal(await handoff.take(), null, 'the one-time token stays taken');
+  });
+
+  test('two concurrent signInAgain() calls: exactly one mints', async () => {
+    const { handoff, minted } = setup();
+    const results = await Promise.all([handoff.signInAgain(), handoff.signInAgain()]);
+    assert.equal(results.filter((r) => r !== null).length, 1);
+    assert.equal(minted(), 1);
   });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import vm from 'node:vm';
 import ts from 'typescript';
-import { GET_LOGIN_TOKEN_CHANNEL } from '../../main/bridge.ts';
+import { GET_LOGIN_TOKEN_CHANNEL, SIGN_IN_AGAIN_CHANNEL } from '../../main/bridge.ts';
 
 const source = fs.readFileSync(new URL('../../main/preload.cts', import.meta.url), 'utf8');
 
@@ -45,7 +45,7 @@ test('the preload loads with only the sandbox require("electron") and exposes ex
   assert.equal(exposed.length, 1);
   const [key, api] = exposed[0]!;
   assert.equal(key, 'hearth');
-  assert.deepEqual(Object.keys(api as object).sort(), ['getLoginToken', 'platform']);
+  assert.deepEqual(Object.keys(api as object).sort(), ['getLoginToken', 'platform', 'signInAgain']);
   assert.equal((api as { platform: string }).platform, 'linux');
 });
 
@@ -54,4 +54,11 @@ test('getLoginToken invokes the channel main handles, with no arguments from the
   const api = exposed[0]![1] as { getLoginToken: (...args: unknown[]) => Promise<unknown> };
   assert.deepEqual(await api.getLoginToken('ignored', 'arguments'), { userId: '@me:localhost', token: 'hlt_x' });
   assert.deepEqual(invoked, [[GET_LOGIN_TOKEN_CHANNEL]]);
+});
+
+test('signInAgain invokes its own channel, with no arguments from the page', async () => {
+  const { exposed, invoked } = runPreload();
+  const api = exposed[0]![1] as { signInAgain: (...args: unknown[]) => Promise<unknown> };
+  assert.deepEqual(await api.signInAgain('ignored'), { userId: '@me:localhost', token: 'hlt_x' });
+  assert.deepEqual(invoked, [[SIGN_IN_AGAIN_CHANNEL]]);
 });
