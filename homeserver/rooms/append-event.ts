@@ -54,7 +54,8 @@ export async function appendLocalEvent(tx: Queryable, ctx: AppendContext, head: 
   const { pdu, eventId } = hashSignAndIdentify(unsignedPdu as PDU, version, ctx.serverName, ctx.signingKey);
   // The size of its canonical JSON: hashing it above proved it has one (integers, no lone
   // surrogates), and then JSON.stringify writes the same characters, only in another key order.
-  if (Buffer.byteLength(JSON.stringify(pdu), 'utf8') > MAX_PDU_BYTES) {
+  const json = JSON.stringify(pdu);
+  if (Buffer.byteLength(json, 'utf8') > MAX_PDU_BYTES) {
     throw new MatrixError(413, 'M_TOO_LARGE', `Event is larger than ${MAX_PDU_BYTES} bytes`);
   }
   try {
@@ -68,7 +69,7 @@ export async function appendLocalEvent(tx: Queryable, ctx: AppendContext, head: 
   if (input.beforeStore) await input.beforeStore();
   if (isV12Create) head.roomId = computeRoomIdFromCreateEvent(pdu, version);
   const stateGroupBefore = head.stateGroup;
-  const streamOrdering = await eventsStore.insertEvent(tx, { eventId, roomId: head.roomId, pdu, stateGroup: stateGroupBefore, txn: input.txn });
+  const streamOrdering = await eventsStore.insertEvent(tx, { eventId, roomId: head.roomId, pdu, stateGroup: stateGroupBefore, txn: input.txn, json });
 
   if (input.stateKey !== undefined) {
     const key = stateKey(input.type, input.stateKey);

@@ -25,6 +25,8 @@ export interface NewEvent {
   txn?: { userId: string; deviceId: string; txnId: string };
   /** An explicit position: backfilled history goes below every existing one (negative). */
   streamOrdering?: number;
+  /** JSON.stringify(pdu), when the caller made it already. */
+  json?: string;
 }
 
 /** The relation an event declares in content["m.relates_to"] (client-server-api "Forming relationships between events"). */
@@ -46,7 +48,7 @@ export const eventsStore = {
     q.defer(
       `INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, state_group, txn_user_id, txn_device_id, txn_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      r.lastID, e.eventId, e.roomId, p.type, p.state_key ?? null, p.sender, p.depth, p.origin_server_ts, JSON.stringify(p), e.stateGroup,
+      r.lastID, e.eventId, e.roomId, p.type, p.state_key ?? null, p.sender, p.depth, p.origin_server_ts, e.json ?? JSON.stringify(p), e.stateGroup,
       e.txn?.userId ?? null, e.txn?.deviceId ?? null, e.txn?.txnId ?? null,
     );
     const prevs = [...new Set(p.prev_events)];
