@@ -14,6 +14,7 @@ import { Visibility } from './rooms/visibility.ts';
 import { Notifier } from './sync/notifier.ts';
 import { SyncService } from './sync/sync-service.ts';
 import { UserService } from './users/user-service.ts';
+import { SearchIndexer } from './rooms/search-indexer.ts';
 import { UiaSessions } from './users/uia.ts';
 import { requireAuth } from './http/auth.ts';
 import { defaultAllowedHosts } from './http/host-check.ts';
@@ -80,6 +81,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
   let media: MediaService | undefined;
   let federation: Federation | undefined;
   let sender: FederationSender | undefined;
+  let searchIndexer: SearchIndexer | undefined;
   const sockets = new Set<Socket>();
   /** Requests whose handler has not finished, with the promise that settles when it has. */
   const inFlight = new Map<ServerResponse, Promise<void>>();
@@ -103,6 +105,11 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       const push = new PushRules(db, accountData);
       const rooms = new RoomService({ db, serverName: config.serverName, signingKey, notifier, push });
       await rooms.init();
+      const indexer = new SearchIndexer(db, log);
+      searchIndexer = indexer;
+      // History backfilled below every position is indexed as it is stored.
+      rooms.onCommitted((events) => indexer.appended(events.filter((e) => e.streamOrdering > 0).length));
+      indexer.resume();
       const visibility = new Visibility(rooms.reader);
       users = new UserService(db, config.serverName);
       const u = users;
@@ -135,7 +142,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       }
       const app = createClientApp(
         {
-          config, users, rooms, visibility, authenticate, notifier, edus, media, e2ee, push, accountData, federation: federationServices,
+          config, users, rooms, visibility, authenticate, notifier, edus, media, e2ee, push, accountData, searchIndexer: indexer, federation: federationServices,
           sync: new SyncService({ rooms, notifier, visibility, edus, e2ee, accountData }),
           uia: new UiaSessions(db),
           auth: requireAuth(authenticate),
@@ -181,6 +188,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       await mediaStopped;
       await federationStopped;
       await senderStopped;
+      await searchIndexer?.stop();
       await db?.close();
     },
 

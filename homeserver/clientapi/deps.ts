@@ -1,3 +1,4 @@
+import type { SearchIndexer } from '../rooms/search-indexer.ts';
 import type Router from '@koa/router';
 import type { HomeserverConfig } from '../config/types.ts';
 import type { RoomService } from '../rooms/room-service.ts';
@@ -29,6 +30,8 @@ export interface ClientApiDeps {
   e2ee: E2ee;
   push: PushRules;
   accountData: AccountData;
+  /** Brings the search index up to date before a search reads it. */
+  searchIndexer: SearchIndexer;
   /** Present when federation is configured: remote rooms, users and keys go through it. */
   federation?: FederationServices;
 }

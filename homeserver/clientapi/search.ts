@@ -51,6 +51,8 @@ export const searchRoutes: RouteGroup = (r, deps) => {
     const context = re.event_context as { before_limit?: number; after_limit?: number; include_profile?: boolean } | undefined;
     const groupBy = ((re.groupings as { group_by?: Array<{ key?: string }> } | undefined)?.group_by ?? []).map((g) => g.key);
 
+    // Events are indexed behind the timeline: everything sent before this search is found.
+    await deps.searchIndexer.catchUp();
     const q = deps.rooms.db.reader;
     const memberships = (await eventsStore.membershipsOfUser(q, me.userId)).filter((m) => m.membership !== 'invite' && m.membership !== 'knock');
     const roomIds = memberships.map((m) => m.room_id).filter((id) => (!filter?.rooms || filter.rooms.includes(id)) && !filter?.not_rooms?.includes(id));

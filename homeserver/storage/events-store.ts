@@ -67,7 +67,9 @@ export const eventsStore = {
         e.eventId, rel.eventId, rel.relType, rel.key, p.sender, p.type, e.roomId, r.lastID,
       );
     }
-    await searchStore.index(q, r.lastID, e.roomId, p);
+    // Events take positions in order and are indexed behind them (rooms/search-indexer.ts);
+    // backfilled history, placed below every position, is indexed here, with its insert.
+    if (e.streamOrdering !== undefined) await searchStore.index(q, r.lastID, e.roomId, p);
     return r.lastID;
   },
 

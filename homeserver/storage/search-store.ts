@@ -1,4 +1,5 @@
-// Table: event_search (FTS5), rowid = the event's stream_ordering.
+// Table: event_search (FTS5), rowid = the event's stream_ordering; the counter 'search_indexed'
+// in stream_counters: events up to it are indexed (rooms/search-indexer.ts).
 import type { PDU } from '../protocol/types.ts';
 import type { Queryable } from './sqlite.ts';
 
@@ -36,6 +37,21 @@ export const searchStore = {
   async index(q: Queryable, streamOrdering: number, roomId: string, p: PDU): Promise<void> {
     const t = searchableText(p);
     if (t) q.defer('INSERT INTO event_search (rowid, body, room_id, search_key) VALUES (?, ?, ?, ?)', streamOrdering, t.text, roomId, t.key);
+  },
+  /**
+   * Indexes up to `limit` events after the indexed position, in stream order, and moves the
+   * position past them. A redacted event is read as stored, redacted, so nothing of it is
+   * indexed. Returns how many events it read: fewer than `limit` once caught up.
+   */
+  async indexNext(q: Queryable, limit: number): Promise<number> {
+    const from = (await q.get<{ value: number }>("SELECT value FROM stream_counters WHERE name = 'search_indexed'"))?.value ?? 0;
+    const events = await q.all<{ stream_ordering: number; room_id: string; json: string }>(
+      'SELECT stream_ordering, room_id, json FROM events WHERE stream_ordering > ? ORDER BY stream_ordering LIMIT ?', from, limit,
+    );
+    for (const e of events) await this.index(q, e.stream_ordering, e.room_id, JSON.parse(e.json) as PDU);
+    const last = events[events.length - 1];
+    if (last) q.defer("UPDATE stream_counters SET value = ? WHERE name = 'search_indexed'", last.stream_ordering);
+    return events.length;
   },
   async remove(q: Queryable, streamOrdering: number): Promise<void> {
     await q.run('DELETE FROM event_search WHERE rowid = ?', streamOrdering);

@@ -82,11 +82,11 @@ describe('migrations 012 and 013: per-user push actions become one row per event
     assert.equal((await page('@carol:hs')).length, 9);
   });
 
-  test('the old tables are gone and the schema is at version 13', async () => {
+  test('the old tables are gone and the schema is at the latest version', async () => {
     for (const name of ['event_push_actions', 'push_log', 'push_unread']) {
       assert.equal(await conn.get('SELECT name FROM sqlite_master WHERE name = ?', name), undefined, name);
     }
     const v = await conn.get<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations');
-    assert.equal(v?.v, 13);
+    assert.equal(v?.v, MIGRATIONS[MIGRATIONS.length - 1]!.version);
   });
 });
