@@ -68,6 +68,13 @@ export async function appendLocalEvent(tx: Queryable, ctx: AppendContext, head: 
   // Nothing above changed the head: an event refused so far leaves it as it was.
   if (input.beforeStore) await input.beforeStore();
   if (isV12Create) head.roomId = computeRoomIdFromCreateEvent(pdu, version);
+  // A head whose state no stored group holds (rooms/room-heads.ts): the event is given one to
+  // point at. (Only now: a refused event leaves the head as it was.)
+  if (head.stateGroup === null && head.state.size > 0) {
+    head.stateGroup = await stateGroupsStore.insertGroup(tx, head.roomId, null, 0, [...head.state].map(([k, id]) => [...splitKey(k), id] as [string, string, string]));
+    head.chainLength = 0;
+    ctx.reader.rememberGroup(head.stateGroup, new Map(head.state));
+  }
   const stateGroupBefore = head.stateGroup;
   const streamOrdering = await eventsStore.insertEvent(tx, { eventId, roomId: head.roomId, pdu, stateGroup: stateGroupBefore, txn: input.txn, json });
 

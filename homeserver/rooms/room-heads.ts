@@ -5,6 +5,7 @@ import { stateKey } from '../protocol/types.ts';
 import { eventsStore } from '../storage/events-store.ts';
 import { roomsStore } from '../storage/rooms-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
+import type { EventReader } from './event-reader.ts';
 
 export interface RoomHead {
   roomId: string;
@@ -19,8 +20,16 @@ export interface RoomHead {
   maxDepth: number;
 }
 
+/** Newest state groups of a room looked at for the one that holds its current state. */
+const GROUPS_TO_CHECK = 50;
+
 export class RoomHeads {
   private readonly heads = new Map<string, RoomHead>();
+  private readonly reader: EventReader;
+
+  constructor(reader: EventReader) {
+    this.reader = reader;
+  }
 
   async get(q: Queryable, roomId: string): Promise<RoomHead | undefined> {
     const cached = this.heads.get(roomId);
@@ -30,9 +39,6 @@ export class RoomHeads {
     const state = new Map<StateKey, string>();
     for (const r of await eventsStore.currentState(q, roomId)) state.set(stateKey(r.type, r.state_key), r.event_id);
     const extremities = await eventsStore.forwardExtremities(q, roomId);
-    const last = await q.get<{ state_group: number | null; depth: number; type: string; state_key: string | null; event_id: string }>(
-      'SELECT state_group, depth, type, state_key, event_id FROM events WHERE room_id = ? ORDER BY stream_ordering DESC LIMIT 1', roomId,
-    );
     // A new event's depth is "the maximum depth of the prev_events, plus one" (the PDU schema,
     // data/api/server-server/definitions/pdu_v4.yaml), and its prev_events are the forward
     // extremities: no need to scan the whole room.
@@ -42,19 +48,34 @@ export class RoomHeads {
         : 'SELECT MAX(depth) AS d FROM events WHERE room_id = ?',
       roomId,
     );
-    // The head's group is the newest group of the room: the one made after the last state event.
-    const group = await q.get<{ id: number; chain_length: number }>('SELECT id, chain_length FROM state_groups WHERE room_id = ? ORDER BY id DESC LIMIT 1', roomId);
+    const group = await this.groupHolding(q, roomId, state);
     const head: RoomHead = {
       roomId,
       version: room.room_version,
       state,
-      stateGroup: group?.id ?? last?.state_group ?? null,
+      stateGroup: group?.id ?? null,
       chainLength: group?.chain_length ?? 0,
       extremities,
       maxDepth: maxDepthRow?.d ?? 0,
     };
     this.heads.set(roomId, head);
     return head;
+  }
+
+  /**
+   * The state group that holds exactly `state`. Usually the room's newest group, made as the
+   * state last changed; but the state before a remote event from a side branch, before a
+   * soft-failed event or before backfilled history gets a group of its own and leaves the current
+   * state as it was, so the newest groups are compared, newest first. None: the next local event
+   * makes one (rooms/append-event.ts).
+   */
+  private async groupHolding(q: Queryable, roomId: string, state: Map<StateKey, string>): Promise<{ id: number; chain_length: number } | undefined> {
+    const groups = await q.all<{ id: number; chain_length: number }>('SELECT id, chain_length FROM state_groups WHERE room_id = ? ORDER BY id DESC LIMIT ?', roomId, GROUPS_TO_CHECK);
+    for (const g of groups) {
+      const held = await this.reader.stateOfGroup(q, g.id);
+      if (held.size === state.size && [...state].every(([k, id]) => held.get(k) === id)) return g;
+    }
+    return undefined;
   }
 
   set(head: RoomHead): void {
@@ -68,4 +89,19 @@ export class RoomHeads {
   clear(): void {
     this.heads.clear();
   }
+}
+
+/** Users with a member event (any membership) in each head's state, until its state group changes. */
+const memberIdsByHead = new WeakMap<RoomHead, { group: number; userIds: string[] }>();
+
+/** Every user with a member event in the room's current state: whom a new event may concern. */
+export function memberUserIds(head: RoomHead): string[] {
+  const known = memberIdsByHead.get(head);
+  if (known && known.group === head.stateGroup) return known.userIds;
+  const prefix = stateKey('m.room.member', '');
+  const userIds: string[] = [];
+  for (const k of head.state.keys()) if (k.startsWith(prefix)) userIds.push(k.slice(prefix.length));
+  // Every state change makes a new group, so the group names this exact state.
+  if (head.stateGroup !== null) memberIdsByHead.set(head, { group: head.stateGroup, userIds });
+  return userIds;
 }

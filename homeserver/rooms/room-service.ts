@@ -12,7 +12,7 @@ import { MatrixError } from '../http/matrix-error.ts';
 import type { Notifier } from '../sync/notifier.ts';
 import { appendLocalEvent, type NewLocalEvent } from './append-event.ts';
 import { EventReader, type LoadedEvent, type StateIds } from './event-reader.ts';
-import { RoomHeads, type RoomHead } from './room-heads.ts';
+import { memberUserIds, RoomHeads, type RoomHead } from './room-heads.ts';
 import { userPowerLevel, powerLevelFor } from '../protocol/power-levels.ts';
 import { authRulesVersion } from '../protocol/auth-rules-versions.ts';
 import type { PushRules } from '../push/push-rules.ts';
@@ -38,7 +38,7 @@ export interface RoomServiceDeps {
 export class RoomService {
   readonly db: Database;
   readonly reader = new EventReader();
-  readonly heads = new RoomHeads();
+  readonly heads = new RoomHeads(this.reader);
   readonly serverName: string;
   private readonly signingKey: SigningKey;
   private readonly notifier: Notifier;
@@ -137,7 +137,7 @@ export class RoomService {
       }
       if (events.some((e) => e.pdu.type === 'm.room.member' || !e.pdu.sender.endsWith(`:${this.serverName}`))) this.membershipEpoch++;
       const head = await this.heads.get(this.db.reader, roomId);
-      if (head) for (const [k] of head.state) if (k.startsWith('m.room.member\u0000')) wake.add(k.slice('m.room.member\u0000'.length));
+      if (head) for (const userId of memberUserIds(head)) wake.add(userId);
       for (const e of events) if (e.pdu.type === 'm.room.member' && e.pdu.state_key) wake.add(e.pdu.state_key);
     }
     this.committedPosition = Math.max(this.committedPosition, max);
