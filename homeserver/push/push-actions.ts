@@ -71,7 +71,7 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
     const ctx: PushContext = {
       userId,
       // A joined member's name is known (null when they have none); only an invitee's is looked up.
-      displayName: members.has(userId) ? members.get(userId)! : await displayNameIn(tx, deps.reader, head, userId),
+      displayName: members.has(userId) ? (members.get(userId) ?? null) : await displayNameIn(tx, deps.reader, head, userId),
       memberCount: joined.length,
       senderPowerLevel,
       notificationLevels,

@@ -162,8 +162,17 @@ describe('a federated server stopped for 30 s catches up when it returns', () =>
       timelines.set(m.name, ids);
     }
     const sorted = (name: string) => [...timelines.get(name)!].sort();
-    assert.deepEqual(sorted('bob'), sorted('alice'), 'servers 1 and 2 hold the same events');
-    assert.deepEqual(sorted('carol'), sorted('alice'), 'servers 1 and 3 hold the same events');
+    // What one server lists and another does not, described from the server that has it.
+    const difference = async (a: Member, b: Member) => {
+      const missing = timelines.get(a.name)!.filter((id) => !timelines.get(b.name)!.includes(id));
+      const described = await Promise.all(missing.map(async (id) => {
+        const r = await checked(a.server, a.user, 'GET', `/rooms/${rid()}/event/${encodeURIComponent(id)}`);
+        return `${id} ${r.body.type}/${r.body.state_key ?? ''} from ${r.body.sender} at ${r.body.origin_server_ts}: ${JSON.stringify(r.body.content)}`;
+      }));
+      return described.length > 0 ? ` (only ${a.name}'s server lists ${described.join('; ')})` : '';
+    };
+    assert.deepEqual(sorted('bob'), sorted('alice'), `servers 1 and 2 hold the same events${await difference(alice, bob)}${await difference(bob, alice)}`);
+    assert.deepEqual(sorted('carol'), sorted('alice'), `servers 1 and 3 hold the same events${await difference(alice, carol)}${await difference(carol, alice)}`);
 
     const states = await Promise.all([alice, bob, carol].map(currentState));
     assert.deepEqual(states[1], states[0], 'server 2 has the current state of server 1');

@@ -96,7 +96,11 @@ export async function receivePdu(s: FederationServices, origin: string, roomId: 
     const head = await s.rooms.heads.get(s.db.reader, roomId);
     try {
       const between = await fetchMissingEvents(s, origin, roomId, head?.extremities ?? [], [eventId], version, Math.max(0, pdu.depth - 50));
-      for (const e of between) if (e.eventId !== eventId) await receivePdu(s, origin, roomId, version, e, false);
+      for (const e of between) {
+        if (e.eventId === eventId) continue;
+        // One that fails is left to the state fetch below; the others are still worth having.
+        await receivePdu(s, origin, roomId, version, e, false).catch((err: unknown) => s.log(`${e.eventId}, missing before ${eventId}, failed`, err));
+      }
     } catch (err) {
       s.log(`get_missing_events from ${origin} for ${eventId} failed`, err);
     }
@@ -107,5 +111,11 @@ export async function receivePdu(s: FederationServices, origin: string, roomId: 
   // A gap remains: take the state before the event from the origin.
   let stateBefore: StateIds | undefined;
   if (missing.length > 0) stateBefore = await fetchStateBefore(s, origin, roomId, version, eventId);
-  return s.rooms.write((w) => w.appendRemote(roomId, { eventId, pdu, ...(stateBefore ? { stateBefore } : {}) }));
+  return s.rooms.write(async (w) => {
+    // Checked again under the write lock: the same event may have come meanwhile by another way
+    // (two servers' transactions, or get_missing_events for another PDU), and is stored once.
+    const held = await s.rooms.reader.getEvent(w.tx, eventId);
+    if (held && held.outlier !== 'outlier') return { kind: 'known' as const };
+    return w.appendRemote(roomId, { eventId, pdu, ...(stateBefore ? { stateBefore } : {}) });
+  });
 }
