@@ -29,25 +29,23 @@ async function requireRoomKnown(deps: ClientApiDeps, roomId: string): Promise<vo
   if (!(await deps.rooms.roomVersion(roomId))) throw new MatrixError(404, 'M_NOT_FOUND', `Unknown room ${roomId}`);
 }
 
-/** A send whose transaction id was used before: its event is the answer. */
-class AlreadySent extends Error {
-  readonly eventId: string;
-  constructor(eventId: string) {
-    super(`transaction already sent as ${eventId}`);
-    this.eventId = eventId;
-  }
+/** Sends an event through the room service, deduplicating by (user, device, txnId). */
+function sendEvent(ctx: Context, deps: ClientApiDeps, roomId: string, type: string, txnId: string | undefined, stateKey?: string): Promise<string> {
+  const me = requester(ctx);
+  if (txnId === undefined) return sendNew(ctx, deps, roomId, type, undefined, stateKey);
+  // A repeat of a recent send (or of one under way) gets its event.
+  const earlier = deps.rooms.txns.get(me.userId, me.deviceId, txnId);
+  if (earlier !== undefined) return Promise.resolve(earlier);
+  const send = sendNew(ctx, deps, roomId, type, txnId, stateKey);
+  deps.rooms.txns.track(me.userId, me.deviceId, txnId, send);
+  return send;
 }
 
-/** Sends an event through the room service, deduplicating by (user, device, txnId). */
-async function sendEvent(ctx: Context, deps: ClientApiDeps, roomId: string, type: string, txnId: string | undefined, stateKey?: string) {
+async function sendNew(ctx: Context, deps: ClientApiDeps, roomId: string, type: string, txnId: string | undefined, stateKey?: string): Promise<string> {
   const me = requester(ctx);
   const content = bodyObject(ctx) as JsonObject;
   if (Buffer.byteLength(type) > MAX_FIELD_BYTES) throw new MatrixError(400, 'M_INVALID_PARAM', 'Event type is longer than 255 bytes');
   if (stateKey !== undefined && Buffer.byteLength(stateKey) > MAX_FIELD_BYTES) throw new MatrixError(400, 'M_INVALID_PARAM', 'State key is longer than 255 bytes');
-  // The transaction id is looked up while the event is built: a send repeated with it is answered
-  // with the first one's event, and the event built meanwhile is dropped before anything is stored.
-  const seen = txnId !== undefined ? eventsStore.getEventByTxn(deps.rooms.db.reader, me.userId, me.deviceId, txnId) : undefined;
-  seen?.catch(() => {}); // a failure is met where it is awaited (or never, if the send fails first)
   // An unknown room is the room service's 404 (no head): no extra lookup on every send.
   try {
     const e = await deps.rooms.send(roomId, {
@@ -58,16 +56,12 @@ async function sendEvent(ctx: Context, deps: ClientApiDeps, roomId: string, type
       redacts: type === 'm.room.redaction' && typeof content.redacts === 'string' ? content.redacts : undefined,
       txn: txnId !== undefined ? { userId: me.userId, deviceId: me.deviceId, txnId } : undefined,
       precheck: (tx) => checkNewRelation(tx, deps.rooms.reader, roomId, me.userId, type, content),
-      beforeStore: seen && (async () => {
-        const first = await seen;
-        if (first) throw new AlreadySent(first.event_id);
-      }),
     });
     await seedFeedbackReceipt(deps, roomId, me.userId, type, content);
     return e.eventId;
   } catch (err) {
-    if (err instanceof AlreadySent) return err.eventId;
-    // Two concurrent requests with one txnId: the loser's insert hits the unique index; answer with the winner's event.
+    // The txnId was used before this process started (rooms/recent-transactions.ts): the unique
+    // index refused the second event; the answer is the first one's.
     if (txnId !== undefined && /UNIQUE constraint failed: events\.txn/.test(String((err as Error).message))) {
       const seen = await eventsStore.getEventByTxn(deps.rooms.db.reader, me.userId, me.deviceId, txnId);
       if (seen) return seen.event_id;

@@ -24,6 +24,7 @@ import { remoteEventsStore } from '../storage/remote-events-store.ts';
 import { persistBackfilled } from './backfilled-events.ts';
 import { StreamChangeCache } from '../sync/stream-change-cache.ts';
 import { RecentEvents } from './recent-events.ts';
+import { RecentTransactions } from './recent-transactions.ts';
 
 export interface RoomServiceDeps {
   db: Database;
@@ -61,6 +62,8 @@ export class RoomService {
   membershipEpoch = 0;
   /** Users' unread counters per room, moved here as each write job that moved them commits. */
   readonly unread = new UnreadCounters();
+  /** Transaction ids of recent client sends, for their idempotency without a query. */
+  readonly txns = new RecentTransactions();
 
   constructor(deps: RoomServiceDeps) {
     this.db = deps.db;
