@@ -28,8 +28,9 @@ export interface NewLocalEvent {
   /** A check run inside the write transaction before the event is built (e.g. duplicate annotations). */
   precheck?: (tx: Queryable) => Promise<void>;
   /**
-   * A check run once the event is built and authorised, just before anything is stored: a throw
-   * leaves no trace. For a check that runs meanwhile elsewhere (the send's transaction id lookup).
+   * Run once the event is built and authorised, just before anything is stored: a throw leaves
+   * no trace. (RoomWriter.append marks the room touched here, so that a refused event leaves the
+   * cached head as it was.)
    */
   beforeStore?: () => Promise<void>;
 }

@@ -58,11 +58,9 @@ export const pushStore = {
   /** Logs one event's notifications, deferred (Queryable.defer) to travel with the job's next statement. */
   recordNotifications(q: Queryable, n: EventNotifications): void {
     if (n.recipients.size === 0) return;
-    let recipients = '';
-    for (const [userId, index] of n.recipients) recipients += `${recipients === '' ? '{' : ','}${JSON.stringify(userId)}:${index}`;
     q.defer(
       'INSERT INTO push_notified (stream_ordering, room_id, thread_id, actions, recipients, highlighted) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      n.streamOrdering, n.roomId, n.threadId, `[${n.actions.join(',')}]`, `${recipients}}`, n.highlighted.length > 0 ? JSON.stringify(n.highlighted) : null,
+      n.streamOrdering, n.roomId, n.threadId, `[${n.actions.join(',')}]`, JSON.stringify(Object.fromEntries(n.recipients)), n.highlighted.length > 0 ? JSON.stringify(n.highlighted) : null,
     );
   },
 

@@ -13,6 +13,7 @@ import { getRoomVersion } from '../../protocol/room-versions.ts';
 import { assertAclAllows } from '../../rooms/server-visibility.ts';
 import { computeEventId } from '../../protocol/event-hashing.ts';
 import type { PDU } from '../../protocol/types.ts';
+import type { Queryable } from '../../storage/sqlite.ts';
 
 /** The per-PDU answer of PUT /send: {} when accepted, { error } when rejected. */
 export type PduResults = Record<string, { error?: string }>;
@@ -67,8 +68,8 @@ function eventIdOf(raw: unknown, version: string): string | undefined {
 }
 
 /** Is the event stored in a usable form (not rejected, not an outlier without state)? */
-async function haveWithState(s: FederationServices, eventId: string): Promise<boolean> {
-  const e = await s.rooms.reader.getEvent(s.db.reader, eventId);
+async function haveWithState(s: FederationServices, eventId: string, q: Queryable = s.db.reader): Promise<boolean> {
+  const e = await s.rooms.reader.getEvent(q, eventId);
   return e !== undefined && e.outlier !== 'outlier';
 }
 
@@ -114,8 +115,7 @@ export async function receivePdu(s: FederationServices, origin: string, roomId: 
   return s.rooms.write(async (w) => {
     // Checked again under the write lock: the same event may have come meanwhile by another way
     // (two servers' transactions, or get_missing_events for another PDU), and is stored once.
-    const held = await s.rooms.reader.getEvent(w.tx, eventId);
-    if (held && held.outlier !== 'outlier') return { kind: 'known' as const };
+    if (await haveWithState(s, eventId, w.tx)) return { kind: 'known' as const };
     return w.appendRemote(roomId, { eventId, pdu, ...(stateBefore ? { stateBefore } : {}) });
   });
 }
