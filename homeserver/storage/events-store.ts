@@ -1,4 +1,4 @@
-// Tables: events, event_edges, event_auth, forward_extremities, current_state, memberships.
+// Tables: events, event_edges, forward_extremities, current_state, memberships.
 import type { PDU } from '../protocol/types.ts';
 import type { Queryable } from './sqlite.ts';
 import { searchStore } from './search-store.ts';
@@ -52,12 +52,8 @@ export const eventsStore = {
       e.txn?.userId ?? null, e.txn?.deviceId ?? null, e.txn?.txnId ?? null,
     );
     const prevs = [...new Set(p.prev_events)];
-    const auths = [...new Set(p.auth_events)];
     if (prevs.length > 0) {
-      q.defer(`INSERT INTO event_edges (event_id, prev_event_id) VALUES ${prevs.map(() => '(?, ?)').join(', ')} ON CONFLICT DO NOTHING`, ...prevs.flatMap((x) => [e.eventId, x]));
-    }
-    if (auths.length > 0) {
-      q.defer(`INSERT INTO event_auth (event_id, auth_event_id) VALUES ${auths.map(() => '(?, ?)').join(', ')} ON CONFLICT DO NOTHING`, ...auths.flatMap((x) => [e.eventId, x]));
+      q.defer(`INSERT INTO event_edges (stream_ordering, prev_event_id) VALUES ${prevs.map(() => '(?, ?)').join(', ')}`, ...prevs.flatMap((x) => [r.lastID, x]));
     }
     const rel = relationOf(p);
     if (rel) {

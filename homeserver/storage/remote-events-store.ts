@@ -65,7 +65,7 @@ export const remoteEventsStore = {
   async backwardExtremities(q: Queryable, roomId: string, limit: number): Promise<string[]> {
     const rows = await q.all<{ event_id: string }>(
       `SELECT e.event_id FROM events e WHERE e.room_id = ? AND EXISTS (
-         SELECT 1 FROM event_edges ed WHERE ed.event_id = e.event_id
+         SELECT 1 FROM event_edges ed WHERE ed.stream_ordering = e.stream_ordering
            AND NOT EXISTS (SELECT 1 FROM events p WHERE p.event_id = ed.prev_event_id))
        ORDER BY e.stream_ordering ASC LIMIT ?`,
       roomId, limit,
