@@ -4,6 +4,7 @@
 //
 //   node bench/diag/send-load.ts seq [sends=300]     send -> /sync p50 and p99
 //   node bench/diag/send-load.ts par [ms=5000]       16 senders: sends/s, CPU per send per thread
+//                                                    (par and base: after WARMUP_MS=3000 of the same load, unmeasured)
 //   node bench/diag/send-load.ts base [ms=5000]      the same 16-sender loop against bench/baseline-server.ts
 //
 // HEARTH_ROOT=dir runs another checkout's bin/hearth.js (an A/B against an older commit, e.g. a
@@ -28,16 +29,21 @@ const nodeArgs = (process.env.HEARTH_NODE_ARGS ?? '').split(' ').filter(Boolean)
 if (mode === 'base') {
   const b = await startServer(process.execPath, [join(root, 'bench', 'baseline-server.ts'), join(dir, 'baseline.sqlite')], /^baseline ready url=(\S+)/m);
   const clients = Array.from({ length: 16 }, () => new HttpClient(b.url, 1));
+  const postFor = async (ms: number): Promise<number> => {
+    const end = performance.now() + ms;
+    let count = 0;
+    await Promise.all(clients.map(async (client) => {
+      for (let seq = 0; performance.now() < end; seq++) {
+        await client.request('POST', '/send', { msgtype: 'm.text', body: `load ${seq}` });
+        count++;
+      }
+    }));
+    return count;
+  };
+  await postFor(Number(process.env.WARMUP_MS ?? 3000));
   const before = threadCpuOf(b.pid);
   const load0 = process.cpuUsage();
-  const end = performance.now() + amount;
-  let count = 0;
-  await Promise.all(clients.map(async (client, i) => {
-    for (let seq = 0; performance.now() < end; seq++) {
-      await client.request('POST', '/send', { msgtype: 'm.text', body: `load ${seq}` });
-      count++;
-    }
-  }));
+  const count = await postFor(amount);
   report(count, before, threadCpuOf(b.pid), process.cpuUsage(load0));
   clients.forEach((x) => x.close());
   await b.stop();
@@ -80,16 +86,24 @@ if (mode === 'seq') {
   cb.close();
 } else {
   const clients = senders.map(() => new HttpClient(s.url, 1));
+  // The same load, unmeasured, until the JIT has compiled the send path: a cold server's first
+  // seconds run at two thirds of its later rate.
+  const warmUp = Number(process.env.WARMUP_MS ?? 3000);
+  const sendFor = async (ms: number, label: string): Promise<number> => {
+    const end = performance.now() + ms;
+    let count = 0;
+    await Promise.all(senders.map(async (u, i) => {
+      for (let seq = 0; performance.now() < end; seq++) {
+        await sendText(clients[i]!, u, roomId, `${label}${i}-${seq}`, `load ${seq}`);
+        count++;
+      }
+    }));
+    return count;
+  };
+  await sendFor(warmUp, 'w');
   const before = threadCpu();
   const load0 = process.cpuUsage();
-  const end = performance.now() + amount;
-  let count = 0;
-  await Promise.all(senders.map(async (u, i) => {
-    for (let seq = 0; performance.now() < end; seq++) {
-      await sendText(clients[i]!, u, roomId, `p${i}-${seq}`, `load ${seq}`);
-      count++;
-    }
-  }));
+  const count = await sendFor(amount, 'p');
   report(count, before, threadCpu(), process.cpuUsage(load0));
   clients.forEach((x) => x.close());
 }
