@@ -101,10 +101,13 @@ if (mode === 'seq') {
     return count;
   };
   await sendFor(warmUp, 'w');
-  const before = threadCpu();
-  const load0 = process.cpuUsage();
-  const count = await sendFor(amount, 'p');
-  report(count, before, threadCpu(), process.cpuUsage(load0));
+  // ROUNDS=n measures n windows one after another, on the same server (its database growing).
+  for (let round = 0; round < Number(process.env.ROUNDS ?? 1); round++) {
+    const before = threadCpu();
+    const load0 = process.cpuUsage();
+    const count = await sendFor(amount, `p${round}-`);
+    report(count, before, threadCpu(), process.cpuUsage(load0));
+  }
   clients.forEach((x) => x.close());
 }
 c.close();

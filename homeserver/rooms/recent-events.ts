@@ -3,9 +3,11 @@
 // gets their ids without a query. Older positions than the ones kept are answered "unknown", and
 // the caller queries the events table as before.
 
+import { Lru } from './lru.ts';
+
 /** Events kept per room; a sync's timeline limit is 10 by default (and one more tells it is limited). */
 const PER_ROOM = 64;
-/** Rooms kept; past this the least recently written one is dropped. */
+/** Rooms kept; past this the rooms written least recently are dropped (rooms/lru.ts). */
 const MAX_ROOMS = 2_000;
 
 interface RoomTail {
@@ -16,28 +18,28 @@ interface RoomTail {
 }
 
 export class RecentEvents {
-  private readonly rooms = new Map<string, RoomTail>();
   /** Every event committed after this position was recorded here. */
   private start: number;
+  /** The position of the last event recorded. */
+  private last: number;
+  // A room dropped here is then known to have no events only after the current position.
+  private readonly rooms = new Lru<string, RoomTail>(MAX_ROOMS, () => (this.start = Math.max(this.start, this.last)));
 
   constructor(start: number) {
     this.start = start;
+    this.last = start;
   }
 
   /** An event committed to the room's timeline; events arrive in stream order. */
   record(roomId: string, streamOrdering: number, eventId: string): void {
+    this.last = streamOrdering;
     let tail = this.rooms.get(roomId);
-    if (tail) this.rooms.delete(roomId);
-    else tail = { from: this.start, ids: [] };
-    this.rooms.set(roomId, tail);
+    if (!tail) {
+      tail = { from: this.start, ids: [] };
+      this.rooms.set(roomId, tail);
+    }
     tail.ids.push([streamOrdering, eventId]);
     if (tail.ids.length > PER_ROOM) tail.from = tail.ids.shift()![0];
-    if (this.rooms.size > MAX_ROOMS) {
-      // The room written least recently is dropped: a room unknown here is then known to have no
-      // events only after the current position.
-      this.rooms.delete(this.rooms.keys().next().value as string);
-      this.start = Math.max(this.start, streamOrdering);
-    }
   }
 
   /**

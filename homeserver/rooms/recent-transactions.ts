@@ -3,11 +3,13 @@
 // that a send needs no query to learn its id is new. Sends from before a restart are not here:
 // for those the events table's unique index on (user, device, txn) refuses the second insert,
 // and the handler answers with the event the first one stored.
+import { Lru } from './lru.ts';
+
 const MAX_KEPT = 10_000;
 
 export class RecentTransactions {
   /** By (user, device, txn): the event id once sent, or the send still under way. */
-  private readonly sends = new Map<string, string | Promise<string>>();
+  private readonly sends = new Lru<string, string | Promise<string>>(MAX_KEPT);
 
   /** The event id of an earlier send with this id, or the promise of one under way. */
   get(userId: string, deviceId: string, txnId: string): string | Promise<string> | undefined {
@@ -20,11 +22,7 @@ export class RecentTransactions {
     this.sends.set(key, send);
     send.then(
       (eventId) => {
-        if (this.sends.get(key) !== send) return;
-        // Re-inserted at the end: the map's order is the order sends finished, oldest first.
-        this.sends.delete(key);
-        this.sends.set(key, eventId);
-        if (this.sends.size > MAX_KEPT) this.sends.delete(this.sends.keys().next().value!);
+        if (this.sends.get(key) === send) this.sends.set(key, eventId);
       },
       () => {
         if (this.sends.get(key) === send) this.sends.delete(key);
