@@ -8,7 +8,7 @@ import { MatrixError } from '../http/matrix-error.ts';
 import { requester } from '../http/auth.ts';
 import { param, queryInt, queryString } from '../http/params.ts';
 import { checkedRoomId } from './rooms.ts';
-import { eventsStore } from '../storage/events-store.ts';
+import { eventsStore, type ClientTxn } from '../storage/events-store.ts';
 import { backfillRoom } from '../federation/backfill.ts';
 import { toClientEvent, toClientEvents } from '../rooms/client-event.ts';
 import { checkNewRelation } from '../rooms/relations.ts';
@@ -29,19 +29,27 @@ async function requireRoomKnown(deps: ClientApiDeps, roomId: string): Promise<vo
   if (!(await deps.rooms.roomVersion(roomId))) throw new MatrixError(404, 'M_NOT_FOUND', `Unknown room ${roomId}`);
 }
 
-/** Sends an event through the room service, deduplicating by (user, device, txnId). */
-function sendEvent(ctx: Context, deps: ClientApiDeps, roomId: string, type: string, txnId: string | undefined, stateKey?: string): Promise<string> {
+/**
+ * A request's transaction: its id, scoped to the requester's device and to the endpoint with its
+ * path parameters (client-server-api/_index.md "Transaction identifiers"), e.g. 'send/<room>/<type>'.
+ */
+function clientTxn(ctx: Context, txnId: string, scope: string): ClientTxn {
   const me = requester(ctx);
-  if (txnId === undefined) return sendNew(ctx, deps, roomId, type, undefined, stateKey);
+  return { userId: me.userId, deviceId: me.deviceId, txnId, scope };
+}
+
+/** Sends an event through the room service; a repeat of `txn` is answered with the first send's event. */
+function sendEvent(ctx: Context, deps: ClientApiDeps, roomId: string, type: string, txn: ClientTxn | undefined, stateKey?: string): Promise<string> {
+  if (txn === undefined) return sendNew(ctx, deps, roomId, type, undefined, stateKey);
   // A repeat of a recent send (or of one under way) gets its event.
-  const earlier = deps.rooms.txns.get(me.userId, me.deviceId, txnId);
+  const earlier = deps.rooms.txns.get(txn);
   if (earlier !== undefined) return Promise.resolve(earlier);
-  const send = sendNew(ctx, deps, roomId, type, txnId, stateKey);
-  deps.rooms.txns.track(me.userId, me.deviceId, txnId, send);
+  const send = sendNew(ctx, deps, roomId, type, txn, stateKey);
+  deps.rooms.txns.track(txn, send);
   return send;
 }
 
-async function sendNew(ctx: Context, deps: ClientApiDeps, roomId: string, type: string, txnId: string | undefined, stateKey?: string): Promise<string> {
+async function sendNew(ctx: Context, deps: ClientApiDeps, roomId: string, type: string, txn: ClientTxn | undefined, stateKey?: string): Promise<string> {
   const me = requester(ctx);
   const content = bodyObject(ctx) as JsonObject;
   if (Buffer.byteLength(type) > MAX_FIELD_BYTES) throw new MatrixError(400, 'M_INVALID_PARAM', 'Event type is longer than 255 bytes');
@@ -54,7 +62,7 @@ async function sendNew(ctx: Context, deps: ClientApiDeps, roomId: string, type: 
       content,
       stateKey,
       redacts: type === 'm.room.redaction' && typeof content.redacts === 'string' ? content.redacts : undefined,
-      txn: txnId !== undefined ? { userId: me.userId, deviceId: me.deviceId, txnId } : undefined,
+      txn,
       precheck: (tx) => checkNewRelation(tx, deps.rooms.reader, roomId, me.userId, type, content),
     });
     await seedFeedbackReceipt(deps, roomId, me.userId, type, content);
@@ -62,8 +70,8 @@ async function sendNew(ctx: Context, deps: ClientApiDeps, roomId: string, type: 
   } catch (err) {
     // The txnId was used before this process started (rooms/recent-transactions.ts): the unique
     // index refused the second event; the answer is the first one's.
-    if (txnId !== undefined && /UNIQUE constraint failed: events\.txn/.test(String((err as Error).message))) {
-      const seen = await eventsStore.getEventByTxn(deps.rooms.db.reader, me.userId, me.deviceId, txnId);
+    if (txn !== undefined && /UNIQUE constraint failed: events\.txn/.test(String((err as Error).message))) {
+      const seen = await eventsStore.getEventByTxn(deps.rooms.db.reader, txn);
       if (seen) return seen.event_id;
     }
     throw err;
@@ -84,7 +92,8 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
   r.put('/rooms/:roomId/send/:eventType/:txnId', deps.auth, async (ctx) => {
     const type = param(ctx, 'eventType');
     if (type === 'm.room.redaction') throw new MatrixError(400, 'M_INVALID_PARAM', 'Use the /redact endpoint to redact events');
-    ctx.body = { event_id: await sendEvent(ctx, deps, checkedRoomId(ctx), type, param(ctx, 'txnId')) };
+    const roomId = checkedRoomId(ctx);
+    ctx.body = { event_id: await sendEvent(ctx, deps, roomId, type, clientTxn(ctx, param(ctx, 'txnId'), `send/${roomId}/${type}`)) };
   });
   // The seed's POST /send/{type} without a transaction id: every call sends a new event.
   r.post('/rooms/:roomId/send/:eventType', deps.auth, async (ctx) => {
@@ -259,7 +268,7 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
     const content: JsonObject = { redacts: targetId };
     if (typeof body.reason === 'string') content.reason = body.reason;
     ctx.request.json = content;
-    ctx.body = { event_id: await sendEvent(ctx, deps, roomId, 'm.room.redaction', param(ctx, 'txnId')) };
+    ctx.body = { event_id: await sendEvent(ctx, deps, roomId, 'm.room.redaction', clientTxn(ctx, param(ctx, 'txnId'), `redact/${roomId}/${targetId}`)) };
   });
 
   r.get('/rooms/:roomId/timestamp_to_event', deps.auth, async (ctx) => {

@@ -9,7 +9,7 @@ import { authRulesVersion } from '../protocol/auth-rules-versions.ts';
 import { authEventKeysFor } from '../protocol/auth-events-selection.ts';
 import { MAX_PDU_BYTES } from '../protocol/identifiers.ts';
 import type { SigningKey } from '../protocol/signing-key.ts';
-import { eventsStore, stateGroupsStore, relationOf } from '../storage/events-store.ts';
+import { eventsStore, stateGroupsStore, relationOf, type ClientTxn } from '../storage/events-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import type { EventReader, LoadedEvent } from './event-reader.ts';
@@ -24,7 +24,7 @@ export interface NewLocalEvent {
   content: JsonObject;
   stateKey?: string;
   redacts?: string;
-  txn?: { userId: string; deviceId: string; txnId: string };
+  txn?: ClientTxn;
   /** A check run inside the write transaction before the event is built (e.g. duplicate annotations). */
   precheck?: (tx: Queryable) => Promise<void>;
   /**

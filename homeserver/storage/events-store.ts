@@ -17,12 +17,21 @@ export interface EventRow {
   redacted_by: string | null;
 }
 
+/** The client request an event was sent by: its transaction id, scoped to a device and an endpoint. */
+export interface ClientTxn {
+  userId: string;
+  deviceId: string;
+  txnId: string;
+  /** The endpoint and its path parameters besides the id: 'send/<room>/<type>' or 'redact/<room>/<event>'. */
+  scope: string;
+}
+
 export interface NewEvent {
   eventId: string;
   roomId: string;
   pdu: PDU;
   stateGroup: number | null;
-  txn?: { userId: string; deviceId: string; txnId: string };
+  txn?: ClientTxn;
   /** An explicit position: backfilled history goes below every existing one (negative). */
   streamOrdering?: number;
   /** JSON.stringify(pdu), when the caller made it already. */
@@ -46,10 +55,10 @@ export const eventsStore = {
     // explicit position is below every other (backfill), so it never meets one nextKey() hands out.
     const r = { lastID: e.streamOrdering ?? (await q.nextKey('events', 'stream_ordering')) };
     q.defer(
-      `INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, state_group, txn_user_id, txn_device_id, txn_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, state_group, txn_user_id, txn_device_id, txn_id, txn_scope)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.lastID, e.eventId, e.roomId, p.type, p.state_key ?? null, p.sender, p.depth, p.origin_server_ts, e.json ?? JSON.stringify(p), e.stateGroup,
-      e.txn?.userId ?? null, e.txn?.deviceId ?? null, e.txn?.txnId ?? null,
+      e.txn?.userId ?? null, e.txn?.deviceId ?? null, e.txn?.txnId ?? null, e.txn?.scope ?? null,
     );
     const prevs = [...new Set(p.prev_events)];
     if (prevs.length > 0) {
@@ -73,8 +82,11 @@ export const eventsStore = {
     return q.get<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE event_id = ?`, eventId);
   },
 
-  getEventByTxn(q: Queryable, userId: string, deviceId: string, txnId: string) {
-    return q.get<{ event_id: string }>('SELECT event_id FROM events WHERE txn_user_id = ? AND txn_device_id = ? AND txn_id = ?', userId, deviceId, txnId);
+  getEventByTxn(q: Queryable, t: ClientTxn) {
+    return q.get<{ event_id: string }>(
+      'SELECT event_id FROM events WHERE txn_user_id = ? AND txn_device_id = ? AND txn_id = ? AND txn_scope = ?',
+      t.userId, t.deviceId, t.txnId, t.scope,
+    );
   },
 
   async setRedactedBy(q: Queryable, eventId: string, redactionId: string, redactedJson: string) {

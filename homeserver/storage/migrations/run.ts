@@ -17,6 +17,7 @@ import { migration012 } from './012-push-counters.ts';
 import { migration013 } from './013-push-notified.ts';
 import { migration014 } from './014-search-position.ts';
 import { migration015 } from './015-event-edges-by-position.ts';
+import { migration016 } from './016-txn-scope.ts';
 
 export interface Migration {
   version: number;
@@ -24,7 +25,7 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012, migration013, migration014, migration015];
+export const MIGRATIONS: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012, migration013, migration014, migration015, migration016];
 
 export async function runMigrations(conn: Connection): Promise<void> {
   await conn.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts INTEGER NOT NULL)');

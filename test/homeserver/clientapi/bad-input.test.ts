@@ -103,6 +103,29 @@ describe('transaction ids', () => {
     const fromAlice = events.filter((e) => e.content?.body === 'once only' && e.sender === alice.userId);
     assert.deepEqual(fromAlice.map((e) => e.event_id), [first.body.event_id]);
   });
+
+  test('a txnId is scoped to its endpoint: another event type, another room or /redact is a new request', async () => {
+    // client-server-api "Transaction identifiers": a retransmission has the same id *and the same path*.
+    const txn = 'txn-scope-1';
+    const message = await checked(server, alice, 'PUT', `/rooms/${room()}/send/m.room.message/${txn}`, { msgtype: 'm.text', body: 'scoped' });
+    assert.equal(message.status, 200);
+    const other = await checked(server, alice, 'PUT', `/rooms/${room()}/send/org.example.ping/${txn}`, { n: 1 });
+    assert.equal(other.status, 200);
+    const created = await checked(server, alice, 'POST', '/createRoom', {});
+    const elsewhere = await checked(server, alice, 'PUT', `/rooms/${encodeURIComponent(created.body.room_id)}/send/m.room.message/${txn}`, { msgtype: 'm.text', body: 'scoped' });
+    assert.equal(elsewhere.status, 200);
+    const redaction = await checked(server, alice, 'PUT', `/rooms/${room()}/redact/${encodeURIComponent(other.body.event_id)}/${txn}`, {});
+    assert.equal(redaction.status, 200);
+    const ids = [message, other, elsewhere, redaction].map((r) => r.body.event_id);
+    assert.equal(new Set(ids).size, 4, `four requests, four events: ${ids.join(' ')}`);
+    const target = await checked(server, alice, 'GET', `/rooms/${room()}/event/${encodeURIComponent(other.body.event_id)}`);
+    assert.deepEqual(target.body.content, {}, 'the redaction was made, not answered with the message');
+    // Each of them repeated is still answered with its own first event.
+    const again = await checked(server, alice, 'PUT', `/rooms/${room()}/redact/${encodeURIComponent(other.body.event_id)}/${txn}`, {});
+    assert.equal(again.body.event_id, redaction.body.event_id);
+    const messageAgain = await checked(server, alice, 'PUT', `/rooms/${room()}/send/m.room.message/${txn}`, { msgtype: 'm.text', body: 'scoped' });
+    assert.equal(messageAgain.body.event_id, message.body.event_id);
+  });
 });
 
 describe('endpoints and methods', () => {
