@@ -2,25 +2,16 @@
 // its position, every edge is kept, and the never-read event_auth table is gone.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Connection } from '../../../homeserver/storage/sqlite.ts';
-import { MIGRATIONS, runMigrations } from '../../../homeserver/storage/migrations/run.ts';
+import type { Connection } from '../../../homeserver/storage/sqlite.ts';
+import { runMigrations } from '../../../homeserver/storage/migrations/run.ts';
+import { openSchemaAtVersion } from './schema-at-version.ts';
 import { remoteEventsStore } from '../../../homeserver/storage/remote-events-store.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'hearth-edges-migration-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('migration 015: event edges keyed by position', () => {
   let conn: Connection;
   before(async () => {
-    conn = await Connection.open(join(dir, 'hearth.sqlite'));
-    await conn.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts INTEGER NOT NULL)');
-    for (const m of MIGRATIONS.filter((m) => m.version <= 14)) {
-      await conn.exec(m.sql);
-      await conn.run('INSERT INTO schema_migrations (version, name, applied_ts) VALUES (?, ?, 0)', m.version, m.name);
-    }
+    conn = await openSchemaAtVersion(14);
     // A room whose history starts with a gap: $b (position -1, backfilled) cites $gone, which the
     // server never got; $c (1) cites $b; $d (2) is a merge of $c and $b.
     const events: Array<[number, string, string[]]> = [

@@ -4,15 +4,11 @@
 // their own latest event in the thread).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Connection } from '../../../homeserver/storage/sqlite.ts';
+import type { Connection } from '../../../homeserver/storage/sqlite.ts';
 import { MIGRATIONS, runMigrations } from '../../../homeserver/storage/migrations/run.ts';
+import { openSchemaAtVersion } from './schema-at-version.ts';
 import { notificationOf, pushStore } from '../../../homeserver/storage/push-store.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'hearth-push-migrations-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 const ROOM = '!r:hs';
 const OTHER_ROOM = '!o:hs';
@@ -23,12 +19,7 @@ const HIGHLIGHT = '["notify",{"set_tweak":"highlight"}]';
 describe('migrations 012 and 013: per-user push actions become one row per event', () => {
   let conn: Connection;
   before(async () => {
-    conn = await Connection.open(join(dir, 'hearth.sqlite'));
-    await conn.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts INTEGER NOT NULL)');
-    for (const m of MIGRATIONS.filter((m) => m.version <= 11)) {
-      await conn.exec(m.sql);
-      await conn.run('INSERT INTO schema_migrations (version, name, applied_ts) VALUES (?, ?, 0)', m.version, m.name);
-    }
+    conn = await openSchemaAtVersion(11);
     // Events 1..10 in ROOM, 11..12 in OTHER_ROOM.
     for (let i = 1; i <= 12; i++) {
       await conn.run(

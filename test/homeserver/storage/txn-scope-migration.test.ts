@@ -2,25 +2,16 @@
 // for sends and keep answering their repeats; the same id may now be used at another endpoint.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Connection } from '../../../homeserver/storage/sqlite.ts';
-import { MIGRATIONS, runMigrations } from '../../../homeserver/storage/migrations/run.ts';
+import type { Connection } from '../../../homeserver/storage/sqlite.ts';
+import { runMigrations } from '../../../homeserver/storage/migrations/run.ts';
+import { openSchemaAtVersion } from './schema-at-version.ts';
 import { eventsStore } from '../../../homeserver/storage/events-store.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'hearth-txn-migration-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('migration 016: transaction ids scoped to their endpoint', () => {
   let conn: Connection;
   before(async () => {
-    conn = await Connection.open(join(dir, 'hearth.sqlite'));
-    await conn.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts INTEGER NOT NULL)');
-    for (const m of MIGRATIONS.filter((m) => m.version <= 15)) {
-      await conn.exec(m.sql);
-      await conn.run('INSERT INTO schema_migrations (version, name, applied_ts) VALUES (?, ?, 0)', m.version, m.name);
-    }
+    conn = await openSchemaAtVersion(15);
     await conn.run(
       "INSERT INTO events (stream_ordering, event_id, room_id, type, sender, depth, origin_server_ts, json, txn_user_id, txn_device_id, txn_id) VALUES (1, '$m', '!r:hs', 'm.room.message', '@a:hs', 1, 0, '{}', '@a:hs', 'DEV', 't1')",
     );
