@@ -4,7 +4,8 @@
 //
 //   node bench/diag/send-load.ts seq [sends=300]     send -> /sync p50 and p99
 //   node bench/diag/send-load.ts par [ms=5000]       16 senders: sends/s, CPU per send per thread
-//                                                    (par and base: after WARMUP_MS=3000 of the same load, unmeasured)
+//                                                    (par and base: after WARMUP_MS=3000 of the same load, unmeasured;
+//                                                    par: ROUNDS=n windows one after another on one server)
 //   node bench/diag/send-load.ts base [ms=5000]      the same 16-sender loop against bench/baseline-server.ts
 //
 // HEARTH_ROOT=dir runs another checkout's bin/hearth.js (an A/B against an older commit, e.g. a
@@ -87,7 +88,7 @@ if (mode === 'seq') {
 } else {
   const clients = senders.map(() => new HttpClient(s.url, 1));
   // The same load, unmeasured, until the JIT has compiled the send path: a cold server's first
-  // seconds run at two thirds of its later rate.
+  // seconds ran 15-25% slower than its later ones (the baseline's too).
   const warmUp = Number(process.env.WARMUP_MS ?? 3000);
   const sendFor = async (ms: number, label: string): Promise<number> => {
     const end = performance.now() + ms;

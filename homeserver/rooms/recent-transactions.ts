@@ -10,7 +10,7 @@ import type { ClientTxn } from '../storage/events-store.ts';
 const MAX_KEPT = 10_000;
 
 export class RecentTransactions {
-  /** By (user, device, txn): the event id once sent, or the send still under way. */
+  /** By (user, device, txn id, endpoint): the event id once sent, or the send still under way. */
   private readonly sends = new Lru<string, string | Promise<string>>(MAX_KEPT);
 
   /** The event id of an earlier send with this id, or the promise of one under way. */

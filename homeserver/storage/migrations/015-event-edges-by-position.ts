@@ -10,7 +10,7 @@ import type { Migration } from './run.ts';
 //   page. Its one reader (backward extremities) walks a room's events by position anyway.
 export const migration015: Migration = {
   version: 15,
-  name: 'events: prev_events edges keyed by position; the unread event_auth table dropped',
+  name: 'events: prev_events edges keyed by position; event_auth, never read, dropped',
   sql: `
 CREATE TABLE event_edges_by_position (
   stream_ordering INTEGER NOT NULL,
