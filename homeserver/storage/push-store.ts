@@ -110,8 +110,8 @@ export const pushStore = {
 
   /**
    * A user's notifications newest first, before stream position `before`, with their event ids:
-   * up to `limit` events whose row names the user (a row's actions may hold the same text, so the
-   * caller checks each with notificationOf()).
+   * up to `limit` events whose row names the user as a recipient (or, with `onlyHighlight`, as
+   * highlighted). The caller reads the user's own actions from each with notificationOf().
    */
   page(q: Queryable, userId: string, before: number, limit: number, onlyHighlight: boolean) {
     return q.all<NotifiedRow & { event_id: string }>(
