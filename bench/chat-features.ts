@@ -45,7 +45,13 @@ async function initialToken(c: HttpClient, u: BenchUser): Promise<string> {
 }
 
 /** Parks `watcher`'s long-poll, runs `act`, and times until the poll returns something `seen` accepts. */
-async function timeEphemeral(c: HttpClient, watcher: BenchUser, since: string, act: () => Promise<void>, seen: (body: any) => boolean): Promise<{ ms: number; next: string }> {
+async function timeEphemeral(
+  c: HttpClient,
+  watcher: BenchUser,
+  since: string,
+  act: () => Promise<void>,
+  seen: (body: any) => boolean,
+): Promise<{ ms: number; next: string }> {
   let token = since;
   const poll = (async () => {
     for (;;) {
@@ -78,9 +84,13 @@ async function typingAndReceipts(url: string) {
   const typing: number[] = [];
   for (let i = 0; i < WARMUP + SAMPLES; i++) {
     const on = i % 2 === 0;
-    const r = await timeEphemeral(c, bob, bobSince,
+    const r = await timeEphemeral(
+      c,
+      bob,
+      bobSince,
       async () => void (await c.ok('PUT', `${API}/rooms/${room}/typing/${encodeURIComponent(alice.userId)}`, { typing: on, timeout: 30_000 }, alice.token)),
-      (body) => ephemeralOf(body, roomId, 'm.typing').some((e) => e.content.user_ids.includes(alice.userId) === on));
+      (body) => ephemeralOf(body, roomId, 'm.typing').some((e) => e.content.user_ids.includes(alice.userId) === on),
+    );
     bobSince = r.next;
     if (i >= WARMUP) typing.push(r.ms);
   }
@@ -90,9 +100,13 @@ async function typingAndReceipts(url: string) {
     const eventId = await sendText(c, alice, roomId, `r${i}`, `read me ${i}`);
     // Let alice's own stream move past her message before timing bob's receipt.
     aliceSince = (await syncOnce(c, alice, aliceSince, 0)).next_batch;
-    const r = await timeEphemeral(c, alice, aliceSince,
+    const r = await timeEphemeral(
+      c,
+      alice,
+      aliceSince,
       async () => void (await c.ok('POST', `${API}/rooms/${room}/receipt/m.read/${encodeURIComponent(eventId)}`, {}, bob.token)),
-      (body) => ephemeralOf(body, roomId, 'm.receipt').some((e) => e.content[eventId]?.['m.read']?.[bob.userId]));
+      (body) => ephemeralOf(body, roomId, 'm.receipt').some((e) => e.content[eventId]?.['m.read']?.[bob.userId]),
+    );
     aliceSince = r.next;
     if (i >= WARMUP) receipts.push(r.ms);
   }
@@ -121,7 +135,11 @@ function sentence(words: string[], i: number): string {
 
 async function seedSearch(dataDir: string): Promise<{ token: string; url: string; stop: () => Promise<void> }> {
   // 1. Create the user and room through the real server, then stop it.
-  let s = await startServer(process.execPath, [HEARTH_BIN, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--server-name', 'localhost'], /^hearth ready client=(\S+)/m);
+  let s = await startServer(
+    process.execPath,
+    [HEARTH_BIN, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--server-name', 'localhost'],
+    /^hearth ready client=(\S+)/m,
+  );
   const c = new HttpClient(s.url);
   const alice = await register(c, 'alice');
   const roomId = await createPublicRoom(c, alice, 'search');
@@ -144,7 +162,11 @@ async function seedSearch(dataDir: string): Promise<{ token: string; url: string
   await db.close();
   log(`seeded ${SEARCH_MESSAGES} messages in ${round((performance.now() - t0) / 1000, 1)} s`);
   // 3. Serve them.
-  s = await startServer(process.execPath, [HEARTH_BIN, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--server-name', 'localhost'], /^hearth ready client=(\S+)/m);
+  s = await startServer(
+    process.execPath,
+    [HEARTH_BIN, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--server-name', 'localhost'],
+    /^hearth ready client=(\S+)/m,
+  );
   return { token: alice.token, url: s.url, stop: () => s.stop() };
 }
 
@@ -155,7 +177,12 @@ async function searchLatency(dataDir: string) {
     const words = vocabulary();
     const search = async (term: string, order: 'rank' | 'recent') => {
       const t0 = performance.now();
-      const body = await c.ok('POST', `${API}/search`, { search_categories: { room_events: { search_term: term, order_by: order, filter: { limit: 10 } } } }, seeded.token);
+      const body = await c.ok(
+        'POST',
+        `${API}/search`,
+        { search_categories: { room_events: { search_term: term, order_by: order, filter: { limit: 10 } } } },
+        seeded.token,
+      );
       return { ms: performance.now() - t0, count: body.search_categories.room_events.count as number };
     };
     const kinds: Record<string, { term: (i: number) => string; order: 'rank' | 'recent' }> = {
@@ -187,7 +214,11 @@ export async function benchChatFeatures(): Promise<Record<string, unknown>> {
   // A bench client sends hundreds of requests a second: lift the per-user rate limit (default 50/s).
   for (const d of dirs) writeFileSync(join(d, 'hearth.yaml'), 'rate_limit:\n  per_second: 1000000\n  burst: 1000000\n');
   try {
-    const s = await startServer(process.execPath, [HEARTH_BIN, 'serve', '--data-dir', dirs[0]!, '--listen', '127.0.0.1:0', '--server-name', 'localhost'], /^hearth ready client=(\S+)/m);
+    const s = await startServer(
+      process.execPath,
+      [HEARTH_BIN, 'serve', '--data-dir', dirs[0]!, '--listen', '127.0.0.1:0', '--server-name', 'localhost'],
+      /^hearth ready client=(\S+)/m,
+    );
     let ephemeral;
     try {
       log('typing and receipt latency');

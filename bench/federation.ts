@@ -72,12 +72,14 @@ async function freePort(): Promise<number> {
 async function inParallel<T>(count: number, limit: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(count);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, count) }, async () => {
-    while (next < count) {
-      const i = next++;
-      out[i] = await fn(i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    }),
+  );
   return out;
 }
 
@@ -110,8 +112,20 @@ function peer(label: string, port: number, trust: string[], nodeArgs: string[] =
 
 async function start(p: Peer): Promise<RunningServer> {
   const args = [
-    ...p.nodeArgs, HEARTH_BIN, 'serve', '--data-dir', p.dir, '--server-name', p.name, '--listen', '127.0.0.1:0',
-    '--federation-listen', p.name, '--registration', 'open', ...p.trust.flatMap((t) => ['--trust-self-signed', t]),
+    ...p.nodeArgs,
+    HEARTH_BIN,
+    'serve',
+    '--data-dir',
+    p.dir,
+    '--server-name',
+    p.name,
+    '--listen',
+    '127.0.0.1:0',
+    '--federation-listen',
+    p.name,
+    '--registration',
+    'open',
+    ...p.trust.flatMap((t) => ['--trust-self-signed', t]),
   ];
   p.server = await startServer(process.execPath, args, READY, 60_000);
   return p.server;
@@ -237,7 +251,12 @@ export async function benchFederation(opts: { runs?: number; profileDir?: string
   const runs = opts.runs ?? DEFAULT_RUNS;
   const prof = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
   const [pa, pl, ...pj] = await Promise.all(Array.from({ length: 2 + runs }, () => freePort()));
-  const a = peer('a', pa!, [pl!, ...pj].map((p) => `127.0.0.1:${p}`), prof);
+  const a = peer(
+    'a',
+    pa!,
+    [pl!, ...pj].map((p) => `127.0.0.1:${p}`),
+    prof,
+  );
   const lat = peer('b', pl!, [a.name]);
   const joiners = pj.map((p, i) => peer(`join${i}`, p, [a.name], prof));
   const all = [a, lat, ...joiners];

@@ -61,13 +61,19 @@ function summary(ms: number[], bytesEach?: number) {
 
 export async function benchMedia(): Promise<object> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-media-'));
-  const server = await startServer(process.execPath, [HEARTH_BIN, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--server-name', 'localhost'], /^hearth ready client=(\S+)/m);
+  const server = await startServer(
+    process.execPath,
+    [HEARTH_BIN, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--server-name', 'localhost'],
+    /^hearth ready client=(\S+)/m,
+  );
   try {
     const base = new URL(server.url);
     const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
     const user = await register(new HttpClient(server.url), 'bench');
     // Noise does not compress: 1600x1200 at quality 95 is about 2 MB.
-    const jpeg = await sharp(randomBytes(1600 * 1200 * 3), { raw: { width: 1600, height: 1200, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+    const jpeg = await sharp(randomBytes(1600 * 1200 * 3), { raw: { width: 1600, height: 1200, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .toBuffer();
     const upload = async (): Promise<string> => {
       const res = await raw(agent, base, 'POST', '/_matrix/media/v3/upload?filename=bench.jpg', user.token, jpeg, 'image/jpeg');
       if (res.status !== 200) throw new Error(`upload: ${res.status} ${res.body.toString()}`);
@@ -95,9 +101,11 @@ export async function benchMedia(): Promise<object> {
     // CONCURRENCY clients at once: the wall clock figure a busy household would see.
     let left = CONCURRENT_UPLOADS;
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (left-- > 0) await upload();
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (left-- > 0) await upload();
+      }),
+    );
     const concurrentMs = performance.now() - t0;
 
     // Let the background thumbnails of the uploads above finish before timing thumbnails.
@@ -107,24 +115,34 @@ export async function benchMedia(): Promise<object> {
     const rendered: number[] = [];
     for (let i = 0; i < THUMBNAILS; i++) {
       const size = 100 + i;
-      const [ms, res] = await timed(() => raw(agent, base, 'GET', `/_matrix/client/v1/media/thumbnail/localhost/${mediaId}?width=${size}&height=${size}&method=crop`, user.token));
+      const [ms, res] = await timed(() =>
+        raw(agent, base, 'GET', `/_matrix/client/v1/media/thumbnail/localhost/${mediaId}?width=${size}&height=${size}&method=crop`, user.token),
+      );
       if (res.status !== 200) throw new Error(`thumbnail: ${res.status} ${res.body.toString()}`);
       rendered.push(ms);
     }
     const cached: number[] = [];
     for (let i = 0; i < CACHED_THUMBNAILS; i++) {
-      const [ms, res] = await timed(() => raw(agent, base, 'GET', `/_matrix/client/v1/media/thumbnail/localhost/${mediaId}?width=320&height=240&method=scale`, user.token));
+      const [ms, res] = await timed(() =>
+        raw(agent, base, 'GET', `/_matrix/client/v1/media/thumbnail/localhost/${mediaId}?width=320&height=240&method=scale`, user.token),
+      );
       if (res.status !== 200) throw new Error(`thumbnail: ${res.status}`);
       cached.push(ms);
     }
     const downloads: number[] = [];
-    for (let i = 0; i < 40; i++) downloads.push((await timed(() => raw(agent, base, 'GET', `/_matrix/client/v1/media/download/localhost/${mediaId}`, user.token)))[0]);
+    for (let i = 0; i < 40; i++)
+      downloads.push((await timed(() => raw(agent, base, 'GET', `/_matrix/client/v1/media/download/localhost/${mediaId}`, user.token)))[0]);
     agent.destroy();
 
     return {
       jpegBytes: jpeg.length,
       upload: { ...summary(sequential, jpeg.length), serverCpuMsPerUpload: round(uploadCpuMs / UPLOADS, 1) },
-      uploadConcurrent: { clients: CONCURRENCY, n: CONCURRENT_UPLOADS, perSecond: round((CONCURRENT_UPLOADS * 1000) / concurrentMs, 1), mbPerSecond: round((CONCURRENT_UPLOADS * jpeg.length) / 1e6 / (concurrentMs / 1000), 1) },
+      uploadConcurrent: {
+        clients: CONCURRENCY,
+        n: CONCURRENT_UPLOADS,
+        perSecond: round((CONCURRENT_UPLOADS * 1000) / concurrentMs, 1),
+        mbPerSecond: round((CONCURRENT_UPLOADS * jpeg.length) / 1e6 / (concurrentMs / 1000), 1),
+      },
       thumbnailRendered: summary(rendered),
       thumbnailCached: summary(cached),
       download: summary(downloads, jpeg.length),

@@ -17,7 +17,15 @@ const HEARTH_BIN = join(ROOT, 'bin', 'hearth.js');
 /** The built web client; HEARTH_WEB_ROOT measures another build (an older one, to compare). */
 const WEB_ROOT = process.env.HEARTH_WEB_ROOT ?? join(ROOT, 'dist', 'renderer');
 const CHROMIUM = process.env.HEARTH_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 
 const ROOMS = 20;
 const HISTORY = 200;
@@ -60,9 +68,18 @@ export function measureBundle(webRoot = WEB_ROOT): RendererResult['bundle'] {
   // The build's .br/.gz copies are other encodings of files already counted.
   const all = readdirRecursive(webRoot).filter((f) => !/\.(br|gz)$/.test(f));
   return {
-    initialJsGzipKiB: round(js.reduce((s, f) => s + gzipKiB(f), 0), 1),
-    initialCssGzipKiB: round(css.reduce((s, f) => s + gzipKiB(f), 0), 1),
-    allFilesGzipKiB: round(all.reduce((s, f) => s + gzipKiB(f), 0), 1),
+    initialJsGzipKiB: round(
+      js.reduce((s, f) => s + gzipKiB(f), 0),
+      1,
+    ),
+    initialCssGzipKiB: round(
+      css.reduce((s, f) => s + gzipKiB(f), 0),
+      1,
+    ),
+    allFilesGzipKiB: round(
+      all.reduce((s, f) => s + gzipKiB(f), 0),
+      1,
+    ),
     targetInitialJsGzipKiB: 400,
   };
 }
@@ -93,7 +110,10 @@ async function registerUser(base: string, username: string): Promise<User> {
 }
 
 async function say(base: string, user: User, roomId: string, body: string): Promise<void> {
-  await call(base, user, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/b${Math.random().toString(36).slice(2)}`, { msgtype: 'm.text', body });
+  await call(base, user, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/b${Math.random().toString(36).slice(2)}`, {
+    msgtype: 'm.text',
+    body,
+  });
 }
 
 /** A browser profile already signed in as `user`, as after a reload of the app. */
@@ -137,7 +157,11 @@ export async function benchRenderer(): Promise<RendererResult> {
   log(`initial JS ${bundle.initialJsGzipKiB} KiB gzip, CSS ${bundle.initialCssGzipKiB} KiB`);
 
   const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-renderer-'));
-  const server = await startServer(process.execPath, [HEARTH_BIN, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--server-name', 'localhost', '--web-root', WEB_ROOT], /^hearth ready client=(\S+)/m);
+  const server = await startServer(
+    process.execPath,
+    [HEARTH_BIN, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--server-name', 'localhost', '--web-root', WEB_ROOT],
+    /^hearth ready client=(\S+)/m,
+  );
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
     const base = server.url;
@@ -182,7 +206,9 @@ export async function benchRenderer(): Promise<RendererResult> {
           new Promise<number>((resolve) => {
             const log = document.querySelector('[role=log]')!;
             const t0 = performance.now();
-            const done = () => Array.from(log.querySelectorAll('.msg .body')).filter((b) => b.textContent!.startsWith('History ')).length >= total && log.textContent!.includes('This is the beginning of');
+            const done = () =>
+              Array.from(log.querySelectorAll('.msg .body')).filter((b) => b.textContent!.startsWith('History ')).length >= total &&
+              log.textContent!.includes('This is the beginning of');
             const tick = () => {
               if (done()) return resolve(performance.now() - t0);
               log.scrollTop = 0;

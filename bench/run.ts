@@ -191,7 +191,12 @@ function hearthLoad(url: string, senders: BenchUser[], roomId: string, label: st
     run: (n: number) => {
       const run = ++runs;
       return closedLoop(n, THROUGHPUT_WARMUP_MS, THROUGHPUT_MS, async (i, seq) => {
-        const res = await clients[i]!.request('PUT', sendPath(roomId, `${label}-${run}-${n}-${i}-${seq}`), { msgtype: 'm.text', body: `load ${seq}` }, senders[i]!.token);
+        const res = await clients[i]!.request(
+          'PUT',
+          sendPath(roomId, `${label}-${run}-${n}-${i}-${seq}`),
+          { msgtype: 'm.text', body: `load ${seq}` },
+          senders[i]!.token,
+        );
         if (res.status !== 200) throw new Error(`send -> ${res.status} ${JSON.stringify(res.body)}`);
       });
     },
@@ -331,7 +336,12 @@ async function main(): Promise<void> {
   // The chat client (issue 4) and the chat features (issue 5), each in its own servers.
   const more: Record<string, unknown> = {};
   if (!process.argv.includes('--core')) {
-    for (const [name, run] of [['renderer', benchRenderer], ['chat_features', benchChatFeatures], ['media', benchMedia], ['federation', benchFederation]] as const) {
+    for (const [name, run] of [
+      ['renderer', benchRenderer],
+      ['chat_features', benchChatFeatures],
+      ['media', benchMedia],
+      ['federation', benchFederation],
+    ] as const) {
       log(`${name}...`);
       try {
         more[name] = await run();
@@ -346,9 +356,11 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify({ ...results, more }, null, 2) + '\n\n');
   process.stdout.write(renderTable(results) + '\n');
   if (write) {
-    const extra = Object.keys(more).length === 0 ? '' :
-      `\n## Chat client and chat features\n\nFrom the same run (\`bench/renderer.ts\`, \`bench/chat-features.ts\`, \`bench/media.ts\`; ` +
-      `\`npm run bench -- --core\` leaves them out). Targets: room list interactive < 1 s, initial JS < 400 kB gzip.\n\n\`\`\`json\n${JSON.stringify(more, null, 2)}\n\`\`\`\n`;
+    const extra =
+      Object.keys(more).length === 0
+        ? ''
+        : `\n## Chat client and chat features\n\nFrom the same run (\`bench/renderer.ts\`, \`bench/chat-features.ts\`, \`bench/media.ts\`; ` +
+          `\`npm run bench -- --core\` leaves them out). Targets: room list interactive < 1 s, initial JS < 400 kB gzip.\n\n\`\`\`json\n${JSON.stringify(more, null, 2)}\n\`\`\`\n`;
     writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderBenchmarksMd(results) + extra);
     log('wrote BENCHMARKS.md');
   }

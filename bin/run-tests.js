@@ -39,9 +39,7 @@ const tapFile = path.join(tmp, 'report.tap');
 const args = [
   '--test',
   // Test files are mostly servers on loopback plus SQLite: I/O-bound, so one per core is plenty.
-  ...(passThrough.some((a) => a.startsWith('--test-concurrency'))
-    ? []
-    : [`--test-concurrency=${Math.max(2, os.availableParallelism())}`]),
+  ...(passThrough.some((a) => a.startsWith('--test-concurrency')) ? [] : [`--test-concurrency=${Math.max(2, os.availableParallelism())}`]),
   ...(passThrough.some((a) => a.startsWith('--test-timeout')) ? [] : [`--test-timeout=${TEST_TIMEOUT_MS}`]),
   '--test-reporter=spec',
   '--test-reporter-destination=stdout',

@@ -50,11 +50,10 @@ if (pkg.scripts?.['build:renderer'] && hasFiles(path.join(root, 'renderer'))) {
 
 const webRoot = path.join(root, 'dist', 'renderer');
 const hasWebClient = fs.existsSync(path.join(webRoot, 'index.html'));
-const serve = spawn(
-  process.execPath,
-  [path.join(root, 'bin', 'hearth.js'), 'serve', ...(hasWebClient ? ['--web-root', webRoot] : []), ...args],
-  { stdio: ['ignore', 'pipe', 'inherit'], detached: process.platform !== 'win32' },
-);
+const serve = spawn(process.execPath, [path.join(root, 'bin', 'hearth.js'), 'serve', ...(hasWebClient ? ['--web-root', webRoot] : []), ...args], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  detached: process.platform !== 'win32',
+});
 const exited = waitForwardingSignals(serve);
 
 let buffered = '';
@@ -178,9 +177,7 @@ function hasFiles(dir) {
 /** Runs an npm script with the npm that runs us (npm sets npm_execpath), else the npm on PATH. */
 function npmRun(script) {
   const npmCli = process.env.npm_execpath;
-  const [command, commandArgs] = npmCli
-    ? [process.execPath, [npmCli, 'run', script]]
-    : [process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', script]];
+  const [command, commandArgs] = npmCli ? [process.execPath, [npmCli, 'run', script]] : [process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', script]];
   return runForwardingSignals(command, commandArgs, {
     cwd: root,
     stdio: 'inherit',

@@ -120,19 +120,46 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       const edus = { typing, receipts: new ReceiptService(db, notifier, membersOf, rooms.unread), presence: new PresenceService(db, notifier) };
       await edus.receipts.init();
       await edus.presence.init();
-      media = new MediaService({ db, dataDir: config.dataDir, serverName: config.serverName, maxUploadBytes: config.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, log });
+      media = new MediaService({
+        db,
+        dataDir: config.dataDir,
+        serverName: config.serverName,
+        maxUploadBytes: config.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+        log,
+      });
       await media.init();
       const e2ee = await createE2ee(db, notifier);
       // Deleting a device deletes its keys and pending to-device messages in the same transaction.
-      users.deviceRemoval = { inTransaction: (tx, userId, ids) => e2ee.forgetDevices(tx, userId, ids), afterCommit: (userId, id) => e2ee.devicesForgotten(userId, id) };
+      users.deviceRemoval = {
+        inTransaction: (tx, userId, ids) => e2ee.forgetDevices(tx, userId, ids),
+        afterCommit: (userId, id) => e2ee.devicesForgotten(userId, id),
+      };
       // Federation is created before the client API (which uses it for remote rooms and users) and
       // starts listening after it.
       let federationServices: FederationServices | undefined;
       if (config.federation !== undefined) {
-        federation = createFederation({ config: config.federation, serverName: config.serverName, dataDir: config.dataDir, db, signingKey, version: packageVersion(), log });
+        federation = createFederation({
+          config: config.federation,
+          serverName: config.serverName,
+          dataDir: config.dataDir,
+          db,
+          signingKey,
+          version: packageVersion(),
+          log,
+        });
         federationServices = {
-          serverName: config.serverName, signingKey, db, rooms, visibility, users, edus, e2ee, notifier, log,
-          client: federation.client, remoteKeys: federation.remoteKeys,
+          serverName: config.serverName,
+          signingKey,
+          db,
+          rooms,
+          visibility,
+          users,
+          edus,
+          e2ee,
+          notifier,
+          log,
+          client: federation.client,
+          remoteKeys: federation.remoteKeys,
         };
         sender = new FederationSender(federationServices);
         federationServices.outbound = sender;
@@ -142,7 +169,19 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       }
       const app = createClientApp(
         {
-          config, users, rooms, visibility, authenticate, notifier, edus, media, e2ee, push, accountData, searchIndexer: indexer, federation: federationServices,
+          config,
+          users,
+          rooms,
+          visibility,
+          authenticate,
+          notifier,
+          edus,
+          media,
+          e2ee,
+          push,
+          accountData,
+          searchIndexer: indexer,
+          federation: federationServices,
           sync: new SyncService({ rooms, notifier, visibility, edus, e2ee, accountData }),
           uia: new UiaSessions(db),
           auth: requireAuth(authenticate),
@@ -154,7 +193,10 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       );
       const handle = app.callback();
       server = createServer((req, res) => {
-        inFlight.set(res, Promise.resolve(handle(req, res)).finally(() => inFlight.delete(res)));
+        inFlight.set(
+          res,
+          Promise.resolve(handle(req, res)).finally(() => inFlight.delete(res)),
+        );
       });
       server.keepAliveTimeout = 65_000;
       server.on('connection', (s) => {

@@ -47,13 +47,16 @@ if (!app.requestSingleInstanceLock()) {
   // `npm start` forwards Ctrl-C as SIGINT; quit through Electron so the homeserver stops cleanly.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
 
-  app.whenReady().then(run).catch(async (error: unknown) => {
-    log('could not start', error);
-    dialog.showErrorBox('Hearth could not start', error instanceof Error ? error.message : String(error));
-    // app.exit() skips will-quit, so close the homeserver (if it got that far) here.
-    await homeserver?.stop().catch((stopError: unknown) => log('error while stopping the homeserver', stopError));
-    app.exit(1);
-  });
+  app
+    .whenReady()
+    .then(run)
+    .catch(async (error: unknown) => {
+      log('could not start', error);
+      dialog.showErrorBox('Hearth could not start', error instanceof Error ? error.message : String(error));
+      // app.exit() skips will-quit, so close the homeserver (if it got that far) here.
+      await homeserver?.stop().catch((stopError: unknown) => log('error while stopping the homeserver', stopError));
+      app.exit(1);
+    });
 }
 
 async function run(): Promise<void> {

@@ -47,10 +47,7 @@ export function isPortUnavailable(error: unknown): boolean {
  * one. Binding is the only race-free test of "free": probing first and listening later could lose
  * the port in between. `listen` must release whatever it opened before rejecting.
  */
-export async function listenOnPreferredPort<T>(
-  preferred: number | undefined,
-  listen: (port: number) => Promise<T>,
-): Promise<{ result: T; fellBack: boolean }> {
+export async function listenOnPreferredPort<T>(preferred: number | undefined, listen: (port: number) => Promise<T>): Promise<{ result: T; fellBack: boolean }> {
   if (isUsablePort(preferred)) {
     try {
       return { result: await listen(preferred), fellBack: false };

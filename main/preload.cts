@@ -6,6 +6,7 @@
 
 import type { HearthBridge } from './bridge.ts';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a sandboxed preload is CommonJS
 const { contextBridge, ipcRenderer } = require('electron') as typeof import('electron');
 
 const GET_LOGIN_TOKEN_CHANNEL = 'hearth:get-login-token';

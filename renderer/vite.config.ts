@@ -22,7 +22,8 @@ const SDK_STUBS: Record<string, string> = {
   'webrtc/groupCallEventHandler.js': 'export class GroupCallEventHandler { async start() {} stop() {} }',
   'webrtc/groupCall.js': 'export class GroupCall { constructor() { throw new Error("Calls are not available in Hearth"); } }',
   'webrtc/mediaHandler.js': 'export class MediaHandler { constructor() {} async stopAllStreams() {} }',
-  'matrixrtc/MatrixRTCSessionManager.js': 'export class MatrixRTCSessionManager { start() {} stop() {} getRoomSession() { throw new Error("Calls are not available in Hearth"); } }',
+  'matrixrtc/MatrixRTCSessionManager.js':
+    'export class MatrixRTCSessionManager { start() {} stop() {} getRoomSession() { throw new Error("Calls are not available in Hearth"); } }',
   'sliding-sync-sdk.js': 'export class SlidingSyncSdk { constructor() { throw new Error("Sliding sync is not used by Hearth"); } }',
 };
 

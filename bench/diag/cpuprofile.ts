@@ -19,7 +19,10 @@ interface Profile {
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: node bench/diag/cpuprofile.ts DIR [top]');
 const top = Number(process.argv[3] ?? 40);
-const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().pop();
+const file = readdirSync(dir)
+  .filter((f) => f.endsWith('.cpuprofile'))
+  .sort()
+  .pop();
 if (!file) throw new Error(`no .cpuprofile in ${dir}`);
 const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -43,5 +46,9 @@ profile.samples.forEach((id, i) => {
   }
 });
 const list = (m: Map<string, number>) =>
-  [...m].sort((x, y) => y[1] - x[1]).slice(0, top).map(([k, t]) => `${(t / 1000).toFixed(0).padStart(7)} ms ${((100 * t) / total).toFixed(1).padStart(5)}% ${k}`).join('\n');
+  [...m]
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, top)
+    .map(([k, t]) => `${(t / 1000).toFixed(0).padStart(7)} ms ${((100 * t) / total).toFixed(1).padStart(5)}% ${k}`)
+    .join('\n');
 console.log(`total ${(total / 1000).toFixed(0)} ms\n--- self\n${list(selfTime)}\n--- inclusive\n${list(inclusive)}`);

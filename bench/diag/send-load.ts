@@ -33,12 +33,14 @@ if (mode === 'base') {
   const postFor = async (ms: number): Promise<number> => {
     const end = performance.now() + ms;
     let count = 0;
-    await Promise.all(clients.map(async (client) => {
-      for (let seq = 0; performance.now() < end; seq++) {
-        await client.request('POST', '/send', { msgtype: 'm.text', body: `load ${seq}` });
-        count++;
-      }
-    }));
+    await Promise.all(
+      clients.map(async (client) => {
+        for (let seq = 0; performance.now() < end; seq++) {
+          await client.request('POST', '/send', { msgtype: 'm.text', body: `load ${seq}` });
+          count++;
+        }
+      }),
+    );
     return count;
   };
   await postFor(Number(process.env.WARMUP_MS ?? 3000));
@@ -51,7 +53,11 @@ if (mode === 'base') {
   process.exit(0);
 }
 
-const s = await startServer(process.execPath, [...nodeArgs, join(root, 'bin', 'hearth.js'), 'serve', '--data-dir', dir, '--listen', '127.0.0.1:0', '--server-name', 'localhost'], /^hearth ready client=(\S+)/m);
+const s = await startServer(
+  process.execPath,
+  [...nodeArgs, join(root, 'bin', 'hearth.js'), 'serve', '--data-dir', dir, '--listen', '127.0.0.1:0', '--server-name', 'localhost'],
+  /^hearth ready client=(\S+)/m,
+);
 const c = new HttpClient(s.url);
 const a = await register(c, 'alice');
 const b = await register(c, 'bob');
@@ -93,12 +99,14 @@ if (mode === 'seq') {
   const sendFor = async (ms: number, label: string): Promise<number> => {
     const end = performance.now() + ms;
     let count = 0;
-    await Promise.all(senders.map(async (u, i) => {
-      for (let seq = 0; performance.now() < end; seq++) {
-        await sendText(clients[i]!, u, roomId, `${label}${i}-${seq}`, `load ${seq}`);
-        count++;
-      }
-    }));
+    await Promise.all(
+      senders.map(async (u, i) => {
+        for (let seq = 0; performance.now() < end; seq++) {
+          await sendText(clients[i]!, u, roomId, `${label}${i}-${seq}`, `load ${seq}`);
+          count++;
+        }
+      }),
+    );
     return count;
   };
   await sendFor(warmUp, 'w');

@@ -18,7 +18,12 @@ export interface ThroughputResult {
  * Runs `send(sender, seq)` in `senders` sequential loops for `warmupMs` (not counted) and then
  * `durationMs` (counted: requests answered inside the window, whenever they started).
  */
-export async function closedLoop(senders: number, warmupMs: number, durationMs: number, send: (sender: number, seq: number) => Promise<void>): Promise<ThroughputResult> {
+export async function closedLoop(
+  senders: number,
+  warmupMs: number,
+  durationMs: number,
+  send: (sender: number, seq: number) => Promise<void>,
+): Promise<ThroughputResult> {
   const t0 = performance.now();
   const windowStart = t0 + warmupMs;
   const windowEnd = windowStart + durationMs;

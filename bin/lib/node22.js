@@ -33,11 +33,10 @@ export async function ensureNode22(script) {
     );
     process.exit(1);
   }
-  const code = await runForwardingSignals(
-    repoNode,
-    [...process.execArgv, fileURLToPath(script), ...process.argv.slice(2)],
-    { stdio: 'inherit', env: { ...process.env, HEARTH_REEXEC: '1' } },
-  );
+  const code = await runForwardingSignals(repoNode, [...process.execArgv, fileURLToPath(script), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, HEARTH_REEXEC: '1' },
+  });
   process.exit(code);
 }
 

@@ -194,7 +194,7 @@ function describeStartError(error: unknown, config: HomeserverConfig): string {
   if (code === 'EADDRINUSE') return `${address} is already in use (is another hearth or server running?)`;
   if (code === 'EACCES') return `not allowed to listen on ${address} (ports below 1024 need privileges)`;
   if (code === 'EADDRNOTAVAIL') return `${config.listen.host} is not an address of this machine`;
-  if (error instanceof Error) return code === undefined ? error.stack ?? error.message : error.message;
+  if (error instanceof Error) return code === undefined ? (error.stack ?? error.message) : error.message;
   return String(error);
 }
 

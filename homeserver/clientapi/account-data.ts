@@ -17,7 +17,8 @@ export const accountDataRoutes: RouteGroup = (r, deps) => {
   const put = async (ctx: Context, roomId: string) => {
     const userId = owner(ctx);
     const type = param(ctx, 'type');
-    if (type === 'm.fully_read' || type === 'm.push_rules') throw new MatrixError(405, 'M_BAD_JSON', `${type} is controlled by the server and cannot be set by clients`);
+    if (type === 'm.fully_read' || type === 'm.push_rules')
+      throw new MatrixError(405, 'M_BAD_JSON', `${type} is controlled by the server and cannot be set by clients`);
     const content = bodyObject(ctx);
     await deps.accountData.put(userId, roomId, type, content);
     ctx.body = {};

@@ -151,7 +151,12 @@ export const accountRoutes: RouteGroup = (r, deps) => {
     const me = requester(ctx);
     const newPassword = stringField(body, 'new_password', true);
     const logoutDevices = boolField(body, 'logout_devices') ?? true;
-    await deps.uia.require({ auth: body.auth, flows: [{ stages: ['m.login.password'] }], fingerprint: `password:${me.userId}`, checkStage: stageChecker(deps, me.userId) });
+    await deps.uia.require({
+      auth: body.auth,
+      flows: [{ stages: ['m.login.password'] }],
+      fingerprint: `password:${me.userId}`,
+      checkStage: stageChecker(deps, me.userId),
+    });
     await deps.users.setPassword(me.userId, newPassword, logoutDevices, me.deviceId);
     ctx.body = {};
   });
@@ -159,7 +164,12 @@ export const accountRoutes: RouteGroup = (r, deps) => {
   r.post('/account/deactivate', deps.auth, async (ctx) => {
     const body = bodyObject(ctx);
     const me = requester(ctx);
-    await deps.uia.require({ auth: body.auth, flows: [{ stages: ['m.login.password'] }], fingerprint: `deactivate:${me.userId}`, checkStage: stageChecker(deps, me.userId) });
+    await deps.uia.require({
+      auth: body.auth,
+      flows: [{ stages: ['m.login.password'] }],
+      fingerprint: `deactivate:${me.userId}`,
+      checkStage: stageChecker(deps, me.userId),
+    });
     await leaveAllRooms(deps, me.userId);
     await deps.users.deactivate(me.userId);
     ctx.body = { id_server_unbind_result: 'no-support' };
@@ -180,20 +190,27 @@ export const accountRoutes: RouteGroup = (r, deps) => {
     const me = requester(ctx);
     const d = await deps.users.getDevice(me.userId, param(ctx, 'deviceId'));
     if (!d) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown device');
-    if (name !== undefined) await deps.rooms.db.write((tx) => tx.run('UPDATE devices SET display_name = ? WHERE user_id = ? AND device_id = ?', name, me.userId, d.device_id));
+    if (name !== undefined)
+      await deps.rooms.db.write((tx) => tx.run('UPDATE devices SET display_name = ? WHERE user_id = ? AND device_id = ?', name, me.userId, d.device_id));
     ctx.body = {};
   });
   const deleteDevices = async (ctx: Context, ids: string[]) => {
     const body = bodyObject(ctx);
     const me = requester(ctx);
-    await deps.uia.require({ auth: body.auth, flows: [{ stages: ['m.login.password'] }], fingerprint: `delete_devices:${me.userId}:${ids.join(',')}`, checkStage: stageChecker(deps, me.userId) });
+    await deps.uia.require({
+      auth: body.auth,
+      flows: [{ stages: ['m.login.password'] }],
+      fingerprint: `delete_devices:${me.userId}:${ids.join(',')}`,
+      checkStage: stageChecker(deps, me.userId),
+    });
     for (const id of ids) await deps.users.deleteDevice(me.userId, id);
     ctx.body = {};
   };
   r.delete('/devices/:deviceId', deps.auth, (ctx) => deleteDevices(ctx, [param(ctx, 'deviceId')]));
   r.post('/delete_devices', deps.auth, (ctx) => {
     const devices = bodyObject(ctx).devices;
-    if (!Array.isArray(devices) || devices.some((d) => typeof d !== 'string')) throw new MatrixError(400, 'M_BAD_JSON', "'devices' must be an array of strings");
+    if (!Array.isArray(devices) || devices.some((d) => typeof d !== 'string'))
+      throw new MatrixError(400, 'M_BAD_JSON', "'devices' must be an array of strings");
     return deleteDevices(ctx, devices as string[]);
   });
   void objectField;
@@ -210,7 +227,10 @@ function deviceJson(d: { device_id: string; display_name: string | null; last_se
 /** Deactivation leaves every room (client-server "Account deactivation" SHOULD). */
 async function leaveAllRooms(deps: ClientApiDeps, userId: string): Promise<void> {
   const { setMembership } = await import('../rooms/membership.ts');
-  const rows = await deps.rooms.db.reader.all<{ room_id: string }>("SELECT room_id FROM memberships WHERE user_id = ? AND membership IN ('join','invite','knock')", userId);
+  const rows = await deps.rooms.db.reader.all<{ room_id: string }>(
+    "SELECT room_id FROM memberships WHERE user_id = ? AND membership IN ('join','invite','knock')",
+    userId,
+  );
   for (const row of rows) {
     try {
       await setMembership(deps.rooms, row.room_id, userId, userId, 'leave');

@@ -31,7 +31,27 @@ import { userDirectoryRoutes } from './user-directory.ts';
 import { mediaRouters, type MediaDeps } from './media.ts';
 
 const GROUPS: RouteGroup[] = [
-  capabilitiesRoutes, accountRoutes, roomRoutes, roomEventRoutes, directoryRoutes, profileRoutes, syncRoutes, accountDataRoutes, legacyRoutes, pushRuleRoutes, notificationRoutes, eduRoutes, tagRoutes, relationRoutes, searchRoutes, fallbackRoutes, voipRoutes, keysRoutes, toDeviceRoutes, keyBackupRoutes, userDirectoryRoutes,
+  capabilitiesRoutes,
+  accountRoutes,
+  roomRoutes,
+  roomEventRoutes,
+  directoryRoutes,
+  profileRoutes,
+  syncRoutes,
+  accountDataRoutes,
+  legacyRoutes,
+  pushRuleRoutes,
+  notificationRoutes,
+  eduRoutes,
+  tagRoutes,
+  relationRoutes,
+  searchRoutes,
+  fallbackRoutes,
+  voipRoutes,
+  keysRoutes,
+  toDeviceRoutes,
+  keyBackupRoutes,
+  userDirectoryRoutes,
 ];
 
 export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_matrix/client/api/v1', '/_matrix/client/v1'];

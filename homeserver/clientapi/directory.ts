@@ -12,7 +12,7 @@ import { stateIdsVisibleTo } from './room-events.ts';
 import { eventsStore } from '../storage/events-store.ts';
 import { parsePublicRoomsBody, publicRoomsPage } from '../rooms/public-rooms.ts';
 
-function checkedAlias(ctx: Context, deps: ClientApiDeps): string {
+function checkedAlias(ctx: Context, _deps: ClientApiDeps): string {
   const alias = param(ctx, 'roomAlias');
   if (!isValidRoomAlias(alias)) throw new MatrixError(400, 'M_INVALID_PARAM', `Invalid room alias '${alias}'`);
   return alias;
@@ -71,7 +71,7 @@ export const directoryRoutes: RouteGroup = (r, deps) => {
     if (visibility !== 'public' && visibility !== 'private') throw new MatrixError(400, 'M_INVALID_PARAM', "visibility must be 'public' or 'private'");
     if (!(await deps.rooms.roomVersion(roomId))) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown room');
     const p = await deps.rooms.powerOf(roomId, requester(ctx).userId);
-    if (p.level < 50) throw new MatrixError(403, 'M_FORBIDDEN', 'You may not change this room\'s directory visibility');
+    if (p.level < 50) throw new MatrixError(403, 'M_FORBIDDEN', "You may not change this room's directory visibility");
     await deps.rooms.db.write((tx) => roomsStore.setPublic(tx, roomId, visibility === 'public'));
     ctx.body = {};
   });

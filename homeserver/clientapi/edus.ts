@@ -65,7 +65,8 @@ export const eduRoutes: RouteGroup = (r, deps) => {
     if (param(ctx, 'userId') !== me.userId) throw new MatrixError(403, 'M_FORBIDDEN', 'You may only set your own typing state');
     const body = bodyObject(ctx);
     if (typeof body.typing !== 'boolean') throw new MatrixError(400, 'M_BAD_JSON', "'typing' must be a boolean");
-    if (body.timeout !== undefined && (typeof body.timeout !== 'number' || body.timeout < 0)) throw new MatrixError(400, 'M_BAD_JSON', "'timeout' must be a non-negative number");
+    if (body.timeout !== undefined && (typeof body.timeout !== 'number' || body.timeout < 0))
+      throw new MatrixError(400, 'M_BAD_JSON', "'timeout' must be a non-negative number");
     await requireJoined(deps, roomId, me.userId);
     await deps.edus.typing.setTyping(roomId, me.userId, body.typing, typeof body.timeout === 'number' ? body.timeout : 30_000);
     ctx.body = {};
@@ -117,7 +118,8 @@ export const eduRoutes: RouteGroup = (r, deps) => {
     const list = (k: string) => {
       const v = body[k];
       if (v === undefined) return [];
-      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !isValidUserId(x))) throw new MatrixError(400, 'M_BAD_JSON', `'${k}' must be an array of user ids`);
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !isValidUserId(x)))
+        throw new MatrixError(400, 'M_BAD_JSON', `'${k}' must be an array of user ids`);
       return v as string[];
     };
     const invite = list('invite');

@@ -17,7 +17,10 @@ function escapeHtml(s: string): string {
 
 function page(ctx: Context, title: string, body: string, script = ''): void {
   const nonce = randomBytes(16).toString('base64');
-  ctx.set('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`);
+  ctx.set(
+    'Content-Security-Policy',
+    `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+  );
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = `<!doctype html>
@@ -49,7 +52,8 @@ function stageForm(stage: string, session: string, error?: string): string {
   const fields: Record<string, string> = {
     'm.login.dummy': '<p>Press continue to go on.</p>',
     'm.login.registration_token': '<label for="token">Registration token</label><input id="token" name="token" required autocomplete="off">',
-    'm.login.password': '<label for="user">User ID</label><input id="user" name="user" required autocomplete="username"><label for="password">Password</label><input id="password" name="password" type="password" required autocomplete="current-password">',
+    'm.login.password':
+      '<label for="user">User ID</label><input id="user" name="user" required autocomplete="username"><label for="password">Password</label><input id="password" name="password" type="password" required autocomplete="current-password">',
   };
   return `${err}<form method="post"><input type="hidden" name="session" value="${escapeHtml(session)}">${fields[stage]}<button type="submit">Continue</button></form>`;
 }
@@ -75,7 +79,13 @@ export const fallbackRoutes: RouteGroup = (r, deps) => {
     const user = form.get('user') ?? undefined;
     // A password stage authenticates the user the session's operation is about.
     const owner = user && fingerprint.includes(`:${user}`) ? user : undefined;
-    const auth: Record<string, unknown> = { type: stage, session, token: form.get('token') ?? undefined, password: form.get('password') ?? undefined, identifier: user ? { type: 'm.id.user', user } : undefined };
+    const auth: Record<string, unknown> = {
+      type: stage,
+      session,
+      token: form.get('token') ?? undefined,
+      password: form.get('password') ?? undefined,
+      identifier: user ? { type: 'm.id.user', user } : undefined,
+    };
     try {
       await deps.uia.completeStage(session, stage, () => stageChecker(deps, owner)(stage, auth));
     } catch (err) {

@@ -19,7 +19,12 @@ async function roomSnapshot(deps: ClientApiDeps, me: Requester, roomId: string, 
   const m = await eventsStore.membershipOf(q, roomId, me.userId);
   const ceiling = m && m.membership !== 'join' ? m.stream_ordering : deps.rooms.position;
   const rows = await eventsStore.roomEventsBetween(q, roomId, 0, ceiling, limit, true);
-  const events = (await deps.rooms.reader.getEvents(q, rows.map((x) => x.event_id))).reverse();
+  const events = (
+    await deps.rooms.reader.getEvents(
+      q,
+      rows.map((x) => x.event_id),
+    )
+  ).reverse();
   const visible = await deps.visibility.filter(q, me.userId, events);
   const stateIds = await stateIdsVisibleTo(deps, roomId, me.userId);
   const room = await roomsStore.getRoom(q, roomId);
@@ -52,7 +57,9 @@ export const legacyRoutes: RouteGroup = (r, deps) => {
       }
       rooms.push(await roomSnapshot(deps, me, m.room_id, m.membership, limit));
     }
-    const accountData = (await accountDataStore.since(deps.rooms.db.reader, me.userId, 0)).filter((x) => x.room_id === '').map((x) => ({ type: x.type, content: JSON.parse(x.content) }));
+    const accountData = (await accountDataStore.since(deps.rooms.db.reader, me.userId, 0))
+      .filter((x) => x.room_id === '')
+      .map((x) => ({ type: x.type, content: JSON.parse(x.content) }));
     ctx.body = { end: formatPaginationToken(deps.rooms.position), rooms, presence: [], account_data: accountData };
   });
 
@@ -75,16 +82,29 @@ export const legacyRoutes: RouteGroup = (r, deps) => {
       const version = deps.notifier.changeVersion;
       const to = deps.rooms.position;
       const q = deps.rooms.db.reader;
-      const roomIds = new Set((await eventsStore.membershipsOfUser(q, me.userId)).filter((m) => m.membership === 'join' || m.stream_ordering > from).map((m) => m.room_id));
+      const roomIds = new Set(
+        (await eventsStore.membershipsOfUser(q, me.userId)).filter((m) => m.membership === 'join' || m.stream_ordering > from).map((m) => m.room_id),
+      );
       const chunk = [];
       for (const roomId of roomIds) {
         const rows = await eventsStore.roomEventsBetween(q, roomId, from, to, 100, false);
-        const events = await deps.visibility.filter(q, me.userId, await deps.rooms.reader.getEvents(q, rows.map((x) => x.event_id)));
+        const events = await deps.visibility.filter(
+          q,
+          me.userId,
+          await deps.rooms.reader.getEvents(
+            q,
+            rows.map((x) => x.event_id),
+          ),
+        );
         chunk.push(...events);
       }
       chunk.sort((a, b) => a.streamOrdering - b.streamOrdering);
       if (chunk.length > 0 || Date.now() >= deadline || signal.aborted) {
-        ctx.body = { start: formatPaginationToken(from), end: formatPaginationToken(to), chunk: await toClientEvents(q, deps.rooms.reader, chunk, { viewer: me }) };
+        ctx.body = {
+          start: formatPaginationToken(from),
+          end: formatPaginationToken(to),
+          chunk: await toClientEvents(q, deps.rooms.reader, chunk, { viewer: me }),
+        };
         return;
       }
       if (deps.notifier.changeVersion === version) {

@@ -145,7 +145,12 @@ function sendFile(ctx: Context, file: ServedFile, disposition: string, cache: 'p
   // The bytes behind an mxc:// URI never change. Authenticated media stays out of shared caches.
   ctx.set('Cache-Control', `${cache}, max-age=31536000, immutable`);
   ctx.set('ETag', file.etag);
-  if (ctx.get('if-none-match').split(',').some((t) => t.trim() === file.etag)) {
+  if (
+    ctx
+      .get('if-none-match')
+      .split(',')
+      .some((t) => t.trim() === file.etag)
+  ) {
     ctx.status = 304;
     return;
   }

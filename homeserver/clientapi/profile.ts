@@ -43,7 +43,10 @@ async function profileOf(deps: ClientApiDeps, userId: string): Promise<Record<st
 
 async function propagate(deps: ClientApiDeps, userId: string): Promise<void> {
   const profile = await profileOf(deps, userId);
-  const rows = await deps.rooms.db.reader.all<{ room_id: string; event_id: string }>("SELECT room_id, event_id FROM memberships WHERE user_id = ? AND membership = 'join'", userId);
+  const rows = await deps.rooms.db.reader.all<{ room_id: string; event_id: string }>(
+    "SELECT room_id, event_id FROM memberships WHERE user_id = ? AND membership = 'join'",
+    userId,
+  );
   for (const row of rows) {
     const current = await deps.rooms.reader.getEvent(deps.rooms.db.reader, row.event_id);
     const content: JsonObject = { ...(current?.pdu.content ?? {}), membership: 'join' };
@@ -77,7 +80,8 @@ export const profileRoutes: RouteGroup = (r, deps) => {
     if (!FIELDS.includes(field)) throw new MatrixError(400, 'M_INVALID_PARAM', `Unsupported profile field '${field}'`);
     const v = bodyObject(ctx)[field];
     if (v !== undefined && v !== null && typeof v !== 'string') throw new MatrixError(400, 'M_BAD_JSON', `'${field}' must be a string`);
-    if (typeof v === 'string' && Buffer.byteLength(v) > 256 && field === 'displayname') throw new MatrixError(400, 'M_INVALID_PARAM', 'Display name is too long');
+    if (typeof v === 'string' && Buffer.byteLength(v) > 256 && field === 'displayname')
+      throw new MatrixError(400, 'M_INVALID_PARAM', 'Display name is too long');
     await deps.rooms.db.write((tx) => accountsStore.setProfileField(tx, userId, field, (v as string | undefined) ?? null));
     await propagate(deps, userId);
     ctx.body = {};

@@ -30,10 +30,18 @@ export const relationRoutes: RouteGroup = (r, deps) => {
     const toStr = queryString(ctx, 'to');
     const from = fromStr ? parsePaginationToken(fromStr) : dir === 'b' ? deps.rooms.position : 0;
     const to = toStr ? parsePaginationToken(toStr) : undefined;
-    const rows = dir === 'b'
-      ? await relationsStore.page(q, parentId, params.relType ?? null, params.eventType ?? null, to ?? 0, from, limit, true)
-      : await relationsStore.page(q, parentId, params.relType ?? null, params.eventType ?? null, from, to ?? deps.rooms.position, limit, false);
-    const events = await deps.visibility.filter(q, me.userId, await deps.rooms.reader.getEvents(q, rows.map((x) => x.event_id)));
+    const rows =
+      dir === 'b'
+        ? await relationsStore.page(q, parentId, params.relType ?? null, params.eventType ?? null, to ?? 0, from, limit, true)
+        : await relationsStore.page(q, parentId, params.relType ?? null, params.eventType ?? null, from, to ?? deps.rooms.position, limit, false);
+    const events = await deps.visibility.filter(
+      q,
+      me.userId,
+      await deps.rooms.reader.getEvents(
+        q,
+        rows.map((x) => x.event_id),
+      ),
+    );
     const body: Record<string, unknown> = { chunk: await toClientEvents(q, deps.rooms.reader, events, { viewer: me }) };
     const last = rows[rows.length - 1];
     if (rows.length === limit && last) body.next_batch = formatPaginationToken(dir === 'b' ? last.stream_ordering - 1 : last.stream_ordering);
@@ -55,7 +63,14 @@ export const relationRoutes: RouteGroup = (r, deps) => {
     const before = fromStr ? parsePaginationToken(fromStr) : deps.rooms.position;
     const q = deps.rooms.db.reader;
     const roots = await relationsStore.threadRoots(q, roomId, before, limit, include === 'participated' ? me.userId : undefined);
-    const events = await deps.visibility.filter(q, me.userId, await deps.rooms.reader.getEvents(q, roots.map((x) => x.root)));
+    const events = await deps.visibility.filter(
+      q,
+      me.userId,
+      await deps.rooms.reader.getEvents(
+        q,
+        roots.map((x) => x.root),
+      ),
+    );
     const body: Record<string, unknown> = { chunk: await toClientEvents(q, deps.rooms.reader, events, { viewer: me }) };
     const last = roots[roots.length - 1];
     if (roots.length === limit && last) body.next_batch = formatPaginationToken(last.latest - 1);

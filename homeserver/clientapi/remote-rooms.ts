@@ -86,7 +86,14 @@ export async function knockAnyRoom(deps: ClientApiDeps, roomId: string, servers:
   await knockRemoteRoom(deps.federation, roomId, userId, servers, reason);
 }
 
-export async function inviteAnyUser(deps: ClientApiDeps, roomId: string, sender: string, target: string, reason?: string, extra: JsonObject = {}): Promise<void> {
+export async function inviteAnyUser(
+  deps: ClientApiDeps,
+  roomId: string,
+  sender: string,
+  target: string,
+  reason?: string,
+  extra: JsonObject = {},
+): Promise<void> {
   const server = parseUserId(target)?.serverName;
   if (server === deps.config.serverName || !deps.federation) {
     await setMembership(deps.rooms, roomId, sender, target, 'invite', { reason, extraContent: extra });

@@ -53,7 +53,8 @@ async function sendNew(ctx: Context, deps: ClientApiDeps, roomId: string, type: 
   const me = requester(ctx);
   const content = bodyObject(ctx) as JsonObject;
   if (Buffer.byteLength(type) > MAX_FIELD_BYTES) throw new MatrixError(400, 'M_INVALID_PARAM', 'Event type is longer than 255 bytes');
-  if (stateKey !== undefined && Buffer.byteLength(stateKey) > MAX_FIELD_BYTES) throw new MatrixError(400, 'M_INVALID_PARAM', 'State key is longer than 255 bytes');
+  if (stateKey !== undefined && Buffer.byteLength(stateKey) > MAX_FIELD_BYTES)
+    throw new MatrixError(400, 'M_INVALID_PARAM', 'State key is longer than 255 bytes');
   // An unknown room is the room service's 404 (no head): no extra lookup on every send.
   try {
     const e = await deps.rooms.send(roomId, {
@@ -143,7 +144,11 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
     const at = queryString(ctx, 'at');
     if (at) {
       const pos = parsePaginationToken(at);
-      const row = await deps.rooms.db.reader.get<{ event_id: string }>('SELECT event_id FROM events WHERE room_id = ? AND stream_ordering <= ? ORDER BY stream_ordering DESC LIMIT 1', roomId, pos);
+      const row = await deps.rooms.db.reader.get<{ event_id: string }>(
+        'SELECT event_id FROM events WHERE room_id = ? AND stream_ordering <= ? ORDER BY stream_ordering DESC LIMIT 1',
+        roomId,
+        pos,
+      );
       const ev = row ? await deps.rooms.reader.getEvent(deps.rooms.db.reader, row.event_id) : undefined;
       await stateIdsVisibleTo(deps, roomId, me.userId); // access check
       state = ev ? await deps.rooms.reader.stateAfter(deps.rooms.db.reader, ev) : new Map();
@@ -196,9 +201,10 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
     const ceiling = m && m.membership !== 'join' ? m.stream_ordering : deps.rooms.position;
     const filterStr = queryString(ctx, 'filter');
     const filter: RoomEventFilter | undefined = filterStr ? parseFilter({ room: { timeline: inlineFilterJson(filterStr) } }).room!.timeline : undefined;
-    const page = () => dir === 'b'
-      ? eventsStore.roomEventsBetween(deps.rooms.db.reader, roomId, to ?? Number.MIN_SAFE_INTEGER, Math.min(from, ceiling), limit, true)
-      : eventsStore.roomEventsBetween(deps.rooms.db.reader, roomId, from, Math.min(to ?? ceiling, ceiling), limit, false);
+    const page = () =>
+      dir === 'b'
+        ? eventsStore.roomEventsBetween(deps.rooms.db.reader, roomId, to ?? Number.MIN_SAFE_INTEGER, Math.min(from, ceiling), limit, true)
+        : eventsStore.roomEventsBetween(deps.rooms.db.reader, roomId, from, Math.min(to ?? ceiling, ceiling), limit, false);
     let rows = await page();
     let backfilled = false;
     // Local history ran out: a room joined over federation may have older events elsewhere.
@@ -206,9 +212,13 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
       backfilled = (await backfillRoom(deps.federation, roomId, limit - rows.length)) > 0;
       if (backfilled) rows = await page();
     }
-    const events = await deps.rooms.reader.getEvents(deps.rooms.db.reader, rows.map((x) => x.event_id));
-    const visible = (await deps.visibility.filter(deps.rooms.db.reader, me.userId, events))
-      .filter((e) => eventMatches(filter, { type: e.pdu.type, sender: e.pdu.sender, content: e.pdu.content }));
+    const events = await deps.rooms.reader.getEvents(
+      deps.rooms.db.reader,
+      rows.map((x) => x.event_id),
+    );
+    const visible = (await deps.visibility.filter(deps.rooms.db.reader, me.userId, events)).filter((e) =>
+      eventMatches(filter, { type: e.pdu.type, sender: e.pdu.sender, content: e.pdu.content }),
+    );
     const chunk = await toClientEvents(deps.rooms.db.reader, deps.rooms.reader, visible, { viewer: me });
     const body: Record<string, unknown> = { start: fromStr ?? formatPaginationToken(from), chunk };
     const last = rows[rows.length - 1];
@@ -237,8 +247,14 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
     const q = deps.rooms.db.reader;
     const beforeN = Math.floor(limit / 2);
     const afterN = limit - beforeN;
-    const before = await deps.rooms.reader.getEvents(q, (await eventsStore.roomEventsBetween(q, roomId, 0, ev.streamOrdering - 1, beforeN, true)).map((x) => x.event_id));
-    const after = await deps.rooms.reader.getEvents(q, (await eventsStore.roomEventsBetween(q, roomId, ev.streamOrdering, deps.rooms.position, afterN, false)).map((x) => x.event_id));
+    const before = await deps.rooms.reader.getEvents(
+      q,
+      (await eventsStore.roomEventsBetween(q, roomId, 0, ev.streamOrdering - 1, beforeN, true)).map((x) => x.event_id),
+    );
+    const after = await deps.rooms.reader.getEvents(
+      q,
+      (await eventsStore.roomEventsBetween(q, roomId, ev.streamOrdering, deps.rooms.position, afterN, false)).map((x) => x.event_id),
+    );
     const vb = await deps.visibility.filter(q, me.userId, before);
     const va = await deps.visibility.filter(q, me.userId, after);
     const lastAfter = after[after.length - 1];

@@ -18,11 +18,14 @@ export const roomRoutes: RouteGroup = (r, deps) => {
     const body = bodyObject(ctx);
     const me = requester(ctx);
     const visibility = stringField(body, 'visibility');
-    if (visibility !== undefined && visibility !== 'public' && visibility !== 'private') throw new MatrixError(400, 'M_BAD_JSON', "visibility must be 'public' or 'private'");
+    if (visibility !== undefined && visibility !== 'public' && visibility !== 'private')
+      throw new MatrixError(400, 'M_BAD_JSON', "visibility must be 'public' or 'private'");
     const preset = stringField(body, 'preset');
-    if (preset !== undefined && !['private_chat', 'public_chat', 'trusted_private_chat'].includes(preset)) throw new MatrixError(400, 'M_BAD_JSON', `Unknown preset '${preset}'`);
+    if (preset !== undefined && !['private_chat', 'public_chat', 'trusted_private_chat'].includes(preset))
+      throw new MatrixError(400, 'M_BAD_JSON', `Unknown preset '${preset}'`);
     const invite = body.invite;
-    if (invite !== undefined && (!Array.isArray(invite) || invite.some((u) => typeof u !== 'string'))) throw new MatrixError(400, 'M_BAD_JSON', "'invite' must be an array of user ids");
+    if (invite !== undefined && (!Array.isArray(invite) || invite.some((u) => typeof u !== 'string')))
+      throw new MatrixError(400, 'M_BAD_JSON', "'invite' must be an array of user ids");
     const initialState = body.initial_state;
     if (initialState !== undefined) {
       if (!Array.isArray(initialState)) throw new MatrixError(400, 'M_BAD_JSON', "'initial_state' must be an array");
@@ -105,7 +108,10 @@ export const roomRoutes: RouteGroup = (r, deps) => {
     ctx.body = {};
   });
   r.get('/joined_rooms', deps.auth, async (ctx) => {
-    const rows = await deps.rooms.db.reader.all<{ room_id: string }>("SELECT room_id FROM memberships WHERE user_id = ? AND membership = 'join'", requester(ctx).userId);
+    const rows = await deps.rooms.db.reader.all<{ room_id: string }>(
+      "SELECT room_id FROM memberships WHERE user_id = ? AND membership = 'join'",
+      requester(ctx).userId,
+    );
     ctx.body = { joined_rooms: rows.map((x) => x.room_id) };
   });
 };

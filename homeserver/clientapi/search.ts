@@ -43,7 +43,8 @@ export const searchRoutes: RouteGroup = (r, deps) => {
     }
     if (typeof re.search_term !== 'string') throw new MatrixError(400, 'M_BAD_JSON', "'search_term' must be a string");
     const keys = re.keys === undefined ? ALL_KEYS : (re.keys as unknown[]);
-    if (!Array.isArray(keys) || keys.some((k) => !ALL_KEYS.includes(k as string))) throw new MatrixError(400, 'M_BAD_JSON', `'keys' may only hold ${ALL_KEYS.join(', ')}`);
+    if (!Array.isArray(keys) || keys.some((k) => !ALL_KEYS.includes(k as string)))
+      throw new MatrixError(400, 'M_BAD_JSON', `'keys' may only hold ${ALL_KEYS.join(', ')}`);
     const orderBy = (re.order_by as string | undefined) ?? 'rank';
     if (orderBy !== 'rank' && orderBy !== 'recent') throw new MatrixError(400, 'M_BAD_JSON', "order_by must be 'rank' or 'recent'");
     const filter: RoomEventFilter | undefined = re.filter === undefined ? undefined : parseFilter({ room: { timeline: re.filter } }).room!.timeline;
@@ -63,7 +64,16 @@ export const searchRoutes: RouteGroup = (r, deps) => {
     let before = cursor.before;
     let exhausted = !match;
     while (match && results.length < limit && !exhausted) {
-      const hits = await searchStore.search(q, match, roomIds, keys as string[], orderBy === 'rank', ROUND, orderBy === 'rank' ? offset : 0, orderBy === 'rank' ? cursor.before : before);
+      const hits = await searchStore.search(
+        q,
+        match,
+        roomIds,
+        keys as string[],
+        orderBy === 'rank',
+        ROUND,
+        orderBy === 'rank' ? offset : 0,
+        orderBy === 'rank' ? cursor.before : before,
+      );
       exhausted = hits.length < ROUND;
       for (const hit of hits) {
         if (orderBy === 'rank') offset++;
@@ -88,7 +98,10 @@ export const searchRoutes: RouteGroup = (r, deps) => {
     }
     const roomEvents: Record<string, unknown> = {
       count: match ? await searchStore.count(q, match, roomIds, keys as string[]) : 0,
-      highlights: re.search_term.split(/\s+/).filter((w) => w.length > 0).map((w) => w.toLowerCase()),
+      highlights: re.search_term
+        .split(/\s+/)
+        .filter((w) => w.length > 0)
+        .map((w) => w.toLowerCase()),
       results: out,
     };
     if (!exhausted && results.length === limit) roomEvents.next_batch = `${offset}_${orderBy === 'rank' ? cursor.before : before}`;
@@ -116,8 +129,22 @@ export const searchRoutes: RouteGroup = (r, deps) => {
     ctx.body = { search_categories: { room_events: roomEvents } };
 
     async function eventContext(ev: LoadedEvent, beforeN: number, afterN: number, profile: boolean) {
-      const b = await deps.visibility.filter(q, me.userId, await deps.rooms.reader.getEvents(q, (await eventsStore.roomEventsBetween(q, ev.roomId, 0, ev.streamOrdering - 1, beforeN, true)).map((x) => x.event_id)));
-      const a = await deps.visibility.filter(q, me.userId, await deps.rooms.reader.getEvents(q, (await eventsStore.roomEventsBetween(q, ev.roomId, ev.streamOrdering, deps.rooms.position, afterN, false)).map((x) => x.event_id)));
+      const b = await deps.visibility.filter(
+        q,
+        me.userId,
+        await deps.rooms.reader.getEvents(
+          q,
+          (await eventsStore.roomEventsBetween(q, ev.roomId, 0, ev.streamOrdering - 1, beforeN, true)).map((x) => x.event_id),
+        ),
+      );
+      const a = await deps.visibility.filter(
+        q,
+        me.userId,
+        await deps.rooms.reader.getEvents(
+          q,
+          (await eventsStore.roomEventsBetween(q, ev.roomId, ev.streamOrdering, deps.rooms.position, afterN, false)).map((x) => x.event_id),
+        ),
+      );
       const c: Record<string, unknown> = {
         events_before: await toClientEvents(q, deps.rooms.reader, b, { viewer: me }),
         events_after: await toClientEvents(q, deps.rooms.reader, a, { viewer: me }),

@@ -38,7 +38,8 @@ export function clientGone(ctx: Context): AbortSignal {
 
 function setPresenceParam(v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
-  if (v !== 'online' && v !== 'offline' && v !== 'unavailable') throw new MatrixError(400, 'M_INVALID_PARAM', "set_presence must be 'online', 'offline' or 'unavailable'");
+  if (v !== 'online' && v !== 'offline' && v !== 'unavailable')
+    throw new MatrixError(400, 'M_INVALID_PARAM', "set_presence must be 'online', 'offline' or 'unavailable'");
   return v;
 }
 

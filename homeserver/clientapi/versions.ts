@@ -3,7 +3,28 @@ import { Router } from '../http/router.ts';
 import type { ClientApiDeps, RouteGroup } from './deps.ts';
 import { SUPPORTED_ROOM_VERSIONS, DEFAULT_ROOM_VERSION } from '../protocol/room-versions.ts';
 
-export const SPEC_VERSIONS = ['r0.0.1', 'r0.1.0', 'r0.2.0', 'r0.3.0', 'r0.4.0', 'r0.5.0', 'r0.6.0', 'r0.6.1', 'v1.1', 'v1.2', 'v1.3', 'v1.4', 'v1.5', 'v1.6', 'v1.7', 'v1.8', 'v1.9', 'v1.10', 'v1.11', 'v1.12'];
+export const SPEC_VERSIONS = [
+  'r0.0.1',
+  'r0.1.0',
+  'r0.2.0',
+  'r0.3.0',
+  'r0.4.0',
+  'r0.5.0',
+  'r0.6.0',
+  'r0.6.1',
+  'v1.1',
+  'v1.2',
+  'v1.3',
+  'v1.4',
+  'v1.5',
+  'v1.6',
+  'v1.7',
+  'v1.8',
+  'v1.9',
+  'v1.10',
+  'v1.11',
+  'v1.12',
+];
 
 /** Routes outside the versioned prefix. */
 export function unversionedRoutes(deps: ClientApiDeps): Router {

@@ -38,8 +38,7 @@ export class ConfigError extends Error {
 
 function formatMessage(d: ConfigErrorDetails): string {
   // On the command line the option name says where; in a file, name the file and the key.
-  const where =
-    d.key === undefined ? d.source : d.source === COMMAND_LINE ? d.key : `${d.source}: ${d.key}`;
+  const where = d.key === undefined ? d.source : d.source === COMMAND_LINE ? d.key : `${d.source}: ${d.key}`;
   if (d.problem !== undefined) return `${where}: ${d.problem}`;
   return `${where}: expected ${d.expected}, got ${describe(d.actual)}`;
 }

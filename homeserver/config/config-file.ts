@@ -53,9 +53,7 @@ export type FileConfig = Partial<Omit<HomeserverConfig, 'rateLimit' | 'federatio
 
 /** The config file inside `dataDir`, if any. More than one is ambiguous and an error. */
 export function findConfigFile(dataDir: string): string | undefined {
-  const present = CONFIG_FILE_NAMES.map((name) => path.join(dataDir, name)).filter((file) =>
-    fs.existsSync(file),
-  );
+  const present = CONFIG_FILE_NAMES.map((name) => path.join(dataDir, name)).filter((file) => fs.existsSync(file));
   if (present.length > 1) {
     throw new ConfigError({
       source: dataDir,
@@ -132,7 +130,7 @@ export function readConfigFile(file: string, insideDataDir: boolean): FileConfig
       if (!/^turns?:/.test(s)) throw new ConfigError({ ...where, expected: 'a turn: or turns: URI', actual: u });
       return s;
     });
-    const sharedSecret = expectString(turn.shared_secret, at('turn.shared_secret'), 'the TURN server\'s shared secret');
+    const sharedSecret = expectString(turn.shared_secret, at('turn.shared_secret'), "the TURN server's shared secret");
     const lifetimeS = turn.user_lifetime === undefined ? 86_400 : expectPositiveInteger(turn.user_lifetime, at('turn.user_lifetime'));
     config.turn = { uris, sharedSecret, userLifetimeMs: lifetimeS * 1000 };
   }
@@ -178,7 +176,9 @@ function parseFile(file: string): unknown {
   } catch (error) {
     const kind = extension === '.json' ? 'JSON' : 'YAML';
     // The yaml package follows its first line with an excerpt of the source; the line is enough.
-    const firstLine = String((error as Error).message).split('\n')[0]!.replace(/:$/, '');
+    const firstLine = String((error as Error).message)
+      .split('\n')[0]!
+      .replace(/:$/, '');
     throw new ConfigError({ source: file, problem: `invalid ${kind}: ${firstLine}` });
   }
 }

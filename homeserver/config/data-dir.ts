@@ -6,11 +6,7 @@ import path from 'node:path';
 
 export const APP_FOLDER = 'hearth';
 
-export function defaultDataDir(
-  env: NodeJS.ProcessEnv,
-  platform: NodeJS.Platform = process.platform,
-  homeDir: string = env.HOME || os.homedir(),
-): string {
+export function defaultDataDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, homeDir: string = env.HOME || os.homedir()): string {
   if (platform === 'win32') {
     const appData = env.APPDATA || path.win32.join(env.USERPROFILE || homeDir, 'AppData', 'Roaming');
     return path.win32.join(appData, APP_FOLDER);

@@ -74,7 +74,10 @@ export function mergeFederation(file: PartialFederation | undefined, cli: Partia
   if (pair?.tlsCert !== undefined || pair?.tlsKey !== undefined) {
     if (pair.tlsCert === undefined) throw new ConfigError({ source, key: certKey, problem: `is required with ${keyKey}` });
     if (pair.tlsKey === undefined) throw new ConfigError({ source, key: keyKey, problem: `is required with ${certKey}` });
-    for (const [file, key] of [[pair.tlsCert, certKey], [pair.tlsKey, keyKey]] as const) {
+    for (const [file, key] of [
+      [pair.tlsCert, certKey],
+      [pair.tlsKey, keyKey],
+    ] as const) {
       if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new ConfigError({ source, key, problem: `${file} is not an existing file` });
     }
     config.tlsCert = pair.tlsCert;
@@ -82,7 +85,11 @@ export function mergeFederation(file: PartialFederation | undefined, cli: Partia
   }
   const both = config.allow.find((n) => config.deny.includes(n));
   if (both !== undefined) {
-    throw new ConfigError({ source, key: source === COMMAND_LINE ? '--federation-deny' : 'federation.deny', problem: `${both} is both allowed and denied; list it in one place` });
+    throw new ConfigError({
+      source,
+      key: source === COMMAND_LINE ? '--federation-deny' : 'federation.deny',
+      problem: `${both} is both allowed and denied; list it in one place`,
+    });
   }
   return config;
 }

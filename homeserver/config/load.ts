@@ -86,9 +86,7 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
     throw new ConfigError({
       source: fileName ?? COMMAND_LINE,
       key: 'registration_tokens',
-      problem: `registration is 'token' but no tokens are configured; list them under registration_tokens in ${
-        fileName ?? path.join(dataDir, 'hearth.yaml')
-      }`,
+      problem: `registration is 'token' but no tokens are configured; list them under registration_tokens in ${fileName ?? path.join(dataDir, 'hearth.yaml')}`,
     });
   }
   if (webRoot !== undefined) {

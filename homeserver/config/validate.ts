@@ -42,11 +42,7 @@ export function expectPositiveInteger(value: unknown, where: Where): number {
   return value;
 }
 
-export function expectList<T>(
-  value: unknown,
-  where: Where,
-  item: (value: unknown, where: Where) => T,
-): T[] {
+export function expectList<T>(value: unknown, where: Where, item: (value: unknown, where: Where) => T): T[] {
   if (!Array.isArray(value)) fail(where, 'a list', value);
   return value.map((v, i) => item(v, { source: where.source, key: `${where.key}[${i}]` }));
 }
@@ -103,12 +99,7 @@ export function expectBaseUrl(value: unknown, where: Where): string {
 }
 
 /** Rejects keys not in `known`, suggesting the intended one for camelCase, kebab-case or typos. */
-export function expectKnownKeys(
-  object: Record<string, unknown>,
-  known: readonly string[],
-  source: ConfigSource,
-  prefix = '',
-): void {
+export function expectKnownKeys(object: Record<string, unknown>, known: readonly string[], source: ConfigSource, prefix = ''): void {
   for (const key of Object.keys(object)) {
     if (known.includes(key)) continue;
     const suggestion = suggest(key, known);

@@ -117,7 +117,7 @@ export class CrossSigning {
             for (const name of Object.keys(mine)) {
               const deviceId = name.startsWith('ed25519:') ? name.slice('ed25519:'.length) : '';
               const row = deviceId ? await deviceKeysStore.get(q, userId, deviceId) : undefined;
-              const ed = row ? ((JSON.parse(row.key_json) as { keys?: Record<string, string> }).keys?.[`ed25519:${deviceId}`]) : undefined;
+              const ed = row ? (JSON.parse(row.key_json) as { keys?: Record<string, string> }).keys?.[`ed25519:${deviceId}`] : undefined;
               if (ed) signers.push({ keyName: deviceId, publicKey: ed });
             }
           }
@@ -154,7 +154,13 @@ export class CrossSigning {
     if (accepted.length > 0) {
       const changes = await this.db.write(async (tx) => {
         for (const a of accepted) {
-          await crossSigningStore.addSignature(tx, { target_user_id: a.target, target_key_id: a.keyId, signer_user_id: a.signer, signer_key_id: a.signerKeyId, signature: a.signature });
+          await crossSigningStore.addSignature(tx, {
+            target_user_id: a.target,
+            target_key_id: a.keyId,
+            signer_user_id: a.signer,
+            signer_key_id: a.signerKeyId,
+            signature: a.signature,
+          });
         }
         const ids: Array<[number, string]> = [];
         for (const u of changedUsers) ids.push([await this.deviceLists.recordChange(tx, u), u]);

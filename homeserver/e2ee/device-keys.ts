@@ -62,46 +62,49 @@ export class DeviceKeys {
     if (fallbackKeys !== undefined && fallbackKeys !== null) {
       check(oneTimeKeysProblem(fallbackKeys, 'fallback_keys'));
       const algorithms = Object.keys(fallbackKeys as Json).map((n) => splitKeyName(n).algorithm);
-      if (new Set(algorithms).size !== algorithms.length) throw new MatrixError(400, 'M_INVALID_PARAM', 'At most one fallback key per algorithm may be uploaded');
+      if (new Set(algorithms).size !== algorithms.length)
+        throw new MatrixError(400, 'M_INVALID_PARAM', 'At most one fallback key per algorithm may be uploaded');
     }
 
-    const { changeId, counts } = await this.afterKeysChange(() => this.db.write(async (tx) => {
-      let changeId: number | undefined;
-      if (isRecord(deviceKeys)) {
-        const json = stableJson(withoutUnsigned(deviceKeys));
-        const existing = await deviceKeysStore.get(tx, userId, deviceId);
-        if (existing?.key_json !== json) {
-          await deviceKeysStore.put(tx, userId, deviceId, json);
-          changeId = await this.deviceLists.recordChange(tx, userId);
-        }
-      }
-      if (isRecord(oneTimeKeys) && Object.keys(oneTimeKeys).length > 0) {
-        // All keys of one upload share a sequence number: the spec orders claims by upload call only.
-        const seq = await nextStreamId(tx, 'one_time_keys');
-        for (const [name, key] of Object.entries(oneTimeKeys)) {
-          const { algorithm, keyId } = splitKeyName(name);
-          const json = stableJson(key);
-          const existing = await deviceKeysStore.getOneTimeKey(tx, userId, deviceId, algorithm, keyId);
-          if (existing) {
-            // A retried upload repeats its keys; a different key under a used id is a client bug.
-            if (existing.key_json !== json) throw new MatrixError(400, 'M_INVALID_PARAM', `One-time key ${name} already exists with a different value`);
-            continue;
+    const { changeId, counts } = await this.afterKeysChange(() =>
+      this.db.write(async (tx) => {
+        let changeId: number | undefined;
+        if (isRecord(deviceKeys)) {
+          const json = stableJson(withoutUnsigned(deviceKeys));
+          const existing = await deviceKeysStore.get(tx, userId, deviceId);
+          if (existing?.key_json !== json) {
+            await deviceKeysStore.put(tx, userId, deviceId, json);
+            changeId = await this.deviceLists.recordChange(tx, userId);
           }
-          await deviceKeysStore.addOneTimeKey(tx, userId, deviceId, algorithm, keyId, json, seq);
         }
-      }
-      if (isRecord(fallbackKeys)) {
-        for (const [name, key] of Object.entries(fallbackKeys)) {
-          const { algorithm, keyId } = splitKeyName(name);
-          const json = stableJson(key);
-          const existing = await deviceKeysStore.getFallbackKey(tx, userId, deviceId, algorithm);
-          // The same key uploaded again keeps its used flag; a new key replaces it unused.
-          if (existing && existing.key_id === keyId && existing.key_json === json) continue;
-          await deviceKeysStore.putFallbackKey(tx, userId, deviceId, algorithm, keyId, json);
+        if (isRecord(oneTimeKeys) && Object.keys(oneTimeKeys).length > 0) {
+          // All keys of one upload share a sequence number: the spec orders claims by upload call only.
+          const seq = await nextStreamId(tx, 'one_time_keys');
+          for (const [name, key] of Object.entries(oneTimeKeys)) {
+            const { algorithm, keyId } = splitKeyName(name);
+            const json = stableJson(key);
+            const existing = await deviceKeysStore.getOneTimeKey(tx, userId, deviceId, algorithm, keyId);
+            if (existing) {
+              // A retried upload repeats its keys; a different key under a used id is a client bug.
+              if (existing.key_json !== json) throw new MatrixError(400, 'M_INVALID_PARAM', `One-time key ${name} already exists with a different value`);
+              continue;
+            }
+            await deviceKeysStore.addOneTimeKey(tx, userId, deviceId, algorithm, keyId, json, seq);
+          }
         }
-      }
-      return { changeId, counts: await this.oneTimeKeyCounts(tx, userId, deviceId) };
-    }));
+        if (isRecord(fallbackKeys)) {
+          for (const [name, key] of Object.entries(fallbackKeys)) {
+            const { algorithm, keyId } = splitKeyName(name);
+            const json = stableJson(key);
+            const existing = await deviceKeysStore.getFallbackKey(tx, userId, deviceId, algorithm);
+            // The same key uploaded again keeps its used flag; a new key replaces it unused.
+            if (existing && existing.key_id === keyId && existing.key_json === json) continue;
+            await deviceKeysStore.putFallbackKey(tx, userId, deviceId, algorithm, keyId, json);
+          }
+        }
+        return { changeId, counts: await this.oneTimeKeyCounts(tx, userId, deviceId) };
+      }),
+    );
     if (changeId !== undefined) await this.deviceLists.committed(changeId, userId, { deviceIds: [deviceId] });
     return counts;
   }
@@ -128,7 +131,10 @@ export class DeviceKeys {
     if (known && known.generation === this.generation) return known.value;
     // A change committing while these are read moves the generation past the one noted here.
     const generation = this.generation;
-    const value = { oneTimeKeyCounts: await this.oneTimeKeyCounts(q, userId, deviceId), unusedFallbackKeyTypes: await this.unusedFallbackKeyTypes(q, userId, deviceId) };
+    const value = {
+      oneTimeKeyCounts: await this.oneTimeKeyCounts(q, userId, deviceId),
+      unusedFallbackKeyTypes: await this.unusedFallbackKeyTypes(q, userId, deviceId),
+    };
     if (this.figures.size > 10_000) this.figures.clear();
     this.figures.set(key, { generation, value });
     return value;
@@ -169,7 +175,10 @@ export class DeviceKeys {
       const byDevice: Json = {};
       for (const row of await deviceKeysStore.ofUser(q, user)) {
         if (only && !only.has(row.device_id)) continue;
-        const key = mergeSignatures(JSON.parse(row.key_json) as Json, signatures.filter((s) => s.target_key_id === row.device_id));
+        const key = mergeSignatures(
+          JSON.parse(row.key_json) as Json,
+          signatures.filter((s) => s.target_key_id === row.device_id),
+        );
         if (row.display_name !== null) key.unsigned = { device_display_name: row.display_name };
         byDevice[row.device_id] = key;
       }
@@ -177,7 +186,11 @@ export class DeviceKeys {
       // Signatures on another user's master key: only the owner's and the requester's own are shown.
       const master = await crossSigningStore.get(q, user, 'master');
       if (master) {
-        masterKeys[user] = mergeSignatures(JSON.parse(master.key_json) as Json, signatures.filter((s) => s.target_key_id === master.public_key), new Set([user, requester]));
+        masterKeys[user] = mergeSignatures(
+          JSON.parse(master.key_json) as Json,
+          signatures.filter((s) => s.target_key_id === master.public_key),
+          new Set([user, requester]),
+        );
       }
       const selfSigning = await crossSigningStore.get(q, user, 'self_signing');
       if (selfSigning) selfSigningKeys[user] = JSON.parse(selfSigning.key_json);
@@ -198,24 +211,26 @@ export class DeviceKeys {
         throw new MatrixError(400, 'M_BAD_JSON', `'one_time_keys.${user}' must map device ids to algorithms`);
       }
     }
-    const claimed = await this.afterKeysChange(() => this.db.write(async (tx) => {
-      const out: Record<string, Record<string, Json>> = {};
-      for (const [user, devices] of Object.entries(wanted) as Array<[string, Record<string, string>]>) {
-        for (const [device, algorithm] of Object.entries(devices)) {
-          let row = await deviceKeysStore.takeOneTimeKey(tx, user, device, algorithm);
-          if (!row) {
-            // One-time keys exhausted: the fallback key, reused until the device replaces it.
-            const fallback = await deviceKeysStore.getFallbackKey(tx, user, device, algorithm);
-            if (fallback) {
-              if (!fallback.used) await deviceKeysStore.markFallbackKeyUsed(tx, user, device, algorithm);
-              row = fallback;
+    const claimed = await this.afterKeysChange(() =>
+      this.db.write(async (tx) => {
+        const out: Record<string, Record<string, Json>> = {};
+        for (const [user, devices] of Object.entries(wanted) as Array<[string, Record<string, string>]>) {
+          for (const [device, algorithm] of Object.entries(devices)) {
+            let row = await deviceKeysStore.takeOneTimeKey(tx, user, device, algorithm);
+            if (!row) {
+              // One-time keys exhausted: the fallback key, reused until the device replaces it.
+              const fallback = await deviceKeysStore.getFallbackKey(tx, user, device, algorithm);
+              if (fallback) {
+                if (!fallback.used) await deviceKeysStore.markFallbackKeyUsed(tx, user, device, algorithm);
+                row = fallback;
+              }
             }
+            if (row) ((out[user] ??= {})[device] ??= {})[`${row.algorithm}:${row.key_id}`] = JSON.parse(row.key_json);
           }
-          if (row) ((out[user] ??= {})[device] ??= {})[`${row.algorithm}:${row.key_id}`] = JSON.parse(row.key_json);
         }
-      }
-      return out;
-    }));
+        return out;
+      }),
+    );
     return { failures: {}, one_time_keys: claimed };
   }
 }

@@ -27,7 +27,12 @@ function parseVersion(v: string | undefined): number | undefined {
 }
 
 function keyData(r: BackupKeyRow): BackupKeyData {
-  return { first_message_index: r.first_message_index, forwarded_count: r.forwarded_count, is_verified: r.is_verified === 1, session_data: JSON.parse(r.session_data) as Json };
+  return {
+    first_message_index: r.first_message_index,
+    forwarded_count: r.forwarded_count,
+    is_verified: r.is_verified === 1,
+    session_data: JSON.parse(r.session_data) as Json,
+  };
 }
 
 export class KeyBackup {
@@ -64,7 +69,8 @@ export class KeyBackup {
   /** PUT room_keys/version/{version}: only auth_data may change. */
   async updateVersion(userId: string, version: string, body: Json): Promise<void> {
     const { algorithm, authData } = versionBody(body);
-    if (body.version !== undefined && body.version !== version) throw new MatrixError(400, 'M_INVALID_PARAM', "'version' does not match the version in the path");
+    if (body.version !== undefined && body.version !== version)
+      throw new MatrixError(400, 'M_INVALID_PARAM', "'version' does not match the version in the path");
     const n = parseVersion(version);
     await this.db.write(async (tx) => {
       const row = n === undefined ? undefined : await keyBackupStore.getVersion(tx, userId, n);
@@ -127,7 +133,7 @@ export class KeyBackup {
     const sessions = (rs: BackupKeyRow[]) => Object.fromEntries(rs.map((r) => [r.session_id, keyData(r)]));
     if (sel.roomId !== undefined) return { sessions: sessions(rows) };
     const rooms: Record<string, { sessions: Json }> = {};
-    for (const r of rows) ((rooms[r.room_id] ??= { sessions: {} }).sessions)[r.session_id] = keyData(r);
+    for (const r of rows) (rooms[r.room_id] ??= { sessions: {} }).sessions[r.session_id] = keyData(r);
     return { rooms };
   }
 

@@ -134,7 +134,8 @@ export class ToDevice {
     // to a position are deleted, none can appear there again.
     const device = `${userId}\u0000${deviceId}`;
     if (upTo <= (this.acknowledged.get(device) ?? 0)) return;
-    if (await toDeviceStore.hasDeliveredUpTo(this.db.reader, userId, deviceId, upTo)) await this.db.write((tx) => toDeviceStore.deleteUpTo(tx, userId, deviceId, upTo));
+    if (await toDeviceStore.hasDeliveredUpTo(this.db.reader, userId, deviceId, upTo))
+      await this.db.write((tx) => toDeviceStore.deleteUpTo(tx, userId, deviceId, upTo));
     if (this.acknowledged.size > 10_000) this.acknowledged.clear();
     this.acknowledged.set(device, upTo);
   }

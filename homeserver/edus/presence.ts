@@ -55,7 +55,7 @@ export class PresenceService {
     // Moving up in availability counts as activity (the seed's "Presence" rule).
     const active = presence === 'online' && (!old || old.presence !== 'online');
     const lastActive = active || !old ? now : old.last_active_ts;
-    const msg = statusMsg === undefined ? old?.status_msg ?? null : statusMsg;
+    const msg = statusMsg === undefined ? (old?.status_msg ?? null) : statusMsg;
     await this.write(userId, presence, msg, lastActive);
   }
 
@@ -77,7 +77,7 @@ export class PresenceService {
     else presence = !old || old.presence === 'offline' ? 'online' : old.presence;
     const fresh = old && now - old.last_active_ts < TOUCH_INTERVAL_MS;
     if (old && old.presence === presence && (presence === 'offline' || fresh)) return;
-    await this.write(userId, presence, old?.status_msg ?? null, presence === 'offline' ? old?.last_active_ts ?? now : now);
+    await this.write(userId, presence, old?.status_msg ?? null, presence === 'offline' ? (old?.last_active_ts ?? now) : now);
   }
 
   /** Calls `fn` after each change of a local user's presence (federation passes them on). */

@@ -66,7 +66,9 @@ export class ReceiptService {
   }
 
   private async store(roomId: string, userId: string, type: string, eventId: string, threadId: string | undefined, ts: number): Promise<void> {
-    const id = await this.db.write((tx) => receiptsStore.put(tx, { room_id: roomId, receipt_type: type, user_id: userId, thread_id: threadId ?? UNTHREADED, event_id: eventId, ts }));
+    const id = await this.db.write((tx) =>
+      receiptsStore.put(tx, { room_id: roomId, receipt_type: type, user_id: userId, thread_id: threadId ?? UNTHREADED, event_id: eventId, ts }),
+    );
     this.changes.record(roomId, id);
     // The read mark moved (push.md "Marking notifications as read"): the pair's unread counts are
     // counted again, after it, when next asked for.

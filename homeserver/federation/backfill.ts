@@ -50,7 +50,13 @@ async function doBackfill(s: FederationServices, roomId: string, limit: number):
         }
         if (gap) statesBefore.set(e.eventId, await fetchStateBefore(s, server, roomId, version, e.eventId));
       }
-      const stored = await s.rooms.write((w) => w.storeBackfilled(roomId, events.map((e) => ({ eventId: e.eventId, pdu: e.pdu })), statesBefore));
+      const stored = await s.rooms.write((w) =>
+        w.storeBackfilled(
+          roomId,
+          events.map((e) => ({ eventId: e.eventId, pdu: e.pdu })),
+          statesBefore,
+        ),
+      );
       return stored.length;
     } catch (err) {
       s.log(`backfill of ${roomId} from ${server} failed`, err);

@@ -93,11 +93,22 @@ export class FederationClient {
     }
     const agent = this.trusted.has(destination.toLowerCase()) ? await this.pinnedAgent(destination, target) : this.agent;
     const observe = this.observer;
-    return sendJson<T>(destination, {
-      agent, host: target.host, port: target.port, method, path, headers,
-      // No SNI for an IP literal (the spec's "TLS" section).
-      servername: isIP(target.tlsServerName) ? undefined : target.tlsServerName,
-    }, payload, options.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, observe && ((status, body) => observe(method, path, status, body)));
+    return sendJson<T>(
+      destination,
+      {
+        agent,
+        host: target.host,
+        port: target.port,
+        method,
+        path,
+        headers,
+        // No SNI for an IP literal (the spec's "TLS" section).
+        servername: isIP(target.tlsServerName) ? undefined : target.tlsServerName,
+      },
+      payload,
+      options.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      observe && ((status, body) => observe(method, path, status, body)),
+    );
   }
 
   close(): void {
@@ -167,7 +178,13 @@ interface SendOptions {
   servername: string | undefined;
 }
 
-function sendJson<T>(destination: string, o: SendOptions, payload: Buffer | undefined, timeoutMs: number, observe?: (status: number, body: unknown) => void): Promise<T> {
+function sendJson<T>(
+  destination: string,
+  o: SendOptions,
+  payload: Buffer | undefined,
+  timeoutMs: number,
+  observe?: (status: number, body: unknown) => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const fail = (kind: FailureKind, message: string) => reject(new FederationRequestError(destination, kind, 502, 'M_UNKNOWN', message));
     const req = https.request({ ...o, timeout: timeoutMs }, (res) => {
@@ -201,7 +218,8 @@ function sendJson<T>(destination: string, o: SendOptions, payload: Buffer | unde
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     req.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? '';
-      const kind: FailureKind = code === 'ETIMEDOUT' ? 'timeout' : /CERT|SELF_SIGNED|TLS|SSL|ERR_TLS/.test(code) || /certificate/i.test(err.message) ? 'tls' : 'network';
+      const kind: FailureKind =
+        code === 'ETIMEDOUT' ? 'timeout' : /CERT|SELF_SIGNED|TLS|SSL|ERR_TLS/.test(code) || /certificate/i.test(err.message) ? 'tls' : 'network';
       fail(kind, `${destination}: ${err.message}`);
     });
     if (payload !== undefined) req.end(payload);
@@ -228,7 +246,14 @@ export async function fetchWellKnown(hostname: string, timeoutMs = 10_000): Prom
           if (size > 64 * 1024) req.destroy(new Error('too large'));
           else chunks.push(c);
         });
-        r.on('end', () => resolve({ status: r.statusCode ?? 0, location: r.headers.location, cacheControl: r.headers['cache-control'], text: Buffer.concat(chunks).toString('utf8') }));
+        r.on('end', () =>
+          resolve({
+            status: r.statusCode ?? 0,
+            location: r.headers.location,
+            cacheControl: r.headers['cache-control'],
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
         r.on('error', reject);
       });
       req.on('timeout', () => req.destroy(new Error('timed out')));

@@ -22,9 +22,7 @@ export interface SrvRecord {
 }
 
 /** The outcome of fetching `https://<hostname>/.well-known/matrix/server`. */
-export type WellKnownResult =
-  | { ok: true; server: string; maxAgeMs?: number }
-  | { ok: false };
+export type WellKnownResult = { ok: true; server: string; maxAgeMs?: number } | { ok: false };
 
 export interface DiscoveryWorld {
   resolveSrv(name: string): Promise<SrvRecord[]>;
@@ -124,7 +122,7 @@ export class ServerResolver {
   /** `_matrix-fed._tcp` first, then the deprecated `_matrix._tcp`. */
   private async srv(host: string): Promise<SrvRecord | undefined> {
     for (const service of ['_matrix-fed._tcp', '_matrix._tcp']) {
-      let records: SrvRecord[] = [];
+      let records: SrvRecord[];
       try {
         records = await this.world.resolveSrv(`${service}.${host}`);
       } catch {

@@ -43,24 +43,50 @@ export interface Federation {
 export function createFederation(deps: FederationDeps): Federation {
   const acl = new ServerAcl(deps.config.allow, deps.config.deny);
   const client = new FederationClient({
-    serverName: deps.serverName, signingKey: deps.signingKey, db: deps.db, acl, trustSelfSigned: deps.config.trustSelfSigned,
+    serverName: deps.serverName,
+    signingKey: deps.signingKey,
+    db: deps.db,
+    acl,
+    trustSelfSigned: deps.config.trustSelfSigned,
     ...(deps.resolver ? { resolver: deps.resolver } : {}),
   });
-  const remoteKeys = new RemoteKeys({ db: deps.db, serverName: deps.serverName, signingKey: deps.signingKey, client, notaries: deps.config.keyNotaries, log: deps.log });
-  const { app, federationRouter } = createFederationApp({ serverName: deps.serverName, signingKey: deps.signingKey, remoteKeys, acl, version: deps.version, log: deps.log }, deps.groups);
+  const remoteKeys = new RemoteKeys({
+    db: deps.db,
+    serverName: deps.serverName,
+    signingKey: deps.signingKey,
+    client,
+    notaries: deps.config.keyNotaries,
+    log: deps.log,
+  });
+  const { app, federationRouter } = createFederationApp(
+    { serverName: deps.serverName, signingKey: deps.signingKey, remoteKeys, acl, version: deps.version, log: deps.log },
+    deps.groups,
+  );
   let server: https.Server | undefined;
   const inFlight = new Map<ServerResponse, Promise<void>>();
 
   return {
-    client, remoteKeys, acl, federationRouter,
+    client,
+    remoteKeys,
+    acl,
+    federationRouter,
 
     async start() {
       const listen = deps.config.listen;
       if (listen === undefined) return { federationUrl: undefined };
-      const tls = await loadTlsPair({ dataDir: deps.dataDir, serverName: deps.serverName, listenHost: listen.host, certFile: deps.config.tlsCert, keyFile: deps.config.tlsKey });
+      const tls = await loadTlsPair({
+        dataDir: deps.dataDir,
+        serverName: deps.serverName,
+        listenHost: listen.host,
+        certFile: deps.config.tlsCert,
+        keyFile: deps.config.tlsKey,
+      });
       const handle = app.callback();
       server = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
-        inFlight.set(res, Promise.resolve(handle(req, res)).finally(() => inFlight.delete(res)));
+        inFlight.set(
+          res,
+          Promise.resolve(handle(req, res)).finally(() => inFlight.delete(res)),
+        );
       });
       server.keepAliveTimeout = 65_000;
       await new Promise<void>((resolve, reject) => {

@@ -35,7 +35,8 @@ export function checkPduFormat(raw: unknown, version: RoomVersion, roomId: strin
   if (!Number.isSafeInteger(p.depth) || (p.depth as number) < 0) throw new PduCheckError('depth must be a non-negative integer');
   if (!isStringArray(p.prev_events) || !isStringArray(p.auth_events)) throw new PduCheckError('prev_events and auth_events must be lists of event ids');
   if (![...p.prev_events, ...p.auth_events].every(isValidEventId)) throw new PduCheckError('prev_events and auth_events must hold event ids');
-  if (typeof p.hashes !== 'object' || p.hashes === null || typeof (p.hashes as Record<string, unknown>).sha256 !== 'string') throw new PduCheckError('hashes.sha256 is missing');
+  if (typeof p.hashes !== 'object' || p.hashes === null || typeof (p.hashes as Record<string, unknown>).sha256 !== 'string')
+    throw new PduCheckError('hashes.sha256 is missing');
   if (typeof p.signatures !== 'object' || p.signatures === null) throw new PduCheckError('signatures are missing');
   if (p.state_key !== undefined && typeof p.state_key !== 'string') throw new PduCheckError('state_key must be a string');
   const isV12Create = p.type === 'm.room.create' && version.roomIdFromCreateEvent;

@@ -46,15 +46,22 @@ function failure(err: unknown): Json {
 }
 
 /** The keys/query answer for remote users, grouped by server and asked concurrently. */
-export async function queryRemoteKeys(s: FederationServices, requester: string, remote: Map<string, Record<string, string[]>>, timeoutMs: number): Promise<RemoteKeysAnswer> {
+export async function queryRemoteKeys(
+  s: FederationServices,
+  requester: string,
+  remote: Map<string, Record<string, string[]>>,
+  timeoutMs: number,
+): Promise<RemoteKeysAnswer> {
   const out: RemoteKeysAnswer = { failures: {}, device_keys: {}, master_keys: {}, self_signing_keys: {} };
-  await Promise.all([...remote].map(async ([server, users]) => {
-    try {
-      await queryServer(s, server, users, timeoutMs, out);
-    } catch (err) {
-      out.failures[server] = failure(err);
-    }
-  }));
+  await Promise.all(
+    [...remote].map(async ([server, users]) => {
+      try {
+        await queryServer(s, server, users, timeoutMs, out);
+      } catch (err) {
+        out.failures[server] = failure(err);
+      }
+    }),
+  );
   // The requester's own signatures on remote master keys (their user-signing key's) are kept here.
   for (const [user, master] of Object.entries(out.master_keys)) {
     const publicKey = Object.values(isRecord(master.keys) ? master.keys : {})[0];
@@ -101,22 +108,29 @@ async function queryServer(s: FederationServices, server: string, users: Record<
 }
 
 /** The keys/claim answer for remote users: one POST /user/keys/claim per server, concurrently. */
-export async function claimRemoteKeys(s: FederationServices, remote: Map<string, Record<string, Record<string, string>>>, timeoutMs: number): Promise<{ failures: Record<string, Json>; one_time_keys: Record<string, Json> }> {
+export async function claimRemoteKeys(
+  s: FederationServices,
+  remote: Map<string, Record<string, Record<string, string>>>,
+  timeoutMs: number,
+): Promise<{ failures: Record<string, Json>; one_time_keys: Record<string, Json> }> {
   const out = { failures: {} as Record<string, Json>, one_time_keys: {} as Record<string, Json> };
-  await Promise.all([...remote].map(async ([server, users]) => {
-    try {
-      const body = await s.client.request<unknown>(server, 'POST', '/_matrix/federation/v1/user/keys/claim', { one_time_keys: users }, { timeoutMs });
-      if (!isRecord(body) || !isRecord(body.one_time_keys)) throw new MatrixError(502, 'M_UNKNOWN', `${server} answered /user/keys/claim with a malformed body`);
-      for (const [user, devices] of Object.entries(users)) {
-        const got = body.one_time_keys[user];
-        if (!isRecord(got)) continue;
-        const byDevice: Json = {};
-        for (const [deviceId, keys] of Object.entries(got)) if (deviceId in devices && isRecord(keys)) byDevice[deviceId] = keys;
-        out.one_time_keys[user] = byDevice;
+  await Promise.all(
+    [...remote].map(async ([server, users]) => {
+      try {
+        const body = await s.client.request<unknown>(server, 'POST', '/_matrix/federation/v1/user/keys/claim', { one_time_keys: users }, { timeoutMs });
+        if (!isRecord(body) || !isRecord(body.one_time_keys))
+          throw new MatrixError(502, 'M_UNKNOWN', `${server} answered /user/keys/claim with a malformed body`);
+        for (const [user, devices] of Object.entries(users)) {
+          const got = body.one_time_keys[user];
+          if (!isRecord(got)) continue;
+          const byDevice: Json = {};
+          for (const [deviceId, keys] of Object.entries(got)) if (deviceId in devices && isRecord(keys)) byDevice[deviceId] = keys;
+          out.one_time_keys[user] = byDevice;
+        }
+      } catch (err) {
+        out.failures[server] = failure(err);
       }
-    } catch (err) {
-      out.failures[server] = failure(err);
-    }
-  }));
+    }),
+  );
   return out;
 }

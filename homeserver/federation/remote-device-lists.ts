@@ -58,11 +58,21 @@ export async function fetchDeviceList(s: FederationServices, userId: string, tim
   const devices: RemoteDeviceRow[] = [];
   for (const d of body.devices) {
     if (!isRecord(d) || typeof d.device_id !== 'string') continue;
-    devices.push({ device_id: d.device_id, display_name: typeof d.device_display_name === 'string' ? d.device_display_name : null, keys_json: checkedDeviceKeys(d.keys, userId, d.device_id) });
+    devices.push({
+      device_id: d.device_id,
+      display_name: typeof d.device_display_name === 'string' ? d.device_display_name : null,
+      keys_json: checkedDeviceKeys(d.keys, userId, d.device_id),
+    });
   }
   const master = checkedCrossSigningKey(body.master_key, userId, 'master');
   const selfSigning = master ? checkedCrossSigningKey(body.self_signing_key, userId, 'self_signing', master.publicKey) : undefined;
-  const row = { user_id: userId, stream_id: body.stream_id as number, master_key: master?.json ?? null, self_signing_key: selfSigning?.json ?? null, fetched_ts: Date.now() };
+  const row = {
+    user_id: userId,
+    stream_id: body.stream_id as number,
+    master_key: master?.json ?? null,
+    self_signing_key: selfSigning?.json ?? null,
+    fetched_ts: Date.now(),
+  };
   return { row, devices };
 }
 
@@ -74,7 +84,12 @@ export function checkedDeviceKeys(keys: unknown, userId: string, deviceId: strin
 }
 
 /** A cross-signing key as stored, if well formed (and, but for the master key, signed by the master key). */
-export function checkedCrossSigningKey(key: unknown, userId: string, usage: 'master' | 'self_signing', masterPublicKey?: string): { json: string; publicKey: string } | undefined {
+export function checkedCrossSigningKey(
+  key: unknown,
+  userId: string,
+  usage: 'master' | 'self_signing',
+  masterPublicKey?: string,
+): { json: string; publicKey: string } | undefined {
   if (key === undefined) return undefined;
   const r = crossSigningKeyProblem(key, userId, usage);
   if ('kind' in r) return undefined;
@@ -103,7 +118,10 @@ export function queryView(list: CachedDeviceList, wanted: string[]): { deviceKey
  * cached stream; otherwise "it means an EDU has been lost" and the cache is dropped, to be fetched
  * again on the next query. Returns false for a repeated or stale update (nothing changed).
  */
-export async function applyDeviceListUpdate(s: FederationServices, u: { userId: string; deviceId: string; streamId: number; prevIds: number[]; deleted: boolean; displayName: string | null; keys: unknown }): Promise<boolean> {
+export async function applyDeviceListUpdate(
+  s: FederationServices,
+  u: { userId: string; deviceId: string; streamId: number; prevIds: number[]; deleted: boolean; displayName: string | null; keys: unknown },
+): Promise<boolean> {
   const tracked = await isTracked(s, u.userId);
   return s.db.write(async (tx) => {
     const cached = await remoteDeviceListStore.get(tx, u.userId);
@@ -137,8 +155,10 @@ export async function applySigningKeyUpdate(s: FederationServices, userId: strin
       return false;
     }
     const master = masterKey === undefined ? undefined : checkedCrossSigningKey(masterKey, userId, 'master');
-    const masterPublic = master?.publicKey ?? (cached.master_key !== null ? checkedCrossSigningKey(JSON.parse(cached.master_key), userId, 'master')?.publicKey : undefined);
-    const selfSigning = selfSigningKey === undefined || masterPublic === undefined ? undefined : checkedCrossSigningKey(selfSigningKey, userId, 'self_signing', masterPublic);
+    const masterPublic =
+      master?.publicKey ?? (cached.master_key !== null ? checkedCrossSigningKey(JSON.parse(cached.master_key), userId, 'master')?.publicKey : undefined);
+    const selfSigning =
+      selfSigningKey === undefined || masterPublic === undefined ? undefined : checkedCrossSigningKey(selfSigningKey, userId, 'self_signing', masterPublic);
     if ((masterKey !== undefined && !master) || (selfSigningKey !== undefined && !selfSigning)) {
       await remoteDeviceListStore.forget(tx, userId);
       return true;

@@ -143,10 +143,24 @@ export class RemoteKeys {
     for (const k of [...this.memo.keys()]) if (k.startsWith(`${keys.serverName}\u0000`)) this.memo.delete(k);
     await this.o.db.write(async (tx) => {
       for (const [keyId, key] of keys.verifyKeys) {
-        await federationStore.upsertServerKey(tx, { server_name: keys.serverName, key_id: keyId, public_key: encodeUnpaddedBase64(key), valid_until_ts: keys.validUntilTs, expired_ts: null, fetched_ts: now });
+        await federationStore.upsertServerKey(tx, {
+          server_name: keys.serverName,
+          key_id: keyId,
+          public_key: encodeUnpaddedBase64(key),
+          valid_until_ts: keys.validUntilTs,
+          expired_ts: null,
+          fetched_ts: now,
+        });
       }
       for (const [keyId, old] of keys.oldKeys) {
-        await federationStore.upsertServerKey(tx, { server_name: keys.serverName, key_id: keyId, public_key: encodeUnpaddedBase64(old.publicKey), valid_until_ts: old.expiredTs, expired_ts: old.expiredTs, fetched_ts: now });
+        await federationStore.upsertServerKey(tx, {
+          server_name: keys.serverName,
+          key_id: keyId,
+          public_key: encodeUnpaddedBase64(old.publicKey),
+          valid_until_ts: old.expiredTs,
+          expired_ts: old.expiredTs,
+          fetched_ts: now,
+        });
       }
       await federationStore.putKeyDocument(tx, keys.serverName, JSON.stringify(doc), keys.validUntilTs, now);
     });

@@ -43,14 +43,23 @@ async function throughServers<T>(s: FederationServices, servers: string[], attem
 }
 
 /** make_{membership}, filled in and signed by us: the event to hand back with send_{membership}. */
-async function makeSignedMembership(s: FederationServices, server: string, roomId: string, userId: string, membership: Membership, content: JsonObject): Promise<{ version: string; eventId: string; pdu: PDU }> {
+async function makeSignedMembership(
+  s: FederationServices,
+  server: string,
+  roomId: string,
+  userId: string,
+  membership: Membership,
+  content: JsonObject,
+): Promise<{ version: string; eventId: string; pdu: PDU }> {
   const ver = membership === 'leave' ? '' : `?${JOINABLE_VERSIONS.map((v) => `ver=${v}`).join('&')}`;
   let made: { event?: Record<string, unknown>; room_version?: string };
   try {
     made = await s.client.request(server, 'GET', `/_matrix/federation/v1/make_${membership}/${enc(roomId)}/${enc(userId)}${ver}`);
   } catch (err) {
     if (err instanceof FederationRequestError && err.errcode === 'M_INCOMPATIBLE_ROOM_VERSION') {
-      throw new MatrixError(400, 'M_INCOMPATIBLE_ROOM_VERSION', err.message, { room_version: String((err.body as JsonObject | undefined)?.room_version ?? '') });
+      throw new MatrixError(400, 'M_INCOMPATIBLE_ROOM_VERSION', err.message, {
+        room_version: String((err.body as JsonObject | undefined)?.room_version ?? ''),
+      });
     }
     throw err;
   }
@@ -78,7 +87,11 @@ export async function joinRemoteRoom(s: FederationServices, roomId: string, user
   return throughServers(s, servers, async (server) => {
     const { version, eventId, pdu } = await makeSignedMembership(s, server, roomId, userId, 'join', content);
     const resp = await s.client.request<{ event?: unknown; state?: unknown; auth_chain?: unknown }>(
-      server, 'PUT', `/_matrix/federation/v2/send_join/${enc(roomId)}/${enc(eventId)}`, pdu, { timeoutMs: 120_000 },
+      server,
+      'PUT',
+      `/_matrix/federation/v2/send_join/${enc(roomId)}/${enc(eventId)}`,
+      pdu,
+      { timeoutMs: 120_000 },
     );
     // A restricted join comes back co-signed by the resident server; use that copy if it is ours.
     let join = { eventId, pdu };
@@ -128,13 +141,21 @@ export async function inviteRemoteUser(s: FederationServices, roomId: string, se
   const head = await s.rooms.heads.get(s.db.reader, roomId);
   if (!head) throw new MatrixError(404, 'M_NOT_FOUND', `Unknown room ${roomId}`);
   const rv = getRoomVersion(head.version)!;
-  const { draft } = await draftEvent(s.db.reader, s.rooms.reader, head, { type: 'm.room.member', sender, stateKey: target, content: { ...content, membership: 'invite' } }, Date.now());
+  const { draft } = await draftEvent(
+    s.db.reader,
+    s.rooms.reader,
+    head,
+    { type: 'm.room.member', sender, stateKey: target, content: { ...content, membership: 'invite' } },
+    Date.now(),
+  );
   // invite_event.yaml requires the legacy `origin` key, which Synapse still sets.
   const pdu = hashAndSignEvent({ ...draft, origin: s.serverName } as unknown as DraftPDU, rv, s.serverName, s.signingKey);
   const eventId = computeEventId(pdu, rv);
   const inviteRoomState = await strippedState(s.rooms, s.db.reader, roomId, [sender]);
   const resp = await s.client.request<{ event?: unknown }>(server, 'PUT', `/_matrix/federation/v2/invite/${enc(roomId)}/${enc(eventId)}`, {
-    event: pdu, room_version: head.version, invite_room_state: inviteRoomState,
+    event: pdu,
+    room_version: head.version,
+    invite_room_state: inviteRoomState,
   });
   let signed: PDU = pdu;
   try {
@@ -152,12 +173,17 @@ export async function inviteRemoteUser(s: FederationServices, roomId: string, se
 export async function queryRemoteAlias(s: FederationServices, alias: string): Promise<{ roomId: string; servers: string[] }> {
   const server = alias.slice(alias.indexOf(':') + 1);
   try {
-    const body = await s.client.request<{ room_id?: unknown; servers?: unknown }>(server, 'GET', `/_matrix/federation/v1/query/directory?room_alias=${enc(alias)}`);
+    const body = await s.client.request<{ room_id?: unknown; servers?: unknown }>(
+      server,
+      'GET',
+      `/_matrix/federation/v1/query/directory?room_alias=${enc(alias)}`,
+    );
     if (typeof body.room_id !== 'string') throw new MatrixError(502, 'M_UNKNOWN', `${server} sent no room_id for ${alias}`);
     const servers = Array.isArray(body.servers) ? body.servers.filter((x): x is string => typeof x === 'string') : [];
     return { roomId: body.room_id, servers: servers.length > 0 ? servers : [server] };
   } catch (err) {
-    if (err instanceof FederationRequestError && err.kind === 'response' && err.status === 404) throw new MatrixError(404, 'M_NOT_FOUND', `Room alias ${alias} not found`);
+    if (err instanceof FederationRequestError && err.kind === 'response' && err.status === 404)
+      throw new MatrixError(404, 'M_NOT_FOUND', `Room alias ${alias} not found`);
     throw err;
   }
 }

@@ -38,23 +38,50 @@ export async function fetchEventAuth(s: FederationServices, dest: string, roomId
 }
 
 /** The ids of the state before `eventId` and of its auth chain (state_ids.yaml). */
-export async function fetchStateIds(s: FederationServices, dest: string, roomId: string, eventId: string): Promise<{ pduIds: string[]; authChainIds: string[] }> {
-  const body = await s.client.request<{ pdu_ids?: unknown; auth_chain_ids?: unknown }>(dest, 'GET', `/_matrix/federation/v1/state_ids/${enc(roomId)}?event_id=${enc(eventId)}`);
+export async function fetchStateIds(
+  s: FederationServices,
+  dest: string,
+  roomId: string,
+  eventId: string,
+): Promise<{ pduIds: string[]; authChainIds: string[] }> {
+  const body = await s.client.request<{ pdu_ids?: unknown; auth_chain_ids?: unknown }>(
+    dest,
+    'GET',
+    `/_matrix/federation/v1/state_ids/${enc(roomId)}?event_id=${enc(eventId)}`,
+  );
   const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
   return { pduIds: ids(body.pdu_ids), authChainIds: ids(body.auth_chain_ids) };
 }
 
 /** Events between our forward extremities and `latest`, oldest first (get_missing_events.yaml). */
-export async function fetchMissingEvents(s: FederationServices, dest: string, roomId: string, earliest: string[], latest: string[], version: string, minDepth: number): Promise<CheckedPdu[]> {
+export async function fetchMissingEvents(
+  s: FederationServices,
+  dest: string,
+  roomId: string,
+  earliest: string[],
+  latest: string[],
+  version: string,
+  minDepth: number,
+): Promise<CheckedPdu[]> {
   const body = await s.client.request<{ events?: unknown }>(dest, 'POST', `/_matrix/federation/v1/get_missing_events/${enc(roomId)}`, {
-    earliest_events: earliest, latest_events: latest, limit: 20, min_depth: minDepth,
+    earliest_events: earliest,
+    latest_events: latest,
+    limit: 20,
+    min_depth: minDepth,
   });
   const events = await checkAll(s, dest, body.events, version, roomId);
   return events.sort((a, b) => a.pdu.depth - b.pdu.depth);
 }
 
 /** Events of the DAG before `from`, newest first (backfill.yaml). */
-export async function fetchBackfill(s: FederationServices, dest: string, roomId: string, from: string[], limit: number, version: string): Promise<CheckedPdu[]> {
+export async function fetchBackfill(
+  s: FederationServices,
+  dest: string,
+  roomId: string,
+  from: string[],
+  limit: number,
+  version: string,
+): Promise<CheckedPdu[]> {
   const q = from.map((id) => `v=${enc(id)}`).join('&');
   const body = await s.client.request<{ pdus?: unknown }>(dest, 'GET', `/_matrix/federation/v1/backfill/${enc(roomId)}?${q}&limit=${limit}`);
   return checkAll(s, dest, body.pdus, version, roomId);

@@ -7,7 +7,6 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 
-
 export const CERT_FILE = 'federation.crt';
 export const KEY_FILE = 'federation.key';
 

@@ -83,11 +83,32 @@ export function chooseContentType(head: Buffer, declaredHeader: string | undefin
  * claim to be. Everything else (HTML, SVG, XML, scripts, unknown) is served as an attachment.
  */
 const INLINE_TYPES = new Set([
-  'text/css', 'text/plain', 'text/csv', 'application/json', 'application/ld+json',
-  'image/jpeg', 'image/gif', 'image/png', 'image/apng', 'image/webp', 'image/avif',
-  'video/mp4', 'video/webm', 'video/ogg', 'video/quicktime',
-  'audio/mp4', 'audio/webm', 'audio/aac', 'audio/mpeg', 'audio/ogg', 'audio/wave', 'audio/wav',
-  'audio/x-wav', 'audio/x-pn-wav', 'audio/flac', 'audio/x-flac',
+  'text/css',
+  'text/plain',
+  'text/csv',
+  'application/json',
+  'application/ld+json',
+  'image/jpeg',
+  'image/gif',
+  'image/png',
+  'image/apng',
+  'image/webp',
+  'image/avif',
+  'video/mp4',
+  'video/webm',
+  'video/ogg',
+  'video/quicktime',
+  'audio/mp4',
+  'audio/webm',
+  'audio/aac',
+  'audio/mpeg',
+  'audio/ogg',
+  'audio/wave',
+  'audio/wav',
+  'audio/x-wav',
+  'audio/x-pn-wav',
+  'audio/flac',
+  'audio/x-flac',
 ]);
 
 export function isInlineSafe(contentType: string): boolean {

@@ -11,8 +11,16 @@ import { MediaFiles, isValidMediaId, newMediaId } from './media-files.ts';
 import { baseType, chooseContentType, wellFormed } from './content-type.ts';
 import { receiveUpload } from './receive-upload.ts';
 import {
-  COMMON_SIZES, EXTENSIONS, planThumbnail, probeImage, renderThumbnail,
-  renderThumbnails, type RenderPlan, type ThumbnailMethod, type ThumbnailPlan, type ThumbnailRequest,
+  COMMON_SIZES,
+  EXTENSIONS,
+  planThumbnail,
+  probeImage,
+  renderThumbnail,
+  renderThumbnails,
+  type RenderPlan,
+  type ThumbnailMethod,
+  type ThumbnailPlan,
+  type ThumbnailRequest,
 } from './thumbnailer.ts';
 
 interface ThumbnailTarget {
@@ -187,9 +195,7 @@ export class MediaService {
   private afterUpload(mediaId: string, content: UploadedContent): void {
     for (const wake of this.waiters.get(mediaId) ?? []) wake();
     if (!this.pregenerate || !content.image || this.closing) return;
-    this.background = this.background
-      .then(() => this.pregenerateFor(mediaId))
-      .catch((err) => this.log(`thumbnails for ${mediaId} failed`, err));
+    this.background = this.background.then(() => this.pregenerateFor(mediaId)).catch((err) => this.log(`thumbnails for ${mediaId} failed`, err));
   }
 
   /** content_repo.md: servers SHOULD produce the common sizes; made ahead, from one decode. */

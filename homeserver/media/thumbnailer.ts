@@ -136,7 +136,9 @@ export async function renderThumbnails(source: string, jobs: Array<{ plan: Rende
   const width = Math.max(...jobs.map((j) => j.plan.width));
   const height = Math.max(...jobs.map((j) => j.plan.height));
   const sharp = await loadSharp();
-  const { data, info } = await (await open(source, false))
+  const { data, info } = await (
+    await open(source, false)
+  )
     .resize(width, height, { fit: 'outside', withoutEnlargement: true })
     .raw()
     .toBuffer({ resolveWithObject: true });

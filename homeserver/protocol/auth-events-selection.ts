@@ -15,10 +15,7 @@ export interface AuthEventsSelectionInput {
  * The state keys to select for `auth_events`, without duplicates, in the spec's order.
  * The m.room.create event has no auth events; v12 never selects m.room.create (the room id implies it).
  */
-export function authEventKeysFor(
-  event: AuthEventsSelectionInput,
-  version: AuthRulesVersion,
-): Array<[type: string, stateKey: string]> {
+export function authEventKeysFor(event: AuthEventsSelectionInput, version: AuthRulesVersion): Array<[type: string, stateKey: string]> {
   if (event.type === 'm.room.create') return [];
   const keys: Array<[string, string]> = [];
   const add = (type: string, key: string): void => {

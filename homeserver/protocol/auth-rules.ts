@@ -10,13 +10,7 @@
 import { authEventKeysFor } from './auth-events-selection.ts';
 import { KNOWN_ROOM_VERSIONS } from './auth-rules-versions.ts';
 import type { AuthRulesVersion } from './auth-rules-versions.ts';
-import {
-  parsePowerLevel,
-  powerLevelFor,
-  requiredPowerLevelForEvent,
-  roomCreators,
-  userPowerLevel,
-} from './power-levels.ts';
+import { parsePowerLevel, powerLevelFor, requiredPowerLevelForEvent, roomCreators, userPowerLevel } from './power-levels.ts';
 import { stateKey } from './types.ts';
 import type { JsonObject, JsonValue, PDU, StateMap } from './types.ts';
 
@@ -101,7 +95,7 @@ function ruleNumbers(v: AuthRulesVersion): RuleNumbers {
   const leave = `${member}.${m++}`;
   const ban = `${member}.${m++}`;
   const knock = v.knockJoinRule ? `${member}.${m++}` : undefined;
-  const unknownMembership = `${member}.${m++}`;
+  const unknownMembership = `${member}.${m}`;
   const pl = top(9);
   let p = 1;
   const plScalarTypes = v.integerPowerLevels ? `${pl}.${p++}` : undefined;
@@ -134,7 +128,7 @@ function ruleNumbers(v: AuthRulesVersion): RuleNumbers {
     plEventsOld: `${pl}.${p++}`,
     plEventsNew: `${pl}.${p++}`,
     plUsersOld: `${pl}.${p++}`,
-    plUsersNew: `${pl}.${p++}`,
+    plUsersNew: `${pl}.${p}`,
   };
 }
 
@@ -185,12 +179,7 @@ const POWER_LEVELS_KEY = stateKey('m.room.power_levels', '');
  * entries of the current state; in v12 the caller adds the m.room.create event). Returns when the
  * event is allowed and throws AuthError when it is rejected.
  */
-export function checkEventAuth(
-  event: PDU,
-  authState: StateMap,
-  version: AuthRulesVersion,
-  opts: CheckEventAuthOptions = {},
-): void {
+export function checkEventAuth(event: PDU, authState: StateMap, version: AuthRulesVersion, opts: CheckEventAuthOptions = {}): void {
   // Rule 1: m.room.create.
   if (event.type === 'm.room.create') return checkCreate(event, version, opts);
 
@@ -281,11 +270,7 @@ function checkCreate(event: PDU, version: AuthRulesVersion, opts: CheckEventAuth
 }
 
 /** Rule 2 (v12: 3): the event's `auth_events`, as resolved by the caller. */
-export function checkAuthEventsList(
-  event: PDU,
-  authEvents: readonly AuthEventEntry[],
-  version: AuthRulesVersion,
-): void {
+export function checkAuthEventsList(event: PDU, authEvents: readonly AuthEventEntry[], version: AuthRulesVersion): void {
   const r = ruleNumbers(version).authEvents;
   const seen = new Set<string>();
   for (const { pdu } of authEvents) {
@@ -313,13 +298,7 @@ export function checkAuthEventsList(
 }
 
 /** Rule 4 (v12: 5): m.room.member. Returns when allowed. */
-function checkMember(
-  event: PDU,
-  authState: StateMap,
-  version: AuthRulesVersion,
-  n: RuleNumbers,
-  opts: CheckEventAuthOptions,
-): void {
+function checkMember(event: PDU, authState: StateMap, version: AuthRulesVersion, n: RuleNumbers, opts: CheckEventAuthOptions): void {
   const target = event.state_key;
   const membership = event.content.membership;
   if (typeof target !== 'string' || !Object.hasOwn(event.content, 'membership')) {
@@ -330,9 +309,7 @@ function checkMember(
   const via = event.content.join_authorised_via_users_server;
   if (n.joinAuthorisedVia !== undefined && Object.hasOwn(event.content, 'join_authorised_via_users_server')) {
     const server = typeof via === 'string' ? domainOf(via) : undefined;
-    const signed =
-      server !== undefined &&
-      (opts.isSignedBy ? opts.isSignedBy(event, server) : Object.keys(event.signatures?.[server] ?? {}).length > 0);
+    const signed = server !== undefined && (opts.isSignedBy ? opts.isSignedBy(event, server) : Object.keys(event.signatures?.[server] ?? {}).length > 0);
     if (!signed) {
       throw new AuthError(`${n.joinAuthorisedVia}.1`, `not signed by the server of join_authorised_via_users_server ${String(via)}`);
     }
@@ -360,17 +337,10 @@ function checkMember(
     // .4: invite (and knock, v7+): only the invited or joined. Failing that, no later branch matches.
     if (joinRule === 'invite' || (version.knockJoinRule && joinRule === 'knock')) {
       if (senderMembership === 'invite' || senderMembership === 'join') return;
-    } else if (
-      (version.restrictedJoinRule && joinRule === 'restricted') ||
-      (version.knockRestrictedJoinRule && joinRule === 'knock_restricted')
-    ) {
+    } else if ((version.restrictedJoinRule && joinRule === 'restricted') || (version.knockRestrictedJoinRule && joinRule === 'knock_restricted')) {
       // .5 (v8+): restricted (and knock_restricted, v10+).
       if (senderMembership === 'invite' || senderMembership === 'join') return; // .5.1
-      if (
-        typeof via !== 'string' ||
-        membershipOf(authState, via) !== 'join' ||
-        userPowerLevel(authState, via, version) < powerLevelFor('invite', authState)
-      ) {
+      if (typeof via !== 'string' || membershipOf(authState, via) !== 'join' || userPowerLevel(authState, via, version) < powerLevelFor('invite', authState)) {
         throw new AuthError(`${r}.5.2`, `join_authorised_via_users_server ${String(via)} is not a joined user able to invite`);
       }
       return; // .5.3
@@ -398,10 +368,7 @@ function checkMember(
   if (membership === 'leave') {
     const r = n.leave;
     if (sender === target) {
-      const mayLeave =
-        senderMembership === 'invite' ||
-        senderMembership === 'join' ||
-        (version.knockJoinRule && senderMembership === 'knock');
+      const mayLeave = senderMembership === 'invite' || senderMembership === 'join' || (version.knockJoinRule && senderMembership === 'knock');
       if (mayLeave) return;
       throw new AuthError(`${r}.1`, `${sender} cannot leave from membership ${String(senderMembership)}`);
     }
@@ -494,16 +461,9 @@ function levelChanges(before: JsonValue | undefined, after: JsonValue | undefine
 }
 
 /** Rule 9 (v12: 10): m.room.power_levels. Returns when allowed. */
-function checkPowerLevels(
-  event: PDU,
-  authState: StateMap,
-  version: AuthRulesVersion,
-  n: RuleNumbers,
-  senderLevel: number,
-): void {
+function checkPowerLevels(event: PDU, authState: StateMap, version: AuthRulesVersion, n: RuleNumbers, senderLevel: number): void {
   const content = event.content;
-  const isInteger = (value: JsonValue | undefined): boolean =>
-    parsePowerLevel(value, !version.integerPowerLevels) !== undefined;
+  const isInteger = (value: JsonValue | undefined): boolean => parsePowerLevel(value, !version.integerPowerLevels) !== undefined;
 
   if (n.plScalarTypes !== undefined) {
     for (const key of POWER_LEVEL_SCALARS) {

@@ -91,7 +91,7 @@ export function deviceKeysProblem(keys: unknown, userId: string, deviceId: strin
   const ed25519 = keys.keys[`ed25519:${deviceId}`];
   if (ed25519PublicKey(ed25519) === undefined) return invalidParam(`'device_keys.keys' must hold an Ed25519 key 'ed25519:${deviceId}'`);
   if (!isSignedBy(keys, userId, deviceId, ed25519 as string)) {
-    return invalidParam('device_keys is not signed by the device\'s Ed25519 key');
+    return invalidParam("device_keys is not signed by the device's Ed25519 key");
   }
   return null;
 }
@@ -125,7 +125,8 @@ export function crossSigningKeyProblem(key: unknown, userId: string, usage: Cros
   if (!isRecord(key)) return badJson(`the ${usage} key must be an object`);
   if (typeof key.user_id !== 'string') return badJson(`the ${usage} key's 'user_id' must be a string`);
   if (!Array.isArray(key.usage) || key.usage.some((u) => typeof u !== 'string')) return badJson(`the ${usage} key's 'usage' must be an array of strings`);
-  if (!isRecord(key.keys) || Object.values(key.keys).some((k) => typeof k !== 'string')) return badJson(`the ${usage} key's 'keys' must map key ids to strings`);
+  if (!isRecord(key.keys) || Object.values(key.keys).some((k) => typeof k !== 'string'))
+    return badJson(`the ${usage} key's 'keys' must map key ids to strings`);
   const sigProblem = signaturesProblem(key.signatures, false);
   if (sigProblem) return sigProblem;
   if (key.user_id !== userId) return invalidParam(`the ${usage} key's 'user_id' must be ${userId}`);
@@ -154,7 +155,8 @@ export interface BackupKeyData {
 
 export function backupKeyDataProblem(v: unknown, where: string): KeyProblem | null {
   if (!isRecord(v)) return badJson(`${where} must be an object`);
-  if (!Number.isSafeInteger(v.first_message_index) || (v.first_message_index as number) < 0) return badJson(`${where}.first_message_index must be a non-negative integer`);
+  if (!Number.isSafeInteger(v.first_message_index) || (v.first_message_index as number) < 0)
+    return badJson(`${where}.first_message_index must be a non-negative integer`);
   if (!Number.isSafeInteger(v.forwarded_count) || (v.forwarded_count as number) < 0) return badJson(`${where}.forwarded_count must be a non-negative integer`);
   if (typeof v.is_verified !== 'boolean') return badJson(`${where}.is_verified must be a boolean`);
   if (!isRecord(v.session_data)) return badJson(`${where}.session_data must be an object`);

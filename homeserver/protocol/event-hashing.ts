@@ -110,13 +110,7 @@ export function verifyContentHash(pdu: PDU): boolean {
  * True if `serverName` signed the redacted form of `pdu` with `keyId` ("Validating hashes and
  * signatures on received events"). Holds for the full event and for a redacted copy alike.
  */
-export function verifyEventSignature(
-  pdu: PDU,
-  version: RoomVersion,
-  serverName: string,
-  keyId: string,
-  publicKey: Uint8Array,
-): boolean {
+export function verifyEventSignature(pdu: PDU, version: RoomVersion, serverName: string, keyId: string, publicKey: Uint8Array): boolean {
   let redacted: PDU;
   try {
     redacted = redactEvent(pdu, version, true);

@@ -47,18 +47,16 @@ const PORT = /^\d{1,5}$/;
  * decimal numbers in the range 0 to 255").
  */
 export function isValidServerName(s: string): boolean {
-  let host: string;
   let rest: string;
   if (s.startsWith('[')) {
     const close = s.indexOf(']');
     if (close < 0) return false;
     const ipv6 = s.slice(1, close);
     if (!IPV6_CHARS.test(ipv6) || !isIPv6(ipv6)) return false;
-    host = s.slice(0, close + 1);
     rest = s.slice(close + 1);
   } else {
     const colon = s.indexOf(':');
-    host = colon < 0 ? s : s.slice(0, colon);
+    const host = colon < 0 ? s : s.slice(0, colon);
     rest = colon < 0 ? '' : s.slice(colon);
     const quad = IPV4.exec(host);
     if (quad) {

@@ -162,11 +162,16 @@ export function memberCountMatches(is: string, count: number): boolean {
   if (!m) return false;
   const n = Number(m[2]);
   switch (m[1]) {
-    case '<': return count < n;
-    case '>': return count > n;
-    case '<=': return count <= n;
-    case '>=': return count >= n;
-    default: return count === n;
+    case '<':
+      return count < n;
+    case '>':
+      return count > n;
+    case '<=':
+      return count <= n;
+    case '>=':
+      return count >= n;
+    default:
+      return count === n;
   }
 }
 

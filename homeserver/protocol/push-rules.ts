@@ -24,10 +24,25 @@ export function defaultPushRules(userId: string): PushRuleset {
     override: [
       rule('.m.rule.master', [], [], false),
       rule('.m.rule.suppress_notices', [match('content.msgtype', 'm.notice')], []),
-      rule('.m.rule.invite_for_me', [match('type', 'm.room.member'), match('content.membership', 'invite'), match('state_key', userId)], ['notify', SOUND_DEFAULT]),
+      rule(
+        '.m.rule.invite_for_me',
+        [match('type', 'm.room.member'), match('content.membership', 'invite'), match('state_key', userId)],
+        ['notify', SOUND_DEFAULT],
+      ),
       rule('.m.rule.member_event', [match('type', 'm.room.member')], []),
-      rule('.m.rule.is_user_mention', [{ kind: 'event_property_contains', key: 'content.m\\.mentions.user_ids', value: userId }], ['notify', SOUND_DEFAULT, HIGHLIGHT]),
-      rule('.m.rule.is_room_mention', [{ kind: 'event_property_is', key: 'content.m\\.mentions.room', value: true }, { kind: 'sender_notification_permission', key: 'room' }], ['notify', HIGHLIGHT]),
+      rule(
+        '.m.rule.is_user_mention',
+        [{ kind: 'event_property_contains', key: 'content.m\\.mentions.user_ids', value: userId }],
+        ['notify', SOUND_DEFAULT, HIGHLIGHT],
+      ),
+      rule(
+        '.m.rule.is_room_mention',
+        [
+          { kind: 'event_property_is', key: 'content.m\\.mentions.room', value: true },
+          { kind: 'sender_notification_permission', key: 'room' },
+        ],
+        ['notify', HIGHLIGHT],
+      ),
       rule('.m.rule.tombstone', [match('type', 'm.room.tombstone'), match('state_key', '')], ['notify', HIGHLIGHT]),
       rule('.m.rule.reaction', [match('type', 'm.reaction')], []),
       rule('.m.rule.room.server_acl', [match('type', 'm.room.server_acl'), match('state_key', '')], []),

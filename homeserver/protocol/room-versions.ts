@@ -117,9 +117,7 @@ const V12: RoomVersion = {
   stateResolution: 'v2.1',
 };
 
-const VERSIONS: ReadonlyMap<string, RoomVersion> = new Map(
-  [V6, V7, V8, V9, V10, V11, V12].map((v) => [v.id, Object.freeze(v)]),
-);
+const VERSIONS: ReadonlyMap<string, RoomVersion> = new Map([V6, V7, V8, V9, V10, V11, V12].map((v) => [v.id, Object.freeze(v)]));
 
 export const SUPPORTED_ROOM_VERSIONS: readonly string[] = Object.freeze([...VERSIONS.keys()]);
 

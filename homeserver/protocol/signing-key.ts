@@ -64,7 +64,10 @@ export function encodeSigningKeyFile(key: SigningKey): string {
 
 /** Reads the first key of a Synapse-format key file. Throws a `TypeError` if it is malformed. */
 export function decodeSigningKeyFile(text: string): SigningKey {
-  const line = text.split('\n').map((l) => l.trim()).find((l) => l !== '');
+  const line = text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '');
   const parts = line?.split(/\s+/) ?? [];
   if (parts.length !== 3 || parts[0] !== 'ed25519') {
     throw new TypeError('signing key file: expected "ed25519 <version> <base64 seed>"');

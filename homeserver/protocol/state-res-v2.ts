@@ -18,13 +18,7 @@
 
 import { authRulesVersion } from './auth-rules-versions.ts';
 import { getRoomVersion } from './room-versions.ts';
-import {
-  authDifference,
-  conflictedStateSet,
-  conflictedStateSubgraph,
-  fullAuthChain,
-  separateStateSets,
-} from './state-res/conflicts.ts';
+import { authDifference, conflictedStateSet, conflictedStateSubgraph, fullAuthChain, separateStateSets } from './state-res/conflicts.ts';
 import type { AuthChainOf } from './state-res/conflicts.ts';
 import { EventCache, StateResError } from './state-res/events.ts';
 import type { StateResEvent } from './state-res/events.ts';

@@ -43,7 +43,8 @@ export function parseActions(v: unknown): Array<string | JsonObject> {
 function checkCondition(c: unknown): JsonObject {
   if (!isObject(c) || typeof c.kind !== 'string') throw new MatrixError(400, 'M_BAD_JSON', "Each condition must be an object with a string 'kind'");
   const bad = (why: string) => new MatrixError(400, 'M_UNKNOWN', `Invalid ${c.kind} condition: ${why}`);
-  const scalar = (v: JsonValue | undefined) => v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isSafeInteger(v));
+  const scalar = (v: JsonValue | undefined) =>
+    v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isSafeInteger(v));
   switch (c.kind) {
     case 'event_match':
       if (typeof c.key !== 'string' || typeof c.pattern !== 'string') throw bad("'key' and 'pattern' must be strings");

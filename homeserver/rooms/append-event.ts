@@ -72,7 +72,13 @@ export async function appendLocalEvent(tx: Queryable, ctx: AppendContext, head: 
   // A head whose state no stored group holds (rooms/room-heads.ts): the event is given one to
   // point at. (Only now: a refused event leaves the head as it was.)
   if (head.stateGroup === null && head.state.size > 0) {
-    head.stateGroup = await stateGroupsStore.insertGroup(tx, head.roomId, null, 0, [...head.state].map(([k, id]) => [...splitKey(k), id] as [string, string, string]));
+    head.stateGroup = await stateGroupsStore.insertGroup(
+      tx,
+      head.roomId,
+      null,
+      0,
+      [...head.state].map(([k, id]) => [...splitKey(k), id] as [string, string, string]),
+    );
     head.chainLength = 0;
     ctx.reader.rememberGroup(head.stateGroup, new Map(head.state));
   }

@@ -64,13 +64,20 @@ export async function toClientEvent(q: Queryable, reader: EventReader, e: Loaded
   if (opts.viewer && opts.viewer.userId === p.sender) {
     const txn = await q.get<{ txn_id: string }>(
       'SELECT txn_id FROM events WHERE event_id = ? AND txn_user_id = ? AND txn_device_id = ?',
-      e.eventId, opts.viewer.userId, opts.viewer.deviceId,
+      e.eventId,
+      opts.viewer.userId,
+      opts.viewer.deviceId,
     );
     if (txn) unsigned.transaction_id = txn.txn_id;
   }
   if (!opts.noRelations) {
-    const relations = await bundledAggregations(q, reader, e, opts.viewer?.userId, async (child) =>
-      (await toClientEvent(q, reader, child, { ...opts, noRelations: true })) as unknown as JsonObject);
+    const relations = await bundledAggregations(
+      q,
+      reader,
+      e,
+      opts.viewer?.userId,
+      async (child) => (await toClientEvent(q, reader, child, { ...opts, noRelations: true })) as unknown as JsonObject,
+    );
     if (relations) unsigned['m.relations'] = relations;
   }
   out.unsigned = unsigned;
@@ -89,6 +96,13 @@ export function strippedStateEvent(e: LoadedEvent): JsonObject {
 }
 
 export const STRIPPED_STATE_TYPES = [
-  'm.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias',
-  'm.room.encryption', 'm.room.topic', 'm.room.guest_access', 'm.room.history_visibility',
+  'm.room.create',
+  'm.room.join_rules',
+  'm.room.name',
+  'm.room.avatar',
+  'm.room.canonical_alias',
+  'm.room.encryption',
+  'm.room.topic',
+  'm.room.guest_access',
+  'm.room.history_visibility',
 ];

@@ -38,7 +38,10 @@ const PRESETS: Record<string, { join_rule: string; history_visibility: string; g
  * their server's co-signature (invites-v2), so they come back in `remoteInvites` for the caller to
  * send once the room exists.
  */
-export async function createRoom(svc: RoomService, req: CreateRoomRequest): Promise<{ roomId: string; alias?: string; remoteInvites: Array<{ userId: string; content: JsonObject }> }> {
+export async function createRoom(
+  svc: RoomService,
+  req: CreateRoomRequest,
+): Promise<{ roomId: string; alias?: string; remoteInvites: Array<{ userId: string; content: JsonObject }> }> {
   const versionId = req.roomVersion ?? DEFAULT_ROOM_VERSION;
   const version = getRoomVersion(versionId);
   if (!version) throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Room version '${versionId}' is not supported`);
@@ -67,53 +70,55 @@ export async function createRoom(svc: RoomService, req: CreateRoomRequest): Prom
   const powerLevels = defaultPowerLevels(req.creator, version.roomIdFromCreateEvent, preset === 'trusted_private_chat' ? invitees : []);
   Object.assign(powerLevels, req.powerLevelContentOverride ?? {});
 
-  return svc.write(async (w) => {
-    // Before v12 the room id is ours to choose; from v12 it is the create event's reference hash.
-    const provisionalId = `!${randomBytes(12).toString('base64url')}:${svc.serverName}`;
-    const head: RoomHead = { roomId: provisionalId, version: versionId, state: new Map(), stateGroup: null, chainLength: 0, extremities: [], maxDepth: 0 };
-    const send = (type: string, stateKey: string, content: JsonObject) => w.appendToNewHead(head, { type, sender: req.creator, stateKey, content });
+  return svc
+    .write(async (w) => {
+      // Before v12 the room id is ours to choose; from v12 it is the create event's reference hash.
+      const provisionalId = `!${randomBytes(12).toString('base64url')}:${svc.serverName}`;
+      const head: RoomHead = { roomId: provisionalId, version: versionId, state: new Map(), stateGroup: null, chainLength: 0, extremities: [], maxDepth: 0 };
+      const send = (type: string, stateKey: string, content: JsonObject) => w.appendToNewHead(head, { type, sender: req.creator, stateKey, content });
 
-    await send('m.room.create', '', createContent);
-    await roomsStore.insertRoom(w.tx, head.roomId, versionId, req.creator, req.visibility === 'public');
-    const member: JsonObject = { membership: 'join' };
-    if (req.creatorProfile.displayname) member.displayname = req.creatorProfile.displayname;
-    if (req.creatorProfile.avatar_url) member.avatar_url = req.creatorProfile.avatar_url;
-    await send('m.room.member', req.creator, member);
-    // v12: creators have infinite power and must not be listed in users (rooms/v12.md).
-    if (version.roomIdFromCreateEvent) {
-      const users = (powerLevels.users ?? {}) as JsonObject;
-      for (const c of creators) delete users[c];
-    }
-    await send('m.room.power_levels', '', powerLevels);
-    if (alias) {
-      await roomsStore.insertAlias(w.tx, alias, head.roomId, req.creator);
-      await send('m.room.canonical_alias', '', { alias });
-    }
-    await send('m.room.join_rules', '', { join_rule: presetState.join_rule });
-    await send('m.room.history_visibility', '', { history_visibility: presetState.history_visibility });
-    await send('m.room.guest_access', '', { guest_access: presetState.guest_access });
-    for (const s of req.initialState ?? []) await send(s.type, s.state_key ?? '', s.content);
-    if (req.name !== undefined) await send('m.room.name', '', { name: req.name });
-    if (req.topic !== undefined) {
-      // m.room.topic since v1.15 carries m.topic with a text/plain representation too.
-      await send('m.room.topic', '', { topic: req.topic, 'm.topic': [{ mimetype: 'text/plain', body: req.topic }] as unknown as JsonObject[] });
-    }
-    const remoteInvites: Array<{ userId: string; content: JsonObject }> = [];
-    for (const invitee of invitees) {
-      const content: JsonObject = { membership: 'invite' };
-      if (!invitee.endsWith(`:${svc.serverName}`)) {
-        remoteInvites.push({ userId: invitee, content: req.isDirect ? { is_direct: true } : {} });
-        continue;
+      await send('m.room.create', '', createContent);
+      await roomsStore.insertRoom(w.tx, head.roomId, versionId, req.creator, req.visibility === 'public');
+      const member: JsonObject = { membership: 'join' };
+      if (req.creatorProfile.displayname) member.displayname = req.creatorProfile.displayname;
+      if (req.creatorProfile.avatar_url) member.avatar_url = req.creatorProfile.avatar_url;
+      await send('m.room.member', req.creator, member);
+      // v12: creators have infinite power and must not be listed in users (rooms/v12.md).
+      if (version.roomIdFromCreateEvent) {
+        const users = (powerLevels.users ?? {}) as JsonObject;
+        for (const c of creators) delete users[c];
       }
-      // As /invite does (and Synapse): the invitee's profile, so clients can name them at once.
-      const profile = await accountsStore.getUser(w.tx, invitee);
-      if (profile?.displayname) content.displayname = profile.displayname;
-      if (profile?.avatar_url) content.avatar_url = profile.avatar_url;
-      if (req.isDirect) content.is_direct = true;
-      await send('m.room.member', invitee, content);
-    }
-    return { roomId: head.roomId, alias, remoteInvites };
-  }).catch(invalidRoomState);
+      await send('m.room.power_levels', '', powerLevels);
+      if (alias) {
+        await roomsStore.insertAlias(w.tx, alias, head.roomId, req.creator);
+        await send('m.room.canonical_alias', '', { alias });
+      }
+      await send('m.room.join_rules', '', { join_rule: presetState.join_rule });
+      await send('m.room.history_visibility', '', { history_visibility: presetState.history_visibility });
+      await send('m.room.guest_access', '', { guest_access: presetState.guest_access });
+      for (const s of req.initialState ?? []) await send(s.type, s.state_key ?? '', s.content);
+      if (req.name !== undefined) await send('m.room.name', '', { name: req.name });
+      if (req.topic !== undefined) {
+        // m.room.topic since v1.15 carries m.topic with a text/plain representation too.
+        await send('m.room.topic', '', { topic: req.topic, 'm.topic': [{ mimetype: 'text/plain', body: req.topic }] as unknown as JsonObject[] });
+      }
+      const remoteInvites: Array<{ userId: string; content: JsonObject }> = [];
+      for (const invitee of invitees) {
+        const content: JsonObject = { membership: 'invite' };
+        if (!invitee.endsWith(`:${svc.serverName}`)) {
+          remoteInvites.push({ userId: invitee, content: req.isDirect ? { is_direct: true } : {} });
+          continue;
+        }
+        // As /invite does (and Synapse): the invitee's profile, so clients can name them at once.
+        const profile = await accountsStore.getUser(w.tx, invitee);
+        if (profile?.displayname) content.displayname = profile.displayname;
+        if (profile?.avatar_url) content.avatar_url = profile.avatar_url;
+        if (req.isDirect) content.is_direct = true;
+        await send('m.room.member', invitee, content);
+      }
+      return { roomId: head.roomId, alias, remoteInvites };
+    })
+    .catch(invalidRoomState);
 }
 
 /**

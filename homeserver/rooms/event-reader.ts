@@ -70,7 +70,15 @@ export class EventReader {
   private async getOutlier(q: Queryable, eventId: string): Promise<LoadedEvent | undefined> {
     const row = await remoteEventsStore.getOutlier(q, eventId);
     if (!row) return undefined;
-    const e: LoadedEvent = { eventId, roomId: row.room_id, streamOrdering: 0, stateGroup: row.state_group, redactedBy: null, pdu: JSON.parse(row.json) as PDU, outlier: row.kind };
+    const e: LoadedEvent = {
+      eventId,
+      roomId: row.room_id,
+      streamOrdering: 0,
+      stateGroup: row.state_group,
+      redactedBy: null,
+      pdu: JSON.parse(row.json) as PDU,
+      outlier: row.kind,
+    };
     this.events.set(eventId, e);
     return e;
   }

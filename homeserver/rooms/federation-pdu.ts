@@ -4,7 +4,17 @@ import type { JsonObject, PDU } from '../protocol/types.ts';
 import type { LoadedEvent } from './event-reader.ts';
 
 /** `unsigned` keys a client view or a local send adds; never another server's business. */
-const LOCAL_UNSIGNED = new Set(['transaction_id', 'age', 'age_ts', 'prev_content', 'prev_sender', 'replaces_state', 'redacted_because', 'm.relations', 'membership']);
+const LOCAL_UNSIGNED = new Set([
+  'transaction_id',
+  'age',
+  'age_ts',
+  'prev_content',
+  'prev_sender',
+  'replaces_state',
+  'redacted_because',
+  'm.relations',
+  'membership',
+]);
 
 export function toFederationPdu(e: LoadedEvent): PDU {
   const { event_id: _, unsigned, ...rest } = e.pdu as PDU & { event_id?: unknown };

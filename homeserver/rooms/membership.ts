@@ -57,7 +57,13 @@ export async function restrictedJoinAuthoriser(svc: RoomService, tx: Queryable, 
 }
 
 /** A joined local user with power to invite, as the restricted join rules require. */
-async function findAuthorisingUser(svc: RoomService, tx: import('../storage/sqlite.ts').Queryable, state: Map<string, string>, roomId: string, version: string): Promise<string | undefined> {
+async function findAuthorisingUser(
+  svc: RoomService,
+  tx: import('../storage/sqlite.ts').Queryable,
+  state: Map<string, string>,
+  roomId: string,
+  version: string,
+): Promise<string | undefined> {
   const authState = new Map();
   for (const k of [stateKey('m.room.create', ''), stateKey('m.room.power_levels', '')]) {
     const id = state.get(k);
@@ -75,7 +81,12 @@ async function findAuthorisingUser(svc: RoomService, tx: import('../storage/sqli
 }
 
 /** The join rule's `allow` list: membership of one of the listed rooms (client-server "Restricted rooms"). */
-async function meetsRestrictedAllow(svc: RoomService, tx: import('../storage/sqlite.ts').Queryable, state: Map<string, string>, userId: string): Promise<boolean> {
+async function meetsRestrictedAllow(
+  svc: RoomService,
+  tx: import('../storage/sqlite.ts').Queryable,
+  state: Map<string, string>,
+  userId: string,
+): Promise<boolean> {
   const id = state.get(stateKey('m.room.join_rules', ''));
   const allow = id ? (await svc.reader.getEvent(tx, id))?.pdu.content.allow : undefined;
   if (!Array.isArray(allow)) return false;

@@ -21,7 +21,8 @@ export interface PublicRoomsQuery {
 export function parsePublicRoomsBody(body: Record<string, unknown>): PublicRoomsQuery {
   const out: PublicRoomsQuery = {};
   if (body.limit !== undefined && body.limit !== null) {
-    if (typeof body.limit !== 'number' || !Number.isInteger(body.limit) || body.limit < 0) throw new MatrixError(400, 'M_BAD_JSON', 'limit must be a non-negative integer');
+    if (typeof body.limit !== 'number' || !Number.isInteger(body.limit) || body.limit < 0)
+      throw new MatrixError(400, 'M_BAD_JSON', 'limit must be a non-negative integer');
     out.limit = body.limit;
   }
   if (body.since !== undefined && body.since !== null) {
@@ -70,7 +71,11 @@ export async function publicRoomsPage(rooms: RoomService, query: PublicRoomsQuer
     if (query.roomTypes && !query.roomTypes.includes(typeof roomType === 'string' ? roomType : null)) continue;
     const members = (await eventsStore.membersOfRoom(q, room_id)).filter((m) => m.membership === 'join').length;
     const entry: JsonObject = {
-      room_id, num_joined_members: members, world_readable: hv === 'world_readable', guest_can_join: guest === 'can_join', join_rule: joinRule,
+      room_id,
+      num_joined_members: members,
+      world_readable: hv === 'world_readable',
+      guest_can_join: guest === 'can_join',
+      join_rule: joinRule,
     };
     if (typeof name === 'string' && name) entry.name = name;
     if (typeof topic === 'string' && topic) entry.topic = topic;

@@ -28,7 +28,7 @@ export async function checkNewRelation(q: Queryable, reader: EventReader, roomId
       throw new MatrixError(400, 'M_DUPLICATE_ANNOTATION', 'You have already sent this annotation');
     }
   } else if (rel.relType === 'm.replace') {
-    if (parent.pdu.sender !== sender) throw new MatrixError(400, 'M_INVALID_PARAM', "You may only edit your own events");
+    if (parent.pdu.sender !== sender) throw new MatrixError(400, 'M_INVALID_PARAM', 'You may only edit your own events');
     if (parent.pdu.state_key !== undefined) throw new MatrixError(400, 'M_INVALID_PARAM', 'State events cannot be edited');
     if (relationOf(parent.pdu)?.relType === 'm.replace') throw new MatrixError(400, 'M_INVALID_PARAM', 'An edit cannot be edited');
     if (parent.pdu.type !== type) throw new MatrixError(400, 'M_INVALID_PARAM', 'An edit must have the type of the event it replaces');
@@ -42,7 +42,13 @@ export async function checkNewRelation(q: Queryable, reader: EventReader, roomId
 export type ChildFormatter = (e: LoadedEvent) => Promise<JsonObject>;
 
 /** The bundled aggregations of an event, or undefined when it has none. */
-export async function bundledAggregations(q: Queryable, reader: EventReader, e: LoadedEvent, viewer: string | undefined, format: ChildFormatter): Promise<JsonObject | undefined> {
+export async function bundledAggregations(
+  q: Queryable,
+  reader: EventReader,
+  e: LoadedEvent,
+  viewer: string | undefined,
+  format: ChildFormatter,
+): Promise<JsonObject | undefined> {
   if (e.pdu.state_key !== undefined) return undefined; // state events get none (spec note)
   if (!(await reader.mayHaveChildren(q, e.eventId))) return undefined;
   const rows = await relationsStore.children(q, e.eventId);
@@ -51,8 +57,12 @@ export async function bundledAggregations(q: Queryable, reader: EventReader, e: 
 
   // m.replace: the most recent valid edit, unless the original was redacted.
   if (!e.redactedBy) {
-    const edits = (await reader.getEvents(q, rows.filter((r) => r.rel_type === 'm.replace' && r.sender === e.pdu.sender).map((r) => r.event_id)))
-      .filter((x) => x.pdu.type === e.pdu.type && x.pdu.state_key === undefined && !x.redactedBy);
+    const edits = (
+      await reader.getEvents(
+        q,
+        rows.filter((r) => r.rel_type === 'm.replace' && r.sender === e.pdu.sender).map((r) => r.event_id),
+      )
+    ).filter((x) => x.pdu.type === e.pdu.type && x.pdu.state_key === undefined && !x.redactedBy);
     edits.sort((a, b) => a.pdu.origin_server_ts - b.pdu.origin_server_ts || (a.eventId < b.eventId ? -1 : 1));
     const latest = edits[edits.length - 1];
     if (latest) out['m.replace'] = await format(latest);

@@ -23,9 +23,7 @@ import { splitKey } from './append-event.ts';
 const MAX_STATE_CHAIN = 50;
 
 export type RemoteOutcome =
-  | { kind: 'accepted'; event: LoadedEvent }
-  | { kind: 'soft_failed'; event: LoadedEvent; reason: string }
-  | { kind: 'rejected'; reason: string };
+  { kind: 'accepted'; event: LoadedEvent } | { kind: 'soft_failed'; event: LoadedEvent; reason: string } | { kind: 'rejected'; reason: string };
 
 export interface RemoteEventInput {
   eventId: string;
@@ -42,7 +40,13 @@ async function loadForAuth(q: Queryable, reader: EventReader, id: string): Promi
 }
 
 /** The state after every event in `ids`, resolved into one (state resolution v2 when they differ). */
-export async function resolvedStateAfter(q: Queryable, reader: EventReader, roomVersion: string, ids: string[], extra: StateIds[] = []): Promise<StateIds | undefined> {
+export async function resolvedStateAfter(
+  q: Queryable,
+  reader: EventReader,
+  roomVersion: string,
+  ids: string[],
+  extra: StateIds[] = [],
+): Promise<StateIds | undefined> {
   const sets: StateIds[] = [...extra];
   for (const id of ids) {
     const e = await reader.getEvent(q, id);
@@ -105,7 +109,13 @@ export async function stateGroupFor(
       return id;
     }
   }
-  const id = await stateGroupsStore.insertGroup(q, roomId, null, 0, [...state].map(([k, v]) => [...splitKey(k), v] as [string, string, string]));
+  const id = await stateGroupsStore.insertGroup(
+    q,
+    roomId,
+    null,
+    0,
+    [...state].map(([k, v]) => [...splitKey(k), v] as [string, string, string]),
+  );
   reader.rememberGroup(id, new Map(state));
   return id;
 }
@@ -223,13 +233,23 @@ export async function applyCurrentState(q: Queryable, reader: EventReader, head:
  * is checked against its own auth_events (step 4), in depth order so that auth events come first;
  * the ones that fail are remembered as rejected. Returns the ids that were stored or already known.
  */
-export async function persistOutliers(q: Queryable, reader: EventReader, roomId: string, roomVersion: string, events: Array<{ eventId: string; pdu: PDU }>, createEventId: string | undefined): Promise<Set<string>> {
+export async function persistOutliers(
+  q: Queryable,
+  reader: EventReader,
+  roomId: string,
+  roomVersion: string,
+  events: Array<{ eventId: string; pdu: PDU }>,
+  createEventId: string | undefined,
+): Promise<Set<string>> {
   const ok = new Set<string>();
   const sorted = [...events].sort((a, b) => a.pdu.depth - b.pdu.depth || (a.eventId < b.eventId ? -1 : 1));
   const pending = new Map(sorted.map((e) => [e.eventId, e]));
-  const known = await remoteEventsStore.knownIds(q, sorted.map((e) => e.eventId));
+  const known = await remoteEventsStore.knownIds(
+    q,
+    sorted.map((e) => e.eventId),
+  );
   // Depth is only a hint from the sender: repeat until no more events become checkable.
-  for (let progress = true; progress && pending.size > 0; ) {
+  for (let progress = true; progress && pending.size > 0;) {
     progress = false;
     for (const { eventId, pdu } of [...pending.values()]) {
       // Held already (one query for the whole batch, not one per event): usable unless rejected.

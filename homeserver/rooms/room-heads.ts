@@ -70,7 +70,11 @@ export class RoomHeads {
    * makes one (rooms/append-event.ts).
    */
   private async groupHolding(q: Queryable, roomId: string, state: Map<StateKey, string>): Promise<{ id: number; chain_length: number } | undefined> {
-    const groups = await q.all<{ id: number; chain_length: number }>('SELECT id, chain_length FROM state_groups WHERE room_id = ? ORDER BY id DESC LIMIT ?', roomId, GROUPS_TO_CHECK);
+    const groups = await q.all<{ id: number; chain_length: number }>(
+      'SELECT id, chain_length FROM state_groups WHERE room_id = ? ORDER BY id DESC LIMIT ?',
+      roomId,
+      GROUPS_TO_CHECK,
+    );
     for (const g of groups) {
       const held = await this.reader.stateOfGroup(q, g.id);
       if (held.size === state.size && [...state].every(([k, id]) => held.get(k) === id)) return g;

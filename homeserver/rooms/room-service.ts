@@ -1,6 +1,5 @@
 // The room service: every local event goes through here (build -> auth -> persist -> notify).
 // Handlers for the client API (and later federation) call it; it knows nothing of HTTP.
-import type { JsonObject } from '../protocol/types.ts';
 import { stateKey } from '../protocol/types.ts';
 import { getRoomVersion } from '../protocol/room-versions.ts';
 import { redactEvent } from '../protocol/redaction.ts';
@@ -195,7 +194,10 @@ export class RoomService {
   async powerOf(roomId: string, userId: string, q: Queryable = this.db.reader) {
     const version = authRulesVersion((await this.roomVersion(roomId, q)) ?? '12')!;
     const state = new Map();
-    for (const [type, key] of [['m.room.create', ''], ['m.room.power_levels', '']] as const) {
+    for (const [type, key] of [
+      ['m.room.create', ''],
+      ['m.room.power_levels', ''],
+    ] as const) {
       const e = await this.currentStateEvent(roomId, type, key, q);
       if (e) state.set(stateKey(type, key), e.pdu);
     }
@@ -268,7 +270,13 @@ export class RoomWriter {
    * `join`, `authChain` the auth events of both. The room's head starts at that state, then the
    * join goes through the usual receipt checks.
    */
-  async joinRemoteRoom(roomId: string, version: string, state: Array<{ eventId: string; pdu: PDU }>, authChain: Array<{ eventId: string; pdu: PDU }>, join: { eventId: string; pdu: PDU }): Promise<RemoteOutcome> {
+  async joinRemoteRoom(
+    roomId: string,
+    version: string,
+    state: Array<{ eventId: string; pdu: PDU }>,
+    authChain: Array<{ eventId: string; pdu: PDU }>,
+    join: { eventId: string; pdu: PDU },
+  ): Promise<RemoteOutcome> {
     const create = state.find((e) => e.pdu.type === 'm.room.create' && e.pdu.state_key === '');
     if (!create) throw new MatrixError(502, 'M_UNKNOWN', 'The joining server sent no m.room.create event');
     const known = await this.svc.heads.get(this.tx, roomId);
@@ -279,7 +287,15 @@ export class RoomWriter {
     // A room we knew (we left it, and the room went on without us): the join's prev_events are
     // new to us, so the state before it is the one the resident server sent.
     if (known) return this.appendRemote(roomId, { ...join, stateBefore });
-    const head: RoomHead = { roomId, version, state: new Map(), stateGroup: null, chainLength: 0, extremities: [...join.pdu.prev_events], maxDepth: Math.max(0, ...state.map((e) => e.pdu.depth)) };
+    const head: RoomHead = {
+      roomId,
+      version,
+      state: new Map(),
+      stateGroup: null,
+      chainLength: 0,
+      extremities: [...join.pdu.prev_events],
+      maxDepth: Math.max(0, ...state.map((e) => e.pdu.depth)),
+    };
     await applyCurrentState(this.tx, this.svc.reader, head, stateBefore);
     await eventsStore.setForwardExtremities(this.tx, roomId, head.extremities);
     this.svc.heads.set(head);

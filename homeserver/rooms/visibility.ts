@@ -68,7 +68,9 @@ function normalise(v: unknown): string {
 /** Stream positions of the user's join events in a room. */
 async function joinPositions(q: Queryable, roomId: string, userId: string): Promise<number[]> {
   const rows = await q.all<{ stream_ordering: number; json: string }>(
-    "SELECT stream_ordering, json FROM events WHERE room_id = ? AND type = 'm.room.member' AND state_key = ?", roomId, userId,
+    "SELECT stream_ordering, json FROM events WHERE room_id = ? AND type = 'm.room.member' AND state_key = ?",
+    roomId,
+    userId,
   );
   return rows.filter((r) => (JSON.parse(r.json) as { content?: { membership?: string } }).content?.membership === 'join').map((r) => r.stream_ordering);
 }

@@ -29,7 +29,11 @@ export const accountsStore = {
   async insertUser(q: Queryable, u: { userId: string; localpart: string; passwordHash: string | null; displayname: string }) {
     await q.run(
       'INSERT INTO users (user_id, localpart, password_hash, displayname, created_ts) VALUES (?, ?, ?, ?, ?)',
-      u.userId, u.localpart, u.passwordHash, u.displayname, Date.now(),
+      u.userId,
+      u.localpart,
+      u.passwordHash,
+      u.displayname,
+      Date.now(),
     );
   },
   async setPasswordHash(q: Queryable, userId: string, hash: string | null) {
@@ -53,7 +57,11 @@ export const accountsStore = {
       `INSERT INTO devices (user_id, device_id, display_name, last_seen_ts, last_seen_ip) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (user_id, device_id) DO UPDATE SET last_seen_ts = excluded.last_seen_ts, last_seen_ip = excluded.last_seen_ip,
          display_name = COALESCE(excluded.display_name, devices.display_name)`,
-      userId, deviceId, displayName, Date.now(), ip,
+      userId,
+      deviceId,
+      displayName,
+      Date.now(),
+      ip,
     );
   },
   async updateDeviceName(q: Queryable, userId: string, deviceId: string, name: string) {
@@ -105,7 +113,10 @@ export const accountsStore = {
     await q.run(
       `INSERT INTO uia_sessions (session_id, created_ts, completed, request_fingerprint) VALUES (?, ?, ?, ?)
        ON CONFLICT (session_id) DO UPDATE SET completed = excluded.completed`,
-      sessionId, Date.now(), JSON.stringify(completed), fingerprint,
+      sessionId,
+      Date.now(),
+      JSON.stringify(completed),
+      fingerprint,
     );
   },
   async deleteUiaSession(q: Queryable, sessionId: string) {

@@ -191,7 +191,8 @@ export class Database {
         continue;
       }
       w.defer('RELEASE job');
-      w.kick();
+      // Its failure is taken by failIfAFlushFailed() below.
+      void w.kick();
       outcomes.push({ ok: true, value });
     }
     await this.failIfAFlushFailed();

@@ -31,7 +31,9 @@ export const deviceKeysStore = {
   async put(q: Queryable, userId: string, deviceId: string, keyJson: string) {
     await q.run(
       'INSERT INTO e2e_device_keys (user_id, device_id, key_json) VALUES (?, ?, ?) ON CONFLICT (user_id, device_id) DO UPDATE SET key_json = excluded.key_json',
-      userId, deviceId, keyJson,
+      userId,
+      deviceId,
+      keyJson,
     );
   },
   /** The device keys of a user's existing devices, with the device's display name. */
@@ -46,19 +48,28 @@ export const deviceKeysStore = {
   async addOneTimeKey(q: Queryable, userId: string, deviceId: string, algorithm: string, keyId: string, keyJson: string, seq: number) {
     await q.run(
       'INSERT INTO e2e_one_time_keys (user_id, device_id, algorithm, key_id, key_json, upload_seq) VALUES (?, ?, ?, ?, ?, ?)',
-      userId, deviceId, algorithm, keyId, keyJson, seq,
+      userId,
+      deviceId,
+      algorithm,
+      keyId,
+      keyJson,
+      seq,
     );
   },
   getOneTimeKey(q: Queryable, userId: string, deviceId: string, algorithm: string, keyId: string) {
     return q.get<{ key_json: string }>(
       'SELECT key_json FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? AND key_id = ?',
-      userId, deviceId, algorithm, keyId,
+      userId,
+      deviceId,
+      algorithm,
+      keyId,
     );
   },
   oneTimeKeyCounts(q: Queryable, userId: string, deviceId: string) {
     return q.all<{ algorithm: string; n: number }>(
       'SELECT algorithm, COUNT(*) AS n FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? GROUP BY algorithm',
-      userId, deviceId,
+      userId,
+      deviceId,
     );
   },
   /** Removes and returns the oldest one-time key of that algorithm; call inside a write. */
@@ -66,10 +77,18 @@ export const deviceKeysStore = {
     const row = await q.get<OneTimeKeyRow>(
       `SELECT algorithm, key_id, key_json FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?
        ORDER BY upload_seq, key_id LIMIT 1`,
-      userId, deviceId, algorithm,
+      userId,
+      deviceId,
+      algorithm,
     );
     if (row) {
-      await q.run('DELETE FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? AND key_id = ?', userId, deviceId, algorithm, row.key_id);
+      await q.run(
+        'DELETE FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? AND key_id = ?',
+        userId,
+        deviceId,
+        algorithm,
+        row.key_id,
+      );
     }
     return row;
   },
@@ -77,14 +96,20 @@ export const deviceKeysStore = {
   getFallbackKey(q: Queryable, userId: string, deviceId: string, algorithm: string) {
     return q.get<OneTimeKeyRow & { used: number }>(
       'SELECT algorithm, key_id, key_json, used FROM e2e_fallback_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?',
-      userId, deviceId, algorithm,
+      userId,
+      deviceId,
+      algorithm,
     );
   },
   async putFallbackKey(q: Queryable, userId: string, deviceId: string, algorithm: string, keyId: string, keyJson: string) {
     await q.run(
       `INSERT INTO e2e_fallback_keys (user_id, device_id, algorithm, key_id, key_json, used) VALUES (?, ?, ?, ?, ?, 0)
        ON CONFLICT (user_id, device_id, algorithm) DO UPDATE SET key_id = excluded.key_id, key_json = excluded.key_json, used = 0`,
-      userId, deviceId, algorithm, keyId, keyJson,
+      userId,
+      deviceId,
+      algorithm,
+      keyId,
+      keyJson,
     );
   },
   async markFallbackKeyUsed(q: Queryable, userId: string, deviceId: string, algorithm: string) {
@@ -92,7 +117,11 @@ export const deviceKeysStore = {
   },
   unusedFallbackAlgorithms(q: Queryable, userId: string, deviceId: string) {
     return q
-      .all<{ algorithm: string }>('SELECT algorithm FROM e2e_fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0 ORDER BY algorithm', userId, deviceId)
+      .all<{ algorithm: string }>(
+        'SELECT algorithm FROM e2e_fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0 ORDER BY algorithm',
+        userId,
+        deviceId,
+      )
       .then((rows) => rows.map((r) => r.algorithm));
   },
 
@@ -109,20 +138,31 @@ export const deviceKeysStore = {
 
 export const crossSigningStore = {
   get(q: Queryable, userId: string, keyType: string) {
-    return q.get<{ public_key: string; key_json: string }>('SELECT public_key, key_json FROM e2e_cross_signing_keys WHERE user_id = ? AND key_type = ?', userId, keyType);
+    return q.get<{ public_key: string; key_json: string }>(
+      'SELECT public_key, key_json FROM e2e_cross_signing_keys WHERE user_id = ? AND key_type = ?',
+      userId,
+      keyType,
+    );
   },
   async put(q: Queryable, userId: string, keyType: string, publicKey: string, keyJson: string) {
     await q.run(
       `INSERT INTO e2e_cross_signing_keys (user_id, key_type, public_key, key_json) VALUES (?, ?, ?, ?)
        ON CONFLICT (user_id, key_type) DO UPDATE SET public_key = excluded.public_key, key_json = excluded.key_json`,
-      userId, keyType, publicKey, keyJson,
+      userId,
+      keyType,
+      publicKey,
+      keyJson,
     );
   },
   async addSignature(q: Queryable, s: SignatureRow) {
     await q.run(
       `INSERT INTO e2e_signatures (target_user_id, target_key_id, signer_user_id, signer_key_id, signature) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (target_user_id, target_key_id, signer_user_id, signer_key_id) DO UPDATE SET signature = excluded.signature`,
-      s.target_user_id, s.target_key_id, s.signer_user_id, s.signer_key_id, s.signature,
+      s.target_user_id,
+      s.target_key_id,
+      s.signer_user_id,
+      s.signer_key_id,
+      s.signature,
     );
   },
   signaturesOn(q: Queryable, targetUserId: string) {
@@ -148,14 +188,18 @@ export const deviceListStore = {
       `SELECT e.room_id, e.state_key FROM events e
        WHERE e.type = 'm.room.member' AND e.stream_ordering > ? AND e.stream_ordering <= ?
          AND e.room_id IN (SELECT room_id FROM memberships WHERE user_id = ?)`,
-      fromExclusive, toInclusive, userId,
+      fromExclusive,
+      toInclusive,
+      userId,
     );
   },
   /** A user's membership in a room as of a stream position. */
   async membershipAt(q: Queryable, roomId: string, userId: string, position: number): Promise<string | undefined> {
     const row = await q.get<{ json: string }>(
       "SELECT json FROM events WHERE room_id = ? AND type = 'm.room.member' AND state_key = ? AND stream_ordering <= ? ORDER BY stream_ordering DESC LIMIT 1",
-      roomId, userId, position,
+      roomId,
+      userId,
+      position,
     );
     return row ? (JSON.parse(row.json) as { content?: { membership?: string } }).content?.membership : undefined;
   },
@@ -166,7 +210,11 @@ export const deviceListStore = {
   /** Rooms both users have a membership row in. */
   roomsOfBoth(q: Queryable, a: string, b: string) {
     return q
-      .all<{ room_id: string }>('SELECT m1.room_id FROM memberships m1 JOIN memberships m2 ON m1.room_id = m2.room_id WHERE m1.user_id = ? AND m2.user_id = ?', a, b)
+      .all<{ room_id: string }>(
+        'SELECT m1.room_id FROM memberships m1 JOIN memberships m2 ON m1.room_id = m2.room_id WHERE m1.user_id = ? AND m2.user_id = ?',
+        a,
+        b,
+      )
       .then((rows) => rows.map((r) => r.room_id));
   },
 };
@@ -180,17 +228,32 @@ export const toDeviceStore = {
   },
   async add(q: Queryable, userId: string, deviceId: string, sender: string, type: string, content: string): Promise<number> {
     const id = await nextStreamId(q, 'to_device');
-    await q.run('INSERT INTO to_device_messages (stream_id, user_id, device_id, sender, type, content) VALUES (?, ?, ?, ?, ?, ?)', id, userId, deviceId, sender, type, content);
+    await q.run(
+      'INSERT INTO to_device_messages (stream_id, user_id, device_id, sender, type, content) VALUES (?, ?, ?, ?, ?, ?)',
+      id,
+      userId,
+      deviceId,
+      sender,
+      type,
+      content,
+    );
     return id;
   },
   pending(q: Queryable, userId: string, deviceId: string, fromExclusive: number, toInclusive: number, limit: number) {
     return q.all<ToDeviceRow>(
       'SELECT stream_id, sender, type, content FROM to_device_messages WHERE user_id = ? AND device_id = ? AND stream_id > ? AND stream_id <= ? ORDER BY stream_id LIMIT ?',
-      userId, deviceId, fromExclusive, toInclusive, limit,
+      userId,
+      deviceId,
+      fromExclusive,
+      toInclusive,
+      limit,
     );
   },
   async hasDeliveredUpTo(q: Queryable, userId: string, deviceId: string, upTo: number): Promise<boolean> {
-    return (await q.get('SELECT 1 AS x FROM to_device_messages WHERE user_id = ? AND device_id = ? AND stream_id <= ? LIMIT 1', userId, deviceId, upTo)) !== undefined;
+    return (
+      (await q.get('SELECT 1 AS x FROM to_device_messages WHERE user_id = ? AND device_id = ? AND stream_id <= ? LIMIT 1', userId, deviceId, upTo)) !==
+      undefined
+    );
   },
   async deleteUpTo(q: Queryable, userId: string, deviceId: string, upTo: number) {
     await q.run('DELETE FROM to_device_messages WHERE user_id = ? AND device_id = ? AND stream_id <= ?', userId, deviceId, upTo);

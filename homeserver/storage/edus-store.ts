@@ -36,7 +36,13 @@ export const receiptsStore = {
     await q.run(
       `INSERT INTO receipts (room_id, receipt_type, user_id, thread_id, event_id, ts, stream_id) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (room_id, receipt_type, user_id, thread_id) DO UPDATE SET event_id = excluded.event_id, ts = excluded.ts, stream_id = excluded.stream_id`,
-      r.room_id, r.receipt_type, r.user_id, r.thread_id, r.event_id, r.ts, id,
+      r.room_id,
+      r.receipt_type,
+      r.user_id,
+      r.thread_id,
+      r.event_id,
+      r.ts,
+      id,
     );
     return id;
   },
@@ -55,7 +61,8 @@ export const receiptsStore = {
       `SELECT r.event_id FROM receipts r JOIN events e ON e.event_id = r.event_id
        WHERE r.room_id = ? AND r.user_id = ? AND r.receipt_type IN ('m.read', 'm.read.private')
        ORDER BY e.stream_ordering DESC LIMIT 1`,
-      roomId, userId,
+      roomId,
+      userId,
     );
   },
 };
@@ -67,7 +74,11 @@ export const presenceStore = {
       `INSERT INTO presence (user_id, presence, status_msg, last_active_ts, stream_id) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (user_id) DO UPDATE SET presence = excluded.presence, status_msg = excluded.status_msg,
          last_active_ts = excluded.last_active_ts, stream_id = excluded.stream_id`,
-      userId, presence, statusMsg, lastActiveTs, id,
+      userId,
+      presence,
+      statusMsg,
+      lastActiveTs,
+      id,
     );
     return id;
   },

@@ -57,19 +57,41 @@ export const eventsStore = {
     q.defer(
       `INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, state_group, txn_user_id, txn_device_id, txn_id, txn_scope)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      r.lastID, e.eventId, e.roomId, p.type, p.state_key ?? null, p.sender, p.depth, p.origin_server_ts, e.json ?? JSON.stringify(p), e.stateGroup,
-      e.txn?.userId ?? null, e.txn?.deviceId ?? null, e.txn?.txnId ?? null, e.txn?.scope ?? null,
+      r.lastID,
+      e.eventId,
+      e.roomId,
+      p.type,
+      p.state_key ?? null,
+      p.sender,
+      p.depth,
+      p.origin_server_ts,
+      e.json ?? JSON.stringify(p),
+      e.stateGroup,
+      e.txn?.userId ?? null,
+      e.txn?.deviceId ?? null,
+      e.txn?.txnId ?? null,
+      e.txn?.scope ?? null,
     );
     const prevs = [...new Set(p.prev_events)];
     if (prevs.length > 0) {
-      q.defer(`INSERT INTO event_edges (stream_ordering, prev_event_id) VALUES ${prevs.map(() => '(?, ?)').join(', ')}`, ...prevs.flatMap((x) => [r.lastID, x]));
+      q.defer(
+        `INSERT INTO event_edges (stream_ordering, prev_event_id) VALUES ${prevs.map(() => '(?, ?)').join(', ')}`,
+        ...prevs.flatMap((x) => [r.lastID, x]),
+      );
     }
     const rel = relationOf(p);
     if (rel) {
       q.defer(
         `INSERT INTO event_relations (event_id, relates_to_id, rel_type, aggregation_key, sender, type, room_id, stream_ordering)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        e.eventId, rel.eventId, rel.relType, rel.key, p.sender, p.type, e.roomId, r.lastID,
+        e.eventId,
+        rel.eventId,
+        rel.relType,
+        rel.key,
+        p.sender,
+        p.type,
+        e.roomId,
+        r.lastID,
       );
     }
     // Events take positions in order and are indexed behind them (rooms/search-indexer.ts);
@@ -85,7 +107,10 @@ export const eventsStore = {
   getEventByTxn(q: Queryable, t: ClientTxn) {
     return q.get<{ event_id: string }>(
       'SELECT event_id FROM events WHERE txn_user_id = ? AND txn_device_id = ? AND txn_id = ? AND txn_scope = ?',
-      t.userId, t.deviceId, t.txnId, t.scope,
+      t.userId,
+      t.deviceId,
+      t.txnId,
+      t.scope,
     );
   },
 
@@ -108,7 +133,10 @@ export const eventsStore = {
     return q.all<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE room_id = ? AND stream_ordering > ? AND stream_ordering <= ?
        ORDER BY stream_ordering ${newestFirst ? 'DESC' : 'ASC'} LIMIT ?`,
-      roomId, fromExclusive, toInclusive, limit,
+      roomId,
+      fromExclusive,
+      toInclusive,
+      limit,
     );
   },
 
@@ -119,8 +147,16 @@ export const eventsStore = {
 
   eventClosestToTs(q: Queryable, roomId: string, ts: number, forward: boolean) {
     return forward
-      ? q.get<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE room_id = ? AND origin_server_ts >= ? ORDER BY origin_server_ts ASC, stream_ordering ASC LIMIT 1`, roomId, ts)
-      : q.get<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE room_id = ? AND origin_server_ts <= ? ORDER BY origin_server_ts DESC, stream_ordering DESC LIMIT 1`, roomId, ts);
+      ? q.get<EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE room_id = ? AND origin_server_ts >= ? ORDER BY origin_server_ts ASC, stream_ordering ASC LIMIT 1`,
+          roomId,
+          ts,
+        )
+      : q.get<EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE room_id = ? AND origin_server_ts <= ? ORDER BY origin_server_ts DESC, stream_ordering DESC LIMIT 1`,
+          roomId,
+          ts,
+        );
   },
 
   forwardExtremities(q: Queryable, roomId: string) {
@@ -128,7 +164,11 @@ export const eventsStore = {
   },
   async setForwardExtremities(q: Queryable, roomId: string, eventIds: string[]) {
     q.defer('DELETE FROM forward_extremities WHERE room_id = ?', roomId);
-    if (eventIds.length > 0) q.defer(`INSERT INTO forward_extremities (room_id, event_id) VALUES ${eventIds.map(() => '(?, ?)').join(', ')}`, ...eventIds.flatMap((id) => [roomId, id]));
+    if (eventIds.length > 0)
+      q.defer(
+        `INSERT INTO forward_extremities (room_id, event_id) VALUES ${eventIds.map(() => '(?, ?)').join(', ')}`,
+        ...eventIds.flatMap((id) => [roomId, id]),
+      );
   },
 
   currentState(q: Queryable, roomId: string) {
@@ -137,7 +177,10 @@ export const eventsStore = {
   async setCurrentState(q: Queryable, roomId: string, type: string, stateKey: string, eventId: string) {
     q.defer(
       'INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?) ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id',
-      roomId, type, stateKey, eventId,
+      roomId,
+      type,
+      stateKey,
+      eventId,
     );
   },
 
@@ -146,7 +189,11 @@ export const eventsStore = {
       `INSERT INTO memberships (room_id, user_id, membership, event_id, stream_ordering, forgotten) VALUES (?, ?, ?, ?, ?, 0)
        ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id,
          stream_ordering = excluded.stream_ordering, forgotten = 0`,
-      roomId, userId, membership, eventId, streamOrdering,
+      roomId,
+      userId,
+      membership,
+      eventId,
+      streamOrdering,
     );
   },
   async forget(q: Queryable, roomId: string, userId: string) {
@@ -154,12 +201,15 @@ export const eventsStore = {
   },
   membershipsOfUser(q: Queryable, userId: string) {
     return q.all<{ room_id: string; membership: string; event_id: string; stream_ordering: number; forgotten: number }>(
-      'SELECT room_id, membership, event_id, stream_ordering, forgotten FROM memberships WHERE user_id = ?', userId,
+      'SELECT room_id, membership, event_id, stream_ordering, forgotten FROM memberships WHERE user_id = ?',
+      userId,
     );
   },
   membershipOf(q: Queryable, roomId: string, userId: string) {
     return q.get<{ membership: string; event_id: string; stream_ordering: number; forgotten: number }>(
-      'SELECT membership, event_id, stream_ordering, forgotten FROM memberships WHERE room_id = ? AND user_id = ?', roomId, userId,
+      'SELECT membership, event_id, stream_ordering, forgotten FROM memberships WHERE room_id = ? AND user_id = ?',
+      roomId,
+      userId,
     );
   },
   membersOfRoom(q: Queryable, roomId: string) {
@@ -184,9 +234,15 @@ export const stateGroupsStore = {
     return r.lastID;
   },
   getGroup(q: Queryable, groupId: number) {
-    return q.get<{ prev_group: number | null; chain_length: number; room_id: string }>('SELECT prev_group, chain_length, room_id FROM state_groups WHERE id = ?', groupId);
+    return q.get<{ prev_group: number | null; chain_length: number; room_id: string }>(
+      'SELECT prev_group, chain_length, room_id FROM state_groups WHERE id = ?',
+      groupId,
+    );
   },
   groupEntries(q: Queryable, groupId: number) {
-    return q.all<{ type: string; state_key: string; event_id: string }>('SELECT type, state_key, event_id FROM state_group_entries WHERE group_id = ?', groupId);
+    return q.all<{ type: string; state_key: string; event_id: string }>(
+      'SELECT type, state_key, event_id FROM state_group_entries WHERE group_id = ?',
+      groupId,
+    );
   },
 };

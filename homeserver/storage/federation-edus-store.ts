@@ -30,17 +30,30 @@ export const remoteDeviceListStore = {
       `INSERT INTO remote_device_lists (user_id, stream_id, master_key, self_signing_key, fetched_ts) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (user_id) DO UPDATE SET stream_id = excluded.stream_id, master_key = excluded.master_key,
          self_signing_key = excluded.self_signing_key, fetched_ts = excluded.fetched_ts`,
-      row.user_id, row.stream_id, row.master_key, row.self_signing_key, row.fetched_ts,
+      row.user_id,
+      row.stream_id,
+      row.master_key,
+      row.self_signing_key,
+      row.fetched_ts,
     );
     for (const d of devices) {
-      await q.run('INSERT INTO remote_devices (user_id, device_id, display_name, keys_json) VALUES (?, ?, ?, ?)', row.user_id, d.device_id, d.display_name, d.keys_json);
+      await q.run(
+        'INSERT INTO remote_devices (user_id, device_id, display_name, keys_json) VALUES (?, ?, ?, ?)',
+        row.user_id,
+        d.device_id,
+        d.display_name,
+        d.keys_json,
+      );
     }
   },
   async putDevice(q: Queryable, userId: string, d: RemoteDeviceRow) {
     await q.run(
       `INSERT INTO remote_devices (user_id, device_id, display_name, keys_json) VALUES (?, ?, ?, ?)
        ON CONFLICT (user_id, device_id) DO UPDATE SET display_name = excluded.display_name, keys_json = excluded.keys_json`,
-      userId, d.device_id, d.display_name, d.keys_json,
+      userId,
+      d.device_id,
+      d.display_name,
+      d.keys_json,
     );
   },
   async deleteDevice(q: Queryable, userId: string, deviceId: string) {
@@ -76,7 +89,8 @@ export const deviceListOutboundStore = {
     const prev = await deviceListOutboundStore.current(q, userId);
     await q.run(
       'INSERT INTO device_list_outbound (user_id, stream_id) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET stream_id = excluded.stream_id',
-      userId, prev + 1,
+      userId,
+      prev + 1,
     );
     return { streamId: prev + 1, prev };
   },
@@ -85,7 +99,12 @@ export const deviceListOutboundStore = {
 export const toDeviceSeenStore = {
   /** Records a message id from `origin`; false if it was already there (a retried transaction). */
   async claim(q: Queryable, origin: string, messageId: string, now: number): Promise<boolean> {
-    const r = await q.run('INSERT INTO federation_to_device_seen (origin, message_id, received_ts) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', origin, messageId, now);
+    const r = await q.run(
+      'INSERT INTO federation_to_device_seen (origin, message_id, received_ts) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      origin,
+      messageId,
+      now,
+    );
     return r.changes > 0;
   },
   async pruneBefore(q: Queryable, ts: number) {

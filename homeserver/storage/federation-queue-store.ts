@@ -68,10 +68,15 @@ export const federationQueueStore = {
 
   /** The transaction already assembled for `destination` and not yet answered, if any. */
   async pendingTxn(q: Queryable, destination: string): Promise<OutboxTxn | undefined> {
-    const d = await q.get<{ txn_id: string | null; txn_ts: number | null }>('SELECT txn_id, txn_ts FROM federation_destinations WHERE destination = ?', destination);
+    const d = await q.get<{ txn_id: string | null; txn_ts: number | null }>(
+      'SELECT txn_id, txn_ts FROM federation_destinations WHERE destination = ?',
+      destination,
+    );
     if (!d?.txn_id) return undefined;
     const rows = await q.all<{ kind: QueueKind; json: string }>(
-      'SELECT kind, json FROM federation_outbox WHERE destination = ? AND txn_id = ? ORDER BY id', destination, d.txn_id,
+      'SELECT kind, json FROM federation_outbox WHERE destination = ? AND txn_id = ? ORDER BY id',
+      destination,
+      d.txn_id,
     );
     return {
       txnId: d.txn_id,
@@ -89,7 +94,10 @@ export const federationQueueStore = {
   async assembleTxn(q: Queryable, destination: string, txnId: string, now: number, limits: TxnLimits): Promise<OutboxTxn | undefined> {
     const pick = (kind: QueueKind, limit: number) =>
       q.all<{ id: number; kind: QueueKind; json: string }>(
-        'SELECT id, kind, json FROM federation_outbox WHERE destination = ? AND kind = ? AND txn_id IS NULL ORDER BY id LIMIT ?', destination, kind, limit,
+        'SELECT id, kind, json FROM federation_outbox WHERE destination = ? AND kind = ? AND txn_id IS NULL ORDER BY id LIMIT ?',
+        destination,
+        kind,
+        limit,
       );
     const candidates = [...(await pick('pdu', limits.maxPdus)), ...(await pick('edu', limits.maxEdus))].sort((a, b) => a.id - b.id);
     if (candidates.length === 0) return undefined;
@@ -108,7 +116,9 @@ export const federationQueueStore = {
     await q.run(
       `INSERT INTO federation_destinations (destination, txn_id, txn_ts) VALUES (?, ?, ?)
        ON CONFLICT (destination) DO UPDATE SET txn_id = excluded.txn_id, txn_ts = excluded.txn_ts`,
-      destination, txnId, now,
+      destination,
+      txnId,
+      now,
     );
     return {
       txnId,
@@ -126,7 +136,8 @@ export const federationQueueStore = {
 
   async getRetry(q: Queryable, destination: string): Promise<RetryState | undefined> {
     const r = await q.get<{ failures: number; retry_interval_ms: number; next_attempt_ts: number }>(
-      'SELECT failures, retry_interval_ms, next_attempt_ts FROM federation_destinations WHERE destination = ? AND failures > 0', destination,
+      'SELECT failures, retry_interval_ms, next_attempt_ts FROM federation_destinations WHERE destination = ? AND failures > 0',
+      destination,
     );
     return r ? { failures: r.failures, retryIntervalMs: r.retry_interval_ms, nextAttemptTs: r.next_attempt_ts } : undefined;
   },
@@ -135,7 +146,10 @@ export const federationQueueStore = {
     await q.run(
       `INSERT INTO federation_destinations (destination, failures, retry_interval_ms, next_attempt_ts) VALUES (?, ?, ?, ?)
        ON CONFLICT (destination) DO UPDATE SET failures = excluded.failures, retry_interval_ms = excluded.retry_interval_ms, next_attempt_ts = excluded.next_attempt_ts`,
-      destination, r.failures, r.retryIntervalMs, r.nextAttemptTs,
+      destination,
+      r.failures,
+      r.retryIntervalMs,
+      r.nextAttemptTs,
     );
   },
 
@@ -152,7 +166,12 @@ export const federationQueueStore = {
     await q.run(
       `INSERT INTO federation_inbound_txns (origin, txn_id, response, pdu_count, edu_count, received_ts) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (origin, txn_id) DO NOTHING`,
-      r.origin, r.txn_id, r.response, r.pdu_count, r.edu_count, r.received_ts,
+      r.origin,
+      r.txn_id,
+      r.response,
+      r.pdu_count,
+      r.edu_count,
+      r.received_ts,
     );
     await q.run('DELETE FROM federation_inbound_txns WHERE received_ts < ?', pruneBefore);
   },

@@ -20,7 +20,8 @@ export const federationRoomsStore = {
       .all<{ stream_ordering: number }>(
         `SELECT stream_ordering FROM events WHERE room_id = ? AND type = 'm.room.member' AND ${SERVER_OF_STATE_KEY} = ?
            AND json_extract(json, '$.content.membership') = 'join'`,
-        roomId, serverName,
+        roomId,
+        serverName,
       )
       .then((rows) => rows.map((r) => r.stream_ordering));
   },
@@ -37,7 +38,8 @@ export const federationRoomsStore = {
     return q
       .all<{ event_id: string }>(
         `SELECT event_id FROM current_state WHERE room_id = ? AND type = 'm.room.member' AND ${SERVER_OF_STATE_KEY} = ?`,
-        roomId, serverName,
+        roomId,
+        serverName,
       )
       .then((rows) => rows.map((r) => r.event_id));
   },

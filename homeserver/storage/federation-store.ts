@@ -33,7 +33,12 @@ export const federationStore = {
          expired_ts = CASE WHEN excluded.expired_ts IS NULL THEN NULL ELSE COALESCE(expired_ts, excluded.expired_ts) END,
          fetched_ts = excluded.fetched_ts
        WHERE public_key = excluded.public_key`,
-      r.server_name, r.key_id, r.public_key, r.valid_until_ts, r.expired_ts, r.fetched_ts,
+      r.server_name,
+      r.key_id,
+      r.public_key,
+      r.valid_until_ts,
+      r.expired_ts,
+      r.fetched_ts,
     );
   },
 
@@ -46,7 +51,10 @@ export const federationStore = {
       `INSERT INTO server_key_documents (server_name, document, valid_until_ts, fetched_ts) VALUES (?, ?, ?, ?)
        ON CONFLICT (server_name) DO UPDATE SET document = excluded.document, valid_until_ts = excluded.valid_until_ts, fetched_ts = excluded.fetched_ts
        WHERE excluded.valid_until_ts >= valid_until_ts`,
-      serverName, document, validUntilTs, now,
+      serverName,
+      document,
+      validUntilTs,
+      now,
     );
   },
 
@@ -58,7 +66,10 @@ export const federationStore = {
   async pinCert(q: Queryable, r: PinnedCertRow): Promise<PinnedCertRow> {
     await q.run(
       'INSERT INTO federation_pinned_certs (server_name, fingerprint256, certificate_pem, pinned_ts) VALUES (?, ?, ?, ?) ON CONFLICT (server_name) DO NOTHING',
-      r.server_name, r.fingerprint256, r.certificate_pem, r.pinned_ts,
+      r.server_name,
+      r.fingerprint256,
+      r.certificate_pem,
+      r.pinned_ts,
     );
     return (await q.get<PinnedCertRow>('SELECT * FROM federation_pinned_certs WHERE server_name = ?', r.server_name))!;
   },

@@ -27,7 +27,11 @@ export const keyBackupStore = {
   },
   /** A version, deleted or not. */
   getVersion(q: Queryable, userId: string, version: number) {
-    return q.get<BackupVersionRow>('SELECT version, algorithm, auth_data, etag, deleted FROM key_backup_versions WHERE user_id = ? AND version = ?', userId, version);
+    return q.get<BackupVersionRow>(
+      'SELECT version, algorithm, auth_data, etag, deleted FROM key_backup_versions WHERE user_id = ? AND version = ?',
+      userId,
+      version,
+    );
   },
   /** The newest version that is not deleted: the only one keys may be written to. */
   currentVersion(q: Queryable, userId: string) {
@@ -53,7 +57,10 @@ export const keyBackupStore = {
   getKey(q: Queryable, userId: string, version: number, roomId: string, sessionId: string) {
     return q.get<BackupKeyRow>(
       'SELECT * FROM key_backup_keys WHERE user_id = ? AND version = ? AND room_id = ? AND session_id = ?',
-      userId, version, roomId, sessionId,
+      userId,
+      version,
+      roomId,
+      sessionId,
     );
   },
   async putKey(q: Queryable, userId: string, version: number, k: BackupKeyRow) {
@@ -62,23 +69,45 @@ export const keyBackupStore = {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (user_id, version, room_id, session_id) DO UPDATE SET first_message_index = excluded.first_message_index,
          forwarded_count = excluded.forwarded_count, is_verified = excluded.is_verified, session_data = excluded.session_data`,
-      userId, version, k.room_id, k.session_id, k.first_message_index, k.forwarded_count, k.is_verified, k.session_data,
+      userId,
+      version,
+      k.room_id,
+      k.session_id,
+      k.first_message_index,
+      k.forwarded_count,
+      k.is_verified,
+      k.session_data,
     );
   },
   /** Keys of a version, optionally of one room or one session. */
   keys(q: Queryable, userId: string, version: number, roomId?: string, sessionId?: string) {
     if (roomId !== undefined && sessionId !== undefined) {
-      return q.all<BackupKeyRow>('SELECT * FROM key_backup_keys WHERE user_id = ? AND version = ? AND room_id = ? AND session_id = ?', userId, version, roomId, sessionId);
+      return q.all<BackupKeyRow>(
+        'SELECT * FROM key_backup_keys WHERE user_id = ? AND version = ? AND room_id = ? AND session_id = ?',
+        userId,
+        version,
+        roomId,
+        sessionId,
+      );
     }
-    if (roomId !== undefined) return q.all<BackupKeyRow>('SELECT * FROM key_backup_keys WHERE user_id = ? AND version = ? AND room_id = ? ORDER BY session_id', userId, version, roomId);
+    if (roomId !== undefined)
+      return q.all<BackupKeyRow>(
+        'SELECT * FROM key_backup_keys WHERE user_id = ? AND version = ? AND room_id = ? ORDER BY session_id',
+        userId,
+        version,
+        roomId,
+      );
     return q.all<BackupKeyRow>('SELECT * FROM key_backup_keys WHERE user_id = ? AND version = ? ORDER BY room_id, session_id', userId, version);
   },
   /** Deletes keys of a version (all, one room's, or one session); returns how many went. */
   async deleteKeys(q: Queryable, userId: string, version: number, roomId?: string, sessionId?: string): Promise<number> {
     if (roomId !== undefined && sessionId !== undefined) {
-      return (await q.run('DELETE FROM key_backup_keys WHERE user_id = ? AND version = ? AND room_id = ? AND session_id = ?', userId, version, roomId, sessionId)).changes;
+      return (
+        await q.run('DELETE FROM key_backup_keys WHERE user_id = ? AND version = ? AND room_id = ? AND session_id = ?', userId, version, roomId, sessionId)
+      ).changes;
     }
-    if (roomId !== undefined) return (await q.run('DELETE FROM key_backup_keys WHERE user_id = ? AND version = ? AND room_id = ?', userId, version, roomId)).changes;
+    if (roomId !== undefined)
+      return (await q.run('DELETE FROM key_backup_keys WHERE user_id = ? AND version = ? AND room_id = ?', userId, version, roomId)).changes;
     return (await q.run('DELETE FROM key_backup_keys WHERE user_id = ? AND version = ?', userId, version)).changes;
   },
 };

@@ -55,8 +55,17 @@ export const mediaStore = {
     await q.run(
       `INSERT INTO media (media_id, user_id, created_ts, expires_ts, uploaded_ts, content_type, upload_name, size_bytes, sha256, image_width, image_height, image_frames)
        VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      mediaId, userId, now, now, c.contentType, c.uploadName, c.sizeBytes, c.sha256,
-      c.image?.width ?? null, c.image?.height ?? null, c.image?.frames ?? null,
+      mediaId,
+      userId,
+      now,
+      now,
+      c.contentType,
+      c.uploadName,
+      c.sizeBytes,
+      c.sha256,
+      c.image?.width ?? null,
+      c.image?.height ?? null,
+      c.image?.frames ?? null,
     );
   },
 
@@ -71,17 +80,22 @@ export const mediaStore = {
       `UPDATE media SET uploaded_ts = ?, expires_ts = NULL, content_type = ?, upload_name = ?, size_bytes = ?, sha256 = ?,
          image_width = ?, image_height = ?, image_frames = ?
        WHERE media_id = ? AND uploaded_ts IS NULL AND expires_ts > ?`,
-      now, c.contentType, c.uploadName, c.sizeBytes, c.sha256,
-      c.image?.width ?? null, c.image?.height ?? null, c.image?.frames ?? null, mediaId, now,
+      now,
+      c.contentType,
+      c.uploadName,
+      c.sizeBytes,
+      c.sha256,
+      c.image?.width ?? null,
+      c.image?.height ?? null,
+      c.image?.frames ?? null,
+      mediaId,
+      now,
     );
     return r.changes === 1;
   },
 
   async countPending(q: Queryable, userId: string, now: number): Promise<number> {
-    const row = await q.get<{ n: number }>(
-      'SELECT COUNT(*) AS n FROM media WHERE user_id = ? AND uploaded_ts IS NULL AND expires_ts > ?',
-      userId, now,
-    );
+    const row = await q.get<{ n: number }>('SELECT COUNT(*) AS n FROM media WHERE user_id = ? AND uploaded_ts IS NULL AND expires_ts > ?', userId, now);
     return row?.n ?? 0;
   },
 
@@ -94,7 +108,11 @@ export const mediaStore = {
   getThumbnail(q: Queryable, k: ThumbnailKey) {
     return q.get<ThumbnailRow>(
       'SELECT * FROM media_thumbnails WHERE media_id = ? AND width = ? AND height = ? AND method = ? AND content_type = ?',
-      k.mediaId, k.width, k.height, k.method, k.contentType,
+      k.mediaId,
+      k.width,
+      k.height,
+      k.method,
+      k.contentType,
     );
   },
 
@@ -104,7 +122,15 @@ export const mediaStore = {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (media_id, width, height, method, content_type) DO UPDATE SET actual_width = excluded.actual_width,
          actual_height = excluded.actual_height, size_bytes = excluded.size_bytes, created_ts = excluded.created_ts`,
-      k.mediaId, k.width, k.height, k.method, k.contentType, actual.width, actual.height, actual.sizeBytes, now,
+      k.mediaId,
+      k.width,
+      k.height,
+      k.method,
+      k.contentType,
+      actual.width,
+      actual.height,
+      actual.sizeBytes,
+      now,
     );
   },
 };

@@ -60,7 +60,12 @@ export const pushStore = {
     if (n.recipients.size === 0) return;
     q.defer(
       'INSERT INTO push_notified (stream_ordering, room_id, thread_id, actions, recipients, highlighted) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      n.streamOrdering, n.roomId, n.threadId, `[${n.actions.join(',')}]`, JSON.stringify(Object.fromEntries(n.recipients)), n.highlighted.length > 0 ? JSON.stringify(n.highlighted) : null,
+      n.streamOrdering,
+      n.roomId,
+      n.threadId,
+      `[${n.actions.join(',')}]`,
+      JSON.stringify(Object.fromEntries(n.recipients)),
+      n.highlighted.length > 0 ? JSON.stringify(n.highlighted) : null,
     );
   },
 
@@ -72,7 +77,10 @@ export const pushStore = {
     q.defer(
       `INSERT INTO push_read_by_sending (user_id, room_id, thread_id, stream_ordering) VALUES (?, ?, ?, ?)
        ON CONFLICT (user_id, room_id, thread_id) DO UPDATE SET stream_ordering = MAX(stream_ordering, excluded.stream_ordering)`,
-      userId, roomId, threadId, streamOrdering,
+      userId,
+      roomId,
+      threadId,
+      streamOrdering,
     );
   },
 
@@ -93,7 +101,9 @@ export const pushStore = {
     const rows = await q.all<Pick<NotifiedRow, 'stream_ordering' | 'thread_id' | 'recipients' | 'highlighted'>>(
       `SELECT n.stream_ordering, n.thread_id, n.recipients, n.highlighted FROM events e JOIN push_notified n ON n.stream_ordering = e.stream_ordering
         WHERE e.room_id = ? AND e.stream_ordering > ? AND instr(n.recipients, ?) > 0`,
-      roomId, base, recipientKey(userId),
+      roomId,
+      base,
+      recipientKey(userId),
     );
     const counts = new Map<string, { notifications: number; highlights: number }>();
     for (const row of rows) {
@@ -119,7 +129,9 @@ export const pushStore = {
          FROM push_notified n JOIN events e ON e.stream_ordering = n.stream_ordering
         WHERE n.stream_ordering < ? AND ${onlyHighlight ? 'instr(n.highlighted, ?) > 0' : 'instr(n.recipients, ?) > 0'}
         ORDER BY n.stream_ordering DESC LIMIT ?`,
-      before, onlyHighlight ? JSON.stringify(userId) : recipientKey(userId), limit,
+      before,
+      onlyHighlight ? JSON.stringify(userId) : recipientKey(userId),
+      limit,
     );
   },
 };

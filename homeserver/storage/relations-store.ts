@@ -27,12 +27,22 @@ export const relationsStore = {
     return q.all<RelationRow>(
       `SELECT * FROM event_relations WHERE relates_to_id = ? AND (? IS NULL OR rel_type = ?) AND (? IS NULL OR type = ?)
        AND stream_ordering > ? AND stream_ordering <= ? ORDER BY stream_ordering ${newestFirst ? 'DESC' : 'ASC'} LIMIT ?`,
-      parentId, relType, relType, eventType, eventType, after, before, limit,
+      parentId,
+      relType,
+      relType,
+      eventType,
+      eventType,
+      after,
+      before,
+      limit,
     );
   },
   findAnnotation(q: Queryable, parentId: string, sender: string, key: string) {
     return q.get<{ event_id: string }>(
-      "SELECT event_id FROM event_relations WHERE relates_to_id = ? AND rel_type = 'm.annotation' AND sender = ? AND aggregation_key = ?", parentId, sender, key,
+      "SELECT event_id FROM event_relations WHERE relates_to_id = ? AND rel_type = 'm.annotation' AND sender = ? AND aggregation_key = ?",
+      parentId,
+      sender,
+      key,
     );
   },
   relationOfEvent(q: Queryable, eventId: string) {
@@ -43,8 +53,12 @@ export const relationsStore = {
     return q.all<{ root: string; latest: number }>(
       `SELECT relates_to_id AS root, MAX(stream_ordering) AS latest FROM event_relations
        WHERE room_id = ? AND rel_type = 'm.thread' GROUP BY relates_to_id
-       HAVING MAX(stream_ordering) <= ? ${participant ? `AND (SUM(CASE WHEN sender = ? THEN 1 ELSE 0 END) > 0
-         OR relates_to_id IN (SELECT event_id FROM events WHERE sender = ?))` : ''}
+       HAVING MAX(stream_ordering) <= ? ${
+         participant
+           ? `AND (SUM(CASE WHEN sender = ? THEN 1 ELSE 0 END) > 0
+         OR relates_to_id IN (SELECT event_id FROM events WHERE sender = ?))`
+           : ''
+       }
        ORDER BY latest DESC LIMIT ?`,
       ...(participant ? [roomId, before, participant, participant, limit] : [roomId, before, limit]),
     );

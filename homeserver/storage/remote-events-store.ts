@@ -17,7 +17,12 @@ export const remoteEventsStore = {
   async insertOutlier(q: Queryable, eventId: string, roomId: string, kind: OutlierKind, json: string, stateGroup: number | null): Promise<void> {
     await q.run(
       'INSERT INTO outlier_events (event_id, room_id, kind, json, state_group, received_ts) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      eventId, roomId, kind, json, stateGroup, Date.now(),
+      eventId,
+      roomId,
+      kind,
+      json,
+      stateGroup,
+      Date.now(),
     );
   },
   getOutlier(q: Queryable, eventId: string) {
@@ -28,7 +33,13 @@ export const remoteEventsStore = {
   },
 
   async insertRejected(q: Queryable, eventId: string, roomId: string, reason: string): Promise<void> {
-    await q.run('INSERT INTO rejected_events (event_id, room_id, reason, received_ts) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', eventId, roomId, reason, Date.now());
+    await q.run(
+      'INSERT INTO rejected_events (event_id, room_id, reason, received_ts) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      eventId,
+      roomId,
+      reason,
+      Date.now(),
+    );
   },
   getRejected(q: Queryable, eventId: string) {
     return q.get<{ reason: string }>('SELECT reason FROM rejected_events WHERE event_id = ?', eventId);
@@ -44,7 +55,9 @@ export const remoteEventsStore = {
         `SELECT event_id FROM events WHERE event_id IN (${marks})
          UNION SELECT event_id FROM outlier_events WHERE event_id IN (${marks})
          UNION SELECT event_id FROM rejected_events WHERE event_id IN (${marks})`,
-        ...chunk, ...chunk, ...chunk,
+        ...chunk,
+        ...chunk,
+        ...chunk,
       );
       for (const r of rows) known.add(r.event_id);
     }
@@ -68,7 +81,8 @@ export const remoteEventsStore = {
          SELECT 1 FROM event_edges ed WHERE ed.stream_ordering = e.stream_ordering
            AND NOT EXISTS (SELECT 1 FROM events p WHERE p.event_id = ed.prev_event_id))
        ORDER BY e.stream_ordering ASC LIMIT ?`,
-      roomId, limit,
+      roomId,
+      limit,
     );
     return rows.map((r) => r.event_id);
   },
@@ -78,6 +92,12 @@ export const remoteEventsStore = {
   },
 
   async insertRemoteRoom(q: Queryable, roomId: string, version: string, creator: string): Promise<void> {
-    await q.run('INSERT INTO rooms (room_id, room_version, creator, is_public, created_ts) VALUES (?, ?, ?, 0, ?) ON CONFLICT DO NOTHING', roomId, version, creator, Date.now());
+    await q.run(
+      'INSERT INTO rooms (room_id, room_version, creator, is_public, created_ts) VALUES (?, ?, ?, 0, ?) ON CONFLICT DO NOTHING',
+      roomId,
+      version,
+      creator,
+      Date.now(),
+    );
   },
 };

@@ -11,7 +11,14 @@ export interface RoomRow {
 
 export const roomsStore = {
   async insertRoom(q: Queryable, roomId: string, version: string, creator: string, isPublic: boolean) {
-    await q.run('INSERT INTO rooms (room_id, room_version, creator, is_public, created_ts) VALUES (?, ?, ?, ?, ?)', roomId, version, creator, isPublic ? 1 : 0, Date.now());
+    await q.run(
+      'INSERT INTO rooms (room_id, room_version, creator, is_public, created_ts) VALUES (?, ?, ?, ?, ?)',
+      roomId,
+      version,
+      creator,
+      isPublic ? 1 : 0,
+      Date.now(),
+    );
   },
   getRoom(q: Queryable, roomId: string) {
     return q.get<RoomRow>('SELECT * FROM rooms WHERE room_id = ?', roomId);
@@ -45,7 +52,11 @@ export const accountDataStore = {
     await q.run(
       `INSERT INTO account_data (user_id, room_id, type, content, stream_id) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (user_id, room_id, type) DO UPDATE SET content = excluded.content, stream_id = excluded.stream_id`,
-      userId, roomId, type, content, id,
+      userId,
+      roomId,
+      type,
+      content,
+      id,
     );
     return id;
   },
@@ -54,7 +65,9 @@ export const accountDataStore = {
   },
   since(q: Queryable, userId: string, since: number) {
     return q.all<{ room_id: string; type: string; content: string; stream_id: number }>(
-      'SELECT room_id, type, content, stream_id FROM account_data WHERE user_id = ? AND stream_id > ? ORDER BY stream_id', userId, since,
+      'SELECT room_id, type, content, stream_id FROM account_data WHERE user_id = ? AND stream_id > ? ORDER BY stream_id',
+      userId,
+      since,
     );
   },
   maxStreamId(q: Queryable) {

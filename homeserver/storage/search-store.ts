@@ -24,7 +24,10 @@ export function searchableText(p: PDU): { key: string; text: string } | undefine
 
 /** Quotes every word, so user input is matched as words and never read as FTS5 query syntax. */
 export function ftsQuery(term: string): string | undefined {
-  const words = term.split(/\s+/).filter((w) => w.length > 0).map((w) => `"${w.replace(/"/g, '""')}"`);
+  const words = term
+    .split(/\s+/)
+    .filter((w) => w.length > 0)
+    .map((w) => `"${w.replace(/"/g, '""')}"`);
   return words.length > 0 ? words.join(' ') : undefined;
 }
 
@@ -46,7 +49,9 @@ export const searchStore = {
   async indexNext(q: Queryable, limit: number): Promise<number> {
     const from = (await q.get<{ value: number }>("SELECT value FROM stream_counters WHERE name = 'search_indexed'"))?.value ?? 0;
     const events = await q.all<{ stream_ordering: number; room_id: string; json: string }>(
-      'SELECT stream_ordering, room_id, json FROM events WHERE stream_ordering > ? ORDER BY stream_ordering LIMIT ?', from, limit,
+      'SELECT stream_ordering, room_id, json FROM events WHERE stream_ordering > ? ORDER BY stream_ordering LIMIT ?',
+      from,
+      limit,
     );
     for (const e of events) await this.index(q, e.stream_ordering, e.room_id, JSON.parse(e.json) as PDU);
     const last = events[events.length - 1];
@@ -57,7 +62,16 @@ export const searchStore = {
     await q.run('DELETE FROM event_search WHERE rowid = ?', streamOrdering);
   },
   /** Matches in the given rooms and keys; rank is higher for better matches (negated bm25). */
-  async search(q: Queryable, match: string, roomIds: string[], keys: string[], orderByRank: boolean, limit: number, offset: number, beforeStream: number): Promise<SearchHit[]> {
+  async search(
+    q: Queryable,
+    match: string,
+    roomIds: string[],
+    keys: string[],
+    orderByRank: boolean,
+    limit: number,
+    offset: number,
+    beforeStream: number,
+  ): Promise<SearchHit[]> {
     if (roomIds.length === 0 || keys.length === 0) return [];
     const roomMarks = roomIds.map(() => '?').join(',');
     const keyMarks = keys.map(() => '?').join(',');
@@ -65,14 +79,21 @@ export const searchStore = {
       `SELECT rowid AS stream_ordering, -bm25(event_search) AS rank FROM event_search
        WHERE event_search MATCH ? AND room_id IN (${roomMarks}) AND search_key IN (${keyMarks}) AND rowid < ?
        ORDER BY ${orderByRank ? 'rank DESC, rowid DESC' : 'rowid DESC'} LIMIT ? OFFSET ?`,
-      match, ...roomIds, ...keys, beforeStream, limit, offset,
+      match,
+      ...roomIds,
+      ...keys,
+      beforeStream,
+      limit,
+      offset,
     );
   },
   async count(q: Queryable, match: string, roomIds: string[], keys: string[]): Promise<number> {
     if (roomIds.length === 0 || keys.length === 0) return 0;
     const row = await q.get<{ n: number }>(
       `SELECT COUNT(*) AS n FROM event_search WHERE event_search MATCH ? AND room_id IN (${roomIds.map(() => '?').join(',')}) AND search_key IN (${keys.map(() => '?').join(',')})`,
-      match, ...roomIds, ...keys,
+      match,
+      ...roomIds,
+      ...keys,
     );
     return row?.n ?? 0;
   },

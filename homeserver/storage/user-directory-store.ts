@@ -26,13 +26,18 @@ export const userDirectoryStore = {
     );
   },
   joinedMembers(q: Queryable, roomId: string) {
-    return q.all<{ user_id: string }>("SELECT user_id FROM memberships WHERE room_id = ? AND membership = 'join'", roomId).then((rows) => rows.map((r) => r.user_id));
+    return q
+      .all<{ user_id: string }>("SELECT user_id FROM memberships WHERE room_id = ? AND membership = 'join'", roomId)
+      .then((rows) => rows.map((r) => r.user_id));
   },
   /** Profiles of active accounts among `userIds`. */
   async profiles(q: Queryable, userIds: string[]): Promise<DirectoryProfileRow[]> {
     const out: DirectoryProfileRow[] = [];
     for (const id of userIds) {
-      const row = await q.get<DirectoryProfileRow & { deactivated: number }>('SELECT user_id, displayname, avatar_url, deactivated FROM users WHERE user_id = ?', id);
+      const row = await q.get<DirectoryProfileRow & { deactivated: number }>(
+        'SELECT user_id, displayname, avatar_url, deactivated FROM users WHERE user_id = ?',
+        id,
+      );
       if (row && !row.deactivated) out.push({ user_id: row.user_id, displayname: row.displayname, avatar_url: row.avatar_url });
     }
     return out;

@@ -79,11 +79,21 @@ export function parseFilter(v: unknown): Filter {
 /** A '*' in a filter pattern matches any run of characters. */
 function matches(pattern: string, value: string): boolean {
   if (!pattern.includes('*')) return pattern === value;
-  const re = new RegExp('^' + pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+  const re = new RegExp(
+    '^' +
+      pattern
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*') +
+      '$',
+  );
   return re.test(value);
 }
 
-export function eventMatches(f: RoomEventFilter | undefined, e: { type: string; sender: string; room_id?: string; content?: Record<string, unknown> }): boolean {
+export function eventMatches(
+  f: RoomEventFilter | undefined,
+  e: { type: string; sender: string; room_id?: string; content?: Record<string, unknown> },
+): boolean {
   if (!f) return true;
   if (f.not_types?.some((p) => matches(p, e.type))) return false;
   if (f.types && !f.types.some((p) => matches(p, e.type))) return false;

@@ -101,8 +101,11 @@ export class SyncService {
     // membership changes, which are events); the change caches answer without a query when they can.
     let active: Set<string> | undefined;
     if (since !== undefined && !req.fullState) {
-      active = since.events >= to.events ? new Set() : this.rooms.roomChanges.changedSince(since.events)
-        ?? new Set((await eventsStore.roomsWithEventsAfter(q, since.events, to.events)).map((r) => r.room_id));
+      active =
+        since.events >= to.events
+          ? new Set()
+          : (this.rooms.roomChanges.changedSince(since.events) ??
+            new Set((await eventsStore.roomsWithEventsAfter(q, since.events, to.events)).map((r) => r.room_id)));
       if (since.receipts < to.receipts) for (const roomId of await this.edus.receipts.roomsWithChanges(q, since.receipts, to.receipts)) active.add(roomId);
     }
     // Nothing for any room: no events (so no membership change), no receipts, no typing.
@@ -156,7 +159,9 @@ export class SyncService {
       to_device: { events: toDevice.events },
       // Only an incremental sync reports device list changes; after an initial one the client
       // queries keys itself (end_to_end_encryption.md "Extensions to /sync").
-      device_lists: (since ? await this.e2ee.deviceLists.changes(q, req.userId, since, to, this.rooms.memberChanges.changedSince(since.events)) : { changed: [], left: [] }) as unknown as JsonObject,
+      device_lists: (since
+        ? await this.e2ee.deviceLists.changes(q, req.userId, since, to, this.rooms.memberChanges.changedSince(since.events))
+        : { changed: [], left: [] }) as unknown as JsonObject,
       device_one_time_keys_count: keyFigures.oneTimeKeyCounts,
       device_unused_fallback_key_types: keyFigures.unusedFallbackKeyTypes,
     };
@@ -180,8 +185,9 @@ export class SyncService {
     const limit = timelineFilter?.limit ?? DEFAULT_TIMELINE_LIMIT;
     const from = since === undefined || membershipChanged ? 0 : since.events;
     // Fetch one more than the limit to learn whether the timeline is limited.
-    const ids = this.rooms.recentEvents.between(roomId, from, to.events, limit + 1)
-      ?? (await eventsStore.roomEventsBetween(q, roomId, from, to.events, limit + 1, true)).map((r) => r.event_id);
+    const ids =
+      this.rooms.recentEvents.between(roomId, from, to.events, limit + 1) ??
+      (await eventsStore.roomEventsBetween(q, roomId, from, to.events, limit + 1, true)).map((r) => r.event_id);
     const ephemeral = await this.ephemeral(q, req, roomId, to, membershipChanged);
     if (since !== undefined && !membershipChanged && ids.length === 0 && !req.fullState && ephemeral.length === 0) return undefined;
     let events = (await this.rooms.reader.getEvents(q, ids)).reverse();
@@ -237,7 +243,12 @@ export class SyncService {
     room.state = { events: (await toClientEvents(q, this.rooms.reader, stateEvents, { viewer, omitRoomId: true })) as unknown as JsonObject[] };
     room.ephemeral = { events: ephemeral };
     Object.assign(room, await unreadCounts(q, this.rooms.unread, roomId, req.userId, timelineFilter?.unread_thread_notifications === true));
-    if (since === undefined || membershipChanged || stateEvents.some((e) => e.pdu.type === 'm.room.member') || timelineEvents.some((e) => e.pdu.type === 'm.room.member')) {
+    if (
+      since === undefined ||
+      membershipChanged ||
+      stateEvents.some((e) => e.pdu.type === 'm.room.member') ||
+      timelineEvents.some((e) => e.pdu.type === 'm.room.member')
+    ) {
       room.summary = await this.summary(q, roomId, req.userId);
     }
     return room;
@@ -246,7 +257,11 @@ export class SyncService {
   /** Typing and receipts of a joined room that changed since the last sync (all of them on a full one). */
   private async ephemeral(q: Queryable, req: SyncRequest, roomId: string, to: SyncToken, fresh: boolean): Promise<JsonObject[]> {
     const out: JsonObject[] = [];
-    if (!eventMatches(req.filter.room?.ephemeral, { type: 'm.typing', sender: '' }) && !eventMatches(req.filter.room?.ephemeral, { type: 'm.receipt', sender: '' })) return out;
+    if (
+      !eventMatches(req.filter.room?.ephemeral, { type: 'm.typing', sender: '' }) &&
+      !eventMatches(req.filter.room?.ephemeral, { type: 'm.receipt', sender: '' })
+    )
+      return out;
     const since = fresh ? undefined : req.since;
     const typing = this.edus.typing.typingEvent(roomId, since?.typing, to.typing);
     if (typing && eventMatches(req.filter.room?.ephemeral, { type: 'm.typing', sender: '' })) out.push(typing as unknown as JsonObject);
@@ -264,7 +279,9 @@ export class SyncService {
   private async stateChangesBetween(q: Queryable, roomId: string, since: number, before: number, stateAtStart: Map<string, string>): Promise<LoadedEvent[]> {
     const rows = await q.all<{ event_id: string; type: string; state_key: string }>(
       'SELECT event_id, type, state_key FROM events WHERE room_id = ? AND state_key IS NOT NULL AND stream_ordering > ? AND stream_ordering < ?',
-      roomId, since, before,
+      roomId,
+      since,
+      before,
     );
     const ids = new Set<string>();
     for (const r of rows) {
@@ -277,7 +294,12 @@ export class SyncService {
   private async leftRoom(q: Queryable, req: SyncRequest, roomId: string, leftAt: number, since: SyncToken | undefined): Promise<JsonObject> {
     const limit = req.filter.room?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     const rows = await eventsStore.roomEventsBetween(q, roomId, since?.events ?? 0, leftAt, limit + 1, true);
-    let events = (await this.rooms.reader.getEvents(q, rows.map((r) => r.event_id))).reverse();
+    let events = (
+      await this.rooms.reader.getEvents(
+        q,
+        rows.map((r) => r.event_id),
+      )
+    ).reverse();
     const limited = events.length > limit;
     if (limited) events = events.slice(events.length - limit);
     const visible = await this.visibility.filter(q, req.userId, events);
@@ -323,7 +345,11 @@ export class SyncService {
     const members = await eventsStore.membersOfRoom(q, roomId);
     const joined = members.filter((m) => m.membership === 'join');
     const invited = members.filter((m) => m.membership === 'invite');
-    const heroes = [...joined, ...invited].map((m) => m.user_id).filter((u) => u !== userId).sort().slice(0, 5);
+    const heroes = [...joined, ...invited]
+      .map((m) => m.user_id)
+      .filter((u) => u !== userId)
+      .sort()
+      .slice(0, 5);
     return { 'm.heroes': heroes, 'm.joined_member_count': joined.length, 'm.invited_member_count': invited.length };
   }
 }
@@ -332,7 +358,9 @@ export class SyncService {
 async function membershipAt(q: Queryable, roomId: string, userId: string, position: number): Promise<string | undefined> {
   const row = await q.get<{ json: string }>(
     "SELECT json FROM events WHERE room_id = ? AND type = 'm.room.member' AND state_key = ? AND stream_ordering <= ? ORDER BY stream_ordering DESC LIMIT 1",
-    roomId, userId, position,
+    roomId,
+    userId,
+    position,
   );
   return row ? (JSON.parse(row.json) as { content?: { membership?: string } }).content?.membership : undefined;
 }
@@ -353,10 +381,10 @@ function isEmpty(r: JsonObject): boolean {
     Object.keys(rooms.invite!).length === 0 &&
     Object.keys(rooms.leave!).length === 0 &&
     Object.keys(rooms.knock!).length === 0 &&
-    ((r.account_data as { events: unknown[] }).events.length === 0) &&
-    ((r.presence as { events: unknown[] }).events.length === 0) &&
-    ((r.to_device as { events: unknown[] }).events.length === 0) &&
-    ((r.device_lists as { changed: unknown[]; left: unknown[] }).changed.length === 0) &&
-    ((r.device_lists as { changed: unknown[]; left: unknown[] }).left.length === 0)
+    (r.account_data as { events: unknown[] }).events.length === 0 &&
+    (r.presence as { events: unknown[] }).events.length === 0 &&
+    (r.to_device as { events: unknown[] }).events.length === 0 &&
+    (r.device_lists as { changed: unknown[]; left: unknown[] }).changed.length === 0 &&
+    (r.device_lists as { changed: unknown[]; left: unknown[] }).left.length === 0
   );
 }

@@ -11,7 +11,12 @@ export interface DirectoryResult {
   avatar_url?: string;
 }
 
-export async function searchUserDirectory(q: Queryable, requester: string, term: string, limit: number): Promise<{ results: DirectoryResult[]; limited: boolean }> {
+export async function searchUserDirectory(
+  q: Queryable,
+  requester: string,
+  term: string,
+  limit: number,
+): Promise<{ results: DirectoryResult[]; limited: boolean }> {
   const visible = new Set(await userDirectoryStore.usersSharingARoom(q, requester));
   for (const roomId of await openRooms(q)) for (const u of await userDirectoryStore.joinedMembers(q, roomId)) visible.add(u);
   visible.delete(requester);

@@ -41,7 +41,7 @@ export class UserService {
 
   /** Accepts a localpart or a full user id of this server; returns the localpart, lowercased as the spec asks of new ids. */
   checkLocalpart(input: string): string {
-    let localpart = input.startsWith('@') ? parseUserId(input)?.localpart ?? '' : input;
+    let localpart = input.startsWith('@') ? (parseUserId(input)?.localpart ?? '') : input;
     if (input.startsWith('@') && parseUserId(input)?.serverName !== this.serverName) {
       throw new MatrixError(400, 'M_INVALID_USERNAME', 'User id is not on this server');
     }
@@ -59,7 +59,13 @@ export class UserService {
     return !(await accountsStore.getUserByLocalpart(this.db.reader, localpart));
   }
 
-  async register(localpart: string, password: string | null, deviceId?: string, deviceName?: string, inhibitLogin = false): Promise<{ userId: string; session?: Session }> {
+  async register(
+    localpart: string,
+    password: string | null,
+    deviceId?: string,
+    deviceName?: string,
+    inhibitLogin = false,
+  ): Promise<{ userId: string; session?: Session }> {
     const userId = this.userIdFor(localpart);
     const passwordHash = password === null ? null : await hashPassword(password);
     return this.db.write(async (tx) => {

@@ -44,9 +44,7 @@ function readyLine(r: Run): Promise<string> {
       if (newline >= 0) resolve(r.stdout().slice(0, newline));
     };
     r.child.stdout!.on('data', check);
-    r.exited.then(({ code, signal }) =>
-      reject(new Error(`hearth exited (code ${code}, signal ${signal}) before ready; stderr:\n${r.stderr()}`)),
-    );
+    r.exited.then(({ code, signal }) => reject(new Error(`hearth exited (code ${code}, signal ${signal}) before ready; stderr:\n${r.stderr()}`)));
   });
 }
 

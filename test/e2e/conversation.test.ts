@@ -132,7 +132,7 @@ describe('a conversation between two browsers', () => {
     await alice.page.getByRole('heading', { name: 'Lobby', level: 1 }).waitFor();
 
     await bob.page.getByRole('button', { name: 'Join', exact: true }).click();
-    let dialog = bob.page.getByRole('dialog', { name: 'Join a room' });
+    const dialog = bob.page.getByRole('dialog', { name: 'Join a room' });
     await dialog.getByLabel('Room address').fill('#nowhere:localhost');
     await dialog.getByRole('button', { name: 'Join' }).click();
     await dialog.getByRole('alert').filter({ hasText: 'No room has that address' }).waitFor();

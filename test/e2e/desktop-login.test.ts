@@ -60,7 +60,10 @@ test('with window.hearth.getLoginToken the client signs in by m.login.token, nev
 test('a desktop token that the server refuses leads to the sign-in screen with the reason', async () => {
   const context = await browser.newContext();
   await context.addInitScript(() => {
-    (window as unknown as { hearth: unknown }).hearth = { platform: 'linux', getLoginToken: async () => ({ userId: '@x:localhost', token: 'expired-or-made-up' }) };
+    (window as unknown as { hearth: unknown }).hearth = {
+      platform: 'linux',
+      getLoginToken: async () => ({ userId: '@x:localhost', token: 'expired-or-made-up' }),
+    };
   });
   const page = await context.newPage();
   await page.goto(server.url);

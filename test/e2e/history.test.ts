@@ -18,7 +18,10 @@ describe('history', () => {
     await api(hearth(), carol, 'PUT', '/profile/@carol:localhost/displayname', { displayname: 'Carol Diaz' });
     const { room_id: roomId } = await api(hearth(), carol, 'POST', '/createRoom', { name: 'Project history', invite: ['@alice:localhost'] });
     for (let i = 1; i <= HISTORY; i++) {
-      await api(hearth(), carol, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/seed${i}`, { msgtype: 'm.text', body: `History message ${i}` });
+      await api(hearth(), carol, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/seed${i}`, {
+        msgtype: 'm.text',
+        body: `History message ${i}`,
+      });
     }
     const invites = alice.page.getByRole('region', { name: 'Invites' });
     await invites.getByText('Project history').waitFor();
@@ -45,7 +48,13 @@ describe('history', () => {
       );
       // The messages that were on screen stay there: the new ones go above, out of view.
       if ((await log.getByText('This is the beginning of').count()) === 0) {
-        const state = await log.evaluate((el) => ({ top: el.scrollTop, height: el.scrollHeight, client: el.clientHeight, msgs: el.querySelectorAll('.msg').length, start: el.querySelector('.start')?.textContent }));
+        const state = await log.evaluate((el) => ({
+          top: el.scrollTop,
+          height: el.scrollHeight,
+          client: el.clientHeight,
+          msgs: el.querySelectorAll('.msg').length,
+          start: el.querySelector('.start')?.textContent,
+        }));
         assert.ok(state.top > 0, `the scroll position is kept after older messages are inserted (round ${rounds}, before ${before}: ${JSON.stringify(state)})`);
       }
     }
@@ -53,7 +62,11 @@ describe('history', () => {
     const texts = await log.locator('.msg .body').allInnerTexts();
     const history = texts.filter((t) => t.startsWith('History message '));
     assert.equal(history.length, HISTORY);
-    assert.deepEqual(history, Array.from({ length: HISTORY }, (_, i) => `History message ${i + 1}`), 'in the order they were sent');
+    assert.deepEqual(
+      history,
+      Array.from({ length: HISTORY }, (_, i) => `History message ${i + 1}`),
+      'in the order they were sent',
+    );
     await log.getByText('Carol Diaz created and configured the room').waitFor();
     t.diagnostic(`paged back through ${HISTORY} messages in ${elapsed} ms (${rounds} scrolls)`);
   });

@@ -3,7 +3,20 @@
 // Alt+ArrowUp/Down, a failed send and its retry, a reload, leaving a room and signing out.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { api, assertAccessible, registerOverHttp, roomButton, screenshot, send, signInInUi, timeline, useHearth, type ApiUser, type Hearth, type Window } from './helpers.ts';
+import {
+  api,
+  assertAccessible,
+  registerOverHttp,
+  roomButton,
+  screenshot,
+  send,
+  signInInUi,
+  timeline,
+  useHearth,
+  type ApiUser,
+  type Hearth,
+  type Window,
+} from './helpers.ts';
 
 async function say(hearth: Hearth, user: ApiUser, roomId: string, body: string, msgtype = 'm.text'): Promise<void> {
   const txn = `seed-${Math.random().toString(36).slice(2)}`;
@@ -18,19 +31,31 @@ describe('the room list and the open room', () => {
   before(async () => {
     const hs = hearth();
     const users: Record<string, ApiUser> = {};
-    for (const [name, displayname] of [['alice', 'Alice Martin'], ['bob', 'Bob Chen'], ['carol', 'Carol Diaz']] as const) {
+    for (const [name, displayname] of [
+      ['alice', 'Alice Martin'],
+      ['bob', 'Bob Chen'],
+      ['carol', 'Carol Diaz'],
+    ] as const) {
       users[name] = await registerOverHttp(hs, name);
       await api(hs, users[name], 'PUT', `/profile/@${name}:localhost/displayname`, { displayname });
     }
     const { alice: a, bob: b, carol: c } = users as Record<'alice' | 'bob' | 'carol', ApiUser>;
     const join = (u: ApiUser, roomId: string) => api(hs, u, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
 
-    const { room_id: release } = await api(hs, a, 'POST', '/createRoom', { name: 'Release planning', topic: 'Hearth 0.2: what ships and when', invite: ['@bob:localhost'] });
+    const { room_id: release } = await api(hs, a, 'POST', '/createRoom', {
+      name: 'Release planning',
+      topic: 'Hearth 0.2: what ships and when',
+      invite: ['@bob:localhost'],
+    });
     await join(b, release);
     await say(hs, a, release, 'Draft checklist for 0.2 is in the wiki.');
     await say(hs, b, release, 'I will take the packaging items.');
 
-    const { room_id: design } = await api(hs, a, 'POST', '/createRoom', { name: 'Design team', topic: 'Mockups, reviews and the odd cat picture', invite: ['@bob:localhost', '@carol:localhost'] });
+    const { room_id: design } = await api(hs, a, 'POST', '/createRoom', {
+      name: 'Design team',
+      topic: 'Mockups, reviews and the odd cat picture',
+      invite: ['@bob:localhost', '@carol:localhost'],
+    });
     await join(b, design);
     await join(c, design);
     await say(hs, a, design, 'Morning! I pushed the new onboarding mockups to the shared board.');

@@ -31,16 +31,26 @@ export function signedRequest(
   const v = validator;
   const authorization = signRequest({ method: req.method, uri: req.path, origin: req.origin, destination: req.destination, content: req.body }, req.key);
   return new Promise((resolve, reject) => {
-    const r = https.request({ host: '127.0.0.1', port, method: req.method, path: req.path, headers: { 'content-type': 'application/json', authorization }, rejectUnauthorized: false }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => {
-        const out = { status: res.statusCode!, body: text ? JSON.parse(text) : undefined };
-        if (out.status >= 400) v.validateErrorBody(out.body, `${req.method} ${req.path}`);
-        else v.validateResponse(req.method, req.templatePath ?? req.path.split('?')[0]!, out.status, out.body);
-        resolve(out);
-      });
-    });
+    const r = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: req.method,
+        path: req.path,
+        headers: { 'content-type': 'application/json', authorization },
+        rejectUnauthorized: false,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => {
+          const out = { status: res.statusCode!, body: text ? JSON.parse(text) : undefined };
+          if (out.status >= 400) v.validateErrorBody(out.body, `${req.method} ${req.path}`);
+          else v.validateResponse(req.method, req.templatePath ?? req.path.split('?')[0]!, out.status, out.body);
+          resolve(out);
+        });
+      },
+    );
     r.on('error', reject);
     r.end(req.body === undefined ? undefined : JSON.stringify(req.body));
   });

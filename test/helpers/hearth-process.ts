@@ -45,12 +45,19 @@ export async function startCluster(count: number, opts: { tmpPrefix?: string } =
   const pick = async () => {
     for (;;) {
       const p = await freePort();
-      if (!taken.has(p)) return taken.add(p), p;
+      if (!taken.has(p)) return (taken.add(p), p);
     }
   };
   for (let i = 0; i < count; i++) ports.push({ client: await pick(), federation: await pick() });
   const names = ports.map((p) => `127.0.0.1:${p.federation}`);
-  const servers = ports.map((p, i) => hearthProcess(path.join(scratch, `hs${i + 1}`), p.client, p.federation, names.filter((n) => n !== names[i])));
+  const servers = ports.map((p, i) =>
+    hearthProcess(
+      path.join(scratch, `hs${i + 1}`),
+      p.client,
+      p.federation,
+      names.filter((n) => n !== names[i]),
+    ),
+  );
   const cluster: Cluster = {
     servers,
     async close() {
@@ -80,12 +87,18 @@ function hearthProcess(dataDir: string, clientPort: number, federationPort: numb
   fs.writeFileSync(path.join(dataDir, 'hearth.yaml'), 'rate_limit:\n  per_second: 100000\n  burst: 100000\n');
   const serverName = `127.0.0.1:${federationPort}`;
   const args = [
-    HEARTH, 'serve',
-    '--data-dir', dataDir,
-    '--server-name', serverName,
-    '--listen', `127.0.0.1:${clientPort}`,
-    '--federation-listen', serverName,
-    '--registration', 'open',
+    HEARTH,
+    'serve',
+    '--data-dir',
+    dataDir,
+    '--server-name',
+    serverName,
+    '--listen',
+    `127.0.0.1:${clientPort}`,
+    '--federation-listen',
+    serverName,
+    '--registration',
+    'open',
     ...trusted.flatMap((n) => ['--trust-self-signed', n]),
   ];
   let child: ChildProcess | undefined;

@@ -56,10 +56,7 @@ describe('client-server validator', () => {
     const event = broken.rooms.join[roomId as string]?.timeline.events[0];
     assert.ok(event);
     event.origin_server_ts = 'yesterday'; // defined in definitions/client_event_without_room_id.yaml
-    assert.throws(
-      () => v.validateResponse('GET', `${CS}/sync`, 200, broken),
-      /\/rooms\/join\/.*\/timeline\/events\/0\/origin_server_ts must be integer/,
-    );
+    assert.throws(() => v.validateResponse('GET', `${CS}/sync`, 200, broken), /\/rooms\/join\/.*\/timeline\/events\/0\/origin_server_ts must be integer/);
   });
 
   test('an unknown path throws; an allow-listed one gives no-schema; a wrong method names the right ones', () => {
@@ -127,10 +124,7 @@ describe('matching and refs on a fixture API', () => {
   });
 
   test('refs to a parent folder and file#pointer refs resolve relative to the file holding them', () => {
-    assert.throws(
-      () => v.validateResponse('GET', '/_test/v1/rooms/!r/members', 200, { chunk: [{}] }),
-      /\/chunk\/0 must have required property 'user_id'/,
-    );
+    assert.throws(() => v.validateResponse('GET', '/_test/v1/rooms/!r/members', 200, { chunk: [{}] }), /\/chunk\/0 must have required property 'user_id'/);
     assert.equal(v.validateResponse('GET', '/_test/v1/rooms/!r/x', 404, { errcode: 'M_NOT_FOUND' }), 'validated');
     assert.throws(() => v.validateResponse('GET', '/_test/v1/rooms/!r/x', 404, { errcode: 4 }), /errcode must be string/);
   });

@@ -119,8 +119,7 @@ export function loadApiValidator(apiDir: string, opts: ValidatorOptions = {}): A
         problems.push(`  against ${describeOp(op)} response ${status}:\n${formatErrors(validate.errors ?? [])}`);
       }
       throw new Error(
-        `${method.toUpperCase()} ${urlPath} -> ${status}: response body does not match the spec\n` +
-          `${problems.join('\n')}\n  body: ${excerpt(body)}`,
+        `${method.toUpperCase()} ${urlPath} -> ${status}: response body does not match the spec\n` + `${problems.join('\n')}\n  body: ${excerpt(body)}`,
       );
     },
 
@@ -201,11 +200,7 @@ export function loadApiValidator(apiDir: string, opts: ValidatorOptions = {}): A
 export function clientServerValidator(opts: ValidatorOptions = {}): ApiValidator {
   return loadApiValidator(resolve(matrixSpecDir(), 'data/api/client-server'), {
     ...opts,
-    pathRewrites: [
-      [/^\/_matrix\/client\/r0(?=\/)/, '/_matrix/client/v3'],
-      [/^\/_matrix\/media\/r0(?=\/)/, '/_matrix/media/v3'],
-      ...(opts.pathRewrites ?? []),
-    ],
+    pathRewrites: [[/^\/_matrix\/client\/r0(?=\/)/, '/_matrix/client/v3'], [/^\/_matrix\/media\/r0(?=\/)/, '/_matrix/media/v3'], ...(opts.pathRewrites ?? [])],
   });
 }
 
@@ -235,10 +230,7 @@ function responseFor(op: Operation, status: number): Located | undefined {
   if (!isObject(responses.node)) return undefined;
   const keys = Object.keys(responses.node);
   const range = `${Math.floor(status / 100)}XX`;
-  const key =
-    keys.find((k) => k === String(status)) ??
-    keys.find((k) => k.toUpperCase() === range) ??
-    keys.find((k) => k === 'default');
+  const key = keys.find((k) => k === String(status)) ?? keys.find((k) => k.toUpperCase() === range) ?? keys.find((k) => k === 'default');
   return key === undefined ? undefined : store.deref(store.child(responses, key));
 }
 
@@ -273,11 +265,7 @@ function formatErrors(errors: ErrorObject[]): string {
     const where = e.instancePath || '(root)';
     const params = e.params as Record<string, unknown>;
     const extra =
-      e.keyword === 'additionalProperties'
-        ? ` '${String(params.additionalProperty)}'`
-        : e.keyword === 'enum'
-          ? ` ${JSON.stringify(params.allowedValues)}`
-          : '';
+      e.keyword === 'additionalProperties' ? ` '${String(params.additionalProperty)}'` : e.keyword === 'enum' ? ` ${JSON.stringify(params.allowedValues)}` : '';
     return `    ${where} ${e.message ?? e.keyword}${extra} (${e.keyword} at ${shortSchemaPath(e.schemaPath)})`;
   });
   if (errors.length > 25) lines.push(`    ... and ${errors.length - 25} more`);

@@ -14,7 +14,10 @@ export const WAIT_MS = 15_000;
 
 // The SDK logs every request at debug level; keep its warnings and errors for a failing run.
 export const sdkLog: string[] = [];
-const keep = (level: string) => (...msg: unknown[]) => void sdkLog.push(`${level}: ${msg.map(String).join(' ')}`);
+const keep =
+  (level: string) =>
+  (...msg: unknown[]) =>
+    void sdkLog.push(`${level}: ${msg.map(String).join(' ')}`);
 export const quietLogger: Logger = { trace: () => {}, debug: () => {}, info: () => {}, warn: keep('warn'), error: keep('error'), getChild: () => quietLogger };
 // Parts of the SDK (MatrixRTCSession, ...) log through children of its global loglevel logger,
 // which copy its methodFactory (lib/logger.js): replace that factory before any child exists.
@@ -64,7 +67,10 @@ export async function registerWithSdk(server: Pick<TestServer, 'url'>, username:
     assert.ok(err instanceof MatrixError && err.httpStatus === 401, `expected a UIA 401, got ${String(err)}`);
     session = (err.data as { session?: string }).session;
     const flows = (err.data as { flows?: Array<{ stages: string[] }> }).flows ?? [];
-    assert.ok(flows.some((f) => f.stages.includes('m.login.dummy')), 'the server offers m.login.dummy');
+    assert.ok(
+      flows.some((f) => f.stages.includes('m.login.dummy')),
+      'the server offers m.login.dummy',
+    );
   }
   const res = await anon.registerRequest({ username, password: PASSWORD, auth: { type: 'm.login.dummy', session } });
   assert.ok(res.access_token && res.device_id);
@@ -84,4 +90,3 @@ export async function startSyncing(client: MatrixClient, opts: { timelineLimit?:
   await client.startClient({ filter, initialSyncLimit: opts.initialSyncLimit ?? 20, pendingEventOrdering: PendingEventOrdering.Detached });
   await waitFor(`${client.getUserId()} to finish its first sync (errors: ${errors.join('; ')})`, () => client.isInitialSyncComplete());
 }
-

@@ -64,10 +64,20 @@ export async function registerUser(server: TestServer, username: string, passwor
 }
 
 /** A JSON request with the user's token; returns status and parsed body. */
-export async function call(server: TestServer, user: TestUser | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+export async function call(
+  server: TestServer,
+  user: TestUser | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (user) headers.authorization = `Bearer ${user.accessToken}`;
-  const res = await fetch(`${server.api}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${server.api}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {

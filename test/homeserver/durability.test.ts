@@ -40,7 +40,9 @@ async function serve(dataDir: string): Promise<Running> {
   let stdout = '';
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.setEncoding('utf8').on('data', (c: string) => {
       stdout += c;
@@ -74,7 +76,7 @@ function integrityCheck(file: string): Promise<string> {
   });
 }
 
-test('after kill -9 mid-stream, a restart keeps every acknowledged send in each sender\'s order, and the db passes integrity_check', async (t) => {
+test("after kill -9 mid-stream, a restart keeps every acknowledged send in each sender's order, and the db passes integrity_check", async (t) => {
   const dataDir = path.join(scratch, 'data');
   // The default per-client rate limit would refuse most of this stream; this test is about the disk.
   fs.mkdirSync(dataDir);
@@ -120,7 +122,10 @@ test('after kill -9 mid-stream, a restart keeps every acknowledged send in each 
   const ackedCount = ackedSoFar();
   t.diagnostic(`${ackedCount} sends acknowledged by ${SENDERS} senders in ${Date.now() - start} ms before the kill`);
   assert.ok(ackedCount >= 2 * SENDERS, `only ${ackedCount} sends were acknowledged before the kill`);
-  assert.ok(acked.every((a, i) => a.length < attempted[i]!), 'the kill came while every sender was still sending');
+  assert.ok(
+    acked.every((a, i) => a.length < attempted[i]!),
+    'the kill came while every sender was still sending',
+  );
 
   const second = await serve(dataDir);
   const events = (await allMessages(second, alice, roomId)).filter((e) => e.type === 'm.room.message');
@@ -129,11 +134,19 @@ test('after kill -9 mid-stream, a restart keeps every acknowledged send in each 
     const missing = acked[i]!.filter((a) => !position.has(a.eventId));
     assert.deepEqual(missing, [], `sender ${i}: acknowledged events lost in the crash`);
     const order = acked[i]!.map((a) => position.get(a.eventId)!);
-    assert.deepEqual(order, [...order].sort((a, b) => a - b), `sender ${i}: acknowledged events out of order`);
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+      `sender ${i}: acknowledged events out of order`,
+    );
     // What survived of this sender is s<i>-0..s<i>-k with no gap: the acknowledged sends plus at most
     // the one in flight at the kill.
     const survived = events.filter((e) => e.content.body.startsWith(`s${i}-`)).map((e) => Number(e.content.body.split('-')[1]));
-    assert.deepEqual(survived, survived.map((_, k) => k), `sender ${i}: stored sends are not s${i}-0..s${i}-${survived.length - 1} in order`);
+    assert.deepEqual(
+      survived,
+      survived.map((_, k) => k),
+      `sender ${i}: stored sends are not s${i}-0..s${i}-${survived.length - 1} in order`,
+    );
     assert.ok(survived.length - acked[i]!.length <= 1, `sender ${i}: ${survived.length} stored, ${acked[i]!.length} acknowledged`);
   }
   // A retry of an acknowledged send after the restart is still recognised by its txnId.

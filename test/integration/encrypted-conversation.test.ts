@@ -30,9 +30,12 @@ const secret = (who: string) => `${who} says the kettle is on ${randomBytes(8).t
 
 /** Every byte of the server's SQLite files: the database, its write-ahead log and shared memory. */
 function databaseBytes(dataDir: string): Buffer {
-  return Buffer.concat(readdirSync(dataDir).filter((f) => f.startsWith('hearth.sqlite')).map((f) => readFileSync(join(dataDir, f))));
+  return Buffer.concat(
+    readdirSync(dataDir)
+      .filter((f) => f.startsWith('hearth.sqlite'))
+      .map((f) => readFileSync(join(dataDir, f))),
+  );
 }
-
 
 /** The decrypted message with that body in a client's view of the room, once it has decrypted it. */
 function decryptedMessage(client: MatrixClient, roomId: string, body: string): MatrixEvent | undefined {
@@ -72,14 +75,14 @@ describe('two matrix-js-sdk clients with Rust crypto hold an encrypted conversat
     await server?.stop();
   });
 
-  test('each device publishes its identity keys and one-time keys, and sees the other\'s device', async () => {
+  test("each device publishes its identity keys and one-time keys, and sees the other's device", async () => {
     const aliceCrypto = alice.getCrypto()!;
     const bobCrypto = bob.getCrypto()!;
     // The Rust crypto uploads its keys on its own after the first sync.
     const bobDevice = await waitForAsync("bob's device in alice's /keys/query", async () =>
       (await aliceCrypto.getUserDeviceInfo([bob.getUserId()!], true)).get(bob.getUserId()!)?.get(bob.getDeviceId()!),
     );
-    assert.equal(bobDevice.getIdentityKey(), (await bobCrypto.getOwnDeviceKeys()).curve25519, 'with the Curve25519 key bob\'s device holds');
+    assert.equal(bobDevice.getIdentityKey(), (await bobCrypto.getOwnDeviceKeys()).curve25519, "with the Curve25519 key bob's device holds");
     assert.equal(bobDevice.getFingerprint(), (await bobCrypto.getOwnDeviceKeys()).ed25519, 'and its Ed25519 key');
   });
 
@@ -91,12 +94,15 @@ describe('two matrix-js-sdk clients with Rust crypto hold an encrypted conversat
     await waitFor('bob to see the invite', () => bob.getRoom(roomId)?.getMyMembership() === 'invite');
     await bob.joinRoom(roomId);
     await waitFor("alice to see bob's join", () => alice.getRoom(roomId)?.getMember(bob.getUserId()!)?.membership === 'join');
-    await waitForAsync('bob\'s crypto to treat the room as encrypted', () => bob.getCrypto()!.isEncryptionEnabledInRoom(roomId));
+    await waitForAsync("bob's crypto to treat the room as encrypted", () => bob.getCrypto()!.isEncryptionEnabledInRoom(roomId));
   });
 
-  test('messages each way arrive as m.room.encrypted and each side decrypts the other\'s', async () => {
+  test("messages each way arrive as m.room.encrypted and each side decrypts the other's", async () => {
     for (let i = 0; i < 3; i++) {
-      for (const [from, to, name] of [[alice, bob, 'alice'], [bob, alice, 'bob']] as const) {
+      for (const [from, to, name] of [
+        [alice, bob, 'alice'],
+        [bob, alice, 'bob'],
+      ] as const) {
         const body = secret(`${name} #${i}`);
         sent.push(body);
         await from.sendTextMessage(roomId, body);
@@ -120,7 +126,7 @@ describe('two matrix-js-sdk clients with Rust crypto hold an encrypted conversat
     });
     assert.ok(authAsked, 'the SDK uploaded cross-signing keys');
     const aliceId = alice.getUserId()!;
-    assert.equal(await bob.getCrypto()!.userHasCrossSigningKeys(aliceId, true), true, 'bob downloads alice\'s master key');
+    assert.equal(await bob.getCrypto()!.userHasCrossSigningKeys(aliceId, true), true, "bob downloads alice's master key");
     const status = await waitForAsync("bob to see alice's device signed by her self-signing key", async () => {
       const s = await bob.getCrypto()!.getDeviceVerificationStatus(aliceId, alice.getDeviceId()!);
       return s?.signedByOwner ? s : undefined;
@@ -131,11 +137,15 @@ describe('two matrix-js-sdk clients with Rust crypto hold an encrypted conversat
   test('alice backs up her room keys; a new device of hers restores them from the server and decrypts history', async () => {
     const crypto = alice.getCrypto()!;
     await crypto.resetKeyBackup();
-    const info = await waitForAsync('the backup to hold alice\'s room keys', async () => {
-      const res = await fetch(`${server.api}/room_keys/version`, { headers: { authorization: `Bearer ${alice.getAccessToken()}` } });
-      const body = (await res.json()) as { version: string; count: number; etag: string };
-      return res.status === 200 && body.count > 0 ? body : undefined;
-    }, WAIT_MS * 2);
+    const info = await waitForAsync(
+      "the backup to hold alice's room keys",
+      async () => {
+        const res = await fetch(`${server.api}/room_keys/version`, { headers: { authorization: `Bearer ${alice.getAccessToken()}` } });
+        const body = (await res.json()) as { version: string; count: number; etag: string };
+        return res.status === 200 && body.count > 0 ? body : undefined;
+      },
+      WAIT_MS * 2,
+    );
     const privateKey = await crypto.getSessionBackupPrivateKey();
     assert.ok(privateKey, 'alice holds the backup decryption key');
 
@@ -158,12 +168,15 @@ describe('two matrix-js-sdk clients with Rust crypto hold an encrypted conversat
     const res = await alice.createMessagesRequest(roomId, null, 100, 'b' as never);
     const messages = res.chunk.filter((e) => e.type === 'm.room.message' || e.type === 'm.room.encrypted');
     assert.ok(messages.length >= sent.length, `found ${messages.length} message events`);
-    assert.ok(messages.every((e) => e.type === 'm.room.encrypted'), 'no plaintext message event in the room');
+    assert.ok(
+      messages.every((e) => e.type === 'm.room.encrypted'),
+      'no plaintext message event in the room',
+    );
     const raw = JSON.stringify(res.chunk);
     for (const body of sent) assert.ok(!raw.includes(body), 'no plaintext in the raw events');
   });
 
-  test('the server\'s database holds only ciphertext: no plaintext in its bytes, no m.room.message rows', async () => {
+  test("the server's database holds only ciphertext: no plaintext in its bytes, no m.room.message rows", async () => {
     // A control in an unencrypted room proves the byte search finds plaintext when it is stored.
     const control = secret('control');
     ({ room_id: plainRoomId } = await alice.createRoom({ name: 'Open porch', preset: Preset.PrivateChat }));
@@ -191,7 +204,7 @@ describe('two matrix-js-sdk clients with Rust crypto hold an encrypted conversat
     }
   });
 
-  test('every response the SDKs received matches the spec\'s OpenAPI', () => {
+  test("every response the SDKs received matches the spec's OpenAPI", () => {
     assertNoValidationFailures();
     assert.ok(validationCounts().validated > 20, JSON.stringify(validationCounts()));
   });

@@ -73,26 +73,29 @@ describe('a federated server stopped for 30 s catches up when it returns', () =>
     return new Map((r.body as any[]).map((e) => [`${e.type}|${e.state_key}`, { event_id: e.event_id, content: e.content }]));
   }
 
-  before(async () => {
-    cluster = await startCluster(3, { tmpPrefix: 'hearth-partition-' });
-    const [hs1, hs2, hs3] = cluster.servers as [HearthProcess, HearthProcess, HearthProcess];
-    alice = { name: 'alice', server: hs1, user: await register(hs1, 'alice') };
-    bob = { name: 'bob', server: hs2, user: await register(hs2, 'bob') };
-    carol = { name: 'carol', server: hs3, user: await register(hs3, 'carol') };
-    const created = await checked(hs1, alice.user, 'POST', '/createRoom', { preset: 'public_chat', room_alias_name: 'commons', name: 'Commons' });
-    assert.equal(created.status, 200, JSON.stringify(created.body));
-    roomId = created.body.room_id;
-    for (const m of [bob, carol]) {
-      const joined = await checked(m.server, m.user, 'POST', `/join/${encodeURIComponent(`#commons:${hs1.serverName}`)}`, {});
-      assert.equal(joined.status, 200, JSON.stringify(joined.body));
-    }
-    for (const m of [alice, bob, carol]) {
-      await eventually(`${m.name} to see all three joined`, async () => {
-        const r = await checked(m.server, m.user, 'GET', `/rooms/${rid()}/joined_members`);
-        return r.status === 200 && Object.keys(r.body.joined).length === 3;
-      });
-    }
-  }, { timeout: 180_000 });
+  before(
+    async () => {
+      cluster = await startCluster(3, { tmpPrefix: 'hearth-partition-' });
+      const [hs1, hs2, hs3] = cluster.servers as [HearthProcess, HearthProcess, HearthProcess];
+      alice = { name: 'alice', server: hs1, user: await register(hs1, 'alice') };
+      bob = { name: 'bob', server: hs2, user: await register(hs2, 'bob') };
+      carol = { name: 'carol', server: hs3, user: await register(hs3, 'carol') };
+      const created = await checked(hs1, alice.user, 'POST', '/createRoom', { preset: 'public_chat', room_alias_name: 'commons', name: 'Commons' });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      roomId = created.body.room_id;
+      for (const m of [bob, carol]) {
+        const joined = await checked(m.server, m.user, 'POST', `/join/${encodeURIComponent(`#commons:${hs1.serverName}`)}`, {});
+        assert.equal(joined.status, 200, JSON.stringify(joined.body));
+      }
+      for (const m of [alice, bob, carol]) {
+        await eventually(`${m.name} to see all three joined`, async () => {
+          const r = await checked(m.server, m.user, 'GET', `/rooms/${rid()}/joined_members`);
+          return r.status === 200 && Object.keys(r.body.joined).length === 3;
+        });
+      }
+    },
+    { timeout: 180_000 },
+  );
 
   after(async () => {
     await cluster?.close();
@@ -140,7 +143,10 @@ describe('a federated server stopped for 30 s catches up when it returns', () =>
     await eventually('server 2 to hold every event sent during the outage', () => hasAll(bob, sent.values()), CATCH_UP_MS);
     t.diagnostic(`server 2 held every event ${Date.now() - start} ms after its restart`);
     // And ephemeral traffic flows again: bob's typing reaches the others.
-    const typing = await checked(bob.server, bob.user, 'PUT', `/rooms/${rid()}/typing/${encodeURIComponent(bob.user.userId)}`, { typing: true, timeout: 10_000 });
+    const typing = await checked(bob.server, bob.user, 'PUT', `/rooms/${rid()}/typing/${encodeURIComponent(bob.user.userId)}`, {
+      typing: true,
+      timeout: 10_000,
+    });
     assert.equal(typing.status, 200, JSON.stringify(typing.body));
     for (const m of [alice, carol]) {
       await eventually(`${m.name} to see bob typing`, async () => {
@@ -165,14 +171,20 @@ describe('a federated server stopped for 30 s catches up when it returns', () =>
     // What one server lists and another does not, described from the server that has it.
     const difference = async (a: Member, b: Member) => {
       const missing = timelines.get(a.name)!.filter((id) => !timelines.get(b.name)!.includes(id));
-      const described = await Promise.all(missing.map(async (id) => {
-        const r = await checked(a.server, a.user, 'GET', `/rooms/${rid()}/event/${encodeURIComponent(id)}`);
-        return `${id} ${r.body.type}/${r.body.state_key ?? ''} from ${r.body.sender} at ${r.body.origin_server_ts}: ${JSON.stringify(r.body.content)}`;
-      }));
+      const described = await Promise.all(
+        missing.map(async (id) => {
+          const r = await checked(a.server, a.user, 'GET', `/rooms/${rid()}/event/${encodeURIComponent(id)}`);
+          return `${id} ${r.body.type}/${r.body.state_key ?? ''} from ${r.body.sender} at ${r.body.origin_server_ts}: ${JSON.stringify(r.body.content)}`;
+        }),
+      );
       return described.length > 0 ? ` (only ${a.name}'s server lists ${described.join('; ')})` : '';
     };
     assert.deepEqual(sorted('bob'), sorted('alice'), `servers 1 and 2 hold the same events${await difference(alice, bob)}${await difference(bob, alice)}`);
-    assert.deepEqual(sorted('carol'), sorted('alice'), `servers 1 and 3 hold the same events${await difference(alice, carol)}${await difference(carol, alice)}`);
+    assert.deepEqual(
+      sorted('carol'),
+      sorted('alice'),
+      `servers 1 and 3 hold the same events${await difference(alice, carol)}${await difference(carol, alice)}`,
+    );
 
     const states = await Promise.all([alice, bob, carol].map(currentState));
     assert.deepEqual(states[1], states[0], 'server 2 has the current state of server 1');

@@ -33,7 +33,6 @@ const PER_USER = 100;
 const ROUNDS = 10;
 const HISTORY_EACH = 25;
 
-
 interface Person {
   name: string;
   server: HearthProcess;
@@ -90,7 +89,8 @@ async function causalTimeline(server: HearthProcess, user: TestUser, roomId: str
   return events;
 }
 
-const describeEvent = (e: any) => `${e.event_id} (${e.type}${e.state_key !== undefined ? ` ${e.state_key}` : ''} from ${e.sender}${e.content?.body ? `: ${e.content.body}` : ''})`;
+const describeEvent = (e: any) =>
+  `${e.event_id} (${e.type}${e.state_key !== undefined ? ` ${e.state_key}` : ''} from ${e.sender}${e.content?.body ? `: ${e.content.body}` : ''})`;
 
 /** Fails naming the events one server has and the other lacks. */
 function assertSameEvents(a: { name: string; events: any[] }, b: { name: string; events: any[] }): void {
@@ -111,7 +111,14 @@ describe('three Hearth processes federate for matrix-js-sdk clients', () => {
 
   async function person(name: string, server: HearthProcess, crypto: boolean): Promise<Person> {
     const user = await registerWithSdk(server, name);
-    const client = createClient({ baseUrl: server.url, fetchFn, logger: quietLogger, userId: user.userId, accessToken: user.accessToken, deviceId: user.deviceId });
+    const client = createClient({
+      baseUrl: server.url,
+      fetchFn,
+      logger: quietLogger,
+      userId: user.userId,
+      accessToken: user.accessToken,
+      deviceId: user.deviceId,
+    });
     const seen = new Map<string, Set<string>>();
     client.on(RoomEvent.Timeline, (event) => {
       const rid = event.getRoomId();
@@ -129,13 +136,16 @@ describe('three Hearth processes federate for matrix-js-sdk clients', () => {
   const seenIn = (p: Person, rid: string) => p.seen.get(rid) ?? new Set<string>();
 
   // Three servers, three clients and two Rust crypto stacks start on a 2-core machine: slow under load.
-  before(async () => {
-    clearValidationFailures();
-    cluster = await startCluster(3, { tmpPrefix: 'hearth-fed3-' });
-    const [hs1, hs2, hs3] = cluster.servers as [HearthProcess, HearthProcess, HearthProcess];
-    [alice, bob, carol] = await Promise.all([person('alice', hs1, true), person('bob', hs2, true), person('carol', hs3, false)]);
-    people = [alice, bob, carol];
-  }, { timeout: 180_000 });
+  before(
+    async () => {
+      clearValidationFailures();
+      cluster = await startCluster(3, { tmpPrefix: 'hearth-fed3-' });
+      const [hs1, hs2, hs3] = cluster.servers as [HearthProcess, HearthProcess, HearthProcess];
+      [alice, bob, carol] = await Promise.all([person('alice', hs1, true), person('bob', hs2, true), person('carol', hs3, false)]);
+      people = [alice, bob, carol];
+    },
+    { timeout: 180_000 },
+  );
 
   after(async () => {
     for (const p of people ?? []) p.client.stopClient();
@@ -170,7 +180,7 @@ describe('three Hearth processes federate for matrix-js-sdk clients', () => {
         await p.client.sendTextMessage(roomId, body);
       }
     }
-    await waitFor('alice to have all of bob\'s history', () => history.every((b) => seenIn(alice, roomId).has(b)), FED_WAIT_MS);
+    await waitFor("alice to have all of bob's history", () => history.every((b) => seenIn(alice, roomId).has(b)), FED_WAIT_MS);
     const room = await carol.client.joinRoom(alias);
     assert.equal(room.roomId, roomId);
     await waitFor('carol to have the room in her sync', () => carol.client.getRoom(roomId)?.getMyMembership() === 'join', FED_WAIT_MS);
@@ -203,15 +213,21 @@ describe('three Hearth processes federate for matrix-js-sdk clients', () => {
     // Each user sends a round of messages one after another, then waits until its own client has
     // seen that round from everybody (over federation) before the next: the three servers extend
     // the room's DAG concurrently, and a round's messages cite the previous round's.
-    await Promise.all(people.map(async (p) => {
-      for (let round = 0; round < ROUNDS; round++) {
-        for (let k = 0; k < batch; k++) await p.client.sendTextMessage(roomId, bodyOf(p, round * batch + k));
-        await waitFor(`${p.name} to see round ${round}`, () => {
-          const s = seenIn(p, roomId);
-          return people.every((q) => Array.from({ length: batch }, (_, k) => bodyOf(q, round * batch + k)).every((b) => s.has(b)));
-        }, FED_WAIT_MS * 2);
-      }
-    }));
+    await Promise.all(
+      people.map(async (p) => {
+        for (let round = 0; round < ROUNDS; round++) {
+          for (let k = 0; k < batch; k++) await p.client.sendTextMessage(roomId, bodyOf(p, round * batch + k));
+          await waitFor(
+            `${p.name} to see round ${round}`,
+            () => {
+              const s = seenIn(p, roomId);
+              return people.every((q) => Array.from({ length: batch }, (_, k) => bodyOf(q, round * batch + k)).every((b) => s.has(b)));
+            },
+            FED_WAIT_MS * 2,
+          );
+        }
+      }),
+    );
     const expected = people.flatMap((p) => Array.from({ length: PER_USER }, (_, n) => bodyOf(p, n)));
     for (const p of people) {
       await waitFor(`${p.name}'s client to see all ${expected.length} messages`, () => expected.every((b) => seenIn(p, roomId).has(b)), FED_WAIT_MS);
@@ -230,7 +246,10 @@ describe('three Hearth processes federate for matrix-js-sdk clients', () => {
       // sender's forward extremities).
       const rounds = bodies.map((b) => (b.startsWith('history ') ? -1 : Math.floor(Number(b.split(' ')[1]) / batch)));
       for (let i = 1; i < rounds.length; i++) {
-        assert.ok(rounds[i]! >= rounds[i - 1]!, `${p.server.serverName}: "${bodies[i]}" (round ${rounds[i]}) comes after "${bodies[i - 1]}" (round ${rounds[i - 1]})`);
+        assert.ok(
+          rounds[i]! >= rounds[i - 1]!,
+          `${p.server.serverName}: "${bodies[i]}" (round ${rounds[i]}) comes after "${bodies[i - 1]}" (round ${rounds[i - 1]})`,
+        );
       }
       timelines.push({ name: p.server.serverName, events });
     }
@@ -240,7 +259,7 @@ describe('three Hearth processes federate for matrix-js-sdk clients', () => {
     t.diagnostic(`${expected.length} messages from 3 servers delivered everywhere in ${sendMs} ms`);
   });
 
-  test("a display name change on server 2 shows on servers 1 and 3", async () => {
+  test('a display name change on server 2 shows on servers 1 and 3', async () => {
     await bob.client.setDisplayName('Bob the Builder');
     for (const p of [alice, carol]) {
       await waitFor(`${p.name} to see bob's new name`, () => p.client.getRoom(roomId)?.getMember(bob.user.userId)?.name === 'Bob the Builder', FED_WAIT_MS);
@@ -263,23 +282,31 @@ describe('three Hearth processes federate for matrix-js-sdk clients', () => {
     const event = await waitFor('bob to receive it', () => bob.client.getRoom(roomId)?.findEventById(event_id), FED_WAIT_MS);
     await bob.client.sendReadReceipt(event, ReceiptType.Read);
     for (const p of [alice, carol]) {
-      await waitFor(`${p.name} to see bob's receipt`, () => p.client.getRoom(roomId)?.getReadReceiptForUserId(bob.user.userId, true)?.eventId === event_id, FED_WAIT_MS);
+      await waitFor(
+        `${p.name} to see bob's receipt`,
+        () => p.client.getRoom(roomId)?.getReadReceiptForUserId(bob.user.userId, true)?.eventId === event_id,
+        FED_WAIT_MS,
+      );
     }
   });
 
   test('presence set on server 3 is seen on servers 1 and 2', async () => {
     await carol.client.setPresence({ presence: 'unavailable', status_msg: 'gone fishing' });
     for (const p of [alice, bob]) {
-      await waitFor(`${p.name} to see carol unavailable`, () => {
-        const u = p.client.getUser(carol.user.userId);
-        return u?.presence === 'unavailable' && u.presenceStatusMsg === 'gone fishing';
-      }, FED_WAIT_MS);
+      await waitFor(
+        `${p.name} to see carol unavailable`,
+        () => {
+          const u = p.client.getUser(carol.user.userId);
+          return u?.presence === 'unavailable' && u.presenceStatusMsg === 'gone fishing';
+        },
+        FED_WAIT_MS,
+      );
       const direct = await p.client.getPresence(carol.user.userId);
       assert.equal(direct.presence, 'unavailable');
     }
   });
 
-  test('an encrypted DM between servers 1 and 2: each side decrypts the other\'s message', async () => {
+  test("an encrypted DM between servers 1 and 2: each side decrypts the other's message", async () => {
     const { room_id: dm } = await alice.client.createRoom({
       preset: Preset.TrustedPrivateChat,
       is_direct: true,
@@ -289,12 +316,22 @@ describe('three Hearth processes federate for matrix-js-sdk clients', () => {
     await waitFor('bob to see the invite', () => bob.client.getRoom(dm)?.getMyMembership() === 'invite', FED_WAIT_MS);
     await bob.client.joinRoom(dm);
     await waitFor("alice to see bob's join", () => alice.client.getRoom(dm)?.getMember(bob.user.userId)?.membership === 'join', FED_WAIT_MS);
-    await waitForAsync("both crypto stacks to treat the DM as encrypted", async () =>
-      (await alice.client.getCrypto()!.isEncryptionEnabledInRoom(dm)) && (await bob.client.getCrypto()!.isEncryptionEnabledInRoom(dm)), FED_WAIT_MS);
+    await waitForAsync(
+      'both crypto stacks to treat the DM as encrypted',
+      async () => (await alice.client.getCrypto()!.isEncryptionEnabledInRoom(dm)) && (await bob.client.getCrypto()!.isEncryptionEnabledInRoom(dm)),
+      FED_WAIT_MS,
+    );
 
     const decrypted = (p: Person, body: string): MatrixEvent | undefined =>
-      p.client.getRoom(dm)?.getLiveTimeline().getEvents().find((e) => e.getType() === 'm.room.message' && e.getContent().body === body);
-    for (const [from, to] of [[alice, bob], [bob, alice]] as const) {
+      p.client
+        .getRoom(dm)
+        ?.getLiveTimeline()
+        .getEvents()
+        .find((e) => e.getType() === 'm.room.message' && e.getContent().body === body);
+    for (const [from, to] of [
+      [alice, bob],
+      [bob, alice],
+    ] as const) {
       const body = `${from.name} whispers ${randomBytes(6).toString('hex')}`;
       await from.client.sendTextMessage(dm, body);
       const ev = await waitFor(`${to.name} to decrypt "${body}"`, () => decrypted(to, body), FED_WAIT_MS * 2);

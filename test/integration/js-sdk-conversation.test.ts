@@ -71,13 +71,13 @@ describe('matrix-js-sdk holds a conversation with Hearth', () => {
     }
     const fromBob = expectedBodies.filter((_, i) => i % 2 === 1);
     const fromAlice = expectedBodies.filter((_, i) => i % 2 === 0);
-    await waitFor('alice to receive all of bob\'s messages', () => liveFromOther.get(alice.getUserId()!)!.length >= fromBob.length);
-    await waitFor('bob to receive all of alice\'s messages', () => liveFromOther.get(bob.getUserId()!)!.length >= fromAlice.length);
+    await waitFor("alice to receive all of bob's messages", () => liveFromOther.get(alice.getUserId()!)!.length >= fromBob.length);
+    await waitFor("bob to receive all of alice's messages", () => liveFromOther.get(bob.getUserId()!)!.length >= fromAlice.length);
     assert.deepEqual(liveFromOther.get(alice.getUserId()!), fromBob);
     assert.deepEqual(liveFromOther.get(bob.getUserId()!), fromAlice);
     // Bob's live timeline, built only from /sync, holds the whole conversation in server order,
     // once the remote echo of his own last message has come back through /sync too.
-    await waitFor('bob\'s own last message to come back through /sync', () => bodies(bob.getRoom(roomId)!.getLiveTimeline().getEvents()).length >= MESSAGES);
+    await waitFor("bob's own last message to come back through /sync", () => bodies(bob.getRoom(roomId)!.getLiveTimeline().getEvents()).length >= MESSAGES);
     assert.deepEqual(bodies(bob.getRoom(roomId)!.getLiveTimeline().getEvents()), expectedBodies);
   });
 
@@ -98,7 +98,10 @@ describe('matrix-js-sdk holds a conversation with Hearth', () => {
     }
     const chronological = seen.reverse();
     assert.equal(chronological[0]?.type, 'm.room.create', 'the last page ends at the room creation');
-    assert.deepEqual(chronological.filter((e) => e.type === 'm.room.message').map((e) => e.body), expectedBodies);
+    assert.deepEqual(
+      chronological.filter((e) => e.type === 'm.room.message').map((e) => e.body),
+      expectedBodies,
+    );
     assert.ok(pages > MESSAGES / 7, `took ${pages} pages`);
   });
 
@@ -108,7 +111,14 @@ describe('matrix-js-sdk holds a conversation with Hearth', () => {
       identifier: { type: 'm.id.user', user: 'bob' },
       password: PASSWORD,
     });
-    bobPhone = createClient({ baseUrl: server.url, fetchFn, logger: quietLogger, userId: login.user_id, accessToken: login.access_token, deviceId: login.device_id });
+    bobPhone = createClient({
+      baseUrl: server.url,
+      fetchFn,
+      logger: quietLogger,
+      userId: login.user_id,
+      accessToken: login.access_token,
+      deviceId: login.device_id,
+    });
     await startSyncing(bobPhone, { initialSyncLimit: 5 });
     const room: Room = await waitFor('the room on the second device', () => bobPhone!.getRoom(roomId));
     const initial = bodies(room.getLiveTimeline().getEvents());
@@ -126,7 +136,7 @@ describe('matrix-js-sdk holds a conversation with Hearth', () => {
     assert.equal(new Set(ids).size, ids.length, 'no event appears twice');
   });
 
-  test('a rename by alice shows as the new room name on bob\'s side', async () => {
+  test("a rename by alice shows as the new room name on bob's side", async () => {
     await alice.setRoomName(roomId, 'Hearth living room');
     await waitFor('bob to see the new room name', () => bob.getRoom(roomId)?.name === 'Hearth living room');
   });
@@ -142,14 +152,14 @@ describe('matrix-js-sdk holds a conversation with Hearth', () => {
     assert.notEqual(ev.getPrevContent().displayname, 'Bob Builder');
   });
 
-  test('bob leaves; alice sees the leave and bob\'s own client moves the room to left', async () => {
+  test("bob leaves; alice sees the leave and bob's own client moves the room to left", async () => {
     await bob.leave(roomId);
     await waitFor("alice to see bob's leave", () => alice.getRoom(roomId)?.getMember(bob.getUserId()!)?.membership === 'leave');
     await waitFor('bob to see himself as left', () => bob.getRoom(roomId)?.getMyMembership() === 'leave');
     assert.equal(alice.getRoom(roomId)!.getJoinedMemberCount(), 1);
   });
 
-  test('every response the SDK received matches the spec\'s OpenAPI', () => {
+  test("every response the SDK received matches the spec's OpenAPI", () => {
     assertNoValidationFailures();
     const counts = validationCounts();
     // 100 sends, ~100 /sync responses, ~25 /messages pages, registration, login, filters, ...

@@ -18,7 +18,10 @@ describe('matrix-js-sdk manages devices', () => {
     const u = await registerWithSdk(server, 'dana');
     laptop = createClient({ baseUrl: server.url, fetchFn, logger: quietLogger, userId: u.userId, accessToken: u.accessToken, deviceId: u.deviceId });
     const login = await createClient({ baseUrl: server.url, fetchFn, logger: quietLogger }).loginRequest({
-      type: 'm.login.password', identifier: { type: 'm.id.user', user: 'dana' }, password: PASSWORD, initial_device_display_name: 'Phone',
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: 'dana' },
+      password: PASSWORD,
+      initial_device_display_name: 'Phone',
     });
     phone = { userId: login.user_id, accessToken: login.access_token, deviceId: login.device_id };
   });
@@ -51,7 +54,10 @@ describe('matrix-js-sdk manages devices', () => {
     }
     await laptop.deleteDevice(phone.deviceId, { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'dana' }, password: PASSWORD, session });
     const { devices } = await laptop.getDevices();
-    assert.deepEqual(devices.map((d) => d.device_id), [laptop.getDeviceId()]);
+    assert.deepEqual(
+      devices.map((d) => d.device_id),
+      [laptop.getDeviceId()],
+    );
     const gone = createClient({ baseUrl: server.url, fetchFn, logger: quietLogger, userId: phone.userId, accessToken: phone.accessToken });
     await assert.rejects(gone.whoami(), (err: unknown) => err instanceof MatrixError && err.errcode === 'M_UNKNOWN_TOKEN');
   });

@@ -57,8 +57,11 @@ describe('matrix-js-sdk sees typing, receipts, presence and tags', () => {
     await waitFor('bob to count 3 unread', () => room.getUnreadNotificationCount(NotificationCountType.Total) === 3);
     assert.equal(room.getUnreadNotificationCount(NotificationCountType.Highlight), 1, 'the message naming bob highlights');
     await bob.sendReadReceipt(last!, ReceiptType.Read);
-    await waitFor('alice to see bob\'s receipt on the last message', () => alice.getRoom(roomId)?.getReadReceiptForUserId(bob.getUserId()!, true)?.eventId === last!.getId());
-    await waitFor('bob\'s unread count to reach 0', () => room.getUnreadNotificationCount(NotificationCountType.Total) === 0);
+    await waitFor(
+      "alice to see bob's receipt on the last message",
+      () => alice.getRoom(roomId)?.getReadReceiptForUserId(bob.getUserId()!, true)?.eventId === last!.getId(),
+    );
+    await waitFor("bob's unread count to reach 0", () => room.getUnreadNotificationCount(NotificationCountType.Total) === 0);
   });
 
   test('a private read receipt reaches only its owner', async () => {
@@ -66,13 +69,16 @@ describe('matrix-js-sdk sees typing, receipts, presence and tags', () => {
     const ev = await waitFor('bob to receive it', () => bob.getRoom(roomId)?.findEventById(event_id));
     const before = alice.getRoom(roomId)?.getReadReceiptForUserId(bob.getUserId()!, true)?.eventId;
     await bob.sendReadReceipt(ev, ReceiptType.ReadPrivate);
-    await waitFor('bob to see his own private receipt', () => bob.getRoom(roomId)?.getReadReceiptForUserId(bob.getUserId()!, true, ReceiptType.ReadPrivate)?.eventId === event_id);
+    await waitFor(
+      'bob to see his own private receipt',
+      () => bob.getRoom(roomId)?.getReadReceiptForUserId(bob.getUserId()!, true, ReceiptType.ReadPrivate)?.eventId === event_id,
+    );
     // Give alice's sync a moment: the private receipt must not arrive.
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(alice.getRoom(roomId)?.getReadReceiptForUserId(bob.getUserId()!, true)?.eventId, before);
   });
 
-  test('presence: alice\'s status reaches bob, a room-mate; carol, a stranger, may not read it', async () => {
+  test("presence: alice's status reaches bob, a room-mate; carol, a stranger, may not read it", async () => {
     await alice.setPresence({ presence: 'unavailable', status_msg: 'out for lunch' });
     await waitFor('bob to see alice unavailable', () => {
       const u = bob.getUser(alice.getUserId()!);
@@ -86,12 +92,15 @@ describe('matrix-js-sdk sees typing, receipts, presence and tags', () => {
     assert.equal(stranger.body.errcode, 'M_FORBIDDEN');
   });
 
-  test('the seed\'s presence list: once carol adds alice, she may read alice\'s presence', async () => {
+  test("the seed's presence list: once carol adds alice, she may read alice's presence", async () => {
     const me = encodeURIComponent(carol.userId);
     assert.equal((await call(server, carol, 'POST', `/presence/list/${me}`, { invite: [alice.getUserId()] })).status, 200);
     const list = await call(server, carol, 'GET', `/presence/list/${me}`);
     assert.equal(list.status, 200);
-    assert.deepEqual(list.body.map((e: { content: { user_id: string } }) => e.content.user_id), [alice.getUserId()]);
+    assert.deepEqual(
+      list.body.map((e: { content: { user_id: string } }) => e.content.user_id),
+      [alice.getUserId()],
+    );
     const status = await call(server, carol, 'GET', `/presence/${encodeURIComponent(alice.getUserId()!)}/status`);
     assert.equal(status.status, 200);
     assert.equal(status.body.presence, 'unavailable');
@@ -99,7 +108,7 @@ describe('matrix-js-sdk sees typing, receipts, presence and tags', () => {
     assert.equal((await call(server, carol, 'GET', `/presence/${encodeURIComponent(alice.getUserId()!)}/status`)).status, 403);
   });
 
-  test('the seed\'s free_for_chat and hidden map onto online and offline', async () => {
+  test("the seed's free_for_chat and hidden map onto online and offline", async () => {
     // The SDK refuses these seed-era values itself, so they go over plain HTTP.
     const aliceUser = { userId: alice.getUserId()!, accessToken: alice.getAccessToken()!, deviceId: alice.getDeviceId()! };
     const path = `/presence/${encodeURIComponent(aliceUser.userId)}/status`;
@@ -120,13 +129,21 @@ describe('matrix-js-sdk sees typing, receipts, presence and tags', () => {
     await waitFor('the tag to go', () => alice.getRoom(roomId) && !alice.getRoom(roomId)!.tags['m.favourite']);
   });
 
-  test('a seed-era m.room.message.feedback of type read moves the sender\'s read receipt', async () => {
+  test("a seed-era m.room.message.feedback of type read moves the sender's read receipt", async () => {
     const { event_id } = await alice.sendTextMessage(roomId, 'feedback please');
     await waitFor('bob to receive it', () => bob.getRoom(roomId)?.findEventById(event_id));
-    const res = await call(server, { userId: bob.getUserId()!, accessToken: bob.getAccessToken()!, deviceId: bob.getDeviceId()! }, 'PUT',
-      `/rooms/${encodeURIComponent(roomId)}/send/m.room.message.feedback/fb1`, { type: 'read', target_event_id: event_id });
+    const res = await call(
+      server,
+      { userId: bob.getUserId()!, accessToken: bob.getAccessToken()!, deviceId: bob.getDeviceId()! },
+      'PUT',
+      `/rooms/${encodeURIComponent(roomId)}/send/m.room.message.feedback/fb1`,
+      { type: 'read', target_event_id: event_id },
+    );
     assert.equal(res.status, 200);
-    await waitFor('alice to see bob\'s receipt on the feedback target', () => alice.getRoom(roomId)?.getReadReceiptForUserId(bob.getUserId()!, true)?.eventId === event_id);
+    await waitFor(
+      "alice to see bob's receipt on the feedback target",
+      () => alice.getRoom(roomId)?.getReadReceiptForUserId(bob.getUserId()!, true)?.eventId === event_id,
+    );
   });
 
   test('every response the SDK received matches the spec', () => {

@@ -5,8 +5,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  ConditionKind, createClient, MsgType, NotificationCountType, Preset, PushRuleActionName, PushRuleKind, ReceiptType, TweakName,
-  type MatrixClient, type MatrixEvent,
+  ConditionKind,
+  createClient,
+  MsgType,
+  NotificationCountType,
+  Preset,
+  PushRuleActionName,
+  PushRuleKind,
+  ReceiptType,
+  TweakName,
+  type MatrixClient,
+  type MatrixEvent,
 } from 'matrix-js-sdk';
 import { startTestServer, type TestServer, type TestUser } from '../helpers/server.ts';
 import { assertNoValidationFailures, clearValidationFailures } from '../helpers/openapi.ts';
@@ -23,11 +32,14 @@ describe('push rules and notifications', () => {
   let dave: TestUser;
   let txn = 0;
 
-  const client = (u: TestUser) => createClient({ baseUrl: server.url, fetchFn, logger: quietLogger, userId: u.userId, accessToken: u.accessToken, deviceId: u.deviceId });
+  const client = (u: TestUser) =>
+    createClient({ baseUrl: server.url, fetchFn, logger: quietLogger, userId: u.userId, accessToken: u.accessToken, deviceId: u.deviceId });
   const room = (id: string) => `/rooms/${encodeURIComponent(id)}`;
   const counts = (roomId: string) => {
     const r = bob.getRoom(roomId);
-    return r ? { total: r.getUnreadNotificationCount(NotificationCountType.Total), highlight: r.getUnreadNotificationCount(NotificationCountType.Highlight) } : undefined;
+    return r
+      ? { total: r.getUnreadNotificationCount(NotificationCountType.Total), highlight: r.getUnreadNotificationCount(NotificationCountType.Highlight) }
+      : undefined;
   };
   const waitCounts = (what: string, roomId: string, total: number, highlight: number) =>
     waitFor(`${what}: bob's counts to be ${total}/${highlight} (are ${JSON.stringify(counts(roomId))})`, () => {
@@ -104,7 +116,7 @@ describe('push rules and notifications', () => {
   test("bob's display name in the body: no highlight since v1.17 removed the body rules, until bob adds a contains_display_name rule", async () => {
     await bob.setDisplayName('Bobby Tables');
     const roomId = await groupRoom('Names');
-    await waitFor('bob\'s display name in the room', () => bob.getRoom(roomId)?.getMember(bobUser.userId)?.name === 'Bobby Tables');
+    await waitFor("bob's display name in the room", () => bob.getRoom(roomId)?.getMember(bobUser.userId)?.name === 'Bobby Tables');
     await textFrom(aliceUser, roomId, 'Bobby Tables, lunch?');
     await waitCounts('the name without m.mentions', roomId, 1, 0);
     await bob.addPushRule('global', PushRuleKind.Override, 'my-name', {
@@ -121,16 +133,19 @@ describe('push rules and notifications', () => {
   test('@room (m.mentions.room) highlights from alice, who has the notifications power, not from carol', async () => {
     const roomId = await groupRoom('Room mentions');
     await textFrom(carol, roomId, 'everyone!', { 'm.mentions': { room: true } });
-    await waitCounts('carol\'s @room', roomId, 1, 0);
+    await waitCounts("carol's @room", roomId, 1, 0);
     const ev = await textFrom(aliceUser, roomId, 'everyone!', { 'm.mentions': { room: true } });
-    await waitCounts('alice\'s @room', roomId, 2, 1);
+    await waitCounts("alice's @room", roomId, 2, 1);
     assert.deepEqual((await notificationFor(ev.getId()!)).actions, ['notify', { set_tweak: 'highlight' }]);
   });
 
   test('a keyword rule bob adds reaches his client as m.push_rules and highlights the word, not inside other words', async () => {
     const roomId = await groupRoom('Keywords');
-    await bob.addPushRule('global', PushRuleKind.ContentSpecific, 'cake', { pattern: 'cake', actions: [PushRuleActionName.Notify, { set_tweak: TweakName.Highlight }] });
-    await waitFor('bob\'s client to get the new ruleset through /sync', () => bob.pushRules?.global.content?.some((r) => r.rule_id === 'cake'));
+    await bob.addPushRule('global', PushRuleKind.ContentSpecific, 'cake', {
+      pattern: 'cake',
+      actions: [PushRuleActionName.Notify, { set_tweak: TweakName.Highlight }],
+    });
+    await waitFor("bob's client to get the new ruleset through /sync", () => bob.pushRules?.global.content?.some((r) => r.rule_id === 'cake'));
     await textFrom(aliceUser, roomId, 'pancakes for breakfast');
     await waitCounts('pancakes', roomId, 1, 0);
     await textFrom(aliceUser, roomId, 'Is there CAKE?');
@@ -224,7 +239,11 @@ describe('push rules and notifications', () => {
     const all = (await notifications(bobUser, '?limit=100')).notifications;
     assert.ok(all.length >= 10, `bob has ${all.length} notifications`);
     const ts = all.map((n: any) => n.ts);
-    assert.deepEqual(ts, [...ts].sort((a, b) => b - a), 'newest first');
+    assert.deepEqual(
+      ts,
+      [...ts].sort((a, b) => b - a),
+      'newest first',
+    );
     const seen: string[] = [];
     let from: string | undefined;
     for (let i = 0; i < 100; i++) {
@@ -233,7 +252,11 @@ describe('push rules and notifications', () => {
       if (!page.next_token) break;
       from = page.next_token;
     }
-    assert.deepEqual(seen, all.map((n: any) => n.event.event_id), 'the pages add up to the whole list');
+    assert.deepEqual(
+      seen,
+      all.map((n: any) => n.event.event_id),
+      'the pages add up to the whole list',
+    );
     const highlights = (await notifications(bobUser, '?only=highlight&limit=100')).notifications;
     assert.ok(highlights.length >= 3);
     assert.ok(highlights.every((n: any) => n.actions.some((a: any) => a.set_tweak === 'highlight')));
@@ -242,7 +265,8 @@ describe('push rules and notifications', () => {
   });
 
   test('CRUD: new rules go first, before/after place them, updates keep their place; enabled and actions change', async () => {
-    const put = (kind: string, id: string, body: unknown, query = '') => checked(server, dave, 'PUT', `/pushrules/global/${kind}/${encodeURIComponent(id)}${query}`, body);
+    const put = (kind: string, id: string, body: unknown, query = '') =>
+      checked(server, dave, 'PUT', `/pushrules/global/${kind}/${encodeURIComponent(id)}${query}`, body);
     const contentIds = async () => (await checked(server, dave, 'GET', '/pushrules/global/')).body.content.map((r: any) => r.rule_id);
     const rule = (pattern: string) => ({ pattern, actions: ['notify'] });
     assert.equal((await put('content', 'a', rule('a'))).status, 200);
@@ -264,8 +288,16 @@ describe('push rules and notifications', () => {
     assert.deepEqual((await checked(server, dave, 'GET', '/pushrules/global/content/c/enabled')).body, { enabled: false });
     await put('content', 'c', rule('c3'));
     assert.equal((await checked(server, dave, 'GET', '/pushrules/global/content/c')).body.enabled, false, 'an update keeps enabled');
-    assert.equal((await checked(server, dave, 'PUT', '/pushrules/global/content/c/actions', { actions: ['notify', 'dont_notify', { set_tweak: 'sound', value: 'x' }] })).status, 200);
-    assert.deepEqual((await checked(server, dave, 'GET', '/pushrules/global/content/c/actions')).body, { actions: ['notify', { set_tweak: 'sound', value: 'x' }] }, 'dont_notify is stripped');
+    assert.equal(
+      (await checked(server, dave, 'PUT', '/pushrules/global/content/c/actions', { actions: ['notify', 'dont_notify', { set_tweak: 'sound', value: 'x' }] }))
+        .status,
+      200,
+    );
+    assert.deepEqual(
+      (await checked(server, dave, 'GET', '/pushrules/global/content/c/actions')).body,
+      { actions: ['notify', { set_tweak: 'sound', value: 'x' }] },
+      'dont_notify is stripped',
+    );
     assert.equal((await checked(server, dave, 'DELETE', '/pushrules/global/content/d')).status, 200);
     assert.deepEqual(await contentIds(), ['a', 'b', 'c']);
 
@@ -278,8 +310,23 @@ describe('push rules and notifications', () => {
     assert.equal(all.override[0].rule_id, '.m.rule.master');
 
     // Override rules with conditions; room and sender rules named by their ids.
-    assert.equal((await put('override', 'beer', { conditions: [{ kind: 'event_match', key: 'content.body', pattern: 'beer' }, { kind: 'room_member_count', is: '<=10' }], actions: ['notify'] })).status, 200);
-    assert.equal((await put('override', 'future', { conditions: [{ kind: 'org.example.future' }], actions: ['notify'] })).status, 200, 'unknown condition kinds are kept (they never match)');
+    assert.equal(
+      (
+        await put('override', 'beer', {
+          conditions: [
+            { kind: 'event_match', key: 'content.body', pattern: 'beer' },
+            { kind: 'room_member_count', is: '<=10' },
+          ],
+          actions: ['notify'],
+        })
+      ).status,
+      200,
+    );
+    assert.equal(
+      (await put('override', 'future', { conditions: [{ kind: 'org.example.future' }], actions: ['notify'] })).status,
+      200,
+      'unknown condition kinds are kept (they never match)',
+    );
     const overrides = (await checked(server, dave, 'GET', '/pushrules/global/')).body.override.map((r: any) => r.rule_id);
     assert.deepEqual(overrides.slice(0, 3), ['.m.rule.master', 'future', 'beer'], 'user overrides come after .m.rule.master, before the other defaults');
     assert.equal((await put('room', '!spam:localhost', { actions: [] })).status, 200);
@@ -287,7 +334,8 @@ describe('push rules and notifications', () => {
   });
 
   test('CRUD errors: server-default rules cannot be deleted or created, bad positions, conditions and actions', async () => {
-    const put = (kind: string, id: string, body: unknown, query = '') => checked(server, dave, 'PUT', `/pushrules/global/${kind}/${encodeURIComponent(id)}${query}`, body);
+    const put = (kind: string, id: string, body: unknown, query = '') =>
+      checked(server, dave, 'PUT', `/pushrules/global/${kind}/${encodeURIComponent(id)}${query}`, body);
     assertError(await checked(server, dave, 'DELETE', '/pushrules/global/override/.m.rule.master'), 400, 'M_INVALID_PARAM');
     assertError(await put('override', '.m.rule.mine', { actions: [] }), 400, 'M_INVALID_PARAM');
     assertError(await put('override', '.m.rule.master', { actions: ['notify'] }), 400, 'M_INVALID_PARAM');
@@ -314,4 +362,3 @@ describe('push rules and notifications', () => {
     assertNoValidationFailures();
   });
 });
-

@@ -35,7 +35,9 @@ describe('relations: edits, reactions, threads and their bundled aggregations', 
 
   test('an edit is bundled as m.replace on the original, whose content stays intact', async () => {
     const edit = await call(server, alice, 'PUT', `/rooms/${room()}/send/m.room.message/edit1`, {
-      msgtype: 'm.text', body: '* chocolate cake?', 'm.new_content': { msgtype: 'm.text', body: 'chocolate cake?' },
+      msgtype: 'm.text',
+      body: '* chocolate cake?',
+      'm.new_content': { msgtype: 'm.text', body: 'chocolate cake?' },
       'm.relates_to': { rel_type: 'm.replace', event_id: rootId },
     });
     assert.equal(edit.status, 200);
@@ -45,9 +47,12 @@ describe('relations: edits, reactions, threads and their bundled aggregations', 
     assert.equal(ev.body.unsigned['m.relations']['m.replace'].content['m.new_content'].body, 'chocolate cake?');
   });
 
-  test('bob may not edit alice\'s message', async () => {
+  test("bob may not edit alice's message", async () => {
     const res = await call(server, bob, 'PUT', `/rooms/${room()}/send/m.room.message/badedit`, {
-      msgtype: 'm.text', body: '* mine', 'm.new_content': { msgtype: 'm.text', body: 'mine' }, 'm.relates_to': { rel_type: 'm.replace', event_id: rootId },
+      msgtype: 'm.text',
+      body: '* mine',
+      'm.new_content': { msgtype: 'm.text', body: 'mine' },
+      'm.relates_to': { rel_type: 'm.replace', event_id: rootId },
     });
     assert.equal(res.status, 400);
     assert.equal(res.body.errcode, 'M_INVALID_PARAM');
@@ -63,7 +68,10 @@ describe('relations: edits, reactions, threads and their bundled aggregations', 
     assert.equal(dup.body.errcode, 'M_DUPLICATE_ANNOTATION');
     const list = await call(server, alice, 'GET', `/rooms/${room()}/relations/${encodeURIComponent(rootId)}/m.annotation`);
     assert.equal(list.status, 200);
-    assert.deepEqual(list.body.chunk.map((e: { event_id: string }) => e.event_id), [first.body.event_id]);
+    assert.deepEqual(
+      list.body.chunk.map((e: { event_id: string }) => e.event_id),
+      [first.body.event_id],
+    );
     assert.equal((await call(server, bob, 'PUT', `/rooms/${room()}/redact/${encodeURIComponent(first.body.event_id)}/red1`, {})).status, 200);
     const after = await call(server, alice, 'GET', `/rooms/${room()}/relations/${encodeURIComponent(rootId)}/m.annotation`);
     assert.deepEqual(after.body.chunk, [], 'a redacted reaction no longer relates');
@@ -79,9 +87,12 @@ describe('relations: edits, reactions, threads and their bundled aggregations', 
   });
 
   test('thread replies bundle as m.thread (count, latest_event, participation) and list the root under /threads', async () => {
-    const thread = (txn: string, who: TestUser, body: string) => call(server, who, 'PUT', `/rooms/${room()}/send/m.room.message/${txn}`, {
-      msgtype: 'm.text', body, 'm.relates_to': { rel_type: 'm.thread', event_id: rootId, is_falling_back: true, 'm.in_reply_to': { event_id: rootId } },
-    });
+    const thread = (txn: string, who: TestUser, body: string) =>
+      call(server, who, 'PUT', `/rooms/${room()}/send/m.room.message/${txn}`, {
+        msgtype: 'm.text',
+        body,
+        'm.relates_to': { rel_type: 'm.thread', event_id: rootId, is_falling_back: true, 'm.in_reply_to': { event_id: rootId } },
+      });
     assert.equal((await thread('t1', bob, 'in thread 1')).status, 200);
     const last = await thread('t2', alice, 'in thread 2');
     assert.equal(last.status, 200);
@@ -91,9 +102,14 @@ describe('relations: edits, reactions, threads and their bundled aggregations', 
     assert.equal(agg.latest_event.event_id, last.body.event_id);
     assert.equal(agg.current_user_participated, true);
     const threads = await call(server, bob, 'GET', `/rooms/${room()}/threads`);
-    assert.deepEqual(threads.body.chunk.map((e: { event_id: string }) => e.event_id), [rootId]);
+    assert.deepEqual(
+      threads.body.chunk.map((e: { event_id: string }) => e.event_id),
+      [rootId],
+    );
     const nested = await call(server, bob, 'PUT', `/rooms/${room()}/send/m.room.message/t3`, {
-      msgtype: 'm.text', body: 'thread off a thread', 'm.relates_to': { rel_type: 'm.thread', event_id: last.body.event_id },
+      msgtype: 'm.text',
+      body: 'thread off a thread',
+      'm.relates_to': { rel_type: 'm.thread', event_id: last.body.event_id },
     });
     assert.equal(nested.status, 400, 'a thread cannot hang off an event that is itself in a thread');
   });

@@ -18,7 +18,9 @@ describe('server-side search', () => {
   const room = () => encodeURIComponent(roomId);
 
   async function search(user: TestUser, room_events: Record<string, unknown>, nextBatch?: string) {
-    const res = await call(server, user, 'POST', `/search${nextBatch ? `?next_batch=${encodeURIComponent(nextBatch)}` : ''}`, { search_categories: { room_events } });
+    const res = await call(server, user, 'POST', `/search${nextBatch ? `?next_batch=${encodeURIComponent(nextBatch)}` : ''}`, {
+      search_categories: { room_events },
+    });
     assert.equal(validator.validateResponse('POST', '/_matrix/client/v3/search', res.status, res.body), 'validated');
     return res;
   }
@@ -28,10 +30,19 @@ describe('server-side search', () => {
     alice = await registerWithSdk(server, 'alice');
     bob = await registerWithSdk(server, 'bob');
     eve = await registerWithSdk(server, 'eve');
-    roomId = (await call(server, alice, 'POST', '/createRoom', { preset: 'private_chat', name: 'Baking club', topic: 'sourdough and rye', invite: [bob.userId] })).body.room_id;
+    roomId = (
+      await call(server, alice, 'POST', '/createRoom', { preset: 'private_chat', name: 'Baking club', topic: 'sourdough and rye', invite: [bob.userId] })
+    ).body.room_id;
     await call(server, bob, 'POST', `/join/${room()}`, {});
-    const lines = ['the sourdough starter is bubbling', 'rye bread tonight', 'pizza dough or sourdough?', 'sourdough sourdough sourdough!', 'nothing to see here'];
-    for (const [i, body] of lines.entries()) await call(server, i % 2 ? bob : alice, 'PUT', `/rooms/${room()}/send/m.room.message/l${i}`, { msgtype: 'm.text', body });
+    const lines = [
+      'the sourdough starter is bubbling',
+      'rye bread tonight',
+      'pizza dough or sourdough?',
+      'sourdough sourdough sourdough!',
+      'nothing to see here',
+    ];
+    for (const [i, body] of lines.entries())
+      await call(server, i % 2 ? bob : alice, 'PUT', `/rooms/${room()}/send/m.room.message/l${i}`, { msgtype: 'm.text', body });
   });
 
   after(async () => {
@@ -47,7 +58,11 @@ describe('server-side search', () => {
     assert.ok(bodies.includes('pizza dough or sourdough?'));
     assert.equal(bodies[0], 'sourdough sourdough sourdough!', 'the message saying it three times ranks first');
     const ranks = re.results.map((r: { rank: number }) => r.rank);
-    assert.deepEqual([...ranks].sort((a, b) => b - a), ranks, 'ranks decrease');
+    assert.deepEqual(
+      [...ranks].sort((a, b) => b - a),
+      ranks,
+      'ranks decrease',
+    );
     assert.deepEqual(re.highlights, ['sourdough']);
     assert.ok(re.count >= 3);
   });
@@ -57,7 +72,10 @@ describe('server-side search', () => {
     const types = all.body.search_categories.room_events.results.map((r: { result: { type: string } }) => r.result.type).sort();
     assert.deepEqual(types, ['m.room.message', 'm.room.topic']);
     const bodiesOnly = await search(bob, { search_term: 'rye', keys: ['content.body'] });
-    assert.deepEqual(bodiesOnly.body.search_categories.room_events.results.map((r: { result: { type: string } }) => r.result.type), ['m.room.message']);
+    assert.deepEqual(
+      bodiesOnly.body.search_categories.room_events.results.map((r: { result: { type: string } }) => r.result.type),
+      ['m.room.message'],
+    );
   });
 
   test('order_by recent pages through every hit newest first with next_batch', async () => {
@@ -107,7 +125,14 @@ describe('server-side search', () => {
   });
 
   test('matrix-js-sdk finds a message with searchRoomEvents', async () => {
-    const client = createClient({ baseUrl: server.url, fetchFn, logger: quietLogger, userId: alice.userId, accessToken: alice.accessToken, deviceId: alice.deviceId });
+    const client = createClient({
+      baseUrl: server.url,
+      fetchFn,
+      logger: quietLogger,
+      userId: alice.userId,
+      accessToken: alice.accessToken,
+      deviceId: alice.deviceId,
+    });
     const res = await client.searchRoomEvents({ term: 'bubbling' });
     assert.equal(res.results.length, 1);
     assert.equal(res.results[0]!.context.getEvent().getContent().body, 'the sourdough starter is bubbling');

@@ -5,14 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startDesktopHomeserver } from '../../main/desktop-homeserver.ts';
-import {
-  isUsablePort,
-  listenOnPreferredPort,
-  LOOPBACK_HOST,
-  portOf,
-  readRememberedPort,
-  rememberPort,
-} from '../../main/port.ts';
+import { isUsablePort, listenOnPreferredPort, LOOPBACK_HOST, portOf, readRememberedPort, rememberPort } from '../../main/port.ts';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-port-test-'));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));

@@ -9,7 +9,14 @@ import { describeError } from '../../renderer/src/lib/errors.ts';
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 2, 10, 9, 0);
 
-function ev(type: string, sender: string, ts: number, content: Record<string, unknown> = {}, stateKey?: string, prev: Record<string, unknown> = {}): EventLike & { id: string } {
+function ev(
+  type: string,
+  sender: string,
+  ts: number,
+  content: Record<string, unknown> = {},
+  stateKey?: string,
+  prev: Record<string, unknown> = {},
+): EventLike & { id: string } {
   return {
     id: `${type}-${sender}-${ts}`,
     getType: () => type,
@@ -66,7 +73,10 @@ describe('buildTimeline', () => {
       keyOf,
       new Date(T0),
     );
-    assert.deepEqual(items.map((i) => i.kind), ['day', 'creation', 'notice']);
+    assert.deepEqual(
+      items.map((i) => i.kind),
+      ['day', 'creation', 'notice'],
+    );
     const creation = items[1] as { settings: unknown[] };
     assert.equal(creation.settings.length, 3);
   });
@@ -83,7 +93,11 @@ describe('describeEvent', () => {
     ['an invite', ev('m.room.member', '@a:x', T0, { membership: 'invite' }, '@b:x'), 'Alice invited Bob'],
     ['a declined invite', ev('m.room.member', '@b:x', T0, { membership: 'leave' }, '@b:x', { membership: 'invite' }), 'Bob declined the invite'],
     ['a kick', ev('m.room.member', '@a:x', T0, { membership: 'leave' }, '@b:x', { membership: 'join' }), 'Alice removed Bob'],
-    ['a rename of a person', ev('m.room.member', '@b:x', T0, { membership: 'join', displayname: 'Robert' }, '@b:x', { membership: 'join', displayname: 'Bob' }), 'Bob is now Robert'],
+    [
+      'a rename of a person',
+      ev('m.room.member', '@b:x', T0, { membership: 'join', displayname: 'Robert' }, '@b:x', { membership: 'join', displayname: 'Bob' }),
+      'Bob is now Robert',
+    ],
     ['a topic', ev('m.room.topic', '@a:x', T0, { topic: 'Lunch' }, ''), 'Alice set the topic: Lunch'],
     ['an emote', ev('m.room.message', '@a:x', T0, { msgtype: 'm.emote', body: 'waves' }), '* Alice waves'],
   ];

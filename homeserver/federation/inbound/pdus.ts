@@ -77,7 +77,14 @@ async function haveWithState(s: FederationServices, eventId: string, q: Queryabl
  * Fetches what `checked` depends on from `origin`, then persists it. `fillGaps` allows
  * get_missing_events (not used for the events it returns, so the recursion stays one level deep).
  */
-export async function receivePdu(s: FederationServices, origin: string, roomId: string, version: string, checked: CheckedPdu, fillGaps: boolean): Promise<RemoteOutcome | { kind: 'known' }> {
+export async function receivePdu(
+  s: FederationServices,
+  origin: string,
+  roomId: string,
+  version: string,
+  checked: CheckedPdu,
+  fillGaps: boolean,
+): Promise<RemoteOutcome | { kind: 'known' }> {
   const { eventId, pdu } = checked;
   const rejected = await remoteEventsStore.getRejected(s.db.reader, eventId);
   if (rejected) return { kind: 'rejected', reason: rejected.reason };
@@ -87,7 +94,13 @@ export async function receivePdu(s: FederationServices, origin: string, roomId: 
   const knownAuth = await remoteEventsStore.knownIds(s.db.reader, pdu.auth_events);
   if (pdu.auth_events.some((id) => !knownAuth.has(id))) {
     const chain = await fetchEventAuth(s, origin, roomId, eventId, version);
-    await s.rooms.write((w) => w.storeOutliers(roomId, version, chain.map(({ eventId: id, pdu: p }) => ({ eventId: id, pdu: p }))));
+    await s.rooms.write((w) =>
+      w.storeOutliers(
+        roomId,
+        version,
+        chain.map(({ eventId: id, pdu: p }) => ({ eventId: id, pdu: p })),
+      ),
+    );
   }
 
   // Missing prev_events: first ask for the events in between (limited), oldest first.

@@ -61,7 +61,11 @@ export function backfillRoutes(router: Router, s: FederationServices): void {
       seen.add(e.eventId);
       examined++;
       if (await view.canSee(e)) out.push(e);
-      for (const prev of await loadInRoom(roomId, e.pdu.prev_events.filter((id) => !seen.has(id)))) queue.push(prev);
+      for (const prev of await loadInRoom(
+        roomId,
+        e.pdu.prev_events.filter((id) => !seen.has(id)),
+      ))
+        queue.push(prev);
     }
     ctx.body = transaction(s, out.map(toFederationPdu));
   });

@@ -36,7 +36,8 @@ export function inviteRoutes(s: FederationServices) {
       if (pdu.type !== 'm.room.member' || pdu.content.membership !== 'invite' || typeof pdu.state_key !== 'string') {
         throw new MatrixError(400, 'M_BAD_JSON', 'The event must be an m.room.member invite');
       }
-      if (parseUserId(pdu.sender)?.serverName !== ctx.state.origin) throw new MatrixError(403, 'M_FORBIDDEN', 'The inviter is not a user of the requesting server');
+      if (parseUserId(pdu.sender)?.serverName !== ctx.state.origin)
+        throw new MatrixError(403, 'M_FORBIDDEN', 'The inviter is not a user of the requesting server');
       if (parseUserId(pdu.state_key)?.serverName !== s.serverName) throw new MatrixError(400, 'M_INVALID_PARAM', 'The invitee is not a user of this server');
       const user = await accountsStore.getUser(s.db.reader, pdu.state_key);
       if (!user || user.deactivated) throw new MatrixError(404, 'M_NOT_FOUND', `Unknown user ${pdu.state_key}`);

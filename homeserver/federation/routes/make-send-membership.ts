@@ -54,7 +54,9 @@ async function makeMembership(s: FederationServices, ctx: Context, membership: M
     const raw = ctx.query.ver;
     const supported = raw === undefined ? ['1'] : Array.isArray(raw) ? raw : [raw];
     if (!supported.includes(version)) {
-      throw new MatrixError(400, 'M_INCOMPATIBLE_ROOM_VERSION', `This room has version ${version}, which your server does not support`, { room_version: version });
+      throw new MatrixError(400, 'M_INCOMPATIBLE_ROOM_VERSION', `This room has version ${version}, which your server does not support`, {
+        room_version: version,
+      });
     }
   }
   const head = await s.rooms.heads.get(s.db.reader, roomId);
@@ -65,7 +67,13 @@ async function makeMembership(s: FederationServices, ctx: Context, membership: M
     if (via === null) throw new MatrixError(403, 'M_FORBIDDEN', 'You are not allowed to join this room');
     if (via !== undefined) content.join_authorised_via_users_server = via;
   }
-  const { draft, authState, createId } = await draftEvent(s.db.reader, s.rooms.reader, head, { type: 'm.room.member', sender: userId, stateKey: userId, content }, Date.now());
+  const { draft, authState, createId } = await draftEvent(
+    s.db.reader,
+    s.rooms.reader,
+    head,
+    { type: 'm.room.member', sender: userId, stateKey: userId, content },
+    Date.now(),
+  );
   try {
     // Signatures come later; the rules' signature checks see the resident's own as present.
     const probe = { ...draft, hashes: { sha256: '' }, signatures: { [s.serverName]: {}, [parseUserId(userId)!.serverName]: {} } } as PDU;
@@ -79,7 +87,11 @@ async function makeMembership(s: FederationServices, ctx: Context, membership: M
 }
 
 /** PUT send_{membership}: checks, co-signs a restricted join, persists, and relays the event. */
-async function sendMembership(s: FederationServices, ctx: Context, membership: Membership): Promise<{ eventId: string; pdu: PDU; roomId: string; stateGroup: number | null }> {
+async function sendMembership(
+  s: FederationServices,
+  ctx: Context,
+  membership: Membership,
+): Promise<{ eventId: string; pdu: PDU; roomId: string; stateGroup: number | null }> {
   const roomId = param(ctx, 'roomId');
   const eventIdParam = param(ctx, 'eventId');
   const version = await roomVersionOr404(s, roomId);

@@ -29,7 +29,8 @@ function parseTransaction(body: unknown, origin: string): Transaction {
   if (!isObject(body)) throw new MatrixError(400, 'M_NOT_JSON', 'The transaction must be a JSON object');
   if (typeof body.origin !== 'string') throw new MatrixError(400, 'M_BAD_JSON', "'origin' is required");
   if (body.origin !== origin) throw new MatrixError(403, 'M_FORBIDDEN', `The transaction's origin ${body.origin} is not the server that signed the request`);
-  if (body.origin_server_ts !== undefined && !Number.isInteger(body.origin_server_ts)) throw new MatrixError(400, 'M_BAD_JSON', "'origin_server_ts' must be an integer");
+  if (body.origin_server_ts !== undefined && !Number.isInteger(body.origin_server_ts))
+    throw new MatrixError(400, 'M_BAD_JSON', "'origin_server_ts' must be an integer");
   if (!Array.isArray(body.pdus)) throw new MatrixError(400, 'M_BAD_JSON', "'pdus' must be an array");
   if (body.edus !== undefined && !Array.isArray(body.edus)) throw new MatrixError(400, 'M_BAD_JSON', "'edus' must be an array");
   const edus = (body.edus ?? []) as unknown[];
@@ -42,7 +43,10 @@ function parseTransaction(body: unknown, origin: string): Transaction {
 /** Runs `fn` after everything queued before it under `key` has settled. */
 function serialised<T>(chains: Map<string, Promise<void>>, key: string, fn: () => Promise<T>): Promise<T> {
   const run = (chains.get(key) ?? Promise.resolve()).then(fn);
-  const tail = run.then(() => {}, () => {});
+  const tail = run.then(
+    () => {},
+    () => {},
+  );
   chains.set(key, tail);
   void tail.then(() => {
     if (chains.get(key) === tail) chains.delete(key);
@@ -62,7 +66,11 @@ export function transactionRoutes(s: FederationServices) {
     const response = { pdus: results };
     const now = Date.now();
     await s.db.write((tx) =>
-      store.putInbound(tx, { origin, txn_id: txnId, response: JSON.stringify(response), pdu_count: txn.pdus.length, edu_count: txn.edus.length, received_ts: now }, now - REMEMBER_MS),
+      store.putInbound(
+        tx,
+        { origin, txn_id: txnId, response: JSON.stringify(response), pdu_count: txn.pdus.length, edu_count: txn.edus.length, received_ts: now },
+        now - REMEMBER_MS,
+      ),
     );
     return response;
   }

@@ -17,7 +17,11 @@ export function userDevicesRoutes(s: FederationServices) {
       // Read the stream position first: a change racing this request then shows as a newer EDU.
       const streamId = await deviceListOutboundStore.current(s.db.reader, userId);
       const view = await localDeviceView(s, userId);
-      const devices = [...view.devices].map(([deviceId, d]) => ({ device_id: deviceId, keys: d.keys, ...(d.displayName !== undefined ? { device_display_name: d.displayName } : {}) }));
+      const devices = [...view.devices].map(([deviceId, d]) => ({
+        device_id: deviceId,
+        keys: d.keys,
+        ...(d.displayName !== undefined ? { device_display_name: d.displayName } : {}),
+      }));
       ctx.body = {
         user_id: userId,
         stream_id: streamId,

@@ -89,8 +89,9 @@ export class DestinationQueue {
           this.schedule(this.retry.nextAttemptTs - now());
           return;
         }
-        const txn = (await store.pendingTxn(db.reader, this.destination))
-          ?? (await db.write((tx) => store.assembleTxn(tx, this.destination, newTxnId(now()), now(), this.deps.settings.limits)));
+        const txn =
+          (await store.pendingTxn(db.reader, this.destination)) ??
+          (await db.write((tx) => store.assembleTxn(tx, this.destination, newTxnId(now()), now(), this.deps.settings.limits)));
         if (txn === undefined) {
           if (!this.again) return;
           this.again = false;
@@ -122,7 +123,9 @@ export class DestinationQueue {
     if (failure !== undefined) {
       const verdict = classifyFailure(failure);
       if (verdict.kind === 'drop') {
-        log(`federation sender: ${this.destination} refused transaction ${txn.txnId} (${txn.pdus.length} PDUs, ${txn.edus.length} EDUs); dropped: ${verdict.reason}`);
+        log(
+          `federation sender: ${this.destination} refused transaction ${txn.txnId} (${txn.pdus.length} PDUs, ${txn.edus.length} EDUs); dropped: ${verdict.reason}`,
+        );
       } else if (verdict.kind === 'retry') {
         // A request cut short by our own shutdown says nothing about the destination.
         if (this.deps.stopping()) return false;
@@ -130,7 +133,9 @@ export class DestinationQueue {
         const retry = this.retry;
         await db.write((tx) => store.setRetry(tx, this.destination, retry));
         const waitMs = retry.nextAttemptTs - this.deps.now();
-        log(`federation sender: transaction ${txn.txnId} to ${this.destination} failed (${retry.failures} in a row), next attempt in ${waitMs} ms: ${verdict.reason}`);
+        log(
+          `federation sender: transaction ${txn.txnId} to ${this.destination} failed (${retry.failures} in a row), next attempt in ${waitMs} ms: ${verdict.reason}`,
+        );
         this.schedule(waitMs);
         return false;
       }
@@ -145,16 +150,24 @@ export class DestinationQueue {
     const pdus = res.pdus && typeof res.pdus === 'object' ? res.pdus : {};
     const rejected = Object.entries(pdus).filter(([, r]) => r && typeof r === 'object' && typeof r.error === 'string');
     if (rejected.length > 0) {
-      this.deps.log(`federation sender: ${this.destination} rejected ${rejected.length} PDUs of ${txnId}: ${rejected.slice(0, 3).map(([id, r]) => `${id}: ${r.error}`).join('; ')}`);
+      this.deps.log(
+        `federation sender: ${this.destination} rejected ${rejected.length} PDUs of ${txnId}: ${rejected
+          .slice(0, 3)
+          .map(([id, r]) => `${id}: ${r.error}`)
+          .join('; ')}`,
+      );
     }
   }
 
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.kick();
-    }, Math.max(0, delayMs));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.kick();
+      },
+      Math.max(0, delayMs),
+    );
     this.timer.unref();
   }
 }

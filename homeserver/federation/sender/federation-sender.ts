@@ -79,10 +79,18 @@ export class FederationSender implements Outbound {
       const users = await federationRoomsStore.usersSharingRoomsWithServer(this.s.db.reader, this.s.serverName);
       const servers = this.remote(users.map((u) => serverOfUser(u)).filter((x): x is string => x !== undefined));
       for (let i = 0; i < servers.length && !this.stopped; i += 8) {
-        await Promise.allSettled(servers.slice(i, i + 8).map((server) => {
-          const txnId = newTxnId(this.now());
-          return this.s.client.request(server, 'PUT', sendPath(txnId), { origin: this.s.serverName, origin_server_ts: this.now(), pdus: [], edus: [] }, { timeoutMs: 10_000 });
-        }));
+        await Promise.allSettled(
+          servers.slice(i, i + 8).map((server) => {
+            const txnId = newTxnId(this.now());
+            return this.s.client.request(
+              server,
+              'PUT',
+              sendPath(txnId),
+              { origin: this.s.serverName, origin_server_ts: this.now(), pdus: [], edus: [] },
+              { timeoutMs: 10_000 },
+            );
+          }),
+        );
       }
     } catch (err) {
       this.s.log('federation sender: could not announce the start', err);
@@ -142,8 +150,13 @@ export class FederationSender implements Outbound {
     let q = this.queues.get(destination);
     if (!q) {
       q = new DestinationQueue(destination, {
-        db: this.s.db, client: this.s.client, serverName: this.s.serverName, log: this.s.log,
-        settings: this.settings, now: this.now, stopping: () => this.stopped,
+        db: this.s.db,
+        client: this.s.client,
+        serverName: this.s.serverName,
+        log: this.s.log,
+        settings: this.settings,
+        now: this.now,
+        stopping: () => this.stopped,
       });
       this.queues.set(destination, q);
     }

@@ -52,11 +52,7 @@ export type AuthChainOf = (eventIds: string[]) => Promise<Iterable<string>>;
  * (docs/auth_chain_difference_algorithm.md: "reachable ... from at least one of the state sets"), so
  * that an event every state set holds is never part of the auth difference.
  */
-export async function fullAuthChain(
-  stateSet: ReadonlyMap<StateKey, string>,
-  events: EventCache,
-  authChainOf?: AuthChainOf,
-): Promise<Set<string>> {
+export async function fullAuthChain(stateSet: ReadonlyMap<StateKey, string>, events: EventCache, authChainOf?: AuthChainOf): Promise<Set<string>> {
   const ids = [...stateSet.values()];
   const chain = authChainOf ? new Set(await authChainOf(ids)) : await authChain(ids, events);
   for (const id of ids) chain.add(id);
@@ -105,7 +101,10 @@ export async function conflictedStateSubgraph(conflicted: ReadonlySet<string>, e
         continue;
       }
       stack.pop();
-      reaches.set(top.id, parents.some((parent) => conflicted.has(parent) || reaches.get(parent) === true));
+      reaches.set(
+        top.id,
+        parents.some((parent) => conflicted.has(parent) || reaches.get(parent) === true),
+      );
     }
   };
   const subgraph = new Set<string>();

@@ -58,11 +58,7 @@ export class MainlinePositions {
  * x < y if x's mainline position is *greater*, else if x's `origin_server_ts` is less, else if x's
  * `event_id` is less.
  */
-export async function mainlineOrdering(
-  eventIds: Iterable<string>,
-  powerLevelsId: string | undefined,
-  events: EventCache,
-): Promise<string[]> {
+export async function mainlineOrdering(eventIds: Iterable<string>, powerLevelsId: string | undefined, events: EventCache): Promise<string[]> {
   const positions = new MainlinePositions(await mainlineOf(powerLevelsId, events), events);
   const keyed: Array<{ id: string; position: number; ts: number }> = [];
   for (const id of eventIds) {

@@ -66,10 +66,7 @@ export function comparePowerSortKeys(x: PowerSortKey, y: PowerSortKey): number {
  * lexicographically smallest topological ordering. `before` maps every node to the nodes that
  * must precede it (for events: their auth events in the set); each of those must be a node too.
  */
-export function lexicographicalTopologicalSort(
-  before: ReadonlyMap<string, ReadonlySet<string>>,
-  compare: (a: string, b: string) => number,
-): string[] {
+export function lexicographicalTopologicalSort(before: ReadonlyMap<string, ReadonlySet<string>>, compare: (a: string, b: string) => number): string[] {
   const waiting = new Map<string, number>();
   const after = new Map<string, string[]>();
   const ready = new MinHeap<string>(compare);
@@ -168,9 +165,7 @@ export async function reverseTopologicalPowerOrdering(
       originServerTs: event.pdu.origin_server_ts,
     });
   }
-  return lexicographicalTopologicalSort(before, (a, b) =>
-    comparePowerSortKeys(keys.get(a) as PowerSortKey, keys.get(b) as PowerSortKey),
-  );
+  return lexicographicalTopologicalSort(before, (a, b) => comparePowerSortKeys(keys.get(a) as PowerSortKey, keys.get(b) as PowerSortKey));
 }
 
 /** A binary min-heap under `compare`. */

@@ -25,7 +25,24 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012, migration013, migration014, migration015, migration016];
+export const MIGRATIONS: Migration[] = [
+  migration001,
+  migration002,
+  migration003,
+  migration004,
+  migration005,
+  migration006,
+  migration007,
+  migration008,
+  migration009,
+  migration010,
+  migration011,
+  migration012,
+  migration013,
+  migration014,
+  migration015,
+  migration016,
+];
 
 export async function runMigrations(conn: Connection): Promise<void> {
   await conn.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts INTEGER NOT NULL)');
@@ -42,7 +59,7 @@ export async function runMigrations(conn: Connection): Promise<void> {
       await conn.exec('COMMIT');
     } catch (err) {
       await conn.exec('ROLLBACK');
-      throw new Error(`migration ${m.version} (${m.name}) failed: ${(err as Error).message}`);
+      throw new Error(`migration ${m.version} (${m.name}) failed: ${(err as Error).message}`, { cause: err });
     }
   }
 }

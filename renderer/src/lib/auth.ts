@@ -35,9 +35,7 @@ function isUia(err: unknown): err is SdkError & { data: UiaResponse } {
 
 /** The first flow whose every stage we can do, preferring the fewest stages. */
 function pickFlow(flows: Array<{ stages: string[] }>): string[] | undefined {
-  return flows
-    .filter((f) => f.stages.every((s) => SUPPORTED_STAGES.has(s)))
-    .sort((a, b) => a.stages.length - b.stages.length)[0]?.stages;
+  return flows.filter((f) => f.stages.every((s) => SUPPORTED_STAGES.has(s))).sort((a, b) => a.stages.length - b.stages.length)[0]?.stages;
 }
 
 export async function fetchServerFlows(baseUrl: string): Promise<ServerFlows> {
@@ -101,7 +99,7 @@ export async function register(baseUrl: string, username: string, password: stri
     } catch (err) {
       if (!isUia(err)) throw err;
       const flow = pickFlow(err.data.flows ?? []);
-      if (!flow) throw new Error('This server asks for a registration step Hearth cannot do');
+      if (!flow) throw new Error('This server asks for a registration step Hearth cannot do', { cause: err });
       const done = new Set(err.data.completed ?? []);
       const next = flow.find((s) => !done.has(s));
       if (!next) throw err;

@@ -39,7 +39,10 @@ export function describeError(err: unknown, context: ErrorContext = 'general'): 
     case 'M_FORBIDDEN':
       if (context === 'login') return shown('Wrong username or password.');
       if (context === 'token') return shown('The sign-in token has expired or was already used.');
-      if (context === 'register') return shown(serverText?.toLowerCase().includes('token') ? 'That registration token is not valid.' : 'This server does not allow new accounts right now.');
+      if (context === 'register')
+        return shown(
+          serverText?.toLowerCase().includes('token') ? 'That registration token is not valid.' : 'This server does not allow new accounts right now.',
+        );
       if (context === 'join') return shown("You can't join that room: it is invite-only or you were banned.");
       if (context === 'invite') return shown("You can't invite people to this room.");
       return shown("You're not allowed to do that.");

@@ -75,7 +75,8 @@ export function describeMembership(ev: EventLike, nameOf: NameOf): string | null
     case 'invite':
       return `${senderName} invited ${targetName}`;
     case 'leave':
-      if (sender !== target) return prev.membership === 'invite' ? `${senderName} withdrew ${nameOf(target)}'s invite` : `${senderName} removed ${nameOf(target)}`;
+      if (sender !== target)
+        return prev.membership === 'invite' ? `${senderName} withdrew ${nameOf(target)}'s invite` : `${senderName} removed ${nameOf(target)}`;
       return prev.membership === 'invite' ? `${nameOf(target)} declined the invite` : `${nameOf(target)} left`;
     case 'ban':
       return `${senderName} banned ${nameOf(target)}`;

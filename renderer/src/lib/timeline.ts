@@ -63,7 +63,9 @@ export function dayLabel(d: Date, now: Date = new Date()): string {
   if (days === 0) return 'Today';
   if (days === 1) return 'Yesterday';
   const sameYear = d.getFullYear() === now.getFullYear();
-  return sameYear ? format('day', { weekday: 'long', month: 'long', day: 'numeric' }, d) : format('day-year', { weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' }, d);
+  return sameYear
+    ? format('day', { weekday: 'long', month: 'long', day: 'numeric' }, d)
+    : format('day-year', { weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' }, d);
 }
 
 /** A room list's time: the clock today, the weekday within a week, else the date. */
@@ -97,7 +99,11 @@ function format(kind: string, options: Intl.DateTimeFormatOptions, d: Date): str
 
 /** Up to two letters for an avatar: "Design team" -> "DT", "@bob:localhost" -> "B". */
 export function initials(name: string): string {
-  const words = name.replace(/^@([^:]+):.*$/, '$1').replace(/^[@#!+]/, '').split(/[\s:_.-]+/).filter(Boolean);
+  const words = name
+    .replace(/^@([^:]+):.*$/, '$1')
+    .replace(/^[@#!+]/, '')
+    .split(/[\s:_.-]+/)
+    .filter(Boolean);
   const letters = words.slice(0, 2).map((w) => Array.from(w)[0]!.toUpperCase());
   return letters.join('') || '?';
 }

@@ -116,11 +116,7 @@ function matches(op: Operation, segs: string[]): boolean {
  * documents a few endpoints twice (POST /rooms/{roomId}/invite also in third_party_membership).
  * `otherMethods` lists the methods the path does have, for the error message.
  */
-export function matchRoute(
-  routes: Operation[],
-  method: string,
-  urlPath: string,
-): { ops: Operation[]; otherMethods: string[] } {
+export function matchRoute(routes: Operation[], method: string, urlPath: string): { ops: Operation[]; otherMethods: string[] } {
   const upper = method.toUpperCase();
   const tryPath = (p: string) => {
     const segs = splitUrlPath(p);

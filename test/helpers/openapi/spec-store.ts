@@ -198,4 +198,3 @@ function refFile(fromFile: string, ref: string): string {
   if (url.protocol !== 'file:') throw new Error(`remote $ref ${ref} in ${fromFile} is not supported`);
   return fileURLToPath(url);
 }
-

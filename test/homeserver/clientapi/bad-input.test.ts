@@ -101,7 +101,10 @@ describe('transaction ids', () => {
     assert.notEqual(bobs.body.event_id, first.body.event_id);
     const events = await allMessages(server, alice, roomId);
     const fromAlice = events.filter((e) => e.content?.body === 'once only' && e.sender === alice.userId);
-    assert.deepEqual(fromAlice.map((e) => e.event_id), [first.body.event_id]);
+    assert.deepEqual(
+      fromAlice.map((e) => e.event_id),
+      [first.body.event_id],
+    );
   });
 
   test('a txnId is scoped to its endpoint: another event type, another room or /redact is a new request', async () => {
@@ -112,7 +115,10 @@ describe('transaction ids', () => {
     const other = await checked(server, alice, 'PUT', `/rooms/${room()}/send/org.example.ping/${txn}`, { n: 1 });
     assert.equal(other.status, 200);
     const created = await checked(server, alice, 'POST', '/createRoom', {});
-    const elsewhere = await checked(server, alice, 'PUT', `/rooms/${encodeURIComponent(created.body.room_id)}/send/m.room.message/${txn}`, { msgtype: 'm.text', body: 'scoped' });
+    const elsewhere = await checked(server, alice, 'PUT', `/rooms/${encodeURIComponent(created.body.room_id)}/send/m.room.message/${txn}`, {
+      msgtype: 'm.text',
+      body: 'scoped',
+    });
     assert.equal(elsewhere.status, 200);
     const redaction = await checked(server, alice, 'PUT', `/rooms/${room()}/redact/${encodeURIComponent(other.body.event_id)}/${txn}`, {});
     assert.equal(redaction.status, 200);
@@ -215,7 +221,11 @@ describe('room rules', () => {
   test('a /messages filter that is not JSON is 400 M_NOT_JSON, one of the wrong shape 400 M_BAD_JSON', async () => {
     assertError(await checked(server, alice, 'GET', `/rooms/${room()}/messages?filter=notjson`), 400, 'M_NOT_JSON');
     assertError(await checked(server, alice, 'GET', `/rooms/${room()}/messages?filter=5`), 400, 'M_BAD_JSON');
-    assertError(await checked(server, alice, 'GET', `/rooms/${room()}/messages?filter=${encodeURIComponent('{"types": "m.room.message"}')}`), 400, 'M_BAD_JSON');
+    assertError(
+      await checked(server, alice, 'GET', `/rooms/${room()}/messages?filter=${encodeURIComponent('{"types": "m.room.message"}')}`),
+      400,
+      'M_BAD_JSON',
+    );
     await assertStillServing(server, alice);
   });
 });
@@ -302,7 +312,10 @@ describe('rate limiting', () => {
         if (res.status === 429) refused ??= res;
       }
       assert.ok(refused, `expected a 429 among ${statuses.join(',')}`);
-      assert.ok(statuses.slice(0, 3).every((s) => s === 200), `the burst of 3 passes: ${statuses.join(',')}`);
+      assert.ok(
+        statuses.slice(0, 3).every((s) => s === 200),
+        `the burst of 3 passes: ${statuses.join(',')}`,
+      );
       const body = assertError(refused, 429, 'M_LIMIT_EXCEEDED');
       assert.ok(Number.isInteger(body.retry_after_ms) && body.retry_after_ms > 0 && body.retry_after_ms <= 1000, `retry_after_ms ${body.retry_after_ms}`);
       assert.match(refused.headers.get('retry-after') ?? '', /^\d+$/);
@@ -316,7 +329,11 @@ describe('rate limiting', () => {
 
 describe('HTTP layer', () => {
   /** A raw request, so that the Host header can be anything. */
-  function rawRequest(method: string, path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  function rawRequest(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
     const url = new URL(server.url);
     return new Promise((resolve, reject) => {
       const req = request({ host: url.hostname, port: url.port, method, path, headers }, (res) => {

@@ -33,13 +33,21 @@ describe('UIA and login fallback pages', () => {
     const html = await get.text();
     assert.match(html, /name="token"/);
 
-    const wrong = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ session, token: 'nope' }) });
+    const wrong = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ session, token: 'nope' }),
+    });
     assert.equal(wrong.status, 401);
     assert.match(await wrong.text(), /Invalid registration token/);
     const early = await call(server, undefined, 'POST', '/register', { username: 'dora', password: 'pw-dora-123', auth: { session } });
     assert.equal(early.status, 401, 'nothing completed yet');
 
-    const right = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ session, token: 'letmein' }) });
+    const right = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ session, token: 'letmein' }),
+    });
     assert.equal(right.status, 200);
     assert.match(await right.text(), /window\.onAuthDone\(\)[\s\S]*postMessage\("authDone", "\*"\)/);
     const done = await call(server, undefined, 'POST', '/register', { username: 'dora', password: 'pw-dora-123', auth: { session } });
@@ -60,16 +68,28 @@ describe('UIA and login fallback pages', () => {
     const open = await startTestServer();
     try {
       const u = await registerUser(open, 'erin', 'erin-password');
-      const other = await call(open, undefined, 'POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'erin' }, password: 'erin-password' });
+      const other = await call(open, undefined, 'POST', '/login', {
+        type: 'm.login.password',
+        identifier: { type: 'm.id.user', user: 'erin' },
+        password: 'erin-password',
+      });
       const first = await call(open, u, 'DELETE', `/devices/${other.body.device_id}`, {});
       assert.equal(first.status, 401);
       const session = first.body.session as string;
       const url = `${open.api}/auth/m.login.password/fallback/web?session=${encodeURIComponent(session)}`;
-      const post = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ session, user: u.userId, password: 'erin-password' }) });
+      const post = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ session, user: u.userId, password: 'erin-password' }),
+      });
       assert.equal(post.status, 200, await post.clone().text());
       const done = await call(open, u, 'DELETE', `/devices/${other.body.device_id}`, { auth: { session } });
       assert.equal(done.status, 200);
-      assert.equal((await call(open, { ...u, accessToken: other.body.access_token }, 'GET', '/account/whoami')).status, 401, 'the deleted device is signed out');
+      assert.equal(
+        (await call(open, { ...u, accessToken: other.body.access_token }, 'GET', '/account/whoami')).status,
+        401,
+        'the deleted device is signed out',
+      );
     } finally {
       await open.stop();
     }
@@ -84,21 +104,44 @@ describe('UIA and login fallback pages', () => {
     await registerUser(server, 'frank', 'frank-password').catch(async () => {
       // registration is token-gated on this server: register through the token stage
       const first = await call(server, undefined, 'POST', '/register', { username: 'frank', password: 'frank-password' });
-      await call(server, undefined, 'POST', '/register', { username: 'frank', password: 'frank-password', auth: { type: 'm.login.registration_token', token: 'letmein', session: first.body.session } });
+      await call(server, undefined, 'POST', '/register', {
+        username: 'frank',
+        password: 'frank-password',
+        auth: { type: 'm.login.registration_token', token: 'letmein', session: first.body.session },
+      });
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
+    });
     const page = await browser.newPage();
     const cspErrors: string[] = [];
-    page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text()); });
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
+    });
     await page.addInitScript(() => {
-      (window as unknown as { matrixLogin: unknown }).matrixLogin = { onLogin: (r: unknown) => ((window as unknown as { loginResult: unknown }).loginResult = r) };
+      (window as unknown as { matrixLogin: unknown }).matrixLogin = {
+        onLogin: (r: unknown) => ((window as unknown as { loginResult: unknown }).loginResult = r),
+      };
     });
     await page.goto(`${server.url}/_matrix/static/client/login/?device_id=FALLBACKDEV`);
     await page.getByLabel('Username').fill('frank');
     await page.getByLabel('Password').fill('frank-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForFunction(() => (window as unknown as { loginResult?: unknown }).loginResult !== undefined, undefined, { timeout: 10_000 });
-    const result = (await page.evaluate(() => (window as unknown as { loginResult: unknown }).loginResult)) as { user_id: string; device_id: string; access_token: string };
+    const result = (await page.evaluate(() => (window as unknown as { loginResult: unknown }).loginResult)) as {
+      user_id: string;
+      device_id: string;
+      access_token: string;
+    };
     assert.equal(result.user_id, '@frank:localhost');
     assert.equal(result.device_id, 'FALLBACKDEV', 'query parameters are forwarded to /login');
     assert.ok(result.access_token);

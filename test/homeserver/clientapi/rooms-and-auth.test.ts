@@ -84,7 +84,10 @@ describe('membership', () => {
 
 describe('history visibility', () => {
   test("with 'joined' visibility a user who joins later reads no earlier message via /messages nor /event", async () => {
-    const roomId = await createRoom(alice, { preset: 'public_chat', initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }] });
+    const roomId = await createRoom(alice, {
+      preset: 'public_chat',
+      initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }],
+    });
     const early = await send(alice, roomId, 'before bob');
     await ok(bob, 'POST', `/rooms/${enc(roomId)}/join`);
     const late = await send(alice, roomId, 'after bob joined');
@@ -97,7 +100,10 @@ describe('history visibility', () => {
   });
 
   test('a history_visibility value not understood counts as shared (modules/history_visibility.md)', async () => {
-    const roomId = await createRoom(alice, { preset: 'public_chat', initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'sometimes' } }] });
+    const roomId = await createRoom(alice, {
+      preset: 'public_chat',
+      initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'sometimes' } }],
+    });
     await send(alice, roomId, 'before bob');
     await ok(bob, 'POST', `/rooms/${enc(roomId)}/join`);
     assert.deepEqual(bodies(await allMessages(server, bob, roomId)), ['before bob']);
@@ -105,8 +111,12 @@ describe('history visibility', () => {
 
   test('an m.room.history_visibility event is visible when the value before or after it allows it', async () => {
     // joined -> world_readable: before it, bob (never a member) may not read; after it, he may.
-    const roomId = await createRoom(alice, { preset: 'public_chat', initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }] });
-    const change = (await ok(alice, 'PUT', `/rooms/${enc(roomId)}/state/m.room.history_visibility/`, { history_visibility: 'world_readable' })).event_id as string;
+    const roomId = await createRoom(alice, {
+      preset: 'public_chat',
+      initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }],
+    });
+    const change = (await ok(alice, 'PUT', `/rooms/${enc(roomId)}/state/m.room.history_visibility/`, { history_visibility: 'world_readable' }))
+      .event_id as string;
     assert.equal((await ok(carol, 'GET', `/rooms/${enc(roomId)}/event/${enc(change)}`)).content.history_visibility, 'world_readable');
   });
 
@@ -132,7 +142,10 @@ describe('history visibility', () => {
     const afterLeave = await send(alice, roomId, 'after bob left');
     const seen = await allMessages(server, bob, roomId);
     assert.deepEqual(bodies(seen), ['while bob is here']);
-    assert.ok(seen.some((e) => e.type === 'm.room.member' && e.state_key === bob.userId && e.content.membership === 'leave'), 'bob sees his own leave');
+    assert.ok(
+      seen.some((e) => e.type === 'm.room.member' && e.state_key === bob.userId && e.content.membership === 'leave'),
+      'bob sees his own leave',
+    );
     assertError(await checked(server, bob, 'GET', `/rooms/${enc(roomId)}/event/${enc(afterLeave)}`), 404, 'M_NOT_FOUND');
     const forward = await ok(bob, 'GET', `/rooms/${enc(roomId)}/messages?dir=f&limit=100`);
     assert.ok(!bodies(forward.chunk).includes('after bob left'));
@@ -210,10 +223,10 @@ describe('createRoom', () => {
     const member = await ok(alice, 'GET', `/rooms/${enc(roomId)}/state/m.room.member/${enc(bob.userId)}`);
     assert.equal(member.membership, 'invite');
     assert.equal(member.is_direct, true);
-    assert.equal(member.displayname, 'bob', 'the invite carries the invitee\'s display name, as /invite does');
+    assert.equal(member.displayname, 'bob', "the invite carries the invitee's display name, as /invite does");
     const sync = await ok(bob, 'GET', '/sync?timeout=0');
     const invite = sync.rooms?.invite?.[roomId];
-    assert.ok(invite, 'the room is in bob\'s invites');
+    assert.ok(invite, "the room is in bob's invites");
     const own = invite.invite_state.events.find((e: any) => e.type === 'm.room.member' && e.state_key === bob.userId);
     assert.equal(own?.content.is_direct, true);
     // Without is_direct there is no such key.

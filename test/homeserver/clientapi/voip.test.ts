@@ -13,7 +13,9 @@ describe('VoIP', () => {
   let alice: TestUser;
 
   before(async () => {
-    server = await startTestServer({ turn: { uris: ['turn:turn.example:3478?transport=udp', 'turns:turn.example:5349'], sharedSecret: 's3cret', userLifetimeMs: 3_600_000 } });
+    server = await startTestServer({
+      turn: { uris: ['turn:turn.example:3478?transport=udp', 'turns:turn.example:5349'], sharedSecret: 's3cret', userLifetimeMs: 3_600_000 },
+    });
     plain = await startTestServer();
     alice = await registerUser(server, 'alice');
   });

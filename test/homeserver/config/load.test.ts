@@ -108,7 +108,13 @@ max_upload_size: 10M
   });
 
   test('max_upload_size takes bytes or a K/M/G size in powers of 1024, and rejects anything else', () => {
-    const cases: Array<[string, number]> = [['1048576', 1048576], ['512K', 512 * 1024], ['"50M"', 50 * 1024 ** 2], ['1.5MiB', 1.5 * 1024 ** 2], ['1g', 1024 ** 3]];
+    const cases: Array<[string, number]> = [
+      ['1048576', 1048576],
+      ['512K', 512 * 1024],
+      ['"50M"', 50 * 1024 ** 2],
+      ['1.5MiB', 1.5 * 1024 ** 2],
+      ['1g', 1024 ** 3],
+    ];
     for (const [text, bytes] of cases) {
       assert.equal(loadConfig({ dataDir: dataDir({ 'hearth.yaml': `max_upload_size: ${text}\n` }) }, {}).maxUploadBytes, bytes, text);
     }
@@ -121,10 +127,19 @@ max_upload_size: 10M
   test('turn sets the TURN server for /voip/turnServer; a URI that is not turn: or turns:, or a missing secret, is an error', () => {
     const ok = loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'turn:\n  uris: ["turn:turn.lan:3478"]\n  shared_secret: abc\n  user_lifetime: 600\n' }) }, {});
     assert.deepEqual(ok.turn, { uris: ['turn:turn.lan:3478'], sharedSecret: 'abc', userLifetimeMs: 600_000 });
-    assert.equal(loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'turn:\n  uris: ["turns:t:5349"]\n  shared_secret: abc\n' }) }, {}).turn?.userLifetimeMs, 86_400_000);
-    assert.equal(configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'turn:\n  uris: ["http://x"]\n  shared_secret: abc\n' }) }, {})).key, 'turn.uris[0]');
+    assert.equal(
+      loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'turn:\n  uris: ["turns:t:5349"]\n  shared_secret: abc\n' }) }, {}).turn?.userLifetimeMs,
+      86_400_000,
+    );
+    assert.equal(
+      configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'turn:\n  uris: ["http://x"]\n  shared_secret: abc\n' }) }, {})).key,
+      'turn.uris[0]',
+    );
     assert.equal(configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'turn:\n  uris: ["turn:x"]\n' }) }, {})).key, 'turn.shared_secret');
-    assert.equal(configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'turn:\n  uris: ["turn:x"]\n  shared_secret: a\n  secret: b\n' }) }, {})).key, 'turn.secret');
+    assert.equal(
+      configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'turn:\n  uris: ["turn:x"]\n  shared_secret: a\n  secret: b\n' }) }, {})).key,
+      'turn.secret',
+    );
   });
 
   test('an empty or comment-only YAML file means all defaults', () => {
@@ -135,10 +150,7 @@ max_upload_size: 10M
   test('command-line options override the file, and the file fills in the rest', () => {
     const dir = dataDir({ 'hearth.yaml': fullYaml });
     fs.mkdirSync(path.join(dir, 'web'));
-    const config = loadConfig(
-      { dataDir: dir, serverName: 'cli.example', listen: '[::1]:0', registration: 'closed' },
-      {},
-    );
+    const config = loadConfig({ dataDir: dir, serverName: 'cli.example', listen: '[::1]:0', registration: 'closed' }, {});
     assert.equal(config.serverName, 'cli.example');
     assert.deepEqual(config.listen, { host: '::1', port: 0 });
     assert.equal(config.registration, 'closed');
@@ -179,15 +191,26 @@ describe('--listen parsing', () => {
   for (const [text, host, port] of good) {
     test(`accepts ${text}`, () => assert.deepEqual(parseListen(text, 'command line', '--listen'), { host, port }));
   }
-  const bad = ['8008', 'localhost', 'localhost:', ':8008', '127.0.0.1:65536', '127.0.0.1:-1', '127.0.0.1:80a',
-    '127.0.0.1:123456', '::1:8008', '[::1]', '[::1]:', '[not-ipv6]:80', 'http://x:80', 'a b:80'];
+  const bad = [
+    '8008',
+    'localhost',
+    'localhost:',
+    ':8008',
+    '127.0.0.1:65536',
+    '127.0.0.1:-1',
+    '127.0.0.1:80a',
+    '127.0.0.1:123456',
+    '::1:8008',
+    '[::1]',
+    '[::1]:',
+    '[not-ipv6]:80',
+    'http://x:80',
+    'a b:80',
+  ];
   for (const text of bad) {
     test(`rejects ${JSON.stringify(text)} naming the expected form`, () => {
       const error = configError(() => loadConfig({ listen: text, dataDir: dataDir() }, {}));
-      assert.equal(
-        error.message,
-        `--listen: expected HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535 (e.g. 127.0.0.1:8008), got ${JSON.stringify(text)}`,
-      );
+      assert.equal(error.message, `--listen: expected HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535 (e.g. 127.0.0.1:8008), got ${JSON.stringify(text)}`);
       assert.equal(error.fromCommandLine, true);
     });
   }
@@ -197,22 +220,38 @@ describe('validation errors name the file, the key, the expectation and the valu
   const SERVER_NAME = 'a server name: a host name, IPv4 or [IPv6] address, optionally with :PORT';
   const HOST = 'a host name or IP address without a port ([brackets] around IPv6)';
   const URL_ = 'an http:// or https:// URL without credentials, query or fragment';
-  const KNOWN = 'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, web_root, data_dir, max_upload_size, turn, federation';
+  const KNOWN =
+    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, web_root, data_dir, max_upload_size, turn, federation';
   // [what, file name, contents, message after "<file>: "]
   const cases: Array<[string, string, string, string]> = [
     ['kebab-case key', 'hearth.yaml', 'server-name: x\n', `server-name: unknown key; did you mean 'server_name'? known keys are ${KNOWN}`],
     ['camelCase key', 'hearth.yaml', 'rateLimit: {}\n', `rateLimit: unknown key; did you mean 'rate_limit'? known keys are ${KNOWN}`],
     ['misspelt key', 'hearth.yaml', 'regisration: open\n', `regisration: unknown key; did you mean 'registration'? known keys are ${KNOWN}`],
     ['unrelated key', 'hearth.yaml', 'colour: blue\n', `colour: unknown key; known keys are ${KNOWN}`],
-    ['unknown rate_limit key', 'hearth.yaml', 'rate_limit: {per_sec: 1}\n', `rate_limit.per_sec: unknown key; did you mean 'per_second'? known keys are per_second, burst`],
+    [
+      'unknown rate_limit key',
+      'hearth.yaml',
+      'rate_limit: {per_sec: 1}\n',
+      `rate_limit.per_sec: unknown key; did you mean 'per_second'? known keys are per_second, burst`,
+    ],
     ['server_name not a string', 'hearth.yaml', 'server_name: 12\n', `server_name: expected ${SERVER_NAME}, got number 12`],
     ['server_name with bad characters', 'hearth.yaml', 'server_name: "my server!"\n', `server_name: expected ${SERVER_NAME}, got "my server!"`],
     ['server_name with a bad port', 'hearth.yaml', 'server_name: "x.org:99999"\n', `server_name: expected ${SERVER_NAME}, got "x.org:99999"`],
-    ['listen as a number', 'hearth.yaml', 'listen: 8008\n', 'listen: expected HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535 (e.g. 127.0.0.1:8008), got number 8008'],
+    [
+      'listen as a number',
+      'hearth.yaml',
+      'listen: 8008\n',
+      'listen: expected HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535 (e.g. 127.0.0.1:8008), got number 8008',
+    ],
     ['registration unknown', 'hearth.yaml', 'registration: maybe\n', `registration: expected one of 'open', 'token', 'closed', got "maybe"`],
     ['registration as YAML boolean', 'hearth.yaml', 'registration: true\n', `registration: expected one of 'open', 'token', 'closed', got boolean true`],
     ['registration_tokens not a list', 'hearth.yaml', 'registration_tokens: abc\n', 'registration_tokens: expected a list, got "abc"'],
-    ['registration token with a space', 'hearth.yaml', 'registration_tokens: [ok, "not ok"]\n', 'registration_tokens[1]: expected 1 to 64 characters of A-Z, a-z, 0-9, ".", "_", "~" or "-", got "not ok"'],
+    [
+      'registration token with a space',
+      'hearth.yaml',
+      'registration_tokens: [ok, "not ok"]\n',
+      'registration_tokens[1]: expected 1 to 64 characters of A-Z, a-z, 0-9, ".", "_", "~" or "-", got "not ok"',
+    ],
     ['allowed host as a URL', 'hearth.yaml', 'allowed_hosts: ["http://x"]\n', `allowed_hosts[0]: expected ${HOST}, got "http://x"`],
     ['allowed host with a port', 'hearth.yaml', 'allowed_hosts: [ok.lan, "hearth.lan:8008"]\n', `allowed_hosts[1]: expected ${HOST}, got "hearth.lan:8008"`],
     ['allowed IPv6 host with a port', 'hearth.yaml', 'allowed_hosts: ["[::1]:80"]\n', `allowed_hosts[0]: expected ${HOST}, got "[::1]:80"`],
@@ -227,8 +266,18 @@ describe('validation errors name the file, the key, the expectation and the valu
     ['public_base_url with credentials', 'hearth.yaml', 'public_base_url: https://u:p@x.org\n', `public_base_url: expected ${URL_}, got "https://u:p@x.org"`],
     ['public_base_url with a query', 'hearth.yaml', 'public_base_url: https://x.org/?a=1\n', `public_base_url: expected ${URL_}, got "https://x.org/?a=1"`],
     ['web_root missing', 'hearth.yaml', 'web_root: nowhere\n', 'web_root: <dir>/nowhere is not an existing folder'],
-    ['data_dir inside the data dir', 'hearth.yaml', 'data_dir: /elsewhere\n', 'data_dir: cannot be set in the config file inside the data dir; use --data-dir, or --config with a file elsewhere'],
-    ['token registration without tokens', 'hearth.yaml', 'registration: token\n', `registration_tokens: registration is 'token' but no tokens are configured; list them under registration_tokens in <dir>/hearth.yaml`],
+    [
+      'data_dir inside the data dir',
+      'hearth.yaml',
+      'data_dir: /elsewhere\n',
+      'data_dir: cannot be set in the config file inside the data dir; use --data-dir, or --config with a file elsewhere',
+    ],
+    [
+      'token registration without tokens',
+      'hearth.yaml',
+      'registration: token\n',
+      `registration_tokens: registration is 'token' but no tokens are configured; list them under registration_tokens in <dir>/hearth.yaml`,
+    ],
     ['a list at the top level', 'hearth.yaml', '- a\n- b\n', '(top level): expected a mapping of keys to values, got a list (["a","b"])'],
     ['a YAML syntax error', 'hearth.yaml', 'server_name: [unclosed\n', 'invalid YAML: '],
     ['a duplicate YAML key', 'hearth.yaml', 'listen: "127.0.0.1:1"\nlisten: "127.0.0.1:2"\n', 'invalid YAML: Map keys must be unique at line 2, column 1'],
@@ -289,10 +338,7 @@ describe('validation errors name the file, the key, the expectation and the valu
 
   test('--web-root naming a missing folder', () => {
     const missing = path.join(scratch, 'no-such-web');
-    assert.equal(
-      configError(() => loadConfig({ dataDir: dataDir(), webRoot: missing }, {})).message,
-      `--web-root: ${missing} is not an existing folder`,
-    );
+    assert.equal(configError(() => loadConfig({ dataDir: dataDir(), webRoot: missing }, {})).message, `--web-root: ${missing} is not an existing folder`);
   });
 
   const cli: Array<[string, Parameters<typeof loadConfig>[0], string]> = [
@@ -316,7 +362,9 @@ describe('federation', () => {
   });
 
   test('command-line flags and the federation: section merge; lists add up, the flag wins for listen', () => {
-    const dir = dataDir({ 'hearth.yaml': 'federation:\n  listen: 0.0.0.0:8448\n  trust_self_signed: [a.lan]\n  deny: [bad.org]\n  key_notaries: [matrix.org]\n' });
+    const dir = dataDir({
+      'hearth.yaml': 'federation:\n  listen: 0.0.0.0:8448\n  trust_self_signed: [a.lan]\n  deny: [bad.org]\n  key_notaries: [matrix.org]\n',
+    });
     const config = loadConfig({ dataDir: dir, federationListen: '127.0.0.1:9101', trustSelfSigned: ['127.0.0.1:9102'], federationAllow: ['127.0.0.1:9102'] });
     assert.deepEqual(config.federation, {
       listen: { host: '127.0.0.1', port: 9101 },
@@ -329,9 +377,15 @@ describe('federation', () => {
 
   test('bad federation values are refused with the option or key named', () => {
     assert.match(configError(() => loadConfig({ dataDir: dataDir(), federationListen: 'nope' })).message, /^--federation-listen: expected HOST:PORT/);
-    assert.match(configError(() => loadConfig({ dataDir: dataDir(), trustSelfSigned: ['not a name'] })).message, /^--trust-self-signed: expected a server name/);
+    assert.match(
+      configError(() => loadConfig({ dataDir: dataDir(), trustSelfSigned: ['not a name'] })).message,
+      /^--trust-self-signed: expected a server name/,
+    );
     assert.match(configError(() => loadConfig({ dataDir: dataDir(), tlsCert: '/nonexistent.crt' })).message, /^--tls-key: is required with --tls-cert/);
-    assert.match(configError(() => loadConfig({ dataDir: dataDir(), federationAllow: ['x.org'], federationDeny: ['x.org'] })).message, /x\.org is both allowed and denied/);
+    assert.match(
+      configError(() => loadConfig({ dataDir: dataDir(), federationAllow: ['x.org'], federationDeny: ['x.org'] })).message,
+      /x\.org is both allowed and denied/,
+    );
     const file = configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'federation:\n  tls_certs: a\n' }) }));
     assert.match(file.message, /federation\.tls_certs: unknown key; did you mean 'tls_cert'\?/);
   });

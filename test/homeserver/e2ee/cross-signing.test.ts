@@ -79,7 +79,10 @@ describe('keys/device_signing/upload', () => {
     const keys = crossSigningSet(bob.userId);
     assertError(await upload(bob, { master_key: crossSigningKey(alice.userId, 'master', keys.master) }), 400, 'M_INVALID_PARAM');
     assertError(await upload(bob, { master_key: crossSigningKey(bob.userId, 'self_signing', keys.master) }), 400, 'M_INVALID_PARAM');
-    const two = { ...crossSigningKey(bob.userId, 'master', keys.master), keys: { [`ed25519:${keys.master.publicKey}`]: keys.master.publicKey, 'ed25519:x': 'x' } };
+    const two = {
+      ...crossSigningKey(bob.userId, 'master', keys.master),
+      keys: { [`ed25519:${keys.master.publicKey}`]: keys.master.publicKey, 'ed25519:x': 'x' },
+    };
     assertError(await upload(bob, { master_key: two }), 400, 'M_INVALID_PARAM');
     assertError(await upload(bob, { master_key: 'key' }), 400, 'M_BAD_JSON');
   });
@@ -92,7 +95,10 @@ describe('keys/signatures/upload', () => {
     assert.equal(res.status, 200);
     assert.deepEqual(res.body.failures, {});
     const got = (await query(bob, alice.userId)).body.device_keys[alice.userId][alice.deviceId];
-    assert.equal(got.signatures[alice.userId][`ed25519:${aliceKeys.selfSigning.publicKey}`], (signed.signatures as any)[alice.userId][`ed25519:${aliceKeys.selfSigning.publicKey}`]);
+    assert.equal(
+      got.signatures[alice.userId][`ed25519:${aliceKeys.selfSigning.publicKey}`],
+      (signed.signatures as any)[alice.userId][`ed25519:${aliceKeys.selfSigning.publicKey}`],
+    );
     assert.ok(got.signatures[alice.userId][`ed25519:${alice.deviceId}`], 'the device self-signature stays');
   });
 

@@ -91,7 +91,11 @@ describe('device_lists in /sync and keys/changes', () => {
 
   test("a user's own new device is changed for their other devices", async () => {
     const from = (await sync(alice)).next_batch;
-    const login = await checked(server, undefined, 'POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'correct horse battery staple' });
+    const login = await checked(server, undefined, 'POST', '/login', {
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: 'alice' },
+      password: 'correct horse battery staple',
+    });
     const phone = { userId: login.body.user_id, accessToken: login.body.access_token, deviceId: login.body.device_id };
     await checked(server, phone, 'POST', '/keys/upload', { device_keys: testDevice(phone).deviceKeys });
     assert.deepEqual((await sync(alice, from)).device_lists.changed, [alice.userId]);

@@ -22,7 +22,12 @@ const ROOM = '!room:localhost';
 const room = encodeURIComponent(ROOM);
 
 function key(firstMessageIndex: number, forwardedCount: number, isVerified: boolean, tag = 'x') {
-  return { first_message_index: firstMessageIndex, forwarded_count: forwardedCount, is_verified: isVerified, session_data: { ephemeral: 'e', ciphertext: `c-${tag}`, mac: 'm' } };
+  return {
+    first_message_index: firstMessageIndex,
+    forwarded_count: forwardedCount,
+    is_verified: isVerified,
+    session_data: { ephemeral: 'e', ciphertext: `c-${tag}`, mac: 'm' },
+  };
 }
 
 describe('backup versions', () => {
@@ -44,10 +49,17 @@ describe('backup versions', () => {
   });
 
   test('PUT changes auth_data only; another algorithm or a mismatched version is 400 M_INVALID_PARAM', async () => {
-    assert.equal((await checked(server, alice, 'PUT', `/room_keys/version/${v1}`, { algorithm: ALGORITHM, auth_data: { public_key: 'def' }, version: v1 })).status, 200);
+    assert.equal(
+      (await checked(server, alice, 'PUT', `/room_keys/version/${v1}`, { algorithm: ALGORITHM, auth_data: { public_key: 'def' }, version: v1 })).status,
+      200,
+    );
     assert.deepEqual((await checked(server, alice, 'GET', `/room_keys/version/${v1}`)).body.auth_data, { public_key: 'def' });
     assertError(await checked(server, alice, 'PUT', `/room_keys/version/${v1}`, { algorithm: 'other', auth_data: {} }), 400, 'M_INVALID_PARAM');
-    assertError(await checked(server, alice, 'PUT', `/room_keys/version/${v1}`, { algorithm: ALGORITHM, auth_data: {}, version: '99' }), 400, 'M_INVALID_PARAM');
+    assertError(
+      await checked(server, alice, 'PUT', `/room_keys/version/${v1}`, { algorithm: ALGORITHM, auth_data: {}, version: '99' }),
+      400,
+      'M_INVALID_PARAM',
+    );
     assertError(await checked(server, alice, 'PUT', '/room_keys/version/99', { algorithm: ALGORITHM, auth_data: {} }), 404, 'M_NOT_FOUND');
     assertError(await checked(server, alice, 'POST', '/room_keys/version', { algorithm: ALGORITHM, auth_data: 'x' }), 400, 'M_BAD_JSON');
   });
@@ -56,7 +68,11 @@ describe('backup versions', () => {
     v2 = (await checked(server, alice, 'POST', '/room_keys/version', { algorithm: ALGORITHM, auth_data: {} })).body.version;
     assert.notEqual(v2, v1);
     assert.equal((await checked(server, alice, 'GET', '/room_keys/version')).body.version, v2);
-    const body = assertError(await checked(server, alice, 'PUT', `/room_keys/keys/${room}/s1?version=${v1}`, key(0, 0, false)), 403, 'M_WRONG_ROOM_KEYS_VERSION');
+    const body = assertError(
+      await checked(server, alice, 'PUT', `/room_keys/keys/${room}/s1?version=${v1}`, key(0, 0, false)),
+      403,
+      'M_WRONG_ROOM_KEYS_VERSION',
+    );
     assert.equal(body.current_version, v2);
   });
 

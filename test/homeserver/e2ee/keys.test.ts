@@ -108,14 +108,18 @@ describe('keys/claim', () => {
   test('concurrent claims of the last one-time key: exactly one gets it', async () => {
     await checked(server, alice, 'POST', '/keys/upload', { one_time_keys: oneTimeKeys(aliceDevice, 1, 30) });
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => checked(server, bob, 'POST', '/keys/claim', { one_time_keys: { [alice.userId]: { [alice.deviceId]: 'signed_curve25519' } } })),
+      Array.from({ length: 8 }, () =>
+        checked(server, bob, 'POST', '/keys/claim', { one_time_keys: { [alice.userId]: { [alice.deviceId]: 'signed_curve25519' } } }),
+      ),
     );
     const names = results.map((r) => Object.keys(r.body.one_time_keys[alice.userId][alice.deviceId])[0]);
     assert.equal(names.filter((n) => n === 'signed_curve25519:AAAA30').length, 1);
   });
 
   test('a device with no keys of that algorithm is simply absent', async () => {
-    const res = await checked(server, bob, 'POST', '/keys/claim', { one_time_keys: { [alice.userId]: { [alice.deviceId]: 'other_algorithm' }, [bob.userId]: { [bob.deviceId]: 'signed_curve25519' } } });
+    const res = await checked(server, bob, 'POST', '/keys/claim', {
+      one_time_keys: { [alice.userId]: { [alice.deviceId]: 'other_algorithm' }, [bob.userId]: { [bob.deviceId]: 'signed_curve25519' } },
+    });
     assert.deepEqual(res.body.one_time_keys, {});
   });
 });
@@ -191,7 +195,12 @@ describe('deleting a device through UIA deletes its keys too', () => {
     const path = `/devices/${tablet.deviceId}`;
     const challenge = await checked(server, alice, 'DELETE', path, {});
     assert.equal(challenge.status, 401);
-    const auth = { type: 'm.login.password', identifier: { type: 'm.id.user', user: alice.userId }, password: 'correct horse battery staple', session: challenge.body.session };
+    const auth = {
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: alice.userId },
+      password: 'correct horse battery staple',
+      session: challenge.body.session,
+    };
     assert.equal((await checked(server, alice, 'DELETE', path, { auth })).status, 200);
     const q = await checked(server, bob, 'POST', '/keys/query', { device_keys: { [alice.userId]: [tablet.deviceId] } });
     assert.deepEqual(q.body.device_keys[alice.userId], {});
@@ -204,7 +213,11 @@ function stripSigs(o: Record<string, unknown>): Record<string, unknown> {
 }
 
 async function loginAgain(localpart: string): Promise<TestUser> {
-  const res = await checked(server, undefined, 'POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: localpart }, password: 'correct horse battery staple' });
+  const res = await checked(server, undefined, 'POST', '/login', {
+    type: 'm.login.password',
+    identifier: { type: 'm.id.user', user: localpart },
+    password: 'correct horse battery staple',
+  });
   assert.equal(res.status, 200);
   return { userId: res.body.user_id, accessToken: res.body.access_token, deviceId: res.body.device_id };
 }

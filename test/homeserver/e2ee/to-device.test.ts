@@ -18,7 +18,11 @@ before(async () => {
   server = await startTestServer();
   alice = await registerUser(server, 'alice');
   bob = await registerUser(server, 'bob');
-  const login = await checked(server, undefined, 'POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'bob' }, password: 'correct horse battery staple' });
+  const login = await checked(server, undefined, 'POST', '/login', {
+    type: 'm.login.password',
+    identifier: { type: 'm.id.user', user: 'bob' },
+    password: 'correct horse battery staple',
+  });
   bobPhone = { userId: login.body.user_id, accessToken: login.body.access_token, deviceId: login.body.device_id };
 });
 after(() => server?.stop());
@@ -59,7 +63,10 @@ describe('sendToDevice', () => {
 
     // Until the device syncs with that response's next_batch, the message is kept and sent again.
     const retry = await sync(bob, bobToken);
-    assert.deepEqual(retry.to_device.events.map((e) => e.content), [{ n: 1 }]);
+    assert.deepEqual(
+      retry.to_device.events.map((e) => e.content),
+      [{ n: 1 }],
+    );
     assert.equal(await storedFor(bob), 1);
     // Syncing with the next_batch acknowledges it: it is deleted and not sent again.
     const next = await sync(bob, got.next_batch);
@@ -73,7 +80,10 @@ describe('sendToDevice', () => {
     await send(alice, 'm.test.retry', messages, 'same-txn');
     await send(alice, 'm.test.retry', messages, 'same-txn');
     const got = await sync(bob, bobToken);
-    assert.deepEqual(got.to_device.events.map((e) => e.content), [{ n: 2 }]);
+    assert.deepEqual(
+      got.to_device.events.map((e) => e.content),
+      [{ n: 2 }],
+    );
     bobToken = (await sync(bob, got.next_batch)).next_batch;
   });
 
@@ -83,8 +93,14 @@ describe('sendToDevice', () => {
     await send(alice, 'm.test.all', { [bob.userId]: { '*': { n: 4 } } });
     const laptop = await sync(bob, bobToken);
     const phone = await sync(bobPhone, phoneToken);
-    assert.deepEqual(laptop.to_device.events.map((e) => e.content.n), [3, 4]);
-    assert.deepEqual(phone.to_device.events.map((e) => e.content.n), [3, 4]);
+    assert.deepEqual(
+      laptop.to_device.events.map((e) => e.content.n),
+      [3, 4],
+    );
+    assert.deepEqual(
+      phone.to_device.events.map((e) => e.content.n),
+      [3, 4],
+    );
     bobToken = (await sync(bob, laptop.next_batch)).next_batch;
     await sync(bobPhone, phone.next_batch);
   });
@@ -96,16 +112,25 @@ describe('sendToDevice', () => {
     await send(alice, 'm.test.wake', { [bob.userId]: { [bob.deviceId]: { n: 5 } } });
     const got = await pending;
     assert.ok(Date.now() - started < 5_000, 'answered long before its timeout');
-    assert.deepEqual(got.to_device.events.map((e) => e.content.n), [5]);
+    assert.deepEqual(
+      got.to_device.events.map((e) => e.content.n),
+      [5],
+    );
     bobToken = (await sync(bob, got.next_batch)).next_batch;
   });
 
   test('a queue of 150 comes as 100 then 50, each in order', async () => {
     for (let i = 0; i < 150; i++) await send(alice, 'm.test.many', { [bob.userId]: { [bob.deviceId]: { i } } });
     const first = await sync(bob, bobToken);
-    assert.deepEqual(first.to_device.events.map((e) => e.content.i), Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(
+      first.to_device.events.map((e) => e.content.i),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
     const second = await sync(bob, first.next_batch);
-    assert.deepEqual(second.to_device.events.map((e) => e.content.i), Array.from({ length: 50 }, (_, i) => 100 + i));
+    assert.deepEqual(
+      second.to_device.events.map((e) => e.content.i),
+      Array.from({ length: 50 }, (_, i) => 100 + i),
+    );
     const third = await sync(bob, second.next_batch);
     assert.deepEqual(third.to_device.events, []);
     assert.equal(await storedFor(bob), 0);

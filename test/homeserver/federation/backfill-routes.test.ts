@@ -106,7 +106,10 @@ describe('federation: backfill and get_missing_events', () => {
   });
 
   test('a member server gets, of a joined-only room, only the events from its join on', async () => {
-    const room = await createRoom(p, { preset: 'public_chat', initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }] });
+    const room = await createRoom(p, {
+      preset: 'public_chat',
+      initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }],
+    });
     const old = await send(p, room, 'before');
     const join = await remoteJoin(p, room, 'carol');
     const n1 = await send(p, room, 'after 1');
@@ -116,7 +119,10 @@ describe('federation: backfill and get_missing_events', () => {
     assert.deepEqual(got0.slice(0, 3), [n2, n1, join]);
     assert.ok(!got0.includes(old), 'sent while the room was joined-only and B was not in it');
     // The room's creation came before history_visibility was set (so "shared"): B may see it.
-    assert.deepEqual(r.body.pdus.slice(3).filter((e: any) => e.state_key === undefined), []);
+    assert.deepEqual(
+      r.body.pdus.slice(3).filter((e: any) => e.state_key === undefined),
+      [],
+    );
     assert.equal(r.body.pdus.at(-1).type, 'm.room.create');
     // A member asking from events nobody knows gets 404.
     assertError(await backfill(room, ['$unknown'], 3), 404, 'M_NOT_FOUND');

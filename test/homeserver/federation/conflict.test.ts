@@ -9,7 +9,6 @@ import { call, freePort, registerUser, startFederatedTestServer, type TestServer
 import { assertNoValidationFailures, validationCounts } from '../../helpers/openapi.ts';
 import { eventually } from '../../helpers/federation.ts';
 
-
 const enc = encodeURIComponent;
 
 describe('concurrent conflicting state on three servers', () => {
@@ -42,18 +41,28 @@ describe('concurrent conflicting state on three servers', () => {
   for (const version of ['10', '12']) {
     test(`room v${version}: a ban on B and a power change on A at once end in one state on all three`, async () => {
       const created = await call(a, alice, 'POST', '/createRoom', {
-        room_version: version, preset: 'public_chat', room_alias_name: `duel${version}`,
+        room_version: version,
+        preset: 'public_chat',
+        room_alias_name: `duel${version}`,
         // v12: the creator's power is infinite and never listed in `users` (rooms/v12.md).
         power_level_content_override: { users: { ...(version === '12' ? {} : { [alice.userId]: 100 }), [bob.userId]: 90, [carol.userId]: 50 } },
       });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       const roomId = created.body.room_id;
-      for (const [server, user] of [[b, bob], [c, carol], [c, cora]] as const) {
+      for (const [server, user] of [
+        [b, bob],
+        [c, carol],
+        [c, cora],
+      ] as const) {
         const j = await call(server, user, 'POST', `/join/${enc(`#duel${version}:${a.serverName}`)}`, {});
         assert.equal(j.status, 200, JSON.stringify(j.body));
       }
       const everyone = [alice, bob, carol, cora].map((u) => u.userId).sort();
-      for (const [server, user] of [[a, alice], [b, bob], [c, cora]] as const) {
+      for (const [server, user] of [
+        [a, alice],
+        [b, bob],
+        [c, cora],
+      ] as const) {
         await eventually(`all members on ${server.serverName}`, async () => {
           const m = await call(server, user, 'GET', `/rooms/${enc(roomId)}/joined_members`);
           return JSON.stringify(Object.keys(m.body.joined ?? {}).sort()) === JSON.stringify(everyone) ? true : undefined;
@@ -72,7 +81,11 @@ describe('concurrent conflicting state on three servers', () => {
       // Later traffic from every server, so each branch reaches everyone through events that are
       // not soft-failed (the spec's soft-fail rule keeps a server from building on the other branch).
       await new Promise((r) => setTimeout(r, 500));
-      for (const [server, user, txn] of [[a, alice, 'a'], [b, bob, 'b'], [c, cora, 'c']] as const) {
+      for (const [server, user, txn] of [
+        [a, alice, 'a'],
+        [b, bob, 'b'],
+        [c, cora, 'c'],
+      ] as const) {
         await call(server, user, 'PUT', `/rooms/${enc(roomId)}/send/m.room.message/after-${txn}${version}`, { msgtype: 'm.text', body: `after ${txn}` });
       }
 
@@ -82,8 +95,11 @@ describe('concurrent conflicting state on three servers', () => {
       });
       // The two events really were concurrent: neither was built on the other.
       const timeline = (await call(a, alice, 'GET', `/rooms/${enc(roomId)}/messages?dir=b&limit=50`)).body.chunk;
-      const banId = timeline.find((e: any) => e.type === 'm.room.member' && e.state_key === carol.userId && e.content.membership === 'ban')?.event_id
-        ?? (await call(b, bob, 'GET', `/rooms/${enc(roomId)}/messages?dir=b&limit=50`)).body.chunk.find((e: any) => e.type === 'm.room.member' && e.state_key === carol.userId && e.content.membership === 'ban')?.event_id;
+      const banId =
+        timeline.find((e: any) => e.type === 'm.room.member' && e.state_key === carol.userId && e.content.membership === 'ban')?.event_id ??
+        (await call(b, bob, 'GET', `/rooms/${enc(roomId)}/messages?dir=b&limit=50`)).body.chunk.find(
+          (e: any) => e.type === 'm.room.member' && e.state_key === carol.userId && e.content.membership === 'ban',
+        )?.event_id;
       assert.ok(banId, 'the ban is known');
       const pdu = async (id: string) => (await a.hs.federation!.client.request<any>(b.serverName, 'GET', `/_matrix/federation/v1/event/${enc(id)}`)).pdus[0];
       assert.ok(!(await pdu(banId)).prev_events.includes(demote.body.event_id), 'the ban was not built on the demotion');

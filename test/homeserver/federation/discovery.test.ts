@@ -30,14 +30,24 @@ const srv = (name: string, port: number, priority = 10, weight = 5): SrvRecord =
 
 test('1: an IP literal is used directly, with its port or 8448, Host = server name, no DNS', async () => {
   const w = world();
-  assert.deepEqual(await w.resolver.resolveServer('127.0.0.1:9101'), { host: '127.0.0.1', port: 9101, hostHeader: '127.0.0.1:9101', tlsServerName: '127.0.0.1' });
+  assert.deepEqual(await w.resolver.resolveServer('127.0.0.1:9101'), {
+    host: '127.0.0.1',
+    port: 9101,
+    hostHeader: '127.0.0.1:9101',
+    tlsServerName: '127.0.0.1',
+  });
   assert.deepEqual(await w.resolver.resolveServer('[::1]'), { host: '::1', port: 8448, hostHeader: '[::1]', tlsServerName: '::1' });
   assert.deepEqual(w.calls, []);
 });
 
 test('2: a host name with an explicit port skips .well-known and SRV', async () => {
   const w = world({ wellKnown: { 'example.org': { ok: true, server: 'other.org' } } });
-  assert.deepEqual(await w.resolver.resolveServer('example.org:8000'), { host: 'example.org', port: 8000, hostHeader: 'example.org:8000', tlsServerName: 'example.org' });
+  assert.deepEqual(await w.resolver.resolveServer('example.org:8000'), {
+    host: 'example.org',
+    port: 8000,
+    hostHeader: 'example.org:8000',
+    tlsServerName: 'example.org',
+  });
   assert.deepEqual(w.calls, []);
 });
 
@@ -55,7 +65,10 @@ test('3.3-3.5: a delegated host without port tries _matrix-fed, then _matrix, th
   assert.deepEqual(await w.resolver.resolveServer('a.org'), { host: 't1.a.org', port: 1111, hostHeader: 'm.a.org', tlsServerName: 'm.a.org' });
   assert.deepEqual(await w.resolver.resolveServer('b.org'), { host: 't2.b.org', port: 2222, hostHeader: 'm.b.org', tlsServerName: 'm.b.org' });
   assert.deepEqual(await w.resolver.resolveServer('c.org'), { host: 'm.c.org', port: 8448, hostHeader: 'm.c.org', tlsServerName: 'm.c.org' });
-  assert.deepEqual(w.calls.filter((c) => c.includes('b.org')), ['wk b.org', 'srv _matrix-fed._tcp.m.b.org', 'srv _matrix._tcp.m.b.org']);
+  assert.deepEqual(
+    w.calls.filter((c) => c.includes('b.org')),
+    ['wk b.org', 'srv _matrix-fed._tcp.m.b.org', 'srv _matrix._tcp.m.b.org'],
+  );
 });
 
 test('4-6: no .well-known: SRV for the name itself (_matrix-fed first, lowest priority), else 8448; Host = name', async () => {

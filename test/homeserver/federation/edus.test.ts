@@ -18,7 +18,6 @@ import { eventually } from '../../helpers/federation.ts';
 const validator = serverServerValidator();
 const PASSWORD = 'correct horse battery staple';
 
-
 /** A /sync stream for one user: `until` syncs on from the last token until `pick` finds something. */
 function syncer(server: TestServer, user: TestUser) {
   let since: string | undefined;
@@ -42,8 +41,7 @@ function syncer(server: TestServer, user: TestUser) {
   };
 }
 
-const ephemeral = (body: any, roomId: string, type: string): any[] =>
-  (body.rooms?.join?.[roomId]?.ephemeral?.events ?? []).filter((e: any) => e.type === type);
+const ephemeral = (body: any, roomId: string, type: string): any[] => (body.rooms?.join?.[roomId]?.ephemeral?.events ?? []).filter((e: any) => e.type === type);
 
 describe('EDUs between two servers sharing a room', () => {
   let a: TestServer, b: TestServer;
@@ -100,38 +98,54 @@ describe('EDUs between two servers sharing a room', () => {
     await Promise.all([a?.stop(), b?.stop()]);
   });
 
-  test('typing on B shows in alice\'s /sync on A, and so does its end', async () => {
+  test("typing on B shows in alice's /sync on A, and so does its end", async () => {
     const s = syncer(a, alice);
     await s.catchUp();
-    assert.equal((await checked(b, bob, 'PUT', `/rooms/${encodeURIComponent(roomId)}/typing/${encodeURIComponent(bob.userId)}`, { typing: true, timeout: 20_000 })).status, 200);
+    assert.equal(
+      (await checked(b, bob, 'PUT', `/rooms/${encodeURIComponent(roomId)}/typing/${encodeURIComponent(bob.userId)}`, { typing: true, timeout: 20_000 })).status,
+      200,
+    );
     await s.until('bob typing on A', (body) => (ephemeral(body, roomId, 'm.typing').some((e) => e.content.user_ids.includes(bob.userId)) ? true : undefined));
     await checked(b, bob, 'PUT', `/rooms/${encodeURIComponent(roomId)}/typing/${encodeURIComponent(bob.userId)}`, { typing: false });
-    await s.until('bob stopped typing on A', (body) => (ephemeral(body, roomId, 'm.typing').some((e) => !e.content.user_ids.includes(bob.userId)) ? true : undefined));
+    await s.until('bob stopped typing on A', (body) =>
+      ephemeral(body, roomId, 'm.typing').some((e) => !e.content.user_ids.includes(bob.userId)) ? true : undefined,
+    );
   });
 
   test("typing on A shows in bob's /sync on B", async () => {
     const s = syncer(b, bob);
     await s.catchUp();
     await checked(a, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/typing/${encodeURIComponent(alice.userId)}`, { typing: true, timeout: 20_000 });
-    await s.until('alice typing on B', (body) => (ephemeral(body, roomId, 'm.typing').some((e) => e.content.user_ids.includes(alice.userId)) ? true : undefined));
+    await s.until('alice typing on B', (body) =>
+      ephemeral(body, roomId, 'm.typing').some((e) => e.content.user_ids.includes(alice.userId)) ? true : undefined,
+    );
     await checked(a, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/typing/${encodeURIComponent(alice.userId)}`, { typing: false });
   });
 
   test("bob's public read receipt reaches A with its time; his private one stays on B", async () => {
     const sent = await checked(a, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/r1`, { msgtype: 'm.text', body: 'read me' });
     const eventId = sent.body.event_id;
-    await eventually('the message on B', async () => ((await call(b, bob, 'GET', `/rooms/${encodeURIComponent(roomId)}/event/${encodeURIComponent(eventId)}`)).status === 200 ? true : undefined));
+    await eventually('the message on B', async () =>
+      (await call(b, bob, 'GET', `/rooms/${encodeURIComponent(roomId)}/event/${encodeURIComponent(eventId)}`)).status === 200 ? true : undefined,
+    );
     const s = syncer(a, alice);
     await s.catchUp();
     assert.equal((await checked(b, bob, 'POST', `/rooms/${encodeURIComponent(roomId)}/receipt/m.read.private/${encodeURIComponent(eventId)}`, {})).status, 200);
     assert.equal((await checked(b, bob, 'POST', `/rooms/${encodeURIComponent(roomId)}/receipt/m.read/${encodeURIComponent(eventId)}`, {})).status, 200);
-    const receipt = await s.until('bob receipt on A', (body) => ephemeral(body, roomId, 'm.receipt').map((e) => e.content[eventId]).find((c) => c?.['m.read']?.[bob.userId]));
+    const receipt = await s.until('bob receipt on A', (body) =>
+      ephemeral(body, roomId, 'm.receipt')
+        .map((e) => e.content[eventId])
+        .find((c) => c?.['m.read']?.[bob.userId]),
+    );
     assert.equal(typeof receipt['m.read'][bob.userId].ts, 'number');
     assert.equal(receipt['m.read.private'], undefined, 'a private receipt never leaves its server');
   });
 
   test("bob's presence and status message reach A", async () => {
-    assert.equal((await checked(b, bob, 'PUT', `/presence/${encodeURIComponent(bob.userId)}/status`, { presence: 'online', status_msg: 'cooking' })).status, 200);
+    assert.equal(
+      (await checked(b, bob, 'PUT', `/presence/${encodeURIComponent(bob.userId)}/status`, { presence: 'online', status_msg: 'cooking' })).status,
+      200,
+    );
     const got = await eventually('bob presence on A', async () => {
       const r = await checked(a, alice, 'GET', `/presence/${encodeURIComponent(bob.userId)}/status`);
       return r.status === 200 && r.body.status_msg === 'cooking' ? r.body : undefined;
@@ -150,7 +164,13 @@ describe('EDUs between two servers sharing a room', () => {
       got.push(...(body.to_device?.events ?? []));
       return got.length >= 2 ? true : undefined;
     });
-    assert.deepEqual(got.map((e) => [e.sender, e.type, e.content.n]), [[alice.userId, 'org.example.hello', 1], [alice.userId, 'org.example.hello', 2]]);
+    assert.deepEqual(
+      got.map((e) => [e.sender, e.type, e.content.n]),
+      [
+        [alice.userId, 'org.example.hello', 1],
+        [alice.userId, 'org.example.hello', 2],
+      ],
+    );
   });
 
   test("bob's new device and cross-signing keys: alice sees bob in device_lists.changed, A's cache follows the EDUs, /keys/query shows them", async () => {
@@ -164,7 +184,10 @@ describe('EDUs between two servers sharing a room', () => {
 
     const phone = await login(b, 'bob');
     const phoneDevice = testDevice(phone);
-    assert.equal((await checked(b, phone, 'POST', '/keys/upload', { device_keys: phoneDevice.deviceKeys, one_time_keys: oneTimeKeys(phoneDevice, 1) })).status, 200);
+    assert.equal(
+      (await checked(b, phone, 'POST', '/keys/upload', { device_keys: phoneDevice.deviceKeys, one_time_keys: oneTimeKeys(phoneDevice, 1) })).status,
+      200,
+    );
     await s.until('bob in device_lists.changed', (body) => (body.device_lists?.changed?.includes(bob.userId) ? true : undefined));
     // Applied from the EDU (its prev_id continued the cached stream), not by fetching again.
     const after = await cachedAt(a, bob.userId);
@@ -176,7 +199,7 @@ describe('EDUs between two servers sharing a room', () => {
 
     const cross = crossSigningSet(bob.userId);
     assert.equal((await checked(b, bob, 'POST', '/keys/device_signing/upload', cross.body)).status, 200);
-    await eventually('the master key in A\'s cache', async () => ((await cachedAt(a, bob.userId))?.row.master_key ? true : undefined));
+    await eventually("the master key in A's cache", async () => ((await cachedAt(a, bob.userId))?.row.master_key ? true : undefined));
     const third = await checked(a, alice, 'POST', '/keys/query', { device_keys: { [bob.userId]: [] } });
     assert.deepEqual(third.body.master_keys[bob.userId], cross.body.master_key);
     assert.deepEqual(third.body.self_signing_keys[bob.userId], cross.body.self_signing_key);
@@ -199,14 +222,17 @@ describe('EDUs between two servers sharing a room', () => {
     assert.equal(up.status, 200);
     assert.deepEqual(up.body.failures, {});
     const after = await checked(a, alice, 'POST', '/keys/query', { device_keys: { [bob.userId]: [] } });
-    assert.equal(after.body.master_keys[bob.userId].signatures[alice.userId][`ed25519:${aliceCross.userSigning.publicKey}`], signed.signatures[alice.userId][`ed25519:${aliceCross.userSigning.publicKey}`]);
+    assert.equal(
+      after.body.master_keys[bob.userId].signatures[alice.userId][`ed25519:${aliceCross.userSigning.publicKey}`],
+      signed.signatures[alice.userId][`ed25519:${aliceCross.userSigning.publicKey}`],
+    );
     const carol = await registerUser(a, 'carol', PASSWORD);
     const theirs = await checked(a, carol, 'POST', '/keys/query', { device_keys: { [bob.userId]: [] } });
     assert.equal(theirs.body.master_keys[bob.userId].signatures?.[alice.userId], undefined);
   });
 
   describe('what B accepts in a transaction from A', () => {
-    test('typing for a user of another server, or of A but not in the room, is dropped; alice\'s is applied', async () => {
+    test("typing for a user of another server, or of A but not in the room, is dropped; alice's is applied", async () => {
       const s = syncer(b, bob);
       await s.catchUp();
       await sendEdusToB([
@@ -234,7 +260,10 @@ describe('EDUs between two servers sharing a room', () => {
         got.push(...(body.to_device?.events ?? []).filter((e: any) => e.type === 'org.example.dedupe'));
         return got.some((e) => e.content.n === 3) ? true : undefined;
       });
-      assert.deepEqual(got.map((e) => e.content.n), [1, 3]);
+      assert.deepEqual(
+        got.map((e) => e.content.n),
+        [1, 3],
+      );
     });
 
     test('receipts and presence for users not of A are dropped', async () => {
@@ -244,22 +273,36 @@ describe('EDUs between two servers sharing a room', () => {
       await s.catchUp();
       await sendEdusToB([
         { edu_type: 'm.presence', content: { push: [{ user_id: bob.userId, presence: 'offline', last_active_ago: 0 }] } },
-        { edu_type: 'm.receipt', content: { [roomId]: { 'm.read': { [bob.userId]: { event_ids: [eventId], data: { ts: 1 } }, [alice.userId]: { event_ids: [eventId], data: { ts: 2 } } } } } },
+        {
+          edu_type: 'm.receipt',
+          content: {
+            [roomId]: { 'm.read': { [bob.userId]: { event_ids: [eventId], data: { ts: 1 } }, [alice.userId]: { event_ids: [eventId], data: { ts: 2 } } } },
+          },
+        },
       ]);
-      const receipt = await s.until('alice receipt on B', (body) => ephemeral(body, roomId, 'm.receipt').map((e) => e.content[eventId]?.['m.read']).find((r) => r?.[alice.userId]));
+      const receipt = await s.until('alice receipt on B', (body) =>
+        ephemeral(body, roomId, 'm.receipt')
+          .map((e) => e.content[eventId]?.['m.read'])
+          .find((r) => r?.[alice.userId]),
+      );
       assert.deepEqual(Object.keys(receipt), [alice.userId]);
       assert.equal(receipt[alice.userId].ts, 2);
       const presence = await checked(b, bob, 'GET', `/presence/${encodeURIComponent(bob.userId)}/status`);
       assert.equal(presence.body.status_msg, 'cooking', "A cannot set bob's presence");
     });
 
-    test('a device list update whose prev_id B does not know drops B\'s cached list; the next query fetches it again', async () => {
+    test("a device list update whose prev_id B does not know drops B's cached list; the next query fetches it again", async () => {
       await checked(b, bob, 'POST', '/keys/query', { device_keys: { [alice.userId]: [] } });
       const before = await cachedAt(b, alice.userId);
       assert.ok(before, "B caches alice's list");
       const s = syncer(b, bob);
       await s.catchUp();
-      await sendEdusToB([{ edu_type: 'm.device_list_update', content: { user_id: alice.userId, device_id: 'LOST', stream_id: before.row.stream_id + 10, prev_id: [before.row.stream_id + 9] } }]);
+      await sendEdusToB([
+        {
+          edu_type: 'm.device_list_update',
+          content: { user_id: alice.userId, device_id: 'LOST', stream_id: before.row.stream_id + 10, prev_id: [before.row.stream_id + 9] },
+        },
+      ]);
       await s.until('alice in device_lists.changed', (body) => (body.device_lists?.changed?.includes(alice.userId) ? true : undefined));
       assert.equal(await cachedAt(b, alice.userId), undefined);
       const again = await checked(b, bob, 'POST', '/keys/query', { device_keys: { [alice.userId]: [] } });

@@ -13,7 +13,11 @@ describe('federation: events, state and auth chains served to another server', (
 
   before(async () => {
     p = await startPair();
-    const roomId = await createRoom(p, { preset: 'public_chat', name: 'first', initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'world_readable' } }] });
+    const roomId = await createRoom(p, {
+      preset: 'public_chat',
+      name: 'first',
+      initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'world_readable' } }],
+    });
     const m1 = await send(p, roomId, 'one');
     const rename = await setState(p, roomId, 'm.room.name', { name: 'second' });
     const m2 = await send(p, roomId, 'two');
@@ -90,7 +94,10 @@ describe('federation: events, state and auth chains served to another server', (
     assert.ok(ids.includes(await currentStateId(p, open.roomId, 'm.room.member', p.alice.userId)));
     // Parents come first: depth never decreases.
     const depths = r.body.auth_chain.map((e: any) => e.depth);
-    assert.deepEqual(depths, [...depths].sort((x: number, y: number) => x - y));
+    assert.deepEqual(
+      depths,
+      [...depths].sort((x: number, y: number) => x - y),
+    );
   });
 
   test('state, state_ids and event_auth of a room B is not in (and not world_readable) are 403 M_FORBIDDEN', async () => {
@@ -98,11 +105,15 @@ describe('federation: events, state and auth chains served to another server', (
       `/_matrix/federation/v1/state/${enc(closed.roomId)}?event_id=${enc(closed.m1)}`,
       `/_matrix/federation/v1/state_ids/${enc(closed.roomId)}?event_id=${enc(closed.m1)}`,
       `/_matrix/federation/v1/event_auth/${enc(closed.roomId)}/${enc(closed.m1)}`,
-    ]) assertError(await fed(p, 'GET', path), 403, 'M_FORBIDDEN');
+    ])
+      assertError(await fed(p, 'GET', path), 403, 'M_FORBIDDEN');
   });
 
   test("a room's m.room.server_acl denying B makes every route 403 M_FORBIDDEN, world_readable or not", async () => {
-    const roomId = await createRoom(p, { preset: 'public_chat', initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'world_readable' } }] });
+    const roomId = await createRoom(p, {
+      preset: 'public_chat',
+      initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'world_readable' } }],
+    });
     const m = await send(p, roomId, 'hello');
     const paths = [
       `/_matrix/federation/v1/event/${enc(m)}`,
@@ -121,7 +132,10 @@ describe('federation: events, state and auth chains served to another server', (
   });
 
   test('once a user of B has joined, B may read a joined-only room from its join on, and its state', async () => {
-    const roomId = await createRoom(p, { preset: 'public_chat', initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }] });
+    const roomId = await createRoom(p, {
+      preset: 'public_chat',
+      initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }],
+    });
     const before = await send(p, roomId, 'before B');
     assertError(await fed(p, 'GET', `/_matrix/federation/v1/state_ids/${enc(roomId)}?event_id=${enc(before)}`), 403, 'M_FORBIDDEN');
     const join = await remoteJoin(p, roomId, 'bob');

@@ -27,7 +27,15 @@ describe('forged federation traffic', () => {
   /** PUT /send to A as B (or as `origin` signed with `key`), checked against transactions.yaml. */
   function sendToA(txnId: string, pdus: unknown[], origin = B, key = bKey): Promise<{ status: number; body: any }> {
     const path = `/_matrix/federation/v1/send/${encodeURIComponent(txnId)}`;
-    return signedRequest(pa, { method: 'PUT', path, origin, destination: A, key, body: { origin, origin_server_ts: Date.now(), pdus }, templatePath: '/_matrix/federation/v1/send/x' });
+    return signedRequest(pa, {
+      method: 'PUT',
+      path,
+      origin,
+      destination: A,
+      key,
+      body: { origin, origin_server_ts: Date.now(), pdus },
+      templatePath: '/_matrix/federation/v1/send/x',
+    });
   }
 
   /** A message event in the room as a server would build it, on top of A's current front. */
@@ -36,16 +44,24 @@ describe('forged federation traffic', () => {
     const id = (type: string, key = '') => state.body.find((e: any) => e.type === type && e.state_key === key)?.event_id;
     const latest = await call(a, alice, 'GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=1`);
     const draft = {
-      room_id: roomId, sender, type: 'm.room.message', content: { msgtype: 'm.text', body },
+      room_id: roomId,
+      sender,
+      type: 'm.room.message',
+      content: { msgtype: 'm.text', body },
       auth_events: [id('m.room.power_levels'), id('m.room.member', sender) ?? id('m.room.member', bob.userId)].filter(Boolean),
-      prev_events: [latest.body.chunk[0].event_id], depth: 1000 + txn, origin_server_ts: Date.now(),
+      prev_events: [latest.body.chunk[0].event_id],
+      depth: 1000 + txn,
+      origin_server_ts: Date.now(),
     } as unknown as DraftPDU;
     const pdu = hashAndSignEvent(draft, rv, signer, key);
     return { eventId: computeEventId(pdu, rv), pdu };
   }
 
   const eventOnA = (eventId: string) => call(a, alice, 'GET', `/rooms/${encodeURIComponent(roomId)}/event/${encodeURIComponent(eventId)}`);
-  const bodiesOnA = async () => (await call(a, alice, 'GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`)).body.chunk.filter((e: any) => e.type === 'm.room.message').map((e: any) => e.content.body);
+  const bodiesOnA = async () =>
+    (await call(a, alice, 'GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`)).body.chunk
+      .filter((e: any) => e.type === 'm.room.message')
+      .map((e: any) => e.content.body);
 
   before(async () => {
     pa = await freePort();
@@ -84,7 +100,7 @@ describe('forged federation traffic', () => {
     assert.ok(!(await bodiesOnA()).includes('tampered'));
   });
 
-  test("a PDU for a user of another server, relayed by B and signed only by B, is dropped", async () => {
+  test('a PDU for a user of another server, relayed by B and signed only by B, is dropped', async () => {
     const forged = await message(`@mallory:${A}`, 'forged sender', B, bKey);
     const r = await sendToA(`t${txn++}`, [forged.pdu]);
     assert.equal(r.status, 200);
@@ -125,7 +141,11 @@ describe('forged federation traffic', () => {
   });
 
   test("once the room's server ACL denies B, B's PDUs into it are refused", async () => {
-    const acl = await call(a, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/state/m.room.server_acl/`, { allow: ['*'], deny: ['127.0.0.1'], allow_ip_literals: true });
+    const acl = await call(a, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/state/m.room.server_acl/`, {
+      allow: ['*'],
+      deny: ['127.0.0.1'],
+      allow_ip_literals: true,
+    });
     assert.equal(acl.status, 200, JSON.stringify(acl.body));
     const denied = await message(bob.userId, 'after the acl', B, bKey);
     const r = await sendToA(`t${txn++}`, [denied.pdu]);

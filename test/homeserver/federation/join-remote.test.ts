@@ -6,11 +6,13 @@ import { call, freePort, registerUser, startFederatedTestServer, type TestServer
 import { assertNoValidationFailures, validationCounts } from '../../helpers/openapi.ts';
 import { eventually } from '../../helpers/federation.ts';
 
-
 async function messages(server: TestServer, user: TestUser, roomId: string): Promise<string[]> {
   const r = await call(server, user, 'GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`);
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  return r.body.chunk.filter((e: any) => e.type === 'm.room.message').map((e: any) => e.content.body).reverse();
+  return r.body.chunk
+    .filter((e: any) => e.type === 'm.room.message')
+    .map((e: any) => e.content.body)
+    .reverse();
 }
 
 describe('joining a room on another server', () => {
@@ -68,7 +70,7 @@ describe('joining a room on another server', () => {
     // Page back 10 at a time, as a client scrolling up does, until the room's start.
     const seen: string[] = [];
     let from: string | undefined;
-    let types: string[] = [];
+    const types: string[] = [];
     for (let page = 0; page < 20; page++) {
       const r = await call(b, bob, 'GET', `/rooms/${encodeURIComponent(hist)}/messages?dir=b&limit=10${from ? `&from=${from}` : ''}`);
       assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -94,11 +96,17 @@ describe('joining a room on another server', () => {
     }
   });
 
-  test('make_join for a server that supports none of the room\'s versions is 400 M_INCOMPATIBLE_ROOM_VERSION', async () => {
-    const err = await b.hs.federation!.client.request(a.serverName, 'GET', `/_matrix/federation/v1/make_join/${encodeURIComponent(roomId)}/${encodeURIComponent(bob.userId)}?ver=1&ver=5`).then(
-      () => undefined,
-      (e: any) => e,
-    );
+  test("make_join for a server that supports none of the room's versions is 400 M_INCOMPATIBLE_ROOM_VERSION", async () => {
+    const err = await b.hs
+      .federation!.client.request(
+        a.serverName,
+        'GET',
+        `/_matrix/federation/v1/make_join/${encodeURIComponent(roomId)}/${encodeURIComponent(bob.userId)}?ver=1&ver=5`,
+      )
+      .then(
+        () => undefined,
+        (e: any) => e,
+      );
     assert.equal(err?.status, 400);
     assert.equal(err?.errcode, 'M_INCOMPATIBLE_ROOM_VERSION');
     assert.equal(err?.body?.room_version, '12');
@@ -135,7 +143,14 @@ describe('joining a room on another server', () => {
   });
 
   test('a knock crosses servers (make_knock/send_knock): A sees it, invites, and B joins', async () => {
-    const room = (await call(a, alice, 'POST', '/createRoom', { preset: 'private_chat', room_version: '10', room_alias_name: 'knocking', initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }] })).body.room_id;
+    const room = (
+      await call(a, alice, 'POST', '/createRoom', {
+        preset: 'private_chat',
+        room_version: '10',
+        room_alias_name: 'knocking',
+        initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }],
+      })
+    ).body.room_id;
     const knocked = await call(b, bob, 'POST', `/knock/${encodeURIComponent(`#knocking:${a.serverName}`)}`, { reason: 'let me in' });
     assert.equal(knocked.status, 200, JSON.stringify(knocked.body));
     const onA = await call(a, alice, 'GET', `/rooms/${encodeURIComponent(room)}/state/m.room.member/${encodeURIComponent(bob.userId)}`);

@@ -13,7 +13,10 @@ test('the default backoff doubles from 1 s and stays at 1 h once there', () => {
     intervals.push(r.retryIntervalMs);
     assert.equal(r.nextAttemptTs, r.retryIntervalMs, 'no jitter at the midpoint');
   }
-  assert.deepEqual(intervals, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 3600, 3600, 3600].map((s) => s * 1000));
+  assert.deepEqual(
+    intervals,
+    [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 3600, 3600, 3600].map((s) => s * 1000),
+  );
   assert.equal(r!.failures, 15);
 });
 

@@ -38,7 +38,12 @@ export async function startPair(): Promise<Pair> {
   const alice = await registerUser(a, 'alice');
   const aDb = await Connection.open(join(a.dataDir, 'hearth.sqlite'), true);
   return {
-    a, b, aName, bName, alice, aDb,
+    a,
+    b,
+    aName,
+    bName,
+    alice,
+    aDb,
     async stop() {
       await aDb.close();
       await Promise.all([a.stop(), b.stop()]);
@@ -118,14 +123,33 @@ export async function remoteJoin(p: Pair, roomId: string, localpart: string): Pr
   const auth = [await currentStateId(p, roomId, 'm.room.power_levels'), await currentStateId(p, roomId, 'm.room.join_rules')];
   if (!version.roomIdFromCreateEvent) auth.unshift(await currentStateId(p, roomId, 'm.room.create'));
   const key = decodeSigningKeyFile(readFileSync(join(p.b.dataDir, 'signing.key'), 'utf8'));
-  const pdu = hashAndSignEvent({
-    type: 'm.room.member', state_key: userId, sender: userId, room_id: roomId, content: { membership: 'join' },
-    prev_events: extremities, auth_events: auth, depth: depth + 1, origin_server_ts: Date.now(),
-  } as unknown as PDU, version, p.bName, key);
+  const pdu = hashAndSignEvent(
+    {
+      type: 'm.room.member',
+      state_key: userId,
+      sender: userId,
+      room_id: roomId,
+      content: { membership: 'join' },
+      prev_events: extremities,
+      auth_events: auth,
+      depth: depth + 1,
+      origin_server_ts: Date.now(),
+    } as unknown as PDU,
+    version,
+    p.bName,
+    key,
+  );
   const eventId = computeEventId(pdu, version);
-  const res = await p.b.hs.federation!.client.request<{ pdus: Record<string, { error?: string }> }>(p.aName, 'PUT', `/_matrix/federation/v1/send/join${++txn}`, {
-    origin: p.bName, origin_server_ts: Date.now(), pdus: [pdu],
-  });
+  const res = await p.b.hs.federation!.client.request<{ pdus: Record<string, { error?: string }> }>(
+    p.aName,
+    'PUT',
+    `/_matrix/federation/v1/send/join${++txn}`,
+    {
+      origin: p.bName,
+      origin_server_ts: Date.now(),
+      pdus: [pdu],
+    },
+  );
   assert.deepEqual(res.pdus[eventId], {}, `A accepted ${userId}'s join: ${JSON.stringify(res)}`);
   return eventId;
 }

@@ -149,7 +149,13 @@ describe('outbound federation sender', () => {
     await until('F has both membership events', () => f.received.flatMap((r) => r.body.pdus).length >= 2);
     const pdus = f.received.flatMap((r) => r.body.pdus) as PDU[];
     // Queue order, and the message (no member of F is joined) is not among them.
-    assert.deepEqual(pdus.map((p) => [p.type, p.state_key, p.content.membership]), [['m.room.member', x, 'ban'], ['m.room.member', x, 'leave']]);
+    assert.deepEqual(
+      pdus.map((p) => [p.type, p.state_key, p.content.membership]),
+      [
+        ['m.room.member', x, 'ban'],
+        ['m.room.member', x, 'leave'],
+      ],
+    );
     for (const p of pdus) {
       assert.equal(p.sender, alice.userId);
       assert.equal(p.room_id, room);
@@ -181,7 +187,10 @@ describe('outbound federation sender', () => {
     await a.hs.outbound!.sendEdu([f.name], 'org.hearth.test', { n: 2 });
     await until('the next EDU is sent', () => f.received.length === 4);
     assert.notEqual(f.received[3]!.txnId, r1.txnId);
-    assert.deepEqual(edusOf(f.received[3]!).map((e) => e.content.n), [2]);
+    assert.deepEqual(
+      edusOf(f.received[3]!).map((e) => e.content.n),
+      [2],
+    );
     // A success resets the backoff: the next send went out at once.
     assert.ok(f.received[3]!.at - r3.at < 2_000);
   });
@@ -195,7 +204,10 @@ describe('outbound federation sender', () => {
     await a.hs.outbound!.sendEdu([f.name], 'org.hearth.test', { n: 2 });
     await until('the next one is sent', () => f.received.length === 2);
     assert.notEqual(f.received[1]!.txnId, f.received[0]!.txnId);
-    assert.deepEqual(edusOf(f.received[1]!).map((e) => e.content.n), [2]);
+    assert.deepEqual(
+      edusOf(f.received[1]!).map((e) => e.content.n),
+      [2],
+    );
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(f.received.length, 2, 'the refused transaction is not retried');
   });
@@ -205,17 +217,34 @@ describe('outbound federation sender', () => {
     f.respond = () => ({ status: 200, body: { pdus: {} }, delayMs: 150 });
     const out = a.hs.outbound!;
     // Queued in one go: the writer runs the jobs in call order, before the first transaction is made.
-    const queued = [out.sendPdus([f.name], Array.from({ length: 60 }, (_, i) => fakePdu(i)))];
+    const queued = [
+      out.sendPdus(
+        [f.name],
+        Array.from({ length: 60 }, (_, i) => fakePdu(i)),
+      ),
+    ];
     for (let i = 0; i < 120; i++) queued.push(out.sendEdu([f.name], 'org.hearth.test', { n: i }));
     await Promise.all(queued);
     await until('all delivered', async () => (await out.queued(f.name)) === 0);
     assert.equal(f.received.length, 2);
     const [t1, t2] = f.received as [Received, Received];
     assert.notEqual(t1.txnId, t2.txnId);
-    assert.deepEqual(t1.body.pdus.map((p: any) => p.n), Array.from({ length: 50 }, (_, i) => i));
-    assert.deepEqual(edusOf(t1).map((e) => e.content.n), Array.from({ length: 100 }, (_, i) => i));
-    assert.deepEqual(t2.body.pdus.map((p: any) => p.n), Array.from({ length: 10 }, (_, i) => 50 + i));
-    assert.deepEqual(edusOf(t2).map((e) => e.content.n), Array.from({ length: 20 }, (_, i) => 100 + i));
+    assert.deepEqual(
+      t1.body.pdus.map((p: any) => p.n),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+    assert.deepEqual(
+      edusOf(t1).map((e) => e.content.n),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
+    assert.deepEqual(
+      t2.body.pdus.map((p: any) => p.n),
+      Array.from({ length: 10 }, (_, i) => 50 + i),
+    );
+    assert.deepEqual(
+      edusOf(t2).map((e) => e.content.n),
+      Array.from({ length: 20 }, (_, i) => 100 + i),
+    );
     assert.equal(f.maxConcurrent, 1);
     assert.ok(t2.at - t1.at >= 150, 'the second transaction waited for the answer to the first');
   });
@@ -244,8 +273,14 @@ describe('outbound federation across restarts and outages', () => {
       assert.equal(delivered.length, 1, 'delivered once');
       assert.equal(delivered[0]!.txnId, failed[0]!.txnId);
       assert.deepEqual(delivered[0]!.body, failed[0]!.body);
-      assert.deepEqual(edusOf(delivered[0]!).map((e) => e.content.n), [1]);
-      assert.deepEqual(delivered[0]!.body.pdus.map((p: any) => p.n), [7]);
+      assert.deepEqual(
+        edusOf(delivered[0]!).map((e) => e.content.n),
+        [1],
+      );
+      assert.deepEqual(
+        delivered[0]!.body.pdus.map((p: any) => p.n),
+        [7],
+      );
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(f.received.length, failed.length + 1, 'nothing is sent twice');
     } finally {
@@ -258,7 +293,8 @@ describe('outbound federation across restarts and outages', () => {
   test('a queue backing off for a destination that is down survives a restart, and traffic from that destination sends it at once', async () => {
     const [pa, pb] = [await freePort(), await freePort()];
     const [dirA, dirB] = [mkdtempSync(join(tmpdir(), 'hearth-sender-a-')), mkdtempSync(join(tmpdir(), 'hearth-sender-b-'))];
-    const A = nameOf(pa), B = nameOf(pb);
+    const A = nameOf(pa),
+      B = nameOf(pb);
     // B once, so that A has pinned its certificate, then B goes away.
     let b = await startFederatedTestServer(pb, { trustSelfSigned: [A] }, { dataDir: dirB });
     let a = await startFederatedTestServer(pa, { trustSelfSigned: [B] }, { dataDir: dirA });
@@ -269,19 +305,27 @@ describe('outbound federation across restarts and outages', () => {
       // A long backoff: only a restart (or traffic from B) brings the next attempt soon.
       a.hs.outbound!.configure({ retry: { initialMs: 60_000, maxMs: 60_000 } });
       await a.hs.outbound!.sendEdu([B], 'org.hearth.test', { n: 1 });
-      await until('the attempt failed and backs off', async () => (await a.hs.outbound!.queued(B)) === 1 && !!(await readDb(a, (c) => federationQueueStore.getRetry(c, B))));
+      await until(
+        'the attempt failed and backs off',
+        async () => (await a.hs.outbound!.queued(B)) === 1 && !!(await readDb(a, (c) => federationQueueStore.getRetry(c, B))),
+      );
       await a.stop();
       b = await startFederatedTestServer(pb, { trustSelfSigned: [A] }, { dataDir: dirB });
       a = await startFederatedTestServer(pa, { trustSelfSigned: [B] }, { dataDir: dirA });
       // The restarted A honours the persisted backoff (a minute): B's traffic wakes it instead.
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(await a.hs.outbound!.queued(B), 1, 'still waiting out its backoff');
-      const profile = await b.hs.federation!.client.request<any>(A, 'GET', `/_matrix/federation/v1/query/profile?user_id=${encodeURIComponent(`@nobody:${A}`)}`).catch((e) => e);
+      const profile = await b.hs
+        .federation!.client.request<any>(A, 'GET', `/_matrix/federation/v1/query/profile?user_id=${encodeURIComponent(`@nobody:${A}`)}`)
+        .catch((e) => e);
       assert.equal(profile.errcode, 'M_NOT_FOUND');
       await until('B got the second one', async () => (await inboundAt(b, A)).length === 2, 5_000);
       await until("A's queue for B is empty", async () => (await a.hs.outbound!.queued(B)) === 0, 5_000);
       const rows = await inboundAt(b, A);
-      assert.deepEqual(rows.map((r) => r.edu_count), [1, 1]);
+      assert.deepEqual(
+        rows.map((r) => r.edu_count),
+        [1, 1],
+      );
     } finally {
       await Promise.all([a.stop(), b.stop()]);
       rmSync(dirA, { recursive: true, force: true });

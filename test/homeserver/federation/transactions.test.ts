@@ -30,16 +30,19 @@ describe('PUT /_matrix/federation/v1/send/{txnId}', () => {
     const path = `/_matrix/federation/v1/send/${encodeURIComponent(txnId)}`;
     const authorization = signRequest({ method: 'PUT', uri: path, origin, destination: B, content: body }, key);
     return new Promise((resolve, reject) => {
-      const req = https.request({ host: '127.0.0.1', port: pb, method: 'PUT', path, headers: { 'content-type': 'application/json', authorization }, rejectUnauthorized: false }, (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => {
-          const r = { status: res.statusCode!, body: text ? JSON.parse(text) : undefined };
-          if (r.status >= 400) validator.validateErrorBody(r.body, `PUT ${path}`);
-          else validator.validateResponse('PUT', '/_matrix/federation/v1/send/x', r.status, r.body);
-          resolve(r);
-        });
-      });
+      const req = https.request(
+        { host: '127.0.0.1', port: pb, method: 'PUT', path, headers: { 'content-type': 'application/json', authorization }, rejectUnauthorized: false },
+        (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => {
+            const r = { status: res.statusCode!, body: text ? JSON.parse(text) : undefined };
+            if (r.status >= 400) validator.validateErrorBody(r.body, `PUT ${path}`);
+            else validator.validateResponse('PUT', '/_matrix/federation/v1/send/x', r.status, r.body);
+            resolve(r);
+          });
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify(body));
     });
@@ -91,11 +94,21 @@ describe('PUT /_matrix/federation/v1/send/{txnId}', () => {
     const ids = (type: string) => (state.body as any[]).filter((e) => e.type === type).map((e) => e.event_id as string);
     const versionId = (state.body as any[]).find((e) => e.type === 'm.room.create').content.room_version ?? '12';
     const version = getRoomVersion(versionId)!;
-    const probe: PDU = hashAndSignEvent({
-      room_id: roomId, sender: `@mallory:${A}`, type: 'm.room.message', content: { msgtype: 'm.text', body: 'probe' },
-      origin_server_ts: Date.now(), depth: 10, prev_events: ids('m.room.member').slice(-1),
-      auth_events: [...(version.roomIdFromCreateEvent ? [] : ids('m.room.create')), ...ids('m.room.power_levels')],
-    } as never, version, A, aKey);
+    const probe: PDU = hashAndSignEvent(
+      {
+        room_id: roomId,
+        sender: `@mallory:${A}`,
+        type: 'm.room.message',
+        content: { msgtype: 'm.text', body: 'probe' },
+        origin_server_ts: Date.now(),
+        depth: 10,
+        prev_events: ids('m.room.member').slice(-1),
+        auth_events: [...(version.roomIdFromCreateEvent ? [] : ids('m.room.create')), ...ids('m.room.power_levels')],
+      } as never,
+      version,
+      A,
+      aKey,
+    );
 
     const id = freshTxnId();
     const first = await send(id, txn());
@@ -142,11 +155,21 @@ describe('PUT /_matrix/federation/v1/send/{txnId}', () => {
 
   test('an unsigned /send is 401 M_UNAUTHORIZED', async () => {
     const r = await new Promise<{ status: number; body: any }>((resolve, reject) => {
-      const req = https.request({ host: '127.0.0.1', port: pb, method: 'PUT', path: '/_matrix/federation/v1/send/x', headers: { 'content-type': 'application/json' }, rejectUnauthorized: false }, (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
-      });
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port: pb,
+          method: 'PUT',
+          path: '/_matrix/federation/v1/send/x',
+          headers: { 'content-type': 'application/json' },
+          rejectUnauthorized: false,
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify(txn()));
     });

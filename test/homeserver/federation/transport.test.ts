@@ -19,11 +19,14 @@ const validator = serverServerValidator();
 /** A raw HTTPS request that accepts any certificate: the test plays a remote server or a prober. */
 function raw(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, method, path, headers: { 'content-type': 'application/json', ...headers }, rejectUnauthorized: false }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined }));
-    });
+    const req = https.request(
+      { host: '127.0.0.1', port, method, path, headers: { 'content-type': 'application/json', ...headers }, rejectUnauthorized: false },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined }));
+      },
+    );
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
@@ -73,7 +76,7 @@ describe('federation transport between two Hearth servers', () => {
     }
   });
 
-  test('A fetches, verifies and caches B\'s key through RemoteKeys', async () => {
+  test("A fetches, verifies and caches B's key through RemoteKeys", async () => {
     const doc = (await raw(pb, 'GET', '/_matrix/key/v2/server')).body;
     const keyId = Object.keys(doc.verify_keys)[0]!;
     const key = await a.hs.federation!.remoteKeys.getKey(nameOf(pb), keyId);
@@ -87,7 +90,11 @@ describe('federation transport between two Hearth servers', () => {
     assert.equal(g.body.server_keys.length, 1);
     assert.ok(g.body.server_keys[0].signatures[nameOf(pa)], 'notary signature');
     assert.ok(g.body.server_keys[0].signatures[nameOf(pb)], 'origin signature kept');
-    const p = validated('POST', '/_matrix/key/v2/query', await raw(pa, 'POST', '/_matrix/key/v2/query', {}, { server_keys: { [nameOf(pb)]: {}, [nameOf(pa)]: {} } }));
+    const p = validated(
+      'POST',
+      '/_matrix/key/v2/query',
+      await raw(pa, 'POST', '/_matrix/key/v2/query', {}, { server_keys: { [nameOf(pb)]: {}, [nameOf(pa)]: {} } }),
+    );
     assert.equal(p.body.server_keys.length, 2);
   });
 
@@ -117,7 +124,10 @@ describe('federation transport between two Hearth servers', () => {
       // A signs for C but the bytes go to B: B refuses (destination mismatch).
       (async () => {
         const path = '/_matrix/federation/v1/query/profile?user_id=%40bob%3A127.0.0.1';
-        const header = signRequest({ method: 'GET', uri: path, origin: nameOf(pa), destination: nameOf(pc) }, decodeSigningKeyFile(readFileSync(join(a.dataDir, 'signing.key'), 'utf8')));
+        const header = signRequest(
+          { method: 'GET', uri: path, origin: nameOf(pa), destination: nameOf(pc) },
+          decodeSigningKeyFile(readFileSync(join(a.dataDir, 'signing.key'), 'utf8')),
+        );
         const r = await raw(pb, 'GET', path, { authorization: header });
         if (r.status !== 200) throw Object.assign(new Error(r.body.errcode), { status: r.status });
       })(),
@@ -127,12 +137,18 @@ describe('federation transport between two Hearth servers', () => {
 
   test('a denied server is refused with 403 M_FORBIDDEN', async () => {
     const path = `/_matrix/federation/v1/query/profile?user_id=${encodeURIComponent(`@bob:${nameOf(pb)}`)}`;
-    await assert.rejects(c.hs.federation!.client.request(nameOf(pb), 'GET', path), (e: FederationRequestError) => e.status === 403 && e.errcode === 'M_FORBIDDEN');
+    await assert.rejects(
+      c.hs.federation!.client.request(nameOf(pb), 'GET', path),
+      (e: FederationRequestError) => e.status === 403 && e.errcode === 'M_FORBIDDEN',
+    );
     // And B will not call C either.
-    await assert.rejects(b.hs.federation!.client.request(nameOf(pc), 'GET', '/_matrix/federation/v1/version'), (e: FederationRequestError) => e.kind === 'forbidden');
+    await assert.rejects(
+      b.hs.federation!.client.request(nameOf(pc), 'GET', '/_matrix/federation/v1/version'),
+      (e: FederationRequestError) => e.kind === 'forbidden',
+    );
   });
 
-  test("a server whose self-signed certificate we were not told to trust is refused", async () => {
+  test('a server whose self-signed certificate we were not told to trust is refused', async () => {
     // A trusts only B; C is unknown to it.
     await assert.rejects(a.hs.federation!.client.request(nameOf(pc), 'GET', '/_matrix/federation/v1/version'), (e: FederationRequestError) => e.kind === 'tls');
   });
@@ -151,7 +167,10 @@ describe('certificate pinning', () => {
       // B comes back with a new certificate (its files removed).
       rmSync(join(bDir, 'federation.crt'));
       b = await startFederatedTestServer(pb, {}, { dataDir: bDir });
-      await assert.rejects(a.hs.federation!.client.request(`127.0.0.1:${pb}`, 'GET', '/_matrix/federation/v1/version'), (e: FederationRequestError) => e.kind === 'tls');
+      await assert.rejects(
+        a.hs.federation!.client.request(`127.0.0.1:${pb}`, 'GET', '/_matrix/federation/v1/version'),
+        (e: FederationRequestError) => e.kind === 'tls',
+      );
     } finally {
       await Promise.all([a.stop(), b.stop()]);
       rmSync(bDir, { recursive: true, force: true });

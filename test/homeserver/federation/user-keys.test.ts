@@ -44,7 +44,11 @@ describe('E2EE keys across servers', () => {
     bob = await registerUser(b, 'bob');
     bobDevice = testDevice(bob);
     bobCross = crossSigningSet(bob.userId);
-    const up = await checked(b, bob, 'POST', '/keys/upload', { device_keys: bobDevice.deviceKeys, one_time_keys: oneTimeKeys(bobDevice, 2), fallback_keys: fallbackKey(bobDevice, 'FB') });
+    const up = await checked(b, bob, 'POST', '/keys/upload', {
+      device_keys: bobDevice.deviceKeys,
+      one_time_keys: oneTimeKeys(bobDevice, 2),
+      fallback_keys: fallbackKey(bobDevice, 'FB'),
+    });
     assert.equal(up.status, 200, JSON.stringify(up.body));
     const cs = await checked(b, bob, 'POST', '/keys/device_signing/upload', bobCross.body);
     assert.equal(cs.status, 200, JSON.stringify(cs.body));
@@ -148,7 +152,7 @@ describe('E2EE keys across servers', () => {
       assert.deepEqual(counts.body.one_time_key_counts, { signed_curve25519: 0 });
     });
 
-    test("GET /profile of a user of B asks B; an unknown user of B is 404", async () => {
+    test('GET /profile of a user of B asks B; an unknown user of B is 404', async () => {
       await checked(b, bob, 'PUT', `/profile/${encodeURIComponent(bob.userId)}/displayname`, { displayname: 'Bob of B' });
       const r = await checked(a, alice, 'GET', `/profile/${encodeURIComponent(bob.userId)}`);
       assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -20,7 +20,11 @@ const APP_JS = `export const greeting = ${JSON.stringify('hello '.repeat(500))};
  * A raw GET/HEAD that sends the path exactly as given (fetch would normalise '..' away) and
  * decodes nothing: `bytes` is the body as sent, `body` the same read as UTF-8.
  */
-function raw(method: string, rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string; bytes: Buffer }> {
+function raw(
+  method: string,
+  rawPath: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string; bytes: Buffer }> {
   const url = new URL(server.url);
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, method, path: rawPath, headers }, (res) => {

@@ -69,7 +69,15 @@ describe('inline or attachment', () => {
   for (const t of ['image/png', 'image/jpeg', 'video/mp4', 'audio/ogg', 'text/plain; charset=utf-8', 'IMAGE/GIF']) {
     test(`${t} is inline`, () => assert.equal(isInlineSafe(t), true));
   }
-  for (const t of ['text/html', 'image/svg+xml', 'application/javascript', 'text/xml', 'application/xhtml+xml', 'application/pdf', 'application/octet-stream']) {
+  for (const t of [
+    'text/html',
+    'image/svg+xml',
+    'application/javascript',
+    'text/xml',
+    'application/xhtml+xml',
+    'application/pdf',
+    'application/octet-stream',
+  ]) {
     test(`${t} is an attachment`, () => assert.equal(isInlineSafe(t), false));
   }
 });

@@ -88,7 +88,11 @@ describe('content repository', () => {
     const path = `/_matrix/client/v1/media/download/${server.serverName}/${jpegId}`;
     assertMatrixError(await request(server, undefined, 'GET', path), 401, 'M_MISSING_TOKEN');
     assertMatrixError(await request(server, undefined, 'GET', path, { headers: { authorization: 'Bearer nope' } }), 401, 'M_UNKNOWN_TOKEN');
-    assertMatrixError(await request(server, undefined, 'GET', `/_matrix/client/v1/media/thumbnail/${server.serverName}/${jpegId}?width=32&height=32`), 401, 'M_MISSING_TOKEN');
+    assertMatrixError(
+      await request(server, undefined, 'GET', `/_matrix/client/v1/media/thumbnail/${server.serverName}/${jpegId}?width=32&height=32`),
+      401,
+      'M_MISSING_TOKEN',
+    );
   });
 
   test('uploading needs a token', async () => {
@@ -160,7 +164,12 @@ describe('content repository', () => {
 
   test('animated=true keeps an animated GIF moving (as WebP); without it the thumbnail is a still PNG', async () => {
     const { mediaId } = await upload(server, alice, await animatedGif(200, 150, 3), 'image/gif');
-    const moving = await request(server, alice, 'GET', `/_matrix/client/v1/media/thumbnail/${server.serverName}/${mediaId}?width=64&height=64&method=crop&animated=true`);
+    const moving = await request(
+      server,
+      alice,
+      'GET',
+      `/_matrix/client/v1/media/thumbnail/${server.serverName}/${mediaId}?width=64&height=64&method=crop&animated=true`,
+    );
     assert.equal(moving.status, 200);
     assert.equal(moving.headers.get('content-type'), 'image/webp');
     const m1 = await sharp(moving.bytes, { animated: true }).metadata();
@@ -176,10 +185,18 @@ describe('content repository', () => {
 
   test('thumbnails of something that is not an image are 400 M_UNKNOWN', async () => {
     const { mediaId } = await upload(server, alice, Buffer.from('just some text'), 'text/plain');
-    assertMatrixError(await request(server, alice, 'GET', `/_matrix/client/v1/media/thumbnail/${server.serverName}/${mediaId}?width=32&height=32`), 400, 'M_UNKNOWN');
+    assertMatrixError(
+      await request(server, alice, 'GET', `/_matrix/client/v1/media/thumbnail/${server.serverName}/${mediaId}?width=32&height=32`),
+      400,
+      'M_UNKNOWN',
+    );
     // Claimed to be a PNG, but it is not one.
     const { mediaId: fake } = await upload(server, alice, Buffer.from('<html>not a png</html>'), 'image/png');
-    assertMatrixError(await request(server, alice, 'GET', `/_matrix/client/v1/media/thumbnail/${server.serverName}/${fake}?width=32&height=32`), 400, 'M_UNKNOWN');
+    assertMatrixError(
+      await request(server, alice, 'GET', `/_matrix/client/v1/media/thumbnail/${server.serverName}/${fake}?width=32&height=32`),
+      400,
+      'M_UNKNOWN',
+    );
   });
 
   test('bad thumbnail parameters are standard 400 errors', async () => {

@@ -40,7 +40,10 @@ describe('content repository: create, then upload', () => {
     const png = await noisePng(64, 48);
     const waiting = request(server, alice, 'GET', `/_matrix/client/v1/media/download/${server.serverName}/${mediaId}?timeout_ms=10000`);
     await new Promise((r) => setTimeout(r, 100));
-    const put = await request(server, alice, 'PUT', `/_matrix/media/v3/upload/${server.serverName}/${mediaId}?filename=late.png`, { body: png, contentType: 'image/png' });
+    const put = await request(server, alice, 'PUT', `/_matrix/media/v3/upload/${server.serverName}/${mediaId}?filename=late.png`, {
+      body: png,
+      contentType: 'image/png',
+    });
     assert.equal(put.status, 200);
     assert.deepEqual(put.json, {});
     const res = await waiting;
@@ -62,10 +65,17 @@ describe('content repository: create, then upload', () => {
   test('a second PUT to the same id is 409 M_CANNOT_OVERWRITE_MEDIA and the first bytes stay', async () => {
     const { mediaId } = await create(alice);
     const first = Buffer.from('first');
-    assert.equal((await request(server, alice, 'PUT', `/_matrix/media/v3/upload/${server.serverName}/${mediaId}`, { body: first, contentType: 'text/plain' })).status, 200);
+    assert.equal(
+      (await request(server, alice, 'PUT', `/_matrix/media/v3/upload/${server.serverName}/${mediaId}`, { body: first, contentType: 'text/plain' })).status,
+      200,
+    );
     assertMatrixError(
-      await request(server, alice, 'PUT', `/_matrix/media/v3/upload/${server.serverName}/${mediaId}`, { body: Buffer.from('second'), contentType: 'text/plain' }),
-      409, 'M_CANNOT_OVERWRITE_MEDIA',
+      await request(server, alice, 'PUT', `/_matrix/media/v3/upload/${server.serverName}/${mediaId}`, {
+        body: Buffer.from('second'),
+        contentType: 'text/plain',
+      }),
+      409,
+      'M_CANNOT_OVERWRITE_MEDIA',
     );
     const res = await request(server, undefined, 'GET', `/_matrix/media/v3/download/${server.serverName}/${mediaId}`);
     assert.equal(res.bytes.toString(), 'first');
@@ -73,15 +83,31 @@ describe('content repository: create, then upload', () => {
 
   test("another user's PUT is 403 M_FORBIDDEN; an id never created is 404 M_NOT_FOUND", async () => {
     const { mediaId } = await create(alice);
-    assertMatrixError(await request(server, bob, 'PUT', `/_matrix/media/v3/upload/${server.serverName}/${mediaId}`, { body: Buffer.from('x') }), 403, 'M_FORBIDDEN');
-    assertMatrixError(await request(server, bob, 'PUT', `/_matrix/media/v3/upload/${server.serverName}/NeverCreatedId12345`, { body: Buffer.from('x') }), 404, 'M_NOT_FOUND');
-    assertMatrixError(await request(server, alice, 'PUT', `/_matrix/media/v3/upload/elsewhere.example/${mediaId}`, { body: Buffer.from('x') }), 404, 'M_NOT_FOUND');
+    assertMatrixError(
+      await request(server, bob, 'PUT', `/_matrix/media/v3/upload/${server.serverName}/${mediaId}`, { body: Buffer.from('x') }),
+      403,
+      'M_FORBIDDEN',
+    );
+    assertMatrixError(
+      await request(server, bob, 'PUT', `/_matrix/media/v3/upload/${server.serverName}/NeverCreatedId12345`, { body: Buffer.from('x') }),
+      404,
+      'M_NOT_FOUND',
+    );
+    assertMatrixError(
+      await request(server, alice, 'PUT', `/_matrix/media/v3/upload/elsewhere.example/${mediaId}`, { body: Buffer.from('x') }),
+      404,
+      'M_NOT_FOUND',
+    );
   });
 
   test('a PUT to an id that came from POST /upload is 409', async () => {
     const res = await request(server, alice, 'POST', '/_matrix/media/v3/upload', { body: Buffer.from('done'), contentType: 'text/plain' });
     const mediaId = res.json.content_uri.split('/').pop();
-    assertMatrixError(await request(server, alice, 'PUT', `/_matrix/media/v3/upload/${server.serverName}/${mediaId}`, { body: Buffer.from('x') }), 409, 'M_CANNOT_OVERWRITE_MEDIA');
+    assertMatrixError(
+      await request(server, alice, 'PUT', `/_matrix/media/v3/upload/${server.serverName}/${mediaId}`, { body: Buffer.from('x') }),
+      409,
+      'M_CANNOT_OVERWRITE_MEDIA',
+    );
   });
 
   test('at most 50 ids may wait for their upload per user: the next is 429 M_LIMIT_EXCEEDED', async () => {

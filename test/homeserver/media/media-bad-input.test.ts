@@ -19,14 +19,11 @@ const LIMIT = 64 * 1024;
 function rawGet(server: TestServer, path: string, token?: string): Promise<{ status: number; body: string }> {
   const url = new URL(server.url);
   return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: url.hostname, port: url.port, method: 'GET', path, headers: token ? { authorization: `Bearer ${token}` } : {} },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
+    const req = httpRequest({ host: url.hostname, port: url.port, method: 'GET', path, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8') }));
+    });
     req.on('error', reject);
     req.end();
   });
@@ -81,7 +78,9 @@ describe('content repository: bad input', () => {
     socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
     socket.on('error', () => {}); // the server hangs up on us in the end
     socket.on('close', () => (closed = true));
-    socket.write(`POST /_matrix/media/v3/upload HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${alice.accessToken}\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n`);
+    socket.write(
+      `POST /_matrix/media/v3/upload HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${alice.accessToken}\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n`,
+    );
     const chunk = Buffer.alloc(8 * 1024, 1);
     const sendChunk = () => socket.write(`${chunk.length.toString(16)}\r\n`) && socket.write(chunk) && socket.write('\r\n');
     let sent = 0;
@@ -172,7 +171,10 @@ describe('content repository: bad input', () => {
   });
 
   test('a PUT upload to a traversal id is M_NOT_FOUND', async () => {
-    const res = await request(server, alice, 'PUT', `/_matrix/media/v3/upload/${server.serverName}/..%2F..%2Fsecret.txt`, { body: 'overwrite', contentType: 'text/plain' });
+    const res = await request(server, alice, 'PUT', `/_matrix/media/v3/upload/${server.serverName}/..%2F..%2Fsecret.txt`, {
+      body: 'overwrite',
+      contentType: 'text/plain',
+    });
     assertMatrixError(res, 404, 'M_NOT_FOUND');
   });
 

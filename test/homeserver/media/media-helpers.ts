@@ -13,18 +13,24 @@ export const mediaFetch = validatingFetch(
 
 /** A JPEG of random noise: noise does not compress, so the size is close to width * height * 1.2 at quality 95. */
 export async function noiseJpeg(width: number, height: number, quality = 95): Promise<Buffer> {
-  return sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } }).jpeg({ quality }).toBuffer();
+  return sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
+    .jpeg({ quality })
+    .toBuffer();
 }
 
 export async function noisePng(width: number, height: number): Promise<Buffer> {
-  return sharp(randomBytes(width * height * 4), { raw: { width, height, channels: 4 } }).png().toBuffer();
+  return sharp(randomBytes(width * height * 4), { raw: { width, height, channels: 4 } })
+    .png()
+    .toBuffer();
 }
 
 /** An animated GIF of `frames` frames, each a different flat colour. */
 export async function animatedGif(width: number, height: number, frames: number): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * frames * 3);
   for (let f = 0; f < frames; f++) raw.fill(Buffer.from([(f * 80) % 256, 255 - f * 60, 40]), f * width * height * 3, (f + 1) * width * height * 3);
-  return sharp(raw, { raw: { width, height: height * frames, channels: 3, pageHeight: height } }).gif().toBuffer();
+  return sharp(raw, { raw: { width, height: height * frames, channels: 3, pageHeight: height } })
+    .gif()
+    .toBuffer();
 }
 
 export interface RawResponse {
@@ -55,7 +61,13 @@ export async function request(
 }
 
 /** Uploads through POST /_matrix/media/v3/upload and returns the media id. */
-export async function upload(server: TestServer, user: TestUser, body: Buffer, contentType?: string, filename?: string): Promise<{ mxc: string; mediaId: string }> {
+export async function upload(
+  server: TestServer,
+  user: TestUser,
+  body: Buffer,
+  contentType?: string,
+  filename?: string,
+): Promise<{ mxc: string; mediaId: string }> {
   const q = filename === undefined ? '' : `?filename=${encodeURIComponent(filename)}`;
   const res = await request(server, user, 'POST', `/_matrix/media/v3/upload${q}`, { body, contentType });
   assert.equal(res.status, 200, `upload failed: ${res.status} ${res.bytes.toString()}`);

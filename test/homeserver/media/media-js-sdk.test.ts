@@ -49,7 +49,10 @@ describe('matrix-js-sdk sends and receives an image through Hearth', () => {
   });
 
   test('an m.image with its info block reaches bob intact', async () => {
-    const { content_uri: thumbMxc } = await alice.uploadContent(new Uint8Array(await sharp(jpeg).resize(320, 240).jpeg().toBuffer()), { type: 'image/jpeg', includeFilename: false });
+    const { content_uri: thumbMxc } = await alice.uploadContent(new Uint8Array(await sharp(jpeg).resize(320, 240).jpeg().toBuffer()), {
+      type: 'image/jpeg',
+      includeFilename: false,
+    });
     const content = {
       msgtype: MsgType.Image,
       body: 'kitchen.jpg',

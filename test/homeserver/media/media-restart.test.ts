@@ -28,7 +28,12 @@ describe('content repository across restarts', () => {
     const thumbDir = join(media, 'thumbnails', mediaId.slice(0, 2), mediaId.slice(2, 4), mediaId);
     const expected = ['320x240-scale.jpg', '32x32-crop.jpg', '640x480-scale.jpg', '800x600-scale.jpg', '96x96-crop.jpg'];
     const deadline = Date.now() + 15_000;
-    const made = () => (existsSync(thumbDir) ? readdirSync(thumbDir).filter((f) => f.endsWith('.jpg')).sort() : []);
+    const made = () =>
+      existsSync(thumbDir)
+        ? readdirSync(thumbDir)
+            .filter((f) => f.endsWith('.jpg'))
+            .sort()
+        : [];
     while (made().length < expected.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(made(), expected);
     await server.stop();

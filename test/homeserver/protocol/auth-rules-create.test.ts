@@ -29,10 +29,7 @@ for (const v of VERSIONS) {
     // Absent room_version is not this rule's business.
     assertAllowed(() => room.check(createEvent(room, (e) => delete e.content.room_version)));
     // An injected notion of "recognised" is honoured.
-    assertRejected(
-      () => room.check(createEvent(room), { isRecognisedRoomVersion: () => false }),
-      '1.3',
-    );
+    assertRejected(() => room.check(createEvent(room), { isRecognisedRoomVersion: () => false }), '1.3');
   });
 
   test(`v${v} rule ${byVersion(v, { 6: '1.5', 11: '1.4', 12: '1.5' })}: a well-formed m.room.create is allowed`, () => {
@@ -169,8 +166,6 @@ for (const v of VERSIONS) {
     assertAllowed(() => room.check(fromLocal));
     // m.federate true (or absent) lets everyone in.
     const open = standardRoom(v, 'public', { createContent: { 'm.federate': true } });
-    assertAllowed(() =>
-      open.check(open.event({ type: 'm.room.member', sender: BOB, state_key: BOB, content: { membership: 'join' } })),
-    );
+    assertAllowed(() => open.check(open.event({ type: 'm.room.member', sender: BOB, state_key: BOB, content: { membership: 'join' } })));
   });
 }

@@ -4,19 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { JsonObject, PDU } from '../../../homeserver/protocol/types.ts';
-import {
-  ALICE,
-  BOB,
-  CAROL,
-  DAVE,
-  Room,
-  VERSIONS,
-  assertAllowed,
-  assertRejected,
-  byVersion,
-  standardRoom,
-  versionsFrom,
-} from './fixtures/room-state.ts';
+import { ALICE, BOB, CAROL, DAVE, Room, VERSIONS, assertAllowed, assertRejected, byVersion, standardRoom, versionsFrom } from './fixtures/room-state.ts';
 
 function member(room: Room, sender: string, target: string, content: JsonObject, prev?: string[]): PDU {
   return room.event({ type: 'm.room.member', sender, state_key: target, content, prev_events: prev });
@@ -170,10 +158,7 @@ for (const v of VERSIONS) {
 
   test(`v${v} rule ${invite}.1.5: a token with no m.room.third_party_invite in state is rejected`, () => {
     const room = tpiRoom();
-    assertRejected(
-      () => room.check(tpiInvite(room, signed({ token: 'other' })), { verifyThirdPartyInvite: () => true }),
-      `${invite}.1.5`,
-    );
+    assertRejected(() => room.check(tpiInvite(room, signed({ token: 'other' })), { verifyThirdPartyInvite: () => true }), `${invite}.1.5`);
   });
 
   test(`v${v} rule ${invite}.1.6: a third-party invite from someone other than the invitation's sender is rejected`, () => {

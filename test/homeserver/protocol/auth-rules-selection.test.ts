@@ -13,7 +13,7 @@ test('auth events selection: m.room.create has no auth events', () => {
   assert.deepEqual(authEventKeysFor({ type: 'm.room.create', sender: ALICE, state_key: '', content: {} }, V('10')), []);
 });
 
-test('auth events selection: create, power levels and the sender\'s membership for any event (v6..v11)', () => {
+test("auth events selection: create, power levels and the sender's membership for any event (v6..v11)", () => {
   assert.deepEqual(authEventKeysFor({ type: 'm.room.message', sender: BOB, content: { body: 'x' } }, V('6')), [
     ['m.room.create', ''],
     ['m.room.power_levels', ''],
@@ -52,11 +52,14 @@ test('auth events selection: a third-party invite adds the m.room.third_party_in
   const content = { membership: 'invite', third_party_invite: { signed: { mxid: CAROL, token: 'tok' } } };
   const keys = authEventKeysFor({ type: 'm.room.member', sender: BOB, state_key: CAROL, content }, V('8'));
   assert.deepEqual(keys.slice(-1), [['m.room.third_party_invite', 'tok']]);
-  const unsigned = authEventKeysFor({ type: 'm.room.member', sender: BOB, state_key: CAROL, content: { membership: 'invite', third_party_invite: {} } }, V('8'));
+  const unsigned = authEventKeysFor(
+    { type: 'm.room.member', sender: BOB, state_key: CAROL, content: { membership: 'invite', third_party_invite: {} } },
+    V('8'),
+  );
   assert.ok(!unsigned.some(([type]) => type === 'm.room.third_party_invite'));
 });
 
-test('auth events selection: a restricted join adds the authorising user\'s membership from v8 only', () => {
+test("auth events selection: a restricted join adds the authorising user's membership from v8 only", () => {
   const join = { type: 'm.room.member', sender: CAROL, state_key: CAROL, content: { membership: 'join', join_authorised_via_users_server: BOB } };
   assert.deepEqual(authEventKeysFor(join, V('8')).slice(-1), [['m.room.member', BOB]]);
   assert.deepEqual(authEventKeysFor(join, V('12')).slice(-1), [['m.room.member', BOB]]);
@@ -71,7 +74,17 @@ test('authRulesVersion: flags per room version, undefined outside 6..12', () => 
   assert.equal(authRulesVersion('13'), undefined);
   const flags = ['6', '7', '8', '9', '10', '11', '12'].map((id) => {
     const v = V(id);
-    return [v.knockJoinRule, v.restrictedJoinRule, v.knockRestrictedJoinRule, v.integerPowerLevels, v.creatorFromSender, v.roomIdFromCreateEvent, v.creatorsHaveInfinitePower].map(Number).join('');
+    return [
+      v.knockJoinRule,
+      v.restrictedJoinRule,
+      v.knockRestrictedJoinRule,
+      v.integerPowerLevels,
+      v.creatorFromSender,
+      v.roomIdFromCreateEvent,
+      v.creatorsHaveInfinitePower,
+    ]
+      .map(Number)
+      .join('');
   });
   assert.deepEqual(flags, ['0000000', '1000000', '1100000', '1100000', '1111000', '1111100', '1111111']);
 });

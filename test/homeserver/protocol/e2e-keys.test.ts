@@ -5,7 +5,12 @@ import { describe, test } from 'node:test';
 import { backupKeyReplaces, crossSigningKeyProblem, deviceKeysProblem, oneTimeKeysProblem, type BackupKeyData } from '../../../homeserver/protocol/e2e-keys.ts';
 import { crossSigningKey, ed25519, signAs, testDevice } from '../e2ee/e2ee-helpers.ts';
 
-const k = (is_verified: boolean, first_message_index: number, forwarded_count: number): BackupKeyData => ({ is_verified, first_message_index, forwarded_count, session_data: {} });
+const k = (is_verified: boolean, first_message_index: number, forwarded_count: number): BackupKeyData => ({
+  is_verified,
+  first_message_index,
+  forwarded_count,
+  session_data: {},
+});
 
 describe('backupKeyReplaces', () => {
   const table: Array<[string, BackupKeyData, BackupKeyData, boolean]> = [
@@ -24,7 +29,8 @@ describe('deviceKeysProblem', () => {
   const user = { userId: '@a:x', deviceId: 'DEV', accessToken: '' };
   const d = testDevice(user);
   test('a correctly self-signed device is fine', () => assert.equal(deviceKeysProblem(d.deviceKeys, user.userId, user.deviceId), null));
-  test('unsigned data is not covered by the signature', () => assert.equal(deviceKeysProblem({ ...d.deviceKeys, unsigned: { x: 1 } }, user.userId, user.deviceId), null));
+  test('unsigned data is not covered by the signature', () =>
+    assert.equal(deviceKeysProblem({ ...d.deviceKeys, unsigned: { x: 1 } }, user.userId, user.deviceId), null));
   const cases: Array<[string, unknown, string]> = [
     ['not an object', [], 'bad_json'],
     ['algorithms not strings', { ...d.deviceKeys, algorithms: [1] }, 'bad_json'],

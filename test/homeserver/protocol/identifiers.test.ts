@@ -30,9 +30,26 @@ test('server names: other valid forms (uppercase, hyphens, localhost, full IPv6,
 
 test('server names: invalid ones are rejected', () => {
   const bad = [
-    '', ':8448', 'matrix.org:', 'matrix.org:123456', 'matrix.org:80a', 'matrix.org:-1', 'under_score.org', 'spa ce.org',
-    'ünïcode.org', '[1234:5678::abcd', '1234:5678::abcd', '[not:ipv6:zz]', '[::1%eth0]', '[1:2:3:4:5:6:7:8:9]', '[]',
-    '256.1.1.1', '1.2.3.999', 'a'.repeat(256), 'matrix.org:8448:1', '@matrix.org',
+    '',
+    ':8448',
+    'matrix.org:',
+    'matrix.org:123456',
+    'matrix.org:80a',
+    'matrix.org:-1',
+    'under_score.org',
+    'spa ce.org',
+    'ünïcode.org',
+    '[1234:5678::abcd',
+    '1234:5678::abcd',
+    '[not:ipv6:zz]',
+    '[::1%eth0]',
+    '[1:2:3:4:5:6:7:8:9]',
+    '[]',
+    '256.1.1.1',
+    '1.2.3.999',
+    'a'.repeat(256),
+    'matrix.org:8448:1',
+    '@matrix.org',
   ];
   for (const s of bad) assert.ok(!isValidServerName(s), s);
 });
@@ -93,22 +110,43 @@ test('room ids: the domain form before v12, the hash form in v12, either without
 });
 
 test('room ids: malformed ones are rejected', () => {
-  for (const s of ['abc:example.org', '!abc', '$abc:example.org', '!Nhcu5BS-UMnFX7hBVfVSoXiD7OgH6iRT-xyIuqDnpY', '!Nhcu5BS+UMnFX7hBVfVSoXiD7OgH6iRT-xyIuqDnpYQ']) {
+  for (const s of [
+    'abc:example.org',
+    '!abc',
+    '$abc:example.org',
+    '!Nhcu5BS-UMnFX7hBVfVSoXiD7OgH6iRT-xyIuqDnpY',
+    '!Nhcu5BS+UMnFX7hBVfVSoXiD7OgH6iRT-xyIuqDnpYQ',
+  ]) {
     assert.ok(!isValidRoomId(s), s);
   }
 });
 
 test('event ids: "$" + 43 URL-safe base64 characters (v4-event-ids.md)', () => {
   assert.ok(isValidEventId('$Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg')); // the spec's own example
-  for (const s of ['Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg', '$Rqnc+F/dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg', '$short', '$0:domain', '$Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg=']) {
+  for (const s of [
+    'Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg',
+    '$Rqnc+F/dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg',
+    '$short',
+    '$0:domain',
+    '$Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg=',
+  ]) {
     assert.ok(!isValidEventId(s), s);
   }
 });
 
 function event(extra: Partial<PDU> = {}): PDU {
   return {
-    room_id: '!r:example.org', sender: '@a:example.org', type: 'm.room.message', content: {}, origin_server_ts: 1,
-    depth: 1, prev_events: [], auth_events: [], hashes: { sha256: 'x' }, signatures: {}, ...extra,
+    room_id: '!r:example.org',
+    sender: '@a:example.org',
+    type: 'm.room.message',
+    content: {},
+    origin_server_ts: 1,
+    depth: 1,
+    prev_events: [],
+    auth_events: [],
+    hashes: { sha256: 'x' },
+    signatures: {},
+    ...extra,
   };
 }
 

@@ -4,7 +4,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  conditionMatches, evaluatePushRules, globMatches, memberCountMatches, splitPath, type PushContext,
+  conditionMatches,
+  evaluatePushRules,
+  globMatches,
+  memberCountMatches,
+  splitPath,
+  type PushContext,
 } from '../../../homeserver/protocol/push-rules-eval.ts';
 import { defaultPushRules, effectiveRuleset, type PushRuleset } from '../../../homeserver/protocol/push-rules.ts';
 import type { JsonObject } from '../../../homeserver/protocol/types.ts';
@@ -79,7 +84,11 @@ describe('event_property_is', () => {
 });
 
 describe('event_property_contains', () => {
-  const aliases = ev('m.room.canonical_alias', { alias: '#somewhere:localhost', alt_aliases: ['#somewhere:example.org', '#myroom:example.com', { x: 1 }], one: 'x' }, { state_key: '' });
+  const aliases = ev(
+    'm.room.canonical_alias',
+    { alias: '#somewhere:localhost', alt_aliases: ['#somewhere:example.org', '#myroom:example.com', { x: 1 }], one: 'x' },
+    { state_key: '' },
+  );
   const cases: Array<[string, string, JsonObject['x'], boolean]> = [
     ['the spec example: alt_aliases contains "#myroom:example.com"', 'content.alt_aliases', '#myroom:example.com', true],
     ['partial values do not match', 'content.alt_aliases', ':example.com', false],
@@ -116,8 +125,19 @@ describe('contains_display_name (deprecated, still defined)', () => {
 
 describe('room_member_count', () => {
   const cases: Array<[string, number, boolean]> = [
-    ['2', 2, true], ['2', 3, false], ['==2', 2, true], ['<3', 2, true], ['<2', 2, false], ['>2', 3, true], ['>2', 2, false],
-    ['>=2', 2, true], ['<=1', 2, false], ['<=10', 7, true], ['x', 2, false], ['=2', 2, false], ['', 2, false],
+    ['2', 2, true],
+    ['2', 3, false],
+    ['==2', 2, true],
+    ['<3', 2, true],
+    ['<2', 2, false],
+    ['>2', 3, true],
+    ['>2', 2, false],
+    ['>=2', 2, true],
+    ['<=1', 2, false],
+    ['<=10', 7, true],
+    ['x', 2, false],
+    ['=2', 2, false],
+    ['', 2, false],
   ];
   for (const [is, count, expected] of cases) test(`is '${is}' with ${count} members: ${expected}`, () => assert.equal(memberCountMatches(is, count), expected));
 });
@@ -130,14 +150,25 @@ describe('sender_notification_permission', () => {
     ['a v12 creator (infinite power) always may', Infinity, { room: 100 }, true],
   ];
   for (const [name, senderPowerLevel, notificationLevels, expected] of cases) {
-    test(name, () => assert.equal(conditionMatches({ kind: 'sender_notification_permission', key: 'room' }, text('@room'), { ...CTX, senderPowerLevel, notificationLevels }), expected));
+    test(name, () =>
+      assert.equal(
+        conditionMatches({ kind: 'sender_notification_permission', key: 'room' }, text('@room'), { ...CTX, senderPowerLevel, notificationLevels }),
+        expected,
+      ),
+    );
   }
 });
 
 test('an unrecognised condition kind matches nothing, disabling its rule', () => {
   assert.equal(conditionMatches({ kind: 'org.example.always' }, text('hi'), CTX), false);
   const rules = defaultPushRules(BOB);
-  rules.override.unshift({ rule_id: 'mine', default: false, enabled: true, conditions: [{ kind: 'org.example.always' }], actions: ['notify', { set_tweak: 'highlight' }] });
+  rules.override.unshift({
+    rule_id: 'mine',
+    default: false,
+    enabled: true,
+    conditions: [{ kind: 'org.example.always' }],
+    actions: ['notify', { set_tweak: 'highlight' }],
+  });
   assert.equal(outcome(text('hi'), {}, rules)?.ruleId, '.m.rule.message');
 });
 
@@ -151,25 +182,123 @@ describe('predefined rules (push.md "Predefined Rules", v1.17)', () => {
   const cases: Array<[string, string | undefined, JsonObject, Partial<PushContext>, boolean, boolean, PushRuleset?]> = [
     ['.m.rule.master, when enabled, silences everything', '.m.rule.master', text('hi', { 'm.mentions': { user_ids: [BOB] } }), {}, false, false, withMaster()],
     ['.m.rule.master is disabled by default', '.m.rule.message', text('hi'), {}, true, false],
-    ['.m.rule.suppress_notices: an m.notice does not notify', '.m.rule.suppress_notices', ev('m.room.message', { msgtype: 'm.notice', body: 'bot' }), {}, false, false],
-    ['.m.rule.invite_for_me: an invite for the user notifies', '.m.rule.invite_for_me', ev('m.room.member', { membership: 'invite' }, { state_key: BOB }), {}, true, false],
-    ['.m.rule.member_event: an invite for someone else is silent', '.m.rule.member_event', ev('m.room.member', { membership: 'invite' }, { state_key: '@carol:example.org' }), {}, false, false],
+    [
+      '.m.rule.suppress_notices: an m.notice does not notify',
+      '.m.rule.suppress_notices',
+      ev('m.room.message', { msgtype: 'm.notice', body: 'bot' }),
+      {},
+      false,
+      false,
+    ],
+    [
+      '.m.rule.invite_for_me: an invite for the user notifies',
+      '.m.rule.invite_for_me',
+      ev('m.room.member', { membership: 'invite' }, { state_key: BOB }),
+      {},
+      true,
+      false,
+    ],
+    [
+      '.m.rule.member_event: an invite for someone else is silent',
+      '.m.rule.member_event',
+      ev('m.room.member', { membership: 'invite' }, { state_key: '@carol:example.org' }),
+      {},
+      false,
+      false,
+    ],
     ['.m.rule.member_event: a join is silent', '.m.rule.member_event', ev('m.room.member', { membership: 'join' }, { state_key: ALICE }), {}, false, false],
-    ['.m.rule.is_user_mention: m.mentions.user_ids names the user', '.m.rule.is_user_mention', text('hi', { 'm.mentions': { user_ids: [BOB] } }), {}, true, true],
-    ['.m.rule.is_user_mention: naming someone else is a plain message', '.m.rule.message', text('hi', { 'm.mentions': { user_ids: ['@carol:example.org'] } }), {}, true, false],
-    ['.m.rule.is_room_mention: m.mentions.room from a sender with the power', '.m.rule.is_room_mention', text('all', { 'm.mentions': { room: true } }), { senderPowerLevel: 50 }, true, true],
-    ['.m.rule.is_room_mention: without the power it is a plain message', '.m.rule.message', text('all', { 'm.mentions': { room: true } }), { senderPowerLevel: 0 }, true, false],
-    ['.m.rule.tombstone: a room upgrade highlights', '.m.rule.tombstone', ev('m.room.tombstone', { body: 'moved', replacement_room: '!new:example.org' }, { state_key: '' }), {}, true, true],
+    [
+      '.m.rule.is_user_mention: m.mentions.user_ids names the user',
+      '.m.rule.is_user_mention',
+      text('hi', { 'm.mentions': { user_ids: [BOB] } }),
+      {},
+      true,
+      true,
+    ],
+    [
+      '.m.rule.is_user_mention: naming someone else is a plain message',
+      '.m.rule.message',
+      text('hi', { 'm.mentions': { user_ids: ['@carol:example.org'] } }),
+      {},
+      true,
+      false,
+    ],
+    [
+      '.m.rule.is_room_mention: m.mentions.room from a sender with the power',
+      '.m.rule.is_room_mention',
+      text('all', { 'm.mentions': { room: true } }),
+      { senderPowerLevel: 50 },
+      true,
+      true,
+    ],
+    [
+      '.m.rule.is_room_mention: without the power it is a plain message',
+      '.m.rule.message',
+      text('all', { 'm.mentions': { room: true } }),
+      { senderPowerLevel: 0 },
+      true,
+      false,
+    ],
+    [
+      '.m.rule.tombstone: a room upgrade highlights',
+      '.m.rule.tombstone',
+      ev('m.room.tombstone', { body: 'moved', replacement_room: '!new:example.org' }, { state_key: '' }),
+      {},
+      true,
+      true,
+    ],
     ['.m.rule.tombstone: needs a state_key (no implicit one)', undefined, ev('m.room.tombstone', { body: 'moved' }), {}, false, false],
-    ['.m.rule.reaction: reactions are silent', '.m.rule.reaction', ev('m.reaction', { 'm.relates_to': { rel_type: 'm.annotation', event_id: '$x', key: '👍' } }), {}, false, false],
-    ['.m.rule.room.server_acl: ACL changes are silent', '.m.rule.room.server_acl', ev('m.room.server_acl', { allow: ['*'] }, { state_key: '' }), {}, false, false],
-    ['.m.rule.suppress_edits: replacements are silent', '.m.rule.suppress_edits', text('* fixed', { 'm.relates_to': { rel_type: 'm.replace', event_id: '$x' }, 'm.new_content': { msgtype: 'm.text', body: 'fixed' } }), {}, false, false],
+    [
+      '.m.rule.reaction: reactions are silent',
+      '.m.rule.reaction',
+      ev('m.reaction', { 'm.relates_to': { rel_type: 'm.annotation', event_id: '$x', key: '👍' } }),
+      {},
+      false,
+      false,
+    ],
+    [
+      '.m.rule.room.server_acl: ACL changes are silent',
+      '.m.rule.room.server_acl',
+      ev('m.room.server_acl', { allow: ['*'] }, { state_key: '' }),
+      {},
+      false,
+      false,
+    ],
+    [
+      '.m.rule.suppress_edits: replacements are silent',
+      '.m.rule.suppress_edits',
+      text('* fixed', { 'm.relates_to': { rel_type: 'm.replace', event_id: '$x' }, 'm.new_content': { msgtype: 'm.text', body: 'fixed' } }),
+      {},
+      false,
+      false,
+    ],
     ['.m.rule.call: a call invite rings', '.m.rule.call', ev('m.call.invite', { call_id: 'c', version: 1 }), {}, true, false],
-    ['.m.rule.encrypted_room_one_to_one: encrypted in a room of 2', '.m.rule.encrypted_room_one_to_one', ev('m.room.encrypted', { algorithm: 'm.megolm.v1.aes-sha2', ciphertext: 'x' }), { memberCount: 2 }, true, false],
+    [
+      '.m.rule.encrypted_room_one_to_one: encrypted in a room of 2',
+      '.m.rule.encrypted_room_one_to_one',
+      ev('m.room.encrypted', { algorithm: 'm.megolm.v1.aes-sha2', ciphertext: 'x' }),
+      { memberCount: 2 },
+      true,
+      false,
+    ],
     ['.m.rule.room_one_to_one: a message in a room of 2', '.m.rule.room_one_to_one', text('hi'), { memberCount: 2 }, true, false],
     ['.m.rule.message: a message in a group', '.m.rule.message', text('hi'), { memberCount: 5 }, true, false],
-    ['.m.rule.encrypted: encrypted in a group', '.m.rule.encrypted', ev('m.room.encrypted', { algorithm: 'm.megolm.v1.aes-sha2', ciphertext: 'x' }), { memberCount: 5 }, true, false],
-    ['v1.17 removed the body rules: the display name or user id in the body alone does not highlight', '.m.rule.message', text(`Bob Smith, ${BOB} and @room`), { senderPowerLevel: 100 }, true, false],
+    [
+      '.m.rule.encrypted: encrypted in a group',
+      '.m.rule.encrypted',
+      ev('m.room.encrypted', { algorithm: 'm.megolm.v1.aes-sha2', ciphertext: 'x' }),
+      { memberCount: 5 },
+      true,
+      false,
+    ],
+    [
+      'v1.17 removed the body rules: the display name or user id in the body alone does not highlight',
+      '.m.rule.message',
+      text(`Bob Smith, ${BOB} and @room`),
+      { senderPowerLevel: 100 },
+      true,
+      false,
+    ],
     ['other event types match no rule', undefined, ev('m.room.topic', { topic: 'x' }, { state_key: '' }), {}, false, false],
   ];
   for (const [name, ruleId, event, ctx, notify, highlight, rules] of cases) {
@@ -183,7 +312,11 @@ describe('predefined rules (push.md "Predefined Rules", v1.17)', () => {
 
   test('the sounds the spec gives: default for invites and mentions, ring for calls', () => {
     assert.deepEqual(outcome(ev('m.call.invite', {}))?.actions, ['notify', { set_tweak: 'sound', value: 'ring' }]);
-    assert.deepEqual(outcome(text('x', { 'm.mentions': { user_ids: [BOB] } }))?.actions, ['notify', { set_tweak: 'sound', value: 'default' }, { set_tweak: 'highlight' }]);
+    assert.deepEqual(outcome(text('x', { 'm.mentions': { user_ids: [BOB] } }))?.actions, [
+      'notify',
+      { set_tweak: 'sound', value: 'default' },
+      { set_tweak: 'highlight' },
+    ]);
   });
 });
 
@@ -199,9 +332,12 @@ describe('actions', () => {
     assert.equal(o?.notify, false);
   });
   test('coalesce is ignored, notify kept', () => assert.deepEqual(outcome(text('x'), {}, ruleWith(['notify', 'coalesce']))?.actions, ['notify']));
-  test('a highlight tweak without value is true', () => assert.equal(outcome(text('x'), {}, ruleWith(['notify', { set_tweak: 'highlight' }]))?.highlight, true));
-  test('a highlight tweak with value false is false', () => assert.equal(outcome(text('x'), {}, ruleWith(['notify', { set_tweak: 'highlight', value: false }]))?.highlight, false));
-  test('no highlight tweak is false', () => assert.equal(outcome(text('x'), {}, ruleWith(['notify', { set_tweak: 'sound', value: 'default' }]))?.highlight, false));
+  test('a highlight tweak without value is true', () =>
+    assert.equal(outcome(text('x'), {}, ruleWith(['notify', { set_tweak: 'highlight' }]))?.highlight, true));
+  test('a highlight tweak with value false is false', () =>
+    assert.equal(outcome(text('x'), {}, ruleWith(['notify', { set_tweak: 'highlight', value: false }]))?.highlight, false));
+  test('no highlight tweak is false', () =>
+    assert.equal(outcome(text('x'), {}, ruleWith(['notify', { set_tweak: 'sound', value: 'default' }]))?.highlight, false));
 });
 
 describe('evaluation order: override, content, room, sender, underride; first enabled match wins', () => {
@@ -212,7 +348,8 @@ describe('evaluation order: override, content, room, sender, underride; first en
     r.sender.push({ rule_id: ALICE, default: false, enabled: true, actions: ['notify', { set_tweak: 'sound', value: 'alice' }] });
     return r;
   };
-  test('override before content: a notice about cake is still suppressed', () => assert.equal(outcome(ev('m.room.message', { msgtype: 'm.notice', body: 'cake' }), {}, rules())?.ruleId, '.m.rule.suppress_notices'));
+  test('override before content: a notice about cake is still suppressed', () =>
+    assert.equal(outcome(ev('m.room.message', { msgtype: 'm.notice', body: 'cake' }), {}, rules())?.ruleId, '.m.rule.suppress_notices'));
   test('content before room: a keyword highlights in a muted room', () => assert.equal(outcome(text('cake!'), {}, rules())?.ruleId, 'cake'));
   test('room before sender: the room rule mutes alice too', () => assert.equal(outcome(text('hi'), {}, rules())?.ruleId, ROOM));
   test('sender before underride', () => {
@@ -245,14 +382,23 @@ describe('effectiveRuleset: stored rules merged with the server defaults', () =>
       underride: [{ rule_id: '.m.rule.message', default: true, enabled: true, conditions: [], actions: [] }],
     };
     const rules = effectiveRuleset(BOB, stored);
-    assert.deepEqual(rules.override.slice(0, 3).map((r) => [r.rule_id, r.enabled]), [['.m.rule.master', true], ['mine', true], ['.m.rule.suppress_notices', false]]);
+    assert.deepEqual(
+      rules.override.slice(0, 3).map((r) => [r.rule_id, r.enabled]),
+      [
+        ['.m.rule.master', true],
+        ['mine', true],
+        ['.m.rule.suppress_notices', false],
+      ],
+    );
     // The default's conditions come from today's definition; only enabled and actions are the user's.
     assert.deepEqual(rules.override[2]!.conditions, [{ kind: 'event_match', key: 'content.msgtype', pattern: 'm.notice' }]);
     assert.deepEqual(rules.underride.find((r) => r.rule_id === '.m.rule.message')!.actions, []);
     assert.equal(rules.override.length, defaultPushRules(BOB).override.length + 1);
   });
   test('stored rules a server no longer defines are dropped', () => {
-    const rules = effectiveRuleset(BOB, { content: [{ rule_id: '.m.rule.contains_user_name', default: true, enabled: true, pattern: 'bob', actions: ['notify'] }] });
+    const rules = effectiveRuleset(BOB, {
+      content: [{ rule_id: '.m.rule.contains_user_name', default: true, enabled: true, pattern: 'bob', actions: ['notify'] }],
+    });
     assert.deepEqual(rules.content, []);
   });
 });

@@ -49,18 +49,28 @@ const ALL = [...SUPPORTED_ROOM_VERSIONS];
 const CASES: Case[] = [
   {
     rule: 'top level: v6-v10 keep origin, membership, prev_state; v11+ drop them (v11.md); unsigned, redacts and unknown keys go in all',
-    event: pdu('m.room.message', { body: 'hi' }, {
-      event_id: '$e',
-      origin: 'example.org',
-      membership: 'join',
-      prev_state: [],
-      unsigned: { age: 1 },
-      redacts: '$x',
-      custom: 'x',
-    }),
+    event: pdu(
+      'm.room.message',
+      { body: 'hi' },
+      {
+        event_id: '$e',
+        origin: 'example.org',
+        membership: 'join',
+        prev_state: [],
+        unsigned: { age: 1 },
+        redacts: '$x',
+        custom: 'x',
+      },
+    ),
     expected: {
       ...forVersions(V6_TO_10, {
-        ...REDACTED_BASE, type: 'm.room.message', content: {}, event_id: '$e', origin: 'example.org', membership: 'join', prev_state: [],
+        ...REDACTED_BASE,
+        type: 'm.room.message',
+        content: {},
+        event_id: '$e',
+        origin: 'example.org',
+        membership: 'join',
+        prev_state: [],
       }),
       ...forVersions(V11_TO_12, { ...REDACTED_BASE, type: 'm.room.message', content: {}, event_id: '$e' }),
     },
@@ -72,21 +82,29 @@ const CASES: Case[] = [
   },
   {
     rule: 'm.room.member keeps membership; join_authorised_via_users_server from v9 (v9-redactions); third_party_invite.signed only from v11',
-    event: pdu('m.room.member', {
-      membership: 'invite',
-      displayname: 'Bob',
-      avatar_url: 'mxc://x/y',
-      join_authorised_via_users_server: '@carol:example.org',
-      third_party_invite: { display_name: 'b***@e***', signed: { mxid: '@bob:example.org', token: 't', signatures: {} } },
-    }, { state_key: '@bob:example.org' }),
+    event: pdu(
+      'm.room.member',
+      {
+        membership: 'invite',
+        displayname: 'Bob',
+        avatar_url: 'mxc://x/y',
+        join_authorised_via_users_server: '@carol:example.org',
+        third_party_invite: { display_name: 'b***@e***', signed: { mxid: '@bob:example.org', token: 't', signatures: {} } },
+      },
+      { state_key: '@bob:example.org' },
+    ),
     expected: {
       ...forVersions(V6_TO_8, { ...REDACTED_BASE, type: 'm.room.member', state_key: '@bob:example.org', content: { membership: 'invite' } }),
       ...forVersions(V9_TO_10, {
-        ...REDACTED_BASE, type: 'm.room.member', state_key: '@bob:example.org',
+        ...REDACTED_BASE,
+        type: 'm.room.member',
+        state_key: '@bob:example.org',
         content: { membership: 'invite', join_authorised_via_users_server: '@carol:example.org' },
       }),
       ...forVersions(V11_TO_12, {
-        ...REDACTED_BASE, type: 'm.room.member', state_key: '@bob:example.org',
+        ...REDACTED_BASE,
+        type: 'm.room.member',
+        state_key: '@bob:example.org',
         content: {
           membership: 'invite',
           join_authorised_via_users_server: '@carol:example.org',
@@ -102,17 +120,23 @@ const CASES: Case[] = [
   },
   {
     rule: 'm.room.create keeps only creator in v6-v10; all of content in v11+ ("allows all keys")',
-    event: pdu('m.room.create', {
-      creator: '@alice:example.org',
-      room_version: '9',
-      'm.federate': false,
-      predecessor: { room_id: '!old:example.org' },
-      additional_creators: ['@bob:example.org'],
-    }, { state_key: '' }),
+    event: pdu(
+      'm.room.create',
+      {
+        creator: '@alice:example.org',
+        room_version: '9',
+        'm.federate': false,
+        predecessor: { room_id: '!old:example.org' },
+        additional_creators: ['@bob:example.org'],
+      },
+      { state_key: '' },
+    ),
     expected: {
       ...forVersions(V6_TO_10, { ...REDACTED_BASE, type: 'm.room.create', state_key: '', content: { creator: '@alice:example.org' } }),
       ...forVersions(V11_TO_12, {
-        ...REDACTED_BASE, type: 'm.room.create', state_key: '',
+        ...REDACTED_BASE,
+        type: 'm.room.create',
+        state_key: '',
         content: {
           creator: '@alice:example.org',
           room_version: '9',
@@ -125,38 +149,73 @@ const CASES: Case[] = [
   },
   {
     rule: 'm.room.join_rules keeps join_rule; allow from v8 (v8.md Redactions)',
-    event: pdu('m.room.join_rules', {
-      join_rule: 'restricted',
-      allow: [{ type: 'm.room_membership', room_id: '!space:example.org' }],
-      other: 1,
-    }, { state_key: '' }),
+    event: pdu(
+      'm.room.join_rules',
+      {
+        join_rule: 'restricted',
+        allow: [{ type: 'm.room_membership', room_id: '!space:example.org' }],
+        other: 1,
+      },
+      { state_key: '' },
+    ),
     expected: {
       ...forVersions(V6_TO_7, { ...REDACTED_BASE, type: 'm.room.join_rules', state_key: '', content: { join_rule: 'restricted' } }),
       ...forVersions(V8_TO_12, {
-        ...REDACTED_BASE, type: 'm.room.join_rules', state_key: '',
+        ...REDACTED_BASE,
+        type: 'm.room.join_rules',
+        state_key: '',
         content: { join_rule: 'restricted', allow: [{ type: 'm.room_membership', room_id: '!space:example.org' }] },
       }),
     },
   },
   {
     rule: 'm.room.power_levels keeps the listed keys; invite only from v11; notifications never',
-    event: pdu('m.room.power_levels', {
-      ban: 50, events: { 'm.room.name': 50 }, events_default: 0, invite: 0, kick: 50, redact: 50,
-      state_default: 50, users: { '@alice:example.org': 100 }, users_default: 0, notifications: { room: 50 },
-    }, { state_key: '' }),
+    event: pdu(
+      'm.room.power_levels',
+      {
+        ban: 50,
+        events: { 'm.room.name': 50 },
+        events_default: 0,
+        invite: 0,
+        kick: 50,
+        redact: 50,
+        state_default: 50,
+        users: { '@alice:example.org': 100 },
+        users_default: 0,
+        notifications: { room: 50 },
+      },
+      { state_key: '' },
+    ),
     expected: {
       ...forVersions(V6_TO_10, {
-        ...REDACTED_BASE, type: 'm.room.power_levels', state_key: '',
+        ...REDACTED_BASE,
+        type: 'm.room.power_levels',
+        state_key: '',
         content: {
-          ban: 50, events: { 'm.room.name': 50 }, events_default: 0, kick: 50, redact: 50,
-          state_default: 50, users: { '@alice:example.org': 100 }, users_default: 0,
+          ban: 50,
+          events: { 'm.room.name': 50 },
+          events_default: 0,
+          kick: 50,
+          redact: 50,
+          state_default: 50,
+          users: { '@alice:example.org': 100 },
+          users_default: 0,
         },
       }),
       ...forVersions(V11_TO_12, {
-        ...REDACTED_BASE, type: 'm.room.power_levels', state_key: '',
+        ...REDACTED_BASE,
+        type: 'm.room.power_levels',
+        state_key: '',
         content: {
-          ban: 50, events: { 'm.room.name': 50 }, events_default: 0, invite: 0, kick: 50, redact: 50,
-          state_default: 50, users: { '@alice:example.org': 100 }, users_default: 0,
+          ban: 50,
+          events: { 'm.room.name': 50 },
+          events_default: 0,
+          invite: 0,
+          kick: 50,
+          redact: 50,
+          state_default: 50,
+          users: { '@alice:example.org': 100 },
+          users_default: 0,
         },
       }),
     },
@@ -165,7 +224,10 @@ const CASES: Case[] = [
     rule: 'm.room.history_visibility keeps history_visibility in all versions',
     event: pdu('m.room.history_visibility', { history_visibility: 'joined', extra: true }, { state_key: '' }),
     expected: forVersions(ALL, {
-      ...REDACTED_BASE, type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' },
+      ...REDACTED_BASE,
+      type: 'm.room.history_visibility',
+      state_key: '',
+      content: { history_visibility: 'joined' },
     }),
   },
   {
@@ -187,10 +249,13 @@ const CASES: Case[] = [
       const { room_id: _r, ...rest } = pdu('m.room.create', { room_version: '12' }, { state_key: '' });
       return rest as PDU;
     })(),
-    expected: forVersions(['12'], (() => {
-      const { room_id: _r, ...rest } = REDACTED_BASE;
-      return { ...rest, type: 'm.room.create', state_key: '', content: { room_version: '12' } };
-    })()),
+    expected: forVersions(
+      ['12'],
+      (() => {
+        const { room_id: _r, ...rest } = REDACTED_BASE;
+        return { ...rest, type: 'm.room.create', state_key: '', content: { room_version: '12' } };
+      })(),
+    ),
   },
 ];
 

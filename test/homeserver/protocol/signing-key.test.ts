@@ -29,10 +29,7 @@ test('the spec seed decodes to the same 32 bytes despite its non-zero trailing b
 test('signing the canonical bytes of {} with the spec key gives the appendix signature', () => {
   const seed = decodeBase64(SPEC_SEED);
   const sig = sign(seed, Buffer.from('{}'));
-  assert.equal(
-    encodeUnpaddedBase64(sig),
-    'K8280/U9SSy9IVtjBuVeLr+HpOB4BQFWbg+UZaADMtTdGYI7Geitb76LTrr5QV/7Xg4ahLwYGYZzuHGZKM5ZAQ',
-  );
+  assert.equal(encodeUnpaddedBase64(sig), 'K8280/U9SSy9IVtjBuVeLr+HpOB4BQFWbg+UZaADMtTdGYI7Geitb76LTrr5QV/7Xg4ahLwYGYZzuHGZKM5ZAQ');
   assert.ok(verify(decodeBase64(SPEC_PUBLIC_KEY), Buffer.from('{}'), sig));
 });
 

@@ -5,12 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { authRulesVersion } from '../../../homeserver/protocol/auth-rules-versions.ts';
 import type { AuthRulesVersion } from '../../../homeserver/protocol/auth-rules-versions.ts';
-import {
-  authDifference,
-  conflictedStateSubgraph,
-  fullAuthChain,
-  separateStateSets,
-} from '../../../homeserver/protocol/state-res/conflicts.ts';
+import { authDifference, conflictedStateSubgraph, fullAuthChain, separateStateSets } from '../../../homeserver/protocol/state-res/conflicts.ts';
 import { authChain, EventCache } from '../../../homeserver/protocol/state-res/events.ts';
 import type { StateResEvent } from '../../../homeserver/protocol/state-res/events.ts';
 import { iterativeAuthChecks } from '../../../homeserver/protocol/state-res/iterative-auth.ts';
@@ -72,18 +67,32 @@ test('separateStateSets: a key with one value in every set is unconflicted; a di
   const b = stateKey('m.room.topic', '');
   const c = stateKey('m.room.name', '');
   const { unconflicted, conflicted } = separateStateSets([
-    new Map([[a, '$create'], [b, '$t1'], [c, '$n1']]),
-    new Map([[a, '$create'], [b, '$t2']]),
-    new Map([[a, '$create'], [b, '$t1'], [c, '$n1']]),
+    new Map([
+      [a, '$create'],
+      [b, '$t1'],
+      [c, '$n1'],
+    ]),
+    new Map([
+      [a, '$create'],
+      [b, '$t2'],
+    ]),
+    new Map([
+      [a, '$create'],
+      [b, '$t1'],
+      [c, '$n1'],
+    ]),
   ]);
   assert.deepEqual([...unconflicted], [[a, '$create']]);
-  assert.deepEqual([...conflicted.get(b) ?? []].sort(), ['$t1', '$t2']);
+  assert.deepEqual([...(conflicted.get(b) ?? [])].sort(), ['$t1', '$t2']);
   // Missing from one state set: conflicted, though only one event id is involved.
-  assert.deepEqual([...conflicted.get(c) ?? []], ['$n1']);
+  assert.deepEqual([...(conflicted.get(c) ?? [])], ['$n1']);
 });
 
 test('separateStateSets: one state set, or several identical ones, has nothing conflicted', () => {
-  const s = new Map([[stateKey('m.room.create', ''), '$c'], [stateKey('m.room.topic', ''), '$t']]);
+  const s = new Map([
+    [stateKey('m.room.create', ''), '$c'],
+    [stateKey('m.room.topic', ''), '$t'],
+  ]);
   for (const sets of [[s], [s, new Map(s), new Map(s)]]) {
     const { unconflicted, conflicted } = separateStateSets(sets);
     assert.equal(conflicted.size, 0);
@@ -94,13 +103,7 @@ test('separateStateSets: one state set, or several identical ones, has nothing c
 // ---- Auth chain and auth difference ----
 
 // A <- B <- C <- D, and E cites C and B (Synapse's AuthChainDifferenceTestCase shapes).
-const CHAIN = [
-  { id: 'A' },
-  { id: 'B', auth: ['A'] },
-  { id: 'C', auth: ['B'] },
-  { id: 'D', auth: ['C'] },
-  { id: 'E', auth: ['C', 'B'] },
-];
+const CHAIN = [{ id: 'A' }, { id: 'B', auth: ['A'] }, { id: 'C', auth: ['B'] }, { id: 'D', auth: ['C'] }, { id: 'E', auth: ['C', 'B'] }];
 
 test('authChain: everything reachable through auth_events, the starting events left out', async () => {
   const events = synthetic(CHAIN);
@@ -111,13 +114,23 @@ test('authChain: everything reachable through auth_events, the starting events l
 
 test('auth difference: the union minus the intersection of the full auth chains', async () => {
   const events = synthetic(CHAIN);
-  const s1 = new Map([['a', 'A'], ['b', 'B']]);
+  const s1 = new Map([
+    ['a', 'A'],
+    ['b', 'B'],
+  ]);
   const s2 = new Map([['c', 'C']]);
   const chains = [await fullAuthChain(s1, events), await fullAuthChain(s2, events)];
   assert.deepEqual([...authDifference(chains)], ['C']);
 
-  const s3 = new Map([['a', 'A'], ['b', 'B'], ['e', 'E']]);
-  const s4 = new Map([['c', 'C'], ['d', 'D']]);
+  const s3 = new Map([
+    ['a', 'A'],
+    ['b', 'B'],
+    ['e', 'E'],
+  ]);
+  const s4 = new Map([
+    ['c', 'C'],
+    ['d', 'D'],
+  ]);
   const chains2 = [await fullAuthChain(s3, events), await fullAuthChain(s4, events)];
   assert.deepEqual([...authDifference(chains2)].sort(), ['D', 'E']);
 });
@@ -125,14 +138,26 @@ test('auth difference: the union minus the intersection of the full auth chains'
 test('auth difference: an event every state set holds is not in it, though only one set cites it', async () => {
   // B is in both state sets; only the second also holds C, which cites B.
   const events = synthetic(CHAIN);
-  const chains = [await fullAuthChain(new Map([['b', 'B']]), events), await fullAuthChain(new Map([['b', 'B'], ['c', 'C']]), events)];
+  const chains = [
+    await fullAuthChain(new Map([['b', 'B']]), events),
+    await fullAuthChain(
+      new Map([
+        ['b', 'B'],
+        ['c', 'C'],
+      ]),
+      events,
+    ),
+  ];
   assert.deepEqual([...authDifference(chains)], ['C']);
 });
 
 test('auth difference: a caller-supplied auth chain gives the same answer as walking auth_events', async () => {
   const events = synthetic(CHAIN);
   const supplied = async (ids: string[]): Promise<Set<string>> => authChain(ids, synthetic(CHAIN));
-  const s1 = new Map([['a', 'A'], ['e', 'E']]);
+  const s1 = new Map([
+    ['a', 'A'],
+    ['e', 'E'],
+  ]);
   const s2 = new Map([['d', 'D']]);
   const walked = authDifference([await fullAuthChain(s1, events), await fullAuthChain(s2, events)]);
   const given = authDifference([await fullAuthChain(s1, events, supplied), await fullAuthChain(s2, events, supplied)]);
@@ -164,8 +189,7 @@ test('conflicted state subgraph: every event on an auth path between two conflic
 // ---- Power events ----
 
 test('isPowerEvent: power levels, join rules, and kicks and bans of others', () => {
-  const ev = (type: string, sender: string, key: string | undefined, content: JsonObject = {}): PDU =>
-    ({ type, sender, state_key: key, content }) as PDU;
+  const ev = (type: string, sender: string, key: string | undefined, content: JsonObject = {}): PDU => ({ type, sender, state_key: key, content }) as PDU;
   const table: Array<[PDU, boolean, string]> = [
     [ev('m.room.power_levels', ALICE, ''), true, 'power levels'],
     [ev('m.room.join_rules', ALICE, '', { join_rule: 'invite' }), true, 'join rules'],
@@ -191,7 +215,10 @@ test('lexicographicalTopologicalSort: Kahn with the smallest ready node first (S
     ['o', new Set<string>()],
     ['p', new Set(['o'])],
   ]);
-  assert.deepEqual(lexicographicalTopologicalSort(before, (a, b) => (a < b ? -1 : a > b ? 1 : 0)), ['o', 'l', 'n', 'm', 'p']);
+  assert.deepEqual(
+    lexicographicalTopologicalSort(before, (a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+    ['o', 'l', 'n', 'm', 'p'],
+  );
 });
 
 test('comparePowerSortKeys: greater power first, then smaller origin_server_ts, then smaller event id', () => {
@@ -205,7 +232,10 @@ test('comparePowerSortKeys: greater power first, then smaller origin_server_ts, 
     { eventId: 'g', power: 100, originServerTs: 5 },
     { eventId: 'h', power: Infinity, originServerTs: 9 },
   ];
-  assert.deepEqual([...keys].sort(comparePowerSortKeys).map((k) => k.eventId), ['h', 'g', 'f', 'e', 'd', 'a', 'b', 'c']);
+  assert.deepEqual(
+    [...keys].sort(comparePowerSortKeys).map((k) => k.eventId),
+    ['h', 'g', 'f', 'e', 'd', 'a', 'b', 'c'],
+  );
 });
 
 test('reverse topological power ordering: auth ancestors first, ties by sender power, timestamp, event id', async () => {
@@ -277,7 +307,14 @@ const MAINLINE = [
 
 test('mainline: follows the power levels in each auth_events from P0', async () => {
   const events = synthetic(MAINLINE);
-  assert.deepEqual([...(await mainlineOf('$P2', events))], [['$P2', 0], ['$P1', 1], ['$P0', 2]]);
+  assert.deepEqual(
+    [...(await mainlineOf('$P2', events))],
+    [
+      ['$P2', 0],
+      ['$P1', 1],
+      ['$P0', 2],
+    ],
+  );
   assert.deepEqual([...(await mainlineOf(undefined, events))], []);
 });
 

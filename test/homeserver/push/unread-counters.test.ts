@@ -37,13 +37,28 @@ describe('UnreadCounters', () => {
   const logEvent = (thread: string, users: string[]) =>
     db.write(async (tx) => {
       const so = nextSo++;
-      await tx.run("INSERT INTO events (stream_ordering, event_id, room_id, type, sender, depth, origin_server_ts, json) VALUES (?, ?, ?, 'm.room.message', '@a:hs', ?, 0, '{}')", so, `$e${so}`, ROOM, so);
+      await tx.run(
+        "INSERT INTO events (stream_ordering, event_id, room_id, type, sender, depth, origin_server_ts, json) VALUES (?, ?, ?, 'm.room.message', '@a:hs', ?, 0, '{}')",
+        so,
+        `$e${so}`,
+        ROOM,
+        so,
+      );
       const n = notified(so, thread, users);
       pushStore.recordNotifications(tx, n);
       return n;
     });
   const receipt = (user: string, so: number, thread = '') =>
-    db.write((tx) => tx.run("INSERT INTO receipts (room_id, receipt_type, user_id, thread_id, event_id, ts, stream_id) VALUES (?, 'm.read', ?, ?, ?, 0, ?) ON CONFLICT DO UPDATE SET event_id = excluded.event_id", ROOM, user, thread, `$e${so}`, so));
+    db.write((tx) =>
+      tx.run(
+        "INSERT INTO receipts (room_id, receipt_type, user_id, thread_id, event_id, ts, stream_id) VALUES (?, 'm.read', ?, ?, ?, 0, ?) ON CONFLICT DO UPDATE SET event_id = excluded.event_id",
+        ROOM,
+        user,
+        thread,
+        `$e${so}`,
+        so,
+      ),
+    );
   const plain = (m: Map<string, { notifications: number; highlights: number }>) => Object.fromEntries(m);
   before(async () => {
     db = await Database.open(join(dir, 'hearth.sqlite'));

@@ -41,11 +41,14 @@ describe('authChain', () => {
   let txn = 0;
   /** A public room with alice and bob joined, a name and one message from bob. */
   async function room(version: string) {
-    const roomId = (await checked(server, alice, 'POST', '/createRoom', { preset: 'public_chat', room_version: version, name: 'chain' })).body.room_id as string;
+    const roomId = (await checked(server, alice, 'POST', '/createRoom', { preset: 'public_chat', room_version: version, name: 'chain' })).body
+      .room_id as string;
     assert.equal((await checked(server, bob, 'POST', `/rooms/${encodeURIComponent(roomId)}/join`, {})).status, 200);
-    const msg = (await checked(server, bob, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t${++txn}`, { msgtype: 'm.text', body: 'hi' })).body.event_id as string;
+    const msg = (await checked(server, bob, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t${++txn}`, { msgtype: 'm.text', body: 'hi' }))
+      .body.event_id as string;
     return {
-      roomId, msg,
+      roomId,
+      msg,
       create: await stateId(roomId, 'm.room.create', ''),
       aliceJoin: await stateId(roomId, 'm.room.member', alice.userId),
       bobJoin: await stateId(roomId, 'm.room.member', bob.userId),
@@ -73,7 +76,10 @@ describe('authChain', () => {
       const [p, c] = [a[i - 1]!, a[i]!];
       assert.ok(p.pdu.depth < c.pdu.depth || (p.pdu.depth === c.pdu.depth && p.eventId < c.eventId), `order at ${i}`);
     }
-    assert.deepEqual(await ids([r.name, r.msg, r.msg]), a.map((e) => e.eventId));
+    assert.deepEqual(
+      await ids([r.name, r.msg, r.msg]),
+      a.map((e) => e.eventId),
+    );
     // The create event (depth 1) comes first: nothing precedes it.
     assert.equal(a[0]!.eventId, r.create);
   });

@@ -21,19 +21,26 @@ after(async () => {
 /** The full state a group holds, following its chain of deltas. */
 async function stateOfGroup(conn: Connection, group: number): Promise<Map<string, string>> {
   const chain: number[] = [];
-  for (let id: number | null = group; id !== null; ) {
+  for (let id: number | null = group; id !== null;) {
     chain.unshift(id);
     id = (await conn.get<{ prev_group: number | null }>('SELECT prev_group FROM state_groups WHERE id = ?', id))!.prev_group;
   }
   const state = new Map<string, string>();
   for (const id of chain) {
-    for (const e of await conn.all<{ type: string; state_key: string; event_id: string }>('SELECT type, state_key, event_id FROM state_group_entries WHERE group_id = ?', id)) state.set(`${e.type}|${e.state_key}`, e.event_id);
+    for (const e of await conn.all<{ type: string; state_key: string; event_id: string }>(
+      'SELECT type, state_key, event_id FROM state_group_entries WHERE group_id = ?',
+      id,
+    ))
+      state.set(`${e.type}|${e.state_key}`, e.event_id);
   }
   return state;
 }
 
 async function currentState(conn: Connection, roomId: string): Promise<Map<string, string>> {
-  const rows = await conn.all<{ type: string; state_key: string; event_id: string }>('SELECT type, state_key, event_id FROM current_state WHERE room_id = ?', roomId);
+  const rows = await conn.all<{ type: string; state_key: string; event_id: string }>(
+    'SELECT type, state_key, event_id FROM current_state WHERE room_id = ?',
+    roomId,
+  );
   return new Map(rows.map((r) => [`${r.type}|${r.state_key}`, r.event_id]));
 }
 

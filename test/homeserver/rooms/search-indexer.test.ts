@@ -18,7 +18,8 @@ describe('search indexing behind the timeline', () => {
   let server: TestServer;
   let alice: TestUser;
   let roomId: string;
-  const send = (txn: string, body: string) => call(server, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`, { msgtype: 'm.text', body });
+  const send = (txn: string, body: string) =>
+    call(server, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`, { msgtype: 'm.text', body });
   const found = async (term: string) => {
     const res = await call(server, alice, 'POST', '/search', { search_categories: { room_events: { search_term: term } } });
     assert.equal(res.status, 200);

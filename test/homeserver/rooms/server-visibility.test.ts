@@ -59,11 +59,15 @@ describe('ServerView over a real server', () => {
 
   const event = (reader: EventReader, id: string) => reader.getEvent(db, id).then((e) => e!);
 
-  test("a server whose users all left is no longer in the room, yet still sees what they saw while joined", async () => {
-    const roomId = (await checked(server, alice, 'POST', '/createRoom', {
-      preset: 'private_chat', initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }],
-    })).body.room_id as string;
-    const msg = (await checked(server, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t1`, { msgtype: 'm.text', body: 'x' })).body.event_id as string;
+  test('a server whose users all left is no longer in the room, yet still sees what they saw while joined', async () => {
+    const roomId = (
+      await checked(server, alice, 'POST', '/createRoom', {
+        preset: 'private_chat',
+        initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }],
+      })
+    ).body.room_id as string;
+    const msg = (await checked(server, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t1`, { msgtype: 'm.text', body: 'x' })).body
+      .event_id as string;
     const reader = new EventReader();
     const own = new ServerView(reader, db, 'localhost');
     assert.equal(await own.isInRoom(roomId), true);

@@ -13,8 +13,13 @@ test('serversInRoom lists the servers of joined members only, ports included, on
   const db = await Database.open(join(dir, 'hearth.sqlite'));
   try {
     const members: Array<[string, string]> = [
-      ['@a:here.example', 'join'], ['@b:here.example', 'join'], ['@c:other.example:8448', 'join'],
-      ['@d:left.example', 'leave'], ['@e:banned.example', 'ban'], ['@f:invited.example', 'invite'], ['@g:[::1]:8448', 'join'],
+      ['@a:here.example', 'join'],
+      ['@b:here.example', 'join'],
+      ['@c:other.example:8448', 'join'],
+      ['@d:left.example', 'leave'],
+      ['@e:banned.example', 'ban'],
+      ['@f:invited.example', 'invite'],
+      ['@g:[::1]:8448', 'join'],
     ];
     await db.write(async (tx) => {
       let n = 0;

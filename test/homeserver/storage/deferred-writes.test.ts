@@ -157,7 +157,10 @@ describe('Database.write with deferred writes', () => {
     release();
     await first;
     const outcomes = await Promise.allSettled(jobs);
-    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['fulfilled', 'rejected', 'rejected', 'fulfilled'],
+    );
     assert.match(String((outcomes[1] as PromiseRejectedResult).reason), /UNIQUE constraint failed/);
     assert.match(String((outcomes[2] as PromiseRejectedResult).reason), /before its writes were sent/);
     assert.deepEqual(await keys(), [1, 2, 10, 11, 14]);
@@ -187,7 +190,10 @@ describe('Database.write with deferred writes', () => {
     assert.match(String((a as PromiseRejectedResult).reason), /UNIQUE constraint failed/);
     assert.deepEqual(b, { status: 'fulfilled', value: 2 }, 'ran once on top of the failed batch, then again');
     // Negative keys, to leave the largest key (and nextKey below) as it was.
-    assert.deepEqual((await keys()).filter((k) => k <= -30), [-31]);
+    assert.deepEqual(
+      (await keys()).filter((k) => k <= -30),
+      [-31],
+    );
     assert.ok(commitFailures > before);
   });
 
@@ -204,10 +210,12 @@ describe('Database.write with deferred writes', () => {
       return [a, b];
     });
     assert.deepEqual(named, [auto + 1, auto + 2]);
-    await assert.rejects(db.write(async (tx) => {
-      tx.defer('INSERT INTO t (k, v) VALUES (?, ?)', await tx.nextKey('t', 'k'), 'rolled back');
-      throw new Error('no');
-    }));
+    await assert.rejects(
+      db.write(async (tx) => {
+        tx.defer('INSERT INTO t (k, v) VALUES (?, ?)', await tx.nextKey('t', 'k'), 'rolled back');
+        throw new Error('no');
+      }),
+    );
     const after = await db.write(async (tx) => {
       const k = await tx.nextKey('t', 'k');
       tx.defer('INSERT INTO t (k, v) VALUES (?, ?)', k, 'c');
@@ -240,7 +248,13 @@ describe('Database.write with deferred writes', () => {
     release();
     await first;
     const outcomes = await Promise.allSettled(jobs);
-    assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'fulfilled', 'fulfilled']);
-    assert.deepEqual((await keys()).filter((k) => k >= 20), [21, 22]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['rejected', 'fulfilled', 'fulfilled'],
+    );
+    assert.deepEqual(
+      (await keys()).filter((k) => k >= 20),
+      [21, 22],
+    );
   });
 });

@@ -7,7 +7,6 @@ import { runMigrations } from '../../../homeserver/storage/migrations/run.ts';
 import { openSchemaAtVersion } from './schema-at-version.ts';
 import { remoteEventsStore } from '../../../homeserver/storage/remote-events-store.ts';
 
-
 describe('migration 015: event edges keyed by position', () => {
   let conn: Connection;
   before(async () => {
@@ -20,7 +19,11 @@ describe('migration 015: event edges keyed by position', () => {
       [2, '$d', ['$c', '$b']],
     ];
     for (const [pos, id, prevs] of events) {
-      await conn.run("INSERT INTO events (stream_ordering, event_id, room_id, type, sender, depth, origin_server_ts, json) VALUES (?, ?, '!r:hs', 'm.room.message', '@a:hs', 1, 0, '{}')", pos, id);
+      await conn.run(
+        "INSERT INTO events (stream_ordering, event_id, room_id, type, sender, depth, origin_server_ts, json) VALUES (?, ?, '!r:hs', 'm.room.message', '@a:hs', 1, 0, '{}')",
+        pos,
+        id,
+      );
       for (const prev of prevs) await conn.run('INSERT INTO event_edges (event_id, prev_event_id) VALUES (?, ?)', id, prev);
       await conn.run("INSERT INTO event_auth (event_id, auth_event_id) VALUES (?, '$create')", id);
     }
@@ -29,8 +32,18 @@ describe('migration 015: event edges keyed by position', () => {
   after(() => conn.close());
 
   test('every edge is kept, under its event position', async () => {
-    const rows = await conn.all<{ stream_ordering: number; prev_event_id: string }>('SELECT stream_ordering, prev_event_id FROM event_edges ORDER BY stream_ordering, prev_event_id');
-    assert.deepEqual(rows.map((r) => [r.stream_ordering, r.prev_event_id]), [[-1, '$gone'], [1, '$b'], [2, '$b'], [2, '$c']]);
+    const rows = await conn.all<{ stream_ordering: number; prev_event_id: string }>(
+      'SELECT stream_ordering, prev_event_id FROM event_edges ORDER BY stream_ordering, prev_event_id',
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.stream_ordering, r.prev_event_id]),
+      [
+        [-1, '$gone'],
+        [1, '$b'],
+        [2, '$b'],
+        [2, '$c'],
+      ],
+    );
   });
 
   test('event_auth is gone', async () => {

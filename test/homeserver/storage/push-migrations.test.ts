@@ -9,7 +9,6 @@ import { MIGRATIONS, runMigrations } from '../../../homeserver/storage/migration
 import { openSchemaAtVersion } from './schema-at-version.ts';
 import { notificationOf, pushStore } from '../../../homeserver/storage/push-store.ts';
 
-
 const ROOM = '!r:hs';
 const OTHER_ROOM = '!o:hs';
 const THREAD = '$root';
@@ -24,13 +23,23 @@ describe('migrations 012 and 013: per-user push actions become one row per event
     for (let i = 1; i <= 12; i++) {
       await conn.run(
         "INSERT INTO events (stream_ordering, event_id, room_id, type, sender, depth, origin_server_ts, json) VALUES (?, ?, ?, 'm.room.message', '@a:hs', ?, 0, '{}')",
-        i, `$e${i}`, i <= 10 ? ROOM : OTHER_ROOM, i,
+        i,
+        `$e${i}`,
+        i <= 10 ? ROOM : OTHER_ROOM,
+        i,
       );
     }
     const action = (user: string, so: number, thread = 'main', highlight = 0, notify = 1) =>
       conn.run(
         'INSERT INTO event_push_actions (user_id, event_id, room_id, stream_ordering, thread_id, notify, highlight, actions, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)',
-        user, `$e${so}`, so <= 10 ? ROOM : OTHER_ROOM, so, thread, notify, highlight, highlight ? HIGHLIGHT : NOTIFY,
+        user,
+        `$e${so}`,
+        so <= 10 ? ROOM : OTHER_ROOM,
+        so,
+        thread,
+        notify,
+        highlight,
+        highlight ? HIGHLIGHT : NOTIFY,
       );
     // bob: main 1..6 (3 a highlight), thread 7..8; an unthreaded receipt at 4 -> main 5,6 and thread 7,8 unread.
     for (const so of [1, 2, 3, 4, 5, 6]) await action('@bob:hs', so, 'main', so === 3 || so === 6 ? 1 : 0);
@@ -58,7 +67,10 @@ describe('migrations 012 and 013: per-user push actions become one row per event
 
   test('the log keeps every notification with its own actions, and only those', async () => {
     const rows = await conn.all<{ stream_ordering: number }>('SELECT stream_ordering FROM push_notified ORDER BY stream_ordering');
-    assert.deepEqual(rows.map((r) => r.stream_ordering), [1, 2, 3, 4, 5, 6, 7, 8, 9, 11]);
+    assert.deepEqual(
+      rows.map((r) => r.stream_ordering),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 11],
+    );
     const page = async (user: string, onlyHighlight = false) => {
       const found = await pushStore.page(conn, user, Number.MAX_SAFE_INTEGER, 20, onlyHighlight);
       return found.map((r) => ({ so: r.stream_ordering, ...notificationOf(r, user) }));
@@ -66,7 +78,10 @@ describe('migrations 012 and 013: per-user push actions become one row per event
     const highlight = JSON.parse(HIGHLIGHT) as unknown[];
     const notify = JSON.parse(NOTIFY) as unknown[];
     assert.deepEqual(await page('@dave:hs'), [{ so: 11, actions: notify, highlight: false }]);
-    assert.deepEqual(await page('@bob:hs', true), [{ so: 6, actions: highlight, highlight: true }, { so: 3, actions: highlight, highlight: true }]);
+    assert.deepEqual(await page('@bob:hs', true), [
+      { so: 6, actions: highlight, highlight: true },
+      { so: 3, actions: highlight, highlight: true },
+    ]);
     // Event 3 notified bob with a highlight and carol without: one row, two action lists.
     const three = (await page('@carol:hs')).find((r) => r.so === 3);
     assert.deepEqual(three, { so: 3, actions: notify, highlight: false });

@@ -7,7 +7,6 @@ import { runMigrations } from '../../../homeserver/storage/migrations/run.ts';
 import { openSchemaAtVersion } from './schema-at-version.ts';
 import { eventsStore } from '../../../homeserver/storage/events-store.ts';
 
-
 describe('migration 016: transaction ids scoped to their endpoint', () => {
   let conn: Connection;
   before(async () => {
@@ -29,7 +28,9 @@ describe('migration 016: transaction ids scoped to their endpoint', () => {
     const insert = (pos: number, scope: string) =>
       conn.run(
         "INSERT INTO events (stream_ordering, event_id, room_id, type, sender, depth, origin_server_ts, json, txn_user_id, txn_device_id, txn_id, txn_scope) VALUES (?, ?, '!r:hs', 'm.room.redaction', '@a:hs', 2, 0, '{}', '@a:hs', 'DEV', 't1', ?)",
-        pos, `$x${pos}`, scope,
+        pos,
+        `$x${pos}`,
+        scope,
       );
     await assert.rejects(insert(2, 'send/!r:hs/m.room.message'), /UNIQUE constraint failed: events\.txn/);
     await insert(3, 'redact/!r:hs/$m');

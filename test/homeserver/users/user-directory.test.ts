@@ -42,7 +42,10 @@ describe('user_directory/search', () => {
     const res = await search(alice, { search_term: 'tab' });
     const ids = res.body.results.map((r: { user_id: string }) => r.user_id).sort();
     assert.deepEqual(ids, [bob.userId, carol.userId].sort(), 'dave shares no room with alice and is in no public room');
-    assert.deepEqual((await search(alice, { search_term: '@carol:' })).body.results.map((r: { user_id: string }) => r.user_id), [carol.userId]);
+    assert.deepEqual(
+      (await search(alice, { search_term: '@carol:' })).body.results.map((r: { user_id: string }) => r.user_id),
+      [carol.userId],
+    );
     assert.deepEqual((await search(alice, { search_term: 'dave' })).body.results, []);
   });
 
