@@ -1,11 +1,12 @@
 // The homeserver library's whole public surface: createHomeserver(config) -> start()/stop().
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import type { Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { HomeserverConfig } from './config/types.ts';
 import { Database } from './storage/database.ts';
+import { preparePrivateDbFile, preparePrivateDir } from './storage/private-files.ts';
 import { generateSigningKey, encodeSigningKeyFile, decodeSigningKeyFile, type SigningKey } from './protocol/signing-key.ts';
 import { RoomService } from './rooms/room-service.ts';
 import { PushRules } from './push/push-rules.ts';
@@ -96,8 +97,9 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
     },
 
     async start() {
-      mkdirSync(config.dataDir, { recursive: true });
+      preparePrivateDir(config.dataDir);
       const signingKey = loadOrCreateSigningKey(config.dataDir);
+      preparePrivateDbFile(join(config.dataDir, DB_FILE));
       db = await Database.open(join(config.dataDir, DB_FILE));
       notifier = new Notifier();
       const accountData = new AccountData(db, notifier);
