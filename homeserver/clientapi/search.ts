@@ -16,6 +16,12 @@ const ALL_KEYS = ['content.body', 'content.name', 'content.topic'];
 const DEFAULT_LIMIT = 10;
 /** Matches fetched per round while visibility and filters thin them out. */
 const ROUND = 50;
+/**
+ * Matches looked at to count the results. `count` is "an approximate count" (search.yaml); past
+ * this many matches it is a lower bound, since counting means checking each one's visibility.
+ */
+const COUNT_SCAN_LIMIT = 1000;
+const COUNT_ROUND = 200;
 
 interface Cursor {
   /** Results already returned (rank order), or the stream position to continue below (recent order). */
@@ -59,6 +65,26 @@ export const searchRoutes: RouteGroup = (r, deps) => {
     const roomIds = memberships.map((m) => m.room_id).filter((id) => (!filter?.rooms || filter.rooms.includes(id)) && !filter?.not_rooms?.includes(id));
     const match = ftsQuery(re.search_term);
     const cursor = parseCursor(queryString(ctx, 'next_batch'), deps.rooms.position);
+    const eventAt = async (streamOrdering: number): Promise<LoadedEvent | undefined> => {
+      const row = await q.get<{ event_id: string }>('SELECT event_id FROM events WHERE stream_ordering = ?', streamOrdering);
+      return row ? deps.rooms.reader.getEvent(q, row.event_id) : undefined;
+    };
+    // The count covers only what this user may see and the filter lets through: counting every
+    // match in their rooms told how many matching messages they were not allowed to read.
+    const visibleCount = async (m: string): Promise<number> => {
+      let n = 0;
+      for (let scanned = 0; scanned < COUNT_SCAN_LIMIT; scanned += COUNT_ROUND) {
+        const hits = await searchStore.search(q, m, roomIds, keys as string[], false, COUNT_ROUND, scanned, deps.rooms.position + 1);
+        const events: LoadedEvent[] = [];
+        for (const hit of hits) {
+          const ev = await eventAt(hit.stream_ordering);
+          if (ev && eventMatches(filter, { type: ev.pdu.type, sender: ev.pdu.sender, room_id: ev.roomId, content: ev.pdu.content })) events.push(ev);
+        }
+        n += (await deps.visibility.filter(q, me.userId, events)).length;
+        if (hits.length < COUNT_ROUND) break;
+      }
+      return n;
+    };
     const results: Array<{ rank: number; event: LoadedEvent }> = [];
     let offset = cursor.offset;
     let before = cursor.before;
@@ -78,8 +104,7 @@ export const searchRoutes: RouteGroup = (r, deps) => {
       for (const hit of hits) {
         if (orderBy === 'rank') offset++;
         else before = hit.stream_ordering;
-        const row = await q.get<{ event_id: string }>('SELECT event_id FROM events WHERE stream_ordering = ?', hit.stream_ordering);
-        const ev = row ? await deps.rooms.reader.getEvent(q, row.event_id) : undefined;
+        const ev = await eventAt(hit.stream_ordering);
         if (!ev || !eventMatches(filter, { type: ev.pdu.type, sender: ev.pdu.sender, room_id: ev.roomId, content: ev.pdu.content })) continue;
         if (!(await deps.visibility.canSee(q, me.userId, ev))) continue;
         results.push({ rank: hit.rank, event: ev });
@@ -97,7 +122,7 @@ export const searchRoutes: RouteGroup = (r, deps) => {
       out.push(item);
     }
     const roomEvents: Record<string, unknown> = {
-      count: match ? await searchStore.count(q, match, roomIds, keys as string[]) : 0,
+      count: match ? await visibleCount(match) : 0,
       highlights: re.search_term
         .split(/\s+/)
         .filter((w) => w.length > 0)

@@ -87,14 +87,4 @@ export const searchStore = {
       offset,
     );
   },
-  async count(q: Queryable, match: string, roomIds: string[], keys: string[]): Promise<number> {
-    if (roomIds.length === 0 || keys.length === 0) return 0;
-    const row = await q.get<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM event_search WHERE event_search MATCH ? AND room_id IN (${roomIds.map(() => '?').join(',')}) AND search_key IN (${keys.map(() => '?').join(',')})`,
-      match,
-      ...roomIds,
-      ...keys,
-    );
-    return row?.n ?? 0;
-  },
 };

@@ -99,13 +99,14 @@ describe('server-side search', () => {
     assert.equal(hit.context.profile_info[alice.userId].displayname, 'alice');
   });
 
-  test('a user outside the room finds nothing; a user who left finds nothing sent after the leave', async () => {
+  test('a user outside the room finds nothing; a user who left finds nothing sent after the leave, nor counts it', async () => {
     const stranger = await search(eve, { search_term: 'sourdough' });
     assert.deepEqual(stranger.body.search_categories.room_events.results, []);
     await call(server, bob, 'POST', `/rooms/${room()}/leave`, {});
     await call(server, alice, 'PUT', `/rooms/${room()}/send/m.room.message/after`, { msgtype: 'm.text', body: 'secret sourdough recipe' });
     const res = await search(bob, { search_term: 'secret' });
     assert.deepEqual(res.body.search_categories.room_events.results, []);
+    assert.equal(res.body.search_categories.room_events.count, 0, 'the count leaves out the message sent after the leave');
     const earlier = await search(bob, { search_term: 'bubbling' });
     assert.equal(earlier.body.search_categories.room_events.results.length, 1, 'events from before the leave stay searchable');
   });
