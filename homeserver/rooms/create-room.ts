@@ -72,6 +72,9 @@ export async function createRoom(
 
   return svc
     .write(async (w) => {
+      // Checked again in the transaction: two createRoom calls with one alias both pass the check
+      // above, and the second would meet the alias table's unique key half-way through its room.
+      if (alias !== undefined && (await roomsStore.getAlias(w.tx, alias))) throw new MatrixError(400, 'M_ROOM_IN_USE', `Alias ${alias} is already in use`);
       // Before v12 the room id is ours to choose; from v12 it is the create event's reference hash.
       const provisionalId = `!${randomBytes(12).toString('base64url')}:${svc.serverName}`;
       const head: RoomHead = { roomId: provisionalId, version: versionId, state: new Map(), stateGroup: null, chainLength: 0, extremities: [], maxDepth: 0 };
