@@ -21,6 +21,7 @@ import { benchChatFeatures } from './chat-features.ts';
 import { benchMedia } from './media.ts';
 import { benchFederation } from './federation.ts';
 import { benchRenderer } from './renderer.ts';
+import { benchLoad } from './load.ts';
 import { compiledFile } from '../bin/lib/compiled.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -341,6 +342,7 @@ async function main(): Promise<void> {
       ['chat_features', benchChatFeatures],
       ['media', benchMedia],
       ['federation', benchFederation],
+      ['load', benchLoad],
     ] as const) {
       log(`${name}...`);
       try {
@@ -360,7 +362,7 @@ async function main(): Promise<void> {
       Object.keys(more).length === 0
         ? ''
         : `\n## Chat client and chat features\n\nFrom the same run (\`bench/renderer.ts\`, \`bench/chat-features.ts\`, \`bench/media.ts\`; ` +
-          `\`npm run bench -- --core\` leaves them out). Targets: room list interactive < 1 s, initial JS < 400 kB gzip.\n\n\`\`\`json\n${JSON.stringify(more, null, 2)}\n\`\`\`\n`;
+          `\`bench/load.ts\`: 200 long-polling /sync clients and 50 senders for 60 s; \`npm run bench -- --core\` leaves them out). Targets: room list interactive < 1 s, initial JS < 400 kB gzip.\n\n\`\`\`json\n${JSON.stringify(more, null, 2)}\n\`\`\`\n`;
     writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderBenchmarksMd(results) + extra);
     log('wrote BENCHMARKS.md');
   }
