@@ -74,7 +74,8 @@ export function createClientApp(
   app.use(hostCheck(allowedHosts));
   app.use(cors);
   app.use(unrecognized);
-  app.use(rateLimit(limiter, deps.authenticate));
+  const users = deps.users;
+  app.use(rateLimit(limiter, { cached: (token) => users.cachedIdentity(token), authenticate: deps.authenticate }));
   app.use(jsonBody);
   const unversioned = unversionedRoutes(deps);
   app.use(unversioned.routes());

@@ -93,28 +93,42 @@ export class RateLimiter {
   }
 }
 
+/** How the limiter tells who sent a token: the cache alone first, the database only when worth it. */
+export interface TokenLookup {
+  cached(token: string): { userId: string } | undefined;
+  authenticate: Authenticate;
+}
+
 /**
  * Whom a request is counted against: the user of a valid access token, else the client's
  * address. A junk or revoked token counts against the address, so a new token per request does
  * not buy a new bucket.
  */
-export async function rateLimitKey(ctx: Context, authenticate: Authenticate): Promise<string> {
+export async function rateLimitKey(ctx: Context, tokens: TokenLookup, limiter: RateLimiter): Promise<string> {
+  const address = `address ${clientAddress(ctx.ip)}`;
   let token: string | undefined;
   try {
     token = accessTokenOf(ctx);
   } catch {
     // A malformed Authorization header is refused later by requireAuth; it is still this address.
   }
-  // authenticate caches valid tokens, so a logged-in client costs a map lookup here.
-  const who = token === undefined ? undefined : await authenticate(token);
-  return who ? `user ${who.userId}` : `address ${clientAddress(ctx.ip)}`;
+  if (token === undefined) return address;
+  // Valid tokens are cached by authenticate, so a logged-in client costs a map lookup here.
+  const known = tokens.cached(token);
+  if (known) return `user ${known.userId}`;
+  // While its address is refused, an unknown token is not worth a database query: a flood of
+  // junk tokens would cost one each. A real client's token is cached again by its next read
+  // (/sync), which is not limited, so it is not held here for long.
+  if (limiter.wait(address) > 0) return address;
+  const who = await tokens.authenticate(token);
+  return who ? `user ${who.userId}` : address;
 }
 
-export function rateLimit(limiter: RateLimiter, authenticate: Authenticate) {
+export function rateLimit(limiter: RateLimiter, tokens: TokenLookup) {
   return async function limit(ctx: Context, next: Next): Promise<void> {
     // Only writes are limited: reads and long-polls are cheap and a client must always be able to sync.
     if (ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'DELETE') {
-      const wait = limiter.take(await rateLimitKey(ctx, authenticate));
+      const wait = limiter.take(await rateLimitKey(ctx, tokens, limiter));
       if (wait > 0) throw new MatrixError(429, 'M_LIMIT_EXCEEDED', 'Too many requests', { retry_after_ms: wait });
     }
     await next();

@@ -128,6 +128,11 @@ export class UserService {
     return { userId, deviceId: device, accessToken };
   }
 
+  /** The identity of a token already known valid, without touching the database; undefined when not cached. */
+  cachedIdentity(accessToken: string): { userId: string; deviceId: string } | undefined {
+    return this.tokenCache.get(hashToken(accessToken));
+  }
+
   async authenticate(accessToken: string): Promise<{ userId: string; deviceId: string } | undefined> {
     const h = hashToken(accessToken);
     const hit = this.tokenCache.get(h);
