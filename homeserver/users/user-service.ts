@@ -115,7 +115,17 @@ export class UserService {
   }
 
   async login(userId: string, deviceId?: string, deviceName?: string): Promise<Session> {
-    return this.db.write((tx) => this.newSessionIn(tx, userId, deviceId, deviceName));
+    const session = await this.db.write((tx) => this.newSessionIn(tx, userId, deviceId, deviceName));
+    // The device's old tokens are gone from the database; the cache must not keep them alive.
+    if (deviceId !== undefined) this.forgetCachedTokens(userId, deviceId, session.accessToken);
+    return session;
+  }
+
+  private forgetCachedTokens(userId: string, deviceId: string, keep: string): void {
+    const kept = hashToken(keep);
+    for (const [h, id] of this.tokenCache) {
+      if (id.userId === userId && id.deviceId === deviceId && h !== kept) this.tokenCache.delete(h);
+    }
   }
 
   private async newSessionIn(tx: Queryable, userId: string, deviceId?: string, deviceName?: string): Promise<Session> {
