@@ -212,7 +212,7 @@ async function searchLatency(dataDir: string) {
 export async function benchChatFeatures(): Promise<Record<string, unknown>> {
   const dirs = [mkdtempSync(join(tmpdir(), 'hearth-bench-features-')), mkdtempSync(join(tmpdir(), 'hearth-bench-search-'))];
   // A bench client sends hundreds of requests a second: lift the per-user rate limit (default 50/s).
-  for (const d of dirs) writeFileSync(join(d, 'hearth.yaml'), 'rate_limit:\n  per_second: 1000000\n  burst: 1000000\n');
+  for (const d of dirs) writeFileSync(join(d, 'hearth.yaml'), 'rate_limit:\n  per_second: 1000000\n  burst: 1000000\n  registration_burst: 1000000\n');
   try {
     const s = await startServer(
       process.execPath,

@@ -106,7 +106,7 @@ interface Peer {
 function peer(label: string, port: number, trust: string[], nodeArgs: string[] = []): Peer {
   const dir = mkdtempSync(join(tmpdir(), `hearth-bench-fed-${label}-`));
   // The bench sends hundreds of requests a second from few users: lift the per-user rate limit.
-  writeFileSync(join(dir, 'hearth.yaml'), 'rate_limit:\n  per_second: 1000000\n  burst: 1000000\n');
+  writeFileSync(join(dir, 'hearth.yaml'), 'rate_limit:\n  per_second: 1000000\n  burst: 1000000\n  registration_burst: 1000000\n');
   return { dir, port, name: `127.0.0.1:${port}`, nodeArgs, trust };
 }
 

@@ -249,7 +249,7 @@ async function main(): Promise<void> {
   // The server under load: its own data dir, with the per-user rate limit lifted so that the
   // figure is the server's capacity, not the limiter's (default 50/s per user).
   const hearthDir = tempDir('load');
-  writeFileSync(join(hearthDir, 'hearth.yaml'), 'rate_limit:\n  per_second: 1000000\n  burst: 1000000\n');
+  writeFileSync(join(hearthDir, 'hearth.yaml'), 'rate_limit:\n  per_second: 1000000\n  burst: 1000000\n  registration_burst: 1000000\n');
   const hearth = await startHearth(hearthDir);
   const baseline = await startServer(process.execPath, [BASELINE, join(tempDir('baseline'), 'baseline.sqlite')], /^baseline ready url=(\S+)/m);
   running.add(baseline);

@@ -15,6 +15,7 @@ import { Visibility } from './rooms/visibility.ts';
 import { Notifier } from './sync/notifier.ts';
 import { SyncService } from './sync/sync-service.ts';
 import { UserService } from './users/user-service.ts';
+import { LoginThrottle } from './users/login-throttle.ts';
 import { SearchIndexer } from './rooms/search-indexer.ts';
 import { UiaSessions } from './users/uia.ts';
 import { requireAuth } from './http/auth.ts';
@@ -28,7 +29,7 @@ import { PresenceService } from './edus/presence.ts';
 import { joinedMembers } from './edus/room-members.ts';
 import { MediaService } from './media/media-service.ts';
 import { createE2ee } from './e2ee/index.ts';
-import { DEFAULT_MAX_UPLOAD_BYTES } from './config/types.ts';
+import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_RATE_LIMITS } from './config/types.ts';
 import { createFederation, type Federation } from './federation/index.ts';
 import { mountFederationRoutes } from './federation/routes/index.ts';
 import type { FederationServices } from './federation/services.ts';
@@ -113,7 +114,15 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       rooms.onCommitted((events) => indexer.appended(events.filter((e) => e.streamOrdering > 0).length));
       indexer.resume();
       const visibility = new Visibility(rooms.reader);
-      users = new UserService(db, config.serverName);
+      const limits = config.rateLimit;
+      users = new UserService(
+        db,
+        config.serverName,
+        new LoginThrottle({
+          failuresPerAccount: limits.failedLoginsPerAccount ?? DEFAULT_RATE_LIMITS.failedLoginsPerAccount,
+          failuresPerAddress: limits.failedLoginsPerAddress ?? DEFAULT_RATE_LIMITS.failedLoginsPerAddress,
+        }),
+      );
       const u = users;
       const authenticate = (token: string) => u.authenticate(token);
       const database = db;

@@ -25,7 +25,7 @@ const mode = process.argv[2] ?? 'seq';
 const amount = Number(process.argv[3] ?? (mode === 'seq' ? 300 : 5000));
 const root = process.env.HEARTH_ROOT ?? fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'hearth-diag-'));
-writeFileSync(join(dir, 'hearth.yaml'), 'rate_limit:\n  per_second: 1000000\n  burst: 1000000\n');
+writeFileSync(join(dir, 'hearth.yaml'), 'rate_limit:\n  per_second: 1000000\n  burst: 1000000\n  registration_burst: 1000000\n');
 const nodeArgs = (process.env.HEARTH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 if (mode === 'base') {
   const b = await startServer(process.execPath, [join(root, 'bench', 'baseline-server.ts'), join(dir, 'baseline.sqlite')], /^baseline ready url=(\S+)/m);

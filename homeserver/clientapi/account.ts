@@ -10,18 +10,30 @@ import { requester } from '../http/auth.ts';
 import { boolField, objectField, param, queryString, stringField } from '../http/params.ts';
 import { parseUserId } from '../protocol/identifiers.ts';
 import type { UiaFlow } from '../users/uia.ts';
+import { clientAddress } from '../http/client-address.ts';
+import { checkNewPassword } from '../users/password-policy.ts';
+import { DEFAULT_PASSWORD_MINIMUM_LENGTH } from '../config/types.ts';
+
+function checkPasswordPolicy(deps: ClientApiDeps, password: string): void {
+  checkNewPassword(password, deps.config.passwordPolicy?.minimumLength ?? DEFAULT_PASSWORD_MINIMUM_LENGTH);
+}
 
 function registrationFlows(deps: ClientApiDeps): UiaFlow[] {
   return deps.config.registration === 'token' ? [{ stages: ['m.login.registration_token'] }] : [{ stages: ['m.login.dummy'] }];
 }
 
-/** A UIA stage check shared by the endpoints that accept these stages. */
-export function stageChecker(deps: ClientApiDeps, userId?: string) {
+/**
+ * A UIA stage check shared by the endpoints that accept these stages. The request gives the
+ * client's address: a password stage guesses passwords as /login does, and is limited the same way.
+ */
+export function stageChecker(deps: ClientApiDeps, ctx: Context, userId?: string) {
+  const address = clientAddress(ctx.ip);
   return async (stage: string, auth: Record<string, unknown>) => {
     if (stage === 'm.login.dummy') return;
     if (stage === 'm.login.registration_token') {
       const token = auth.token;
-      if (typeof token !== 'string' || !deps.config.registrationTokens.includes(token)) {
+      const valid = typeof token === 'string' && deps.config.registrationTokens.includes(token);
+      if (!deps.users.attemptRegistrationToken(valid, address)) {
         throw new MatrixError(401, 'M_FORBIDDEN', 'Invalid registration token');
       }
       return;
@@ -29,7 +41,7 @@ export function stageChecker(deps: ClientApiDeps, userId?: string) {
     if (stage === 'm.login.password') {
       const who = identifierUser(deps, auth) ?? userId;
       const password = auth.password;
-      if (!who || who !== userId || typeof password !== 'string' || !(await deps.users.checkPassword(who, password))) {
+      if (!who || who !== userId || typeof password !== 'string' || !(await deps.users.attemptPassword(who, password, address))) {
         throw new MatrixError(401, 'M_FORBIDDEN', 'Invalid password');
       }
       return;
@@ -63,6 +75,11 @@ export const accountRoutes: RouteGroup = (r, deps) => {
     if (kind === 'guest') throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', 'Guest accounts are not available on this server');
     if (kind !== 'user') throw new MatrixError(400, 'M_INVALID_PARAM', `Unknown kind '${kind}'`);
     if (deps.config.registration === 'closed') throw new MatrixError(403, 'M_FORBIDDEN', 'Registration is disabled on this server');
+    // Only accounts made count against the address (below), but while it must wait, every step
+    // of the dance is refused: a 429 at the end of UIA would waste the client's work.
+    const address = clientAddress(ctx.ip);
+    const wait = deps.registrationLimiter.wait(address);
+    if (wait > 0) throw new MatrixError(429, 'M_LIMIT_EXCEEDED', 'Too many accounts registered from this address', { retry_after_ms: wait });
     const username = stringField(body, 'username');
     const password = stringField(body, 'password');
     const deviceId = stringField(body, 'device_id');
@@ -71,14 +88,15 @@ export const accountRoutes: RouteGroup = (r, deps) => {
     // Check the username before UIA so that a taken name is reported at once.
     const localpart = username !== undefined ? deps.users.checkLocalpart(username) : `user${randomBytes(6).toString('hex')}`;
     if (!(await deps.users.isAvailable(localpart))) throw new MatrixError(400, 'M_USER_IN_USE', 'User ID already taken');
-    if (password !== undefined && password.length > 512) throw new MatrixError(400, 'M_WEAK_PASSWORD', 'Password is too long');
+    if (password !== undefined) checkPasswordPolicy(deps, password);
     const stages = await deps.uia.require({
       auth: body.auth,
       flows: registrationFlows(deps),
       fingerprint: 'register',
-      checkStage: stageChecker(deps),
+      checkStage: stageChecker(deps, ctx),
     });
     const { userId, session } = await deps.users.register(localpart, password ?? null, deviceId, deviceName, inhibitLogin);
+    deps.registrationLimiter.take(address);
     if (stages.includes('m.login.registration_token')) {
       const token = (body.auth as Record<string, unknown>).token as string;
       await deps.rooms.db.write(async (tx) => {
@@ -102,7 +120,8 @@ export const accountRoutes: RouteGroup = (r, deps) => {
     const token = queryString(ctx, 'token');
     if (!token) throw new MatrixError(400, 'M_MISSING_PARAM', 'Missing token');
     if (deps.config.registration !== 'token') throw new MatrixError(403, 'M_FORBIDDEN', 'Registration tokens are not in use');
-    ctx.body = { valid: deps.config.registrationTokens.includes(token) };
+    // The spec marks this endpoint rate-limited: it would otherwise test guesses for free.
+    ctx.body = { valid: deps.users.attemptRegistrationToken(deps.config.registrationTokens.includes(token), clientAddress(ctx.ip)) };
   });
 
   r.get('/login', (ctx) => {
@@ -118,7 +137,8 @@ export const accountRoutes: RouteGroup = (r, deps) => {
     if (type === 'm.login.password') {
       const password = stringField(body, 'password', true);
       userId = identifierUser(deps, body);
-      if (!userId || !(await deps.users.checkPassword(userId, password))) throw new MatrixError(403, 'M_FORBIDDEN', 'Invalid username or password');
+      if (!userId || !(await deps.users.attemptPassword(userId, password, clientAddress(ctx.ip))))
+        throw new MatrixError(403, 'M_FORBIDDEN', 'Invalid username or password');
     } else if (type === 'm.login.token') {
       const token = stringField(body, 'token', true);
       userId = await deps.users.takeLoginToken(token);
@@ -151,11 +171,12 @@ export const accountRoutes: RouteGroup = (r, deps) => {
     const me = requester(ctx);
     const newPassword = stringField(body, 'new_password', true);
     const logoutDevices = boolField(body, 'logout_devices') ?? true;
+    checkPasswordPolicy(deps, newPassword);
     await deps.uia.require({
       auth: body.auth,
       flows: [{ stages: ['m.login.password'] }],
       fingerprint: `password:${me.userId}`,
-      checkStage: stageChecker(deps, me.userId),
+      checkStage: stageChecker(deps, ctx, me.userId),
     });
     await deps.users.setPassword(me.userId, newPassword, logoutDevices, me.deviceId);
     ctx.body = {};
@@ -168,7 +189,7 @@ export const accountRoutes: RouteGroup = (r, deps) => {
       auth: body.auth,
       flows: [{ stages: ['m.login.password'] }],
       fingerprint: `deactivate:${me.userId}`,
-      checkStage: stageChecker(deps, me.userId),
+      checkStage: stageChecker(deps, ctx, me.userId),
     });
     await leaveAllRooms(deps, me.userId);
     await deps.users.deactivate(me.userId);
@@ -201,7 +222,7 @@ export const accountRoutes: RouteGroup = (r, deps) => {
       auth: body.auth,
       flows: [{ stages: ['m.login.password'] }],
       fingerprint: `delete_devices:${me.userId}:${ids.join(',')}`,
-      checkStage: stageChecker(deps, me.userId),
+      checkStage: stageChecker(deps, ctx, me.userId),
     });
     for (const id of ids) await deps.users.deleteDevice(me.userId, id);
     ctx.body = {};

@@ -29,6 +29,7 @@ import { toDeviceRoutes } from './to-device.ts';
 import { keyBackupRoutes } from './key-backup.ts';
 import { userDirectoryRoutes } from './user-directory.ts';
 import { mediaRouters, type MediaDeps } from './media.ts';
+import { DEFAULT_RATE_LIMITS } from '../config/types.ts';
 
 const GROUPS: RouteGroup[] = [
   capabilitiesRoutes,
@@ -56,15 +57,25 @@ const GROUPS: RouteGroup[] = [
 
 export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_matrix/client/api/v1', '/_matrix/client/v1'];
 
-export function createClientApp(deps: ClientApiDeps & MediaDeps, allowedHosts: Set<string>, log: Logger, extra: Koa.Middleware[] = []): Koa {
+export function createClientApp(
+  given: Omit<ClientApiDeps, 'registrationLimiter'> & MediaDeps,
+  allowedHosts: Set<string>,
+  log: Logger,
+  extra: Koa.Middleware[] = [],
+): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
-  const limiter = new RateLimiter(deps.config.rateLimit.perSecond, deps.config.rateLimit.burst);
+  const limits = given.config.rateLimit;
+  const limiter = new RateLimiter(limits.perSecond, limits.burst);
+  const perHour = limits.registrationsPerHour ?? DEFAULT_RATE_LIMITS.registrationsPerHour;
+  const registrationLimiter = new RateLimiter(perHour / 3600, limits.registrationBurst ?? DEFAULT_RATE_LIMITS.registrationBurst);
+  const deps = { ...given, registrationLimiter };
   app.use(errorMiddleware(log));
   app.use(hostCheck(allowedHosts));
   app.use(cors);
   app.use(unrecognized);
-  app.use(rateLimit(limiter));
+  const users = deps.users;
+  app.use(rateLimit(limiter, { cached: (token) => users.cachedIdentity(token), authenticate: deps.authenticate }));
   app.use(jsonBody);
   const unversioned = unversionedRoutes(deps);
   app.use(unversioned.routes());

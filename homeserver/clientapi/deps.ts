@@ -14,6 +14,7 @@ import type { E2ee } from '../e2ee/index.ts';
 import type { PushRules } from '../push/push-rules.ts';
 import type { FederationServices } from '../federation/services.ts';
 import type { AccountData } from '../users/account-data.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
 
 /** Everything the client API's routers need, passed in rather than imported. */
 export interface ClientApiDeps {
@@ -32,6 +33,8 @@ export interface ClientApiDeps {
   accountData: AccountData;
   /** Brings the search index up to date before a search reads it. */
   searchIndexer: SearchIndexer;
+  /** Accounts registered per client address (createClientApp makes it from config.rateLimit). */
+  registrationLimiter: RateLimiter;
   /** Present when federation is configured: remote rooms, users and keys go through it. */
   federation?: FederationServices;
 }

@@ -87,7 +87,7 @@ export const fallbackRoutes: RouteGroup = (r, deps) => {
       identifier: user ? { type: 'm.id.user', user } : undefined,
     };
     try {
-      await deps.uia.completeStage(session, stage, () => stageChecker(deps, owner)(stage, auth));
+      await deps.uia.completeStage(session, stage, () => stageChecker(deps, ctx, owner)(stage, auth));
     } catch (err) {
       if (err instanceof MatrixError) {
         ctx.status = 401;

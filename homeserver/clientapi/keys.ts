@@ -69,7 +69,7 @@ export const keysRoutes: RouteGroup = (r, deps) => {
         auth: body.auth,
         flows: [{ stages: ['m.login.password'] }],
         fingerprint: `device_signing_upload:${me.userId}`,
-        checkStage: stageChecker(deps, me.userId),
+        checkStage: stageChecker(deps, ctx, me.userId),
       });
     });
     ctx.body = {};

@@ -39,11 +39,21 @@ const FILE_KEYS = [
   'max_upload_size',
   'turn',
   'federation',
+  'password_policy',
 ] as const;
 
 const TURN_KEYS = ['uris', 'shared_secret', 'user_lifetime'] as const;
 
-const RATE_LIMIT_KEYS = ['per_second', 'burst'] as const;
+const RATE_LIMIT_KEYS = [
+  'per_second',
+  'burst',
+  'registration_burst',
+  'registrations_per_hour',
+  'failed_logins_per_account',
+  'failed_logins_per_address',
+] as const;
+
+const PASSWORD_POLICY_KEYS = ['minimum_length'] as const;
 
 /** What a config file may set. `dataDir` only when the file was named with --config. */
 export type FileConfig = Partial<Omit<HomeserverConfig, 'rateLimit' | 'federation'>> & {
@@ -112,6 +122,28 @@ export function readConfigFile(file: string, insideDataDir: boolean): FileConfig
     }
     if (limit.burst !== undefined) {
       config.rateLimit.burst = expectPositiveInteger(limit.burst, at('rate_limit.burst'));
+    }
+    if (limit.registration_burst !== undefined) {
+      config.rateLimit.registrationBurst = expectPositiveInteger(limit.registration_burst, at('rate_limit.registration_burst'));
+    }
+    if (limit.registrations_per_hour !== undefined) {
+      config.rateLimit.registrationsPerHour = expectPositiveNumber(limit.registrations_per_hour, at('rate_limit.registrations_per_hour'));
+    }
+    if (limit.failed_logins_per_account !== undefined) {
+      config.rateLimit.failedLoginsPerAccount = expectPositiveInteger(limit.failed_logins_per_account, at('rate_limit.failed_logins_per_account'));
+    }
+    if (limit.failed_logins_per_address !== undefined) {
+      config.rateLimit.failedLoginsPerAddress = expectPositiveInteger(limit.failed_logins_per_address, at('rate_limit.failed_logins_per_address'));
+    }
+  }
+  if (raw.password_policy !== undefined) {
+    const policy = raw.password_policy;
+    if (!isPlainObject(policy)) {
+      throw new ConfigError({ ...at('password_policy'), expected: 'a mapping with minimum_length', actual: policy });
+    }
+    expectKnownKeys(policy, PASSWORD_POLICY_KEYS, file, 'password_policy.');
+    if (policy.minimum_length !== undefined) {
+      config.passwordPolicy = { minimumLength: expectPositiveInteger(policy.minimum_length, at('password_policy.minimum_length')) };
     }
   }
   if (raw.public_base_url !== undefined) {

@@ -7,7 +7,7 @@ import type { HomeserverConfig } from './types.ts';
 import { COMMAND_LINE, ConfigError } from './config-error.ts';
 import { findConfigFile, readConfigFile, REGISTRATION_MODES, type FileConfig } from './config-file.ts';
 import { defaultDataDir } from './data-dir.ts';
-import { DEFAULT_MAX_UPLOAD_BYTES } from './types.ts';
+import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_PASSWORD_MINIMUM_LENGTH, DEFAULT_RATE_LIMITS } from './types.ts';
 import { parseListen } from './listen.ts';
 import { federationFromCommandLine, mergeFederation, type FederationArgs } from './federation.ts';
 import { expectOneOf, expectServerName, expectString } from './validate.ts';
@@ -34,7 +34,8 @@ export const DEFAULTS = {
   registration: 'open',
   // Per client: generous enough for a client's start-up burst and for tests that register and
   // message in tight loops, still a brake on a runaway client on the LAN.
-  rateLimit: { perSecond: 50, burst: 300 },
+  rateLimit: { perSecond: 50, burst: 300, ...DEFAULT_RATE_LIMITS },
+  passwordPolicy: { minimumLength: DEFAULT_PASSWORD_MINIMUM_LENGTH },
   maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
 } as const satisfies Partial<HomeserverConfig>;
 
@@ -72,7 +73,12 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
     rateLimit: {
       perSecond: file.rateLimit?.perSecond ?? DEFAULTS.rateLimit.perSecond,
       burst: file.rateLimit?.burst ?? DEFAULTS.rateLimit.burst,
+      registrationBurst: file.rateLimit?.registrationBurst ?? DEFAULTS.rateLimit.registrationBurst,
+      registrationsPerHour: file.rateLimit?.registrationsPerHour ?? DEFAULTS.rateLimit.registrationsPerHour,
+      failedLoginsPerAccount: file.rateLimit?.failedLoginsPerAccount ?? DEFAULTS.rateLimit.failedLoginsPerAccount,
+      failedLoginsPerAddress: file.rateLimit?.failedLoginsPerAddress ?? DEFAULTS.rateLimit.failedLoginsPerAddress,
     },
+    passwordPolicy: { minimumLength: file.passwordPolicy?.minimumLength ?? DEFAULTS.passwordPolicy.minimumLength },
     maxUploadBytes: file.maxUploadBytes ?? DEFAULTS.maxUploadBytes,
   };
   const webRoot = cli.webRoot ?? file.webRoot;

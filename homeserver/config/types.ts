@@ -16,6 +16,40 @@ export interface RateLimitConfig {
   perSecond: number;
   /** Requests allowed in a burst above the sustained rate. */
   burst: number;
+  /** Accounts one client address may register at once (`rate_limit.registration_burst`). */
+  registrationBurst?: number;
+  /** Accounts one client address may register per hour, sustained (`rate_limit.registrations_per_hour`). */
+  registrationsPerHour?: number;
+  /** Wrong passwords for one account before each further attempt waits, doubling (`rate_limit.failed_logins_per_account`). */
+  failedLoginsPerAccount?: number;
+  /** Wrong passwords from one client address before each further attempt waits, doubling (`rate_limit.failed_logins_per_address`). */
+  failedLoginsPerAddress?: number;
+}
+
+/**
+ * Defaults of the limits a hand-built config may leave out (loadConfig always fills them in).
+ * Registration: a family signs up a handful of accounts in one go, a script thousands; five at
+ * once and then one every ten minutes per address lets the first through and stops the second.
+ * Failed logins: five mistakes for one account is generous for a person and nothing for a
+ * guesser; an address may hold a household behind one router trying several accounts, so it gets
+ * four times that. Past them each wait doubles from 5 s to 15 min (users/failure-backoff.ts).
+ */
+export const DEFAULT_RATE_LIMITS = {
+  registrationBurst: 5,
+  registrationsPerHour: 6,
+  failedLoginsPerAccount: 5,
+  failedLoginsPerAddress: 20,
+} as const satisfies Required<Omit<RateLimitConfig, 'perSecond' | 'burst'>>;
+
+/**
+ * Passwords of new accounts and password changes. Eight characters is NIST SP 800-63B's floor
+ * for a password the user chose, and Synapse's usual policy.
+ */
+export const DEFAULT_PASSWORD_MINIMUM_LENGTH = 8;
+
+export interface PasswordPolicyConfig {
+  /** Fewest characters (Unicode code points) a new password may have (`password_policy.minimum_length`). */
+  minimumLength: number;
 }
 
 export interface TurnConfig {
@@ -55,6 +89,8 @@ export interface HomeserverConfig {
   /** Extra Host header values the client listener accepts besides loopback names and serverName. */
   allowedHosts: string[];
   rateLimit: RateLimitConfig;
+  /** For registration and password changes; loadConfig always sets it, the default is 8 characters. */
+  passwordPolicy?: PasswordPolicyConfig;
   /** Where the built renderer lives; served at '/' on the client listener when set. */
   webRoot?: string;
   /** Base URL clients should use, advertised in .well-known; defaults to the listen address. */

@@ -1,5 +1,6 @@
 // Password hashing with scrypt (node:crypto): memory-hard, no native dependency to build.
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { HashSlots } from './hash-slots.ts';
 
 // N = 2^15 with r = 8 takes 32 MiB and a little more per hash (128 * N * r, plus scrypt's own
 // block). That is past glibc's largest dynamic mmap threshold (32 MiB), so the buffer is always
@@ -11,8 +12,40 @@ const KEY_LEN = 32;
 /** Node refuses scrypt above 32 MiB unless told otherwise. */
 const MAX_MEM = 64 * 1024 * 1024;
 
+/**
+ * Hashes at once, process-wide. scrypt runs on libuv's thread pool (4 threads unless
+ * UV_THREADPOOL_SIZE says otherwise), which file reads, DNS lookups and zlib share: two hashes
+ * leave two threads for them, so a login flood cannot stall media or lookups for everyone.
+ */
+export const MAX_CONCURRENT_HASHES = 2;
+/**
+ * Logins, registrations and password stages that may wait for a hash slot. At 100-200 ms a hash
+ * (measured on a busy 2-core machine) and two at a time, 32 in line is a wait of a few seconds;
+ * anything past that is a flood, refused with 429 rather than queued without end.
+ */
+export const MAX_WAITING_HASHES = 32;
+const HASH_RETRY_AFTER_MS = 1000;
+
+const slots = new HashSlots(MAX_CONCURRENT_HASHES, MAX_WAITING_HASHES, HASH_RETRY_AFTER_MS);
+let runs = 0;
+
+/**
+ * A well-formed hash of no one's password, with the current parameters: checking a password for
+ * an account that does not exist (or has none) runs the same scrypt as a wrong password, so the
+ * answer's timing does not tell whether the user exists.
+ */
+export const DUMMY_HASH = 'scrypt$32768$8$1$PKIYV02/z8aS1XF5QwS/qA==$phZQ9MK2N65+jHSYeyVsWEj1Iy/6EjNCupWvAinZGMA=';
+
+/** How many scrypt computations this process has started: lets tests see work that timing would hide. */
+export function scryptRuns(): number {
+  return runs;
+}
+
 function scrypt(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => scryptCb(password, salt, KEY_LEN, { ...opts, maxmem: MAX_MEM }, (err, key) => (err ? reject(err) : resolve(key))));
+  return slots.run(() => {
+    runs += 1;
+    return new Promise((resolve, reject) => scryptCb(password, salt, KEY_LEN, { ...opts, maxmem: MAX_MEM }, (err, key) => (err ? reject(err) : resolve(key))));
+  });
 }
 
 /** Format: scrypt$N$r$p$salt$hash (base64). */

@@ -89,7 +89,8 @@ export class UiaSessions {
       try {
         await req.checkStage(stage, auth);
       } catch (err) {
-        if (err instanceof MatrixError) {
+        // A rate limit is not a failed stage: it keeps its 429 and retry_after_ms.
+        if (err instanceof MatrixError && err.status !== 429) {
           await this.db.write((tx) => accountsStore.putUiaSession(tx, session!, completed, req.fingerprint));
           throw new UiaRequired({ flows: req.flows, params, session, completed }, err.errcode, err.message);
         }

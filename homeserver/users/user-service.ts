@@ -4,8 +4,9 @@ import { MatrixError } from '../http/matrix-error.ts';
 import type { Database } from '../storage/database.ts';
 import { accountsStore, type UserRow } from '../storage/accounts-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
-import { hashPassword, verifyPassword } from './passwords.ts';
+import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.ts';
 import { hashToken, newDeviceId, newToken } from './tokens.ts';
+import { LoginThrottle } from './login-throttle.ts';
 
 export interface Session {
   userId: string;
@@ -30,9 +31,12 @@ export class UserService {
   /** Set by the homeserver once end-to-end encryption support is up. */
   deviceRemoval: DeviceRemovalHooks | undefined;
 
-  constructor(db: Database, serverName: string) {
+  private readonly loginThrottle: LoginThrottle;
+
+  constructor(db: Database, serverName: string, loginThrottle: LoginThrottle = new LoginThrottle()) {
     this.db = db;
     this.serverName = serverName;
+    this.loginThrottle = loginThrottle;
   }
 
   userIdFor(localpart: string): string {
@@ -80,14 +84,48 @@ export class UserService {
     return accountsStore.getUser(q, userId);
   }
 
-  async checkPassword(userId: string, password: string): Promise<boolean> {
+  /**
+   * A password offered by a client at `address` (see http/client-address.ts): refused with 429
+   * while the account or the address must wait after failures, counted when wrong.
+   */
+  async attemptPassword(userId: string, password: string, address: string): Promise<boolean> {
+    this.loginThrottle.check(userId, address);
+    const ok = await this.checkPassword(userId, password);
+    if (ok) this.loginThrottle.succeeded(userId);
+    else this.loginThrottle.failed(userId, address);
+    return ok;
+  }
+
+  /**
+   * A registration token offered from `address`, already found `valid` or not: wrong ones count
+   * against the address as wrong passwords do, so an admin's short token cannot be guessed either.
+   */
+  attemptRegistrationToken(valid: boolean, address: string): boolean {
+    this.loginThrottle.checkAddress(address);
+    if (!valid) this.loginThrottle.failedAddress(address);
+    return valid;
+  }
+
+  private async checkPassword(userId: string, password: string): Promise<boolean> {
     const u = await accountsStore.getUser(this.db.reader, userId);
-    if (!u || u.deactivated || !u.password_hash) return false;
-    return verifyPassword(password, u.password_hash);
+    const usable = u !== undefined && !u.deactivated && u.password_hash !== null;
+    // No account, or none that can log in with a password: hash anyway, so time does not tell.
+    const ok = await verifyPassword(password, usable ? u.password_hash! : DUMMY_HASH);
+    return usable && ok;
   }
 
   async login(userId: string, deviceId?: string, deviceName?: string): Promise<Session> {
-    return this.db.write((tx) => this.newSessionIn(tx, userId, deviceId, deviceName));
+    const session = await this.db.write((tx) => this.newSessionIn(tx, userId, deviceId, deviceName));
+    // The device's old tokens are gone from the database; the cache must not keep them alive.
+    if (deviceId !== undefined) this.forgetCachedTokens(userId, deviceId, session.accessToken);
+    return session;
+  }
+
+  private forgetCachedTokens(userId: string, deviceId: string, keep: string): void {
+    const kept = hashToken(keep);
+    for (const [h, id] of this.tokenCache) {
+      if (id.userId === userId && id.deviceId === deviceId && h !== kept) this.tokenCache.delete(h);
+    }
   }
 
   private async newSessionIn(tx: Queryable, userId: string, deviceId?: string, deviceName?: string): Promise<Session> {
@@ -98,6 +136,11 @@ export class UserService {
     const accessToken = newToken('hat');
     await accountsStore.insertAccessToken(tx, hashToken(accessToken), userId, device);
     return { userId, deviceId: device, accessToken };
+  }
+
+  /** The identity of a token already known valid, without touching the database; undefined when not cached. */
+  cachedIdentity(accessToken: string): { userId: string; deviceId: string } | undefined {
+    return this.tokenCache.get(hashToken(accessToken));
   }
 
   async authenticate(accessToken: string): Promise<{ userId: string; deviceId: string } | undefined> {

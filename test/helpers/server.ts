@@ -26,7 +26,9 @@ export async function startTestServer(overrides: Partial<HomeserverConfig> = {})
     registration: 'open',
     registrationTokens: [],
     allowedHosts: [],
-    rateLimit: { perSecond: 1000, burst: 10_000 },
+    // Tests register many users and try wrong passwords from 127.0.0.1 in quick succession; the
+    // tests of these limits (test/homeserver/clientapi/abuse-limits.test.ts) start with the defaults.
+    rateLimit: { perSecond: 1000, burst: 10_000, registrationBurst: 10_000, registrationsPerHour: 1_000_000, failedLoginsPerAddress: 10_000 },
     ...overrides,
   };
   const hs = createHomeserver(config);

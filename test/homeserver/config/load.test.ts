@@ -38,7 +38,15 @@ describe('defaults', () => {
       registration: 'open',
       registrationTokens: [],
       allowedHosts: [],
-      rateLimit: { perSecond: DEFAULTS.rateLimit.perSecond, burst: DEFAULTS.rateLimit.burst },
+      rateLimit: {
+        perSecond: DEFAULTS.rateLimit.perSecond,
+        burst: DEFAULTS.rateLimit.burst,
+        registrationBurst: 5,
+        registrationsPerHour: 6,
+        failedLoginsPerAccount: 5,
+        failedLoginsPerAddress: 20,
+      },
+      passwordPolicy: { minimumLength: 8 },
       maxUploadBytes: 50 * 1024 * 1024,
     });
     assert.equal(fs.existsSync(config.dataDir), false, 'loading a config must not create the data dir');
@@ -76,6 +84,12 @@ allowed_hosts: [Hearth.LAN, 192.168.1.5, "[fe80::1]"]
 rate_limit:
   per_second: 2.5
   burst: 20
+  registration_burst: 2
+  registrations_per_hour: 0.5
+  failed_logins_per_account: 3
+  failed_logins_per_address: 9
+password_policy:
+  minimum_length: 12
 public_base_url: https://matrix.example.org/
 web_root: web
 max_upload_size: 10M
@@ -91,7 +105,8 @@ max_upload_size: 10M
       registration: 'token',
       registrationTokens: ['abc', 'def-1'],
       allowedHosts: ['hearth.lan', '192.168.1.5', '[fe80::1]'],
-      rateLimit: { perSecond: 2.5, burst: 20 },
+      rateLimit: { perSecond: 2.5, burst: 20, registrationBurst: 2, registrationsPerHour: 0.5, failedLoginsPerAccount: 3, failedLoginsPerAddress: 9 },
+      passwordPolicy: { minimumLength: 12 },
       maxUploadBytes: 10 * 1024 * 1024,
       publicBaseUrl: 'https://matrix.example.org',
       webRoot: path.join(dir, 'web'),
@@ -104,7 +119,7 @@ max_upload_size: 10M
     const json = dataDir({ 'hearth.json': '{"server_name": "json.example", "rate_limit": {"burst": 7}}' });
     const config = loadConfig({ dataDir: json }, {});
     assert.equal(config.serverName, 'json.example');
-    assert.deepEqual(config.rateLimit, { perSecond: DEFAULTS.rateLimit.perSecond, burst: 7 });
+    assert.deepEqual(config.rateLimit, { ...DEFAULTS.rateLimit, burst: 7 });
   });
 
   test('max_upload_size takes bytes or a K/M/G size in powers of 1024, and rejects anything else', () => {
@@ -154,7 +169,14 @@ max_upload_size: 10M
     assert.equal(config.serverName, 'cli.example');
     assert.deepEqual(config.listen, { host: '::1', port: 0 });
     assert.equal(config.registration, 'closed');
-    assert.deepEqual(config.rateLimit, { perSecond: 2.5, burst: 20 });
+    assert.deepEqual(config.rateLimit, {
+      perSecond: 2.5,
+      burst: 20,
+      registrationBurst: 2,
+      registrationsPerHour: 0.5,
+      failedLoginsPerAccount: 3,
+      failedLoginsPerAddress: 9,
+    });
     assert.deepEqual(config.registrationTokens, ['abc', 'def-1']);
   });
 
@@ -221,7 +243,7 @@ describe('validation errors name the file, the key, the expectation and the valu
   const HOST = 'a host name or IP address without a port ([brackets] around IPv6)';
   const URL_ = 'an http:// or https:// URL without credentials, query or fragment';
   const KNOWN =
-    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, web_root, data_dir, max_upload_size, turn, federation';
+    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, web_root, data_dir, max_upload_size, turn, federation, password_policy';
   // [what, file name, contents, message after "<file>: "]
   const cases: Array<[string, string, string, string]> = [
     ['kebab-case key', 'hearth.yaml', 'server-name: x\n', `server-name: unknown key; did you mean 'server_name'? known keys are ${KNOWN}`],
@@ -232,7 +254,7 @@ describe('validation errors name the file, the key, the expectation and the valu
       'unknown rate_limit key',
       'hearth.yaml',
       'rate_limit: {per_sec: 1}\n',
-      `rate_limit.per_sec: unknown key; did you mean 'per_second'? known keys are per_second, burst`,
+      `rate_limit.per_sec: unknown key; did you mean 'per_second'? known keys are per_second, burst, registration_burst, registrations_per_hour, failed_logins_per_account, failed_logins_per_address`,
     ],
     ['server_name not a string', 'hearth.yaml', 'server_name: 12\n', `server_name: expected ${SERVER_NAME}, got number 12`],
     ['server_name with bad characters', 'hearth.yaml', 'server_name: "my server!"\n', `server_name: expected ${SERVER_NAME}, got "my server!"`],
@@ -261,6 +283,31 @@ describe('validation errors name the file, the key, the expectation and the valu
     ['per_second a string', 'hearth.yaml', 'rate_limit: {per_second: fast}\n', 'rate_limit.per_second: expected a number greater than 0, got "fast"'],
     ['burst fractional', 'hearth.yaml', 'rate_limit: {burst: 1.5}\n', 'rate_limit.burst: expected a whole number of at least 1, got number 1.5'],
     ['burst zero', 'hearth.yaml', 'rate_limit: {burst: 0}\n', 'rate_limit.burst: expected a whole number of at least 1, got number 0'],
+    [
+      'registrations_per_hour zero',
+      'hearth.yaml',
+      'rate_limit: {registrations_per_hour: 0}\n',
+      'rate_limit.registrations_per_hour: expected a number greater than 0, got number 0',
+    ],
+    [
+      'failed_logins_per_account fractional',
+      'hearth.yaml',
+      'rate_limit: {failed_logins_per_account: 2.5}\n',
+      'rate_limit.failed_logins_per_account: expected a whole number of at least 1, got number 2.5',
+    ],
+    [
+      'password_policy.minimum_length zero',
+      'hearth.yaml',
+      'password_policy: {minimum_length: 0}\n',
+      'password_policy.minimum_length: expected a whole number of at least 1, got number 0',
+    ],
+    [
+      'unknown password_policy key',
+      'hearth.yaml',
+      'password_policy: {min_length: 10}\n',
+      "password_policy.min_length: unknown key; did you mean 'minimum_length'? known keys are minimum_length",
+    ],
+    ['password_policy not a mapping', 'hearth.yaml', 'password_policy: 8\n', 'password_policy: expected a mapping with minimum_length, got number 8'],
     ['public_base_url ftp', 'hearth.yaml', 'public_base_url: ftp://x.org\n', `public_base_url: expected ${URL_}, got "ftp://x.org"`],
     ['public_base_url not a URL', 'hearth.yaml', 'public_base_url: matrix.example.org\n', `public_base_url: expected ${URL_}, got "matrix.example.org"`],
     ['public_base_url with credentials', 'hearth.yaml', 'public_base_url: https://u:p@x.org\n', `public_base_url: expected ${URL_}, got "https://u:p@x.org"`],
