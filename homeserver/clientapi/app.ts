@@ -3,7 +3,7 @@
 import Koa from 'koa';
 import { Router } from '../http/router.ts';
 import type { ClientApiDeps, RouteGroup } from './deps.ts';
-import { errorMiddleware, unrecognized, type Logger } from '../http/errors.ts';
+import { errorMiddleware, logKoaErrors, unrecognized, type Logger } from '../http/errors.ts';
 import { cors } from '../http/cors.ts';
 import { hostCheck } from '../http/host-check.ts';
 import { jsonBody } from '../http/json-body.ts';
@@ -59,6 +59,7 @@ export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_m
 export function createClientApp(deps: ClientApiDeps & MediaDeps, allowedHosts: Set<string>, log: Logger, extra: Koa.Middleware[] = []): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
+  app.on('error', logKoaErrors(log));
   const limiter = new RateLimiter(deps.config.rateLimit.perSecond, deps.config.rateLimit.burst);
   app.use(errorMiddleware(log));
   app.use(hostCheck(allowedHosts));
