@@ -63,3 +63,13 @@ test('__proto__ and constructor keys anywhere in a body leave Object.prototype u
   assertPrototypeClean();
   await assertLoginAndRegistrationWork('carol');
 });
+
+test('a __proto__ key in power_level_content_override stays a key: the room is created with the default levels', async () => {
+  const created = await call(server, alice, 'POST', '/createRoom', '{"power_level_content_override": {"__proto__": {"users_default": 100}}}');
+  assert.equal(created.status, 200, JSON.stringify(created.body));
+  const pl = await call(server, alice, 'GET', `/rooms/${encodeURIComponent(created.body.room_id)}/state/m.room.power_levels/`);
+  assert.equal(pl.status, 200);
+  assert.equal(pl.body.users_default, 0);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(pl.body, '__proto__')?.value, { users_default: 100 });
+  assertPrototypeClean();
+});
