@@ -44,8 +44,9 @@ export function parseJsonBytes(raw: Uint8Array): unknown {
 }
 
 /**
- * Parses a body's (or a JSON query parameter's) text: not JSON is M_NOT_JSON; JSON nested deeper than MAX_JSON_DEPTH is
- * M_BAD_JSON (it parses, but no handler can take it). Objects come back with null prototypes.
+ * Parses a body's (or a JSON query parameter's) text: not JSON is M_NOT_JSON; JSON nested deeper
+ * than MAX_JSON_DEPTH is M_BAD_JSON (it parses, but no handler can take it). Objects come back
+ * with null prototypes (protocol/bounded-json.ts).
  */
 export function parseJsonText(text: string, what = 'Request body'): unknown {
   try {
