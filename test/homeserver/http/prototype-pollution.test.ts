@@ -14,7 +14,7 @@ before(async () => {
 });
 after(() => server?.stop());
 
-const PROBES = ['device_id', 'polluted', 'sessions', 'errcode'];
+const PROBES = ['device_id', 'polluted', 'sessions', 'errcode', 'm.read'];
 afterEach(() => {
   // Should a test fail, do not let its pollution fail the next ones too.
   for (const k of PROBES) delete (Object.prototype as Record<string, unknown>)[k];
@@ -57,6 +57,7 @@ test('__proto__ and constructor keys anywhere in a body leave Object.prototype u
     const room = encodeURIComponent(created.body.room_id);
     await call(server, alice, 'PUT', `/rooms/${room}/send/m.room.message/t3`, hostile);
     await call(server, alice, 'POST', `/rooms/${room}/receipt/__proto__/$x`, '{}');
+    await call(server, alice, 'POST', `/rooms/${room}/receipt/m.read/__proto__`, '{}');
   }
   const sync = await call(server, alice, 'GET', '/sync');
   assert.equal(sync.status, 200);
