@@ -35,6 +35,7 @@ import { mountFederationRoutes } from './federation/routes/index.ts';
 import type { FederationServices } from './federation/services.ts';
 import { FederationSender } from './federation/sender/federation-sender.ts';
 import { wireOutboundEdus } from './federation/outbound-edus.ts';
+import { createLogger, type Logger } from './log/logger.ts';
 
 // node:http through require(), not import: an ESM import builds a facade that reads every export,
 // and one of them loads undici (WebSocket and fetch), about 60 ms of every start (profiled).
@@ -57,10 +58,6 @@ export interface Homeserver {
 const DB_FILE = 'hearth.sqlite';
 const KEY_FILE = 'signing.key';
 
-function log(msg: string, err?: unknown): void {
-  process.stderr.write(`[hearth] ${msg}${err ? `: ${(err as Error)?.stack ?? String(err)}` : ''}\n`);
-}
-
 /** The server's Ed25519 key, created on first start and kept in the data dir (mode 0600). */
 function loadOrCreateSigningKey(dataDir: string): SigningKey {
   const file = join(dataDir, KEY_FILE);
@@ -74,7 +71,13 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-export function createHomeserver(config: HomeserverConfig): Homeserver {
+export interface HomeserverOptions {
+  /** Where the server logs; default: pino JSON lines on stderr that never throw (log/logger.ts). */
+  logger?: Logger;
+}
+
+export function createHomeserver(config: HomeserverConfig, options: HomeserverOptions = {}): Homeserver {
+  const log: Logger = options.logger ?? createLogger();
   let db: Database | undefined;
   let server: Server | undefined;
   let notifier: Notifier | undefined;

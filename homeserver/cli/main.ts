@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { format, parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, type ConfigArgs } from '../config/load.ts';
 import { formatListen } from '../config/listen.ts';
 import type { HomeserverConfig } from '../config/types.ts';
@@ -130,16 +130,25 @@ async function serve(args: ConfigArgs): Promise<number> {
     if (fs.existsSync(path.join(built, 'index.html'))) config.webRoot = built;
   }
 
-  // Whatever the homeserver logs must not land between us and the machine reading stdout.
-  console.log = console.error;
-  console.info = console.error;
-  console.debug = console.error;
-
   // Imported here, not at the top, so that --help and config errors need neither SQLite nor Koa.
   const { createHomeserver } = await import('../index.ts');
+  const { createLogger } = await import('../log/logger.ts');
+  const logger = createLogger();
+  // A closed stdout or stderr (the reader went away) must not end the process: without a
+  // listener, the stream's EPIPE 'error' event is an uncaught exception (issue #13). The log
+  // itself writes through a destination that never throws (log/logger.ts).
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
+  // Whatever a library prints goes to the log (stderr), never between us and the machine reading stdout.
+  console.log = (...args: unknown[]) => logger.info(format(...args));
+  console.info = console.log;
+  console.debug = (...args: unknown[]) => logger.debug(format(...args));
+  console.warn = (...args: unknown[]) => logger.warn(format(...args));
+  console.error = console.warn;
+
   let homeserver: ReturnType<typeof createHomeserver>;
   try {
-    homeserver = createHomeserver(config);
+    homeserver = createHomeserver(config, { logger });
   } catch (error) {
     process.stderr.write(`hearth: could not start: ${describeStartError(error, config)}\n`);
     return 1;
@@ -153,10 +162,10 @@ async function serve(args: ConfigArgs): Promise<number> {
 
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping !== undefined) {
-      console.error(`hearth: ${signal} again, exiting without waiting`);
+      logger.warn(`${signal} again, exiting without waiting`);
       process.exit(1);
     }
-    console.error(`hearth: ${signal}, stopping`);
+    logger.info(`${signal}, stopping`);
     stopping = (async () => {
       // A signal during start-up: let start() settle first, then stop what it opened.
       await startup?.catch(() => {});
@@ -165,7 +174,7 @@ async function serve(args: ConfigArgs): Promise<number> {
     stopping.then(
       () => exit(0),
       (error: unknown) => {
-        console.error('hearth: error while stopping:', error);
+        logger.error('error while stopping', error);
         exit(1);
       },
     );

@@ -3,7 +3,7 @@
 import Koa from 'koa';
 import { Router } from '../http/router.ts';
 import type { ClientApiDeps, RouteGroup } from './deps.ts';
-import { errorMiddleware, unrecognized, type Logger } from '../http/errors.ts';
+import { errorMiddleware, logKoaErrors, unrecognized, type Logger } from '../http/errors.ts';
 import { cors } from '../http/cors.ts';
 import { hostCheck } from '../http/host-check.ts';
 import { jsonBody } from '../http/json-body.ts';
@@ -65,6 +65,7 @@ export function createClientApp(
 ): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
+  app.on('error', logKoaErrors(log));
   const limits = given.config.rateLimit;
   const limiter = new RateLimiter(limits.perSecond, limits.burst);
   const perHour = limits.registrationsPerHour ?? DEFAULT_RATE_LIMITS.registrationsPerHour;

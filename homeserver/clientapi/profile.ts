@@ -9,6 +9,8 @@ import { isValidUserId, parseUserId } from '../protocol/identifiers.ts';
 import { FederationRequestError } from '../federation/client.ts';
 import { accountsStore } from '../storage/accounts-store.ts';
 import type { JsonObject } from '../protocol/types.ts';
+import { findCanonicalJsonViolation } from '../protocol/canonical-json-check.ts';
+import { nullObject } from '../protocol/null-object.ts';
 
 const FIELDS = ['displayname', 'avatar_url'] as const;
 type Field = (typeof FIELDS)[number];
@@ -23,7 +25,7 @@ async function remoteProfileOf(fed: NonNullable<ClientApiDeps['federation']>, se
     if (err instanceof FederationRequestError) throw new MatrixError(502, 'M_UNKNOWN', `Could not fetch the profile from ${server}`);
     throw err;
   }
-  const p: Record<string, string> = {};
+  const p: Record<string, string> = nullObject();
   const got = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   for (const f of FIELDS) if (typeof got[f] === 'string') p[f] = got[f];
   return p;
@@ -35,7 +37,7 @@ async function profileOf(deps: ClientApiDeps, userId: string): Promise<Record<st
   if (deps.federation && server !== undefined && server !== deps.federation.serverName) return remoteProfileOf(deps.federation, server, userId);
   const u = await deps.users.getUser(userId);
   if (!u || u.deactivated) throw new MatrixError(404, 'M_NOT_FOUND', 'Profile not found');
-  const p: Record<string, string> = {};
+  const p: Record<string, string> = nullObject();
   if (u.displayname) p.displayname = u.displayname;
   if (u.avatar_url) p.avatar_url = u.avatar_url;
   return p;
@@ -82,6 +84,10 @@ export const profileRoutes: RouteGroup = (r, deps) => {
     if (v !== undefined && v !== null && typeof v !== 'string') throw new MatrixError(400, 'M_BAD_JSON', `'${field}' must be a string`);
     if (typeof v === 'string' && Buffer.byteLength(v) > 256 && field === 'displayname')
       throw new MatrixError(400, 'M_INVALID_PARAM', 'Display name is too long');
+    // The value is copied into member events, which must be canonical JSON: refused here rather
+    // than saved and then silently left out of every room.
+    const violation = findCanonicalJsonViolation(v, 1, field);
+    if (violation) throw new MatrixError(400, 'M_BAD_JSON', violation);
     await deps.rooms.db.write((tx) => accountsStore.setProfileField(tx, userId, field, (v as string | undefined) ?? null));
     await propagate(deps, userId);
     ctx.body = {};

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type { RouteGroup, ClientApiDeps } from './deps.ts';
-import { bodyObject } from '../http/json-body.ts';
+import { bodyObject, parseJsonText } from '../http/json-body.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { requester } from '../http/auth.ts';
 import { param, queryInt, queryString } from '../http/params.ts';
@@ -17,6 +17,7 @@ import type { JsonObject } from '../protocol/types.ts';
 import { stateKey as sk } from '../protocol/types.ts';
 import { parseFilter, eventMatches, type RoomEventFilter } from '../sync/filters.ts';
 import { formatPaginationToken, parsePaginationToken } from '../sync/sync-token.ts';
+import { nullObject } from '../protocol/null-object.ts';
 
 const MAX_FIELD_BYTES = 255;
 
@@ -170,13 +171,13 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
     const me = requester(ctx);
     const m = await membershipOf(deps, roomId, me.userId);
     if (m?.membership !== 'join') throw new MatrixError(403, 'M_FORBIDDEN', 'You are not in this room');
-    const joined: Record<string, JsonObject> = {};
+    const joined: Record<string, JsonObject> = nullObject();
     for (const row of await eventsStore.membersOfRoom(deps.rooms.db.reader, roomId)) {
       if (row.membership !== 'join') continue;
       const ev = await deps.rooms.reader.getEvent(deps.rooms.db.reader, row.event_id);
       const c = ev?.pdu.content ?? {};
       // rooms.yaml: display_name and avatar_url are strings when present; a member without one has no key.
-      const member: JsonObject = {};
+      const member: JsonObject = nullObject();
       if (typeof c.displayname === 'string') member.display_name = c.displayname;
       if (typeof c.avatar_url === 'string') member.avatar_url = c.avatar_url;
       joined[row.user_id] = member;
@@ -304,11 +305,7 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
 
 /** The `filter` query parameter of /messages; not JSON is M_NOT_JSON, as /sync answers an inline filter. */
 function inlineFilterJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new MatrixError(400, 'M_NOT_JSON', 'filter is not valid JSON');
-  }
+  return parseJsonText(text, 'filter');
 }
 
 async function worldReadable(deps: ClientApiDeps, roomId: string): Promise<boolean> {

@@ -11,6 +11,7 @@ import { toClientEvent, toClientEvents } from '../rooms/client-event.ts';
 import { eventMatches, parseFilter, type RoomEventFilter } from '../sync/filters.ts';
 import { formatPaginationToken } from '../sync/sync-token.ts';
 import type { LoadedEvent } from '../rooms/event-reader.ts';
+import { nullObject } from '../protocol/null-object.ts';
 
 const ALL_KEYS = ['content.body', 'content.name', 'content.topic'];
 const DEFAULT_LIMIT = 10;
@@ -131,10 +132,10 @@ export const searchRoutes: RouteGroup = (r, deps) => {
     };
     if (!exhausted && results.length === limit) roomEvents.next_batch = `${offset}_${orderBy === 'rank' ? cursor.before : before}`;
     if (groupBy.length > 0) {
-      const groups: Record<string, Record<string, unknown>> = {};
+      const groups: Record<string, Record<string, unknown>> = nullObject();
       for (const key of groupBy) {
         if (key !== 'room_id' && key !== 'sender') continue;
-        const g: Record<string, { results: string[]; order: number }> = {};
+        const g: Record<string, { results: string[]; order: number }> = nullObject();
         results.forEach(({ event }, i) => {
           const k = key === 'room_id' ? event.roomId : event.pdu.sender;
           (g[k] ??= { results: [], order: i }).results.push(event.eventId);
@@ -144,7 +145,7 @@ export const searchRoutes: RouteGroup = (r, deps) => {
       roomEvents.groups = groups;
     }
     if (re.include_state === true) {
-      const state: Record<string, unknown> = {};
+      const state: Record<string, unknown> = nullObject();
       for (const roomId of new Set(results.map((x) => x.event.roomId))) {
         const ids = await deps.rooms.currentStateIds(roomId);
         state[roomId] = await toClientEvents(q, deps.rooms.reader, await deps.rooms.reader.getEvents(q, ids.values()));
@@ -177,11 +178,11 @@ export const searchRoutes: RouteGroup = (r, deps) => {
         end: formatPaginationToken(a[a.length - 1]?.streamOrdering ?? ev.streamOrdering),
       };
       if (profile) {
-        const info: Record<string, unknown> = {};
+        const info: Record<string, unknown> = nullObject();
         for (const e of [...b, ev, ...a]) {
           if (info[e.pdu.sender]) continue;
           const m = await deps.rooms.currentStateEvent(e.roomId, 'm.room.member', e.pdu.sender);
-          const p: Record<string, unknown> = {};
+          const p: Record<string, unknown> = nullObject();
           if (typeof m?.pdu.content.displayname === 'string') p.displayname = m.pdu.content.displayname;
           if (typeof m?.pdu.content.avatar_url === 'string') p.avatar_url = m.pdu.content.avatar_url;
           info[e.pdu.sender] = p;

@@ -1,7 +1,7 @@
 // GET /sync and filters (sync.yaml, filter.yaml).
 import type { Context } from 'koa';
 import type { RouteGroup, ClientApiDeps } from './deps.ts';
-import { bodyObject } from '../http/json-body.ts';
+import { bodyObject, parseJsonText } from '../http/json-body.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { requester } from '../http/auth.ts';
 import { param, queryBool, queryInt, queryString } from '../http/params.ts';
@@ -15,13 +15,7 @@ const MAX_TIMEOUT_MS = 60_000;
 export async function loadFilter(deps: ClientApiDeps, userId: string, spec: string | undefined): Promise<Filter> {
   if (!spec) return {};
   if (spec.trimStart().startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(spec);
-    } catch {
-      throw new MatrixError(400, 'M_NOT_JSON', 'Inline filter is not valid JSON');
-    }
-    return parseFilter(parsed);
+    return parseFilter(parseJsonText(spec, 'Inline filter'));
   }
   if (!/^\d+$/.test(spec)) throw new MatrixError(400, 'M_INVALID_PARAM', `Invalid filter id '${spec}'`);
   const row = await accountsStore.getFilter(deps.rooms.db.reader, userId, Number(spec));

@@ -9,6 +9,7 @@ import { check, keyError } from './errors.ts';
 import type { DeviceLists } from './device-lists.ts';
 import { remoteDeviceListStore } from '../storage/federation-edus-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
+import { nullObject } from '../protocol/null-object.ts';
 
 type Json = Record<string, unknown>;
 
@@ -85,7 +86,7 @@ export class CrossSigning {
    * uploader's user-signing key. Each failure is reported per key, not as an error.
    */
   async uploadSignatures(userId: string, body: Json): Promise<Json> {
-    const failures: Record<string, Record<string, Json>> = {};
+    const failures: Record<string, Record<string, Json>> = nullObject();
     const changedUsers = new Set<string>();
     // What federation passes on: new signatures on the uploader's own devices and master key.
     const ownChange = { deviceIds: [] as string[], crossSigning: false };
@@ -94,7 +95,7 @@ export class CrossSigning {
     for (const [target, byKey] of Object.entries(body)) {
       if (!isRecord(byKey)) throw new MatrixError(400, 'M_BAD_JSON', `'${target}' must map key ids to signed objects`);
       for (const [keyId, signed] of Object.entries(byKey)) {
-        const fail = (errcode: string, error: string) => ((failures[target] ??= {})[keyId] = { errcode, error });
+        const fail = (errcode: string, error: string) => ((failures[target] ??= nullObject())[keyId] = { errcode, error });
         if (!isRecord(signed)) {
           fail('M_BAD_JSON', 'The signed object must be an object');
           continue;

@@ -10,6 +10,7 @@ import { crossSigningStore, deviceKeysStore, type SignatureRow } from '../storag
 import { deviceKeysProblem, isRecord, oneTimeKeysProblem, splitKeyName, stableJson } from '../protocol/e2e-keys.ts';
 import { check } from './errors.ts';
 import type { DeviceLists } from './device-lists.ts';
+import { nullObject } from '../protocol/null-object.ts';
 
 type Json = Record<string, unknown>;
 
@@ -24,11 +25,11 @@ function withoutUnsigned(o: Json): Json {
 /** Adds signatures uploaded later (keys/signatures/upload) to a key object, as keys/query returns it. */
 export function mergeSignatures(key: Json, rows: SignatureRow[], allowedSigners?: Set<string>): Json {
   if (rows.length === 0) return key;
-  const signatures: Record<string, Record<string, string>> = {};
+  const signatures: Record<string, Record<string, string>> = nullObject();
   for (const [user, sigs] of Object.entries(isRecord(key.signatures) ? key.signatures : {})) signatures[user] = { ...(sigs as Record<string, string>) };
   for (const r of rows) {
     if (allowedSigners && !allowedSigners.has(r.signer_user_id)) continue;
-    (signatures[r.signer_user_id] ??= {})[r.signer_key_id] = r.signature;
+    (signatures[r.signer_user_id] ??= nullObject())[r.signer_key_id] = r.signature;
   }
   return { ...key, signatures };
 }
@@ -163,16 +164,16 @@ export class DeviceKeys {
       }
     }
     const q = this.db.reader;
-    const deviceKeys: Json = {};
-    const masterKeys: Json = {};
-    const selfSigningKeys: Json = {};
-    const userSigningKeys: Json = {};
+    const deviceKeys: Json = nullObject();
+    const masterKeys: Json = nullObject();
+    const selfSigningKeys: Json = nullObject();
+    const userSigningKeys: Json = nullObject();
     for (const [user, devices] of Object.entries(wanted) as Array<[string, string[]]>) {
       // Unknown users are left out, not reported as failures (failures are for unreachable servers).
       if (!(await accountsStore.getUser(q, user))) continue;
       const signatures = await crossSigningStore.signaturesOn(q, user);
       const only = devices.length > 0 ? new Set(devices) : undefined;
-      const byDevice: Json = {};
+      const byDevice: Json = nullObject();
       for (const row of await deviceKeysStore.ofUser(q, user)) {
         if (only && !only.has(row.device_id)) continue;
         const key = mergeSignatures(
@@ -213,7 +214,7 @@ export class DeviceKeys {
     }
     const claimed = await this.afterKeysChange(() =>
       this.db.write(async (tx) => {
-        const out: Record<string, Record<string, Json>> = {};
+        const out: Record<string, Record<string, Json>> = nullObject();
         for (const [user, devices] of Object.entries(wanted) as Array<[string, Record<string, string>]>) {
           for (const [device, algorithm] of Object.entries(devices)) {
             let row = await deviceKeysStore.takeOneTimeKey(tx, user, device, algorithm);
@@ -225,7 +226,7 @@ export class DeviceKeys {
                 row = fallback;
               }
             }
-            if (row) ((out[user] ??= {})[device] ??= {})[`${row.algorithm}:${row.key_id}`] = JSON.parse(row.key_json);
+            if (row) ((out[user] ??= nullObject())[device] ??= nullObject())[`${row.algorithm}:${row.key_id}`] = JSON.parse(row.key_json);
           }
         }
         return out;

@@ -6,6 +6,7 @@ import type { Database } from '../storage/database.ts';
 import { keyBackupStore, type BackupKeyRow, type BackupVersionRow } from '../storage/key-backup-store.ts';
 import { backupKeyDataProblem, backupKeyReplaces, isRecord, type BackupKeyData } from '../protocol/e2e-keys.ts';
 import { check } from './errors.ts';
+import { nullObject } from '../protocol/null-object.ts';
 
 type Json = Record<string, unknown>;
 
@@ -132,8 +133,8 @@ export class KeyBackup {
     }
     const sessions = (rs: BackupKeyRow[]) => Object.fromEntries(rs.map((r) => [r.session_id, keyData(r)]));
     if (sel.roomId !== undefined) return { sessions: sessions(rows) };
-    const rooms: Record<string, { sessions: Json }> = {};
-    for (const r of rows) (rooms[r.room_id] ??= { sessions: {} }).sessions[r.session_id] = keyData(r);
+    const rooms: Record<string, { sessions: Json }> = nullObject();
+    for (const r of rows) (rooms[r.room_id] ??= { sessions: nullObject() }).sessions[r.session_id] = keyData(r);
     return { rooms };
   }
 

@@ -7,6 +7,7 @@ import { StreamChangeCache } from '../sync/stream-change-cache.ts';
 import type { UnreadCounters } from '../push/unread-counters.ts';
 import type { Notifier } from '../sync/notifier.ts';
 import type { JsonObject } from '../protocol/types.ts';
+import { nullObject } from '../protocol/null-object.ts';
 
 export const RECEIPT_TYPES = ['m.read', 'm.read.private'];
 /** Receipts without a thread are stored under this thread id. */
@@ -93,10 +94,10 @@ export class ReceiptService {
 
 /** m.receipt content: event id -> receipt type -> user id -> { ts, thread_id? }. */
 function receiptContent(rows: ReceiptRow[]): JsonObject {
-  const content: Record<string, Record<string, Record<string, JsonObject>>> = {};
+  const content: Record<string, Record<string, Record<string, JsonObject>>> = nullObject();
   for (const r of rows) {
-    const byType = (content[r.event_id] ??= {});
-    const byUser = (byType[r.receipt_type] ??= {});
+    const byType = (content[r.event_id] ??= nullObject());
+    const byUser = (byType[r.receipt_type] ??= nullObject());
     const receipt: JsonObject = { ts: r.ts };
     if (r.thread_id !== UNTHREADED) receipt.thread_id = r.thread_id;
     byUser[r.user_id] = receipt;

@@ -3,7 +3,7 @@
 // Later groups (send, joins, backfill, queries) mount on `federationRouter` with full paths.
 import Koa from 'koa';
 import { Router } from '../http/router.ts';
-import { errorMiddleware, unrecognized, type Logger } from '../http/errors.ts';
+import { errorMiddleware, logKoaErrors, unrecognized, type Logger } from '../http/errors.ts';
 import { jsonBody } from '../http/json-body.ts';
 import type { SigningKey } from '../protocol/signing-key.ts';
 import { requireServerAuth } from './request-auth.ts';
@@ -27,6 +27,7 @@ export type FederationRouteGroup = (router: Router) => void;
 export function createFederationApp(deps: FederationAppDeps, groups: FederationRouteGroup[] = []): { app: Koa; federationRouter: Router } {
   const app = new Koa({ proxy: false });
   app.silent = true;
+  app.on('error', logKoaErrors(deps.log));
   app.use(errorMiddleware(deps.log));
   app.use(unrecognized);
   app.use(jsonBody);

@@ -10,6 +10,7 @@ import type { Database } from '../storage/database.ts';
 import { federationStore, type PinnedCertRow } from '../storage/federation-store.ts';
 import type { SigningKey } from '../protocol/signing-key.ts';
 import { MatrixError } from '../http/matrix-error.ts';
+import { parseBoundedJson } from '../protocol/bounded-json.ts';
 import { signRequest } from './request-auth.ts';
 import type { ServerAcl } from './server-acl.ts';
 import { certCovers } from './tls.ts';
@@ -200,7 +201,8 @@ function sendJson<T>(
         const status = res.statusCode ?? 0;
         let json: unknown;
         try {
-          json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          // Bounded like request bodies: null prototypes, at most MAX_JSON_DEPTH levels.
+          json = parseBoundedJson(Buffer.concat(chunks).toString('utf8'));
         } catch {
           json = undefined;
         }
@@ -267,7 +269,7 @@ export async function fetchWellKnown(hostname: string, timeoutMs = 10_000): Prom
     if (res.status !== 200) return { ok: false };
     let body: unknown;
     try {
-      body = JSON.parse(res.text);
+      body = parseBoundedJson(res.text);
     } catch {
       return { ok: false };
     }

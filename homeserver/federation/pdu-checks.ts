@@ -7,6 +7,7 @@ import { computeEventId, verifyContentHash, verifyEventSignature } from '../prot
 import { redactEvent } from '../protocol/redaction.ts';
 import { findPduSizeViolation, isValidEventId, parseUserId } from '../protocol/identifiers.ts';
 import type { RemoteKeys } from './remote-keys.ts';
+import { findCanonicalJsonViolation, MAX_EVENT_DEPTH } from '../protocol/canonical-json-check.ts';
 
 export interface CheckedPdu {
   eventId: string;
@@ -44,6 +45,12 @@ export function checkPduFormat(raw: unknown, version: RoomVersion, roomId: strin
   if (roomId !== undefined && !isV12Create && p.room_id !== roomId) throw new PduCheckError('the event is for another room');
   const size = findPduSizeViolation(p as PDU);
   if (size) throw new PduCheckError(size);
+  // Room versions 6+ (all we support): an event canonical JSON cannot hold is discarded
+  // (rooms/fragments/v6-canonical-json.md). `unsigned` is not part of the signed event and is
+  // dropped before use, so it is not judged.
+  const { unsigned: _, ...signed } = p;
+  const violation = findCanonicalJsonViolation(signed, MAX_EVENT_DEPTH, 'event');
+  if (violation) throw new PduCheckError(`not canonical JSON: ${violation}`);
   return p as PDU;
 }
 

@@ -10,6 +10,7 @@ import { parseUserId } from '../protocol/identifiers.ts';
 import { mergeSignatures } from '../e2ee/device-keys.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { checkedCrossSigningKey, checkedDeviceKeys, deviceListOf, queryView } from './remote-device-lists.ts';
+import { nullObject } from '../protocol/null-object.ts';
 
 type Json = Record<string, unknown>;
 
@@ -25,7 +26,7 @@ export interface RemoteKeysAnswer {
 
 /** Splits a map keyed by user id into this server's entries and each other server's. */
 export function splitByServer<T>(wanted: Record<string, T>, serverName: string): { local: Record<string, T>; remote: Map<string, Record<string, T>> } {
-  const local: Record<string, T> = {};
+  const local: Record<string, T> = nullObject();
   const remote = new Map<string, Record<string, T>>();
   for (const [user, v] of Object.entries(wanted)) {
     const server = parseUserId(user)?.serverName;
@@ -72,7 +73,7 @@ export async function queryRemoteKeys(
 }
 
 async function queryServer(s: FederationServices, server: string, users: Record<string, string[]>, timeoutMs: number, out: RemoteKeysAnswer): Promise<void> {
-  const ask: Record<string, string[]> = {};
+  const ask: Record<string, string[]> = nullObject();
   for (const [user, devices] of Object.entries(users)) {
     const list = await deviceListOf(s, user, timeoutMs);
     if (!list) {
@@ -94,7 +95,7 @@ async function queryServer(s: FederationServices, server: string, users: Record<
     const got = body.device_keys[user];
     if (!isRecord(got)) continue;
     const only = devices.length > 0 ? new Set(devices) : undefined;
-    const byDevice: Json = {};
+    const byDevice: Json = nullObject();
     for (const [deviceId, keys] of Object.entries(got)) {
       if ((only && !only.has(deviceId)) || checkedDeviceKeys(keys, user, deviceId) === null) continue;
       byDevice[deviceId] = keys;
@@ -123,7 +124,7 @@ export async function claimRemoteKeys(
         for (const [user, devices] of Object.entries(users)) {
           const got = body.one_time_keys[user];
           if (!isRecord(got)) continue;
-          const byDevice: Json = {};
+          const byDevice: Json = nullObject();
           for (const [deviceId, keys] of Object.entries(got)) if (deviceId in devices && isRecord(keys)) byDevice[deviceId] = keys;
           out.one_time_keys[user] = byDevice;
         }

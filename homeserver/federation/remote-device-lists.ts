@@ -11,6 +11,7 @@ import { crossSigningKeyProblem, deviceKeysProblem, isRecord, signedByMaster, st
 import { parseUserId } from '../protocol/identifiers.ts';
 import { usersSharingARoom } from '../edus/room-members.ts';
 import { FederationRequestError } from './client.ts';
+import { nullObject } from '../protocol/null-object.ts';
 
 type Json = Record<string, unknown>;
 
@@ -100,7 +101,7 @@ export function checkedCrossSigningKey(
 /** The keys/query view of a cached list: device keys (only `wanted` ones unless empty) and cross-signing keys. */
 export function queryView(list: CachedDeviceList, wanted: string[]): { deviceKeys: Record<string, Json>; master?: Json; selfSigning?: Json } {
   const only = wanted.length > 0 ? new Set(wanted) : undefined;
-  const deviceKeys: Record<string, Json> = {};
+  const deviceKeys: Record<string, Json> = nullObject();
   for (const d of list.devices) {
     if (d.keys_json === null || (only && !only.has(d.device_id))) continue;
     const k = JSON.parse(d.keys_json) as Json;

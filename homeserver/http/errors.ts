@@ -1,16 +1,24 @@
 import type { Context, Next } from 'koa';
 import { MatrixError } from './matrix-error.ts';
 
-export type Logger = (msg: string, err?: unknown) => void;
+import type { Logger } from '../log/logger.ts';
+
+export type { Logger } from '../log/logger.ts';
 
 /**
  * Turns every thrown error into a standard Matrix error body. A MatrixError says exactly what
  * went wrong; anything else is a bug, logged with its stack and answered 500 without internals.
+ *
+ * JSON bodies are serialised here rather than by Koa's respond(), which runs after every
+ * middleware has returned: an answer that cannot be serialised (a stack overflow on a document
+ * too deep) would otherwise escape both this handler and the log, and reach the client as a bare
+ * 500 with nothing said anywhere.
  */
 export function errorMiddleware(log: Logger) {
   return async function errors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
+      serialiseJsonBody(ctx);
     } catch (err) {
       if (err instanceof MatrixError) {
         ctx.status = err.status;
@@ -20,10 +28,31 @@ export function errorMiddleware(log: Logger) {
         }
         return;
       }
-      log(`${ctx.method} ${ctx.path} failed`, err);
+      // Method and path only: never the query string (it may hold an access_token) nor the body.
+      log(`${ctx.method} ${ctx.path} failed`, err, { method: ctx.method, path: ctx.path, status: 500 });
       ctx.status = 500;
       ctx.body = { errcode: 'M_UNKNOWN', error: 'Internal server error' };
     }
+  };
+}
+
+/** Replaces an object or array body by its JSON text, as respond() would; throws what JSON.stringify throws. */
+function serialiseJsonBody(ctx: Context): void {
+  const body: unknown = ctx.body;
+  if (body === null || typeof body !== 'object' || Buffer.isBuffer(body) || typeof (body as { pipe?: unknown }).pipe === 'function') return;
+  // Koa typed the response as JSON when the object was assigned; a string keeps that type.
+  ctx.body = JSON.stringify(body);
+}
+
+/**
+ * Logs what Koa itself reports outside the middleware (a response stream that failed midway),
+ * which `app.silent` would otherwise drop; a client that went away is not worth a line.
+ */
+export function logKoaErrors(log: Logger) {
+  return (err: unknown): void => {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+    log('response failed after the handlers', err);
   };
 }
 

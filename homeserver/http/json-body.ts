@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import { MatrixError } from './matrix-error.ts';
+import { JsonParseError, parseBoundedJson } from '../protocol/bounded-json.ts';
 
 /** Bigger than the largest PDU (65,536 bytes) plus room for request wrappers. */
 const MAX_JSON_BODY_BYTES = 1024 * 1024;
@@ -26,21 +27,34 @@ export async function jsonBody(ctx: Context, next: Next): Promise<void> {
   // DELETE carries a body too: DELETE /devices/{deviceId} sends its UIA auth dict in one.
   if ((method === 'POST' || method === 'PUT' || method === 'DELETE') && !ownBody) {
     const raw = await readBody(ctx);
-    if (raw.length > 0) {
-      let text: string;
-      try {
-        text = utf8.decode(raw);
-      } catch {
-        throw new MatrixError(400, 'M_NOT_JSON', 'Request body is not valid UTF-8');
-      }
-      try {
-        ctx.request.json = JSON.parse(text);
-      } catch {
-        throw new MatrixError(400, 'M_NOT_JSON', 'Request body is not valid JSON');
-      }
-    }
+    if (raw.length > 0) ctx.request.json = parseJsonBytes(raw);
   }
   await next();
+}
+
+/** Parses a body's bytes: UTF-8, then JSON as parseJsonText(); throws only MatrixError 400. */
+export function parseJsonBytes(raw: Uint8Array): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    throw new MatrixError(400, 'M_NOT_JSON', 'Request body is not valid UTF-8');
+  }
+  return parseJsonText(text);
+}
+
+/**
+ * Parses a body's (or a JSON query parameter's) text: not JSON is M_NOT_JSON; JSON nested deeper
+ * than MAX_JSON_DEPTH is M_BAD_JSON (it parses, but no handler can take it). Objects come back
+ * with null prototypes (protocol/bounded-json.ts).
+ */
+export function parseJsonText(text: string, what = 'Request body'): unknown {
+  try {
+    return parseBoundedJson(text);
+  } catch (err) {
+    if (err instanceof JsonParseError && err.reason === 'depth') throw new MatrixError(400, 'M_BAD_JSON', `${what} is ${err.message}`);
+    throw new MatrixError(400, 'M_NOT_JSON', `${what} is not valid JSON`);
+  }
 }
 
 /**

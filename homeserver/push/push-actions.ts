@@ -12,6 +12,7 @@ import type { EventReader, LoadedEvent } from '../rooms/event-reader.ts';
 import type { RoomHead } from '../rooms/room-heads.ts';
 import type { PushRules } from './push-rules.ts';
 import type { UnreadChange } from './unread-counters.ts';
+import { nullObject } from '../protocol/null-object.ts';
 
 /** push.md "Marking notifications as read": follow relations at most this far to find a thread. */
 const MAX_THREAD_HOPS = 3;
@@ -50,7 +51,7 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
   }
   const version = authRulesVersion(head.version);
   const senderPowerLevel = version ? userPowerLevel(powerState, pdu.sender, version) : 0;
-  const notificationLevels: Record<string, number> = {};
+  const notificationLevels: Record<string, number> = nullObject();
   const notifications = powerState.get(stateKey('m.room.power_levels', ''))?.content.notifications;
   if (notifications && typeof notifications === 'object' && !Array.isArray(notifications)) {
     for (const [k, v] of Object.entries(notifications)) {

@@ -8,6 +8,7 @@ import { checkEventAuth, AuthError } from '../protocol/auth-rules.ts';
 import { authRulesVersion } from '../protocol/auth-rules-versions.ts';
 import { authEventKeysFor } from '../protocol/auth-events-selection.ts';
 import { MAX_PDU_BYTES } from '../protocol/identifiers.ts';
+import { findCanonicalJsonViolation, MAX_EVENT_DEPTH } from '../protocol/canonical-json-check.ts';
 import type { SigningKey } from '../protocol/signing-key.ts';
 import { eventsStore, stateGroupsStore, relationOf, type ClientTxn } from '../storage/events-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
@@ -50,6 +51,12 @@ export async function appendLocalEvent(tx: Queryable, ctx: AppendContext, head: 
   if (!version || !authVersion) throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Room version ${head.version} is not supported`);
 
   const { draft: unsignedPdu, authState, createId } = await draftEvent(tx, ctx.reader, head, input, ctx.now());
+  // Every local event passes here (send, state, redact, createRoom's initial state, profile
+  // changes copied into member events): what canonical JSON cannot hold is the client's error,
+  // 400 M_BAD_JSON (rooms/fragments/v6-canonical-json.md), and too deep an event is refused
+  // before it is stored, where it would break every later answer that carries it.
+  const violation = findCanonicalJsonViolation(unsignedPdu, MAX_EVENT_DEPTH, 'event');
+  if (violation) throw new MatrixError(400, 'M_BAD_JSON', `Event cannot be represented in canonical JSON: ${violation}`);
   const isV12Create = input.type === 'm.room.create' && version.roomIdFromCreateEvent;
 
   const { pdu, eventId } = hashSignAndIdentify(unsignedPdu as PDU, version, ctx.serverName, ctx.signingKey);

@@ -67,8 +67,12 @@ export async function createRoom(
   }
   const creators = new Set([req.creator, ...(Array.isArray(createContent.additional_creators) ? (createContent.additional_creators as string[]) : [])]);
 
-  const powerLevels = defaultPowerLevels(req.creator, version.roomIdFromCreateEvent, preset === 'trusted_private_chat' ? invitees : []);
-  Object.assign(powerLevels, req.powerLevelContentOverride ?? {});
+  // Spread, not Object.assign: an override key `__proto__` must stay a key, not become the
+  // content's prototype (assignment would call Object.prototype's __proto__ setter).
+  const powerLevels: JsonObject = {
+    ...defaultPowerLevels(req.creator, version.roomIdFromCreateEvent, preset === 'trusted_private_chat' ? invitees : []),
+    ...(req.powerLevelContentOverride ?? {}),
+  };
 
   return svc
     .write(async (w) => {

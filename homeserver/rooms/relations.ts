@@ -7,6 +7,7 @@ import { relationOf } from '../storage/events-store.ts';
 import { relationsStore } from '../storage/relations-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import type { EventReader, LoadedEvent } from './event-reader.ts';
+import { nullObject } from '../protocol/null-object.ts';
 
 /**
  * Refuses relations the spec forbids, before the event is sent:
@@ -53,7 +54,7 @@ export async function bundledAggregations(
   if (!(await reader.mayHaveChildren(q, e.eventId))) return undefined;
   const rows = await relationsStore.children(q, e.eventId);
   if (rows.length === 0) return undefined;
-  const out: JsonObject = {};
+  const out: JsonObject = nullObject();
 
   // m.replace: the most recent valid edit, unless the original was redacted.
   if (!e.redactedBy) {

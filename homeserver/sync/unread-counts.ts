@@ -7,6 +7,7 @@
 import type { Queryable } from '../storage/sqlite.ts';
 import { MAIN_THREAD } from '../storage/push-store.ts';
 import type { UnreadCounters } from '../push/unread-counters.ts';
+import { nullObject } from '../protocol/null-object.ts';
 
 export interface NotificationCounts {
   highlight_count: number;
@@ -22,7 +23,7 @@ export interface UnreadCounts {
 
 export async function unreadCounts(q: Queryable, counters: UnreadCounters, roomId: string, userId: string, perThread = false): Promise<UnreadCounts> {
   const main: NotificationCounts = { highlight_count: 0, notification_count: 0 };
-  const threads: Record<string, NotificationCounts> = {};
+  const threads: Record<string, NotificationCounts> = nullObject();
   for (const [threadId, r] of await counters.get(q, roomId, userId)) {
     if (r.notifications === 0 && r.highlights === 0) continue;
     const target = !perThread || threadId === MAIN_THREAD ? main : (threads[threadId] = { highlight_count: 0, notification_count: 0 });

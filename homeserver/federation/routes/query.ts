@@ -6,6 +6,7 @@ import { isValidRoomAlias, parseUserId } from '../../protocol/identifiers.ts';
 import { serversInRoom } from '../../rooms/servers-in-room.ts';
 import { roomsStore } from '../../storage/rooms-store.ts';
 import type { FederationServices } from '../services.ts';
+import { nullObject } from '../../protocol/null-object.ts';
 
 export interface Profile {
   displayname: string | null;
@@ -24,7 +25,7 @@ export function queryRoutes(serverName: string, profileOf: (userId: string) => P
       if (field !== undefined && field !== 'displayname' && field !== 'avatar_url') throw invalidParam('field must be displayname or avatar_url');
       const profile = await profileOf(userId);
       if (profile === undefined) throw notFound('User not found');
-      const body: Record<string, string> = {};
+      const body: Record<string, string> = nullObject();
       if ((field === undefined || field === 'displayname') && profile.displayname !== null) body.displayname = profile.displayname;
       if ((field === undefined || field === 'avatar_url') && profile.avatar_url !== null) body.avatar_url = profile.avatar_url;
       ctx.body = body;

@@ -15,6 +15,8 @@ import { getRoomVersion } from '../../../homeserver/protocol/room-versions.ts';
 import { Connection } from '../../../homeserver/storage/sqlite.ts';
 import { federationQueueStore } from '../../../homeserver/storage/federation-queue-store.ts';
 import type { PDU } from '../../../homeserver/protocol/types.ts';
+import { MAX_JSON_DEPTH } from '../../../homeserver/protocol/bounded-json.ts';
+import { MAX_EVENT_DEPTH } from '../../../homeserver/protocol/canonical-json-check.ts';
 
 const validator = serverServerValidator();
 
@@ -151,6 +153,47 @@ describe('PUT /_matrix/federation/v1/send/{txnId}', () => {
     const badEdus = await send(freshTxnId(), txn({ edus: {} }));
     assert.equal(badEdus.status, 400);
     assert.equal(badEdus.body.errcode, 'M_BAD_JSON');
+  });
+
+  test('a transaction nested deeper than MAX_JSON_DEPTH is 400 M_BAD_JSON, and nothing is recorded', async () => {
+    const before = (await inboundAtB()).length;
+    let deep: unknown = 1;
+    for (let i = 0; i < MAX_JSON_DEPTH; i++) deep = { a: deep };
+    const r = await send(freshTxnId(), txn({ edus: [{ edu_type: 'org.hearth.test', content: deep }] }));
+    assert.equal(r.status, 400);
+    assert.equal(r.body.errcode, 'M_BAD_JSON');
+    assert.equal((await inboundAtB()).length, before);
+  });
+
+  test('a signed PDU nested deeper than MAX_EVENT_DEPTH is discarded as not canonical JSON, the rest of the transaction goes on', async () => {
+    const bob = await registerUser(b, `deep${txnCounter}`);
+    const created = await call(b, bob, 'POST', '/createRoom', {});
+    const roomId = created.body.room_id as string;
+    const state = await call(b, bob, 'GET', `/rooms/${encodeURIComponent(roomId)}/state`);
+    const ids = (type: string) => (state.body as any[]).filter((e) => e.type === type).map((e) => e.event_id as string);
+    const version = getRoomVersion((state.body as any[]).find((e) => e.type === 'm.room.create').content.room_version ?? '12')!;
+    let deep: unknown = 1;
+    for (let i = 0; i < MAX_EVENT_DEPTH; i++) deep = { a: deep };
+    const pdu: PDU = hashAndSignEvent(
+      {
+        room_id: roomId,
+        sender: `@mallory:${A}`,
+        type: 'm.room.message',
+        content: { msgtype: 'm.text', body: 'deep', deep },
+        origin_server_ts: Date.now(),
+        depth: 10,
+        prev_events: ids('m.room.member').slice(-1),
+        auth_events: [...(version.roomIdFromCreateEvent ? [] : ids('m.room.create')), ...ids('m.room.power_levels')],
+      } as never,
+      version,
+      A,
+      aKey,
+    );
+    const r = await send(freshTxnId(), txn({ pdus: [pdu] }));
+    assert.equal(r.status, 200);
+    const results = Object.values(r.body.pdus) as Array<{ error?: string }>;
+    assert.equal(results.length, 1, JSON.stringify(r.body));
+    assert.match(results[0]!.error ?? '', /canonical JSON.*deeper than/);
   });
 
   test('an unsigned /send is 401 M_UNAUTHORIZED', async () => {
