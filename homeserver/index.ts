@@ -27,6 +27,7 @@ import { PresenceService } from './edus/presence.ts';
 import { joinedMembers } from './edus/room-members.ts';
 import { MediaService } from './media/media-service.ts';
 import { createE2ee } from './e2ee/index.ts';
+import { DEFAULT_GROWTH_LIMITS, type GrowthLimits } from './config/growth-limits.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './config/types.ts';
 import { createFederation, type Federation } from './federation/index.ts';
 import { mountFederationRoutes } from './federation/routes/index.ts';
@@ -100,7 +101,8 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
       const signingKey = loadOrCreateSigningKey(config.dataDir);
       db = await Database.open(join(config.dataDir, DB_FILE));
       notifier = new Notifier();
-      const accountData = new AccountData(db, notifier);
+      const limits: GrowthLimits = { ...DEFAULT_GROWTH_LIMITS, ...config.growthLimits };
+      const accountData = new AccountData(db, notifier, limits);
       await accountData.init();
       const push = new PushRules(db, accountData);
       const rooms = new RoomService({ db, serverName: config.serverName, signingKey, notifier, push });
@@ -128,7 +130,7 @@ export function createHomeserver(config: HomeserverConfig): Homeserver {
         log,
       });
       await media.init();
-      const e2ee = await createE2ee(db, notifier);
+      const e2ee = await createE2ee(db, notifier, limits, log);
       // Deleting a device deletes its keys and pending to-device messages in the same transaction.
       users.deviceRemoval = {
         inTransaction: (tx, userId, ids) => e2ee.forgetDevices(tx, userId, ids),

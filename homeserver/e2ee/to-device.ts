@@ -12,6 +12,8 @@ import { isRecord } from '../protocol/e2e-keys.ts';
 import type { JsonObject } from '../protocol/types.ts';
 import type { Notifier } from '../sync/notifier.ts';
 import { StreamChangeCache } from '../sync/stream-change-cache.ts';
+import { DEFAULT_GROWTH_LIMITS } from '../config/growth-limits.ts';
+import { checkFanOut, queueFull, withinQueueBounds, type Delivery, type ToDeviceLimits } from './to-device-quota.ts';
 
 /** "100 messages is recommended as a reasonable limit." */
 export const TO_DEVICE_LIMIT = 100;
@@ -41,9 +43,14 @@ export class ToDevice {
   private lastPrune = 0;
   private readonly localListeners: Array<(sender: string, type: string, messages: Messages) => void> = [];
 
-  constructor(db: Database, notifier: Notifier) {
+  private readonly limits: ToDeviceLimits;
+  private readonly log: (message: string) => void;
+
+  constructor(db: Database, notifier: Notifier, limits: ToDeviceLimits = DEFAULT_GROWTH_LIMITS, log: (message: string) => void = () => {}) {
     this.db = db;
     this.notifier = notifier;
+    this.limits = limits;
+    this.log = log;
   }
 
   async init(): Promise<void> {
@@ -66,7 +73,7 @@ export class ToDevice {
     const last = await this.db.write(async (tx) => {
       if (await toDeviceStore.txnSeen(tx, sender, senderDevice, txnId)) return -1;
       await toDeviceStore.recordTxn(tx, sender, senderDevice, txnId);
-      return this.deliverIn(tx, sender, type, checked, recipients);
+      return this.deliverIn(tx, sender, type, checked, recipients, false);
     });
     this.delivered(last, recipients);
     if (last >= 0) for (const fn of this.localListeners) fn(sender, type, checked);
@@ -86,26 +93,37 @@ export class ToDevice {
         this.lastPrune = now;
         await toDeviceSeenStore.pruneBefore(tx, now - SEEN_MESSAGE_IDS_MS);
       }
-      return this.deliverIn(tx, sender, type, checked, recipients);
+      return this.deliverIn(tx, sender, type, checked, recipients, true);
     });
     this.delivered(last, recipients);
     return last >= 0;
   }
 
-  /** Stores a message per existing device (`*`: every device); returns the last stream id (0: none). */
-  private async deliverIn(tx: Queryable, sender: string, type: string, messages: Messages, recipients: Set<string>): Promise<number> {
-    let id = 0;
+  /**
+   * Stores a message per existing device (`*`: every device); returns the last stream id (0:
+   * none). Within the bounds of to-device-quota.ts: a local sender's request over them is refused
+   * whole; a remote server's message is stored for the devices with room and refused (logged) for
+   * the rest, as a federation EDU has nobody to answer.
+   */
+  private async deliverIn(tx: Queryable, sender: string, type: string, messages: Messages, recipients: Set<string>, remote: boolean): Promise<number> {
+    const deliveries: Delivery[] = [];
     for (const [user, byDevice] of Object.entries(messages)) {
       // Users of other servers have no devices here (federation passes their part on); unknown
       // users and devices have nobody to deliver to.
       const known = new Set((await accountsStore.listDevices(tx, user)).map((d) => d.device_id));
       for (const [device, content] of Object.entries(byDevice)) {
         const targets = device === '*' ? [...known] : known.has(device) ? [device] : [];
-        for (const d of targets) {
-          id = await toDeviceStore.add(tx, user, d, sender, type, JSON.stringify(content));
-          recipients.add(user);
-        }
+        for (const d of targets) deliveries.push({ user, device: d, content: JSON.stringify(content) });
+        checkFanOut(this.limits, deliveries.length);
       }
+    }
+    const { accepted, refused } = await withinQueueBounds(tx, this.limits, sender, deliveries);
+    if (refused.length > 0 && !remote) throw queueFull(refused);
+    if (refused.length > 0) this.log(`to-device from ${sender}: ${refused.length} message(s) refused, the receiving queues are full`);
+    let id = 0;
+    for (const d of accepted) {
+      id = await toDeviceStore.add(tx, d.user, d.device, sender, type, d.content);
+      recipients.add(d.user);
     }
     return id;
   }

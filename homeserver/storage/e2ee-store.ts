@@ -249,6 +249,19 @@ export const toDeviceStore = {
       limit,
     );
   },
+  /** How much waits for a device: in all, and from `sender`. Content bytes as stored (UTF-8). */
+  async queueSize(q: Queryable, userId: string, deviceId: string, sender: string) {
+    const row = await q.get<{ count: number; bytes: number; senderCount: number; senderBytes: number }>(
+      `SELECT COUNT(*) AS count, TOTAL(LENGTH(CAST(content AS BLOB))) AS bytes, TOTAL(sender = ?) AS senderCount,
+              TOTAL(CASE WHEN sender = ? THEN LENGTH(CAST(content AS BLOB)) ELSE 0 END) AS senderBytes
+         FROM to_device_messages WHERE user_id = ? AND device_id = ?`,
+      sender,
+      sender,
+      userId,
+      deviceId,
+    );
+    return { count: row?.count ?? 0, bytes: row?.bytes ?? 0, senderCount: row?.senderCount ?? 0, senderBytes: row?.senderBytes ?? 0 };
+  },
   async hasDeliveredUpTo(q: Queryable, userId: string, deviceId: string, upTo: number): Promise<boolean> {
     return (
       (await q.get('SELECT 1 AS x FROM to_device_messages WHERE user_id = ? AND device_id = ? AND stream_id <= ? LIMIT 1', userId, deviceId, upTo)) !==
