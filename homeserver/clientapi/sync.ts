@@ -47,17 +47,17 @@ export const syncRoutes: RouteGroup = (r, deps) => {
   r.get('/sync', deps.auth, async (ctx) => {
     const me = requester(ctx);
     const sinceStr = queryString(ctx, 'since');
-    const body = await deps.sync.sync({
-      userId: me.userId,
-      deviceId: me.deviceId,
-      since: sinceStr ? parseSyncToken(sinceStr) : undefined,
-      filter: await loadFilter(deps, me.userId, queryString(ctx, 'filter')),
-      fullState: queryBool(ctx, 'full_state'),
-      setPresence: setPresenceParam(queryString(ctx, 'set_presence')),
-      timeoutMs: Math.min(queryInt(ctx, 'timeout', 0), MAX_TIMEOUT_MS),
-      signal: clientGone(ctx),
-    });
-    ctx.body = body;
+    const filterParam = queryString(ctx, 'filter');
+    const fullState = queryBool(ctx, 'full_state');
+    const setPresence = setPresenceParam(queryString(ctx, 'set_presence'));
+    const timeoutMs = Math.min(queryInt(ctx, 'timeout', 0), MAX_TIMEOUT_MS);
+    const since = sinceStr ? parseSyncToken(sinceStr) : undefined;
+    const filter = await loadFilter(deps, me.userId, filterParam);
+    const requestKey = JSON.stringify([sinceStr ?? null, filterParam ?? null, fullState, setPresence ?? null, timeoutMs]);
+    ctx.body = await deps.sync.limiter.run(
+      { userId: me.userId, deviceId: me.deviceId, requestKey, initial: since === undefined, signal: clientGone(ctx) },
+      (signal) => deps.sync.sync({ userId: me.userId, deviceId: me.deviceId, since, filter, fullState, setPresence, timeoutMs, signal }),
+    );
   });
 
   r.post('/user/:userId/filter', deps.auth, async (ctx) => {

@@ -17,6 +17,12 @@ import { checkFanOut, queueFull, withinQueueBounds, type Delivery, type ToDevice
 
 /** "100 messages is recommended as a reasonable limit." */
 export const TO_DEVICE_LIMIT = 100;
+/**
+ * Content bytes of one /sync batch (at least one message, whatever its size). 100 messages of up
+ * to 1 MiB each made every /sync of a long queue 100 MB, and 20 of them at once took the process
+ * past 5 GB (issue #13). Room keys are 1-2 kB: 1 MiB still carries a hundred of them at a time.
+ */
+export const TO_DEVICE_BATCH_BYTES = 1024 * 1024;
 /** How long a federation message id is remembered for idempotence. */
 const SEEN_MESSAGE_IDS_MS = 24 * 3600_000;
 
@@ -135,14 +141,20 @@ export class ToDevice {
   }
 
   /**
-   * Messages for a device in (since, upTo], oldest first, at most TO_DEVICE_LIMIT; `position` is
-   * where the next sync must resume (the last one listed when the queue was cut short).
+   * Messages for a device in (since, upTo], oldest first, at most TO_DEVICE_LIMIT and
+   * TO_DEVICE_BATCH_BYTES; `position` is where the next sync must resume (the last one listed
+   * when the queue was cut short).
    */
   async forSync(q: Queryable, userId: string, deviceId: string, since: number, upTo: number): Promise<{ events: JsonObject[]; position: number }> {
     if (since >= upTo || !this.changes.mayHaveChanged(userId, since)) return { events: [], position: upTo };
-    const rows = await toDeviceStore.pending(q, userId, deviceId, since, upTo, TO_DEVICE_LIMIT);
+    // The batch: up to TO_DEVICE_LIMIT messages and TO_DEVICE_BATCH_BYTES, chosen by size before any is loaded.
+    const sizes = await toDeviceStore.pendingSizes(q, userId, deviceId, since, upTo, TO_DEVICE_LIMIT);
+    let count = 0;
+    for (let bytes = 0; count < sizes.length && (count === 0 || bytes + sizes[count]!.bytes <= TO_DEVICE_BATCH_BYTES); count++) bytes += sizes[count]!.bytes;
+    const cutShort = count < sizes.length || sizes.length === TO_DEVICE_LIMIT;
+    const position = cutShort ? sizes[count - 1]!.stream_id : upTo;
+    const rows = count === 0 ? [] : await toDeviceStore.pending(q, userId, deviceId, since, position, count);
     const events = rows.map((r) => ({ sender: r.sender, type: r.type, content: JSON.parse(r.content) as JsonObject }));
-    const position = rows.length === TO_DEVICE_LIMIT ? rows[rows.length - 1]!.stream_id : upTo;
     return { events, position };
   }
 

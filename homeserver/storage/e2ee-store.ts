@@ -239,6 +239,17 @@ export const toDeviceStore = {
     );
     return id;
   },
+  /** Ids and content sizes (UTF-8 bytes) of what waits in (from, to], oldest first: picks a batch without loading it. */
+  pendingSizes(q: Queryable, userId: string, deviceId: string, fromExclusive: number, toInclusive: number, limit: number) {
+    return q.all<{ stream_id: number; bytes: number }>(
+      'SELECT stream_id, LENGTH(CAST(content AS BLOB)) AS bytes FROM to_device_messages WHERE user_id = ? AND device_id = ? AND stream_id > ? AND stream_id <= ? ORDER BY stream_id LIMIT ?',
+      userId,
+      deviceId,
+      fromExclusive,
+      toInclusive,
+      limit,
+    );
+  },
   pending(q: Queryable, userId: string, deviceId: string, fromExclusive: number, toInclusive: number, limit: number) {
     return q.all<ToDeviceRow>(
       'SELECT stream_id, sender, type, content FROM to_device_messages WHERE user_id = ? AND device_id = ? AND stream_id > ? AND stream_id <= ? ORDER BY stream_id LIMIT ?',
