@@ -102,6 +102,9 @@ export const accountsStore = {
     await q.run('INSERT INTO filters (user_id, filter_id, filter_json) VALUES (?, ?, ?)', userId, id, filterJson);
     return id;
   },
+  async countFilters(q: Queryable, userId: string): Promise<number> {
+    return (await q.get<{ n: number }>('SELECT COUNT(*) AS n FROM filters WHERE user_id = ?', userId))?.n ?? 0;
+  },
   getFilter(q: Queryable, userId: string, filterId: number) {
     return q.get<{ filter_json: string }>('SELECT filter_json FROM filters WHERE user_id = ? AND filter_id = ?', userId, filterId);
   },

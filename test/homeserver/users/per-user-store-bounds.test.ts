@@ -1,0 +1,44 @@
+// Other stores a user could grow by repeating a cheap request (issue #13, class 3): one-time keys
+// per device and filters per account. Over the bound is 413 M_TOO_LARGE and stores nothing more.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { registerUser, startTestServer, type TestServer, type TestUser } from '../../helpers/server.ts';
+import { assertError, checked } from '../../helpers/checked-call.ts';
+import { oneTimeKeys, testDevice } from '../e2ee/e2ee-helpers.ts';
+import { MAX_ONE_TIME_KEYS_PER_DEVICE } from '../../../homeserver/e2ee/device-keys.ts';
+
+let server: TestServer;
+let alice: TestUser;
+
+before(async () => {
+  server = await startTestServer();
+  alice = await registerUser(server, 'alice');
+});
+after(() => server?.stop());
+
+describe('per-user store bounds', () => {
+  test(`a device keeps at most ${MAX_ONE_TIME_KEYS_PER_DEVICE} unclaimed one-time keys: the upload past it is 413 and adds none`, async () => {
+    const device = testDevice(alice);
+    const batch = 250;
+    let uploaded = 0;
+    for (; uploaded < MAX_ONE_TIME_KEYS_PER_DEVICE; uploaded += batch) {
+      const res = await checked(server, alice, 'POST', '/keys/upload', { one_time_keys: oneTimeKeys(device, batch, uploaded) });
+      assert.equal(res.status, 200);
+    }
+    const over = await checked(server, alice, 'POST', '/keys/upload', { one_time_keys: oneTimeKeys(device, 1, uploaded) });
+    assertError(over, 413, 'M_TOO_LARGE');
+    const counts = await checked(server, alice, 'POST', '/keys/upload', {});
+    assert.equal(counts.body.one_time_key_counts.signed_curve25519, MAX_ONE_TIME_KEYS_PER_DEVICE);
+  });
+
+  test('an account keeps at most 1,000 filters, each at most 64 KiB', async () => {
+    const path = `/user/${encodeURIComponent(alice.userId)}/filter`;
+    const big = await checked(server, alice, 'POST', path, { room: { rooms: Array.from({ length: 5_000 }, (_, i) => `!room${i}:${server.serverName}`) } });
+    assertError(big, 413, 'M_TOO_LARGE');
+    for (let i = 0; i < 1_000; i++) {
+      const res = await checked(server, alice, 'POST', path, { room: { timeline: { limit: i } } });
+      assert.equal(res.status, 200);
+    }
+    assertError(await checked(server, alice, 'POST', path, { room: { timeline: { limit: 5 } } }), 413, 'M_TOO_LARGE');
+  });
+});
