@@ -122,6 +122,11 @@ export const accountsStore = {
       fingerprint,
     );
   },
+  /** Deletes sessions created before `createdBefore`, then the oldest beyond the newest `keep`. */
+  async pruneUiaSessions(q: Queryable, createdBefore: number, keep: number) {
+    await q.run('DELETE FROM uia_sessions WHERE created_ts < ?', createdBefore);
+    await q.run('DELETE FROM uia_sessions WHERE session_id NOT IN (SELECT session_id FROM uia_sessions ORDER BY created_ts DESC LIMIT ?)', keep);
+  },
   async deleteUiaSession(q: Queryable, sessionId: string) {
     await q.run('DELETE FROM uia_sessions WHERE session_id = ?', sessionId);
   },
