@@ -39,6 +39,14 @@ export const eduRoutes: RouteGroup = (r, deps) => {
     if (type === 'm.fully_read' && threadId !== undefined) throw new MatrixError(400, 'M_INVALID_PARAM', 'm.fully_read cannot be threaded');
     await requireJoined(deps, roomId, me.userId);
     await requireEventInRoom(deps, roomId, eventId);
+    // receipts.yaml: thread_id is "main" or a thread root's event id. Checked, so that a member
+    // cannot store receipts under any number of made-up thread ids (each a row every member's
+    // /sync would carry).
+    if (threadId !== undefined && threadId !== 'main') {
+      const root = await deps.rooms.reader.getEvent(deps.rooms.db.reader, threadId);
+      if (!root || root.roomId !== roomId)
+        throw new MatrixError(400, 'M_INVALID_PARAM', 'thread_id must be "main" or the event id of a thread root in this room');
+    }
     if (type === 'm.fully_read') await setFullyRead(deps, me.userId, roomId, eventId);
     else await deps.edus.receipts.setReceipt(roomId, me.userId, type, eventId, threadId);
     ctx.body = {};

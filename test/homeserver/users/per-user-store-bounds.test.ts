@@ -1,5 +1,6 @@
 // Other stores a user could grow by repeating a cheap request (issue #13, class 3): one-time keys
-// per device and filters per account. Over the bound is 413 M_TOO_LARGE and stores nothing more.
+// per device and filters per account (over the bound is 413 M_TOO_LARGE and stores nothing more),
+// and receipts under made-up thread ids (refused: a thread id must name an event of the room).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { registerUser, startTestServer, type TestServer, type TestUser } from '../../helpers/server.ts';
@@ -40,5 +41,17 @@ describe('per-user store bounds', () => {
       assert.equal(res.status, 200);
     }
     assertError(await checked(server, alice, 'POST', path, { room: { timeline: { limit: 5 } } }), 413, 'M_TOO_LARGE');
+  });
+
+  test('a receipt under a thread id that is no event of the room is 400 M_INVALID_PARAM; "main" and a real root are fine', async () => {
+    const room = (await checked(server, alice, 'POST', '/createRoom', {})).body.room_id as string;
+    const r = encodeURIComponent(room);
+    const sent = await checked(server, alice, 'PUT', `/rooms/${r}/send/m.room.message/root`, { msgtype: 'm.text', body: 'root' });
+    const eventId = encodeURIComponent(sent.body.event_id);
+    for (let i = 0; i < 3; i++) {
+      assertError(await checked(server, alice, 'POST', `/rooms/${r}/receipt/m.read/${eventId}`, { thread_id: `$made-up-${i}` }), 400, 'M_INVALID_PARAM');
+    }
+    assert.equal((await checked(server, alice, 'POST', `/rooms/${r}/receipt/m.read/${eventId}`, { thread_id: 'main' })).status, 200);
+    assert.equal((await checked(server, alice, 'POST', `/rooms/${r}/receipt/m.read/${eventId}`, { thread_id: sent.body.event_id })).status, 200);
   });
 });
