@@ -23,6 +23,12 @@ export const TO_DEVICE_LIMIT = 100;
  * past 5 GB (issue #13). Room keys are 1-2 kB: 1 MiB still carries a hundred of them at a time.
  */
 export const TO_DEVICE_BATCH_BYTES = 1024 * 1024;
+/**
+ * Transaction ids remembered per sending device. A retry comes within seconds or minutes of its
+ * first try, after a handful of other requests at most; one row per request kept for ever was
+ * growth without a bound.
+ */
+const TXN_IDS_KEPT_PER_DEVICE = 1_000;
 /** How long a federation message id is remembered for idempotence. */
 const SEEN_MESSAGE_IDS_MS = 24 * 3600_000;
 
@@ -78,7 +84,7 @@ export class ToDevice {
     const recipients = new Set<string>();
     const last = await this.db.write(async (tx) => {
       if (await toDeviceStore.txnSeen(tx, sender, senderDevice, txnId)) return -1;
-      await toDeviceStore.recordTxn(tx, sender, senderDevice, txnId);
+      await toDeviceStore.recordTxn(tx, sender, senderDevice, txnId, TXN_IDS_KEPT_PER_DEVICE);
       return this.deliverIn(tx, sender, type, checked, recipients, false);
     });
     this.delivered(last, recipients);

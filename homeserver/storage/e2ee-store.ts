@@ -223,8 +223,18 @@ export const toDeviceStore = {
   async txnSeen(q: Queryable, userId: string, deviceId: string, txnId: string): Promise<boolean> {
     return (await q.get('SELECT 1 AS x FROM to_device_txns WHERE user_id = ? AND device_id = ? AND txn_id = ?', userId, deviceId, txnId)) !== undefined;
   },
-  async recordTxn(q: Queryable, userId: string, deviceId: string, txnId: string) {
+  /** Records a transaction id, keeping only the device's newest `keep` (rowid order is insertion order). */
+  async recordTxn(q: Queryable, userId: string, deviceId: string, txnId: string, keep: number) {
     await q.run('INSERT INTO to_device_txns (user_id, device_id, txn_id) VALUES (?, ?, ?)', userId, deviceId, txnId);
+    await q.run(
+      `DELETE FROM to_device_txns WHERE user_id = ? AND device_id = ? AND rowid <=
+         (SELECT rowid FROM to_device_txns WHERE user_id = ? AND device_id = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?)`,
+      userId,
+      deviceId,
+      userId,
+      deviceId,
+      keep,
+    );
   },
   async add(q: Queryable, userId: string, deviceId: string, sender: string, type: string, content: string): Promise<number> {
     const id = await nextStreamId(q, 'to_device');

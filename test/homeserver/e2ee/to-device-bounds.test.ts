@@ -103,4 +103,17 @@ describe('to-device queue bounds', () => {
     const ok = await send(alice, { [dave.userId]: Object.fromEntries(daveDevices.slice(0, 3).map((d) => [d.deviceId, { hello: 2 }])) });
     assert.equal(ok.status, 200);
   });
+
+  test('a device remembers its newest 1,000 transaction ids, not one row per request for ever', async () => {
+    const erin = await registerUser(server, 'erin');
+    for (let i = 0; i < 1_010; i++) assert.equal((await send(erin, { [bob.userId]: { nodevice: { i } } }, `many${i}`)).status, 200);
+    const db = await Connection.open(join(server.dataDir, 'hearth.sqlite'), true);
+    try {
+      const rows = await db.all<{ txn_id: string }>('SELECT txn_id FROM to_device_txns WHERE user_id = ? AND device_id = ?', erin.userId, erin.deviceId);
+      assert.equal(rows.length, 1_000);
+      assert.ok(rows.some((r) => r.txn_id === 'many1009') && !rows.some((r) => r.txn_id === 'many0'), 'the newest are kept');
+    } finally {
+      await db.close();
+    }
+  });
 });
