@@ -1,6 +1,7 @@
 // Other stores a user could grow by repeating a cheap request (issue #13, class 3): one-time keys
 // per device and filters per account (over the bound is 413 M_TOO_LARGE and stores nothing more),
-// and receipts under made-up thread ids (refused: a thread id must name an event of the room).
+// receipts under made-up thread ids (refused: a thread id must name an event of the room), and
+// status messages, which every room-mate's /sync carries.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { registerUser, startTestServer, type TestServer, type TestUser } from '../../helpers/server.ts';
@@ -53,5 +54,12 @@ describe('per-user store bounds', () => {
     }
     assert.equal((await checked(server, alice, 'POST', `/rooms/${r}/receipt/m.read/${eventId}`, { thread_id: 'main' })).status, 200);
     assert.equal((await checked(server, alice, 'POST', `/rooms/${r}/receipt/m.read/${eventId}`, { thread_id: sent.body.event_id })).status, 200);
+  });
+
+  test('a status message over 1 KiB is 413 M_TOO_LARGE and does not replace the stored one', async () => {
+    const path = `/presence/${encodeURIComponent(alice.userId)}/status`;
+    assert.equal((await checked(server, alice, 'PUT', path, { presence: 'online', status_msg: 'lunch' })).status, 200);
+    assertError(await checked(server, alice, 'PUT', path, { presence: 'online', status_msg: 's'.repeat(1_025) }), 413, 'M_TOO_LARGE');
+    assert.equal((await checked(server, alice, 'GET', path)).body.status_msg, 'lunch');
   });
 });
