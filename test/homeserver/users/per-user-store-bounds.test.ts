@@ -1,13 +1,14 @@
 // Other stores a user could grow by repeating a cheap request (issue #13, class 3): one-time keys
 // per device and filters per account (over the bound is 413 M_TOO_LARGE and stores nothing more),
-// receipts under made-up thread ids (refused: a thread id must name an event of the room), and
-// status messages, which every room-mate's /sync carries.
+// receipts under made-up thread ids (refused: a thread id must name an event of the room),
+// status messages, which every room-mate's /sync carries, and key backup versions.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { registerUser, startTestServer, type TestServer, type TestUser } from '../../helpers/server.ts';
 import { assertError, checked } from '../../helpers/checked-call.ts';
 import { oneTimeKeys, testDevice } from '../e2ee/e2ee-helpers.ts';
 import { MAX_ONE_TIME_KEYS_PER_DEVICE } from '../../../homeserver/e2ee/device-keys.ts';
+import { MAX_LIVE_BACKUP_VERSIONS } from '../../../homeserver/e2ee/key-backup.ts';
 
 let server: TestServer;
 let alice: TestUser;
@@ -61,5 +62,22 @@ describe('per-user store bounds', () => {
     assert.equal((await checked(server, alice, 'PUT', path, { presence: 'online', status_msg: 'lunch' })).status, 200);
     assertError(await checked(server, alice, 'PUT', path, { presence: 'online', status_msg: 's'.repeat(1_025) }), 413, 'M_TOO_LARGE');
     assert.equal((await checked(server, alice, 'GET', path)).body.status_msg, 'lunch');
+  });
+
+  test('key backups: auth_data over 64 KiB is 413; at most 100 live versions; deleted ones make room and numbers never repeat', async () => {
+    const algorithm = 'm.megolm_backup.v1.curve25519-aes-sha2';
+    const bob = await registerUser(server, 'bob');
+    assertError(await checked(server, bob, 'POST', '/room_keys/version', { algorithm, auth_data: { public_key: 'k'.repeat(70_000) } }), 413, 'M_TOO_LARGE');
+    const versions: number[] = [];
+    for (let i = 0; i < MAX_LIVE_BACKUP_VERSIONS; i++) {
+      const res = await checked(server, bob, 'POST', '/room_keys/version', { algorithm, auth_data: { public_key: `k${i}` } });
+      assert.equal(res.status, 200);
+      versions.push(Number(res.body.version));
+    }
+    assertError(await checked(server, bob, 'POST', '/room_keys/version', { algorithm, auth_data: { public_key: 'one more' } }), 413, 'M_TOO_LARGE');
+    assert.equal((await checked(server, bob, 'DELETE', `/room_keys/version/${versions.at(-1)}`)).status, 200);
+    const next = await checked(server, bob, 'POST', '/room_keys/version', { algorithm, auth_data: { public_key: 'after delete' } });
+    assert.equal(next.status, 200);
+    assert.ok(Number(next.body.version) > versions.at(-1)!, 'a deleted version number is never reused');
   });
 });
