@@ -34,9 +34,9 @@ export const DEFAULT_GROWTH_LIMITS: GrowthLimits = {
   // Push rules, m.direct of a few hundred contacts and secret storage fit in a few kB; 64 KiB is
   // what Synapse's `max_event_size` leaves an event's content, a fair size for one item.
   accountDataItemBytes: 64 * 1024,
-  // One m.tag, m.fully_read-like marker or client setting per room for a 2,000-room account,
-  // plus the globals.
-  accountDataItemsPerUser: 5_000,
+  // m.fully_read, m.tag and a client setting or two per room, for a 5,000-room account (issue #9
+  // measures accounts of 2,000), plus the globals; the byte total below is the tighter bound.
+  accountDataItemsPerUser: 20_000,
   // Well above real use (tens of kB), well below a disk-filling amount.
   accountDataBytesPerUser: 16 * 1024 * 1024,
 };
