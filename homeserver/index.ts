@@ -29,6 +29,7 @@ import { PresenceService } from './edus/presence.ts';
 import { joinedMembers } from './edus/room-members.ts';
 import { MediaService } from './media/media-service.ts';
 import { createE2ee } from './e2ee/index.ts';
+import { DEFAULT_GROWTH_LIMITS, type GrowthLimits } from './config/growth-limits.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_RATE_LIMITS } from './config/types.ts';
 import { createFederation, type Federation } from './federation/index.ts';
 import { mountFederationRoutes } from './federation/routes/index.ts';
@@ -106,7 +107,8 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       preparePrivateDbFile(join(config.dataDir, DB_FILE));
       db = await Database.open(join(config.dataDir, DB_FILE));
       notifier = new Notifier();
-      const accountData = new AccountData(db, notifier);
+      const limits: GrowthLimits = { ...DEFAULT_GROWTH_LIMITS, ...config.growthLimits };
+      const accountData = new AccountData(db, notifier, limits);
       await accountData.init();
       const push = new PushRules(db, accountData);
       const rooms = new RoomService({ db, serverName: config.serverName, signingKey, notifier, push });
@@ -117,13 +119,13 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       rooms.onCommitted((events) => indexer.appended(events.filter((e) => e.streamOrdering > 0).length));
       indexer.resume();
       const visibility = new Visibility(rooms.reader);
-      const limits = config.rateLimit;
+      const rateLimits = config.rateLimit;
       users = new UserService(
         db,
         config.serverName,
         new LoginThrottle({
-          failuresPerAccount: limits.failedLoginsPerAccount ?? DEFAULT_RATE_LIMITS.failedLoginsPerAccount,
-          failuresPerAddress: limits.failedLoginsPerAddress ?? DEFAULT_RATE_LIMITS.failedLoginsPerAddress,
+          failuresPerAccount: rateLimits.failedLoginsPerAccount ?? DEFAULT_RATE_LIMITS.failedLoginsPerAccount,
+          failuresPerAddress: rateLimits.failedLoginsPerAddress ?? DEFAULT_RATE_LIMITS.failedLoginsPerAddress,
         }),
       );
       const u = users;
@@ -142,7 +144,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
         log,
       });
       await media.init();
-      const e2ee = await createE2ee(db, notifier);
+      const e2ee = await createE2ee(db, notifier, limits, log);
       // Deleting a device deletes its keys and pending to-device messages in the same transaction.
       users.deviceRemoval = {
         inTransaction: (tx, userId, ids) => e2ee.forgetDevices(tx, userId, ids),

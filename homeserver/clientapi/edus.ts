@@ -11,7 +11,7 @@ import { eventsStore } from '../storage/events-store.ts';
 import { accountDataStore } from '../storage/rooms-store.ts';
 import { presenceStore } from '../storage/edus-store.ts';
 import { isValidUserId } from '../protocol/identifiers.ts';
-import { normalisePresence } from '../edus/presence.ts';
+import { MAX_STATUS_MSG_BYTES, normalisePresence } from '../edus/presence.ts';
 
 async function requireJoined(deps: ClientApiDeps, roomId: string, userId: string): Promise<void> {
   const m = await eventsStore.membershipOf(deps.rooms.db.reader, roomId, userId);
@@ -39,6 +39,14 @@ export const eduRoutes: RouteGroup = (r, deps) => {
     if (type === 'm.fully_read' && threadId !== undefined) throw new MatrixError(400, 'M_INVALID_PARAM', 'm.fully_read cannot be threaded');
     await requireJoined(deps, roomId, me.userId);
     await requireEventInRoom(deps, roomId, eventId);
+    // receipts.yaml: thread_id is "main" or a thread root's event id. Checked, so that a member
+    // cannot store receipts under any number of made-up thread ids (each a row every member's
+    // /sync would carry).
+    if (threadId !== undefined && threadId !== 'main') {
+      const root = await deps.rooms.reader.getEvent(deps.rooms.db.reader, threadId);
+      if (!root || root.roomId !== roomId)
+        throw new MatrixError(400, 'M_INVALID_PARAM', 'thread_id must be "main" or the event id of a thread root in this room');
+    }
     if (type === 'm.fully_read') await setFullyRead(deps, me.userId, roomId, eventId);
     else await deps.edus.receipts.setReceipt(roomId, me.userId, type, eventId, threadId);
     ctx.body = {};
@@ -96,6 +104,8 @@ export const eduRoutes: RouteGroup = (r, deps) => {
     if (!normalisePresence(presence)) throw new MatrixError(400, 'M_INVALID_PARAM', `Unknown presence '${presence}'`);
     const msg = body.status_msg;
     if (msg !== undefined && msg !== null && typeof msg !== 'string') throw new MatrixError(400, 'M_BAD_JSON', "'status_msg' must be a string");
+    if (typeof msg === 'string' && Buffer.byteLength(msg) > MAX_STATUS_MSG_BYTES)
+      throw new MatrixError(413, 'M_TOO_LARGE', `'status_msg' is limited to ${MAX_STATUS_MSG_BYTES} bytes`);
     await deps.edus.presence.setPresence(me.userId, presence, msg as string | null | undefined);
     ctx.body = {};
   });

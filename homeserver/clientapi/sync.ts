@@ -9,6 +9,14 @@ import { accountsStore } from '../storage/accounts-store.ts';
 import { parseFilter, type Filter } from '../sync/filters.ts';
 import { parseSyncToken } from '../sync/sync-token.ts';
 
+/**
+ * Filters one account may keep. A client uploads one per login or settings change (Element reuses
+ * its id); 1,000 is years of that, and each POST used to add a row of up to 1 MiB for ever.
+ */
+const MAX_FILTERS_PER_USER = 1_000;
+/** A real filter is well under 1 kB; 64 KiB leaves room for long room and sender lists. */
+const MAX_FILTER_BYTES = 64 * 1024;
+
 /** Longest long-poll we hold, whatever the client asks: keeps proxies and shutdown happy. */
 const MAX_TIMEOUT_MS = 60_000;
 
@@ -41,24 +49,32 @@ export const syncRoutes: RouteGroup = (r, deps) => {
   r.get('/sync', deps.auth, async (ctx) => {
     const me = requester(ctx);
     const sinceStr = queryString(ctx, 'since');
-    const body = await deps.sync.sync({
-      userId: me.userId,
-      deviceId: me.deviceId,
-      since: sinceStr ? parseSyncToken(sinceStr) : undefined,
-      filter: await loadFilter(deps, me.userId, queryString(ctx, 'filter')),
-      fullState: queryBool(ctx, 'full_state'),
-      setPresence: setPresenceParam(queryString(ctx, 'set_presence')),
-      timeoutMs: Math.min(queryInt(ctx, 'timeout', 0), MAX_TIMEOUT_MS),
-      signal: clientGone(ctx),
-    });
-    ctx.body = body;
+    const filterParam = queryString(ctx, 'filter');
+    const fullState = queryBool(ctx, 'full_state');
+    const setPresence = setPresenceParam(queryString(ctx, 'set_presence'));
+    const timeoutMs = Math.min(queryInt(ctx, 'timeout', 0), MAX_TIMEOUT_MS);
+    const since = sinceStr ? parseSyncToken(sinceStr) : undefined;
+    const filter = await loadFilter(deps, me.userId, filterParam);
+    const requestKey = JSON.stringify([sinceStr ?? null, filterParam ?? null, fullState, setPresence ?? null, timeoutMs]);
+    ctx.body = await deps.sync.limiter.run(
+      { userId: me.userId, deviceId: me.deviceId, requestKey, initial: since === undefined, signal: clientGone(ctx) },
+      (signal) => deps.sync.sync({ userId: me.userId, deviceId: me.deviceId, since, filter, fullState, setPresence, timeoutMs, signal }),
+    );
   });
 
   r.post('/user/:userId/filter', deps.auth, async (ctx) => {
     const userId = param(ctx, 'userId');
     if (userId !== requester(ctx).userId) throw new MatrixError(403, 'M_FORBIDDEN', 'You may only create filters for yourself');
     const filter = parseFilter(bodyObject(ctx));
-    const id = await deps.rooms.db.write((tx) => accountsStore.insertFilter(tx, userId, JSON.stringify(filter)));
+    const json = JSON.stringify(filter);
+    if (Buffer.byteLength(json) > MAX_FILTER_BYTES) throw new MatrixError(413, 'M_TOO_LARGE', `A filter is limited to ${MAX_FILTER_BYTES} bytes`);
+    const id = await deps.rooms.db.write(async (tx) => {
+      // Filters are never deleted (the spec has no endpoint for it), so their number is bounded instead.
+      if ((await accountsStore.countFilters(tx, userId)) >= MAX_FILTERS_PER_USER) {
+        throw new MatrixError(413, 'M_TOO_LARGE', `An account may keep at most ${MAX_FILTERS_PER_USER} filters`);
+      }
+      return accountsStore.insertFilter(tx, userId, json);
+    });
     ctx.body = { filter_id: String(id) };
   });
   r.get('/user/:userId/filter/:filterId', deps.auth, async (ctx) => {

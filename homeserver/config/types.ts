@@ -1,5 +1,6 @@
 // The homeserver's whole configuration, as createHomeserver() receives it.
 // Loading, defaults and validation live in ./load.ts; nothing else reads files or process.env.
+import type { GrowthLimits } from './growth-limits.ts';
 
 /** 50 MiB: photos and short videos from a phone, well short of filling a laptop's disk. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
@@ -104,4 +105,6 @@ export interface HomeserverConfig {
   turn?: TurnConfig;
   /** Federation; absent when nothing about it was configured. */
   federation?: FederationConfig;
+  /** Overrides of the per-user store bounds (growth-limits.ts); not config-file keys. */
+  growthLimits?: Partial<GrowthLimits>;
 }

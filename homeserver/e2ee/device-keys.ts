@@ -14,6 +14,13 @@ import { nullObject } from '../protocol/null-object.ts';
 
 type Json = Record<string, unknown>;
 
+/**
+ * Unclaimed one-time keys one device may keep. An Olm account holds at most 100 (libolm; vodozemac
+ * 50) and uploads to keep half of them on the server, so 1,000 is ten times what a client needs;
+ * without a bound, repeated uploads of new key ids grew the table forever.
+ */
+export const MAX_ONE_TIME_KEYS_PER_DEVICE = 1_000;
+
 /** The one-time key algorithm every Olm device uses; always reported, even at zero (as Synapse does). */
 const SIGNED_CURVE25519 = 'signed_curve25519';
 
@@ -103,7 +110,13 @@ export class DeviceKeys {
             await deviceKeysStore.putFallbackKey(tx, userId, deviceId, algorithm, keyId, json);
           }
         }
-        return { changeId, counts: await this.oneTimeKeyCounts(tx, userId, deviceId) };
+        const counts = await this.oneTimeKeyCounts(tx, userId, deviceId);
+        const total = Object.values(counts).reduce((a, b) => a + b, 0);
+        // Thrown inside the write job: the whole upload rolls back, device keys included.
+        if (total > MAX_ONE_TIME_KEYS_PER_DEVICE) {
+          throw new MatrixError(413, 'M_TOO_LARGE', `A device may keep at most ${MAX_ONE_TIME_KEYS_PER_DEVICE} unclaimed one-time keys`);
+        }
+        return { changeId, counts };
       }),
     );
     if (changeId !== undefined) await this.deviceLists.committed(changeId, userId, { deviceIds: [deviceId] });

@@ -7,6 +7,7 @@ import { DeviceLists } from './device-lists.ts';
 import { DeviceKeys } from './device-keys.ts';
 import { CrossSigning } from './cross-signing.ts';
 import { ToDevice } from './to-device.ts';
+import type { ToDeviceLimits } from './to-device-quota.ts';
 import { KeyBackup } from './key-backup.ts';
 
 export interface E2ee {
@@ -21,9 +22,9 @@ export interface E2ee {
   devicesForgotten(userId: string, changeId: number | undefined): Promise<void>;
 }
 
-export async function createE2ee(db: Database, notifier: Notifier): Promise<E2ee> {
+export async function createE2ee(db: Database, notifier: Notifier, limits?: ToDeviceLimits, log?: (message: string) => void): Promise<E2ee> {
   const deviceLists = new DeviceLists(db, notifier);
-  const toDevice = new ToDevice(db, notifier);
+  const toDevice = new ToDevice(db, notifier, limits, log);
   await deviceLists.init();
   await toDevice.init();
   // The devices each pending removal dropped, for the change passed on after its commit.

@@ -8,6 +8,15 @@ import { backupKeyDataProblem, backupKeyReplaces, isRecord, type BackupKeyData }
 import { check } from './errors.ts';
 import { nullObject } from '../protocol/null-object.ts';
 
+/**
+ * Backup versions (not deleted) one account may keep. A client makes a new one when the user
+ * resets their backup and rarely deletes the old: 100 is a lifetime of resets, and each one used
+ * to stay for ever. Deleted versions keep only a small row for their number (the newest one).
+ */
+export const MAX_LIVE_BACKUP_VERSIONS = 100;
+/** A backup's auth_data is a public key and a few signatures, under 1 kB; 64 KiB is plenty. */
+export const MAX_AUTH_DATA_BYTES = 64 * 1024;
+
 type Json = Record<string, unknown>;
 
 /** A key to store, addressed by room and session. */
@@ -45,7 +54,15 @@ export class KeyBackup {
 
   async createVersion(userId: string, body: Json): Promise<string> {
     const { algorithm, authData } = versionBody(body);
-    return String(await this.db.write((tx) => keyBackupStore.createVersion(tx, userId, algorithm, authData)));
+    return String(
+      await this.db.write(async (tx) => {
+        if ((await keyBackupStore.countLive(tx, userId)) >= MAX_LIVE_BACKUP_VERSIONS) {
+          throw new MatrixError(413, 'M_TOO_LARGE', `An account may keep at most ${MAX_LIVE_BACKUP_VERSIONS} backup versions; delete an old one first`);
+        }
+        await keyBackupStore.pruneDeleted(tx, userId);
+        return keyBackupStore.createVersion(tx, userId, algorithm, authData);
+      }),
+    );
   }
 
   /** GET room_keys/version[/{version}]: the newest backup, or the named one; 404 when none or deleted. */
@@ -164,5 +181,7 @@ function versionBody(body: Json): { algorithm: string; authData: string } {
   if (typeof algorithm !== 'string') throw new MatrixError(400, 'M_BAD_JSON', "'algorithm' must be a string");
   if (body.auth_data === undefined) throw new MatrixError(400, 'M_MISSING_PARAM', "Missing 'auth_data'");
   if (!isRecord(body.auth_data)) throw new MatrixError(400, 'M_BAD_JSON', "'auth_data' must be an object");
-  return { algorithm, authData: JSON.stringify(body.auth_data) };
+  const authData = JSON.stringify(body.auth_data);
+  if (Buffer.byteLength(authData) > MAX_AUTH_DATA_BYTES) throw new MatrixError(413, 'M_TOO_LARGE', `'auth_data' is limited to ${MAX_AUTH_DATA_BYTES} bytes`);
+  return { algorithm, authData };
 }

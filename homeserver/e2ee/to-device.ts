@@ -12,9 +12,23 @@ import { isRecord } from '../protocol/e2e-keys.ts';
 import type { JsonObject } from '../protocol/types.ts';
 import type { Notifier } from '../sync/notifier.ts';
 import { StreamChangeCache } from '../sync/stream-change-cache.ts';
+import { DEFAULT_GROWTH_LIMITS } from '../config/growth-limits.ts';
+import { checkFanOut, queueFull, withinQueueBounds, type Delivery, type ToDeviceLimits } from './to-device-quota.ts';
 
 /** "100 messages is recommended as a reasonable limit." */
 export const TO_DEVICE_LIMIT = 100;
+/**
+ * Content bytes of one /sync batch (at least one message, whatever its size). 100 messages of up
+ * to 1 MiB each made every /sync of a long queue 100 MB, and 20 of them at once took the process
+ * past 5 GB (issue #13). Room keys are 1-2 kB: 1 MiB still carries a hundred of them at a time.
+ */
+export const TO_DEVICE_BATCH_BYTES = 1024 * 1024;
+/**
+ * Transaction ids remembered per sending device. A retry comes within seconds or minutes of its
+ * first try, after a handful of other requests at most; one row per request kept for ever was
+ * growth without a bound.
+ */
+const TXN_IDS_KEPT_PER_DEVICE = 1_000;
 /** How long a federation message id is remembered for idempotence. */
 const SEEN_MESSAGE_IDS_MS = 24 * 3600_000;
 
@@ -41,9 +55,14 @@ export class ToDevice {
   private lastPrune = 0;
   private readonly localListeners: Array<(sender: string, type: string, messages: Messages) => void> = [];
 
-  constructor(db: Database, notifier: Notifier) {
+  private readonly limits: ToDeviceLimits;
+  private readonly log: (message: string) => void;
+
+  constructor(db: Database, notifier: Notifier, limits: ToDeviceLimits = DEFAULT_GROWTH_LIMITS, log: (message: string) => void = () => {}) {
     this.db = db;
     this.notifier = notifier;
+    this.limits = limits;
+    this.log = log;
   }
 
   async init(): Promise<void> {
@@ -65,8 +84,8 @@ export class ToDevice {
     const recipients = new Set<string>();
     const last = await this.db.write(async (tx) => {
       if (await toDeviceStore.txnSeen(tx, sender, senderDevice, txnId)) return -1;
-      await toDeviceStore.recordTxn(tx, sender, senderDevice, txnId);
-      return this.deliverIn(tx, sender, type, checked, recipients);
+      await toDeviceStore.recordTxn(tx, sender, senderDevice, txnId, TXN_IDS_KEPT_PER_DEVICE);
+      return this.deliverIn(tx, sender, type, checked, recipients, false);
     });
     this.delivered(last, recipients);
     if (last >= 0) for (const fn of this.localListeners) fn(sender, type, checked);
@@ -86,26 +105,37 @@ export class ToDevice {
         this.lastPrune = now;
         await toDeviceSeenStore.pruneBefore(tx, now - SEEN_MESSAGE_IDS_MS);
       }
-      return this.deliverIn(tx, sender, type, checked, recipients);
+      return this.deliverIn(tx, sender, type, checked, recipients, true);
     });
     this.delivered(last, recipients);
     return last >= 0;
   }
 
-  /** Stores a message per existing device (`*`: every device); returns the last stream id (0: none). */
-  private async deliverIn(tx: Queryable, sender: string, type: string, messages: Messages, recipients: Set<string>): Promise<number> {
-    let id = 0;
+  /**
+   * Stores a message per existing device (`*`: every device); returns the last stream id (0:
+   * none). Within the bounds of to-device-quota.ts: a local sender's request over them is refused
+   * whole; a remote server's message is stored for the devices with room and refused (logged) for
+   * the rest, as a federation EDU has nobody to answer.
+   */
+  private async deliverIn(tx: Queryable, sender: string, type: string, messages: Messages, recipients: Set<string>, remote: boolean): Promise<number> {
+    const deliveries: Delivery[] = [];
     for (const [user, byDevice] of Object.entries(messages)) {
       // Users of other servers have no devices here (federation passes their part on); unknown
       // users and devices have nobody to deliver to.
       const known = new Set((await accountsStore.listDevices(tx, user)).map((d) => d.device_id));
       for (const [device, content] of Object.entries(byDevice)) {
         const targets = device === '*' ? [...known] : known.has(device) ? [device] : [];
-        for (const d of targets) {
-          id = await toDeviceStore.add(tx, user, d, sender, type, JSON.stringify(content));
-          recipients.add(user);
-        }
+        for (const d of targets) deliveries.push({ user, device: d, content: JSON.stringify(content) });
+        checkFanOut(this.limits, deliveries.length);
       }
+    }
+    const { accepted, refused } = await withinQueueBounds(tx, this.limits, sender, deliveries);
+    if (refused.length > 0 && !remote) throw queueFull(refused);
+    if (refused.length > 0) this.log(`to-device from ${sender}: ${refused.length} message(s) refused, the receiving queues are full`);
+    let id = 0;
+    for (const d of accepted) {
+      id = await toDeviceStore.add(tx, d.user, d.device, sender, type, d.content);
+      recipients.add(d.user);
     }
     return id;
   }
@@ -117,14 +147,20 @@ export class ToDevice {
   }
 
   /**
-   * Messages for a device in (since, upTo], oldest first, at most TO_DEVICE_LIMIT; `position` is
-   * where the next sync must resume (the last one listed when the queue was cut short).
+   * Messages for a device in (since, upTo], oldest first, at most TO_DEVICE_LIMIT and
+   * TO_DEVICE_BATCH_BYTES; `position` is where the next sync must resume (the last one listed
+   * when the queue was cut short).
    */
   async forSync(q: Queryable, userId: string, deviceId: string, since: number, upTo: number): Promise<{ events: JsonObject[]; position: number }> {
     if (since >= upTo || !this.changes.mayHaveChanged(userId, since)) return { events: [], position: upTo };
-    const rows = await toDeviceStore.pending(q, userId, deviceId, since, upTo, TO_DEVICE_LIMIT);
+    // The batch: up to TO_DEVICE_LIMIT messages and TO_DEVICE_BATCH_BYTES, chosen by size before any is loaded.
+    const sizes = await toDeviceStore.pendingSizes(q, userId, deviceId, since, upTo, TO_DEVICE_LIMIT);
+    let count = 0;
+    for (let bytes = 0; count < sizes.length && (count === 0 || bytes + sizes[count]!.bytes <= TO_DEVICE_BATCH_BYTES); count++) bytes += sizes[count]!.bytes;
+    const cutShort = count < sizes.length || sizes.length === TO_DEVICE_LIMIT;
+    const position = cutShort ? sizes[count - 1]!.stream_id : upTo;
+    const rows = count === 0 ? [] : await toDeviceStore.pending(q, userId, deviceId, since, position, count);
     const events = rows.map((r) => ({ sender: r.sender, type: r.type, content: JSON.parse(r.content) as JsonObject }));
-    const position = rows.length === TO_DEVICE_LIMIT ? rows[rows.length - 1]!.stream_id : upTo;
     return { events, position };
   }
 

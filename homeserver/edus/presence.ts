@@ -9,6 +9,12 @@ import type { JsonObject } from '../protocol/types.ts';
 import { usersSharingARoom } from './room-members.ts';
 
 export const PRESENCE_STATES = ['online', 'unavailable', 'offline'];
+/**
+ * Longest status message, in UTF-8 bytes. It is one line of text, yet it goes into the /sync of
+ * every user who shares a room with its author, at every change: unbounded, a 1 MiB message was
+ * copied into hundreds of /sync answers. Remote ones beyond it are dropped (the presence is kept).
+ */
+export const MAX_STATUS_MSG_BYTES = 1024;
 /** The seed's extra states, mapped onto the spec's three: free_for_chat is online, hidden looks offline. */
 const SEED_STATES: Record<string, string> = { free_for_chat: 'online', hidden: 'offline' };
 

@@ -22,6 +22,8 @@ import {
   type ThumbnailPlan,
   type ThumbnailRequest,
 } from './thumbnailer.ts';
+import { largestStandardSize, standardThumbnailSize } from './thumbnail-sizes.ts';
+import { RenderSlots } from './render-slots.ts';
 
 interface ThumbnailTarget {
   key: ThumbnailKey;
@@ -81,6 +83,8 @@ export class MediaService {
   private readonly rendering = new Map<string, Promise<ServedFile>>();
   /** Background thumbnail work, one upload at a time so that it never crowds out requests. */
   private background: Promise<void> = Promise.resolve();
+  /** Renders on request and in the background share these, so that a burst cannot run many at once. */
+  private readonly renderSlots = new RenderSlots();
   private closing = false;
 
   constructor(opts: MediaServiceOptions) {
@@ -169,10 +173,14 @@ export class MediaService {
   async thumbnail(serverName: string, mediaId: string, req: ThumbnailRequest, timeoutMs: number): Promise<ServedFile> {
     if (req.width < 1 || req.height < 1) throw new MatrixError(400, 'M_INVALID_PARAM', 'width and height must be at least 1');
     const row = await this.uploadedRow(serverName, mediaId, timeoutMs);
-    const plan = this.plan(row, req);
+    const standard = standardThumbnailSize(req.width, req.height, req.method);
+    let plan = this.plan(row, standard ? { ...req, ...standard } : req);
+    // Beyond every standard size: the original when it may be served as a thumbnail (never smaller
+    // than asked, as content_repo.md requires), else the largest standard size. Never a new size.
+    if (!standard && plan.kind === 'render') plan = this.plan(row, { ...req, ...largestStandardSize() });
     if (plan.kind === 'too-large') throw new MatrixError(413, 'M_TOO_LARGE', 'Content is too large to thumbnail');
     if (plan.kind === 'original') return this.original(row, `thumbnail.${EXTENSIONS[baseType(row.content_type!)] ?? 'bin'}`);
-    return this.rendered(row, req.method, plan);
+    return this.rendered(row, standard?.method ?? largestStandardSize().method, plan);
   }
 
   // ---- internals ------------------------------------------------------------------------------
@@ -211,7 +219,7 @@ export class MediaService {
       if (!jobs.some((j) => j.target.path === target.path)) jobs.push({ plan, dest: this.files.tempPath(), target });
     }
     try {
-      const sizes = await renderThumbnails(this.files.contentPath(mediaId), jobs);
+      const sizes = await this.renderSlots.run(() => renderThumbnails(this.files.contentPath(mediaId), jobs));
       for (const j of jobs) await this.files.commit(j.dest, j.target.path, false);
       const now = Date.now();
       await this.db.write(async (tx) => {
@@ -301,7 +309,7 @@ export class MediaService {
       const temp = this.files.tempPath();
       let sizeBytes: number;
       try {
-        ({ sizeBytes } = await renderThumbnail(this.files.contentPath(row.media_id), temp, plan));
+        ({ sizeBytes } = await this.renderSlots.run(() => renderThumbnail(this.files.contentPath(row.media_id), temp, plan)));
         // A cache: a crash merely loses it, so no fsync.
         await this.files.commit(temp, path, false);
       } catch (err) {

@@ -13,6 +13,12 @@ import type { JsonObject } from '../protocol/types.ts';
 import { checkNewRuleId, parseActions, ruleFromBody } from './rule-input.ts';
 
 export const PUSH_RULES_TYPE = 'm.push_rules';
+/**
+ * Largest stored ruleset (JSON bytes). The defaults are about 5 kB and a keyword rule ~200 bytes:
+ * 256 KiB holds a thousand rules of one's own, and stops a client adding rules forever (each one
+ * is also evaluated for every event the user receives).
+ */
+export const MAX_PUSH_RULESET_BYTES = 256 * 1024;
 
 export interface RulePosition {
   before?: string;
@@ -110,7 +116,11 @@ export class PushRules {
       id = await this.db.write(async (tx) => {
         const rules = structuredClone(await this.load(tx, userId));
         mutate(rules);
-        const id = await accountDataStore.put(tx, userId, '', PUSH_RULES_TYPE, JSON.stringify({ global: rules }));
+        const json = JSON.stringify({ global: rules });
+        if (Buffer.byteLength(json) > MAX_PUSH_RULESET_BYTES) {
+          throw new MatrixError(413, 'M_TOO_LARGE', `Push rules are limited to ${MAX_PUSH_RULESET_BYTES} bytes in all`);
+        }
+        const id = await accountDataStore.put(tx, userId, '', PUSH_RULES_TYPE, json);
         this.cache.set(userId, rules);
         return id;
       });

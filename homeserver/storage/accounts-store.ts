@@ -102,6 +102,9 @@ export const accountsStore = {
     await q.run('INSERT INTO filters (user_id, filter_id, filter_json) VALUES (?, ?, ?)', userId, id, filterJson);
     return id;
   },
+  async countFilters(q: Queryable, userId: string): Promise<number> {
+    return (await q.get<{ n: number }>('SELECT COUNT(*) AS n FROM filters WHERE user_id = ?', userId))?.n ?? 0;
+  },
   getFilter(q: Queryable, userId: string, filterId: number) {
     return q.get<{ filter_json: string }>('SELECT filter_json FROM filters WHERE user_id = ? AND filter_id = ?', userId, filterId);
   },
@@ -118,6 +121,11 @@ export const accountsStore = {
       JSON.stringify(completed),
       fingerprint,
     );
+  },
+  /** Deletes sessions created before `createdBefore`, then the oldest beyond the newest `keep`. */
+  async pruneUiaSessions(q: Queryable, createdBefore: number, keep: number) {
+    await q.run('DELETE FROM uia_sessions WHERE created_ts < ?', createdBefore);
+    await q.run('DELETE FROM uia_sessions WHERE session_id NOT IN (SELECT session_id FROM uia_sessions ORDER BY created_ts DESC LIMIT ?)', keep);
   },
   async deleteUiaSession(q: Queryable, sessionId: string) {
     await q.run('DELETE FROM uia_sessions WHERE session_id = ?', sessionId);

@@ -223,8 +223,18 @@ export const toDeviceStore = {
   async txnSeen(q: Queryable, userId: string, deviceId: string, txnId: string): Promise<boolean> {
     return (await q.get('SELECT 1 AS x FROM to_device_txns WHERE user_id = ? AND device_id = ? AND txn_id = ?', userId, deviceId, txnId)) !== undefined;
   },
-  async recordTxn(q: Queryable, userId: string, deviceId: string, txnId: string) {
+  /** Records a transaction id, keeping only the device's newest `keep` (rowid order is insertion order). */
+  async recordTxn(q: Queryable, userId: string, deviceId: string, txnId: string, keep: number) {
     await q.run('INSERT INTO to_device_txns (user_id, device_id, txn_id) VALUES (?, ?, ?)', userId, deviceId, txnId);
+    await q.run(
+      `DELETE FROM to_device_txns WHERE user_id = ? AND device_id = ? AND rowid <=
+         (SELECT rowid FROM to_device_txns WHERE user_id = ? AND device_id = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?)`,
+      userId,
+      deviceId,
+      userId,
+      deviceId,
+      keep,
+    );
   },
   async add(q: Queryable, userId: string, deviceId: string, sender: string, type: string, content: string): Promise<number> {
     const id = await nextStreamId(q, 'to_device');
@@ -239,6 +249,17 @@ export const toDeviceStore = {
     );
     return id;
   },
+  /** Ids and content sizes (UTF-8 bytes) of what waits in (from, to], oldest first: picks a batch without loading it. */
+  pendingSizes(q: Queryable, userId: string, deviceId: string, fromExclusive: number, toInclusive: number, limit: number) {
+    return q.all<{ stream_id: number; bytes: number }>(
+      'SELECT stream_id, LENGTH(CAST(content AS BLOB)) AS bytes FROM to_device_messages WHERE user_id = ? AND device_id = ? AND stream_id > ? AND stream_id <= ? ORDER BY stream_id LIMIT ?',
+      userId,
+      deviceId,
+      fromExclusive,
+      toInclusive,
+      limit,
+    );
+  },
   pending(q: Queryable, userId: string, deviceId: string, fromExclusive: number, toInclusive: number, limit: number) {
     return q.all<ToDeviceRow>(
       'SELECT stream_id, sender, type, content FROM to_device_messages WHERE user_id = ? AND device_id = ? AND stream_id > ? AND stream_id <= ? ORDER BY stream_id LIMIT ?',
@@ -248,6 +269,19 @@ export const toDeviceStore = {
       toInclusive,
       limit,
     );
+  },
+  /** How much waits for a device: in all, and from `sender`. Content bytes as stored (UTF-8). */
+  async queueSize(q: Queryable, userId: string, deviceId: string, sender: string) {
+    const row = await q.get<{ count: number; bytes: number; senderCount: number; senderBytes: number }>(
+      `SELECT COUNT(*) AS count, TOTAL(LENGTH(CAST(content AS BLOB))) AS bytes, TOTAL(sender = ?) AS senderCount,
+              TOTAL(CASE WHEN sender = ? THEN LENGTH(CAST(content AS BLOB)) ELSE 0 END) AS senderBytes
+         FROM to_device_messages WHERE user_id = ? AND device_id = ?`,
+      sender,
+      sender,
+      userId,
+      deviceId,
+    );
+    return { count: row?.count ?? 0, bytes: row?.bytes ?? 0, senderCount: row?.senderCount ?? 0, senderBytes: row?.senderBytes ?? 0 };
   },
   async hasDeliveredUpTo(q: Queryable, userId: string, deviceId: string, upTo: number): Promise<boolean> {
     return (

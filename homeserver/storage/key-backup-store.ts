@@ -43,8 +43,24 @@ export const keyBackupStore = {
   async setAuthData(q: Queryable, userId: string, version: number, authData: string) {
     await q.run('UPDATE key_backup_versions SET auth_data = ? WHERE user_id = ? AND version = ?', authData, userId, version);
   },
+  /** Versions not deleted. */
+  async countLive(q: Queryable, userId: string): Promise<number> {
+    return (await q.get<{ n: number }>('SELECT COUNT(*) AS n FROM key_backup_versions WHERE user_id = ? AND deleted = 0', userId))?.n ?? 0;
+  },
+  /**
+   * Deletes the rows of deleted versions but the newest row, which keeps version numbers from
+   * being reused (createVersion counts on from the highest).
+   */
+  async pruneDeleted(q: Queryable, userId: string) {
+    await q.run(
+      'DELETE FROM key_backup_versions WHERE user_id = ? AND deleted = 1 AND version < (SELECT MAX(version) FROM key_backup_versions WHERE user_id = ?)',
+      userId,
+      userId,
+    );
+  },
   async deleteVersion(q: Queryable, userId: string, version: number) {
-    await q.run('UPDATE key_backup_versions SET deleted = 1 WHERE user_id = ? AND version = ?', userId, version);
+    // The row stays (version numbers are never reused) without its auth_data, which may be large.
+    await q.run("UPDATE key_backup_versions SET deleted = 1, auth_data = '{}' WHERE user_id = ? AND version = ?", userId, version);
     await q.run('DELETE FROM key_backup_keys WHERE user_id = ? AND version = ?', userId, version);
   },
   async bumpEtag(q: Queryable, userId: string, version: number) {

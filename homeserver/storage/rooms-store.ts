@@ -70,6 +70,17 @@ export const accountDataStore = {
       since,
     );
   },
+  /** A user's items and their bytes (type and content, UTF-8), leaving out one item (the one about to be replaced). */
+  async usageExcept(q: Queryable, userId: string, roomId: string, type: string): Promise<{ count: number; bytes: number }> {
+    const row = await q.get<{ count: number; bytes: number }>(
+      `SELECT COUNT(*) AS count, TOTAL(LENGTH(CAST(type AS BLOB)) + LENGTH(CAST(content AS BLOB))) AS bytes
+         FROM account_data WHERE user_id = ? AND NOT (room_id = ? AND type = ?)`,
+      userId,
+      roomId,
+      type,
+    );
+    return { count: row?.count ?? 0, bytes: row?.bytes ?? 0 };
+  },
   maxStreamId(q: Queryable) {
     return q.get<{ value: number }>("SELECT value FROM stream_counters WHERE name = 'account_data'").then((r) => r?.value ?? 0);
   },

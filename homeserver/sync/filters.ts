@@ -117,3 +117,18 @@ export function roomIncluded(filter: Filter, roomId: string): boolean {
   if (r.rooms && !r.rooms.includes(roomId)) return false;
   return true;
 }
+
+/** A /sync timeline's default length, when the filter names none. */
+export const DEFAULT_SYNC_TIMELINE_LIMIT = 10;
+/**
+ * The longest /sync timeline per room, whatever the filter asks: a filter of limit 1,000,000 made
+ * one initial sync load every room's whole history. A client shows a screen of messages at first
+ * and pages back with /messages from prev_batch; `limited: true` tells it to. Event size is
+ * bounded (65,536 bytes), so a room's timeline is at most ~6 MB and usually tens of kB.
+ */
+export const MAX_SYNC_TIMELINE_LIMIT = 100;
+
+/** The number of timeline events /sync returns per room under `filter`. */
+export function syncTimelineLimit(filter: RoomEventFilter | undefined): number {
+  return Math.min(filter?.limit ?? DEFAULT_SYNC_TIMELINE_LIMIT, MAX_SYNC_TIMELINE_LIMIT);
+}

@@ -9,13 +9,14 @@ import { eventsStore } from '../storage/events-store.ts';
 import { accountDataStore } from '../storage/rooms-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import type { Notifier } from './notifier.ts';
-import { eventMatches, roomIncluded, type Filter } from './filters.ts';
+import { eventMatches, roomIncluded, syncTimelineLimit, type Filter } from './filters.ts';
 import { formatPaginationToken, formatSyncToken, type SyncToken } from './sync-token.ts';
 import type { Edus } from '../edus/index.ts';
 import type { E2ee } from '../e2ee/index.ts';
 import { unreadCounts } from './unread-counts.ts';
 import type { StreamChangeCache } from './stream-change-cache.ts';
 import type { AccountData } from '../users/account-data.ts';
+import { SyncLimiter } from './sync-limiter.ts';
 
 export interface SyncRequest {
   userId: string;
@@ -29,8 +30,6 @@ export interface SyncRequest {
   signal?: AbortSignal;
 }
 
-const DEFAULT_TIMELINE_LIMIT = 10;
-
 type MembershipRow = Awaited<ReturnType<typeof eventsStore.membershipsOfUser>>[number];
 
 export class SyncService {
@@ -41,6 +40,8 @@ export class SyncService {
   private readonly e2ee: E2ee;
   private readonly accountData: StreamChangeCache;
   private readonly memberships = new Map<string, { epoch: number; rows: MembershipRow[] }>();
+  /** Shares, supersedes and queues concurrent /sync requests (sync-limiter.ts); the route goes through it. */
+  readonly limiter = new SyncLimiter();
 
   constructor(deps: { rooms: RoomService; notifier: Notifier; visibility: Visibility; edus: Edus; e2ee: E2ee; accountData: AccountData }) {
     this.rooms = deps.rooms;
@@ -182,7 +183,7 @@ export class SyncService {
   private async joinedRoom(q: Queryable, req: SyncRequest, roomId: string, to: SyncToken, membershipChanged: boolean): Promise<JsonObject | undefined> {
     const since = req.since;
     const timelineFilter = req.filter.room?.timeline;
-    const limit = timelineFilter?.limit ?? DEFAULT_TIMELINE_LIMIT;
+    const limit = syncTimelineLimit(timelineFilter);
     const from = since === undefined || membershipChanged ? 0 : since.events;
     // Fetch one more than the limit to learn whether the timeline is limited.
     const ids =
@@ -292,7 +293,7 @@ export class SyncService {
   }
 
   private async leftRoom(q: Queryable, req: SyncRequest, roomId: string, leftAt: number, since: SyncToken | undefined): Promise<JsonObject> {
-    const limit = req.filter.room?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
+    const limit = syncTimelineLimit(req.filter.room?.timeline);
     const rows = await eventsStore.roomEventsBetween(q, roomId, since?.events ?? 0, leftAt, limit + 1, true);
     let events = (
       await this.rooms.reader.getEvents(

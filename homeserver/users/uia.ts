@@ -34,10 +34,53 @@ export interface UiaRequest {
   checkStage: StageChecker;
 }
 
+/**
+ * How long a UIA session lives: Synapse's AuthHandler.SESSION_EXPIRE_MS. Every request without
+ * `auth` (an unauthenticated POST /register) starts one, so they must not be kept for ever.
+ */
+export const UIA_SESSION_LIFETIME_MS = 48 * 60 * 60 * 1000;
+/**
+ * Sessions kept at most: a household starts a handful a day. Beyond (a flood of /register
+ * requests), the oldest go first; their clients start over with a new session.
+ */
+export const MAX_UIA_SESSIONS = 10_000;
+/** Sessions are pruned when one is stored, at most this often: the deletion scans the table. */
+const PRUNE_INTERVAL_MS = 10_000;
+
 export class UiaSessions {
   private readonly db: Database;
-  constructor(db: Database) {
+  private readonly maxSessions: number;
+  /** Stores between two prunes at most; a prune leaves room for them under maxSessions. */
+  private readonly pruneEvery: number;
+  private lastPrune = 0;
+  private storedSincePrune = 0;
+  constructor(db: Database, maxSessions = MAX_UIA_SESSIONS) {
     this.db = db;
+    this.maxSessions = maxSessions;
+    this.pruneEvery = Math.max(1, Math.floor(maxSessions / 10));
+  }
+
+  /** Stores a session's stages, pruning expired and surplus sessions now and then in the same write job. */
+  private async store(session: string, completed: string[], fingerprint: string): Promise<void> {
+    const now = Date.now();
+    // Prune on time, or sooner when a burst could pass the cap before the next scheduled prune.
+    this.storedSincePrune++;
+    const prune = now - this.lastPrune >= PRUNE_INTERVAL_MS || this.storedSincePrune >= this.pruneEvery;
+    if (prune) {
+      this.lastPrune = now;
+      this.storedSincePrune = 0;
+    }
+    await this.db.write(async (tx) => {
+      // Keep room for the stores until the next prune (pruneEvery at most), so the count never passes maxSessions.
+      if (prune) await accountsStore.pruneUiaSessions(tx, now - UIA_SESSION_LIFETIME_MS, this.maxSessions - this.pruneEvery);
+      await accountsStore.putUiaSession(tx, session, completed, fingerprint);
+    });
+  }
+
+  /** A stored session, unless it has expired (pruning runs only now and then). */
+  private async session(sessionId: string) {
+    const row = await accountsStore.getUiaSession(this.db.reader, sessionId);
+    return row && row.created_ts >= Date.now() - UIA_SESSION_LIFETIME_MS ? row : undefined;
   }
 
   /**
@@ -45,7 +88,7 @@ export class UiaSessions {
    * then resubmits its request with just the session id (client-server-api "Fallback").
    */
   async completeStage(sessionId: string, stage: string, check: () => Promise<void>): Promise<'done' | 'unknown-session'> {
-    const row = await accountsStore.getUiaSession(this.db.reader, sessionId);
+    const row = await this.session(sessionId);
     if (!row) return 'unknown-session';
     await check();
     const completed = JSON.parse(row.completed) as string[];
@@ -56,7 +99,7 @@ export class UiaSessions {
 
   /** The operation a session was started for (its fingerprint names the user for account operations). */
   async fingerprintOf(sessionId: string): Promise<string | undefined> {
-    return (await accountsStore.getUiaSession(this.db.reader, sessionId))?.request_fingerprint;
+    return (await this.session(sessionId))?.request_fingerprint;
   }
 
   /** Returns the completed stages once a flow is complete; otherwise throws UiaRequired. */
@@ -65,13 +108,13 @@ export class UiaSessions {
     const auth = req.auth && typeof req.auth === 'object' ? (req.auth as Record<string, unknown>) : undefined;
     if (!auth) {
       const session = randomBytes(16).toString('base64url');
-      await this.db.write((tx) => accountsStore.putUiaSession(tx, session, [], req.fingerprint));
+      await this.store(session, [], req.fingerprint);
       throw new UiaRequired({ flows: req.flows, params, session });
     }
     let session = typeof auth.session === 'string' ? auth.session : undefined;
     let completed: string[] = [];
     if (session) {
-      const row = await accountsStore.getUiaSession(this.db.reader, session);
+      const row = await this.session(session);
       if (!row) throw new MatrixError(400, 'M_UNKNOWN', 'Unknown UIA session');
       if (row.request_fingerprint !== req.fingerprint) {
         throw new MatrixError(403, 'M_FORBIDDEN', 'UIA session was started for a different request');
@@ -91,7 +134,7 @@ export class UiaSessions {
       } catch (err) {
         // A rate limit is not a failed stage: it keeps its 429 and retry_after_ms.
         if (err instanceof MatrixError && err.status !== 429) {
-          await this.db.write((tx) => accountsStore.putUiaSession(tx, session!, completed, req.fingerprint));
+          await this.store(session!, completed, req.fingerprint);
           throw new UiaRequired({ flows: req.flows, params, session, completed }, err.errcode, err.message);
         }
         throw err;
@@ -103,7 +146,7 @@ export class UiaSessions {
       await this.db.write((tx) => accountsStore.deleteUiaSession(tx, session!));
       return completed;
     }
-    await this.db.write((tx) => accountsStore.putUiaSession(tx, session!, completed, req.fingerprint));
+    await this.store(session!, completed, req.fingerprint);
     throw new UiaRequired({ flows: req.flows, params, session, completed });
   }
 }

@@ -3,6 +3,7 @@
 import type { EduHandler } from './edus.ts';
 import { isRecord } from '../../protocol/e2e-keys.ts';
 import { isUserOf } from './edu-checks.ts';
+import { MAX_STATUS_MSG_BYTES } from '../../edus/presence.ts';
 
 export const receivePresence: EduHandler = async (s, origin, c) => {
   if (!Array.isArray(c.push)) return "'push' must be an array";
@@ -16,7 +17,7 @@ export const receivePresence: EduHandler = async (s, origin, c) => {
       dropped.push(`the update for ${p.user_id} lacks presence or last_active_ago`);
       continue;
     }
-    const statusMsg = typeof p.status_msg === 'string' ? p.status_msg : null;
+    const statusMsg = typeof p.status_msg === 'string' && Buffer.byteLength(p.status_msg) <= MAX_STATUS_MSG_BYTES ? p.status_msg : null;
     await s.edus.presence.setRemotePresence(p.user_id, p.presence, statusMsg, p.last_active_ago);
   }
   if (dropped.length > 0) return dropped.join('; ');

@@ -127,19 +127,22 @@ describe('content repository', () => {
     assert.ok(Math.abs(meta.width! / meta.height! - 1600 / 1200) < 0.02);
   });
 
-  test('a scale thumbnail of a wide box for a 4:3 image is bounded by the height', async () => {
+  test('a scale request is answered with the smallest standard size that covers it (800x300 -> the 800x600 box)', async () => {
     const res = await request(server, undefined, 'GET', `/_matrix/media/v3/thumbnail/${server.serverName}/${jpegId}?width=800&height=300&method=scale`);
     const meta = await sharp(res.bytes).metadata();
-    assert.deepEqual([meta.width, meta.height], [400, 300]);
+    assert.deepEqual([meta.width, meta.height], [800, 600]);
   });
 
-  test('a PNG thumbnails to PNG; crop keeps the requested aspect when the source is too small', async () => {
+  test('a PNG thumbnails to PNG; a crop beyond 96x96 is the scaled standard size, here the original that fits it', async () => {
+    const crop = await request(server, alice, 'GET', `/_matrix/client/v1/media/thumbnail/${server.serverName}/${pngId}?width=90&height=30&method=crop`);
+    assert.equal(crop.status, 200);
+    assert.equal(crop.headers.get('content-type'), 'image/png');
+    const meta = await sharp(crop.bytes).metadata();
+    assert.deepEqual([meta.width, meta.height], [96, 96]);
+    // 600x200 crop -> 640x480 scale, which the 400x300 original fits: served as it is, never upscaled.
     const res = await request(server, alice, 'GET', `/_matrix/client/v1/media/thumbnail/${server.serverName}/${pngId}?width=600&height=200&method=crop`);
     assert.equal(res.status, 200);
-    assert.equal(res.headers.get('content-type'), 'image/png');
-    const meta = await sharp(res.bytes).metadata();
-    // 400x300 holds at most 400x133 of a 3:1 box; never upscaled.
-    assert.deepEqual([meta.width, meta.height], [400, 133]);
+    assert.ok(res.bytes.equals(png), 'expected the original bytes');
   });
 
   test('a thumbnail larger than the original is the original itself', async () => {
@@ -162,7 +165,7 @@ describe('content repository', () => {
     assert.ok(a.bytes.equals(b.bytes) && a.bytes.equals(c.bytes));
   });
 
-  test('animated=true keeps an animated GIF moving (as WebP); without it the thumbnail is a still PNG', async () => {
+  test('animated=true keeps an animated GIF moving (as WebP, at the standard 96x96 crop); without it the thumbnail is a still PNG', async () => {
     const { mediaId } = await upload(server, alice, await animatedGif(200, 150, 3), 'image/gif');
     const moving = await request(
       server,
@@ -174,7 +177,7 @@ describe('content repository', () => {
     assert.equal(moving.headers.get('content-type'), 'image/webp');
     const m1 = await sharp(moving.bytes, { animated: true }).metadata();
     assert.equal(m1.pages, 3);
-    assert.deepEqual([m1.width, m1.pageHeight], [64, 64]);
+    assert.deepEqual([m1.width, m1.pageHeight], [96, 96]);
     const still = await request(server, alice, 'GET', `/_matrix/client/v1/media/thumbnail/${server.serverName}/${mediaId}?width=64&height=64&method=crop`);
     assert.equal(still.headers.get('content-type'), 'image/png');
     assert.equal((await sharp(still.bytes, { animated: true }).metadata()).pages ?? 1, 1);
