@@ -18,6 +18,7 @@ import { ServerResolver } from '../../../homeserver/federation/discovery.ts';
 import { ServerAcl } from '../../../homeserver/federation/server-acl.ts';
 import { AddressPolicy } from '../../../homeserver/federation/address-policy.ts';
 import { Database } from '../../../homeserver/storage/database.ts';
+import { MAX_FETCHES_PER_KEY_QUERY } from '../../../homeserver/federation/routes/keys.ts';
 
 /** A TCP listener on 127.0.0.1 that counts connections and closes each at once. */
 async function countingListener(): Promise<{ port: number; name: string; connections: () => number; close: () => Promise<void> }> {
@@ -131,6 +132,23 @@ describe('configured peers may be reached at private addresses', () => {
     } finally {
       await b.stop();
       await target.close();
+    }
+  });
+
+  test('one unauthenticated notary query makes us fetch the keys of MAX_FETCHES_PER_KEY_QUERY servers at most', async () => {
+    const targets = await Promise.all(Array.from({ length: MAX_FETCHES_PER_KEY_QUERY + 5 }, () => countingListener()));
+    const pb = await freePort();
+    const b = await startFederatedTestServer(pb, { privatePeers: targets.map((t) => t.name) });
+    try {
+      const serverKeys = Object.fromEntries([['not a server name', {}], ...targets.map((t) => [t.name, {}])]);
+      const r = await federationCall(pb, 'POST', '/_matrix/key/v2/query', { server_keys: serverKeys });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body.server_keys, []);
+      const contacted = targets.filter((t) => t.connections() > 0).length;
+      assert.equal(contacted, MAX_FETCHES_PER_KEY_QUERY);
+    } finally {
+      await b.stop();
+      await Promise.all(targets.map((t) => t.close()));
     }
   });
 
