@@ -226,6 +226,16 @@ describe('the address policy applies to the address connected to, and failures b
     c.close();
   });
 
+  test('a numeric host name the system resolver reads as 127.0.0.1 (2130706433, 0x7f.1) is refused', async () => {
+    const resolver = new ServerResolver({ now: () => 1_000_000, resolveSrv: async () => [], fetchWellKnown: async () => ({ ok: false }) });
+    const c = new FederationClient({ serverName: 'us.example', signingKey: generateSigningKey(), db, acl: new ServerAcl(), trustSelfSigned: [], resolver });
+    for (const name of [`2130706433:${target.port}`, `0x7f.1:${target.port}`]) {
+      await assert.rejects(c.request(name, 'GET', '/_matrix/federation/v1/version'), (e: FederationRequestError) => e.message === `Cannot reach ${name}`);
+    }
+    assert.equal(target.connections(), 0);
+    c.close();
+  });
+
   test('the same name configured as a peer is contacted; a flood of requests after its failure makes no more connections', async () => {
     const name = `lan.example:${target.port}`;
     const c = client(new AddressPolicy([name]));
