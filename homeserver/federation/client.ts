@@ -97,6 +97,8 @@ export class FederationClient {
   private readonly agent = new https.Agent({ keepAlive: true, maxSockets: 16 });
   private readonly pinnedAgents = new Map<string, { fingerprint: string; agent: https.Agent }>();
   private readonly privatePeerAgents = new Map<string, https.Agent>();
+  /** The attempt under way to each destination not known alive: the others wait for its outcome. */
+  private readonly firstContacts = new Map<string, Promise<void>>();
 
   constructor(opts: FederationClientOptions) {
     this.opts = opts;
@@ -123,7 +125,28 @@ export class FederationClient {
     if (!this.opts.acl.allows(destination)) {
       throw new FederationRequestError(destination, 'forbidden', 403, 'M_FORBIDDEN', `Federation with ${destination} is not allowed`);
     }
+    // Until a server has answered, one request at a time tries it: a flood of concurrent requests
+    // naming a new or failing server waits for the first one's outcome (then fails at once if it
+    // failed) rather than each opening a connection.
+    const name = destination.toLowerCase();
+    for (let first = this.firstContacts.get(name); first !== undefined; first = this.firstContacts.get(name)) await first;
     if (this.backoff.isBackingOff(destination)) throw unreachable(destination, 'network', 'backing off after a failure');
+    const run = this.tracked<T>(destination, method, path, body, options);
+    if (!this.backoff.isKnownAlive(destination)) {
+      const settled = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.firstContacts.set(name, settled);
+      void settled.then(() => {
+        if (this.firstContacts.get(name) === settled) this.firstContacts.delete(name);
+      });
+    }
+    return run;
+  }
+
+  /** One attempt, its outcome recorded in the backoff. */
+  private async tracked<T>(destination: string, method: string, path: string, body: unknown, options: RequestOptions): Promise<T> {
     try {
       const result = await this.attempt<T>(destination, method, path, body, options);
       this.backoff.succeeded(destination);

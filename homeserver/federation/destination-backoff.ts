@@ -1,7 +1,8 @@
 // Failures cached per destination (issue #13, class 5): after a server could not be resolved or
 // reached, requests for it fail at once until its backoff ends, so a flood of requests naming one
 // address becomes at most one connection attempt per window, not one per request. A success, an
-// answer of any status, or a signed request from that server (it is alive) clears it.
+// answer of any status, or a signed request from that server (it is alive) clears it and marks the
+// server known alive (FederationClient lets only one request at a time try a server not known alive).
 
 /** The wait after the first failure: short, as a desktop peer is often only briefly away. */
 export const BACKOFF_FIRST_MS = 1_000;
@@ -16,6 +17,9 @@ export const BACKOFF_MAX_MS = 5 * 60_000;
  */
 export const BACKOFF_MAX_ENTRIES = 10_000;
 
+/** Servers remembered as alive, oldest answer forgotten first: as many as failures, for the same reason. */
+export const ALIVE_MAX_ENTRIES = 10_000;
+
 interface Entry {
   failures: number;
   until: number;
@@ -23,6 +27,7 @@ interface Entry {
 
 export class DestinationBackoff {
   private readonly entries = new Map<string, Entry>();
+  private readonly alive = new Set<string>();
   private readonly now: () => number;
 
   constructor(now: () => number = Date.now) {
@@ -35,8 +40,14 @@ export class DestinationBackoff {
     return e !== undefined && e.until > this.now();
   }
 
+  /** True when `destination` answered last time it was tried (or sent us a signed request). */
+  isKnownAlive(destination: string): boolean {
+    return this.alive.has(key(destination));
+  }
+
   failed(destination: string): void {
     const k = key(destination);
+    this.alive.delete(k);
     const failures = (this.entries.get(k)?.failures ?? 0) + 1;
     const wait = Math.min(BACKOFF_FIRST_MS * 2 ** Math.min(failures - 1, 30), BACKOFF_MAX_MS);
     // Re-inserted, so the map's order is the order of last failure.
@@ -46,7 +57,12 @@ export class DestinationBackoff {
   }
 
   succeeded(destination: string): void {
-    this.entries.delete(key(destination));
+    const k = key(destination);
+    this.entries.delete(k);
+    // Re-inserted, so the set's order is the order of last answer.
+    this.alive.delete(k);
+    this.alive.add(k);
+    if (this.alive.size > ALIVE_MAX_ENTRIES) this.alive.delete(this.alive.values().next().value!);
   }
 
   get size(): number {

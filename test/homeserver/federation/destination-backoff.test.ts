@@ -2,7 +2,13 @@
 // BACKOFF_MAX_MS, a success clears them, and the number of destinations remembered is bounded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BACKOFF_FIRST_MS, BACKOFF_MAX_ENTRIES, BACKOFF_MAX_MS, DestinationBackoff } from '../../../homeserver/federation/destination-backoff.ts';
+import {
+  ALIVE_MAX_ENTRIES,
+  BACKOFF_FIRST_MS,
+  BACKOFF_MAX_ENTRIES,
+  BACKOFF_MAX_MS,
+  DestinationBackoff,
+} from '../../../homeserver/federation/destination-backoff.ts';
 
 test('each failure doubles the wait, up to the cap; a success clears it', () => {
   let now = 0;
@@ -34,4 +40,16 @@ test('at most BACKOFF_MAX_ENTRIES destinations are remembered, the oldest failur
   assert.equal(b.size, BACKOFF_MAX_ENTRIES);
   assert.equal(b.isBackingOff('s0.org'), false);
   assert.equal(b.isBackingOff('s1.org'), true);
+});
+
+test('a server is known alive after an answer until its next failure; at most ALIVE_MAX_ENTRIES are remembered', () => {
+  const b = new DestinationBackoff(() => 0);
+  assert.equal(b.isKnownAlive('a.org'), false);
+  b.succeeded('A.org');
+  assert.equal(b.isKnownAlive('a.org'), true);
+  b.failed('a.org');
+  assert.equal(b.isKnownAlive('a.org'), false);
+  for (let i = 0; i <= ALIVE_MAX_ENTRIES; i++) b.succeeded(`s${i}.org`);
+  assert.equal(b.isKnownAlive('s0.org'), false);
+  assert.equal(b.isKnownAlive(`s${ALIVE_MAX_ENTRIES}.org`), true);
 });

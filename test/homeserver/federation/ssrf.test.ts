@@ -251,6 +251,44 @@ describe('the address policy applies to the address connected to, and failures b
     c.close();
   });
 
+  test('concurrent requests naming a server not known alive make one connection, not one each', async () => {
+    // A listener that accepts and never answers: the first attempt waits for its timeout.
+    const held: net.Socket[] = [];
+    const silent = net.createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    let connections = 0;
+    silent.on('connection', () => connections++);
+    const name = `silent.example:${port}`;
+    const resolver = new ServerResolver({
+      now: () => 1_000_000,
+      resolveSrv: async () => [],
+      fetchWellKnown: async () => ({ ok: false }),
+      lookup: async () => [{ address: '127.0.0.1', family: 4 }],
+    });
+    const c = new FederationClient({
+      serverName: 'us.example',
+      signingKey: generateSigningKey(),
+      db,
+      acl: new ServerAcl(),
+      trustSelfSigned: [],
+      policy: new AddressPolicy([name]),
+      resolver,
+      now: () => 1_000_000,
+      timeoutMs: 300,
+    });
+    try {
+      const flood = Array.from({ length: 20 }, () => c.request(name, 'GET', '/_matrix/federation/v1/version'));
+      const outcomes = await Promise.allSettled(flood);
+      assert.ok(outcomes.every((o) => o.status === 'rejected' && (o.reason as Error).message === `Cannot reach ${name}`));
+      assert.equal(connections, 1);
+    } finally {
+      c.close();
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   test('a name LAN discovery announced is reached only at the announced addresses', async () => {
     const name = `announced.example:${target.port}`;
     const policy = new AddressPolicy();
