@@ -13,7 +13,8 @@ import { call, freePort, registerUser, startFederatedTestServer, type TestServer
 import { signedRequest } from '../../helpers/federation.ts';
 import { generateSigningKey } from '../../../homeserver/protocol/signing-key.ts';
 import { signRequest } from '../../../homeserver/federation/request-auth.ts';
-import { FederationClient, FederationRequestError } from '../../../homeserver/federation/client.ts';
+import { FederationClient, FederationRequestError, fetchWellKnown } from '../../../homeserver/federation/client.ts';
+import { connectGuard } from '../../../homeserver/federation/guarded-connect.ts';
 import { ServerResolver } from '../../../homeserver/federation/discovery.ts';
 import { ServerAcl } from '../../../homeserver/federation/server-acl.ts';
 import { AddressPolicy } from '../../../homeserver/federation/address-policy.ts';
@@ -287,6 +288,21 @@ describe('the address policy applies to the address connected to, and failures b
       for (const socket of held) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
     }
+  });
+
+  test('a .well-known fetch goes through the guard: a host resolving to 127.0.0.1 or a literal 127.0.0.1 is not contacted', async () => {
+    // fetchWellKnown takes a host; a port in it lets the test point the fetch at the listener.
+    const toLoopback = async () => [{ address: '127.0.0.1', family: 4 }];
+    const before = target.connections();
+    assert.deepEqual(await fetchWellKnown(`rebind.example:${target.port}`, connectGuard(new AddressPolicy(), 'rebind.example', toLoopback)), { ok: false });
+    assert.deepEqual(await fetchWellKnown(`127.0.0.1:${target.port}`, connectGuard(new AddressPolicy(), '127.0.0.1', toLoopback)), { ok: false });
+    assert.deepEqual(await fetchWellKnown(`[::ffff:127.0.0.1]:${target.port}`, connectGuard(new AddressPolicy(), 'x.example', toLoopback)), { ok: false });
+    assert.equal(target.connections(), before);
+    // The same fetch for a configured peer connects (and fails: the listener speaks no TLS).
+    assert.deepEqual(await fetchWellKnown(`peer.example:${target.port}`, connectGuard(new AddressPolicy(['peer.example']), 'peer.example', toLoopback)), {
+      ok: false,
+    });
+    assert.equal(target.connections(), before + 1);
   });
 
   test('a name LAN discovery announced is reached only at the announced addresses', async () => {
