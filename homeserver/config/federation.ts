@@ -8,7 +8,7 @@ import { COMMAND_LINE, ConfigError, type ConfigSource } from './config-error.ts'
 import { parseListen } from './listen.ts';
 import { expectKnownKeys, expectList, expectServerName, expectString, isPlainObject } from './validate.ts';
 
-const FEDERATION_KEYS = ['listen', 'tls_cert', 'tls_key', 'trust_self_signed', 'allow', 'deny', 'key_notaries'] as const;
+const FEDERATION_KEYS = ['listen', 'tls_cert', 'tls_key', 'trust_self_signed', 'allow', 'deny', 'key_notaries', 'private_peers'] as const;
 
 export type PartialFederation = Partial<FederationConfig> & { source?: ConfigSource };
 
@@ -36,6 +36,7 @@ export function readFederationSection(raw: unknown, file: string): PartialFedera
   if (raw.allow !== undefined) out.allow = expectList(raw.allow, at('allow'), expectServerName);
   if (raw.deny !== undefined) out.deny = expectList(raw.deny, at('deny'), expectServerName);
   if (raw.key_notaries !== undefined) out.keyNotaries = expectList(raw.key_notaries, at('key_notaries'), expectServerName);
+  if (raw.private_peers !== undefined) out.privatePeers = expectList(raw.private_peers, at('private_peers'), expectServerName);
   return out;
 }
 
@@ -61,6 +62,7 @@ export function mergeFederation(file: PartialFederation | undefined, cli: Partia
     allow: union(file?.allow, cli.allow),
     deny: union(file?.deny, cli.deny),
     keyNotaries: union(file?.keyNotaries, cli.keyNotaries),
+    privatePeers: union(file?.privatePeers, cli.privatePeers),
   };
   const listen = cli.listen ?? file?.listen;
   if (listen !== undefined) config.listen = listen;

@@ -75,6 +75,11 @@ export interface FederationConfig {
   deny: string[];
   /** Notary servers asked for keys a server cannot give us itself (`/_matrix/key/v2/query`). */
   keyNotaries: string[];
+  /**
+   * Servers outbound federation may reach at private addresses (loopback, LAN, link-local), like
+   * those in trustSelfSigned and allow; every other name is reached only at public addresses.
+   */
+  privatePeers?: string[];
 }
 
 export interface HomeserverConfig {

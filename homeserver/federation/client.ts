@@ -2,6 +2,9 @@
 // (server-server-api.md "API standards", "TLS", "Request Authentication"). Certificates are checked
 // against the system's CAs, except for servers in trust_self_signed: their certificate is pinned on
 // first contact (stored in SQLite) and any other certificate is refused afterwards.
+// Every connection, .well-known fetches and certificate pinning included, goes through the address
+// policy (address-policy.ts, guarded-connect.ts), and a destination that could not be reached is
+// not tried again until its backoff ends (destination-backoff.ts).
 import https from 'node:https';
 import tls, { type PeerCertificate } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
@@ -14,7 +17,10 @@ import { parseBoundedJson } from '../protocol/bounded-json.ts';
 import { signRequest } from './request-auth.ts';
 import type { ServerAcl } from './server-acl.ts';
 import { certCovers } from './tls.ts';
-import { maxAgeMs, parseWellKnownBody, ServerResolver, systemSrv, type ResolvedServer, type WellKnownResult } from './discovery.ts';
+import { maxAgeMs, parseWellKnownBody, ServerResolver, systemLookup, systemSrv, type ResolvedServer, type WellKnownResult } from './discovery.ts';
+import { AddressPolicy } from './address-policy.ts';
+import { connectGuard, type ConnectGuard } from './guarded-connect.ts';
+import { DestinationBackoff } from './destination-backoff.ts';
 
 export type FailureKind = 'response' | 'network' | 'tls' | 'timeout' | 'bad-response' | 'forbidden';
 
@@ -22,19 +28,31 @@ export type FailureKind = 'response' | 'network' | 'tls' | 'timeout' | 'bad-resp
  * A failed federation request. `kind: 'response'` carries the remote's status and errcode; the
  * others (no usable answer) are 502 M_UNKNOWN, except 'forbidden' (our ACL) which is 403.
  * Handlers that must not pass a remote's 401 to a client map it before rethrowing.
+ * A server that could not be reached (refused by the address policy, unresolvable, no connection,
+ * a TLS failure, no answer in time, backing off) always has the message `Cannot reach <name>`,
+ * so that an answer does not tell a port scanner what it found; `detail` says why, for logs.
  */
 export class FederationRequestError extends MatrixError {
   readonly destination: string;
   readonly kind: FailureKind;
   readonly body: unknown;
+  readonly detail: string | undefined;
 
-  constructor(destination: string, kind: FailureKind, status: number, errcode: string, message: string, body?: unknown) {
+  constructor(destination: string, kind: FailureKind, status: number, errcode: string, message: string, body?: unknown, detail?: string) {
     super(status, errcode, message);
     this.name = 'FederationRequestError';
     this.destination = destination;
     this.kind = kind;
     this.body = body;
+    this.detail = detail;
+    // The stack is what logs print: it says why; the message, what a client may see, does not.
+    if (detail !== undefined && this.stack !== undefined) this.stack = this.stack.replace(message, `${message} (${detail})`);
   }
+}
+
+/** The one error for a server that could not be reached, whatever the reason (`detail`). */
+export function unreachable(destination: string, kind: 'network' | 'tls' | 'timeout', detail: string): FederationRequestError {
+  return new FederationRequestError(destination, kind, 502, 'M_UNKNOWN', `Cannot reach ${destination}`, undefined, detail);
 }
 
 export interface RequestOptions {
@@ -49,9 +67,13 @@ export interface FederationClientOptions {
   db: Database;
   acl: ServerAcl;
   trustSelfSigned: readonly string[];
+  /** Where connections may go; by default public addresses and the trust_self_signed names. */
+  policy?: AddressPolicy;
   /** Discovery; by default the system's DNS and a real .well-known fetch. */
   resolver?: ServerResolver;
   timeoutMs?: number;
+  /** The clock of the per-destination backoff (tests freeze it). */
+  now?: () => number;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -62,17 +84,41 @@ export type ResponseObserver = (method: string, path: string, status: number, bo
 
 export class FederationClient {
   readonly resolver: ServerResolver;
+  readonly policy: AddressPolicy;
+  readonly backoff: DestinationBackoff;
   observer: ResponseObserver | undefined;
   private readonly opts: FederationClientOptions;
   private readonly trusted: Set<string>;
-  /** One keep-alive agent for CA-verified peers, one per pinned peer (their trust anchors differ). */
+  /**
+   * One keep-alive agent for CA-verified peers at public addresses, one per pinned peer (their
+   * trust anchors differ) and one per other private peer: a pooled socket is reused for any request
+   * to the same host and port, so sockets the policy let through for a private peer must never
+   * serve a name held to the public-only rule.
+   */
   private readonly agent = new https.Agent({ keepAlive: true, maxSockets: 16 });
   private readonly pinnedAgents = new Map<string, { fingerprint: string; agent: https.Agent }>();
+  private readonly privatePeerAgents = new Map<string, https.Agent>();
+  /** The attempt under way to each destination not known alive: the others wait for its outcome. */
+  private readonly firstContacts = new Map<string, Promise<void>>();
 
   constructor(opts: FederationClientOptions) {
     this.opts = opts;
     this.trusted = new Set(opts.trustSelfSigned.map((n) => n.toLowerCase()));
-    this.resolver = opts.resolver ?? new ServerResolver({ resolveSrv: systemSrv, fetchWellKnown: (h) => fetchWellKnown(h), now: Date.now });
+    this.policy = opts.policy ?? new AddressPolicy(opts.trustSelfSigned);
+    this.backoff = new DestinationBackoff(opts.now);
+    this.resolver =
+      opts.resolver ??
+      new ServerResolver({
+        resolveSrv: systemSrv,
+        // The .well-known of a name is fetched on behalf of that name: its policy applies.
+        fetchWellKnown: (h) => fetchWellKnown(h, connectGuard(this.policy, h, systemLookup)),
+        now: Date.now,
+      });
+  }
+
+  /** `destination` is alive (it sent us a signed request): forget its failures. */
+  markAlive(destination: string): void {
+    this.backoff.succeeded(destination);
   }
 
   /** Sends a (signed) JSON request to `destination` and resolves with its JSON answer. */
@@ -80,19 +126,57 @@ export class FederationClient {
     if (!this.opts.acl.allows(destination)) {
       throw new FederationRequestError(destination, 'forbidden', 403, 'M_FORBIDDEN', `Federation with ${destination} is not allowed`);
     }
+    // Until a server has answered, one request at a time tries it: a flood of concurrent requests
+    // naming a new or failing server waits for the first one's outcome (then fails at once if it
+    // failed) rather than each opening a connection.
+    const name = destination.toLowerCase();
+    for (let first = this.firstContacts.get(name); first !== undefined; first = this.firstContacts.get(name)) await first;
+    if (this.backoff.isBackingOff(destination)) throw unreachable(destination, 'network', 'backing off after a failure');
+    const run = this.tracked<T>(destination, method, path, body, options);
+    if (!this.backoff.isKnownAlive(destination)) {
+      const settled = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.firstContacts.set(name, settled);
+      void settled.then(() => {
+        if (this.firstContacts.get(name) === settled) this.firstContacts.delete(name);
+      });
+    }
+    return run;
+  }
+
+  /** One attempt, its outcome recorded in the backoff. */
+  private async tracked<T>(destination: string, method: string, path: string, body: unknown, options: RequestOptions): Promise<T> {
+    try {
+      const result = await this.attempt<T>(destination, method, path, body, options);
+      this.backoff.succeeded(destination);
+      return result;
+    } catch (err) {
+      const noAnswer = err instanceof FederationRequestError && (err.kind === 'network' || err.kind === 'tls' || err.kind === 'timeout');
+      if (noAnswer) this.backoff.failed(destination);
+      else if (err instanceof FederationRequestError) this.backoff.succeeded(destination);
+      throw err;
+    }
+  }
+
+  private async attempt<T>(destination: string, method: string, path: string, body: unknown, options: RequestOptions): Promise<T> {
     let target: ResolvedServer;
     try {
       target = await this.resolver.resolveServer(destination);
     } catch (err) {
-      throw new FederationRequestError(destination, 'network', 502, 'M_UNKNOWN', `Cannot resolve ${destination}: ${(err as Error).message}`);
+      throw unreachable(destination, 'network', `cannot resolve: ${(err as Error).message}`);
     }
+    const guard = connectGuard(this.policy, destination, (h) => this.resolver.lookup(h));
+    const refused = guard.refusal(target.host);
+    if (refused !== undefined) throw unreachable(destination, 'network', refused);
     const headers: Record<string, string> = { host: target.hostHeader, accept: 'application/json' };
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
     if (payload !== undefined) headers['content-type'] = 'application/json';
     if (options.signed !== false) {
       headers.authorization = signRequest({ method, uri: path, origin: this.opts.serverName, destination, content: body }, this.opts.signingKey);
     }
-    const agent = this.trusted.has(destination.toLowerCase()) ? await this.pinnedAgent(destination, target) : this.agent;
+    const agent = this.trusted.has(destination.toLowerCase()) ? await this.pinnedAgent(destination, target, guard) : this.agentFor(destination);
     const observe = this.observer;
     return sendJson<T>(
       destination,
@@ -105,6 +189,7 @@ export class FederationClient {
         headers,
         // No SNI for an IP literal (the spec's "TLS" section).
         servername: isIP(target.tlsServerName) ? undefined : target.tlsServerName,
+        lookup: guard.lookup,
       },
       payload,
       options.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -116,12 +201,26 @@ export class FederationClient {
     this.agent.destroy();
     for (const { agent } of this.pinnedAgents.values()) agent.destroy();
     this.pinnedAgents.clear();
+    for (const agent of this.privatePeerAgents.values()) agent.destroy();
+    this.privatePeerAgents.clear();
+  }
+
+  /** The shared agent for names held to public addresses; a peer's own agent for a private peer. */
+  private agentFor(destination: string): https.Agent {
+    if (!this.policy.isPrivatePeer(destination)) return this.agent;
+    const name = destination.toLowerCase();
+    let agent = this.privatePeerAgents.get(name);
+    if (agent === undefined) {
+      agent = new https.Agent({ keepAlive: true, maxSockets: 16 });
+      this.privatePeerAgents.set(name, agent);
+    }
+    return agent;
   }
 
   /** The agent that accepts exactly the pinned certificate, pinning on first contact. */
-  private async pinnedAgent(destination: string, target: ResolvedServer): Promise<https.Agent> {
+  private async pinnedAgent(destination: string, target: ResolvedServer, guard: ConnectGuard): Promise<https.Agent> {
     let pin = await federationStore.getPinnedCert(this.opts.db.reader, destination);
-    if (pin === undefined) pin = await this.pinOnFirstContact(destination, target);
+    if (pin === undefined) pin = await this.pinOnFirstContact(destination, target, guard);
     const existing = this.pinnedAgents.get(destination);
     if (existing && existing.fingerprint === pin.fingerprint256) return existing.agent;
     const fingerprint = pin.fingerprint256;
@@ -140,11 +239,12 @@ export class FederationClient {
     return agent;
   }
 
-  private async pinOnFirstContact(destination: string, target: ResolvedServer): Promise<PinnedCertRow> {
+  private async pinOnFirstContact(destination: string, target: ResolvedServer, guard: ConnectGuard): Promise<PinnedCertRow> {
     const cert = await new Promise<PeerCertificate>((resolve, reject) => {
       const socket = tls.connect({
         host: target.host,
         port: target.port,
+        lookup: guard.lookup,
         servername: isIP(target.tlsServerName) ? undefined : target.tlsServerName,
         // Only to read the certificate: nothing is sent over this connection.
         rejectUnauthorized: false,
@@ -157,11 +257,11 @@ export class FederationClient {
       socket.once('timeout', () => socket.destroy(new Error('timed out')));
       socket.once('error', reject);
     }).catch((err: Error) => {
-      throw new FederationRequestError(destination, 'tls', 502, 'M_UNKNOWN', `Cannot reach ${destination} to pin its certificate: ${err.message}`);
+      throw unreachable(destination, 'tls', `cannot pin its certificate: ${err.message}`);
     });
     const pem = `-----BEGIN CERTIFICATE-----\n${cert.raw.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
     if (!certCovers(new X509Certificate(cert.raw), target.tlsServerName)) {
-      throw new FederationRequestError(destination, 'tls', 502, 'M_UNKNOWN', `Certificate of ${destination} is not valid for ${target.tlsServerName}`);
+      throw unreachable(destination, 'tls', `its certificate is not valid for ${target.tlsServerName}`);
     }
     return this.opts.db.write((tx) =>
       federationStore.pinCert(tx, { server_name: destination, fingerprint256: cert.fingerprint256, certificate_pem: pem, pinned_ts: Date.now() }),
@@ -177,6 +277,7 @@ interface SendOptions {
   path: string;
   headers: Record<string, string>;
   servername: string | undefined;
+  lookup: ConnectGuard['lookup'];
 }
 
 function sendJson<T>(
@@ -187,7 +288,8 @@ function sendJson<T>(
   observe?: (status: number, body: unknown) => void,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const fail = (kind: FailureKind, message: string) => reject(new FederationRequestError(destination, kind, 502, 'M_UNKNOWN', message));
+    const fail = (kind: 'network' | 'tls' | 'timeout' | 'bad-response', detail: string) =>
+      reject(kind === 'bad-response' ? new FederationRequestError(destination, kind, 502, 'M_UNKNOWN', detail) : unreachable(destination, kind, detail));
     const req = https.request({ ...o, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -220,8 +322,7 @@ function sendJson<T>(
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     req.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? '';
-      const kind: FailureKind =
-        code === 'ETIMEDOUT' ? 'timeout' : /CERT|SELF_SIGNED|TLS|SSL|ERR_TLS/.test(code) || /certificate/i.test(err.message) ? 'tls' : 'network';
+      const kind = code === 'ETIMEDOUT' ? 'timeout' : /CERT|SELF_SIGNED|TLS|SSL|ERR_TLS/.test(code) || /certificate/i.test(err.message) ? 'tls' : 'network';
       fail(kind, `${destination}: ${err.message}`);
     });
     if (payload !== undefined) req.end(payload);
@@ -231,16 +332,20 @@ function sendJson<T>(
 
 /**
  * GET https://<hostname>/.well-known/matrix/server with system CAs, following up to five
- * redirects and refusing loops; any failure or invalid body is `{ ok: false }`.
+ * redirects and refusing loops; any failure or invalid body is `{ ok: false }`. Every hop connects
+ * through `guard` (the policy of the name being resolved), redirects to an IP literal included.
  */
-export async function fetchWellKnown(hostname: string, timeoutMs = 10_000): Promise<WellKnownResult> {
+export async function fetchWellKnown(hostname: string, guard: ConnectGuard, timeoutMs = 10_000): Promise<WellKnownResult> {
   let url = new URL(`https://${hostname}/.well-known/matrix/server`);
   const seen = new Set<string>();
   for (let hop = 0; hop < 6; hop++) {
     if (seen.has(url.href) || url.protocol !== 'https:') return { ok: false };
     seen.add(url.href);
+    // URL keeps an IPv6 literal's brackets in hostname.
+    if (guard.refusal(url.hostname.replace(/^\[(.*)\]$/, '$1')) !== undefined) return { ok: false };
     const res = await new Promise<{ status: number; location?: string; cacheControl?: string; text: string }>((resolve, reject) => {
-      const req = https.get(url, { timeout: timeoutMs }, (r) => {
+      // agent: false: a pooled socket from another name's fetch must not be reused past the guard.
+      const req = https.get(url, { timeout: timeoutMs, lookup: guard.lookup, agent: false }, (r) => {
         const chunks: Buffer[] = [];
         let size = 0;
         r.on('data', (c: Buffer) => {

@@ -1,7 +1,7 @@
 // Server discovery (server-server-api.md "Resolving server names"): a server name becomes the
 // address to connect to, the Host header to send and the name its certificate must prove, by
 // exactly the spec's steps. DNS and the .well-known fetch are injected so tests can fake them.
-import { promises as dnsPromises } from 'node:dns';
+import { promises as dnsPromises, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 
 export interface ResolvedServer {
@@ -28,6 +28,11 @@ export interface DiscoveryWorld {
   resolveSrv(name: string): Promise<SrvRecord[]>;
   fetchWellKnown(hostname: string): Promise<WellKnownResult>;
   now(): number;
+  /**
+   * A host name's addresses (A/AAAA, CNAMEs followed), asked at connect time so that the address
+   * policy sees the address connected to; the system's resolver when absent.
+   */
+  lookup?(hostname: string): Promise<LookupAddress[]>;
 }
 
 export const DEFAULT_PORT = 8448;
@@ -68,6 +73,11 @@ export class ServerResolver {
 
   constructor(world: DiscoveryWorld) {
     this.world = world;
+  }
+
+  /** The addresses of `hostname` (a ResolvedServer's `host`), asked when connecting. */
+  lookup(hostname: string): Promise<LookupAddress[]> {
+    return this.world.lookup ? this.world.lookup(hostname) : systemLookup(hostname);
   }
 
   async resolveServer(name: string): Promise<ResolvedServer> {
@@ -179,3 +189,5 @@ export function maxAgeMs(cacheControl: string | undefined): number | undefined {
 }
 
 export const systemSrv = (name: string): Promise<SrvRecord[]> => dnsPromises.resolveSrv(name);
+
+export const systemLookup = (hostname: string): Promise<LookupAddress[]> => dnsPromises.lookup(hostname, { all: true });

@@ -11,6 +11,7 @@ import type { Logger } from '../http/errors.ts';
 import { FederationClient } from './client.ts';
 import { RemoteKeys } from './remote-keys.ts';
 import { ServerAcl } from './server-acl.ts';
+import { AddressPolicy } from './address-policy.ts';
 import { createFederationApp, type FederationRouteGroup } from './app.ts';
 import { loadTlsPair } from './tls.ts';
 import { closeGracefully } from '../http/graceful-close.ts';
@@ -33,6 +34,11 @@ export interface Federation {
   readonly client: FederationClient;
   readonly remoteKeys: RemoteKeys;
   readonly acl: ServerAcl;
+  /**
+   * Where outbound federation may connect. LAN discovery (homeserver/discovery/) calls
+   * `policy.addAllowedPeer(name, addresses)` for each server it finds, `removeAllowedPeer` when it leaves.
+   */
+  readonly policy: AddressPolicy;
   readonly federationRouter: Router;
   /** Starts the HTTPS listener if `config.listen` is set; resolves with its URL. */
   start(): Promise<{ federationUrl: string | undefined }>;
@@ -42,7 +48,10 @@ export interface Federation {
 
 export function createFederation(deps: FederationDeps): Federation {
   const acl = new ServerAcl(deps.config.allow, deps.config.deny);
+  // The names the user configured may be reached at private addresses: they vouched for them.
+  const policy = new AddressPolicy([...deps.config.trustSelfSigned, ...deps.config.allow, ...(deps.config.privatePeers ?? [])]);
   const client = new FederationClient({
+    policy,
     serverName: deps.serverName,
     signingKey: deps.signingKey,
     db: deps.db,
@@ -69,6 +78,7 @@ export function createFederation(deps: FederationDeps): Federation {
     client,
     remoteKeys,
     acl,
+    policy,
     federationRouter,
 
     async start() {

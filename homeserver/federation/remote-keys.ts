@@ -61,13 +61,14 @@ export class RemoteKeys {
 
   /**
    * The key document we hold for `serverName` (ours freshly signed; a cached remote one with our
-   * signature added) for serving as a notary, or undefined when we have none.
+   * signature added) for serving as a notary, or undefined when we have none. With `fetch: false`
+   * only what is stored is served: nothing is fetched.
    */
-  async notaryDocument(serverName: string, minValidUntil = this.now()): Promise<object | undefined> {
+  async notaryDocument(serverName: string, minValidUntil = this.now(), fetch = true): Promise<object | undefined> {
     const { serverName: us, signingKey } = this.o;
     if (serverName === us) return ourKeyDocument(us, signingKey, this.now());
     let row = await federationStore.getKeyDocument(this.o.db.reader, serverName);
-    if (row === undefined || row.valid_until_ts < minValidUntil) {
+    if (fetch && (row === undefined || row.valid_until_ts < minValidUntil)) {
       await this.refresh(serverName, undefined, minValidUntil);
       row = (await federationStore.getKeyDocument(this.o.db.reader, serverName)) ?? row;
     }

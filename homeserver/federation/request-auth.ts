@@ -3,8 +3,9 @@
 // canonical JSON of {method, uri, origin, destination, content}; inbound ones are checked here.
 import type { Context, Next } from 'koa';
 import { signJson, verifyJsonSignature } from '../protocol/signing.ts';
-import type { SigningKey } from '../protocol/signing-key.ts';
+import { isValidEd25519KeyId, type SigningKey } from '../protocol/signing-key.ts';
 import { isValidServerName } from '../protocol/identifiers.ts';
+import { decodeBase64 } from '../protocol/base64.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import type { ServerAcl } from './server-acl.ts';
 
@@ -91,10 +92,33 @@ declare module 'koa' {
 }
 
 /**
+ * Why an X-Matrix header cannot be a valid signature by its origin for us, or undefined. Checked
+ * before any key of the origin is fetched (issue #13, class 5): a request that could never verify
+ * must not make us contact the server it names.
+ */
+export function xMatrixProblem(auth: XMatrixParams, serverName: string): string | undefined {
+  if (!isValidServerName(auth.origin)) return 'Invalid origin server name';
+  if (auth.destination !== undefined && auth.destination !== serverName) return `Request is for ${auth.destination}, not this server`;
+  // Only ed25519 keys exist (appendices.md "Signing Details"); another algorithm cannot be checked.
+  if (!isValidEd25519KeyId(auth.key)) return `Unsupported key id ${auth.key}`;
+  let sig: Buffer;
+  try {
+    sig = decodeBase64(auth.sig);
+  } catch {
+    return 'The signature is not base64';
+  }
+  // An ed25519 signature is 64 bytes.
+  if (sig.byteLength !== 64) return 'The signature is not an ed25519 signature';
+  return undefined;
+}
+
+/**
  * Koa middleware refusing federation requests that are not signed by their origin: 401
  * M_UNAUTHORIZED for a missing or bad signature, an unknown key or a wrong destination (the spec
  * says 401 for the latter); 403 M_FORBIDDEN for a server our ACL denies. Sets ctx.state.origin.
- * Runs after jsonBody, since the signature covers the parsed body.
+ * Runs after jsonBody, since the signature covers the parsed body: the whole request is parsed and
+ * checked (header, origin, destination, ACL) before the origin's keys are looked up, and fetching
+ * them goes through the address policy like every outbound connection.
  */
 export function requireServerAuth(opts: { serverName: string; keys: KeyLookup; acl: ServerAcl }) {
   return async function serverAuth(ctx: Context, next: Next): Promise<void> {
@@ -102,10 +126,8 @@ export function requireServerAuth(opts: { serverName: string; keys: KeyLookup; a
     if (!header) throw new MatrixError(401, 'M_UNAUTHORIZED', 'Missing X-Matrix Authorization header');
     const auth = parseXMatrix(header);
     if (auth === null) throw new MatrixError(401, 'M_UNAUTHORIZED', 'Malformed X-Matrix Authorization header');
-    if (!isValidServerName(auth.origin)) throw new MatrixError(401, 'M_UNAUTHORIZED', 'Invalid origin server name');
-    if (auth.destination !== undefined && auth.destination !== opts.serverName) {
-      throw new MatrixError(401, 'M_UNAUTHORIZED', `Request is for ${auth.destination}, not this server`);
-    }
+    const problem = xMatrixProblem(auth, opts.serverName);
+    if (problem !== undefined) throw new MatrixError(401, 'M_UNAUTHORIZED', problem);
     if (!opts.acl.allows(auth.origin)) throw new MatrixError(403, 'M_FORBIDDEN', 'Federation with your server is not allowed');
     const publicKey = await opts.keys(auth.origin, auth.key);
     if (publicKey === null) throw new MatrixError(401, 'M_UNAUTHORIZED', `Unknown key ${auth.key} for ${auth.origin}`);

@@ -6,7 +6,10 @@ import type { FederationServices } from '../services.ts';
 export function wakeOnTraffic(s: FederationServices) {
   return async function wake(ctx: Context, next: Next): Promise<void> {
     const origin = ctx.state.origin;
-    if (origin !== undefined) s.outbound?.wake(origin);
+    if (origin !== undefined) {
+      s.client.markAlive(origin);
+      s.outbound?.wake(origin);
+    }
     await next();
   };
 }

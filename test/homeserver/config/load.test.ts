@@ -410,7 +410,8 @@ describe('federation', () => {
 
   test('command-line flags and the federation: section merge; lists add up, the flag wins for listen', () => {
     const dir = dataDir({
-      'hearth.yaml': 'federation:\n  listen: 0.0.0.0:8448\n  trust_self_signed: [a.lan]\n  deny: [bad.org]\n  key_notaries: [matrix.org]\n',
+      'hearth.yaml':
+        'federation:\n  listen: 0.0.0.0:8448\n  trust_self_signed: [a.lan]\n  deny: [bad.org]\n  key_notaries: [matrix.org]\n  private_peers: [nas.lan:8448]\n',
     });
     const config = loadConfig({ dataDir: dir, federationListen: '127.0.0.1:9101', trustSelfSigned: ['127.0.0.1:9102'], federationAllow: ['127.0.0.1:9102'] });
     assert.deepEqual(config.federation, {
@@ -419,6 +420,7 @@ describe('federation', () => {
       allow: ['127.0.0.1:9102'],
       deny: ['bad.org'],
       keyNotaries: ['matrix.org'],
+      privatePeers: ['nas.lan:8448'],
     });
   });
 
@@ -435,5 +437,7 @@ describe('federation', () => {
     );
     const file = configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'federation:\n  tls_certs: a\n' }) }));
     assert.match(file.message, /federation\.tls_certs: unknown key; did you mean 'tls_cert'\?/);
+    const peers = configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'federation:\n  private_peers: [not a name]\n' }) }));
+    assert.match(peers.message, /federation\.private_peers.*: expected a server name/);
   });
 });

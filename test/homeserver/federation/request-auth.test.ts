@@ -1,7 +1,7 @@
 // X-Matrix Authorization headers (server-server-api.md "Request Authentication").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseXMatrix, requestJson, signRequest } from '../../../homeserver/federation/request-auth.ts';
+import { parseXMatrix, requestJson, signRequest, xMatrixProblem } from '../../../homeserver/federation/request-auth.ts';
 import { generateSigningKey } from '../../../homeserver/protocol/signing-key.ts';
 import { verifyJsonSignature } from '../../../homeserver/protocol/signing.ts';
 
@@ -26,4 +26,17 @@ test('parseXMatrix: quoted and bare values, any case and order, spaces around co
   assert.equal(parseXMatrix('Bearer abc'), null);
   assert.equal(parseXMatrix('X-Matrix origin="a.org",key="ed25519:k"'), null, 'sig missing');
   assert.equal(parseXMatrix('X-Matrix origin="a.org,key=ed25519:k,sig=x'), null, 'unterminated quote');
+});
+
+test('xMatrixProblem: a header that could never verify is refused before any key of its origin is looked up', () => {
+  const key = generateSigningKey();
+  const p = parseXMatrix(signRequest({ method: 'GET', uri: '/_matrix/federation/v1/version', origin: 'o.org', destination: 'us.org' }, key))!;
+  assert.equal(xMatrixProblem(p, 'us.org'), undefined);
+  assert.equal(xMatrixProblem({ ...p, destination: undefined } as typeof p, 'us.org'), undefined, 'destination may be absent (older servers)');
+  assert.match(xMatrixProblem({ ...p, destination: 'other.org' }, 'us.org')!, /not this server/);
+  assert.match(xMatrixProblem({ ...p, origin: 'bad name!' }, 'us.org')!, /origin/);
+  assert.match(xMatrixProblem({ ...p, origin: '[::1' }, 'us.org')!, /origin/);
+  assert.match(xMatrixProblem({ ...p, key: 'rsa:1' }, 'us.org')!, /key id/);
+  assert.match(xMatrixProblem({ ...p, sig: 'not base64!' }, 'us.org')!, /base64/);
+  assert.match(xMatrixProblem({ ...p, sig: 'AAAA' }, 'us.org')!, /ed25519 signature/);
 });

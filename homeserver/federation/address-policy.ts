@@ -1,0 +1,69 @@
+// Where outbound federation may connect (issue #13, class 5: server-side request forgery). Server
+// names come from requests (an X-Matrix origin, a user id, an alias, a key query), so without a
+// rule anyone could make Hearth connect to loopback or the LAN and learn from the answer time
+// which ports are open. The rule: public addresses only, except for
+//  - names the user configured (federation.trust_self_signed, federation.allow and
+//    federation.private_peers): any address, the user vouched for them;
+//  - names LAN discovery announced (addAllowedPeer): the addresses it announced.
+// It is checked on the address actually connected to (see guarded-connect.ts), so a public name
+// that resolves to 127.0.0.1 (DNS rebinding) is refused too.
+import { nonPublicReason } from '../protocol/ip-ranges.ts';
+
+/**
+ * At most this many LAN-announced peers are remembered: a LAN has far fewer servers, and a flood
+ * of announcements must not grow memory without bound. The oldest announcement goes first.
+ */
+export const MAX_ANNOUNCED_PEERS = 1024;
+
+export class AddressPolicy {
+  private readonly configured: Set<string>;
+  private readonly announced = new Map<string, Set<string>>();
+
+  constructor(configuredPeers: Iterable<string> = []) {
+    this.configured = new Set([...configuredPeers].map(normalize));
+  }
+
+  /**
+   * For LAN discovery (homeserver/discovery/): `serverName` was announced at `addresses`, which
+   * outbound federation may now reach for that name (in addition to public ones). Announcing a
+   * name again replaces its addresses.
+   */
+  addAllowedPeer(serverName: string, addresses: readonly string[]): void {
+    const name = normalize(serverName);
+    this.announced.delete(name);
+    this.announced.set(name, new Set(addresses.map(normalizeAddress)));
+    if (this.announced.size > MAX_ANNOUNCED_PEERS) this.announced.delete(this.announced.keys().next().value!);
+  }
+
+  /** For LAN discovery: `serverName` left the LAN; it is held to the public-only rule again. */
+  removeAllowedPeer(serverName: string): void {
+    this.announced.delete(normalize(serverName));
+  }
+
+  /** True when `serverName` may be reached at some non-public address (configured or announced). */
+  isPrivatePeer(serverName: string): boolean {
+    const name = normalize(serverName);
+    return this.configured.has(name) || this.announced.has(name);
+  }
+
+  /** Why connecting to `address` on behalf of `serverName` is refused, or undefined when allowed. */
+  refusal(serverName: string, address: string): string | undefined {
+    const reason = nonPublicReason(address);
+    if (reason === undefined) return undefined;
+    const name = normalize(serverName);
+    if (this.configured.has(name)) return undefined;
+    if (this.announced.get(name)?.has(normalizeAddress(address))) return undefined;
+    return `${address} is not a public address (${reason}) and ${serverName} is not a configured or discovered peer`;
+  }
+}
+
+/** Server names compare case-insensitively, as DNS does (the same rule as ServerAcl). */
+function normalize(name: string): string {
+  return name.toLowerCase();
+}
+
+/** `::FFFF:10.0.0.1` and `::ffff:10.0.0.1` are one address; a dual-stack socket reports the latter. */
+function normalizeAddress(address: string): string {
+  const lower = address.toLowerCase();
+  return lower.startsWith('::ffff:') && lower.includes('.') ? lower.slice(7) : lower;
+}
