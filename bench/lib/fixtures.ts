@@ -13,6 +13,7 @@ import type { BenchUser } from './matrix.ts';
 import type { Database } from '../../homeserver/storage/database.ts';
 import type { RoomService } from '../../homeserver/rooms/room-service.ts';
 import type { UserService } from '../../homeserver/users/user-service.ts';
+import type { SearchIndexer } from '../../homeserver/rooms/search-indexer.ts';
 
 type DatabaseModule = typeof import('../../homeserver/storage/database.ts');
 type SigningKeyModule = typeof import('../../homeserver/protocol/signing-key.ts');
@@ -23,6 +24,7 @@ type RoomServiceModule = typeof import('../../homeserver/rooms/room-service.ts')
 type UserServiceModule = typeof import('../../homeserver/users/user-service.ts');
 type CreateRoomModule = typeof import('../../homeserver/rooms/create-room.ts');
 type MembershipModule = typeof import('../../homeserver/rooms/membership.ts');
+type SearchIndexerModule = typeof import('../../homeserver/rooms/search-indexer.ts');
 
 const SERVER_NAME = 'localhost';
 /** Messages appended per write job while filling a big room: one commit per thousand, not per event. */
@@ -35,6 +37,7 @@ export class Fixture {
   private readonly users: UserService;
   private readonly createRoom: CreateRoomModule['createRoom'];
   private readonly joinRoom: MembershipModule['joinRoom'];
+  private readonly indexer: SearchIndexer;
 
   private constructor(
     db: Database,
@@ -42,7 +45,9 @@ export class Fixture {
     users: UserService,
     createRoom: CreateRoomModule['createRoom'],
     joinRoom: MembershipModule['joinRoom'],
+    indexer: SearchIndexer,
   ) {
+    this.indexer = indexer;
     this.db = db;
     this.rooms = rooms;
     this.users = users;
@@ -61,6 +66,7 @@ export class Fixture {
     const { UserService } = await load<UserServiceModule>('homeserver/users/user-service.ts');
     const { createRoom } = await load<CreateRoomModule>('homeserver/rooms/create-room.ts');
     const { joinRoom } = await load<MembershipModule>('homeserver/rooms/membership.ts');
+    const { SearchIndexer } = await load<SearchIndexerModule>('homeserver/rooms/search-indexer.ts');
 
     mkdirSync(dataDir, { recursive: true });
     const keyFile = join(dataDir, 'signing.key');
@@ -75,7 +81,8 @@ export class Fixture {
     const push = new PushRules(db, accountData);
     const rooms = new RoomService({ db, serverName: SERVER_NAME, signingKey: generateSigningKey(), notifier, push });
     await rooms.init();
-    return new Fixture(db, rooms, new UserService(db, SERVER_NAME), createRoom, joinRoom);
+    const indexer = new SearchIndexer(db, (msg, err) => process.stderr.write(`[fixture] ${msg} ${String(err ?? '')}\n`));
+    return new Fixture(db, rooms, new UserService(db, SERVER_NAME), createRoom, joinRoom, indexer);
   }
 
   async user(localpart: string): Promise<BenchUser> {
@@ -100,7 +107,12 @@ export class Fixture {
     }
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  /**
+   * Indexes what was written for search, as the server would have by then (else the server indexes
+   * it in the background after its start, under the requests measured), and closes.
+   */
+  async close(): Promise<void> {
+    await this.indexer.catchUp();
+    await this.db.close();
   }
 }
