@@ -136,7 +136,7 @@ async function roomCounts(sizes: number[]): Promise<RoomCountFigures[]> {
         firstSendMs: send.medianMs,
       });
       log(
-        `${size} rooms: initial /sync first ${round(first.ms, 1)} ms, warm ${round(w, 1)} ms; first send after restart ${send.medianMs} ms; RSS ${rssMiB} MiB`,
+        `${size} rooms: initial /sync first ${round(first.ms, 1)} ms, warm ${round(w, 1)} ms (server CPU ${round(median(warmCpu), 0)} ms); first send after restart ${send.medianMs} ms; RSS ${rssMiB} MiB`,
       );
     }
   } finally {
