@@ -20,6 +20,7 @@ import { median, percentile, round } from './lib/stats.ts';
 import { benchChatFeatures } from './chat-features.ts';
 import { benchMedia } from './media.ts';
 import { benchFederation } from './federation.ts';
+import { benchSyncGrowth, renderSyncGrowth, type SyncGrowth } from './sync-growth.ts';
 import { benchRenderer } from './renderer.ts';
 import { benchLoad } from './load.ts';
 import { compiledFile } from '../bin/lib/compiled.js';
@@ -342,6 +343,7 @@ async function main(): Promise<void> {
       ['chat_features', benchChatFeatures],
       ['media', benchMedia],
       ['federation', benchFederation],
+      ['sync_growth', benchSyncGrowth],
       ['load', benchLoad],
     ] as const) {
       log(`${name}...`);
@@ -357,13 +359,19 @@ async function main(): Promise<void> {
 
   process.stdout.write(JSON.stringify({ ...results, more }, null, 2) + '\n\n');
   process.stdout.write(renderTable(results) + '\n');
+  const growth = more.sync_growth as SyncGrowth | { skipped: string } | undefined;
+  const growthMd = growth && 'initialSync' in growth ? renderSyncGrowth(growth) : '';
+  if (growthMd) process.stdout.write(`\n${growthMd}`);
   if (write) {
     const extra =
       Object.keys(more).length === 0
         ? ''
         : `\n## Chat client and chat features\n\nFrom the same run (\`bench/renderer.ts\`, \`bench/chat-features.ts\`, \`bench/media.ts\`; ` +
           `\`bench/load.ts\`: 200 long-polling /sync clients and 50 senders for 60 s; \`npm run bench -- --core\` leaves them out). Targets: room list interactive < 1 s, initial JS < 400 kB gzip.\n\n\`\`\`json\n${JSON.stringify(more, null, 2)}\n\`\`\`\n`;
-    writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderBenchmarksMd(results) + extra);
+    const growthSection = growthMd
+      ? `\n## Growth: initial /sync by room count, first requests after a restart\n\nFrom the same run (\`bench/sync-growth.ts\`; data written through Hearth's room service, measured over HTTP). Targets (issue 13): cost per room flat, 1,000 rooms < 1 s, 2,000 < 2 s, no first request after a restart > 50 ms.\n\n${growthMd}`
+      : '';
+    writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderBenchmarksMd(results) + growthSection + extra);
     log('wrote BENCHMARKS.md');
   }
 }

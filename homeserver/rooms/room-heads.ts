@@ -2,7 +2,7 @@
 // forward extremities. Only the single writer changes it, inside write jobs.
 import type { StateKey } from '../protocol/types.ts';
 import { stateKey } from '../protocol/types.ts';
-import { eventsStore } from '../storage/events-store.ts';
+import { eventsStore, stateGroupsStore } from '../storage/events-store.ts';
 import { roomsStore } from '../storage/rooms-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import type { EventReader } from './event-reader.ts';
@@ -70,11 +70,7 @@ export class RoomHeads {
    * makes one (rooms/append-event.ts).
    */
   private async groupHolding(q: Queryable, roomId: string, state: Map<StateKey, string>): Promise<{ id: number; chain_length: number } | undefined> {
-    const groups = await q.all<{ id: number; chain_length: number }>(
-      'SELECT id, chain_length FROM state_groups WHERE room_id = ? ORDER BY id DESC LIMIT ?',
-      roomId,
-      GROUPS_TO_CHECK,
-    );
+    const groups = await stateGroupsStore.newestOfRoom(q, roomId, GROUPS_TO_CHECK);
     for (const g of groups) {
       const held = await this.reader.stateOfGroup(q, g.id);
       if (held.size === state.size && [...state].every(([k, id]) => held.get(k) === id)) return g;

@@ -103,6 +103,13 @@ export const eventsStore = {
   getEvent(q: Queryable, eventId: string) {
     return q.get<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE event_id = ?`, eventId);
   },
+  /**
+   * Many events in one query, in no particular order; ids not stored are missing from the result.
+   * The ids travel as one JSON array, so that every batch runs the same prepared statement.
+   */
+  getEventsByIds(q: Queryable, eventIds: readonly string[]) {
+    return q.all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE event_id IN (SELECT value FROM json_each(?))`, JSON.stringify(eventIds));
+  },
 
   getEventByTxn(q: Queryable, t: ClientTxn) {
     return q.get<{ event_id: string }>(
@@ -239,10 +246,30 @@ export const stateGroupsStore = {
       groupId,
     );
   },
-  groupEntries(q: Queryable, groupId: number) {
-    return q.all<{ type: string; state_key: string; event_id: string }>(
-      'SELECT type, state_key, event_id FROM state_group_entries WHERE group_id = ?',
+  /** A room's newest groups, newest first (migration 017's index finds them without a scan). */
+  newestOfRoom(q: Queryable, roomId: string, limit: number) {
+    return q.all<{ id: number; chain_length: number }>('SELECT id, chain_length FROM state_groups WHERE room_id = ? ORDER BY id DESC LIMIT ?', roomId, limit);
+  },
+  /**
+   * A group and the groups it is a delta against, newest first, down to its full snapshot (at most
+   * the chain's length, rooms/append-event.ts MAX_STATE_CHAIN): one query for the whole chain.
+   */
+  chainOf(q: Queryable, groupId: number) {
+    return q.all<{ id: number; prev_group: number | null }>(
+      `WITH RECURSIVE chain(id, prev_group, depth) AS (
+         SELECT id, prev_group, 0 FROM state_groups WHERE id = ?
+         UNION ALL
+         SELECT g.id, g.prev_group, c.depth + 1 FROM state_groups g JOIN chain c ON g.id = c.prev_group
+       )
+       SELECT id, prev_group FROM chain ORDER BY depth`,
       groupId,
+    );
+  },
+  /** The entries of many groups in one query (the ids as one JSON array: one prepared statement). */
+  entriesOfGroups(q: Queryable, groupIds: readonly number[]) {
+    return q.all<{ group_id: number; type: string; state_key: string; event_id: string }>(
+      'SELECT group_id, type, state_key, event_id FROM state_group_entries WHERE group_id IN (SELECT value FROM json_each(?))',
+      JSON.stringify(groupIds),
     );
   },
 };

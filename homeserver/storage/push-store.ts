@@ -54,6 +54,31 @@ const READ_MARKS = `
   )
   SELECT thread_id, MAX(pos) AS pos FROM marks GROUP BY thread_id`;
 
+/**
+ * The user's notifications in a room after a position (up to another, in one thread or all),
+ * counted per thread. A recipient is found with instr() on their JSON key in `recipients` and a
+ * highlight on their quoted id in `highlighted` (migration 013), as page() finds them.
+ * Parameters: quoted user id, room, after, through, thread (twice, or null), recipient key.
+ */
+export const COUNT_NOTIFIED = `
+  SELECT thread_id, COUNT(*) AS notifications, SUM(highlighted IS NOT NULL AND instr(highlighted, ?) > 0) AS highlights
+    FROM push_notified
+   WHERE room_id = ? AND stream_ordering > ? AND stream_ordering <= ? AND (? IS NULL OR thread_id = ?) AND instr(recipients, ?) > 0
+   GROUP BY thread_id`;
+
+function countNotified(q: Queryable, roomId: string, userId: string, after: number, through?: number, threadId?: string) {
+  return q.all<{ thread_id: string; notifications: number; highlights: number }>(
+    COUNT_NOTIFIED,
+    JSON.stringify(userId),
+    roomId,
+    after,
+    through ?? Number.MAX_SAFE_INTEGER,
+    threadId ?? null,
+    threadId ?? null,
+    recipientKey(userId),
+  );
+}
+
 export const pushStore = {
   /** Logs one event's notifications, deferred (Queryable.defer) to travel with the job's next statement. */
   recordNotifications(q: Queryable, n: EventNotifications): void {
@@ -93,27 +118,26 @@ export const pushStore = {
   /**
    * Unread notifications and highlights per thread id: the events after the user's read mark in
    * their thread (the further of the unthreaded mark and the thread's own) that notified them.
-   * Only events after the unthreaded mark are read, through the events' room index.
+   * Counted by SQLite over the room's notifications after the unthreaded mark (migration 017's
+   * index), so that a room of 200,000 unread events hands back a row per thread, not per event.
    */
   async unreadByThread(q: Queryable, roomId: string, userId: string): Promise<Map<string, { notifications: number; highlights: number }>> {
     const marks = await this.readMarks(q, roomId, userId);
     const base = marks.get(UNTHREADED) ?? 0;
-    const rows = await q.all<Pick<NotifiedRow, 'stream_ordering' | 'thread_id' | 'recipients' | 'highlighted'>>(
-      `SELECT n.stream_ordering, n.thread_id, n.recipients, n.highlighted FROM events e JOIN push_notified n ON n.stream_ordering = e.stream_ordering
-        WHERE e.room_id = ? AND e.stream_ordering > ? AND instr(n.recipients, ?) > 0`,
-      roomId,
-      base,
-      recipientKey(userId),
-    );
     const counts = new Map<string, { notifications: number; highlights: number }>();
-    for (const row of rows) {
-      if (row.stream_ordering <= Math.max(base, marks.get(row.thread_id) ?? 0)) continue;
-      const mine = notificationOf(row, userId);
-      if (!mine) continue;
-      const c = counts.get(row.thread_id) ?? { notifications: 0, highlights: 0 };
-      c.notifications++;
-      if (mine.highlight) c.highlights++;
-      counts.set(row.thread_id, c);
+    for (const row of await countNotified(q, roomId, userId, base)) {
+      counts.set(row.thread_id, { notifications: row.notifications, highlights: row.highlights });
+    }
+    // A thread read further than the unthreaded mark: what lies between the two is read too.
+    for (const [threadId, mark] of marks) {
+      const c = counts.get(threadId);
+      if (threadId === UNTHREADED || mark <= base || !c) continue;
+      const read = (await countNotified(q, roomId, userId, base, mark, threadId))[0];
+      if (read) {
+        c.notifications -= read.notifications;
+        c.highlights -= read.highlights;
+      }
+      if (c.notifications <= 0) counts.delete(threadId);
     }
     return counts;
   },

@@ -28,6 +28,13 @@ export const remoteEventsStore = {
   getOutlier(q: Queryable, eventId: string) {
     return q.get<OutlierRow>('SELECT event_id, room_id, kind, json, state_group FROM outlier_events WHERE event_id = ?', eventId);
   },
+  /** Many outliers in one query (see eventsStore.getEventsByIds). */
+  getOutliers(q: Queryable, eventIds: readonly string[]) {
+    return q.all<OutlierRow>(
+      'SELECT event_id, room_id, kind, json, state_group FROM outlier_events WHERE event_id IN (SELECT value FROM json_each(?))',
+      JSON.stringify(eventIds),
+    );
+  },
   async deleteOutlier(q: Queryable, eventId: string): Promise<void> {
     await q.run('DELETE FROM outlier_events WHERE event_id = ?', eventId);
   },

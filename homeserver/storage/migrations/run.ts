@@ -18,6 +18,7 @@ import { migration013 } from './013-push-notified.ts';
 import { migration014 } from './014-search-position.ts';
 import { migration015 } from './015-event-edges-by-position.ts';
 import { migration016 } from './016-txn-scope.ts';
+import { migration017 } from './017-indexes-by-room.ts';
 
 export interface Migration {
   version: number;
@@ -42,6 +43,7 @@ export const MIGRATIONS: Migration[] = [
   migration014,
   migration015,
   migration016,
+  migration017,
 ];
 
 export async function runMigrations(conn: Connection): Promise<void> {

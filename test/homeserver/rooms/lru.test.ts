@@ -48,4 +48,18 @@ describe('Lru', () => {
     c.set(5, 5);
     assert.equal(drops, 1);
   });
+
+  test('weighed, it never holds more than its capacity in weight, however the values are sized', () => {
+    const c = new Lru<number, number[]>(100, undefined, (v) => v.length);
+    for (let i = 0; i < 1000; i++) {
+      c.set(i, new Array<number>(1 + (i % 30)).fill(i));
+      assert.ok(c.weight <= 100 + 30, `weight ${c.weight} after ${i + 1} inserts`);
+    }
+    assert.ok(c.size < 100, `${c.size} entries`);
+    c.set(999, [1]);
+    c.delete(998);
+    let sum = 0;
+    for (let i = 0; i < 1000; i++) sum += c.get(i)?.length ?? 0;
+    assert.equal(c.weight, sum);
+  });
 });
