@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import { MatrixError } from './matrix-error.ts';
+import { DISK_RETRY_AFTER_S, diskError } from './disk-errors.ts';
 
 export type Logger = (msg: string, err?: unknown) => void;
 
@@ -18,6 +19,14 @@ export function errorMiddleware(log: Logger) {
         if (err.status === 429 && typeof err.extra.retry_after_ms === 'number') {
           ctx.set('Retry-After', String(Math.ceil(err.extra.retry_after_ms / 1000)));
         }
+        return;
+      }
+      const disk = diskError(err);
+      if (disk) {
+        log(`${ctx.method} ${ctx.path} refused: ${(err as Error).message}`);
+        ctx.status = disk.status;
+        ctx.body = disk.toBody();
+        ctx.set('Retry-After', String(DISK_RETRY_AFTER_S));
         return;
       }
       log(`${ctx.method} ${ctx.path} failed`, err);
