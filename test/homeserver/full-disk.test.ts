@@ -1,10 +1,12 @@
 // A full disk under load (issue #13, "It must show" 4 and class 8): the data dir is a small tmpfs
 // that a ballast file fills while clients send messages, change state, write account data and
-// upload media. While it is full, every write that fails says so with the spec's
-// M_RESOURCE_LIMIT_EXCEEDED (never a bare 500), and reads keep working: /sync (initial,
-// incremental, and a user's first), /messages, state, account data, media downloads and
-// thumbnails. Once the ballast is gone, writes work again with no restart; nothing acknowledged
-// was lost, before or after a restart, and the database passes integrity_check.
+// upload media, and a remote server sends transactions. While it is full, every write that fails
+// says so with the spec's M_RESOURCE_LIMIT_EXCEEDED (never a bare 500), a transaction is never
+// answered 200 without its PDUs stored (the origin would not send it again), and reads keep
+// working: /sync (initial, incremental, and a user's first), /messages, state, account data, media
+// downloads and thumbnails. Once the ballast is gone, writes work again with no restart, the
+// outbound federation queue carries on, and nothing acknowledged was lost, before or after a
+// restart; the database passes integrity_check.
 //
 // Needs root to mount the tmpfs (CI runs as root); skipped with the reason otherwise.
 import { after, before, test } from 'node:test';
@@ -14,13 +16,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
-import { call, registerUser, startTestServer, type TestServer, type TestUser } from '../helpers/server.ts';
+import { call, freePort, registerUser, startFederatedTestServer, type TestServer, type TestUser } from '../helpers/server.ts';
+import { eventually, signedRequest } from '../helpers/federation.ts';
+import { decodeSigningKeyFile } from '../../homeserver/protocol/signing-key.ts';
+import { computeEventId, hashAndSignEvent, type DraftPDU } from '../../homeserver/protocol/event-hashing.ts';
+import { getRoomVersion } from '../../homeserver/protocol/room-versions.ts';
 
 /** Room for the database, the WAL and a few uploads; the ballast takes the rest. */
 const TMPFS_SIZE = '24m';
 const UPLOAD_BYTES = 48 * 1024;
 /** Writes attempted by each writer while the disk is full, before the reads are checked. */
 const FULL_FAILURES_PER_WRITER = 3;
+/** Room left on the disk for the big PDU's transaction: some pages, far less than the PDU. */
+const SLACK_BYTES = 16 * 1024;
+const BIG_PDU_BYTES = 48 * 1024;
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-full-disk-'));
 const mountPoint = path.join(scratch, 'mnt');
@@ -28,6 +37,8 @@ let mounted = false;
 let skipReason: string | undefined;
 /** The server of the test, stopped here too when an assertion failed while it ran. */
 let running: TestServer | undefined;
+/** The remote server whose user sends PDUs in; its data dir is not on the tmpfs. */
+let remote: TestServer | undefined;
 
 before(() => {
   fs.mkdirSync(mountPoint);
@@ -44,6 +55,7 @@ before(() => {
 });
 after(async () => {
   await running?.stop().catch(() => {});
+  await remote?.stop().catch(() => {});
   if (mounted) execFileSync('umount', ['-l', mountPoint]);
   fs.rmSync(scratch, { recursive: true, force: true });
 });
@@ -105,13 +117,27 @@ test('a full disk under load: writes get M_RESOURCE_LIMIT_EXCEEDED, reads keep w
   if (skipReason) return t.skip(skipReason);
   const dataDir = path.join(mountPoint, 'data');
   fs.mkdirSync(dataDir);
-  let server = await startTestServer({ dataDir });
+  const port = await freePort();
+  const remotePort = await freePort();
+  const A = `127.0.0.1:${port}`;
+  const B = `127.0.0.1:${remotePort}`;
+  const start = () => startFederatedTestServer(port, { trustSelfSigned: [B] }, { dataDir });
+  let server = await start();
   running = server;
+  remote = await startFederatedTestServer(remotePort, { trustSelfSigned: [A] });
+  const remoteKey = decodeSigningKeyFile(fs.readFileSync(path.join(remote.dataDir, 'signing.key'), 'utf8'));
   const alice = await registerUser(server, 'alice');
   const bob = await registerUser(server, 'bob');
-  const roomId: string = (await call(server, alice, 'POST', '/createRoom', { preset: 'public_chat' })).body.room_id;
+  const rob = await registerUser(remote, 'rob');
+  const roomId: string = (await call(server, alice, 'POST', '/createRoom', { preset: 'public_chat', room_alias_name: 'full' })).body.room_id;
   const room = encodeURIComponent(roomId);
   assert.equal((await call(server, bob, 'POST', `/join/${room}`, {})).status, 200);
+  assert.equal((await call(remote, rob, 'POST', `/join/${encodeURIComponent(`#full:${A}`)}`, {})).status, 200);
+  // Rob's PDUs come in as B's transactions, each on top of the last one A acknowledged.
+  const state: any[] = (await call(server, alice, 'GET', `/rooms/${room}/state`)).body;
+  const stateId = (type: string, key = '') => state.find((e) => e.type === type && e.state_key === key).event_id as string;
+  const robAuth = [stateId('m.room.power_levels'), stateId('m.room.member', rob.userId)];
+  let robPrev = stateId('m.room.member', rob.userId);
   // An image uploaded while there is room: its download and its thumbnails are reads later.
   const png = fs.readFileSync(new URL('../../docs/screenshots/login-light.png', import.meta.url));
   const image = await upload(server, alice, png, 'image/png');
@@ -171,6 +197,30 @@ test('a full disk under load: writes get M_RESOURCE_LIMIT_EXCEEDED, reads keep w
       const r = await jsonCall(bob, 'PUT', `/user/${encodeURIComponent(bob.userId)}/account_data/org.hearth.full`, { n });
       return { ...r, ack: () => (acked.accountData = Math.max(acked.accountData, n)) };
     }),
+    writer('federation', async (n) => {
+      const rv = getRoomVersion('12')!;
+      const content = { msgtype: 'm.text', body: `from B ${n}` };
+      const draft = { room_id: roomId, sender: rob.userId, type: 'm.room.message', content, auth_events: robAuth, prev_events: [robPrev], depth: 1000 + n };
+      const pdu = hashAndSignEvent({ ...draft, origin_server_ts: Date.now() } as unknown as DraftPDU, rv, B, remoteKey);
+      const eventId = computeEventId(pdu, rv);
+      const r = await signedRequest(port, {
+        method: 'PUT',
+        path: `/_matrix/federation/v1/send/full-${n}`,
+        origin: B,
+        destination: A,
+        key: remoteKey,
+        body: { origin: B, origin_server_ts: Date.now(), pdus: [pdu] },
+      });
+      // A 200 tells B the transaction is done, never to be sent again: its PDU must be stored.
+      if (r.status === 200) assert.deepEqual(r.body.pdus, { [eventId]: {} }, `transaction full-${n} answered 200 without storing its PDU`);
+      return {
+        ...r,
+        ack: () => {
+          acked.events.set(eventId, content);
+          robPrev = eventId;
+        },
+      };
+    }),
     writer('upload', async (n) => {
       const bytes = Buffer.alloc(UPLOAD_BYTES, n & 0xff);
       const r = await upload(server, alice, bytes);
@@ -186,7 +236,7 @@ test('a full disk under load: writes get M_RESOURCE_LIMIT_EXCEEDED, reads keep w
     full = true;
     t.diagnostic(`ballast ${ballastBytes} bytes; ${acked.events.size} events acknowledged before the disk filled`);
     // Keep loading until every writer has been refused a few times on the full disk.
-    for (let polls = 0; [...['send', 'state', 'account data', 'upload']].some((w) => (failures.get(w) ?? 0) < FULL_FAILURES_PER_WRITER); polls++) {
+    for (let polls = 0; ['send', 'state', 'account data', 'federation', 'upload'].some((w) => (failures.get(w) ?? 0) < FULL_FAILURES_PER_WRITER); polls++) {
       assert.ok(polls < 2000, `writers were not refused on the full disk: ${JSON.stringify([...failures])}`);
       // Space freed by the server itself (a rolled back WAL, a deleted temp file) is taken again.
       fillDisk(`${ballast}-${polls}`);
@@ -216,6 +266,30 @@ test('a full disk under load: writes get M_RESOURCE_LIMIT_EXCEEDED, reads keep w
     assert.equal(thumbnail.status, 200, 'a thumbnail already made, on a full disk');
     assert.ok(thumbnail.bytes.length > 0);
 
+    // A disk with a little room: a transaction's small bookkeeping fits where its big PDU did not.
+    // It must be refused as a whole, so that B sends it again, not answered 200 with the PDU dropped.
+    stop = true;
+    await Promise.all(writers);
+    fillDisk(`${ballast}-last`);
+    fs.truncateSync(ballast, ballastBytes - SLACK_BYTES);
+    const rv = getRoomVersion('12')!;
+    const big = { msgtype: 'm.text', body: 'B'.repeat(BIG_PDU_BYTES) };
+    const draft = { room_id: roomId, sender: rob.userId, type: 'm.room.message', content: big, auth_events: robAuth, prev_events: [robPrev], depth: 5000 };
+    const bigPdu = hashAndSignEvent({ ...draft, origin_server_ts: Date.now() } as unknown as DraftPDU, rv, B, remoteKey);
+    const bigId = computeEventId(bigPdu, rv);
+    const bigTxn = await signedRequest(port, {
+      method: 'PUT',
+      path: '/_matrix/federation/v1/send/big',
+      origin: B,
+      destination: A,
+      key: remoteKey,
+      body: { origin: B, origin_server_ts: Date.now(), pdus: [bigPdu] },
+    });
+    if (bigTxn.status === 200) {
+      assert.deepEqual(bigTxn.body.pdus, { [bigId]: {} }, 'a transaction answered 200 without storing its PDU');
+      acked.events.set(bigId, big);
+    } else refusals.push({ writer: 'federation', status: bigTxn.status, body: bigTxn.body, retryAfter: null });
+
     // Every refusal was the spec's resource-limit error with somewhere to turn, never a bare 500.
     assert.ok(refusals.length > 0);
     for (const r of refusals) {
@@ -223,7 +297,7 @@ test('a full disk under load: writes get M_RESOURCE_LIMIT_EXCEEDED, reads keep w
       assert.equal(r.body.errcode, 'M_RESOURCE_LIMIT_EXCEEDED', `${r.writer}: ${JSON.stringify(r.body)}`);
       assert.ok('admin_contact' in r.body, `${r.writer}: M_RESOURCE_LIMIT_EXCEEDED without admin_contact`);
       assert.match(r.body.error, /disk/i);
-      assert.ok(Number(r.retryAfter) > 0, `${r.writer}: no Retry-After`);
+      if (r.writer !== 'federation') assert.ok(Number(r.retryAfter) > 0, `${r.writer}: no Retry-After`);
     }
   } finally {
     // Space returns (also when an assertion above failed, so that the writers can stop).
@@ -236,6 +310,11 @@ test('a full disk under load: writes get M_RESOURCE_LIMIT_EXCEEDED, reads keep w
   const after1 = await call(server, alice, 'PUT', `/rooms/${room}/send/m.room.message/after-full`, { msgtype: 'm.text', body: 'space again' });
   assert.equal(after1.status, 200, `send after space returned: ${JSON.stringify(after1.body)}`);
   acked.events.set(after1.body.event_id, { msgtype: 'm.text', body: 'space again' });
+  // The outbound federation queue, which failed while full, carries on by itself.
+  await eventually('the message sent after the disk emptied reaches B', async () => {
+    const e = await call(remote!, rob, 'GET', `/rooms/${room}/event/${encodeURIComponent(after1.body.event_id)}`);
+    return e.status === 200 ? true : undefined;
+  });
   const topic = await call(server, alice, 'PUT', `/rooms/${room}/state/m.room.topic/`, { topic: 'after' });
   assert.equal(topic.status, 200, `state after space returned: ${JSON.stringify(topic.body)}`);
   acked.events.set(topic.body.event_id, { topic: 'after' });
@@ -273,7 +352,7 @@ test('a full disk under load: writes get M_RESOURCE_LIMIT_EXCEEDED, reads keep w
   await server.stop();
   running = undefined;
   assert.equal(await integrityCheck(path.join(dataDir, 'hearth.sqlite')), 'ok');
-  server = await startTestServer({ dataDir });
+  server = await start();
   running = server;
   await verify('after a restart');
   await server.stop();
