@@ -60,7 +60,7 @@ export function createClientApp(deps: ClientApiDeps & MediaDeps, allowedHosts: S
   const app = new Koa({ proxy: false });
   app.silent = true;
   const limiter = new RateLimiter(deps.config.rateLimit.perSecond, deps.config.rateLimit.burst);
-  app.use(errorMiddleware(log));
+  app.use(errorMiddleware(log, { adminContact: deps.config.adminContact }));
   app.use(hostCheck(allowedHosts));
   app.use(cors);
   app.use(unrecognized);

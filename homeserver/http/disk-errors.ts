@@ -14,16 +14,16 @@ export const DISK_RETRY_AFTER_S = 60;
 /**
  * A full disk is the spec's M_RESOURCE_LIMIT_EXCEEDED, whose own text names disk space and says it
  * appears on routes that modify state, not on those that only read (client-server-api/_index.md,
- * "Common error codes"). It MUST carry `admin_contact`; with none configured it is null, as
- * Synapse sends it. 507 Insufficient Storage (RFC 4918 11.5) is the status for exactly this case;
+ * "Common error codes"). It MUST carry `admin_contact`: the config's `admin_contact`, else null,
+ * as Synapse sends it unconfigured. 507 Insufficient Storage (RFC 4918 11.5) is the status for exactly this case;
  * Synapse uses 403 for its resource limits, which clients would read as "not allowed".
  * A disk that failed otherwise (EIO) is 503 M_UNKNOWN: clients go by the status for M_UNKNOWN.
  */
-export function diskError(err: unknown): MatrixError | undefined {
+export function diskError(err: unknown, adminContact?: string): MatrixError | undefined {
   const failure = diskFailure(err);
   if (failure === 'full') {
     return new MatrixError(507, 'M_RESOURCE_LIMIT_EXCEEDED', "The server's disk is full; nothing was changed. Try again once space has been freed.", {
-      admin_contact: null,
+      admin_contact: adminContact ?? null,
     });
   }
   if (failure === 'io') {

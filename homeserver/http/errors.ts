@@ -8,7 +8,7 @@ export type Logger = (msg: string, err?: unknown) => void;
  * Turns every thrown error into a standard Matrix error body. A MatrixError says exactly what
  * went wrong; anything else is a bug, logged with its stack and answered 500 without internals.
  */
-export function errorMiddleware(log: Logger) {
+export function errorMiddleware(log: Logger, opts: { adminContact?: string } = {}) {
   return async function errors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
@@ -21,7 +21,7 @@ export function errorMiddleware(log: Logger) {
         }
         return;
       }
-      const disk = diskError(err);
+      const disk = diskError(err, opts.adminContact);
       if (disk) {
         log(`${ctx.method} ${ctx.path} refused: ${(err as Error).message}`);
         ctx.status = disk.status;

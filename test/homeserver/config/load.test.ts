@@ -77,6 +77,7 @@ rate_limit:
   per_second: 2.5
   burst: 20
 public_base_url: https://matrix.example.org/
+admin_contact: mailto:admin@example.org
 web_root: web
 max_upload_size: 10M
 `;
@@ -94,6 +95,7 @@ max_upload_size: 10M
       rateLimit: { perSecond: 2.5, burst: 20 },
       maxUploadBytes: 10 * 1024 * 1024,
       publicBaseUrl: 'https://matrix.example.org',
+      adminContact: 'mailto:admin@example.org',
       webRoot: path.join(dir, 'web'),
     });
   });
@@ -221,7 +223,7 @@ describe('validation errors name the file, the key, the expectation and the valu
   const HOST = 'a host name or IP address without a port ([brackets] around IPv6)';
   const URL_ = 'an http:// or https:// URL without credentials, query or fragment';
   const KNOWN =
-    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, web_root, data_dir, max_upload_size, turn, federation';
+    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, admin_contact, web_root, data_dir, max_upload_size, turn, federation';
   // [what, file name, contents, message after "<file>: "]
   const cases: Array<[string, string, string, string]> = [
     ['kebab-case key', 'hearth.yaml', 'server-name: x\n', `server-name: unknown key; did you mean 'server_name'? known keys are ${KNOWN}`],
@@ -261,6 +263,8 @@ describe('validation errors name the file, the key, the expectation and the valu
     ['per_second a string', 'hearth.yaml', 'rate_limit: {per_second: fast}\n', 'rate_limit.per_second: expected a number greater than 0, got "fast"'],
     ['burst fractional', 'hearth.yaml', 'rate_limit: {burst: 1.5}\n', 'rate_limit.burst: expected a whole number of at least 1, got number 1.5'],
     ['burst zero', 'hearth.yaml', 'rate_limit: {burst: 0}\n', 'rate_limit.burst: expected a whole number of at least 1, got number 0'],
+    ['admin_contact not a URI', 'hearth.yaml', 'admin_contact: me at home\n', 'admin_contact: expected a mailto:, https:// or http:// URI, got "me at home"'],
+    ['admin_contact ftp', 'hearth.yaml', 'admin_contact: ftp://x.org\n', 'admin_contact: expected a mailto:, https:// or http:// URI, got "ftp://x.org"'],
     ['public_base_url ftp', 'hearth.yaml', 'public_base_url: ftp://x.org\n', `public_base_url: expected ${URL_}, got "ftp://x.org"`],
     ['public_base_url not a URL', 'hearth.yaml', 'public_base_url: matrix.example.org\n', `public_base_url: expected ${URL_}, got "matrix.example.org"`],
     ['public_base_url with credentials', 'hearth.yaml', 'public_base_url: https://u:p@x.org\n', `public_base_url: expected ${URL_}, got "https://u:p@x.org"`],
