@@ -266,6 +266,9 @@ test('a full disk under load: writes get M_RESOURCE_LIMIT_EXCEEDED, reads keep w
     const thumbnail = await download(server, alice, image.body.content_uri, 'width=96&height=96&method=crop');
     assert.equal(thumbnail.status, 200, 'a thumbnail already made, on a full disk');
     assert.ok(thumbnail.bytes.length > 0);
+    // A size never made before would have to be stored first: the disk's error, not "bad content".
+    const newSize = await download(server, alice, image.body.content_uri, 'width=123&height=77&method=scale');
+    assert.equal(newSize.status, 507, `a new thumbnail size on a full disk: ${newSize.status} ${newSize.bytes.toString('utf8')}`);
 
     // A disk with a little room: a transaction's small bookkeeping fits where its big PDU did not.
     // It must be refused as a whole, so that B sends it again, not answered 200 with the PDU dropped.
