@@ -1,8 +1,9 @@
 // Crash durability under mixed load (issue #13, "It must show" 4): `hearth serve` as a real child
 // process is killed with SIGKILL at seeded random moments, 20 times in a row on the same data dir,
 // while clients send messages, change state (topic, name, power levels, a member), upload media,
-// write account data and send to-device messages, and a remote server pushes signed /send
-// transactions. After every kill the SQLite file passes PRAGMA integrity_check, and after every
+// write account data and send to-device messages, and a remote server's signed /send
+// transactions come in (a second Hearth joins the room over federation, then stops; the test
+// speaks for it with its key, and hs1's outbound queue to it keeps failing and retrying). After every kill the SQLite file passes PRAGMA integrity_check, and after every
 // restart each write the server acknowledged is there: event ids, media bytes, account data values,
 // to-device messages, and the PDUs of every transaction answered 200.
 //
