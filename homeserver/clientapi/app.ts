@@ -71,7 +71,7 @@ export function createClientApp(
   const perHour = limits.registrationsPerHour ?? DEFAULT_RATE_LIMITS.registrationsPerHour;
   const registrationLimiter = new RateLimiter(perHour / 3600, limits.registrationBurst ?? DEFAULT_RATE_LIMITS.registrationBurst);
   const deps = { ...given, registrationLimiter };
-  app.use(errorMiddleware(log));
+  app.use(errorMiddleware(log, { adminContact: deps.config.adminContact }));
   app.use(hostCheck(allowedHosts));
   app.use(cors);
   app.use(unrecognized);

@@ -10,6 +10,7 @@ import { parseListen } from './listen.ts';
 import { readFederationSection, type PartialFederation } from './federation.ts';
 import {
   expectBaseUrl,
+  expectContactUri,
   expectHost,
   expectKnownKeys,
   expectList,
@@ -34,6 +35,7 @@ const FILE_KEYS = [
   'allowed_hosts',
   'rate_limit',
   'public_base_url',
+  'admin_contact',
   'web_root',
   'data_dir',
   'max_upload_size',
@@ -149,6 +151,7 @@ export function readConfigFile(file: string, insideDataDir: boolean): FileConfig
   if (raw.public_base_url !== undefined) {
     config.publicBaseUrl = expectBaseUrl(raw.public_base_url, at('public_base_url'));
   }
+  if (raw.admin_contact !== undefined) config.adminContact = expectContactUri(raw.admin_contact, at('admin_contact'));
   if (raw.web_root !== undefined) {
     config.webRoot = path.resolve(base, expectString(raw.web_root, at('web_root'), 'a folder path'));
   }

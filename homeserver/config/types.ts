@@ -102,6 +102,11 @@ export interface HomeserverConfig {
   /** Base URL clients should use, advertised in .well-known; defaults to the listen address. */
   publicBaseUrl?: string;
   /**
+   * Where users can reach whoever runs this server (config key `admin_contact`): a `mailto:` or
+   * `https:` URI, sent as `admin_contact` with M_RESOURCE_LIMIT_EXCEEDED (a full disk); null when unset.
+   */
+  adminContact?: string;
+  /**
    * Largest upload the content repository accepts, in bytes (config key `max_upload_size`).
    * loadConfig always sets it; a config built by hand may leave it out for the 50 MiB default.
    */

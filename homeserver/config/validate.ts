@@ -83,6 +83,20 @@ export function expectHost(value: unknown, where: Where): string {
   return value.toLowerCase();
 }
 
+/** A `mailto:`, `https:` or `http:` URI a person can follow (the spec's `admin_contact`). */
+export function expectContactUri(value: unknown, where: Where): string {
+  const expected = 'a mailto:, https:// or http:// URI';
+  if (typeof value !== 'string') fail(where, expected, value);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return fail(where, expected, value);
+  }
+  if (!['mailto:', 'https:', 'http:'].includes(url.protocol) || url.href.length <= url.protocol.length) fail(where, expected, value);
+  return value;
+}
+
 export function expectBaseUrl(value: unknown, where: Where): string {
   const expected = 'an http:// or https:// URL without credentials, query or fragment';
   if (typeof value !== 'string') fail(where, expected, value);

@@ -7,6 +7,7 @@ import type { Queryable } from '../storage/sqlite.ts';
 import { accountsStore } from '../storage/accounts-store.ts';
 import { currentStreamId } from '../storage/edus-store.ts';
 import { toDeviceStore } from '../storage/e2ee-store.ts';
+import { diskFailure } from '../storage/disk-errors.ts';
 import { toDeviceSeenStore } from '../storage/federation-edus-store.ts';
 import { isRecord } from '../protocol/e2e-keys.ts';
 import type { JsonObject } from '../protocol/types.ts';
@@ -170,8 +171,16 @@ export class ToDevice {
     // to a position are deleted, none can appear there again.
     const device = `${userId}\u0000${deviceId}`;
     if (upTo <= (this.acknowledged.get(device) ?? 0)) return;
-    if (await toDeviceStore.hasDeliveredUpTo(this.db.reader, userId, deviceId, upTo))
-      await this.db.write((tx) => toDeviceStore.deleteUpTo(tx, userId, deviceId, upTo));
+    if (await toDeviceStore.hasDeliveredUpTo(this.db.reader, userId, deviceId, upTo)) {
+      try {
+        await this.db.write((tx) => toDeviceStore.deleteUpTo(tx, userId, deviceId, upTo));
+      } catch (err) {
+        // Called by /sync, a read: on a full or failing disk the messages stay, and come again
+        // with the next sync, as if this one had not acknowledged them. Issue #13 class 8.
+        if (!diskFailure(err)) throw err;
+        return;
+      }
+    }
     if (this.acknowledged.size > 10_000) this.acknowledged.clear();
     this.acknowledged.set(device, upTo);
   }

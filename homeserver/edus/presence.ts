@@ -4,6 +4,7 @@
 import type { Database } from '../storage/database.ts';
 import { presenceStore, currentStreamId, type PresenceRow } from '../storage/edus-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
+import { diskFailure } from '../storage/disk-errors.ts';
 import type { Notifier } from '../sync/notifier.ts';
 import type { JsonObject } from '../protocol/types.ts';
 import { usersSharingARoom } from './room-members.ts';
@@ -83,7 +84,13 @@ export class PresenceService {
     else presence = !old || old.presence === 'offline' ? 'online' : old.presence;
     const fresh = old && now - old.last_active_ts < TOUCH_INTERVAL_MS;
     if (old && old.presence === presence && (presence === 'offline' || fresh)) return;
-    await this.write(userId, presence, old?.status_msg ?? null, presence === 'offline' ? (old?.last_active_ts ?? now) : now);
+    try {
+      await this.write(userId, presence, old?.status_msg ?? null, presence === 'offline' ? (old?.last_active_ts ?? now) : now);
+    } catch (err) {
+      // A /sync is a read: on a full or failing disk it goes on without the presence update, which
+      // a later sync makes (write() forgot this touch). Issue #13 class 8.
+      if (!diskFailure(err)) throw err;
+    }
   }
 
   /** Calls `fn` after each change of a local user's presence (federation passes them on). */

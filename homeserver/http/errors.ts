@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import { MatrixError } from './matrix-error.ts';
+import { DISK_RETRY_AFTER_S, diskError } from './disk-errors.ts';
 
 import type { Logger } from '../log/logger.ts';
 
@@ -14,7 +15,7 @@ export type { Logger } from '../log/logger.ts';
  * too deep) would otherwise escape both this handler and the log, and reach the client as a bare
  * 500 with nothing said anywhere.
  */
-export function errorMiddleware(log: Logger) {
+export function errorMiddleware(log: Logger, opts: { adminContact?: string } = {}) {
   return async function errors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
@@ -26,6 +27,14 @@ export function errorMiddleware(log: Logger) {
         if (err.status === 429 && typeof err.extra.retry_after_ms === 'number') {
           ctx.set('Retry-After', String(Math.ceil(err.extra.retry_after_ms / 1000)));
         }
+        return;
+      }
+      const disk = diskError(err, opts.adminContact);
+      if (disk) {
+        log(`${ctx.method} ${ctx.path} refused: ${(err as Error).message}`);
+        ctx.status = disk.status;
+        ctx.body = disk.toBody();
+        ctx.set('Retry-After', String(DISK_RETRY_AFTER_S));
         return;
       }
       // Method and path only: never the query string (it may hold an access_token) nor the body.

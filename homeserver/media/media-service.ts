@@ -5,6 +5,7 @@ import { rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Database } from '../storage/database.ts';
 import { mediaStore, type MediaRow, type ThumbnailKey, type UploadedContent } from '../storage/media-store.ts';
+import { diskFailure } from '../storage/disk-errors.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { isValidServerName } from '../protocol/identifiers.ts';
 import { MediaFiles, isValidMediaId, newMediaId } from './media-files.ts';
@@ -314,10 +315,17 @@ export class MediaService {
         await this.files.commit(temp, path, false);
       } catch (err) {
         await rm(temp, { force: true });
+        // No room for the new thumbnail: the disk's error (507), not a claim that the content is bad.
+        if (diskFailure(err)) throw err;
         if (/pixel limit/i.test(String((err as Error)?.message))) throw new MatrixError(413, 'M_TOO_LARGE', 'Content is too large to thumbnail');
         throw new MatrixError(400, 'M_UNKNOWN', 'Cannot generate thumbnails for the requested content');
       }
-      await this.db.write((tx) => mediaStore.putThumbnail(tx, key, { width: plan.width, height: plan.height, sizeBytes }, Date.now()));
+      try {
+        await this.db.write((tx) => mediaStore.putThumbnail(tx, key, { width: plan.width, height: plan.height, sizeBytes }, Date.now()));
+      } catch (err) {
+        // The file is there: serve it. Without its row it is rendered again next time, over itself.
+        if (!diskFailure(err)) throw err;
+      }
       return served(sizeBytes);
     })();
     this.rendering.set(id, job);

@@ -51,7 +51,8 @@ export async function receiveUpload(body: Readable, tempFile: string, limit: num
     await fh.sync();
     ok = true;
   } catch (err) {
-    // The client hung up mid-body: nothing to answer, nothing stored. Disk errors stay 500s, logged.
+    // The client hung up mid-body: nothing to answer, nothing stored. A full disk (ENOSPC) is
+    // answered by the error middleware (http/disk-errors.ts).
     if (body.readableAborted || isAbort(err)) throw interrupted();
     throw err;
   } finally {

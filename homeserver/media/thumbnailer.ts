@@ -117,8 +117,21 @@ async function encode(img: Sharp, plan: RenderPlan, dest: string): Promise<{ siz
   if (plan.contentType === 'image/jpeg') img = img.jpeg({ quality: 80 });
   else if (plan.contentType === 'image/webp') img = img.webp({ quality: 80 });
   else img = img.png();
-  const info = await img.toFile(dest);
+  const info = await img.toFile(dest).catch((err: unknown) => {
+    throw withErrnoCode(err);
+  });
   return { sizeBytes: info.size };
+}
+
+/**
+ * sharp reports a failed write only in its message ("t.png: write error\nsystem error: No space
+ * left on device"); the errno name in `code` lets storage/disk-errors.ts know it for the disk's.
+ */
+function withErrnoCode(err: unknown): unknown {
+  const message = err instanceof Error ? err.message : '';
+  if (/No space left on device/i.test(message)) return Object.assign(err as Error, { code: 'ENOSPC' });
+  if (/Input\/output error/i.test(message)) return Object.assign(err as Error, { code: 'EIO' });
+  return err;
 }
 
 /** Renders into `dest` (a temp file). Throws when the source does not decode. */

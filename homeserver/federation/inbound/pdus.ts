@@ -7,6 +7,7 @@ import type { FederationServices } from '../services.ts';
 import { checkReceivedPdu, PduCheckError, type CheckedPdu } from '../pdu-checks.ts';
 import { fetchEventAuth, fetchMissingEvents, fetchStateBefore } from '../remote-room-data.ts';
 import { remoteEventsStore } from '../../storage/remote-events-store.ts';
+import { diskFailure } from '../../storage/disk-errors.ts';
 import type { StateIds } from '../../rooms/event-reader.ts';
 import type { RemoteOutcome } from '../../rooms/remote-event.ts';
 import { getRoomVersion } from '../../protocol/room-versions.ts';
@@ -50,6 +51,9 @@ export async function processPdus(s: FederationServices, origin: string, pdus: u
         s.log(`rejected ${checked.eventId} from ${origin}: ${outcome.reason}`);
       } else results[checked.eventId] = {};
     } catch (err) {
+      // The disk could not take it: fail the whole transaction (http/disk-errors.ts answers 507),
+      // so that the origin sends it again later, rather than a 200 that drops this PDU for good.
+      if (diskFailure(err)) throw err;
       s.log(`failed to process ${checked.eventId} from ${origin}`, err);
       results[checked.eventId] = { error: err instanceof Error ? err.message : String(err) };
     }

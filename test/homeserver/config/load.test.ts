@@ -91,6 +91,7 @@ rate_limit:
 password_policy:
   minimum_length: 12
 public_base_url: https://matrix.example.org/
+admin_contact: mailto:admin@example.org
 web_root: web
 max_upload_size: 10M
 `;
@@ -109,6 +110,7 @@ max_upload_size: 10M
       passwordPolicy: { minimumLength: 12 },
       maxUploadBytes: 10 * 1024 * 1024,
       publicBaseUrl: 'https://matrix.example.org',
+      adminContact: 'mailto:admin@example.org',
       webRoot: path.join(dir, 'web'),
     });
   });
@@ -243,7 +245,7 @@ describe('validation errors name the file, the key, the expectation and the valu
   const HOST = 'a host name or IP address without a port ([brackets] around IPv6)';
   const URL_ = 'an http:// or https:// URL without credentials, query or fragment';
   const KNOWN =
-    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, web_root, data_dir, max_upload_size, turn, federation, password_policy';
+    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, admin_contact, web_root, data_dir, max_upload_size, turn, federation, password_policy';
   // [what, file name, contents, message after "<file>: "]
   const cases: Array<[string, string, string, string]> = [
     ['kebab-case key', 'hearth.yaml', 'server-name: x\n', `server-name: unknown key; did you mean 'server_name'? known keys are ${KNOWN}`],
@@ -308,6 +310,8 @@ describe('validation errors name the file, the key, the expectation and the valu
       "password_policy.min_length: unknown key; did you mean 'minimum_length'? known keys are minimum_length",
     ],
     ['password_policy not a mapping', 'hearth.yaml', 'password_policy: 8\n', 'password_policy: expected a mapping with minimum_length, got number 8'],
+    ['admin_contact not a URI', 'hearth.yaml', 'admin_contact: me at home\n', 'admin_contact: expected a mailto:, https:// or http:// URI, got "me at home"'],
+    ['admin_contact ftp', 'hearth.yaml', 'admin_contact: ftp://x.org\n', 'admin_contact: expected a mailto:, https:// or http:// URI, got "ftp://x.org"'],
     ['public_base_url ftp', 'hearth.yaml', 'public_base_url: ftp://x.org\n', `public_base_url: expected ${URL_}, got "ftp://x.org"`],
     ['public_base_url not a URL', 'hearth.yaml', 'public_base_url: matrix.example.org\n', `public_base_url: expected ${URL_}, got "matrix.example.org"`],
     ['public_base_url with credentials', 'hearth.yaml', 'public_base_url: https://u:p@x.org\n', `public_base_url: expected ${URL_}, got "https://u:p@x.org"`],
