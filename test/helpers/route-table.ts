@@ -11,6 +11,7 @@ import { createClientApp, CLIENT_PREFIXES } from '../../homeserver/clientapi/app
 import { resolve } from 'node:path';
 import { SpecStore, isObject } from './openapi/spec-store.ts';
 import { buildRoutes, matchRoute, type Operation } from './openapi/routes.ts';
+import type { Located } from './openapi/spec-store.ts';
 import { matrixSpecDir } from './openapi.ts';
 
 export interface RoutedOperation {
@@ -74,7 +75,64 @@ export function routerOperations(router: Router): RoutedOperation[] {
   return operationsOf(router);
 }
 
+const store = new SpecStore();
 let clientSpec: Operation[] | undefined;
+let serverSpec: Operation[] | undefined;
+
+function specOperation(op: RoutedOperation): Operation | undefined {
+  clientSpec ??= buildRoutes(store, store.loadDir(resolve(matrixSpecDir(), 'data/api/client-server')));
+  serverSpec ??= buildRoutes(store, store.loadDir(resolve(matrixSpecDir(), 'data/api/server-server')));
+  const concrete = op.path.replace(/:[A-Za-z]+/g, 'x');
+  // The same handlers answer under v3 and v1 (and media's r0); the spec lists each under one.
+  const v3 = concrete.replace(/^\/_matrix\/media\/(r0|v1)(?=\/)/, '/_matrix/media/v3');
+  const candidates = [concrete, v3, v3.replace(/^\/_matrix\/(client|media)\/v3(?=\/)/, '/_matrix/$1/v1')];
+  const table = op.path.startsWith('/_matrix/federation/') || op.path.startsWith('/_matrix/key/') ? serverSpec : clientSpec;
+  for (const path of candidates) {
+    const { ops } = matchRoute(table, op.method, path);
+    if (ops.length > 0) return ops[0];
+  }
+  return undefined;
+}
+
+/** The spec's request body for an operation: its top-level property names and its example. */
+export interface RequestShape {
+  properties: string[];
+  example: unknown;
+}
+
+/** What the spec says an operation's JSON body looks like; empty when it has none. */
+export function requestShape(op: RoutedOperation): RequestShape {
+  const shape: RequestShape = { properties: [], example: undefined };
+  const spec = specOperation(op);
+  if (!spec || !isObject(spec.at.node) || !isObject(spec.at.node.requestBody)) return shape;
+  const body = store.deref(store.child(spec.at, 'requestBody'));
+  if (!isObject(body.node) || !isObject(body.node.content)) return shape;
+  const content = store.child(body, 'content');
+  const type = Object.keys(body.node.content).find((t) => /json/.test(t));
+  if (type === undefined) return shape;
+  const media = store.deref(store.child(content, type));
+  if (!isObject(media.node)) return shape;
+  if ('example' in media.node) shape.example = store.resolveExample(media.node.example, media.file);
+  else if (isObject(media.node.examples)) {
+    const first = Object.keys(media.node.examples)[0];
+    const ex = first === undefined ? undefined : store.deref(store.child(store.child(media, 'examples'), first));
+    if (ex && isObject(ex.node) && 'value' in ex.node) shape.example = store.resolveExample(ex.node.value, ex.file);
+  }
+  const names = new Set<string>();
+  const collect = (at: Located, depth: number) => {
+    const node = store.deref(at);
+    if (!isObject(node.node) || depth > 5) return;
+    if (isObject(node.node.properties)) for (const key of Object.keys(node.node.properties)) names.add(key);
+    for (const combiner of ['allOf', 'oneOf', 'anyOf']) {
+      const list = node.node[combiner];
+      if (Array.isArray(list)) list.forEach((_, i) => collect(store.child(store.child(node, combiner), String(i)), depth + 1));
+    }
+    if (shape.example === undefined && 'example' in node.node) shape.example = store.resolveExample(node.node.example, node.file);
+  };
+  if ('schema' in media.node) collect(store.child(media, 'schema'), 0);
+  shape.properties = [...names];
+  return shape;
+}
 
 /**
  * What the Client-Server OpenAPI says of this operation: 'public' when it has no `security` or
@@ -82,17 +140,9 @@ let clientSpec: Operation[] | undefined;
  * token, undefined when the spec has no such operation (a legacy or Hearth-only route).
  */
 export function specAccess(op: RoutedOperation): 'public' | 'authenticated' | undefined {
-  if (!clientSpec) {
-    const store = new SpecStore();
-    clientSpec = buildRoutes(store, store.loadDir(resolve(matrixSpecDir(), 'data/api/client-server')));
-  }
-  const concrete = op.path.replace(/:[A-Za-z]+/g, 'x');
-  // The same handlers answer under v3 and v1 (and media's r0); the spec lists each under one.
-  const v3 = concrete.replace(/^\/_matrix\/media\/(r0|v1)(?=\/)/, '/_matrix/media/v3');
-  const candidates = [concrete, v3, v3.replace(/^\/_matrix\/(client|media)\/v3(?=\/)/, '/_matrix/$1/v1')];
-  const ops = candidates.map((path) => matchRoute(clientSpec!, op.method, path).ops).find((found) => found.length > 0);
-  if (ops === undefined) return undefined;
-  const security = (ops[0]!.at.node as Record<string, unknown>).security;
+  const spec = specOperation(op);
+  if (!spec) return undefined;
+  const security = (spec.at.node as Record<string, unknown>).security;
   if (!Array.isArray(security)) return 'public';
   return security.some((option) => isObject(option) && Object.keys(option).length === 0) ? 'public' : 'authenticated';
 }
