@@ -70,6 +70,11 @@ export function clientOperations(): RoutedOperation[] {
   return out;
 }
 
+/** The client operations that may carry a body: every POST, PUT and DELETE. */
+export function clientOperationsWithBody(): RoutedOperation[] {
+  return clientOperations().filter((op) => op.method !== 'GET');
+}
+
 /** The operations of a router (the federation listener's `federationRouter`). */
 export function routerOperations(router: Router): RoutedOperation[] {
   return operationsOf(router);
