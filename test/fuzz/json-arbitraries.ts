@@ -64,7 +64,8 @@ function mutatedExample(example: unknown): fc.Arbitrary<unknown> {
     let at: Record<string, unknown> = copy;
     for (const k of path.slice(0, -1)) at = at[k] as Record<string, unknown>;
     const last = path[path.length - 1]!;
-    if (value === undefined) delete at[last];
+    if (value === undefined && Array.isArray(at)) at.splice(Number(last), 1);
+    else if (value === undefined) delete at[last];
     else at[last] = value;
     return copy;
   });
