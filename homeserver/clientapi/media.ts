@@ -114,6 +114,13 @@ const LINGER_MS = 2000;
 
 function lingerThenClose(ctx: Context): void {
   const { req } = ctx;
+  // The client must not send its next request on a connection that may be cut below: say so.
+  // But Node destroys a `Connection: close` socket as soon as the answer is written, which
+  // resets it while the client is still sending and can lose the answer: only end our side
+  // (FIN) there, and let the bounds below decide when to cut.
+  ctx.set('Connection', 'close');
+  const socket = req.socket;
+  socket.destroySoon = () => socket.end();
   let discarded = 0;
   const hangUp = () => req.socket.destroy();
   const timer = setTimeout(hangUp, LINGER_MS);
