@@ -41,6 +41,8 @@ interface Rule {
   public?: boolean;
   body?: (f: Fixture, c: Caller) => unknown;
   query?: (f: Fixture) => string;
+  /** Walk it also with B's own user id in the path (B acting as B in A's room), expecting the same. */
+  asSelfToo?: boolean;
   /** The part of B's answer to search for A's secrets, when the answer echoes B's request. */
   answer?: (body: any) => unknown;
 }
@@ -136,7 +138,7 @@ const CLIENT_RULES: Record<string, Rule> = {
   'GET /notifications': { b: 'own' },
   'POST /rooms/:roomId/receipt/:receiptType/:eventId': { b: 'refused', body: () => ({}) },
   'POST /rooms/:roomId/read_markers': { b: 'refused', body: (f) => ({ 'm.fully_read': f.eventId, 'm.read': f.eventId }) },
-  'PUT /rooms/:roomId/typing/:userId': { b: 'refused', body: () => ({ typing: true, timeout: 30_000 }) },
+  'PUT /rooms/:roomId/typing/:userId': { b: 'refused', asSelfToo: true, body: () => ({ typing: true, timeout: 30_000 }) },
   'GET /presence/:userId/status': { b: 'readable' },
   'PUT /presence/:userId/status': { b: 'refused', body: () => ({ presence: 'online' }) },
   'GET /presence/list/:userId': { b: 'refused', public: false },
@@ -305,10 +307,11 @@ describe('authorization walk: every routed operation, without a token, with a ju
     const access = specAccess(op);
     return access === undefined ? CLIENT_RULES[ruleKey(op)]?.public === false : access === 'authenticated';
   };
-  const urlOf = (op: RoutedOperation) => {
+  const urlOf = (op: RoutedOperation, self?: TestUser) => {
     const rule = CLIENT_RULES[ruleKey(op)];
     const query = rule?.query?.(f);
-    return `${fillPath(op, f)}${query ? `?${query}` : ''}`;
+    const fixture = self ? { ...f, alice: { ...f.alice, userId: self.userId } } : f;
+    return `${fillPath(op, fixture)}${query ? `?${query}` : ''}`;
   };
 
   test('without a token every authenticated operation answers 401 M_MISSING_TOKEN; none answers 500', async () => {
@@ -339,10 +342,11 @@ describe('authorization walk: every routed operation, without a token, with a ju
   test("B's token on A's resources and A's private room: refused, nothing of A's in any answer, nothing of A's changed", async () => {
     const before = await snapshotOfA(a, f);
     const problems: string[] = [];
-    const walk = async (op: RoutedOperation, caller: Caller) => {
+    const walk = async (op: RoutedOperation, caller: Caller, asSelf = false) => {
       const rule = CLIENT_RULES[ruleKey(op)]!;
-      const what = `${op.method} ${op.path} (${caller.user.userId})`;
-      const res = await send(a, op.method, urlOf(op), caller.user.accessToken, rule.body?.(f, caller));
+      if (rule.asSelfToo && !asSelf) await walk(op, caller, true);
+      const what = `${op.method} ${op.path} (${caller.user.userId}${asSelf ? ', own id in the path' : ''})`;
+      const res = await send(a, op.method, urlOf(op, asSelf ? caller.user : undefined), caller.user.accessToken, rule.body?.(f, caller));
       const shown = rule.answer ? { ...res, text: JSON.stringify(rule.answer(res.body)) } : res;
       problems.push(...malformed(what, res), ...leaks(what, shown, f));
       if (rule.b === 'refused' && (res.status < 400 || res.status >= 500))
