@@ -261,7 +261,7 @@ describe('the auth rules, fuzzed', () => {
             if (!(err instanceof AuthError)) throw err;
           }
         }),
-        options(2_000),
+        options(500),
       );
     });
   }
