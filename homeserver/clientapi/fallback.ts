@@ -8,6 +8,7 @@ import type { RouteGroup, ClientApiDeps } from './deps.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { param, queryString } from '../http/params.ts';
 import { stageChecker } from './account.ts';
+import { guardBody } from '../http/unread-body.ts';
 
 const STAGES = ['m.login.dummy', 'm.login.registration_token', 'm.login.password'];
 
@@ -36,15 +37,24 @@ function page(ctx: Context, title: string, body: string, script = ''): void {
 <body><h1>${escapeHtml(title)}</h1>${body}${script ? `<script nonce="${nonce}">${script}</script>` : ''}</body></html>`;
 }
 
+/** A stage's form is a session id and a password or token: far below this. */
+const MAX_FORM_BYTES = 16 * 1024;
+
 async function readForm(ctx: Context): Promise<URLSearchParams> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of ctx.req) {
-    size += (c as Buffer).length;
-    if (size > 16 * 1024) throw new MatrixError(413, 'M_TOO_LARGE', 'Form too large');
-    chunks.push(c as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  const tooLarge = () => new MatrixError(413, 'M_TOO_LARGE', 'Form too large');
+  if (Number(ctx.get('content-length') || 0) > MAX_FORM_BYTES) throw tooLarge();
+  // Leaving the loop early must not destroy the request: that would reset the connection before
+  // the answer goes out. guardBody discards the rest for a while instead.
+  return guardBody(ctx, async () => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of ctx.req.iterator({ destroyOnReturn: false })) {
+      size += (c as Buffer).length;
+      if (size > MAX_FORM_BYTES) throw tooLarge();
+      chunks.push(c as Buffer);
+    }
+    return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  });
 }
 
 function stageForm(stage: string, session: string, error?: string): string {

@@ -13,6 +13,7 @@ import { contentDisposition, isInlineSafe } from '../media/content-type.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { requester } from '../http/auth.ts';
 import { param, queryBool, queryInt, queryString } from '../http/params.ts';
+import { guardBody } from '../http/unread-body.ts';
 
 export interface MediaDeps {
   media: MediaService;
@@ -92,39 +93,6 @@ function uploadOptions(ctx: Context): UploadOptions {
   const length = ctx.get('content-length');
   if (/^\d+$/.test(length)) opts.contentLength = Number(length);
   return opts;
-}
-
-/**
- * When an upload fails before its body was read to the end (too large, bad id), the rest of the
- * body is still on its way. Closing at once would make the client's TCP stack reset the
- * connection and often lose our answer with it; reading everything would let a client push
- * gigabytes through. So: answer, keep discarding for a while, then hang up.
- */
-async function guardBody<T>(ctx: Context, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    if (!ctx.req.readableEnded) lingerThenClose(ctx);
-    throw err;
-  }
-}
-
-const LINGER_BYTES = 1024 * 1024;
-const LINGER_MS = 2000;
-
-function lingerThenClose(ctx: Context): void {
-  const { req } = ctx;
-  let discarded = 0;
-  const hangUp = () => req.socket.destroy();
-  const timer = setTimeout(hangUp, LINGER_MS);
-  req.on('data', (chunk: Buffer) => {
-    discarded += chunk.length;
-    if (discarded > LINGER_BYTES) hangUp();
-  });
-  // The whole body arrived within the bounds: the connection stays usable.
-  req.once('end', () => clearTimeout(timer));
-  req.socket.once('close', () => clearTimeout(timer));
-  req.resume();
 }
 
 function timeoutOf(ctx: Context): number {

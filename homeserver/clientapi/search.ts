@@ -37,6 +37,37 @@ function parseCursor(s: string | undefined, position: number): Cursor {
   return { offset: Number(m[1]), before: Number(m[2]) };
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `groupings` (search.yaml "Groupings"): `{group_by: [{key}]}`, the keys asked for; any other shape is M_BAD_JSON. */
+function groupKeysOf(groupings: unknown): string[] {
+  if (groupings === undefined) return [];
+  const list = isObject(groupings) ? (groupings.group_by ?? []) : undefined;
+  if (!Array.isArray(list) || !list.every((g) => isObject(g) && (g.key === undefined || typeof g.key === 'string'))) {
+    throw new MatrixError(400, 'M_BAD_JSON', "'groupings' must be {group_by: [{key: string}]}");
+  }
+  return list.flatMap((g) => (typeof g.key === 'string' ? [g.key] : []));
+}
+
+/** `event_context` (search.yaml "Event Context"): limits are non-negative integers, 5 by default. */
+function eventContextOf(value: unknown): { beforeLimit: number; afterLimit: number; includeProfile: boolean } | undefined {
+  if (value === undefined) return undefined;
+  const limit = (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) >= 0);
+  if (
+    !isObject(value) ||
+    !limit(value.before_limit) ||
+    !limit(value.after_limit) ||
+    (value.include_profile !== undefined && typeof value.include_profile !== 'boolean')
+  ) {
+    throw new MatrixError(400, 'M_BAD_JSON', "'event_context' must be {before_limit, after_limit: non-negative integers, include_profile: boolean}");
+  }
+  return {
+    beforeLimit: (value.before_limit as number | undefined) ?? 5,
+    afterLimit: (value.after_limit as number | undefined) ?? 5,
+    includeProfile: value.include_profile === true,
+  };
+}
+
 export const searchRoutes: RouteGroup = (r, deps) => {
   r.post('/search', deps.auth, async (ctx) => {
     const me = requester(ctx);
@@ -56,8 +87,8 @@ export const searchRoutes: RouteGroup = (r, deps) => {
     if (orderBy !== 'rank' && orderBy !== 'recent') throw new MatrixError(400, 'M_BAD_JSON', "order_by must be 'rank' or 'recent'");
     const filter: RoomEventFilter | undefined = re.filter === undefined ? undefined : parseFilter({ room: { timeline: re.filter } }).room!.timeline;
     const limit = Math.min(Math.max(filter?.limit ?? DEFAULT_LIMIT, 1), 100);
-    const context = re.event_context as { before_limit?: number; after_limit?: number; include_profile?: boolean } | undefined;
-    const groupBy = ((re.groupings as { group_by?: Array<{ key?: string }> } | undefined)?.group_by ?? []).map((g) => g.key);
+    const context = eventContextOf(re.event_context);
+    const groupBy = groupKeysOf(re.groupings);
 
     // Events are indexed behind the timeline: everything sent before this search is found.
     await deps.searchIndexer.catchUp();
@@ -119,7 +150,7 @@ export const searchRoutes: RouteGroup = (r, deps) => {
     const out: Array<Record<string, unknown>> = [];
     for (const { rank, event } of results) {
       const item: Record<string, unknown> = { rank, result: await toClientEvent(q, deps.rooms.reader, event, { viewer: me }) };
-      if (context) item.context = await eventContext(event, context.before_limit ?? 5, context.after_limit ?? 5, context.include_profile === true);
+      if (context) item.context = await eventContext(event, context.beforeLimit, context.afterLimit, context.includeProfile);
       out.push(item);
     }
     const roomEvents: Record<string, unknown> = {

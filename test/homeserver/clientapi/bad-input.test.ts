@@ -44,6 +44,33 @@ describe('request bodies', () => {
     await assertStillServing(server, alice);
   });
 
+  // Found by test/fuzz/client-bodies.fuzz.test.ts: `group_by: false` was a 500 (".map is not a function").
+  test('search with groupings or event_context of the wrong shape is 400 M_BAD_JSON, not 500', async () => {
+    assert.equal((await checked(server, alice, 'PUT', `/rooms/${room()}/send/m.room.message/srch1`, { msgtype: 'm.text', body: 'martians' })).status, 200);
+    const search = (extra: Record<string, unknown>) =>
+      checked(server, alice, 'POST', '/search', { search_categories: { room_events: { search_term: 'martians', ...extra } } });
+    for (const groupings of [
+      false,
+      'room_id',
+      [],
+      { group_by: false },
+      { group_by: {} },
+      { group_by: [null] },
+      { group_by: ['room_id'] },
+      { group_by: [{ key: 5 }] },
+    ]) {
+      assertError(await search({ groupings }), 400, 'M_BAD_JSON');
+    }
+    for (const context of [true, [], { before_limit: 'five' }, { after_limit: -1 }, { before_limit: 1.5 }, { after_limit: {} }, { include_profile: 'yes' }]) {
+      assertError(await search({ event_context: context }), 400, 'M_BAD_JSON');
+    }
+    // The well-formed ones still work.
+    const grouped = await search({ groupings: { group_by: [{ key: 'room_id' }] }, event_context: { before_limit: 1, after_limit: 1, include_profile: true } });
+    assert.equal(grouped.status, 200, JSON.stringify(grouped.body));
+    assert.equal(grouped.body.search_categories.room_events.results.length, 1);
+    await assertStillServing(server, alice);
+  });
+
   test('login with a numeric password, a string identifier or a numeric user is 400 M_BAD_JSON', async () => {
     const login = (body: unknown) => checked(server, undefined, 'POST', '/login', body);
     assertError(await login({ type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 12345 }), 400, 'M_BAD_JSON');

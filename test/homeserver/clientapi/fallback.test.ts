@@ -3,6 +3,8 @@
 // fallback page signs in inside Chromium and hands the /login response to window.matrixLogin.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { startTestServer, registerUser, call, type TestServer } from '../../helpers/server.ts';
@@ -62,6 +64,39 @@ describe('UIA and login fallback pages', () => {
     const stage = await call(server, undefined, 'GET', '/auth/m.login.recaptcha/fallback/web?session=nope');
     assert.equal(stage.status, 404);
     assert.equal(stage.body.errcode, 'M_UNRECOGNIZED');
+  });
+
+  // Found by test/fuzz/client-bodies.fuzz.test.ts: leaving the form's read loop destroyed the
+  // request, so the client saw its connection reset instead of the answer.
+  test('a form over 16 KiB is answered 413 M_TOO_LARGE with Connection: close, declared or streamed, never a reset', async () => {
+    const url = `${server.api}/auth/m.login.dummy/fallback/web?session=x`;
+    const declared = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a='.padEnd(64 * 1024, 'x') });
+    assert.equal(declared.status, 413);
+    assert.equal(((await declared.json()) as { errcode: string }).errcode, 'M_TOO_LARGE');
+    // Streamed (chunked, no length): the answer must arrive while the client is still sending.
+    const target = new URL(url);
+    const socket = connect(Number(target.port), target.hostname);
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    socket.on('error', () => {});
+    socket.write(
+      `POST ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n`,
+    );
+    const chunk = Buffer.alloc(8 * 1024, 0x61);
+    for (let i = 0; i < 40 && !answer.includes('\r\n\r\n'); i++) {
+      socket.write(`${chunk.length.toString(16)}\r\n`);
+      socket.write(chunk);
+      socket.write('\r\n');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const deadline = Date.now() + 5_000;
+    while (!answer.includes('M_TOO_LARGE') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    socket.destroy();
+    assert.match(answer, /^HTTP\/1\.1 413 /, `no answer before the reset: ${JSON.stringify(answer.slice(0, 200))}`);
+    assert.match(answer, /\r\nConnection: close\r\n/i);
+    assert.match(answer, /M_TOO_LARGE/);
+    assert.equal((await fetch(`${server.url}/_matrix/client/versions`)).status, 200);
   });
 
   test('the password stage on the fallback page authorises deleting a device', async () => {

@@ -106,6 +106,34 @@ describe('content repository: bad input', () => {
     await assertStillServing(server, alice);
   });
 
+  test('an upload refused before its body was read says Connection: close, so no next request is sent on a socket about to be cut', async () => {
+    // The server answers at once, discards the rest for a while, then hangs up: a client that
+    // reused the socket for its next request would see that request reset (found by fuzzing:
+    // test/fuzz/client-bodies.fuzz.test.ts, a request failing with ECONNRESET after an upload).
+    const url = new URL(server.url);
+    const socket = connect(Number(url.port), url.hostname);
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    socket.on('error', () => {});
+    const size = 40 * LIMIT;
+    socket.write(
+      `POST /_matrix/media/v3/upload HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${alice.accessToken}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${size}\r\n\r\n`,
+    );
+    socket.write(Buffer.alloc(8 * 1024, 1));
+    const deadline = Date.now() + 10_000;
+    while (!answer.includes('\r\n\r\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    socket.destroy();
+    assert.match(answer, /^HTTP\/1\.1 413 /);
+    assert.match(answer, /\r\nConnection: close\r\n/i, answer.split('\r\n\r\n')[0]);
+    // And with a client that reuses connections: every request after such an upload is answered.
+    for (let i = 0; i < 10; i++) {
+      const refused = await request(server, alice, 'POST', '/_matrix/media/v3/upload', { body: Buffer.alloc(size), contentType: 'application/octet-stream' });
+      assertMatrixError(refused, 413, 'M_TOO_LARGE');
+      await assertStillServing(server, alice);
+    }
+  });
+
   test('exactly the limit is accepted', async () => {
     await upload(server, alice, Buffer.alloc(LIMIT, 7), 'application/octet-stream');
   });
