@@ -8,6 +8,12 @@
 
 /** Largest magnitude allowed for a number: the range is [-(2**53)+1, (2**53)-1]. */
 const MAX_SAFE = 2 ** 53 - 1;
+/**
+ * Nesting beyond which encoding stops with a TypeError instead of overflowing the stack. Far above
+ * what gets in: request bodies are bounded at 128 levels and events at 100 (bounded-json.ts,
+ * canonical-json-check.ts).
+ */
+const MAX_DEPTH = 512;
 
 /**
  * Encodes `value` as canonical JSON: no insignificant whitespace, object keys sorted by Unicode
@@ -15,7 +21,8 @@ const MAX_SAFE = 2 ** 53 - 1;
  *
  * Throws a `TypeError` for what canonical JSON cannot represent: non-integer numbers, integers
  * outside [-(2**53)+1, (2**53)-1], NaN and infinities, lone surrogates (no UTF-8 encoding exists),
- * bigint, symbols, functions, `undefined` outside an object property, non-plain objects and cycles.
+ * bigint, symbols, functions, `undefined` outside an object property, non-plain objects, cycles
+ * and nesting deeper than MAX_DEPTH.
  * Object properties whose value is `undefined` are omitted, as `JSON.stringify` would.
  */
 export function canonicalJson(value: unknown): string {
@@ -33,6 +40,7 @@ function encode(value: unknown, ancestors: Set<object>): string {
     case 'object':
       if (value === null) return 'null';
       if (ancestors.has(value)) throw new TypeError('canonical JSON: cyclic structure');
+      if (ancestors.size >= MAX_DEPTH) throw new TypeError(`canonical JSON: nested deeper than ${MAX_DEPTH} levels`);
       ancestors.add(value);
       try {
         return Array.isArray(value) ? encodeArray(value, ancestors) : encodeObject(value, ancestors);
