@@ -20,7 +20,7 @@ import { SearchIndexer } from './rooms/search-indexer.ts';
 import { UiaSessions } from './users/uia.ts';
 import { requireAuth } from './http/auth.ts';
 import { defaultAllowedHosts } from './http/host-check.ts';
-import { createClientApp } from './clientapi/app.ts';
+import { createClientApp, registrationLimiter } from './clientapi/app.ts';
 import { staticFiles } from './http/static-files.ts';
 import { closeGracefully } from './http/graceful-close.ts';
 import { TypingService } from './edus/typing.ts';
@@ -186,6 +186,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       const app = createClientApp(
         {
           config,
+          registrationLimiter: registrationLimiter(config.rateLimit),
           users,
           rooms,
           visibility,
