@@ -4,7 +4,7 @@
 // The legacy download and thumbnail endpoints stay unauthenticated, as deprecated but still
 // specified; uploads were never moved and always need a token.
 import { Router } from '../http/router.ts';
-import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Context, Middleware } from 'koa';
 import type { ClientApiDeps } from './deps.ts';
 import type { MediaService, ServedFile, UploadOptions } from '../media/media-service.ts';
@@ -60,7 +60,7 @@ function contentRoutes(r: Router, { media, auth }: ClientApiDeps & MediaDeps, au
     const file = await media.download(param(ctx, 'serverName'), param(ctx, 'mediaId'), timeoutOf(ctx));
     const fileName = (ctx.params as Record<string, string | undefined>).fileName;
     const disposition = isInlineSafe(file.contentType) ? 'inline' : 'attachment';
-    sendFile(ctx, file, contentDisposition(disposition, fileName ?? file.filename), cache);
+    await sendFile(ctx, file, contentDisposition(disposition, fileName ?? file.filename), cache);
   };
   r.get('/download/:serverName/:mediaId', ...guard, download);
   r.get('/download/:serverName/:mediaId/:fileName', ...guard, download);
@@ -70,7 +70,7 @@ function contentRoutes(r: Router, { media, auth }: ClientApiDeps & MediaDeps, au
     const req = { width: dimension(ctx, 'width'), height: dimension(ctx, 'height'), method, animated: queryBool(ctx, 'animated') } as const;
     const file = await media.thumbnail(param(ctx, 'serverName'), param(ctx, 'mediaId'), req, timeoutOf(ctx));
     // authed-content-repo.yaml: a thumbnail's disposition "MUST be `inline`".
-    sendFile(ctx, file, contentDisposition('inline', file.filename), cache);
+    await sendFile(ctx, file, contentDisposition('inline', file.filename), cache);
   });
   // config and preview_url need a token on every prefix.
   r.get('/config', auth, (ctx) => {
@@ -106,7 +106,7 @@ function dimension(ctx: Context, key: 'width' | 'height'): number {
   return Number(v);
 }
 
-function sendFile(ctx: Context, file: ServedFile, disposition: string, cache: 'public' | 'private'): void {
+async function sendFile(ctx: Context, file: ServedFile, disposition: string, cache: 'public' | 'private'): Promise<void> {
   ctx.set('Content-Security-Policy', CSP);
   ctx.set('Cross-Origin-Resource-Policy', 'cross-origin');
   ctx.set('X-Content-Type-Options', 'nosniff');
@@ -125,6 +125,24 @@ function sendFile(ctx: Context, file: ServedFile, disposition: string, cache: 'p
   // Set before the body, so that Koa keeps it rather than labelling the stream octet-stream.
   ctx.set('Content-Type', file.contentType);
   ctx.set('Content-Disposition', disposition);
-  ctx.body = createReadStream(file.path);
-  ctx.length = file.sizeBytes;
+  // Content-Length from the file opened, not from the size recorded when it was made: a thumbnail
+  // rendered on demand and the same size rendered in the background replace each other's file
+  // (atomically), and a length from one with the bytes of the other left the client waiting for
+  // bytes that never came, until the connection timed out.
+  let handle: FileHandle;
+  try {
+    handle = await open(file.path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new MatrixError(404, 'M_NOT_FOUND', 'Media not found');
+    throw err;
+  }
+  let size: number;
+  try {
+    size = (await handle.stat()).size;
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  ctx.body = handle.createReadStream();
+  ctx.length = size;
 }
