@@ -23,6 +23,13 @@ const ROUND = 50;
  */
 const COUNT_SCAN_LIMIT = 1000;
 const COUNT_ROUND = 200;
+/**
+ * Events of context each side of a result (`event_context.before_limit` / `after_limit`, 5 by
+ * default). A page holds up to 100 results, so this bounds a page to 4,000 context events, four
+ * /messages pages at their bound of 1,000. Synapse takes the client's numbers as they come (its
+ * search handler has "TODO: Add a limit"); /context's own bound, for a single event, is 100.
+ */
+const MAX_SEARCH_CONTEXT_EVENTS = 20;
 
 interface Cursor {
   /** Results already returned (rank order), or the stream position to continue below (recent order). */
@@ -49,7 +56,10 @@ function groupKeysOf(groupings: unknown): string[] {
   return list.flatMap((g) => (typeof g.key === 'string' ? [g.key] : []));
 }
 
-/** `event_context` (search.yaml "Event Context"): limits are non-negative integers, 5 by default. */
+/**
+ * `event_context` (search.yaml "Event Context"): limits are non-negative integers, 5 by default;
+ * larger ones are held to MAX_SEARCH_CONTEXT_EVENTS, as /messages holds its `limit`.
+ */
 function eventContextOf(value: unknown): { beforeLimit: number; afterLimit: number; includeProfile: boolean } | undefined {
   if (value === undefined) return undefined;
   const limit = (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) >= 0);
@@ -62,8 +72,8 @@ function eventContextOf(value: unknown): { beforeLimit: number; afterLimit: numb
     throw new MatrixError(400, 'M_BAD_JSON', "'event_context' must be {before_limit, after_limit: non-negative integers, include_profile: boolean}");
   }
   return {
-    beforeLimit: (value.before_limit as number | undefined) ?? 5,
-    afterLimit: (value.after_limit as number | undefined) ?? 5,
+    beforeLimit: Math.min((value.before_limit as number | undefined) ?? 5, MAX_SEARCH_CONTEXT_EVENTS),
+    afterLimit: Math.min((value.after_limit as number | undefined) ?? 5, MAX_SEARCH_CONTEXT_EVENTS),
     includeProfile: value.include_profile === true,
   };
 }
