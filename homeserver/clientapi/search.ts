@@ -18,6 +18,12 @@ const DEFAULT_LIMIT = 10;
 /** Matches fetched per round while visibility and filters thin them out. */
 const ROUND = 50;
 /**
+ * Rounds per request: a page stops after 250 matches looked at, with a next_batch, however few of
+ * them the user may see. Without it a term that only hidden history holds read the whole index in
+ * one request. Synapse stops after 5 rounds as well ("otherwise synapse will be sad").
+ */
+const MAX_SEARCH_ROUNDS = 5;
+/**
  * Matches looked at to count the results. `count` is "an approximate count" (search.yaml); past
  * this many matches it is a lower bound, since counting means checking each one's visibility.
  */
@@ -131,7 +137,7 @@ export const searchRoutes: RouteGroup = (r, deps) => {
     let offset = cursor.offset;
     let before = cursor.before;
     let exhausted = !match;
-    while (match && results.length < limit && !exhausted) {
+    for (let round = 0; match && results.length < limit && !exhausted && round < MAX_SEARCH_ROUNDS; round++) {
       const hits = await searchStore.search(
         q,
         match,
@@ -171,7 +177,8 @@ export const searchRoutes: RouteGroup = (r, deps) => {
         .map((w) => w.toLowerCase()),
       results: out,
     };
-    if (!exhausted && results.length === limit) roomEvents.next_batch = `${offset}_${orderBy === 'rank' ? cursor.before : before}`;
+    // Also when the rounds ran out with fewer results than asked: the client pages on from there.
+    if (!exhausted) roomEvents.next_batch = `${offset}_${orderBy === 'rank' ? cursor.before : before}`;
     if (groupBy.length > 0) {
       const groups: Record<string, Record<string, unknown>> = nullObject();
       for (const key of groupBy) {
