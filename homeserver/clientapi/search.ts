@@ -18,11 +18,24 @@ const DEFAULT_LIMIT = 10;
 /** Matches fetched per round while visibility and filters thin them out. */
 const ROUND = 50;
 /**
+ * Rounds per request: a page stops after 250 matches looked at, with a next_batch, however few of
+ * them the user may see. Without it a term that only hidden history holds read the whole index in
+ * one request. Synapse stops after 5 rounds as well ("otherwise synapse will be sad").
+ */
+const MAX_SEARCH_ROUNDS = 5;
+/**
  * Matches looked at to count the results. `count` is "an approximate count" (search.yaml); past
  * this many matches it is a lower bound, since counting means checking each one's visibility.
  */
 const COUNT_SCAN_LIMIT = 1000;
 const COUNT_ROUND = 200;
+/**
+ * Events of context each side of a result (`event_context.before_limit` / `after_limit`, 5 by
+ * default). A page holds up to 100 results, so this bounds a page to 4,000 context events, four
+ * /messages pages at their bound of 1,000. Synapse takes the client's numbers as they come (its
+ * search handler has "TODO: Add a limit"); /context's own bound, for a single event, is 100.
+ */
+const MAX_SEARCH_CONTEXT_EVENTS = 20;
 
 interface Cursor {
   /** Results already returned (rank order), or the stream position to continue below (recent order). */
@@ -49,7 +62,10 @@ function groupKeysOf(groupings: unknown): string[] {
   return list.flatMap((g) => (typeof g.key === 'string' ? [g.key] : []));
 }
 
-/** `event_context` (search.yaml "Event Context"): limits are non-negative integers, 5 by default. */
+/**
+ * `event_context` (search.yaml "Event Context"): limits are non-negative integers, 5 by default;
+ * larger ones are held to MAX_SEARCH_CONTEXT_EVENTS, as /messages holds its `limit`.
+ */
 function eventContextOf(value: unknown): { beforeLimit: number; afterLimit: number; includeProfile: boolean } | undefined {
   if (value === undefined) return undefined;
   const limit = (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) >= 0);
@@ -62,8 +78,8 @@ function eventContextOf(value: unknown): { beforeLimit: number; afterLimit: numb
     throw new MatrixError(400, 'M_BAD_JSON', "'event_context' must be {before_limit, after_limit: non-negative integers, include_profile: boolean}");
   }
   return {
-    beforeLimit: (value.before_limit as number | undefined) ?? 5,
-    afterLimit: (value.after_limit as number | undefined) ?? 5,
+    beforeLimit: Math.min((value.before_limit as number | undefined) ?? 5, MAX_SEARCH_CONTEXT_EVENTS),
+    afterLimit: Math.min((value.after_limit as number | undefined) ?? 5, MAX_SEARCH_CONTEXT_EVENTS),
     includeProfile: value.include_profile === true,
   };
 }
@@ -121,7 +137,7 @@ export const searchRoutes: RouteGroup = (r, deps) => {
     let offset = cursor.offset;
     let before = cursor.before;
     let exhausted = !match;
-    while (match && results.length < limit && !exhausted) {
+    for (let round = 0; match && results.length < limit && !exhausted && round < MAX_SEARCH_ROUNDS; round++) {
       const hits = await searchStore.search(
         q,
         match,
@@ -161,7 +177,8 @@ export const searchRoutes: RouteGroup = (r, deps) => {
         .map((w) => w.toLowerCase()),
       results: out,
     };
-    if (!exhausted && results.length === limit) roomEvents.next_batch = `${offset}_${orderBy === 'rank' ? cursor.before : before}`;
+    // Also when the rounds ran out with fewer results than asked: the client pages on from there.
+    if (!exhausted) roomEvents.next_batch = `${offset}_${orderBy === 'rank' ? cursor.before : before}`;
     if (groupBy.length > 0) {
       const groups: Record<string, Record<string, unknown>> = nullObject();
       for (const key of groupBy) {

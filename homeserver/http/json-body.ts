@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import { MatrixError } from './matrix-error.ts';
+import { guardBody } from './unread-body.ts';
 import { JsonParseError, parseBoundedJson } from '../protocol/bounded-json.ts';
 
 /** Bigger than the largest PDU (65,536 bytes) plus room for request wrappers. */
@@ -59,54 +60,53 @@ export function parseJsonText(text: string, what = 'Request body'): unknown {
 
 /**
  * The whole request body. Read with stream events: `for await` over the request costs an async
- * iterator and a promise per chunk, on every request that writes anything.
+ * iterator and a promise per chunk, on every request that writes anything. A body over the limit
+ * is refused through guardBody, which answers with Connection: close and discards the rest for a
+ * while before hanging up: cutting at once resets the connection and loses the 413 with it.
  */
 function readBody(ctx: Context): Promise<Buffer> {
-  const declared = Number(ctx.get('content-length') || 0);
-  if (declared > MAX_JSON_BODY_BYTES) throw new MatrixError(413, 'M_TOO_LARGE', 'Request body too large');
   const req = ctx.req;
   if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_JSON_BODY_BYTES) {
-        chunks.push(chunk);
-        return;
-      }
-      done();
-      // The rest is read and dropped, so that the connection can carry the answer; a client that
-      // goes on sending as much again is hung up on.
-      let dropped = 0;
-      req.on('data', (more: Buffer) => {
-        dropped += more.length;
-        if (dropped > MAX_JSON_BODY_BYTES) req.socket.destroy();
-      });
-      reject(new MatrixError(413, 'M_TOO_LARGE', 'Request body too large'));
-    };
-    const onEnd = () => {
-      done();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    };
-    const onError = (err: Error) => {
-      done();
-      reject(err);
-    };
-    const onClose = () => {
-      done();
-      reject(new Error('the client closed the connection before sending the whole body'));
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
+  return guardBody(ctx, () => {
+    const declared = Number(ctx.get('content-length') || 0);
+    if (declared > MAX_JSON_BODY_BYTES) throw new MatrixError(413, 'M_TOO_LARGE', 'Request body too large');
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = () => {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        req.off('error', onError);
+        req.off('close', onClose);
+      };
+      const onData = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_JSON_BODY_BYTES) {
+          chunks.push(chunk);
+          return;
+        }
+        done();
+        // Stop reading until guardBody takes the rest over, so that no chunk slips by uncounted.
+        req.pause();
+        reject(new MatrixError(413, 'M_TOO_LARGE', 'Request body too large'));
+      };
+      const onEnd = () => {
+        done();
+        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      };
+      const onError = (err: Error) => {
+        done();
+        reject(err);
+      };
+      const onClose = () => {
+        done();
+        reject(new Error('the client closed the connection before sending the whole body'));
+      };
+      req.on('data', onData);
+      req.on('end', onEnd);
+      req.on('error', onError);
+      req.on('close', onClose);
+    });
   });
 }
 

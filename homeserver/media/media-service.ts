@@ -154,11 +154,15 @@ export class MediaService {
     this.uploading.add(mediaId);
     try {
       const content = await this.receive(mediaId, body, opts, uploadName);
-      const done = await this.db.write((tx) => mediaStore.completePending(tx, mediaId, content, Date.now()));
-      if (!done) {
-        await rm(this.files.contentPath(mediaId), { force: true });
-        throw unknownMedia();
+      let done = false;
+      try {
+        done = await this.db.write((tx) => mediaStore.completePending(tx, mediaId, content, Date.now()));
+      } finally {
+        // The bytes are in place before the row says so: without the row (the id expired, or the
+        // write failed) nothing would ever serve or delete them.
+        if (!done) await rm(this.files.contentPath(mediaId), { force: true });
       }
+      if (!done) throw unknownMedia();
       this.afterUpload(mediaId, content);
     } finally {
       this.uploading.delete(mediaId);

@@ -67,9 +67,10 @@ export const accountsStore = {
   async updateDeviceName(q: Queryable, userId: string, deviceId: string, name: string) {
     return (await q.run('UPDATE devices SET display_name = ? WHERE user_id = ? AND device_id = ?', name, userId, deviceId)).changes;
   },
-  async deleteDevice(q: Queryable, userId: string, deviceId: string) {
+  /** Deletes one of the user's devices and its tokens; false when the user had no such device. */
+  async deleteDevice(q: Queryable, userId: string, deviceId: string): Promise<boolean> {
     await q.run('DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?', userId, deviceId);
-    await q.run('DELETE FROM devices WHERE user_id = ? AND device_id = ?', userId, deviceId);
+    return (await q.run('DELETE FROM devices WHERE user_id = ? AND device_id = ?', userId, deviceId)).changes > 0;
   },
   async deleteAllDevices(q: Queryable, userId: string, exceptDeviceId?: string) {
     await q.run('DELETE FROM access_tokens WHERE user_id = ? AND device_id != ?', userId, exceptDeviceId ?? '');

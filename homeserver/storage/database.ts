@@ -50,6 +50,8 @@ export class Database {
     await writer.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;');
     await runMigrations(writer);
     await writer.exec('PRAGMA synchronous=FULL');
+    // From here on the writer runs jobs in transactions: see guardTransactions() for why.
+    writer.guardTransactions();
     const reader = await Connection.open(file);
     await reader.exec('PRAGMA busy_timeout=5000; PRAGMA query_only=ON;');
     return new Database(writer, reader);

@@ -25,6 +25,31 @@ export interface Queryable {
   nextKey(table: string, column: string): Promise<number>;
 }
 
+/**
+ * Result codes after which SQLite may have rolled back the whole transaction, not only the
+ * statement that failed (https://www.sqlite.org/lang_transaction.html "Response To Errors Within A
+ * Transaction"). The driver names the primary code; IOERR's extended codes share its prefix.
+ */
+function mayHaveEndedTransaction(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'SQLITE_FULL' || code === 'SQLITE_BUSY' || code === 'SQLITE_NOMEM' || code.startsWith('SQLITE_IOERR'));
+}
+
+/**
+ * A statement refused because an earlier one may have ended the transaction (see
+ * Connection.guardTransactions()). It keeps that failure's code and cause, so a full disk still
+ * reads as one (storage/disk-errors.ts).
+ */
+export class TransactionLostError extends Error {
+  readonly code: unknown;
+  constructor(failure: unknown) {
+    super(`refused: an earlier statement failed (${String((failure as Error)?.message ?? failure)}) and SQLite may have rolled the transaction back`, {
+      cause: failure,
+    });
+    this.code = (failure as { code?: unknown } | null)?.code;
+  }
+}
+
 /** A queued write: SQL text with its values written in, or a statement to run prepared. */
 type Queued = string | { sql: string; params: SqlValue[] };
 
@@ -42,6 +67,12 @@ export class Connection implements Queryable {
   private readonly keys = new Map<string, number>();
   /** The first failure of a flush since takeFlushFailure() last asked (see kick()). */
   private flushFailure: { error: unknown } | undefined;
+  /** Set by guardTransactions(): statements go one at a time, and none after a failure that may have ended the transaction. */
+  private guarded = false;
+  /** That failure, until the next ROLLBACK. */
+  private lost: { error: unknown } | undefined;
+  /** Settles when the statement last sent on a guarded connection has run. */
+  private tail: Promise<void> | undefined;
 
   private constructor(db: sqlite3.Database) {
     this.db = db;
@@ -52,6 +83,45 @@ export class Connection implements Queryable {
     return new Promise((resolve, reject) => {
       const db = new sqlite3.Database(file, mode, (err) => (err ? reject(err) : resolve(new Connection(db))));
     });
+  }
+
+  /**
+   * For the connection that writes in transactions. SQLITE_FULL (and IOERR, BUSY, NOMEM) in the
+   * middle of a transaction may roll the whole of it back; the statements after would then run in
+   * autocommit mode and each commit on its own, while the jobs they belong to are failed and run
+   * again (written twice), or told that they succeeded without their earlier writes. So after such
+   * a failure every statement is refused with a TransactionLostError until the next ROLLBACK, and
+   * statements are sent one at a time, so that none is already on its way when one fails.
+   */
+  guardTransactions(): void {
+    this.guarded = true;
+  }
+
+  /** Sends one statement (or SQL text) through the guard, when there is one. */
+  private send<T>(start: () => Promise<T>, isRollback = false): Promise<T> {
+    if (!this.guarded) return start();
+    const go = (): Promise<T> => {
+      if (isRollback && this.lost) {
+        // The transaction may be gone already: "no transaction is active" is the expected answer.
+        this.lost = undefined;
+        return start().catch(() => undefined as T);
+      }
+      if (this.lost) return Promise.reject(new TransactionLostError(this.lost.error));
+      return start().catch((err: unknown) => {
+        if (mayHaveEndedTransaction(err)) this.lost ??= { error: err };
+        throw err;
+      });
+    };
+    const sent = this.tail ? this.tail.then(go) : go();
+    const tail = sent.then(
+      () => {},
+      () => {},
+    );
+    this.tail = tail;
+    void tail.then(() => {
+      if (this.tail === tail) this.tail = undefined;
+    });
+    return sent;
   }
 
   private statement(sql: string): sqlite3.Statement {
@@ -73,20 +143,26 @@ export class Connection implements Queryable {
     // until a second reset() hop.
     const barrier = this.barrier();
     if (barrier) return barrier.then(() => this.all<T>(sql, ...params));
-    return new Promise((resolve, reject) => {
-      this.statement(sql).all(params, (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows)));
-    });
+    return this.send(
+      () =>
+        new Promise((resolve, reject) => {
+          this.statement(sql).all(params, (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows)));
+        }),
+    );
   }
 
   run(sql: string, ...params: SqlValue[]): Promise<{ lastID: number; changes: number }> {
     const barrier = this.barrier();
     if (barrier) return barrier.then(() => this.run(sql, ...params));
-    return new Promise((resolve, reject) => {
-      this.statement(sql).run(params, function (this: sqlite3.RunResult, err: Error | null) {
-        if (err) reject(err);
-        else resolve({ lastID: this.lastID, changes: this.changes });
-      });
-    });
+    return this.send(
+      () =>
+        new Promise((resolve, reject) => {
+          this.statement(sql).run(params, function (this: sqlite3.RunResult, err: Error | null) {
+            if (err) reject(err);
+            else resolve({ lastID: this.lastID, changes: this.changes });
+          });
+        }),
+    );
   }
 
   /** Returns the write's number, for sent() and discardQueued(). */
@@ -195,11 +271,11 @@ export class Connection implements Queryable {
   }
 
   private execNow(sql: string): Promise<void> {
-    return new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve())));
+    return this.send(() => new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve()))), sql === 'ROLLBACK');
   }
 
   private runNow(sql: string, params: SqlValue[]): Promise<void> {
-    return new Promise((resolve, reject) => this.statement(sql).run(params, (err: Error | null) => (err ? reject(err) : resolve())));
+    return this.send(() => new Promise((resolve, reject) => this.statement(sql).run(params, (err: Error | null) => (err ? reject(err) : resolve()))));
   }
 
   async close(): Promise<void> {

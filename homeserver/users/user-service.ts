@@ -173,10 +173,11 @@ export class UserService {
 
   async deleteDevice(userId: string, deviceId: string): Promise<void> {
     this.tokenCache.clear();
-    await this.removeDevices(userId, async (tx) => {
-      await accountsStore.deleteDevice(tx, userId, deviceId);
-      return [deviceId];
-    });
+    await this.removeDevices(userId, async (tx) =>
+      // A device the user does not have (never had, or already deleted) is no device-list change:
+      // announcing one would tell room-mates and remote servers of a device that never existed.
+      (await accountsStore.deleteDevice(tx, userId, deviceId)) ? [deviceId] : [],
+    );
   }
 
   /** Runs a job that deletes devices (returning their ids), with the removal hooks in the same transaction. */
