@@ -10,6 +10,19 @@
  */
 export const MAX_JSON_DEPTH = 128;
 
+/**
+ * The prototype of every object parsed from outside. No string key reaches anything through it
+ * (so `body.device_id` is only ever the body's own), but it converts to a string as a plain
+ * object does: a null prototype alone made `${value}` and `String([value])` throw, and a message
+ * naming a value of the wrong type became a 500 (found by fuzzing /send with `room_id: [{}]`).
+ */
+export const PARSED_OBJECT_PROTOTYPE: object = Object.freeze(Object.create(null, { [Symbol.toPrimitive]: { value: () => '[object Object]' } }) as object);
+
+/** Whether `proto` is one a plain JSON object may have: Object.prototype, none, or a parsed one's. */
+export function isPlainObjectPrototype(proto: unknown): boolean {
+  return proto === Object.prototype || proto === null || proto === PARSED_OBJECT_PROTOTYPE;
+}
+
 /** Why a text was refused: `syntax` (not JSON at all) or `depth` (nested beyond the limit). */
 export class JsonParseError extends Error {
   readonly reason: 'syntax' | 'depth';
@@ -22,9 +35,9 @@ export class JsonParseError extends Error {
 }
 
 /**
- * Parses `text` as JSON. Every object of the result has a null prototype: a key `__proto__` is
- * an own property like any other, and no lookup of a missing key (`body.device_id`) can reach a
- * property inherited from Object.prototype. Throws JsonParseError and nothing else.
+ * Parses `text` as JSON. Every object of the result has PARSED_OBJECT_PROTOTYPE: a key
+ * `__proto__` is an own property like any other, and no lookup of a missing key (`body.device_id`)
+ * can reach a property inherited from Object.prototype. Throws JsonParseError and nothing else.
  */
 export function parseBoundedJson(text: string, maxDepth = MAX_JSON_DEPTH): unknown {
   // Checked before parsing: JSON.parse takes half a second over a megabyte of `[[[[`, which a
@@ -65,14 +78,14 @@ function depthWithin(text: string, max: number): boolean {
   return true;
 }
 
-/** Gives every object in a freshly parsed value a null prototype; depth is already bounded. */
+/** Gives every object in a freshly parsed value PARSED_OBJECT_PROTOTYPE; depth is already bounded. */
 function dropPrototypes(value: unknown): void {
   if (typeof value !== 'object' || value === null) return;
   if (Array.isArray(value)) {
     for (const item of value) dropPrototypes(item);
     return;
   }
-  Object.setPrototypeOf(value, null);
-  // for-in is safe here: with the prototype gone, it sees only own keys.
+  Object.setPrototypeOf(value, PARSED_OBJECT_PROTOTYPE);
+  // for-in is safe here: the prototype has no enumerable string keys, so it sees only own keys.
   for (const key in value) dropPrototypes((value as Record<string, unknown>)[key]);
 }

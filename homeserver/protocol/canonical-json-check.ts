@@ -3,6 +3,7 @@
 // endpoints, or discarding of events over federation" (rooms/fragments/v6-canonical-json.md).
 // Checked without encoding, and without recursing deeper than the limit, so that any value (even
 // a cyclic or absurdly deep one) gets an answer instead of a stack overflow.
+import { isPlainObjectPrototype } from './bounded-json.ts';
 
 /**
  * The deepest an event may be, counting the event object itself as 1 (so its content may nest 99
@@ -58,7 +59,7 @@ function check(value: unknown, depth: number, maxDepth: number): Problem | undef
         return undefined;
       }
       const proto = Object.getPrototypeOf(value) as unknown;
-      if (proto !== Object.prototype && proto !== null) return { at: '', what: 'is not a plain object' };
+      if (!isPlainObjectPrototype(proto)) return { at: '', what: 'is not a plain object' };
       const record = value as Record<string, unknown>;
       for (const key of Object.keys(record)) {
         if (LONE_SURROGATE.test(key)) return { at: '', what: 'has a key with a lone surrogate' };

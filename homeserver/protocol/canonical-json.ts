@@ -5,6 +5,7 @@
 // the appendix examples but escapes control characters as `\U0001` (invalid JSON; the grammar
 // requires `\u0001`), sorts keys by UTF-16 code unit instead of by code point, and lets floats
 // and NaN through.
+import { isPlainObjectPrototype } from './bounded-json.ts';
 
 /** Largest magnitude allowed for a number: the range is [-(2**53)+1, (2**53)-1]. */
 const MAX_SAFE = 2 ** 53 - 1;
@@ -81,8 +82,7 @@ function encodeArray(items: unknown[], ancestors: Set<object>): string {
 }
 
 function encodeObject(obj: object, ancestors: Set<object>): string {
-  const proto = Object.getPrototypeOf(obj);
-  if (proto !== Object.prototype && proto !== null) {
+  if (!isPlainObjectPrototype(Object.getPrototypeOf(obj))) {
     throw new TypeError('canonical JSON: only plain objects can be encoded');
   }
   const record = obj as Record<string, unknown>;

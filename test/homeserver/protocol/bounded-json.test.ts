@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { JsonParseError, MAX_JSON_DEPTH, parseBoundedJson } from '../../../homeserver/protocol/bounded-json.ts';
+import { JsonParseError, MAX_JSON_DEPTH, PARSED_OBJECT_PROTOTYPE, parseBoundedJson } from '../../../homeserver/protocol/bounded-json.ts';
 import { parseJsonBytes, parseJsonText } from '../../../homeserver/http/json-body.ts';
 import { MatrixError } from '../../../homeserver/http/matrix-error.ts';
 
@@ -13,18 +13,27 @@ const RUNS = Number(process.env.HEARTH_FUZZ_RUNS ?? 300);
 
 const nest = (n: number, open = '[', close = ']', inner = '') => open.repeat(n) + inner + close.repeat(n);
 
-test('every parsed object has a null prototype, so __proto__ is an ordinary own key', () => {
+test('every parsed object has the parsed prototype, which no string key reaches, so __proto__ is an ordinary own key', () => {
   const v = parseBoundedJson('{"__proto__": {"device_id": 1}, "a": [{"b": {}}]}') as Record<string, any>;
-  assert.equal(Object.getPrototypeOf(v), null);
-  assert.equal(Object.getPrototypeOf(v.a[0]), null);
-  assert.equal(Object.getPrototypeOf(v.a[0].b), null);
+  assert.equal(Object.getPrototypeOf(v), PARSED_OBJECT_PROTOTYPE);
+  assert.equal(Object.getPrototypeOf(v.a[0]), PARSED_OBJECT_PROTOTYPE);
+  assert.equal(Object.getPrototypeOf(v.a[0].b), PARSED_OBJECT_PROTOTYPE);
   assert.deepEqual(Object.keys(v), ['__proto__', 'a']);
   const proto = '__proto__';
-  assert.equal(Object.getPrototypeOf(v[proto]), null);
+  assert.equal(Object.getPrototypeOf(v[proto]), PARSED_OBJECT_PROTOTYPE);
   assert.equal(v[proto].device_id, 1);
   assert.equal(v.device_id, undefined);
-  assert.equal(v.toString, undefined, 'nothing is inherited');
+  for (const key of ['toString', 'valueOf', 'constructor', 'hasOwnProperty', '__defineGetter__']) assert.equal(v[key], undefined, `${key} is not inherited`);
+  assert.deepEqual(Object.getOwnPropertyNames(PARSED_OBJECT_PROTOTYPE), []);
+  assert.ok(Object.isFrozen(PARSED_OBJECT_PROTOTYPE));
   assert.equal(Array.isArray(v.a), true);
+});
+
+test('a parsed object converts to a string as a plain object does, so a message naming it cannot throw', () => {
+  const v = parseBoundedJson('{"room_id": [{}], "x": {"y": 1}}') as Record<string, any>;
+  assert.equal(String(v.room_id), '[object Object]');
+  assert.equal(`${v.x}`, '[object Object]');
+  assert.equal(String(v), '[object Object]');
 });
 
 const DEPTH_CASES: Array<[string, string, 'ok' | 'depth' | 'syntax']> = [
