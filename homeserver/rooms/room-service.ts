@@ -6,6 +6,7 @@ import { redactEvent } from '../protocol/redaction.ts';
 import type { SigningKey } from '../protocol/signing-key.ts';
 import type { Database } from '../storage/database.ts';
 import { eventsStore } from '../storage/events-store.ts';
+import { pushStore } from '../storage/push-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import type { Notifier } from '../sync/notifier.ts';
@@ -60,7 +61,11 @@ export class RoomService {
    */
   membershipEpoch = 0;
   /** Users' unread counters per room, moved here as each write job that moved them commits. */
-  readonly unread = new UnreadCounters();
+  readonly unread = new UnreadCounters((cp) => {
+    // A checkpoint only saves a later count some work: one that cannot be stored (a full disk) is
+    // counted again next time, so its failure is not the request's.
+    this.db.write((tx) => pushStore.saveCheckpoint(tx, cp)).catch(() => undefined);
+  });
   /** Transaction ids of recent client sends, for their idempotency without a query. */
   readonly txns = new RecentTransactions();
 
