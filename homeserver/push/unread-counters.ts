@@ -29,6 +29,15 @@ const MAX_ROOMS = 50_000;
  * first request may take; storing a checkpoint is one small row, so fewer rows are not worth it.
  */
 export const CHECKPOINT_AFTER_ROWS = 1_000;
+/**
+ * Recipients not kept here whose checkpoints one sweep brings up to date, at most: each is a count
+ * of about CHECKPOINT_AFTER_ROWS rows (~3 ms) on the reader, so a sweep stays well under a second
+ * of background reads however large the room.
+ */
+export const MAX_SWEPT_USERS = 100;
+
+/** Brings the stored checkpoints of `userIds` in a room up to date, in the background. */
+export type Sweep = (roomId: string, userIds: string[]) => void;
 
 /**
  * One pair's kept counters, with what a checkpoint of them needs: the read marks they count from
@@ -46,6 +55,8 @@ interface Kept {
 interface RoomCounters {
   version: number;
   users: Map<string, Kept>;
+  /** Log rows of the room since its last sweep. */
+  unswept: number;
 }
 
 export class UnreadCounters {
@@ -62,8 +73,16 @@ export class UnreadCounters {
    */
   private writing = 0;
 
-  constructor(saveCheckpoint?: (cp: UnreadCheckpoint) => void) {
+  /**
+   * Every CHECKPOINT_AFTER_ROWS rows of a room, its recipients not kept here (users who have not
+   * synced since the start) get their checkpoints brought up to date, so that their first count
+   * after a restart reads few rows too.
+   */
+  private readonly sweep: Sweep | undefined;
+
+  constructor(saveCheckpoint?: (cp: UnreadCheckpoint) => void, sweep?: Sweep) {
     this.saveCheckpoint = saveCheckpoint;
+    this.sweep = sweep;
   }
 
   /** A write job that may change counters begins; end() follows, after committed() if it did. */
@@ -108,7 +127,13 @@ export class UnreadCounters {
     }
     const n = change.notified;
     if (!n) return;
-    const users = this.moved(n.roomId).users;
+    const room = this.moved(n.roomId);
+    const users = room.users;
+    if (++room.unswept >= CHECKPOINT_AFTER_ROWS && this.sweep) {
+      room.unswept = 0;
+      const others = [...n.recipients.keys()].filter((u) => !users.has(u)).slice(0, MAX_SWEPT_USERS);
+      if (others.length > 0) this.sweep(n.roomId, others);
+    }
     if (users.size === 0) return;
     const highlighted = new Set(n.highlighted);
     // Every kept pair of the room takes in the row, notified or not: their counters now hold the
@@ -143,7 +168,7 @@ export class UnreadCounters {
     let room = this.rooms.get(roomId);
     if (!room) {
       if (this.rooms.size >= MAX_ROOMS) this.startOver();
-      this.rooms.set(roomId, (room = { version: 0, users: new Map() }));
+      this.rooms.set(roomId, (room = { version: 0, users: new Map(), unswept: 0 }));
     }
     return room;
   }

@@ -190,4 +190,22 @@ describe('unread count checkpoints', () => {
     assert.equal(fromCheckpoint.scanned, 10, 'a restart now reads only the rows after the stored counters');
     assert.deepEqual(Object.fromEntries(fromCheckpoint.counts), expected());
   });
+
+  test('every CHECKPOINT_AFTER_ROWS rows of a room, its recipients not kept in memory are handed over to have their checkpoints brought up to date', async () => {
+    const swept: Array<[string, string[]]> = [];
+    const counters = new UnreadCounters(undefined, (roomId, userIds) => swept.push([roomId, userIds]));
+    await counters.get(db.reader, ROOM, BOB);
+    const recipients = new Map([
+      [BOB, 0],
+      ['@eve:hs', 0],
+    ]);
+    for (let i = 0; i < 2 * CHECKPOINT_AFTER_ROWS; i++) {
+      counters.committed({ notified: { streamOrdering: 1e6 + i, roomId: ROOM, threadId: 'main', actions: ['["notify"]'], recipients, highlighted: [] } });
+    }
+    // Bob's counters are kept (and stored as they move); Eve, who never synced, is swept.
+    assert.deepEqual(swept, [
+      [ROOM, ['@eve:hs']],
+      [ROOM, ['@eve:hs']],
+    ]);
+  });
 });
