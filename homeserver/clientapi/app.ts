@@ -1,7 +1,7 @@
 // Assembles the client listener's Koa app: shared middleware, then each endpoint group mounted
 // under every prefix a client may use (v3, r0, and the seed's api/v1).
 import Koa from 'koa';
-import { Router } from '../http/router.ts';
+import { compileRoutes, Router } from '../http/router.ts';
 import type { ClientApiDeps, RouteGroup } from './deps.ts';
 import { errorMiddleware, logKoaErrors, unrecognized, type Logger } from '../http/errors.ts';
 import { cors } from '../http/cors.ts';
@@ -77,17 +77,22 @@ export function createClientApp(deps: ClientApiDeps & MediaDeps, allowedHosts: S
   app.use(rateLimit(limiter, { cached: (token) => users.cachedIdentity(token), authenticate: deps.authenticate }));
   app.use(jsonBody);
   const unversioned = unversionedRoutes(deps);
+  compileRoutes(unversioned);
   app.use(unversioned.routes());
   app.use(unversioned.allowedMethods({ throw: false }));
-  app.use(loginFallbackRoutes(deps).routes());
+  const fallback = loginFallbackRoutes(deps);
+  compileRoutes(fallback);
+  app.use(fallback.routes());
   for (const prefix of CLIENT_PREFIXES) {
     const router = new Router({ prefix });
     for (const group of GROUPS) group(router, deps);
+    compileRoutes(router);
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));
   }
   // The content repository has its own prefixes: /_matrix/client/v1/media and /_matrix/media/*.
   for (const router of mediaRouters(deps)) {
+    compileRoutes(router);
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));
   }

@@ -32,7 +32,7 @@ export async function recordPushActions(tx: Queryable, deps: PushActionDeps, hea
   const change: UnreadChange = {};
   if (isLocal(pdu.sender)) {
     pushStore.markSent(tx, pdu.sender, e.roomId, threadId, e.streamOrdering);
-    change.sent = { userId: pdu.sender, roomId: e.roomId, threadId };
+    change.sent = { userId: pdu.sender, roomId: e.roomId, threadId, streamOrdering: e.streamOrdering };
   }
 
   const members = await joinedMembers(tx, deps.reader, head);

@@ -6,6 +6,7 @@ import { redactEvent } from '../protocol/redaction.ts';
 import type { SigningKey } from '../protocol/signing-key.ts';
 import type { Database } from '../storage/database.ts';
 import { eventsStore } from '../storage/events-store.ts';
+import { pushStore, type UnreadCheckpoint } from '../storage/push-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import type { Notifier } from '../sync/notifier.ts';
@@ -60,7 +61,10 @@ export class RoomService {
    */
   membershipEpoch = 0;
   /** Users' unread counters per room, moved here as each write job that moved them commits. */
-  readonly unread = new UnreadCounters();
+  readonly unread = new UnreadCounters(
+    (cp) => this.storeCheckpoint(cp),
+    (roomId, userIds) => void this.sweepCheckpoints(roomId, userIds),
+  );
   /** Transaction ids of recent client sends, for their idempotency without a query. */
   readonly txns = new RecentTransactions();
 
@@ -82,6 +86,26 @@ export class RoomService {
     this.roomChanges = new StreamChangeCache(this.committedPosition);
     this.memberChanges = new StreamChangeCache(this.committedPosition);
     this.recentEvents = new RecentEvents(this.committedPosition);
+  }
+
+  /**
+   * A checkpoint only saves a later count some work: one that cannot be stored (a full disk) is
+   * counted again next time, so its failure is nobody's request's.
+   */
+  private storeCheckpoint(cp: UnreadCheckpoint): void {
+    this.db.write((tx) => pushStore.saveCheckpoint(tx, cp)).catch(() => undefined);
+  }
+
+  /** Counts each user from their checkpoint, one after another, and stores what was counted. */
+  private async sweepCheckpoints(roomId: string, userIds: string[]): Promise<void> {
+    for (const userId of userIds) {
+      try {
+        const { scanned, checkpoint } = await pushStore.unreadByThread(this.db.reader, roomId, userId);
+        if (scanned > 0) this.storeCheckpoint(checkpoint);
+      } catch {
+        return; // The database is closing, or failing: the next sweep or count starts over.
+      }
+    }
   }
 
   get position(): number {

@@ -55,19 +55,24 @@ const READ_MARKS = `
   SELECT thread_id, MAX(pos) AS pos FROM marks GROUP BY thread_id`;
 
 /**
- * The user's notifications in a room after a position (up to another, in one thread or all),
- * counted per thread. A recipient is found with instr() on their JSON key in `recipients` and a
- * highlight on their quoted id in `highlighted` (migration 013), as page() finds them.
- * Parameters: quoted user id, room, after, through, thread (twice, or null), recipient key.
+ * The room's notifications after a position (up to another, in one thread or all), per thread:
+ * how many notified the user, how many of those highlighted them, and how many rows were read
+ * and the last one's position (for checkpoints). A recipient is found with instr() on their JSON
+ * key in `recipients` and a highlight on their quoted id in `highlighted` (migration 013), as
+ * page() finds them; the recipient test is in the sums, not the WHERE, so that the rows read are
+ * counted too. Parameters: quoted user id, room, after, through, thread (twice, or null), recipient key.
  */
 export const COUNT_NOTIFIED = `
-  SELECT thread_id, COUNT(*) AS notifications, SUM(highlighted IS NOT NULL AND instr(highlighted, ?) > 0) AS highlights
+  SELECT thread_id,
+         SUM(instr(recipients, ?7) > 0) AS notifications,
+         SUM(instr(recipients, ?7) > 0 AND highlighted IS NOT NULL AND instr(highlighted, ?1) > 0) AS highlights,
+         COUNT(*) AS scanned, MAX(stream_ordering) AS last
     FROM push_notified
-   WHERE room_id = ? AND stream_ordering > ? AND stream_ordering <= ? AND (? IS NULL OR thread_id = ?) AND instr(recipients, ?) > 0
+   WHERE room_id = ?2 AND stream_ordering > ?3 AND stream_ordering <= ?4 AND (?5 IS NULL OR thread_id = ?6)
    GROUP BY thread_id`;
 
 function countNotified(q: Queryable, roomId: string, userId: string, after: number, through?: number, threadId?: string) {
-  return q.all<{ thread_id: string; notifications: number; highlights: number }>(
+  return q.all<{ thread_id: string; notifications: number; highlights: number; scanned: number; last: number }>(
     COUNT_NOTIFIED,
     JSON.stringify(userId),
     roomId,
@@ -77,6 +82,50 @@ function countNotified(q: Queryable, roomId: string, userId: string, after: numb
     threadId ?? null,
     recipientKey(userId),
   );
+}
+
+/** Notifications and highlights per thread id, only threads above zero. */
+export type CountsByThread = Map<string, { notifications: number; highlights: number }>;
+
+/**
+ * One user's unread counts in a room as counted from `marks` over the log's rows up to `through`
+ * (migration 018): exact for as long as those marks hold, since rows up to `through` never change.
+ */
+export interface UnreadCheckpoint {
+  roomId: string;
+  userId: string;
+  marks: Map<string, number>;
+  through: number;
+  counts: CountsByThread;
+}
+
+/** A count of unread notifications, the log rows it read, and the checkpoint it reached. */
+export interface UnreadCount {
+  counts: CountsByThread;
+  /** Rows of the room's log read beyond the checkpoint used (none: from the read marks). */
+  scanned: number;
+  checkpoint: UnreadCheckpoint;
+}
+
+/** A thread's read mark: the further of the unthreaded mark and its own (push.md "Marking notifications as read"). */
+function effectiveMark(marks: Map<string, number>, threadId: string): number {
+  return Math.max(marks.get(UNTHREADED) ?? 0, marks.get(threadId) ?? 0);
+}
+
+/**
+ * Whether `cp` can start a count with the read marks `marks`: the unthreaded mark is the same and
+ * below the checkpoint's position (else there is nothing before it to skip), and each thread's
+ * mark is either the one counted from or past the checkpoint (so that none of its rows up to the
+ * checkpoint are unread).
+ */
+function checkpointHolds(cp: UnreadCheckpoint, marks: Map<string, number>): boolean {
+  const base = marks.get(UNTHREADED) ?? 0;
+  if ((cp.marks.get(UNTHREADED) ?? 0) !== base || base >= cp.through) return false;
+  for (const threadId of new Set([...cp.marks.keys(), ...marks.keys()])) {
+    const now = effectiveMark(marks, threadId);
+    if (now !== effectiveMark(cp.marks, threadId) && now < cp.through) return false;
+  }
+  return true;
 }
 
 export const pushStore = {
@@ -119,27 +168,75 @@ export const pushStore = {
    * Unread notifications and highlights per thread id: the events after the user's read mark in
    * their thread (the further of the unthreaded mark and the thread's own) that notified them.
    * Counted by SQLite over the room's notifications after the unthreaded mark (migration 017's
-   * index), so that a room of 200,000 unread events hands back a row per thread, not per event.
+   * index), or after the pair's checkpoint when it still holds (migration 018), so that a room of
+   * 200,000 unread events is read once, not at each restart. Returns the checkpoint the count
+   * reaches, for the caller to store when the count read many rows (saveCheckpoint()).
    */
-  async unreadByThread(q: Queryable, roomId: string, userId: string): Promise<Map<string, { notifications: number; highlights: number }>> {
+  async unreadByThread(q: Queryable, roomId: string, userId: string): Promise<UnreadCount> {
     const marks = await this.readMarks(q, roomId, userId);
-    const base = marks.get(UNTHREADED) ?? 0;
-    const counts = new Map<string, { notifications: number; highlights: number }>();
-    for (const row of await countNotified(q, roomId, userId, base)) {
-      counts.set(row.thread_id, { notifications: row.notifications, highlights: row.highlights });
+    const saved = await this.checkpoint(q, roomId, userId);
+    const counts: CountsByThread = new Map();
+    let start = marks.get(UNTHREADED) ?? 0;
+    if (saved && checkpointHolds(saved, marks)) {
+      start = saved.through;
+      for (const [threadId, c] of saved.counts) {
+        // A thread read past the checkpoint since has nothing unread up to it.
+        if (effectiveMark(marks, threadId) === effectiveMark(saved.marks, threadId)) counts.set(threadId, { ...c });
+      }
     }
-    // A thread read further than the unthreaded mark: what lies between the two is read too.
+    let through = start;
+    let scanned = 0;
+    for (const row of await countNotified(q, roomId, userId, start)) {
+      through = Math.max(through, row.last);
+      scanned += row.scanned;
+      const c = counts.get(row.thread_id) ?? { notifications: 0, highlights: 0 };
+      c.notifications += row.notifications;
+      c.highlights += row.highlights;
+      counts.set(row.thread_id, c);
+    }
+    // A thread read further than the unthreaded mark: what lies between the two is read too. Only
+    // up to `through`: a row committed since the count above was not counted, so it is not taken off.
     for (const [threadId, mark] of marks) {
       const c = counts.get(threadId);
-      if (threadId === UNTHREADED || mark <= base || !c) continue;
-      const read = (await countNotified(q, roomId, userId, base, mark, threadId))[0];
+      if (threadId === UNTHREADED || mark <= start || !c) continue;
+      const read = (await countNotified(q, roomId, userId, start, Math.min(mark, through), threadId))[0];
       if (read) {
         c.notifications -= read.notifications;
         c.highlights -= read.highlights;
       }
-      if (c.notifications <= 0) counts.delete(threadId);
     }
-    return counts;
+    for (const [threadId, c] of counts) if (c.notifications <= 0) counts.delete(threadId);
+    return { counts, scanned, checkpoint: { roomId, userId, marks, through, counts: new Map([...counts].map(([t, c]) => [t, { ...c }])) } };
+  },
+
+  /** The pair's stored checkpoint (migration 018), if any. */
+  async checkpoint(q: Queryable, roomId: string, userId: string): Promise<UnreadCheckpoint | undefined> {
+    const row = await q.get<{ marks: string; through: number; counts: string }>(
+      'SELECT marks, through, counts FROM push_unread_checkpoints WHERE room_id = ? AND user_id = ?',
+      roomId,
+      userId,
+    );
+    if (!row) return undefined;
+    const marks = new Map(Object.entries(JSON.parse(row.marks) as Record<string, number>));
+    const counts: CountsByThread = new Map();
+    for (const [threadId, [notifications, highlights]] of Object.entries(JSON.parse(row.counts) as Record<string, [number, number]>)) {
+      counts.set(threadId, { notifications, highlights });
+    }
+    return { roomId, userId, marks, through: row.through, counts };
+  },
+
+  /** Stores `cp` as its pair's checkpoint, unless one further along is stored already. */
+  async saveCheckpoint(q: Queryable, cp: UnreadCheckpoint): Promise<void> {
+    await q.run(
+      `INSERT INTO push_unread_checkpoints (room_id, user_id, marks, through, counts) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (room_id, user_id) DO UPDATE SET marks = excluded.marks, through = excluded.through, counts = excluded.counts
+        WHERE excluded.through >= push_unread_checkpoints.through`,
+      cp.roomId,
+      cp.userId,
+      JSON.stringify(Object.fromEntries(cp.marks)),
+      cp.through,
+      JSON.stringify(Object.fromEntries([...cp.counts].map(([t, c]) => [t, [c.notifications, c.highlights]]))),
+    );
   },
 
   /**

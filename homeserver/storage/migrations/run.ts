@@ -19,6 +19,7 @@ import { migration014 } from './014-search-position.ts';
 import { migration015 } from './015-event-edges-by-position.ts';
 import { migration016 } from './016-txn-scope.ts';
 import { migration017 } from './017-indexes-by-room.ts';
+import { migration018 } from './018-unread-checkpoints.ts';
 
 export interface Migration {
   version: number;
@@ -44,6 +45,7 @@ export const MIGRATIONS: Migration[] = [
   migration015,
   migration016,
   migration017,
+  migration018,
 ];
 
 export async function runMigrations(conn: Connection): Promise<void> {

@@ -76,7 +76,7 @@ describe('UnreadCounters', () => {
     await logEvent('main', ['@bob:hs']);
     c.committed({ notified: notified(99, 'main', ['@bob:hs h']) });
     assert.deepEqual(plain(await c.get(db.reader, ROOM, '@bob:hs')), { main: { notifications: 2, highlights: 2 }, $t: { notifications: 1, highlights: 0 } });
-    c.committed({ sent: { userId: '@bob:hs', roomId: ROOM, threadId: 'main' } });
+    c.committed({ sent: { userId: '@bob:hs', roomId: ROOM, threadId: 'main', streamOrdering: 100 } });
     assert.deepEqual(plain(await c.get(db.reader, ROOM, '@bob:hs')), { $t: { notifications: 1, highlights: 0 } });
   });
 

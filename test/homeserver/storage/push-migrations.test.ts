@@ -58,7 +58,7 @@ describe('migrations 012 and 013: per-user push actions become one row per event
   after(() => conn.close());
 
   test('the unread counts equal the notifications after each read mark, per room, user and thread', async () => {
-    const counts = async (room: string, user: string) => Object.fromEntries(await pushStore.unreadByThread(conn, room, user));
+    const counts = async (room: string, user: string) => Object.fromEntries((await pushStore.unreadByThread(conn, room, user)).counts);
     assert.deepEqual(await counts(ROOM, '@bob:hs'), { main: { notifications: 2, highlights: 1 }, [THREAD]: { notifications: 2, highlights: 0 } });
     assert.deepEqual(await counts(ROOM, '@carol:hs'), { main: { notifications: 1, highlights: 0 }, [THREAD]: { notifications: 1, highlights: 0 } });
     assert.deepEqual(await counts(OTHER_ROOM, '@dave:hs'), { main: { notifications: 1, highlights: 0 } });
