@@ -24,7 +24,7 @@ import {
   type ThumbnailRequest,
 } from './thumbnailer.ts';
 import { largestStandardSize, standardThumbnailSize } from './thumbnail-sizes.ts';
-import { RenderSlots } from './render-slots.ts';
+import { Slots } from '../lib/slots.ts';
 
 interface ThumbnailTarget {
   key: ThumbnailKey;
@@ -69,6 +69,15 @@ export const DEFAULT_WAIT_MS = 20_000;
 export const MAX_WAIT_MS = 60_000;
 const MAX_FILENAME_LENGTH = 1024;
 
+/**
+ * Thumbnail renders at once. sharp decodes into memory (a 100-megapixel source is hundreds of MB)
+ * and each render occupies a libvips thread; without a bound, a burst of requests for different
+ * media multiplies both. Two at once: the machine Hearth targets (a desktop, often 2 to 4 cores) keeps cores for
+ * everything else, and a render of a standard size takes tens of milliseconds, so the queue drains
+ * fast. Renders of one thumbnail share one job before they get here (MediaService.rendered).
+ */
+export const MAX_CONCURRENT_RENDERS = 2;
+
 export class MediaService {
   readonly serverName: string;
   readonly maxUploadBytes: number;
@@ -85,7 +94,7 @@ export class MediaService {
   /** Background thumbnail work, one upload at a time so that it never crowds out requests. */
   private background: Promise<void> = Promise.resolve();
   /** Renders on request and in the background share these, so that a burst cannot run many at once. */
-  private readonly renderSlots = new RenderSlots();
+  private readonly renderSlots = new Slots(MAX_CONCURRENT_RENDERS);
   private closing = false;
 
   constructor(opts: MediaServiceOptions) {

@@ -10,6 +10,7 @@
 //  - Initial syncs (no since), the expensive ones, run at most MAX_CONCURRENT_INITIAL_SYNCS at a
 //    time; the rest wait their turn in order.
 import type { JsonObject } from '../protocol/types.ts';
+import { Slots } from '../lib/slots.ts';
 
 /**
  * Initial syncs computed at once. Each holds a user's whole room list and state in memory while
@@ -38,12 +39,10 @@ interface Running {
 
 export class SyncLimiter {
   private readonly byDevice = new Map<string, Running>();
-  private readonly initialLimit: number;
-  private initialRunning = 0;
-  private readonly initialQueue: Array<() => void> = [];
+  private readonly initialSlots: Slots;
 
   constructor(initialLimit = MAX_CONCURRENT_INITIAL_SYNCS) {
-    this.initialLimit = Math.max(1, initialLimit);
+    this.initialSlots = new Slots(initialLimit);
   }
 
   /** Runs `compute` (whose long-poll must end when the given signal fires) under the rules above. */
@@ -59,7 +58,7 @@ export class SyncLimiter {
     const entry: Running = { requestKey: req.requestKey, controller, clients: 0, answer: Promise.resolve({}) };
     // An initial sync whose clients all left while it waited for its turn is not computed at all.
     const start = () => (controller.signal.aborted ? Promise.resolve({}) : compute(controller.signal));
-    entry.answer = (req.initial ? this.initialTurn(start) : start()).finally(() => {
+    entry.answer = (req.initial ? this.initialSlots.run(start) : start()).finally(() => {
       if (this.byDevice.get(device) === entry) this.byDevice.delete(device);
     });
     this.byDevice.set(device, entry);
@@ -80,17 +79,5 @@ export class SyncLimiter {
     };
     if (signal.aborted) leave();
     else signal.addEventListener('abort', leave, { once: true });
-  }
-
-  private async initialTurn<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.initialRunning >= this.initialLimit) await new Promise<void>((resolve) => this.initialQueue.push(resolve));
-    else this.initialRunning++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.initialQueue.shift();
-      if (next) next();
-      else this.initialRunning--;
-    }
   }
 }

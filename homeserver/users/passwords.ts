@@ -1,6 +1,7 @@
 // Password hashing with scrypt (node:crypto): memory-hard, no native dependency to build.
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { HashSlots } from './hash-slots.ts';
+import { Slots } from '../lib/slots.ts';
+import { MatrixError } from '../http/matrix-error.ts';
 
 // N = 2^15 with r = 8 takes 32 MiB and a little more per hash (128 * N * r, plus scrypt's own
 // block). That is past glibc's largest dynamic mmap threshold (32 MiB), so the buffer is always
@@ -26,7 +27,11 @@ export const MAX_CONCURRENT_HASHES = 2;
 export const MAX_WAITING_HASHES = 32;
 const HASH_RETRY_AFTER_MS = 1000;
 
-const slots = new HashSlots(MAX_CONCURRENT_HASHES, MAX_WAITING_HASHES, HASH_RETRY_AFTER_MS);
+const slots = new Slots(MAX_CONCURRENT_HASHES, {
+  maxWaiting: MAX_WAITING_HASHES,
+  // client-server-api "Rate limiting": 429 with retry_after_ms, about the time the queue takes to drain.
+  refuse: () => new MatrixError(429, 'M_LIMIT_EXCEEDED', 'Too many password checks at once; try again shortly', { retry_after_ms: HASH_RETRY_AFTER_MS }),
+});
 let runs = 0;
 
 /**

@@ -84,19 +84,22 @@ describe('content repository: bad input', () => {
     const chunk = Buffer.alloc(8 * 1024, 1);
     const sendChunk = () => socket.write(`${chunk.length.toString(16)}\r\n`) && socket.write(chunk) && socket.write('\r\n');
     let sent = 0;
-    while (!answer.includes('\r\n\r\n') && !closed && sent < 100 * LIMIT) {
+    while (!answer.includes('\r\n\r\n') && !closed && sent <= 2 * LIMIT) {
       sendChunk();
       sent += chunk.length;
       await new Promise((r) => setTimeout(r, 1));
     }
+    // Past twice the limit the client pauses in the middle of its body, which it never ends: the
+    // answer can only come from a server that refused as soon as the limit was passed. (No count of
+    // the bytes sent before it: how many go through depends on how busy the machine is.)
+    const deadline = Date.now() + 10_000;
+    while (!answer.includes('\r\n\r\n') && !closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.match(answer, /^HTTP\/1\.1 413 /);
     assert.match(answer, /"errcode":"M_TOO_LARGE"/);
-    // Loopback buffers let a few chunks through before the answer is read; far fewer than 100 x the limit.
-    assert.ok(sent <= 4 * LIMIT, `the client sent ${sent} bytes before the answer came (limit ${LIMIT})`);
     // A client that keeps sending is hung up on instead of being read forever.
     let after = 0;
-    const deadline = Date.now() + 10_000;
-    while (!closed && Date.now() < deadline) {
+    const hangUpBy = Date.now() + 10_000;
+    while (!closed && Date.now() < hangUpBy) {
       if (!sendChunk()) await drainOrClose(socket);
       after += chunk.length;
     }

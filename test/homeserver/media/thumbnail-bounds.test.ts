@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { startTestServer, registerUser, type TestServer, type TestUser } from '../../helpers/server.ts';
 import { noiseJpeg, request, upload } from './media-helpers.ts';
 import { largestStandardSize, standardThumbnailSize } from '../../../homeserver/media/thumbnail-sizes.ts';
-import { RenderSlots } from '../../../homeserver/media/render-slots.ts';
+import { Slots } from '../../../homeserver/lib/slots.ts';
 
 /** Every file under `dir`, recursively. */
 function filesUnder(dir: string): string[] {
@@ -101,9 +101,9 @@ describe('standardThumbnailSize', () => {
   });
 });
 
-describe('RenderSlots', () => {
+describe('Slots as the thumbnail renders use them', () => {
   test('never runs more than its limit at once, and runs every job', async () => {
-    const slots = new RenderSlots(2);
+    const slots = new Slots(2);
     let running = 0;
     let peak = 0;
     const job = async (i: number) => {

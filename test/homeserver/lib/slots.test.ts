@@ -1,11 +1,11 @@
-// The bound on concurrent password hashes (homeserver/users/hash-slots.ts).
+// The counting semaphore of homeserver/lib/slots.ts (password hashes, thumbnail renders, initial /syncs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HashSlots } from '../../../homeserver/users/hash-slots.ts';
+import { Slots } from '../../../homeserver/lib/slots.ts';
 import { MatrixError } from '../../../homeserver/http/matrix-error.ts';
 
 test('at most `slots` jobs run at once; past the queue a caller gets 429 at once; the rest all finish', async () => {
-  const slots = new HashSlots(2, 3, 750);
+  const slots = new Slots(2, { maxWaiting: 3, refuse: () => new MatrixError(429, 'M_LIMIT_EXCEEDED', 'busy', { retry_after_ms: 750 }) });
   let running = 0;
   let most = 0;
   const gates: Array<() => void> = [];
@@ -35,7 +35,7 @@ test('at most `slots` jobs run at once; past the queue a caller gets 429 at once
 });
 
 test('a job that throws frees its slot', async () => {
-  const slots = new HashSlots(1, 1, 1000);
+  const slots = new Slots(1, { maxWaiting: 1 });
   await assert.rejects(slots.run(() => Promise.reject(new Error('scrypt failed'))));
   assert.equal(await slots.run(() => Promise.resolve(7)), 7);
 });
