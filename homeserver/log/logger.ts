@@ -2,7 +2,12 @@
 // Logging must never take the server down (issue #13): a closed pipe (EPIPE), a full disk
 // (ENOSPC) or a pipe nobody drains (EAGAIN) drops the line and the server goes on.
 import { writeSync } from 'node:fs';
-import pino from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger as PinoLogger } from 'pino';
+
+// pino is loaded at the first line logged, not at start: a server that has nothing to say (the
+// desktop's, most of the time) keeps its few MiB of idle memory.
+const loadPino = () => createRequire(import.meta.url)('pino') as typeof import('pino');
 
 /**
  * What components receive: `log(msg)` for a notable event, `log(msg, err)` for a failure (logged
@@ -68,24 +73,30 @@ export function createLogger(opts: LoggerOptions = {}): HearthLogger {
       }
     },
   };
-  const p = pino(
-    {
-      level: opts.level ?? 'info',
-      base: { name: 'hearth' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      serializers: { err: pino.stdSerializers.err },
-    },
-    safe,
-  );
+  let pinoLogger: PinoLogger | undefined;
+  const pinoFor = (): PinoLogger => {
+    if (pinoLogger) return pinoLogger;
+    const pino = loadPino();
+    pinoLogger = pino(
+      {
+        level: opts.level ?? 'info',
+        base: { name: 'hearth' },
+        timestamp: pino.stdTimeFunctions.isoTime,
+        serializers: { err: pino.stdSerializers.err },
+      },
+      safe,
+    );
+    return pinoLogger;
+  };
   const at = (level: LogLevel, msg: string, err?: unknown, fields?: Record<string, unknown>): void => {
     try {
       const obj: Record<string, unknown> = { ...fields };
       if (err !== undefined) obj.err = err instanceof Error ? err : new Error(String(err));
-      p[level](obj, msg);
+      pinoFor()[level](obj, msg);
     } catch {
       // Serialising the fields failed (a getter that throws, a BigInt): the message alone then.
       try {
-        p[level](msg);
+        pinoFor()[level](msg);
       } catch {
         // Never propagate a logging failure.
       }
