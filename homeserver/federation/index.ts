@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Router from '@koa/router';
+import type Koa from 'koa';
 import type { FederationConfig } from '../config/types.ts';
 import type { Database } from '../storage/database.ts';
 import type { SigningKey } from '../protocol/signing-key.ts';
@@ -40,6 +41,8 @@ export interface Federation {
    */
   readonly policy: AddressPolicy;
   readonly federationRouter: Router;
+  /** The listener's Koa app: its open routes (keys, version) and then `federationRouter`. */
+  readonly app: Koa;
   /** Starts the HTTPS listener if `config.listen` is set; resolves with its URL. */
   start(): Promise<{ federationUrl: string | undefined }>;
   /** Stops accepting, lets in-flight requests finish (10 s at most), closes outbound connections. */
@@ -75,6 +78,7 @@ export function createFederation(deps: FederationDeps): Federation {
   const inFlight = new Map<ServerResponse, Promise<void>>();
 
   return {
+    app,
     client,
     remoteKeys,
     acl,
