@@ -77,8 +77,6 @@ const LEFT_FOR_LATER: Record<string, string> = {
   'GET /_matrix/federation/v1/openid/userinfo': BUILDING,
   'GET /_matrix/federation/v1/media/download/{mediaId}': BUILDING,
   'GET /_matrix/federation/v1/media/thumbnail/{mediaId}': BUILDING,
-  'GET /_matrix/federation/v1/timestamp_to_event/{roomId}': BUILDING,
-  'PUT /_matrix/federation/v1/invite/{roomId}/{eventId}': BUILDING,
 };
 
 function specOperations(kind: 'client-server' | 'server-server'): Operation[] {

@@ -394,6 +394,8 @@ describe('authorization walk: every routed operation, without a token, with a ju
     'PUT /_matrix/federation/v2/send_leave/:roomId/:eventId': { outcome: 'refused', body: () => ({}) },
     'PUT /_matrix/federation/v1/send_knock/:roomId/:eventId': { outcome: 'refused', body: () => ({}) },
     'PUT /_matrix/federation/v2/invite/:roomId/:eventId': { outcome: 'refused', body: () => ({}) },
+    'PUT /_matrix/federation/v1/invite/:roomId/:eventId': { outcome: 'refused', body: () => ({}) },
+    'GET /_matrix/federation/v1/timestamp_to_event/:roomId': { outcome: 'room-read', query: () => `ts=${Date.now()}&dir=b` },
   };
 
   function fedRequest(method: string, path: string, body: unknown, signed: boolean): Promise<Answer> {
