@@ -28,6 +28,7 @@ import { keysRoutes } from './keys.ts';
 import { toDeviceRoutes } from './to-device.ts';
 import { keyBackupRoutes } from './key-backup.ts';
 import { userDirectoryRoutes } from './user-directory.ts';
+import { roomUpgradeRoutes } from './room-upgrades.ts';
 import { mediaRouters, type MediaDeps } from './media.ts';
 import { DEFAULT_RATE_LIMITS } from '../config/types.ts';
 
@@ -53,6 +54,7 @@ const GROUPS: RouteGroup[] = [
   toDeviceRoutes,
   keyBackupRoutes,
   userDirectoryRoutes,
+  roomUpgradeRoutes,
 ];
 
 export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_matrix/client/api/v1', '/_matrix/client/v1'];

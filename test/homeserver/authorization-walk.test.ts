@@ -102,6 +102,7 @@ const CLIENT_RULES: Record<string, Rule> = {
   'GET /rooms/:roomId/context/:eventId': { b: 'refused' },
   'PUT /rooms/:roomId/redact/:eventId/:txnId': { b: 'refused', body: () => ({ reason: 'B' }) },
   'GET /rooms/:roomId/timestamp_to_event': { b: 'refused', query: () => `ts=${Date.now()}&dir=b` },
+  'POST /rooms/:roomId/upgrade': { b: 'refused', body: () => ({ new_version: '12' }) },
   // Aliases and directory visibility are public by design (client-server-api, "Room aliases").
   'GET /directory/room/:roomAlias': { b: 'readable' },
   'PUT /directory/room/:roomAlias': { b: 'refused', body: (f) => ({ room_id: f.roomId }) },
