@@ -17,6 +17,7 @@ import { accountsStore } from '../storage/accounts-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import type { RoomHead } from './room-heads.ts';
 import type { RoomService, RoomWriter } from './room-service.ts';
+import type { NewLocalEvent } from './append-event.ts';
 
 /**
  * The state the spec recommends transferring (room_upgrades.md step 3), power levels apart: they
@@ -136,6 +137,9 @@ export async function upgradeRoom(svc: RoomService, req: UpgradeRequest): Promis
       content: { body: 'This room has been replaced', replacement_room: head.roomId },
     });
     await lockOldRoom(w, req, oldState);
+    // The moved aliases no longer lead to the old room: it stops naming them (as Synapse does).
+    if (canonical && Object.keys(canonical.content).length > 0)
+      await sendIfAllowed(w, req.roomId, { type: 'm.room.canonical_alias', sender: req.userId, stateKey: '', content: {} });
     return { replacementRoom: head.roomId, remoteInvites };
   });
 }
@@ -214,20 +218,24 @@ function raisedFor(content: JsonObject, userId: string, creators: Set<string>, t
 
 /**
  * room_upgrades.md step 6, "if possible": events_default and invite raised to the greater of 50
- * and users_default + 1. A user who may tombstone but not change these levels leaves them as they
- * are; the refused event is never stored, so the transaction goes on.
+ * and users_default + 1. A user who may tombstone but not change these levels leaves them as they are.
  */
 async function lockOldRoom(w: RoomWriter, req: UpgradeRequest, oldState: StateMap): Promise<void> {
   const old = oldState.get(stateKey('m.room.power_levels', ''))?.content ?? {};
   const locked = Math.max(OLD_ROOM_LOCKED_LEVEL, levelIn(old.users_default) + 1);
   if (levelIn(old.events_default) >= locked && levelIn(old.invite) >= locked) return;
+  await sendIfAllowed(w, req.roomId, {
+    type: 'm.room.power_levels',
+    sender: req.userId,
+    stateKey: '',
+    content: { ...old, events_default: Math.max(locked, levelIn(old.events_default)), invite: Math.max(locked, levelIn(old.invite)) },
+  });
+}
+
+/** Sends an event the upgrader may lack the power for; a refused event is never stored, so the transaction goes on. */
+async function sendIfAllowed(w: RoomWriter, roomId: string, ev: NewLocalEvent): Promise<void> {
   try {
-    await w.append(req.roomId, {
-      type: 'm.room.power_levels',
-      sender: req.userId,
-      stateKey: '',
-      content: { ...old, events_default: Math.max(locked, levelIn(old.events_default)), invite: Math.max(locked, levelIn(old.invite)) },
-    });
+    await w.append(roomId, ev);
   } catch (err) {
     if (!(err instanceof MatrixError && err.errcode === 'M_FORBIDDEN')) throw err;
   }

@@ -74,6 +74,7 @@ describe('matrix-js-sdk upgrades rooms', () => {
 
     // The old room: a tombstone, and messages and invites need 50 now.
     assert.equal((await state(bob, oldRoom, 'm.room.tombstone')).replacement_room, newRoom);
+    assert.deepEqual({ ...(await state(bob, oldRoom, 'm.room.canonical_alias')) }, {}, 'the old room no longer names the moved alias');
     const oldPl = await state(bob, oldRoom, 'm.room.power_levels');
     assert.equal(oldPl.events_default, 50);
     assert.equal(oldPl.invite, 50);
