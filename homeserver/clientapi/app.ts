@@ -28,6 +28,8 @@ import { keysRoutes } from './keys.ts';
 import { toDeviceRoutes } from './to-device.ts';
 import { keyBackupRoutes } from './key-backup.ts';
 import { userDirectoryRoutes } from './user-directory.ts';
+import { roomUpgradeRoutes } from './room-upgrades.ts';
+import { spaceHierarchyRoutes } from './space-hierarchy.ts';
 import { mediaRouters, type MediaDeps } from './media.ts';
 import { DEFAULT_RATE_LIMITS } from '../config/types.ts';
 
@@ -53,6 +55,8 @@ const GROUPS: RouteGroup[] = [
   toDeviceRoutes,
   keyBackupRoutes,
   userDirectoryRoutes,
+  roomUpgradeRoutes,
+  spaceHierarchyRoutes,
 ];
 
 export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_matrix/client/api/v1', '/_matrix/client/v1'];

@@ -18,6 +18,7 @@ import { stateKey as sk } from '../protocol/types.ts';
 import { parseFilter, eventMatches, type RoomEventFilter } from '../sync/filters.ts';
 import { formatPaginationToken, parsePaginationToken } from '../sync/sync-token.ts';
 import { nullObject } from '../protocol/null-object.ts';
+import { eventClosestToTimestamp, parseTimestampQuery } from '../rooms/event-by-timestamp.ts';
 
 const MAX_FIELD_BYTES = 255;
 
@@ -290,15 +291,9 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
 
   r.get('/rooms/:roomId/timestamp_to_event', deps.auth, async (ctx) => {
     const roomId = checkedRoomId(ctx);
-    const me = requester(ctx);
-    const ts = queryInt(ctx, 'ts', -1);
-    if (ts < 0) throw new MatrixError(400, 'M_INVALID_PARAM', "'ts' is required");
-    const dir = queryString(ctx, 'dir');
-    if (dir !== 'f' && dir !== 'b') throw new MatrixError(400, 'M_INVALID_PARAM', "dir must be 'f' or 'b'");
-    await stateIdsVisibleTo(deps, roomId, me.userId);
-    const row = await eventsStore.eventClosestToTs(deps.rooms.db.reader, roomId, ts, dir === 'f');
-    if (!row) throw new MatrixError(404, 'M_NOT_FOUND', 'No event found');
-    ctx.body = { event_id: row.event_id, origin_server_ts: row.origin_server_ts };
+    const query = parseTimestampQuery(queryString(ctx, 'ts'), queryString(ctx, 'dir'));
+    await stateIdsVisibleTo(deps, roomId, requester(ctx).userId);
+    ctx.body = await eventClosestToTimestamp(deps.rooms, roomId, query);
   });
   void randomBytes;
 };

@@ -39,6 +39,10 @@ export const roomsStore = {
   async deleteAlias(q: Queryable, alias: string) {
     await q.run('DELETE FROM room_aliases WHERE alias = ?', alias);
   },
+  /** A room upgrade moves every local alias of the old room to its replacement. */
+  async moveAliases(q: Queryable, fromRoomId: string, toRoomId: string) {
+    await q.run('UPDATE room_aliases SET room_id = ? WHERE room_id = ?', toRoomId, fromRoomId);
+  },
   aliasesOfRoom(q: Queryable, roomId: string) {
     return q.all<{ alias: string }>('SELECT alias FROM room_aliases WHERE room_id = ? ORDER BY alias', roomId).then((r) => r.map((x) => x.alias));
   },

@@ -56,9 +56,6 @@ const LEFT_FOR_LATER: Record<string, string> = {
   'PUT /_matrix/client/v1/admin/suspend/{userId}': BUILDING,
   'GET /_matrix/client/v3/admin/whois/{userId}': BUILDING,
   'GET /_matrix/client/v1/mutual_rooms': BUILDING,
-  'GET /_matrix/client/v1/room_summary/{roomIdOrAlias}': BUILDING,
-  'GET /_matrix/client/v1/rooms/{roomId}/hierarchy': BUILDING,
-  'GET /_matrix/federation/v1/hierarchy/{roomId}': BUILDING,
   'GET /_matrix/client/v3/pushers': BUILDING,
   'POST /_matrix/client/v3/pushers/set': BUILDING,
   'GET /_matrix/client/v3/thirdparty/location': BUILDING,
@@ -72,13 +69,10 @@ const LEFT_FOR_LATER: Record<string, string> = {
   'POST /_matrix/client/v3/rooms/{roomId}/report': BUILDING,
   'POST /_matrix/client/v3/rooms/{roomId}/report/{eventId}': BUILDING,
   'POST /_matrix/client/v3/users/{userId}/report': BUILDING,
-  'POST /_matrix/client/v3/rooms/{roomId}/upgrade': BUILDING,
   'POST /_matrix/client/v3/user/{userId}/openid/request_token': BUILDING,
   'GET /_matrix/federation/v1/openid/userinfo': BUILDING,
   'GET /_matrix/federation/v1/media/download/{mediaId}': BUILDING,
   'GET /_matrix/federation/v1/media/thumbnail/{mediaId}': BUILDING,
-  'GET /_matrix/federation/v1/timestamp_to_event/{roomId}': BUILDING,
-  'PUT /_matrix/federation/v1/invite/{roomId}/{eventId}': BUILDING,
 };
 
 function specOperations(kind: 'client-server' | 'server-server'): Operation[] {

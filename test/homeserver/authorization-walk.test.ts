@@ -102,6 +102,9 @@ const CLIENT_RULES: Record<string, Rule> = {
   'GET /rooms/:roomId/context/:eventId': { b: 'refused' },
   'PUT /rooms/:roomId/redact/:eventId/:txnId': { b: 'refused', body: () => ({ reason: 'B' }) },
   'GET /rooms/:roomId/timestamp_to_event': { b: 'refused', query: () => `ts=${Date.now()}&dir=b` },
+  'POST /rooms/:roomId/upgrade': { b: 'refused', body: () => ({ new_version: '12' }) },
+  'GET /rooms/:roomId/hierarchy': { b: 'refused' },
+  'GET /room_summary/:roomIdOrAlias': { b: 'refused' },
   // Aliases and directory visibility are public by design (client-server-api, "Room aliases").
   'GET /directory/room/:roomAlias': { b: 'readable' },
   'PUT /directory/room/:roomAlias': { b: 'refused', body: (f) => ({ room_id: f.roomId }) },
@@ -394,6 +397,10 @@ describe('authorization walk: every routed operation, without a token, with a ju
     'PUT /_matrix/federation/v2/send_leave/:roomId/:eventId': { outcome: 'refused', body: () => ({}) },
     'PUT /_matrix/federation/v1/send_knock/:roomId/:eventId': { outcome: 'refused', body: () => ({}) },
     'PUT /_matrix/federation/v2/invite/:roomId/:eventId': { outcome: 'refused', body: () => ({}) },
+    'PUT /_matrix/federation/v1/invite/:roomId/:eventId': { outcome: 'refused', body: () => ({}) },
+    'GET /_matrix/federation/v1/timestamp_to_event/:roomId': { outcome: 'room-read', query: () => `ts=${Date.now()}&dir=b` },
+    // 404 for a room the asking server may not see (space_hierarchy.yaml), as for an unknown one.
+    'GET /_matrix/federation/v1/hierarchy/:roomId': { outcome: 'refused' },
   };
 
   function fedRequest(method: string, path: string, body: unknown, signed: boolean): Promise<Answer> {

@@ -1,6 +1,7 @@
 // events.yaml: GET /_matrix/federation/v1/event/{eventId}, /state/{roomId} and /state_ids/{roomId}
 // (server-server-api "Retrieving events"). State is the state BEFORE the given event, with the
 // auth chain of that state. The state routes are ACL-protected ("Server Access Control Lists").
+// Also GET /timestamp_to_event/{roomId}, the same rule as the client API's (rooms/event-by-timestamp.ts).
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { MatrixError } from '../../http/matrix-error.ts';
@@ -8,6 +9,7 @@ import { param, queryString } from '../../http/params.ts';
 import { authChain, sortByDepth } from '../../rooms/auth-chain.ts';
 import { toFederationPdu } from '../../rooms/federation-pdu.ts';
 import type { LoadedEvent } from '../../rooms/event-reader.ts';
+import { eventClosestToTimestamp, parseTimestampQuery } from '../../rooms/event-by-timestamp.ts';
 import type { FederationServices } from '../services.ts';
 import { eventInRoom, transaction, viewOf } from './room-data.ts';
 
@@ -55,5 +57,14 @@ export function eventsRoutes(router: Router, s: FederationServices): void {
   router.get('/_matrix/federation/v1/state_ids/:roomId', async (ctx) => {
     const { state, chain } = await stateAt(ctx);
     ctx.body = { pdu_ids: state.map((e) => e.eventId), auth_chain_ids: chain.map((e) => e.eventId) };
+  });
+
+  // A server asks when its own history has no event close enough (events.yaml): it must be in the
+  // room (or the ACL and membership gate refuses it), as for any other room data.
+  router.get('/_matrix/federation/v1/timestamp_to_event/:roomId', async (ctx) => {
+    const roomId = param(ctx, 'roomId');
+    const query = parseTimestampQuery(queryString(ctx, 'ts'), queryString(ctx, 'dir'));
+    await viewOf(ctx, s).assertMayRead(roomId);
+    ctx.body = await eventClosestToTimestamp(s.rooms, roomId, query);
   });
 }

@@ -14,6 +14,7 @@ import { userKeysRoutes } from './user-keys.ts';
 import { accountsStore } from '../../storage/accounts-store.ts';
 import { membershipHandshakeRoutes } from './make-send-membership.ts';
 import { inviteRoutes } from './invites.ts';
+import { spaceHierarchyRoutes } from './space-hierarchy.ts';
 
 export function mountFederationRoutes(router: Router, s: FederationServices): void {
   // First: any signed request shows its origin is up, so its outbound queue retries now.
@@ -29,4 +30,5 @@ export function mountFederationRoutes(router: Router, s: FederationServices): vo
   userKeysRoutes(s)(router);
   membershipHandshakeRoutes(s)(router);
   inviteRoutes(s)(router);
+  spaceHierarchyRoutes(router, s);
 }
