@@ -33,7 +33,8 @@ export function remoteMediaSource(client: FederationClient): RemoteMediaSource {
         res = await client.requestStream(serverName, `/_matrix/federation/v1/media/download/${encodeURIComponent(mediaId)}?timeout_ms=${wait}`, options);
       } catch (err) {
         if (!isUnrecognized(err)) throw asClientError(err, serverName);
-        const legacy = `/_matrix/media/v3/download/${encodeURIComponent(serverName)}/${encodeURIComponent(mediaId)}?allow_remote=false&timeout_ms=${wait}`;
+        // The server name is sent as is: its grammar (a host and port) is all path-safe characters.
+        const legacy = `/_matrix/media/v3/download/${serverName}/${encodeURIComponent(mediaId)}?allow_remote=false&timeout_ms=${wait}`;
         try {
           res = await client.requestStream(serverName, legacy, { ...options, signed: false });
         } catch (err2) {
