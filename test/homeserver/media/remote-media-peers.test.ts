@@ -202,6 +202,23 @@ describe('remote media from crafted peers', () => {
     assert.equal(peer.seen.length, 1, JSON.stringify(peer.seen));
   });
 
+  test('at most four remote fetches run at once; the others wait for a slot and are then served', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    peer.handle = (_req, res) => void released.then(() => answerMultipart(res, png));
+    const answers = Promise.all(Array.from({ length: 7 }, (_, i) => download(`${mediaId}x${i}`)));
+    await eventually('four fetches to reach the peer', async () => (peer.seen.length >= 4 ? true : undefined));
+    // Time for a fifth to arrive if nothing held it back.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(peer.seen.length, 4, JSON.stringify(peer.seen.map((s) => s.url)));
+    release();
+    assert.deepEqual(
+      (await answers).map((r) => r.status),
+      Array(7).fill(200),
+    );
+    assert.equal(peer.seen.length, 7);
+  });
+
   test('allow_remote=false on the legacy endpoint never asks the remote server, and serves what is cached', async () => {
     peer.handle = (_req, res) => answerMultipart(res, png);
     const path = `/_matrix/media/v3/download/${peer.name}/${mediaId}`;
