@@ -364,7 +364,8 @@ export class MediaService {
         await this.db.write((tx) => mediaStore.putThumbnail(tx, key, { width: plan.width, height: plan.height, sizeBytes }, Date.now()));
       } catch (err) {
         // The file is there: serve it. Without its row it is rendered again next time, over itself.
-        if (!diskFailure(err)) throw err;
+        // A remote original evicted meanwhile takes its thumbnails' rows with it (foreign key).
+        if (!diskFailure(err) && !key.remote) throw err;
       }
       return served(sizeBytes);
     })();
