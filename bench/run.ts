@@ -19,6 +19,7 @@ import { renderBenchmarksMd, renderTable, type Results } from './lib/report.ts';
 import { median, percentile, round } from './lib/stats.ts';
 import { benchChatFeatures } from './chat-features.ts';
 import { benchMedia } from './media.ts';
+import { benchRemoteMedia } from './remote-media.ts';
 import { benchFederation } from './federation.ts';
 import { benchSyncGrowth, renderSyncGrowth, type SyncGrowth } from './sync-growth.ts';
 import { benchRenderer } from './renderer.ts';
@@ -342,6 +343,7 @@ async function main(): Promise<void> {
       ['renderer', benchRenderer],
       ['chat_features', benchChatFeatures],
       ['media', benchMedia],
+      ['remote_media', benchRemoteMedia],
       ['federation', benchFederation],
       ['sync_growth', benchSyncGrowth],
       ['load', benchLoad],

@@ -28,6 +28,8 @@ import { ReceiptService } from './edus/receipts.ts';
 import { PresenceService } from './edus/presence.ts';
 import { joinedMembers } from './edus/room-members.ts';
 import { MediaService } from './media/media-service.ts';
+import { mediaRoutes } from './federation/routes/media.ts';
+import { remoteMediaSource } from './federation/remote-media-source.ts';
 import { createE2ee } from './e2ee/index.ts';
 import { DEFAULT_GROWTH_LIMITS, type GrowthLimits } from './config/growth-limits.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_RATE_LIMITS } from './config/types.ts';
@@ -141,6 +143,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
         dataDir: config.dataDir,
         serverName: config.serverName,
         maxUploadBytes: config.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+        ...(config.remoteMediaCacheBytes !== undefined ? { remoteCacheBytes: config.remoteMediaCacheBytes } : {}),
         log,
       });
       await media.init();
@@ -180,6 +183,9 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
         sender = new FederationSender(federationServices);
         federationServices.outbound = sender;
         mountFederationRoutes(federation.federationRouter, federationServices);
+        // Our media for other servers, and theirs for our users.
+        mediaRoutes(media)(federation.federationRouter);
+        media.setRemoteSource(remoteMediaSource(federation.client));
         // Local typing, receipts, presence, device and to-device changes go out as EDUs.
         wireOutboundEdus(federationServices);
       }

@@ -8,11 +8,11 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Context, Middleware } from 'koa';
 import type { ClientApiDeps } from './deps.ts';
 import type { MediaService, ServedFile, UploadOptions } from '../media/media-service.ts';
-import { DEFAULT_WAIT_MS, MAX_WAIT_MS } from '../media/media-service.ts';
+import { mediaTimeoutOf as timeoutOf, thumbnailRequestOf } from '../http/media-params.ts';
 import { contentDisposition, isInlineSafe } from '../media/content-type.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { requester } from '../http/auth.ts';
-import { param, queryBool, queryInt, queryString } from '../http/params.ts';
+import { param, queryBool, queryString } from '../http/params.ts';
 import { guardBody } from '../http/unread-body.ts';
 
 export interface MediaDeps {
@@ -56,8 +56,11 @@ function uploadRoutes(r: Router, { media, auth }: ClientApiDeps & MediaDeps): vo
 /** Download, thumbnail, config and preview; `auth` is set on the authenticated prefix only. */
 function contentRoutes(r: Router, { media, auth }: ClientApiDeps & MediaDeps, authOrNone: Middleware | undefined, cache: 'public' | 'private'): void {
   const guard: Middleware[] = authOrNone ? [authOrNone] : [];
+  // content-repo.yaml allow_remote (legacy endpoints only): false serves only what this server holds,
+  // so that servers falling back to these endpoints never make each other fetch in a loop.
+  const allowRemote = (ctx: Context) => authOrNone !== undefined || queryString(ctx, 'allow_remote') === undefined || queryBool(ctx, 'allow_remote');
   const download = async (ctx: Context) => {
-    const file = await media.download(param(ctx, 'serverName'), param(ctx, 'mediaId'), timeoutOf(ctx));
+    const file = await media.download(param(ctx, 'serverName'), param(ctx, 'mediaId'), timeoutOf(ctx), allowRemote(ctx));
     const fileName = (ctx.params as Record<string, string | undefined>).fileName;
     const disposition = isInlineSafe(file.contentType) ? 'inline' : 'attachment';
     await sendFile(ctx, file, contentDisposition(disposition, fileName ?? file.filename), cache);
@@ -65,10 +68,7 @@ function contentRoutes(r: Router, { media, auth }: ClientApiDeps & MediaDeps, au
   r.get('/download/:serverName/:mediaId', ...guard, download);
   r.get('/download/:serverName/:mediaId/:fileName', ...guard, download);
   r.get('/thumbnail/:serverName/:mediaId', ...guard, async (ctx) => {
-    const method = queryString(ctx, 'method') ?? 'scale';
-    if (method !== 'crop' && method !== 'scale') throw new MatrixError(400, 'M_INVALID_PARAM', "method must be 'crop' or 'scale'");
-    const req = { width: dimension(ctx, 'width'), height: dimension(ctx, 'height'), method, animated: queryBool(ctx, 'animated') } as const;
-    const file = await media.thumbnail(param(ctx, 'serverName'), param(ctx, 'mediaId'), req, timeoutOf(ctx));
+    const file = await media.thumbnail(param(ctx, 'serverName'), param(ctx, 'mediaId'), thumbnailRequestOf(ctx), timeoutOf(ctx), allowRemote(ctx));
     // authed-content-repo.yaml: a thumbnail's disposition "MUST be `inline`".
     await sendFile(ctx, file, contentDisposition('inline', file.filename), cache);
   });
@@ -93,17 +93,6 @@ function uploadOptions(ctx: Context): UploadOptions {
   const length = ctx.get('content-length');
   if (/^\d+$/.test(length)) opts.contentLength = Number(length);
   return opts;
-}
-
-function timeoutOf(ctx: Context): number {
-  return queryInt(ctx, 'timeout_ms', DEFAULT_WAIT_MS, 0, MAX_WAIT_MS);
-}
-
-function dimension(ctx: Context, key: 'width' | 'height'): number {
-  const v = queryString(ctx, key);
-  if (v === undefined || v === '') throw new MatrixError(400, 'M_MISSING_PARAM', `Missing '${key}'`);
-  if (!/^\d{1,9}$/.test(v)) throw new MatrixError(400, 'M_INVALID_PARAM', `'${key}' must be a positive integer`);
-  return Number(v);
 }
 
 async function sendFile(ctx: Context, file: ServedFile, disposition: string, cache: 'public' | 'private'): Promise<void> {

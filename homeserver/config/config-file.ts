@@ -39,6 +39,7 @@ const FILE_KEYS = [
   'web_root',
   'data_dir',
   'max_upload_size',
+  'remote_media_cache_size',
   'turn',
   'federation',
   'password_policy',
@@ -156,6 +157,7 @@ export function readConfigFile(file: string, insideDataDir: boolean): FileConfig
     config.webRoot = path.resolve(base, expectString(raw.web_root, at('web_root'), 'a folder path'));
   }
   if (raw.max_upload_size !== undefined) config.maxUploadBytes = expectByteSize(raw.max_upload_size, at('max_upload_size'));
+  if (raw.remote_media_cache_size !== undefined) config.remoteMediaCacheBytes = expectByteSize(raw.remote_media_cache_size, at('remote_media_cache_size'));
   if (raw.turn !== undefined) {
     const turn = raw.turn;
     if (!isPlainObject(turn)) throw new ConfigError({ ...at('turn'), expected: 'a mapping with uris and shared_secret', actual: turn });

@@ -111,6 +111,11 @@ export interface HomeserverConfig {
    * loadConfig always sets it; a config built by hand may leave it out for the 50 MiB default.
    */
   maxUploadBytes?: number;
+  /**
+   * Cap on the cache of other servers' media, in bytes (config key `remote_media_cache_size`);
+   * the least recently used go first. Absent: media/remote-media.ts DEFAULT_REMOTE_MEDIA_CACHE_BYTES.
+   */
+  remoteMediaCacheBytes?: number;
   /** A TURN server for calls (voip.yaml): credentials are minted from its shared secret. */
   turn?: TurnConfig;
   /** Federation; absent when nothing about it was configured. */

@@ -6,6 +6,7 @@
 // policy (address-policy.ts, guarded-connect.ts), and a destination that could not be reached is
 // not tried again until its backoff ends (destination-backoff.ts).
 import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import tls, { type PeerCertificate } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -161,40 +162,89 @@ export class FederationClient {
   }
 
   private async attempt<T>(destination: string, method: string, path: string, body: unknown, options: RequestOptions): Promise<T> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
+    const send = await this.prepare(destination, method, path, body, options);
+    if (payload !== undefined) send.headers['content-type'] = 'application/json';
+    const observe = this.observer;
+    return sendJson<T>(
+      destination,
+      send,
+      payload,
+      options.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      observe && ((status, body) => observe(method, path, status, body)),
+    );
+  }
+
+  /** Resolves `destination`, checks the address policy, signs, and picks the agent: everything but the sending. */
+  private async prepare(
+    destination: string,
+    method: string,
+    path: string,
+    body: unknown,
+    options: RequestOptions,
+    accept = 'application/json',
+  ): Promise<SendOptions> {
     let target: ResolvedServer;
     try {
       target = await this.resolver.resolveServer(destination);
     } catch (err) {
       throw unreachable(destination, 'network', `cannot resolve: ${(err as Error).message}`);
     }
-    const guard = connectGuard(this.policy, destination, (h) => this.resolver.lookup(h));
+    const guard = this.guardFor(destination);
     const refused = guard.refusal(target.host);
     if (refused !== undefined) throw unreachable(destination, 'network', refused);
-    const headers: Record<string, string> = { host: target.hostHeader, accept: 'application/json' };
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
-    if (payload !== undefined) headers['content-type'] = 'application/json';
+    const headers: Record<string, string> = { host: target.hostHeader, accept };
     if (options.signed !== false) {
       headers.authorization = signRequest({ method, uri: path, origin: this.opts.serverName, destination, content: body }, this.opts.signingKey);
     }
     const agent = this.trusted.has(destination.toLowerCase()) ? await this.pinnedAgent(destination, target, guard) : this.agentFor(destination);
-    const observe = this.observer;
-    return sendJson<T>(
-      destination,
-      {
-        agent,
-        host: target.host,
-        port: target.port,
-        method,
-        path,
-        headers,
-        // No SNI for an IP literal (the spec's "TLS" section).
-        servername: isIP(target.tlsServerName) ? undefined : target.tlsServerName,
-        lookup: guard.lookup,
-      },
-      payload,
-      options.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      observe && ((status, body) => observe(method, path, status, body)),
-    );
+    return {
+      agent,
+      host: target.host,
+      port: target.port,
+      method,
+      path,
+      headers,
+      // No SNI for an IP literal (the spec's "TLS" section).
+      servername: isIP(target.tlsServerName) ? undefined : target.tlsServerName,
+      lookup: guard.lookup,
+    };
+  }
+
+  /** The address policy of connections made on behalf of `destination` (redirects it sends included). */
+  guardFor(destination: string): ConnectGuard {
+    return connectGuard(this.policy, destination, (h) => this.resolver.lookup(h));
+  }
+
+  /**
+   * A GET whose answer is not JSON (media): resolves once the status and headers are in, with the
+   * body left to the caller to stream (and to destroy when it stops early). Same ACL, address
+   * policy, pinning and backoff as `request`. `timeoutMs` is the longest silence, headers and body
+   * alike. Error answers (not 2xx, not 3xx) are read (bounded) and thrown as FederationRequestError.
+   */
+  async requestStream(destination: string, path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
+    if (!this.opts.acl.allows(destination)) {
+      throw new FederationRequestError(destination, 'forbidden', 403, 'M_FORBIDDEN', `Federation with ${destination} is not allowed`);
+    }
+    if (this.backoff.isBackingOff(destination)) throw unreachable(destination, 'network', 'backing off after a failure');
+    try {
+      const send = await this.prepare(destination, 'GET', path, undefined, options, '*/*');
+      // The observer knows the federation API: the legacy client media path it must not judge.
+      const observe = path.startsWith('/_matrix/federation/') ? this.observer : undefined;
+      const res = await openStream(
+        destination,
+        send,
+        options.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        observe && ((status, body) => observe('GET', path, status, body)),
+      );
+      this.backoff.succeeded(destination);
+      return res;
+    } catch (err) {
+      const noAnswer = err instanceof FederationRequestError && (err.kind === 'network' || err.kind === 'tls' || err.kind === 'timeout');
+      if (noAnswer) this.backoff.failed(destination);
+      else if (err instanceof FederationRequestError) this.backoff.succeeded(destination);
+      throw err;
+    }
   }
 
   close(): void {
@@ -327,6 +377,51 @@ function sendJson<T>(
     });
     if (payload !== undefined) req.end(payload);
     else req.end();
+  });
+}
+
+/** Error bodies of streamed requests are read up to this much: a JSON error is small. */
+const MAX_STREAM_ERROR_BYTES = 64 * 1024;
+
+/** Sends a GET and resolves with the response once its headers are in; error answers become FederationRequestError. */
+function openStream(destination: string, o: SendOptions, timeoutMs: number, observe?: (status: number, body: unknown) => void): Promise<IncomingMessage> {
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    const req = https.request({ ...o, timeout: timeoutMs }, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status < 400) {
+        // The body's own failures (a peer that dies half way, silence past the timeout) reach the caller through the stream.
+        if (status < 300 && /json/i.test(res.headers['content-type'] ?? '') === false) observe?.(status, undefined);
+        return resolve(res);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_STREAM_ERROR_BYTES) req.destroy(new Error('error body too large'));
+        else chunks.push(c);
+      });
+      res.on('error', (err) => reject(unreachable(destination, 'network', `${destination}: ${err.message}`)));
+      res.on('end', () => {
+        let json: unknown;
+        try {
+          json = parseBoundedJson(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          json = undefined;
+        }
+        observe?.(status, json);
+        const body = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+        const errcode = typeof body.errcode === 'string' ? body.errcode : 'M_UNKNOWN';
+        const error = typeof body.error === 'string' ? body.error : `HTTP ${status}`;
+        reject(new FederationRequestError(destination, 'response', status, errcode, `${destination}: ${error}`, json));
+      });
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? '';
+      const kind = code === 'ETIMEDOUT' ? 'timeout' : /CERT|SELF_SIGNED|TLS|SSL|ERR_TLS/.test(code) || /certificate/i.test(err.message) ? 'tls' : 'network';
+      reject(unreachable(destination, kind, `${destination}: ${err.message}`));
+    });
+    req.end();
   });
 }
 

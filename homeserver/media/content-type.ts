@@ -131,3 +131,22 @@ export function contentDisposition(disposition: 'inline' | 'attachment', filenam
 export function wellFormed(s: string): string {
   return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
+
+/**
+ * The file name a Content-Disposition header gives (RFC 6266): `filename*` (RFC 8187, UTF-8) wins
+ * over `filename`. Undefined when it gives none or cannot be decoded.
+ */
+export function filenameOf(disposition: string | undefined): string | undefined {
+  if (!disposition) return undefined;
+  const star = /;\s*filename\*\s*=\s*utf-8''([^;\s]+)/i.exec(disposition);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1]!);
+    } catch {
+      return undefined;
+    }
+  }
+  const plain = /;\s*filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(disposition);
+  if (!plain) return undefined;
+  return plain[1] !== undefined ? plain[1].replace(/\\(.)/g, '$1') : plain[2];
+}

@@ -25,6 +25,11 @@ import {
 } from './thumbnailer.ts';
 import { largestStandardSize, standardThumbnailSize } from './thumbnail-sizes.ts';
 import { Slots } from '../lib/slots.ts';
+import { DEFAULT_REMOTE_MEDIA_CACHE_BYTES, RemoteMedia, type RemoteMediaSource } from './remote-media.ts';
+import type { RemoteMediaRow } from '../storage/remote-media-store.ts';
+
+/** A row media is served from: a local upload, or a cached remote media (`remote`, media_id its file_id). */
+type SourceRow = MediaRow & { content_type: string; remote: boolean };
 
 interface ThumbnailTarget {
   key: ThumbnailKey;
@@ -42,6 +47,8 @@ export interface MediaServiceOptions {
   log: (msg: string, err?: unknown) => void;
   /** Render the spec's common thumbnail sizes in the background after each image upload. */
   pregenerateThumbnails?: boolean;
+  /** Cap on the remote media cache, in bytes (config `remote_media_cache_size`). */
+  remoteCacheBytes?: number;
 }
 
 export interface UploadOptions {
@@ -96,6 +103,7 @@ export class MediaService {
   /** Renders on request and in the background share these, so that a burst cannot run many at once. */
   private readonly renderSlots = new Slots(MAX_CONCURRENT_RENDERS);
   private closing = false;
+  private readonly remote: RemoteMedia;
 
   constructor(opts: MediaServiceOptions) {
     this.db = opts.db;
@@ -104,6 +112,18 @@ export class MediaService {
     this.files = new MediaFiles(opts.dataDir);
     this.log = opts.log;
     this.pregenerate = opts.pregenerateThumbnails ?? true;
+    this.remote = new RemoteMedia({
+      db: opts.db,
+      files: this.files,
+      maxBytes: opts.maxUploadBytes,
+      cacheBytes: opts.remoteCacheBytes ?? DEFAULT_REMOTE_MEDIA_CACHE_BYTES,
+      log: opts.log,
+    });
+  }
+
+  /** Where media of other servers comes from; without one (federation off) it is not found. */
+  setRemoteSource(source: RemoteMediaSource): void {
+    this.remote.source = source;
   }
 
   async init(): Promise<void> {
@@ -178,15 +198,19 @@ export class MediaService {
     }
   }
 
-  /** The original bytes of local media, waiting up to `timeoutMs` for a pending upload. */
-  async download(serverName: string, mediaId: string, timeoutMs: number): Promise<ServedFile> {
-    const row = await this.uploadedRow(serverName, mediaId, timeoutMs);
+  /**
+   * The original bytes, waiting up to `timeoutMs` for a pending upload. Media of another server is
+   * fetched from it (once) unless `allowRemote` is false, when only what is cached is served.
+   */
+  async download(serverName: string, mediaId: string, timeoutMs: number, allowRemote = true): Promise<ServedFile> {
+    const row = await this.sourceRow(serverName, mediaId, timeoutMs, allowRemote);
     return this.original(row, row.upload_name);
   }
 
-  async thumbnail(serverName: string, mediaId: string, req: ThumbnailRequest, timeoutMs: number): Promise<ServedFile> {
+  /** A thumbnail; of remote media too, made here from the fetched original. */
+  async thumbnail(serverName: string, mediaId: string, req: ThumbnailRequest, timeoutMs: number, allowRemote = true): Promise<ServedFile> {
     if (req.width < 1 || req.height < 1) throw new MatrixError(400, 'M_INVALID_PARAM', 'width and height must be at least 1');
-    const row = await this.uploadedRow(serverName, mediaId, timeoutMs);
+    const row = await this.sourceRow(serverName, mediaId, timeoutMs, allowRemote);
     const standard = standardThumbnailSize(req.width, req.height, req.method);
     let plan = this.plan(row, standard ? { ...req, ...standard } : req);
     // Beyond every standard size: the original when it may be served as a thumbnail (never smaller
@@ -254,11 +278,14 @@ export class MediaService {
     return planThumbnail(src, req);
   }
 
-  /** A local, uploaded row; unknown, remote and never-uploaded media are M_NOT_FOUND. */
-  private async uploadedRow(serverName: string, mediaId: string, timeoutMs: number): Promise<MediaRow & { content_type: string }> {
+  private async sourceRow(serverName: string, mediaId: string, timeoutMs: number, allowRemote: boolean): Promise<SourceRow> {
     if (!isValidServerName(serverName)) throw new MatrixError(400, 'M_INVALID_PARAM', 'Not a valid server name');
-    // Federation is not there yet: media of other servers cannot be fetched, so it is not found.
-    if (serverName !== this.serverName) throw new MatrixError(404, 'M_NOT_FOUND', 'Remote media is not available on this server');
+    if (serverName !== this.serverName) return asSourceRow(await this.remote.get(serverName, mediaId, allowRemote, timeoutMs));
+    return { ...(await this.uploadedRow(mediaId, timeoutMs)), remote: false };
+  }
+
+  /** A local, uploaded row; unknown and never-uploaded media are M_NOT_FOUND. */
+  private async uploadedRow(mediaId: string, timeoutMs: number): Promise<MediaRow & { content_type: string }> {
     if (!isValidMediaId(mediaId)) throw unknownMedia();
     const deadline = Date.now() + Math.min(Math.max(0, timeoutMs), MAX_WAIT_MS);
     for (;;) {
@@ -298,20 +325,20 @@ export class MediaService {
   }
 
   /** Where a thumbnail is cached: its table key, its file, and how it is served. */
-  private thumbnailTarget(row: MediaRow, method: ThumbnailMethod, plan: RenderPlan): ThumbnailTarget {
+  private thumbnailTarget(row: MediaRow & { remote?: boolean }, method: ThumbnailMethod, plan: RenderPlan): ThumbnailTarget {
     const { width, height } = plan.request;
     const ext = EXTENSIONS[plan.contentType]!;
     const path = this.files.thumbnailPath(row.media_id, width, height, method, ext);
     const name = `${width}x${height}-${method}.${ext}`;
     return {
-      key: { mediaId: row.media_id, width, height, method, contentType: plan.contentType },
+      key: { mediaId: row.media_id, width, height, method, contentType: plan.contentType, ...(row.remote ? { remote: true } : {}) },
       path,
       id: `${row.media_id}/${name}`,
       served: (sizeBytes) => ({ path, contentType: plan.contentType, sizeBytes, etag: `"${row.sha256}-${name}"`, filename: `thumbnail.${ext}` }),
     };
   }
 
-  private rendered(row: MediaRow, method: ThumbnailMethod, plan: RenderPlan): Promise<ServedFile> {
+  private rendered(row: SourceRow, method: ThumbnailMethod, plan: RenderPlan): Promise<ServedFile> {
     const { key, path, id, served } = this.thumbnailTarget(row, method, plan);
     let job = this.rendering.get(id);
     if (job) return job;
@@ -337,7 +364,8 @@ export class MediaService {
         await this.db.write((tx) => mediaStore.putThumbnail(tx, key, { width: plan.width, height: plan.height, sizeBytes }, Date.now()));
       } catch (err) {
         // The file is there: serve it. Without its row it is rendered again next time, over itself.
-        if (!diskFailure(err)) throw err;
+        // A remote original evicted meanwhile takes its thumbnails' rows with it (foreign key).
+        if (!diskFailure(err) && !key.remote) throw err;
       }
       return served(sizeBytes);
     })();
@@ -345,6 +373,25 @@ export class MediaService {
     void job.finally(() => this.rendering.delete(id)).catch(() => {});
     return job;
   }
+}
+
+/** A cached remote media in the shape local media is served from; its files are named by file_id. */
+function asSourceRow(r: RemoteMediaRow): SourceRow {
+  return {
+    media_id: r.file_id,
+    user_id: '',
+    created_ts: r.fetched_ts,
+    expires_ts: null,
+    uploaded_ts: r.fetched_ts,
+    content_type: r.content_type,
+    upload_name: r.upload_name,
+    size_bytes: r.size_bytes,
+    sha256: r.sha256,
+    image_width: r.image_width,
+    image_height: r.image_height,
+    image_frames: r.image_frames,
+    remote: true,
+  };
 }
 
 function checkFilename(filename: string | undefined): string | null {

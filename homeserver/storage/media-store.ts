@@ -26,7 +26,10 @@ export interface UploadedContent {
 }
 
 export interface ThumbnailKey {
+  /** A local media id, or a remote media's file_id when `remote` is set. */
   mediaId: string;
+  /** A thumbnail of cached remote media (remote_media_thumbnails, migrations/022-remote-media.ts). */
+  remote?: boolean;
   width: number;
   height: number;
   method: 'crop' | 'scale';
@@ -107,7 +110,7 @@ export const mediaStore = {
 
   getThumbnail(q: Queryable, k: ThumbnailKey) {
     return q.get<ThumbnailRow>(
-      'SELECT * FROM media_thumbnails WHERE media_id = ? AND width = ? AND height = ? AND method = ? AND content_type = ?',
+      `SELECT * FROM ${thumbnailTable(k)} WHERE media_id = ? AND width = ? AND height = ? AND method = ? AND content_type = ?`,
       k.mediaId,
       k.width,
       k.height,
@@ -118,7 +121,7 @@ export const mediaStore = {
 
   async putThumbnail(q: Queryable, k: ThumbnailKey, actual: { width: number; height: number; sizeBytes: number }, now: number) {
     await q.run(
-      `INSERT INTO media_thumbnails (media_id, width, height, method, content_type, actual_width, actual_height, size_bytes, created_ts)
+      `INSERT INTO ${thumbnailTable(k)} (media_id, width, height, method, content_type, actual_width, actual_height, size_bytes, created_ts)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (media_id, width, height, method, content_type) DO UPDATE SET actual_width = excluded.actual_width,
          actual_height = excluded.actual_height, size_bytes = excluded.size_bytes, created_ts = excluded.created_ts`,
@@ -134,3 +137,8 @@ export const mediaStore = {
     );
   },
 };
+
+/** Only these two names ever reach the SQL: the table is chosen by a flag, never by input. */
+function thumbnailTable(k: ThumbnailKey): 'media_thumbnails' | 'remote_media_thumbnails' {
+  return k.remote ? 'remote_media_thumbnails' : 'media_thumbnails';
+}

@@ -401,6 +401,9 @@ describe('authorization walk: every routed operation, without a token, with a ju
     'GET /_matrix/federation/v1/timestamp_to_event/:roomId': { outcome: 'room-read', query: () => `ts=${Date.now()}&dir=b` },
     // 404 for a room the asking server may not see (space_hierarchy.yaml), as for an unknown one.
     'GET /_matrix/federation/v1/hierarchy/:roomId': { outcome: 'refused' },
+    // content_repository.yaml: a server's media is served to any server (signed); an unknown id is 404.
+    'GET /_matrix/federation/v1/media/download/:mediaId': { outcome: 'open' },
+    'GET /_matrix/federation/v1/media/thumbnail/:mediaId': { outcome: 'open', query: () => 'width=32&height=32&timeout_ms=0' },
   };
 
   function fedRequest(method: string, path: string, body: unknown, signed: boolean): Promise<Answer> {
@@ -428,7 +431,13 @@ describe('authorization walk: every routed operation, without a token, with a ju
 
   function fedPath(op: RoutedOperation): { path: string; body: unknown } {
     const rule = FEDERATION_RULES[`${op.method} ${op.path}`]!;
-    const values: Record<string, string> = { roomId: f.roomId, eventId: f.eventId, userId: rule.userId?.() ?? f.alice.userId, txnId: freshTxnId() };
+    const values: Record<string, string> = {
+      roomId: f.roomId,
+      eventId: f.eventId,
+      userId: rule.userId?.() ?? f.alice.userId,
+      txnId: freshTxnId(),
+      mediaId: 'nosuchmedia',
+    };
     const path = op.path.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
       const v = values[name];
       if (v === undefined) throw new Error(`${op.method} ${op.path}: no value for the path param :${name}`);

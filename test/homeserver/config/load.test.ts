@@ -141,6 +141,12 @@ max_upload_size: 10M
     }
   });
 
+  test('remote_media_cache_size takes a byte size like max_upload_size, and is left out (the default) when absent', () => {
+    assert.equal(loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'remote_media_cache_size: 2G\n' }) }, {}).remoteMediaCacheBytes, 2 * 1024 ** 3);
+    assert.equal(loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'server_name: x.example\n' }) }, {}).remoteMediaCacheBytes, undefined);
+    assert.equal(configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'remote_media_cache_size: lots\n' }) }, {})).key, 'remote_media_cache_size');
+  });
+
   test('turn sets the TURN server for /voip/turnServer; a URI that is not turn: or turns:, or a missing secret, is an error', () => {
     const ok = loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'turn:\n  uris: ["turn:turn.lan:3478"]\n  shared_secret: abc\n  user_lifetime: 600\n' }) }, {});
     assert.deepEqual(ok.turn, { uris: ['turn:turn.lan:3478'], sharedSecret: 'abc', userLifetimeMs: 600_000 });
@@ -245,7 +251,7 @@ describe('validation errors name the file, the key, the expectation and the valu
   const HOST = 'a host name or IP address without a port ([brackets] around IPv6)';
   const URL_ = 'an http:// or https:// URL without credentials, query or fragment';
   const KNOWN =
-    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, admin_contact, web_root, data_dir, max_upload_size, turn, federation, password_policy';
+    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, admin_contact, web_root, data_dir, max_upload_size, remote_media_cache_size, turn, federation, password_policy';
   // [what, file name, contents, message after "<file>: "]
   const cases: Array<[string, string, string, string]> = [
     ['kebab-case key', 'hearth.yaml', 'server-name: x\n', `server-name: unknown key; did you mean 'server_name'? known keys are ${KNOWN}`],
