@@ -10,6 +10,7 @@ import { preparePrivateDbFile, preparePrivateDir } from './storage/private-files
 import { generateSigningKey, encodeSigningKeyFile, decodeSigningKeyFile, type SigningKey } from './protocol/signing-key.ts';
 import { RoomService } from './rooms/room-service.ts';
 import { PushRules } from './push/push-rules.ts';
+import { OpenIdTokens } from './users/openid-tokens.ts';
 import { AccountData } from './users/account-data.ts';
 import { Visibility } from './rooms/visibility.ts';
 import { Notifier } from './sync/notifier.ts';
@@ -150,6 +151,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
         inTransaction: (tx, userId, ids) => e2ee.forgetDevices(tx, userId, ids),
         afterCommit: (userId, id) => e2ee.devicesForgotten(userId, id),
       };
+      const openId = new OpenIdTokens(db);
       // Federation is created before the client API (which uses it for remote rooms and users) and
       // starts listening after it.
       let federationServices: FederationServices | undefined;
@@ -162,6 +164,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
           signingKey,
           version: packageVersion(),
           log,
+          openIdOwner: (token) => openId.owner(token),
         });
         federationServices = {
           serverName: config.serverName,
@@ -196,6 +199,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
           media,
           e2ee,
           push,
+          openId,
           accountData,
           searchIndexer: indexer,
           federation: federationServices,

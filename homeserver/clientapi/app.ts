@@ -19,6 +19,7 @@ import { accountDataRoutes } from './account-data.ts';
 import { legacyRoutes } from './legacy.ts';
 import { pushRuleRoutes } from './push-rules.ts';
 import { notificationRoutes } from './notifications.ts';
+import { openIdRoutes } from './openid.ts';
 import { eduRoutes, tagRoutes } from './edus.ts';
 import { relationRoutes } from './relations.ts';
 import { searchRoutes } from './search.ts';
@@ -43,6 +44,7 @@ const GROUPS: RouteGroup[] = [
   legacyRoutes,
   pushRuleRoutes,
   notificationRoutes,
+  openIdRoutes,
   eduRoutes,
   tagRoutes,
   relationRoutes,

@@ -15,6 +15,7 @@ import type { PushRules } from '../push/push-rules.ts';
 import type { FederationServices } from '../federation/services.ts';
 import type { AccountData } from '../users/account-data.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
+import type { OpenIdTokens } from '../users/openid-tokens.ts';
 
 /** Everything the client API's routers need, passed in rather than imported. */
 export interface ClientApiDeps {
@@ -30,6 +31,7 @@ export interface ClientApiDeps {
   edus: Edus;
   e2ee: E2ee;
   push: PushRules;
+  openId: OpenIdTokens;
   accountData: AccountData;
   /** Brings the search index up to date before a search reads it. */
   searchIndexer: SearchIndexer;

@@ -73,8 +73,6 @@ const LEFT_FOR_LATER: Record<string, string> = {
   'POST /_matrix/client/v3/rooms/{roomId}/report/{eventId}': BUILDING,
   'POST /_matrix/client/v3/users/{userId}/report': BUILDING,
   'POST /_matrix/client/v3/rooms/{roomId}/upgrade': BUILDING,
-  'POST /_matrix/client/v3/user/{userId}/openid/request_token': BUILDING,
-  'GET /_matrix/federation/v1/openid/userinfo': BUILDING,
   'GET /_matrix/federation/v1/media/download/{mediaId}': BUILDING,
   'GET /_matrix/federation/v1/media/thumbnail/{mediaId}': BUILDING,
   'GET /_matrix/federation/v1/timestamp_to_event/{roomId}': BUILDING,

@@ -136,6 +136,8 @@ const CLIENT_RULES: Record<string, Rule> = {
   'GET /pushrules/global/:kind/:ruleId/actions': { b: 'own' },
   'PUT /pushrules/global/:kind/:ruleId/actions': { b: 'own', body: () => ({ actions: ['dont_notify'] }) },
   'GET /notifications': { b: 'own' },
+  // Only for oneself: B asking for a token as A is refused.
+  'POST /user/:userId/openid/request_token': { b: 'refused', body: () => ({}) },
   'POST /rooms/:roomId/receipt/:receiptType/:eventId': { b: 'refused', body: () => ({}) },
   'POST /rooms/:roomId/read_markers': { b: 'refused', body: (f) => ({ 'm.fully_read': f.eventId, 'm.read': f.eventId }) },
   'PUT /rooms/:roomId/typing/:userId': { b: 'refused', asSelfToo: true, body: () => ({ typing: true, timeout: 30_000 }) },
