@@ -111,6 +111,12 @@ export interface HomeserverConfig {
    * loadConfig always sets it; a config built by hand may leave it out for the 50 MiB default.
    */
   maxUploadBytes?: number;
+  /**
+   * Push gateway host names (a pusher URL's host, config key `pusher_private_gateways`) that HTTP
+   * pushers may reach at private addresses (loopback, LAN); any other gateway is reached only at
+   * public addresses (push/gateway-request.ts). Empty by default.
+   */
+  pusherPrivateGateways?: string[];
   /** A TURN server for calls (voip.yaml): credentials are minted from its shared secret. */
   turn?: TurnConfig;
   /** Federation; absent when nothing about it was configured. */

@@ -59,8 +59,6 @@ const LEFT_FOR_LATER: Record<string, string> = {
   'GET /_matrix/client/v1/room_summary/{roomIdOrAlias}': BUILDING,
   'GET /_matrix/client/v1/rooms/{roomId}/hierarchy': BUILDING,
   'GET /_matrix/federation/v1/hierarchy/{roomId}': BUILDING,
-  'GET /_matrix/client/v3/pushers': BUILDING,
-  'POST /_matrix/client/v3/pushers/set': BUILDING,
   'GET /_matrix/client/v3/thirdparty/location': BUILDING,
   'GET /_matrix/client/v3/thirdparty/location/{protocol}': BUILDING,
   'GET /_matrix/client/v3/thirdparty/protocol/{protocol}': BUILDING,
