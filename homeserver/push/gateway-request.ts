@@ -5,11 +5,15 @@
 // allowed, except for the host names configured in `pusher_private_gateways`. The address is
 // checked where the socket connects (the `lookup` option), so a name that resolves to a public
 // address once and to 127.0.0.1 later is refused too; an IP literal is checked before connecting.
-import http from 'node:http';
 import https from 'node:https';
+import { createRequire } from 'node:module';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { nonPublicReason } from '../protocol/ip-ranges.ts';
+
+// node:http through require(), not import: an ESM import builds a facade that reads every export,
+// and one of them loads undici, about 60 ms of every start (as in homeserver/index.ts).
+const http = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 /**
  * A gateway that has not answered in 15 s is counted as failed and tried again later: gateways
