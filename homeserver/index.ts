@@ -10,6 +10,11 @@ import { preparePrivateDbFile, preparePrivateDir } from './storage/private-files
 import { generateSigningKey, encodeSigningKeyFile, decodeSigningKeyFile, type SigningKey } from './protocol/signing-key.ts';
 import { RoomService } from './rooms/room-service.ts';
 import { PushRules } from './push/push-rules.ts';
+import { Pushers } from './push/pushers.ts';
+import { GatewayPolicy } from './push/gateway-request.ts';
+import { OpenIdTokens } from './users/openid-tokens.ts';
+import { eventsStore } from './storage/events-store.ts';
+import { unreadCounts } from './sync/unread-counts.ts';
 import { AccountData } from './users/account-data.ts';
 import { Visibility } from './rooms/visibility.ts';
 import { Notifier } from './sync/notifier.ts';
@@ -54,6 +59,8 @@ export interface Homeserver {
   readonly federation: Federation | undefined;
   /** The outbound federation queue (federation/sender/) once started with `config.federation`. */
   readonly outbound: FederationSender | undefined;
+  /** Users' pushers and their HTTP push queues (push/pushers.ts), once started. */
+  readonly pushers: Pushers | undefined;
   /** For the desktop shell: a one-time m.login.token for a local user (created if missing). */
   loginTokenFor(localpart: string): Promise<{ userId: string; token: string }>;
 }
@@ -90,6 +97,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
   let federation: Federation | undefined;
   let sender: FederationSender | undefined;
   let searchIndexer: SearchIndexer | undefined;
+  let pushers: Pushers | undefined;
   const sockets = new Set<Socket>();
   /** Requests whose handler has not finished, with the promise that settles when it has. */
   const inFlight = new Map<ServerResponse, Promise<void>>();
@@ -101,6 +109,9 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
     },
     get outbound() {
       return sender;
+    },
+    get pushers() {
+      return pushers;
     },
 
     async start() {
@@ -148,11 +159,38 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       });
       await media.init();
       const e2ee = await createE2ee(db, notifier, limits, log);
-      // Deleting a device deletes its keys and pending to-device messages in the same transaction.
+      const reader = db.reader;
+      const livePushers = new Pushers({
+        db,
+        policy: new GatewayPolicy(config.pusherPrivateGateways ?? []),
+        log,
+        rooms: {
+          stateContent: async (roomId, type, key) => (await rooms.currentStateEvent(roomId, type, key))?.pdu.content,
+          // push_gateway.yaml counts.unread: unread notifications across all the user's rooms.
+          unreadTotal: async (userId) => {
+            let total = 0;
+            for (const m of await eventsStore.membershipsOfUser(reader, userId)) {
+              if (m.membership === 'join') total += (await unreadCounts(reader, rooms.unread, m.room_id, userId)).unread_notifications.notification_count;
+            }
+            return total;
+          },
+        },
+      });
+      pushers = livePushers;
+      await livePushers.init();
+      rooms.onCommitted((events) => livePushers.committed(events));
+      // Deleting a device deletes its keys, pending to-device messages and pushers in the same transaction.
       users.deviceRemoval = {
-        inTransaction: (tx, userId, ids) => e2ee.forgetDevices(tx, userId, ids),
-        afterCommit: (userId, id) => e2ee.devicesForgotten(userId, id),
+        inTransaction: async (tx, userId, ids) => {
+          await livePushers.forgetDevicesIn(tx, userId, ids);
+          return e2ee.forgetDevices(tx, userId, ids);
+        },
+        afterCommit: async (userId, id) => {
+          await livePushers.reload(userId);
+          await e2ee.devicesForgotten(userId, id);
+        },
       };
+      const openId = new OpenIdTokens(db);
       // Federation is created before the client API (which uses it for remote rooms and users) and
       // starts listening after it.
       let federationServices: FederationServices | undefined;
@@ -165,6 +203,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
           signingKey,
           version: packageVersion(),
           log,
+          openIdOwner: (token) => openId.owner(token),
         });
         federationServices = {
           serverName: config.serverName,
@@ -202,6 +241,8 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
           media,
           e2ee,
           push,
+          pushers: livePushers,
+          openId,
           accountData,
           searchIndexer: indexer,
           federation: federationServices,
@@ -244,6 +285,8 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       // Stop accepting, end long-polls so they answer now, let in-flight requests finish, then close SQLite.
       notifier?.stop();
       typing?.stop();
+      // Pushes still queued are lost (push/http-pusher.ts): they are a courtesy, the events stay.
+      pushers?.stop();
       // Wakes downloads waiting for a pending upload; background thumbnails finish before SQLite closes.
       const mediaStopped = media?.close();
       // The sender first, so that no transaction starts once federation's client is closed.

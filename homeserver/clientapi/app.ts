@@ -19,6 +19,8 @@ import { accountDataRoutes } from './account-data.ts';
 import { legacyRoutes } from './legacy.ts';
 import { pushRuleRoutes } from './push-rules.ts';
 import { notificationRoutes } from './notifications.ts';
+import { pusherRoutes } from './pushers.ts';
+import { openIdRoutes } from './openid.ts';
 import { eduRoutes, tagRoutes } from './edus.ts';
 import { relationRoutes } from './relations.ts';
 import { searchRoutes } from './search.ts';
@@ -45,6 +47,8 @@ const GROUPS: RouteGroup[] = [
   legacyRoutes,
   pushRuleRoutes,
   notificationRoutes,
+  pusherRoutes,
+  openIdRoutes,
   eduRoutes,
   tagRoutes,
   relationRoutes,

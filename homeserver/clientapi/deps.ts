@@ -15,6 +15,8 @@ import type { PushRules } from '../push/push-rules.ts';
 import type { FederationServices } from '../federation/services.ts';
 import type { AccountData } from '../users/account-data.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
+import type { Pushers } from '../push/pushers.ts';
+import type { OpenIdTokens } from '../users/openid-tokens.ts';
 
 /** Everything the client API's routers need, passed in rather than imported. */
 export interface ClientApiDeps {
@@ -30,6 +32,9 @@ export interface ClientApiDeps {
   edus: Edus;
   e2ee: E2ee;
   push: PushRules;
+  /** Users' pushers and the HTTP pushes they make. */
+  pushers: Pushers;
+  openId: OpenIdTokens;
   accountData: AccountData;
   /** Brings the search index up to date before a search reads it. */
   searchIndexer: SearchIndexer;

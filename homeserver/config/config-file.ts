@@ -43,6 +43,7 @@ const FILE_KEYS = [
   'turn',
   'federation',
   'password_policy',
+  'pusher_private_gateways',
 ] as const;
 
 const TURN_KEYS = ['uris', 'shared_secret', 'user_lifetime'] as const;
@@ -112,6 +113,9 @@ export function readConfigFile(file: string, insideDataDir: boolean): FileConfig
   }
   if (raw.allowed_hosts !== undefined) {
     config.allowedHosts = [...new Set(expectList(raw.allowed_hosts, at('allowed_hosts'), expectHost))];
+  }
+  if (raw.pusher_private_gateways !== undefined) {
+    config.pusherPrivateGateways = [...new Set(expectList(raw.pusher_private_gateways, at('pusher_private_gateways'), expectHost))];
   }
   if (raw.rate_limit !== undefined) {
     const limit = raw.rate_limit;

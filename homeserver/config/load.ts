@@ -85,6 +85,7 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
   if (webRoot !== undefined) config.webRoot = webRoot;
   if (file.publicBaseUrl !== undefined) config.publicBaseUrl = file.publicBaseUrl;
   if (file.adminContact !== undefined) config.adminContact = file.adminContact;
+  if (file.pusherPrivateGateways !== undefined) config.pusherPrivateGateways = file.pusherPrivateGateways;
   if (file.turn !== undefined) config.turn = file.turn;
   if (file.remoteMediaCacheBytes !== undefined) config.remoteMediaCacheBytes = file.remoteMediaCacheBytes;
   const federation = mergeFederation(file.federation, federationFromCommandLine(args));

@@ -116,6 +116,11 @@ export interface HomeserverConfig {
    * the least recently used go first. Absent: media/remote-media.ts DEFAULT_REMOTE_MEDIA_CACHE_BYTES.
    */
   remoteMediaCacheBytes?: number;
+  /**
+   * Push gateway host names (a pusher URL's host, config key `pusher_private_gateways`) that HTTP
+   * pushers may reach at private addresses (loopback, LAN); any other gateway is reached only at
+   * public addresses (push/gateway-request.ts). Empty by default.
+  pusherPrivateGateways?: string[];
   /** A TURN server for calls (voip.yaml): credentials are minted from its shared secret. */
   turn?: TurnConfig;
   /** Federation; absent when nothing about it was configured. */

@@ -1,5 +1,6 @@
-// The federation listener's Koa app: errors, unrecognized paths, JSON bodies, then the key and
-// version routes (no auth) and `federationRouter`, where every route needs an X-Matrix signature.
+// The federation listener's Koa app: errors, unrecognized paths, JSON bodies, then the key,
+// version and OpenID userinfo routes (no X-Matrix: see routes/openid.ts) and `federationRouter`,
+// where every route needs an X-Matrix signature.
 // Later groups (send, joins, backfill, queries) mount on `federationRouter` with full paths.
 import Koa from 'koa';
 import { Router } from '../http/router.ts';
@@ -11,6 +12,7 @@ import type { RemoteKeys } from './remote-keys.ts';
 import type { ServerAcl } from './server-acl.ts';
 import { versionRoutes } from './routes/version.ts';
 import { keyRoutes } from './routes/keys.ts';
+import { openIdRoutes, type OpenIdOwner } from './routes/openid.ts';
 
 export interface FederationAppDeps {
   serverName: string;
@@ -19,6 +21,8 @@ export interface FederationAppDeps {
   acl: ServerAcl;
   version: string;
   log: Logger;
+  /** Who an OpenID token belongs to; without it /openid/userinfo knows no token. */
+  openIdOwner?: OpenIdOwner;
 }
 
 /** A group of authenticated federation routes: `router.get('/_matrix/federation/v1/...', ...)`. */
@@ -35,6 +39,7 @@ export function createFederationApp(deps: FederationAppDeps, groups: FederationR
   const open = new Router();
   versionRoutes(open, deps.version);
   keyRoutes(open, deps);
+  openIdRoutes(open, deps.openIdOwner ?? (async () => undefined));
   app.use(open.routes());
   app.use(open.allowedMethods({ throw: false }));
 

@@ -17,6 +17,7 @@ import { createFederationApp, type FederationRouteGroup } from './app.ts';
 import { loadTlsPair } from './tls.ts';
 import { closeGracefully } from '../http/graceful-close.ts';
 import type { ServerResolver } from './discovery.ts';
+import type { OpenIdOwner } from './routes/openid.ts';
 
 export interface FederationDeps {
   config: FederationConfig;
@@ -27,6 +28,8 @@ export interface FederationDeps {
   version: string;
   log: Logger;
   groups?: FederationRouteGroup[];
+  /** Who an OpenID token belongs to, for the open /openid/userinfo route. */
+  openIdOwner?: OpenIdOwner;
   /** Discovery override (tests with fake DNS); the system's by default. */
   resolver?: ServerResolver;
 }
@@ -71,7 +74,15 @@ export function createFederation(deps: FederationDeps): Federation {
     log: deps.log,
   });
   const { app, federationRouter } = createFederationApp(
-    { serverName: deps.serverName, signingKey: deps.signingKey, remoteKeys, acl, version: deps.version, log: deps.log },
+    {
+      serverName: deps.serverName,
+      signingKey: deps.signingKey,
+      remoteKeys,
+      acl,
+      version: deps.version,
+      log: deps.log,
+      ...(deps.openIdOwner ? { openIdOwner: deps.openIdOwner } : {}),
+    },
     deps.groups,
   );
   let server: https.Server | undefined;

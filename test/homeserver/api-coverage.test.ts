@@ -56,8 +56,6 @@ const LEFT_FOR_LATER: Record<string, string> = {
   'PUT /_matrix/client/v1/admin/suspend/{userId}': BUILDING,
   'GET /_matrix/client/v3/admin/whois/{userId}': BUILDING,
   'GET /_matrix/client/v1/mutual_rooms': BUILDING,
-  'GET /_matrix/client/v3/pushers': BUILDING,
-  'POST /_matrix/client/v3/pushers/set': BUILDING,
   'GET /_matrix/client/v3/thirdparty/location': BUILDING,
   'GET /_matrix/client/v3/thirdparty/location/{protocol}': BUILDING,
   'GET /_matrix/client/v3/thirdparty/protocol/{protocol}': BUILDING,
@@ -69,8 +67,6 @@ const LEFT_FOR_LATER: Record<string, string> = {
   'POST /_matrix/client/v3/rooms/{roomId}/report': BUILDING,
   'POST /_matrix/client/v3/rooms/{roomId}/report/{eventId}': BUILDING,
   'POST /_matrix/client/v3/users/{userId}/report': BUILDING,
-  'POST /_matrix/client/v3/user/{userId}/openid/request_token': BUILDING,
-  'GET /_matrix/federation/v1/openid/userinfo': BUILDING,
 };
 
 function specOperations(kind: 'client-server' | 'server-server'): Operation[] {

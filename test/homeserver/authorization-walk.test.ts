@@ -139,6 +139,22 @@ const CLIENT_RULES: Record<string, Rule> = {
   'GET /pushrules/global/:kind/:ruleId/actions': { b: 'own' },
   'PUT /pushrules/global/:kind/:ruleId/actions': { b: 'own', body: () => ({ actions: ['dont_notify'] }) },
   'GET /notifications': { b: 'own' },
+  // Pushers have no user in the path: B lists and sets B's own.
+  'GET /pushers': { b: 'own' },
+  'POST /pushers/set': {
+    b: 'own',
+    body: () => ({
+      kind: 'http',
+      app_id: 'org.example.walk',
+      pushkey: 'walk',
+      app_display_name: 'Walk',
+      device_display_name: 'B',
+      lang: 'en',
+      data: { url: 'https://push.example.org/_matrix/push/v1/notify' },
+    }),
+  },
+  // Only for oneself: B asking for a token as A is refused.
+  'POST /user/:userId/openid/request_token': { b: 'refused', body: () => ({}) },
   'POST /rooms/:roomId/receipt/:receiptType/:eventId': { b: 'refused', body: () => ({}) },
   'POST /rooms/:roomId/read_markers': { b: 'refused', body: (f) => ({ 'm.fully_read': f.eventId, 'm.read': f.eventId }) },
   'PUT /rooms/:roomId/typing/:userId': { b: 'refused', asSelfToo: true, body: () => ({ typing: true, timeout: 30_000 }) },

@@ -21,6 +21,7 @@ import { migration016 } from './016-txn-scope.ts';
 import { migration017 } from './017-indexes-by-room.ts';
 import { migration018 } from './018-unread-checkpoints.ts';
 import { migration022 } from './022-remote-media.ts';
+import { migration023 } from './023-pushers-openid.ts';
 
 export interface Migration {
   version: number;
@@ -48,6 +49,7 @@ export const MIGRATIONS: Migration[] = [
   migration017,
   migration018,
   migration022,
+  migration023,
 ];
 
 export async function runMigrations(conn: Connection): Promise<void> {

@@ -94,6 +94,7 @@ public_base_url: https://matrix.example.org/
 admin_contact: mailto:admin@example.org
 web_root: web
 max_upload_size: 10M
+pusher_private_gateways: [Push.LAN, 127.0.0.1, push.lan]
 `;
 
   test('hearth.yaml sets every key; relative paths resolve against its folder', () => {
@@ -111,6 +112,7 @@ max_upload_size: 10M
       maxUploadBytes: 10 * 1024 * 1024,
       publicBaseUrl: 'https://matrix.example.org',
       adminContact: 'mailto:admin@example.org',
+      pusherPrivateGateways: ['push.lan', '127.0.0.1'],
       webRoot: path.join(dir, 'web'),
     });
   });
@@ -251,7 +253,7 @@ describe('validation errors name the file, the key, the expectation and the valu
   const HOST = 'a host name or IP address without a port ([brackets] around IPv6)';
   const URL_ = 'an http:// or https:// URL without credentials, query or fragment';
   const KNOWN =
-    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, admin_contact, web_root, data_dir, max_upload_size, remote_media_cache_size, turn, federation, password_policy';
+    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, admin_contact, web_root, data_dir, max_upload_size, remote_media_cache_size, turn, federation, password_policy, pusher_private_gateways';
   // [what, file name, contents, message after "<file>: "]
   const cases: Array<[string, string, string, string]> = [
     ['kebab-case key', 'hearth.yaml', 'server-name: x\n', `server-name: unknown key; did you mean 'server_name'? known keys are ${KNOWN}`],
@@ -283,6 +285,12 @@ describe('validation errors name the file, the key, the expectation and the valu
       'registration_tokens[1]: expected 1 to 64 characters of A-Z, a-z, 0-9, ".", "_", "~" or "-", got "not ok"',
     ],
     ['allowed host as a URL', 'hearth.yaml', 'allowed_hosts: ["http://x"]\n', `allowed_hosts[0]: expected ${HOST}, got "http://x"`],
+    [
+      'push gateway host with a port',
+      'hearth.yaml',
+      'pusher_private_gateways: ["push.lan:80"]\n',
+      `pusher_private_gateways[0]: expected ${HOST}, got "push.lan:80"`,
+    ],
     ['allowed host with a port', 'hearth.yaml', 'allowed_hosts: [ok.lan, "hearth.lan:8008"]\n', `allowed_hosts[1]: expected ${HOST}, got "hearth.lan:8008"`],
     ['allowed IPv6 host with a port', 'hearth.yaml', 'allowed_hosts: ["[::1]:80"]\n', `allowed_hosts[0]: expected ${HOST}, got "[::1]:80"`],
     ['allowed_hosts as a mapping', 'hearth.yaml', 'allowed_hosts: {a: 1}\n', 'allowed_hosts: expected a list, got a mapping ({"a":1})'],
