@@ -54,12 +54,19 @@ export const MIGRATIONS: Migration[] = [
 
 export async function runMigrations(conn: Connection): Promise<void> {
   await conn.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts INTEGER NOT NULL)');
-  const row = await conn.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
-  const current = row?.v ?? 0;
-  const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-  if (current > latest) throw new Error(`database schema version ${current} is newer than this Hearth (${latest})`);
+  // Every migration not yet recorded is applied, in order, not only those above the highest one:
+  // migrations written side by side on branches land out of number order, and a database that
+  // already ran a later one must still get an earlier one that landed after it.
+  const rows = await conn.all<{ version: number }>('SELECT version FROM schema_migrations');
+  const applied = new Set(rows.map((r) => r.version));
+  const known = new Set(MIGRATIONS.map((m) => m.version));
+  const unknown = [...applied].filter((v) => !known.has(v));
+  if (unknown.length > 0) {
+    const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+    throw new Error(`database schema version ${Math.max(...unknown)} is newer than this Hearth (${latest})`);
+  }
   for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
+    if (applied.has(m.version)) continue;
     await conn.exec('BEGIN IMMEDIATE');
     try {
       await conn.exec(m.sql);
