@@ -9,6 +9,9 @@ import { hostCheck } from '../http/host-check.ts';
 import { jsonBody } from '../http/json-body.ts';
 import { RateLimiter, rateLimit } from '../http/rate-limit.ts';
 import { capabilitiesRoutes, unversionedRoutes } from './versions.ts';
+import { wellKnownRoutes } from './well-known.ts';
+import { mutualRoomsRoutes } from './mutual-rooms.ts';
+import { thirdPartyLookupRoutes } from './third-party-lookup.ts';
 import { accountRoutes } from './account.ts';
 import { roomRoutes } from './rooms.ts';
 import { roomEventRoutes } from './room-events.ts';
@@ -53,6 +56,8 @@ const GROUPS: RouteGroup[] = [
   toDeviceRoutes,
   keyBackupRoutes,
   userDirectoryRoutes,
+  mutualRoomsRoutes,
+  thirdPartyLookupRoutes,
 ];
 
 export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_matrix/client/api/v1', '/_matrix/client/v1'];
@@ -80,6 +85,9 @@ export function createClientApp(deps: ClientApiDeps & MediaDeps, allowedHosts: S
   compileRoutes(unversioned);
   app.use(unversioned.routes());
   app.use(unversioned.allowedMethods({ throw: false }));
+  const wellKnown = wellKnownRoutes(deps);
+  compileRoutes(wellKnown);
+  app.use(wellKnown.routes());
   const fallback = loginFallbackRoutes(deps);
   compileRoutes(fallback);
   app.use(fallback.routes());

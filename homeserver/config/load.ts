@@ -85,6 +85,8 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
   if (webRoot !== undefined) config.webRoot = webRoot;
   if (file.publicBaseUrl !== undefined) config.publicBaseUrl = file.publicBaseUrl;
   if (file.adminContact !== undefined) config.adminContact = file.adminContact;
+  if (file.support !== undefined) config.support = file.support;
+  if (file.wellKnownServer !== undefined) config.wellKnownServer = file.wellKnownServer;
   if (file.turn !== undefined) config.turn = file.turn;
   const federation = mergeFederation(file.federation, federationFromCommandLine(args));
   if (federation !== undefined) config.federation = federation;

@@ -191,6 +191,16 @@ const CLIENT_RULES: Record<string, Rule> = {
   'DELETE /room_keys/keys/:roomId': { b: 'refused', query: backup },
   'DELETE /room_keys/keys/:roomId/:sessionId': { b: 'refused', query: backup },
   'POST /user_directory/search': { b: 'own', body: (f) => ({ search_term: f.secret }) },
+  // Issue #14, admin part: server documents from config, no bridges, and B's rooms shared with A.
+  'GET /.well-known/matrix/server': { b: 'own', public: true },
+  'GET /.well-known/matrix/support': { b: 'own', public: true },
+  'GET /mutual_rooms': { b: 'own', query: (f) => `user_id=${encodeURIComponent(f.alice.userId)}` },
+  'GET /thirdparty/protocols': { b: 'own' },
+  'GET /thirdparty/protocol/:protocol': { b: 'own' },
+  'GET /thirdparty/location/:protocol': { b: 'own' },
+  'GET /thirdparty/user/:protocol': { b: 'own' },
+  'GET /thirdparty/location': { b: 'own', query: () => 'alias=%23a%3Aexample.org' },
+  'GET /thirdparty/user': { b: 'own', query: () => 'userid=%40a%3Aexample.org' },
   // Media is addressed by its mxc URI and readable by anyone who has it; uploading into A's
   // reserved media id is A's alone (content_repo, "PUT /upload/{serverName}/{mediaId}").
   'POST /_matrix/media/*/upload': media('own'),
