@@ -12,6 +12,7 @@ import { capabilitiesRoutes, unversionedRoutes } from './versions.ts';
 import { wellKnownRoutes } from './well-known.ts';
 import { mutualRoomsRoutes } from './mutual-rooms.ts';
 import { thirdPartyLookupRoutes } from './third-party-lookup.ts';
+import { reportContentRoutes } from './report-content.ts';
 import { accountRoutes } from './account.ts';
 import { roomRoutes } from './rooms.ts';
 import { roomEventRoutes } from './room-events.ts';
@@ -58,6 +59,7 @@ const GROUPS: RouteGroup[] = [
   userDirectoryRoutes,
   mutualRoomsRoutes,
   thirdPartyLookupRoutes,
+  reportContentRoutes,
 ];
 
 export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_matrix/client/api/v1', '/_matrix/client/v1'];

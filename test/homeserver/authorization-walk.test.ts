@@ -201,6 +201,10 @@ const CLIENT_RULES: Record<string, Rule> = {
   'GET /thirdparty/user/:protocol': { b: 'own' },
   'GET /thirdparty/location': { b: 'own', query: () => 'alias=%23a%3Aexample.org' },
   'GET /thirdparty/user': { b: 'own', query: () => 'userid=%40a%3Aexample.org' },
+  // Anyone may report a room or a user (report_content.md, v1.13, v1.14); an event only from inside.
+  'POST /rooms/:roomId/report': { b: 'own', body: () => ({ reason: 'walk' }) },
+  'POST /rooms/:roomId/report/:eventId': { b: 'refused', body: () => ({ reason: 'walk' }) },
+  'POST /users/:userId/report': { b: 'own', body: () => ({ reason: 'walk' }) },
   // Media is addressed by its mxc URI and readable by anyone who has it; uploading into A's
   // reserved media id is A's alone (content_repo, "PUT /upload/{serverName}/{mediaId}").
   'POST /_matrix/media/*/upload': media('own'),
