@@ -13,6 +13,8 @@ import { wellKnownRoutes } from './well-known.ts';
 import { mutualRoomsRoutes } from './mutual-rooms.ts';
 import { thirdPartyLookupRoutes } from './third-party-lookup.ts';
 import { reportContentRoutes } from './report-content.ts';
+import { adminRoutes } from './admin.ts';
+import { accountModerationGate } from './account-moderation.ts';
 import { accountRoutes } from './account.ts';
 import { roomRoutes } from './rooms.ts';
 import { roomEventRoutes } from './room-events.ts';
@@ -60,6 +62,7 @@ const GROUPS: RouteGroup[] = [
   mutualRoomsRoutes,
   thirdPartyLookupRoutes,
   reportContentRoutes,
+  adminRoutes,
 ];
 
 export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_matrix/client/api/v1', '/_matrix/client/v1'];
@@ -82,6 +85,7 @@ export function createClientApp(deps: ClientApiDeps & MediaDeps, allowedHosts: S
   app.use(unrecognized);
   const users = deps.users;
   app.use(rateLimit(limiter, { cached: (token) => users.cachedIdentity(token), authenticate: deps.authenticate }));
+  app.use(accountModerationGate(deps));
   app.use(jsonBody);
   const unversioned = unversionedRoutes(deps);
   compileRoutes(unversioned);

@@ -7,6 +7,7 @@ import type { Queryable } from '../storage/sqlite.ts';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.ts';
 import { hashToken, newDeviceId, newToken } from './tokens.ts';
 import { LoginThrottle } from './login-throttle.ts';
+import { AccountModeration } from './account-moderation.ts';
 
 export interface Session {
   userId: string;
@@ -32,11 +33,14 @@ export class UserService {
   deviceRemoval: DeviceRemovalHooks | undefined;
 
   private readonly loginThrottle: LoginThrottle;
+  /** Server admins, and the accounts they suspended or locked. */
+  readonly moderation: AccountModeration;
 
   constructor(db: Database, serverName: string, loginThrottle: LoginThrottle = new LoginThrottle()) {
     this.db = db;
     this.serverName = serverName;
     this.loginThrottle = loginThrottle;
+    this.moderation = new AccountModeration(db);
   }
 
   userIdFor(localpart: string): string {

@@ -48,11 +48,6 @@ const LEFT_FOR_LATER: Record<string, string> = {
   'POST /_matrix/policy/v1/sign': POLICY_SERVER,
 
   'DELETE /_matrix/client/v3/profile/{userId}/{keyName}': BUILDING,
-  'GET /_matrix/client/v1/admin/lock/{userId}': BUILDING,
-  'PUT /_matrix/client/v1/admin/lock/{userId}': BUILDING,
-  'GET /_matrix/client/v1/admin/suspend/{userId}': BUILDING,
-  'PUT /_matrix/client/v1/admin/suspend/{userId}': BUILDING,
-  'GET /_matrix/client/v3/admin/whois/{userId}': BUILDING,
   'GET /_matrix/client/v1/room_summary/{roomIdOrAlias}': BUILDING,
   'GET /_matrix/client/v1/rooms/{roomId}/hierarchy': BUILDING,
   'GET /_matrix/federation/v1/hierarchy/{roomId}': BUILDING,

@@ -205,6 +205,12 @@ const CLIENT_RULES: Record<string, Rule> = {
   'POST /rooms/:roomId/report': { b: 'own', body: () => ({ reason: 'walk' }) },
   'POST /rooms/:roomId/report/:eventId': { b: 'refused', body: () => ({ reason: 'walk' }) },
   'POST /users/:userId/report': { b: 'own', body: () => ({ reason: 'walk' }) },
+  // Server administration: B is no admin, and whois is for the user and admins only.
+  'GET /admin/whois/:userId': { b: 'refused' },
+  'GET /admin/suspend/:userId': { b: 'refused' },
+  'PUT /admin/suspend/:userId': { b: 'refused', body: () => ({ suspended: true }) },
+  'GET /admin/lock/:userId': { b: 'refused' },
+  'PUT /admin/lock/:userId': { b: 'refused', body: () => ({ locked: true }) },
   // Media is addressed by its mxc URI and readable by anyone who has it; uploading into A's
   // reserved media id is A's alone (content_repo, "PUT /upload/{serverName}/{mediaId}").
   'POST /_matrix/media/*/upload': media('own'),
