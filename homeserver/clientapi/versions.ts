@@ -31,7 +31,9 @@ export const SPEC_VERSIONS = [
 export function unversionedRoutes(deps: ClientApiDeps): Router {
   const r = new Router();
   r.get('/_matrix/client/versions', (ctx) => {
-    ctx.body = { versions: SPEC_VERSIONS, unstable_features: {} };
+    // MSC4133's flag for clients that look for extended profiles at the stable paths (matrix-js-sdk
+    // does, until /versions lists v1.16).
+    ctx.body = { versions: SPEC_VERSIONS, unstable_features: { 'uk.tcpip.msc4133.stable': true } };
   });
   r.get('/.well-known/matrix/client', (ctx) => {
     ctx.body = { 'm.homeserver': { base_url: deps.config.publicBaseUrl ?? `${ctx.protocol}://${ctx.host}` } };
@@ -51,6 +53,8 @@ export const capabilitiesRoutes: RouteGroup = (r, deps) => {
         'm.set_avatar_url': { enabled: true },
         'm.3pid_changes': { enabled: false },
         'm.get_login_token': { enabled: false },
+        // Every profile key a client may set (users/profiles.ts), so no allowed or disallowed list.
+        'm.profile_fields': { enabled: true },
         // capabilities.yaml: omitted altogether for users who may neither suspend nor lock.
         ...((await deps.users.moderation.isAdmin(requester(ctx).userId)) ? { 'm.account_moderation': { suspend: true, lock: true } } : {}),
       },

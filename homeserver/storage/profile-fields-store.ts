@@ -17,7 +17,4 @@ export const profileFieldsStore = {
   async delete(q: Queryable, userId: string, key: string): Promise<void> {
     await q.run('DELETE FROM profile_fields WHERE user_id = ? AND key_name = ?', userId, key);
   },
-  async deleteAll(q: Queryable, userId: string): Promise<void> {
-    await q.run('DELETE FROM profile_fields WHERE user_id = ?', userId);
-  },
 };

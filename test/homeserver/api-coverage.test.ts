@@ -47,7 +47,6 @@ const LEFT_FOR_LATER: Record<string, string> = {
   'GET /.well-known/matrix/policy_server': POLICY_SERVER,
   'POST /_matrix/policy/v1/sign': POLICY_SERVER,
 
-  'DELETE /_matrix/client/v3/profile/{userId}/{keyName}': BUILDING,
   'GET /_matrix/client/v1/room_summary/{roomIdOrAlias}': BUILDING,
   'GET /_matrix/client/v1/rooms/{roomId}/hierarchy': BUILDING,
   'GET /_matrix/federation/v1/hierarchy/{roomId}': BUILDING,

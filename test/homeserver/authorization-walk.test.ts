@@ -114,6 +114,7 @@ const CLIENT_RULES: Record<string, Rule> = {
   'GET /profile/:userId': { b: 'readable' },
   'GET /profile/:userId/:field': { b: 'readable' },
   'PUT /profile/:userId/:field': { b: 'refused', body: () => ({ displayname: 'renamed by B' }) },
+  'DELETE /profile/:userId/:field': { b: 'refused' },
   'GET /sync': { b: 'own', query: () => 'timeout=0' },
   'POST /user/:userId/filter': { b: 'refused', body: () => ({ room: { timeline: { limit: 1 } } }) },
   'GET /user/:userId/filter/:filterId': { b: 'refused' },
