@@ -37,14 +37,14 @@ const FILE_KEYS = [
   'rate_limit',
   'public_base_url',
   'admin_contact',
+  'support',
+  'well_known_server',
   'web_root',
   'data_dir',
   'max_upload_size',
   'turn',
   'federation',
   'password_policy',
-  'support',
-  'well_known_server',
 ] as const;
 
 const TURN_KEYS = ['uris', 'shared_secret', 'user_lifetime'] as const;
