@@ -54,7 +54,13 @@ export function accountModerationGate(deps: Pick<ClientApiDeps, 'authenticate' |
       if (FORBIDDEN_WHILE_SUSPENDED.some(([method, re]) => method === ctx.method && re.test(path))) throw suspended();
       const redact = ctx.method === 'PUT' ? REDACT.exec(path) : null;
       if (redact) {
-        const target = await deps.rooms.reader.getEvent(deps.rooms.db.reader, decodeURIComponent(redact[1]!));
+        let eventId: string;
+        try {
+          eventId = decodeURIComponent(redact[1]!);
+        } catch {
+          throw suspended(); // Not an event id at all; the route would refuse it anyway.
+        }
+        const target = await deps.rooms.reader.getEvent(deps.rooms.db.reader, eventId);
         if (target !== undefined && target.pdu.sender !== who.userId) throw suspended();
       }
     }

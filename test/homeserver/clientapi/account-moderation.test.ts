@@ -82,6 +82,13 @@ describe('server administration and account moderation', () => {
     const other = (await call(server, bob, 'POST', '/createRoom', { preset: 'public_chat' })).body.room_id;
     assert.equal((await req(server, alice, 'POST', `/v3/join/${enc(other)}`, {})).body.errcode, 'M_USER_SUSPENDED');
     assert.equal((await req(server, alice, 'PUT', `/v3/rooms/${enc(roomId)}/redact/${enc(bobsEvent)}/r1`, {})).body.errcode, 'M_USER_SUSPENDED');
+    // A redaction path that is not even percent-encoding is refused, never a 500.
+    const garbled = await fetch(`${server.api}/rooms/${enc(roomId)}/redact/%E0%A4%A/r3`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${alice.accessToken}` },
+      body: '{}',
+    });
+    assert.ok(garbled.status >= 400 && garbled.status < 500, `garbled redaction path answered ${garbled.status}`);
 
     assert.equal((await req(server, alice, 'GET', `/v3/rooms/${enc(roomId)}/messages?dir=b`)).status, 200);
     assert.equal((await req(server, alice, 'PUT', `/v3/rooms/${enc(roomId)}/redact/${enc(own)}/r2`, {})).status, 200);
