@@ -16,6 +16,9 @@ export const USAGE = `Usage: hearth <command> [options]
 
 Commands:
   serve                    Run the homeserver until SIGINT or SIGTERM
+  reports [--limit N]      Print the newest content reports users filed (JSON lines)
+  admin list               Print the server admins (JSON lines)
+  admin grant|revoke USER  Let USER (a user id or localpart) use the admin API, or not
 
 Options for serve (they override the config file):
   --data-dir DIR           Where the database, keys, media and hearth.yaml live
@@ -37,6 +40,9 @@ Options for serve (they override the config file):
                            contact (repeatable)
   --federation-allow NAME  Federate only with the servers listed (repeatable)
   --federation-deny NAME   Never federate with NAME (repeatable)
+
+The data dir and config options above also tell reports and admin where the
+database is.
 
 General options:
   -h, --help               Show this help
@@ -61,9 +67,13 @@ const OPTIONS = {
   'trust-self-signed': { type: 'string', multiple: true },
   'federation-allow': { type: 'string', multiple: true },
   'federation-deny': { type: 'string', multiple: true },
+  limit: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
-const COMMANDS = ['serve'];
+const COMMANDS = ['serve', 'reports', 'admin'];
+
+/** Positional arguments each command takes after its name, at most. */
+const MAX_ARGUMENTS: Record<string, number> = { serve: 0, reports: 0, admin: 2 };
 
 /** The checkout's root, from the sources (homeserver/cli/) or from their build (dist/homeserver/cli/). */
 const CHECKOUT = new URL(import.meta.url.endsWith('.js') ? '../../../' : '../../', import.meta.url);
@@ -86,7 +96,10 @@ export async function main(argv: string[]): Promise<number> {
     const [command, ...extra] = parsed.positionals;
     if (command === undefined) throw new UsageError('no command given');
     if (!COMMANDS.includes(command)) throw new UsageError(`unknown command '${command}'`);
-    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+    if (extra.length > MAX_ARGUMENTS[command]!) throw new UsageError(`unexpected argument '${extra[MAX_ARGUMENTS[command]!]}'`);
+    if (command === 'admin' && extra.length === 0) throw new UsageError('admin needs an action: list, grant or revoke');
+    if (parsed.values.limit !== undefined && !/^[1-9][0-9]{0,5}$/.test(parsed.values.limit))
+      throw new UsageError('--limit must be a whole number from 1 to 999999');
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
       process.stderr.write(`hearth: ${usageMessage(error as Error)}\nRun 'hearth --help' for usage.\n`);
@@ -109,7 +122,46 @@ export async function main(argv: string[]): Promise<number> {
   if (v['trust-self-signed'] !== undefined) args.trustSelfSigned = v['trust-self-signed'];
   if (v['federation-allow'] !== undefined) args.federationAllow = v['federation-allow'];
   if (v['federation-deny'] !== undefined) args.federationDeny = v['federation-deny'];
+  const [command, action, target] = parsed.positionals;
+  if (command === 'reports' || command === 'admin') return runAdminCommand(args, command, action, target, Number(v.limit ?? 50));
   return serve(args);
+}
+
+function writeLine(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Loads the config as serve would, then runs `reports` or `admin ACTION [USER]` on its database. */
+async function runAdminCommand(
+  args: ConfigArgs,
+  command: 'reports' | 'admin',
+  action: string | undefined,
+  target: string | undefined,
+  limit: number,
+): Promise<number> {
+  let config: HomeserverConfig;
+  try {
+    config = loadConfig(args, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`hearth: ${error.message}\n`);
+      return error.fromCommandLine ? 2 : 1;
+    }
+    throw error;
+  }
+  // Imported here, as serve imports the homeserver: --help and config errors need no SQLite.
+  const { AdminCommandError, adminCommand, printReports } = await import('./admin-commands.ts');
+  try {
+    if (command === 'reports') await printReports(config, limit, writeLine);
+    else await adminCommand(config, action!, target, writeLine);
+    return 0;
+  } catch (error) {
+    if (error instanceof AdminCommandError) {
+      process.stderr.write(`hearth: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
 }
 
 async function serve(args: ConfigArgs): Promise<number> {

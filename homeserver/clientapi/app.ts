@@ -9,6 +9,12 @@ import { hostCheck } from '../http/host-check.ts';
 import { jsonBody } from '../http/json-body.ts';
 import { RateLimiter, rateLimit } from '../http/rate-limit.ts';
 import { capabilitiesRoutes, unversionedRoutes } from './versions.ts';
+import { wellKnownRoutes } from './well-known.ts';
+import { mutualRoomsRoutes } from './mutual-rooms.ts';
+import { thirdPartyLookupRoutes } from './third-party-lookup.ts';
+import { reportContentRoutes } from './report-content.ts';
+import { adminRoutes } from './admin.ts';
+import { accountModerationGate } from './account-moderation.ts';
 import { accountRoutes } from './account.ts';
 import { roomRoutes } from './rooms.ts';
 import { roomEventRoutes } from './room-events.ts';
@@ -61,6 +67,10 @@ const GROUPS: RouteGroup[] = [
   userDirectoryRoutes,
   roomUpgradeRoutes,
   spaceHierarchyRoutes,
+  mutualRoomsRoutes,
+  thirdPartyLookupRoutes,
+  reportContentRoutes,
+  adminRoutes,
 ];
 
 export const CLIENT_PREFIXES = ['/_matrix/client/v3', '/_matrix/client/r0', '/_matrix/client/api/v1', '/_matrix/client/v1'];
@@ -83,11 +93,15 @@ export function createClientApp(deps: ClientApiDeps & MediaDeps, allowedHosts: S
   app.use(unrecognized);
   const users = deps.users;
   app.use(rateLimit(limiter, { cached: (token) => users.cachedIdentity(token), authenticate: deps.authenticate }));
+  app.use(accountModerationGate(deps));
   app.use(jsonBody);
   const unversioned = unversionedRoutes(deps);
   compileRoutes(unversioned);
   app.use(unversioned.routes());
   app.use(unversioned.allowedMethods({ throw: false }));
+  const wellKnown = wellKnownRoutes(deps);
+  compileRoutes(wellKnown);
+  app.use(wellKnown.routes());
   const fallback = loginFallbackRoutes(deps);
   compileRoutes(fallback);
   app.use(fallback.routes());

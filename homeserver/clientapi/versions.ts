@@ -2,6 +2,7 @@
 import { Router } from '../http/router.ts';
 import type { ClientApiDeps, RouteGroup } from './deps.ts';
 import { SUPPORTED_ROOM_VERSIONS, DEFAULT_ROOM_VERSION } from '../protocol/room-versions.ts';
+import { requester } from '../http/auth.ts';
 
 export const SPEC_VERSIONS = [
   'r0.0.1',
@@ -30,7 +31,9 @@ export const SPEC_VERSIONS = [
 export function unversionedRoutes(deps: ClientApiDeps): Router {
   const r = new Router();
   r.get('/_matrix/client/versions', (ctx) => {
-    ctx.body = { versions: SPEC_VERSIONS, unstable_features: {} };
+    // MSC4133's flag for clients that look for extended profiles at the stable paths (matrix-js-sdk
+    // does, until /versions lists v1.16).
+    ctx.body = { versions: SPEC_VERSIONS, unstable_features: { 'uk.tcpip.msc4133.stable': true } };
   });
   r.get('/.well-known/matrix/client', (ctx) => {
     ctx.body = { 'm.homeserver': { base_url: deps.config.publicBaseUrl ?? `${ctx.protocol}://${ctx.host}` } };
@@ -39,7 +42,7 @@ export function unversionedRoutes(deps: ClientApiDeps): Router {
 }
 
 export const capabilitiesRoutes: RouteGroup = (r, deps) => {
-  r.get('/capabilities', deps.auth, (ctx) => {
+  r.get('/capabilities', deps.auth, async (ctx) => {
     const available: Record<string, string> = {};
     for (const v of SUPPORTED_ROOM_VERSIONS) available[v] = 'stable';
     ctx.body = {
@@ -50,6 +53,10 @@ export const capabilitiesRoutes: RouteGroup = (r, deps) => {
         'm.set_avatar_url': { enabled: true },
         'm.3pid_changes': { enabled: false },
         'm.get_login_token': { enabled: false },
+        // Every profile key a client may set (users/profiles.ts), so no allowed or disallowed list.
+        'm.profile_fields': { enabled: true },
+        // capabilities.yaml: omitted altogether for users who may neither suspend nor lock.
+        ...((await deps.users.moderation.isAdmin(requester(ctx).userId)) ? { 'm.account_moderation': { suspend: true, lock: true } } : {}),
       },
     };
   });

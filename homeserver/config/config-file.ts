@@ -8,6 +8,7 @@ import type { HomeserverConfig } from './types.ts';
 import { ConfigError } from './config-error.ts';
 import { parseListen } from './listen.ts';
 import { readFederationSection, type PartialFederation } from './federation.ts';
+import { readSupportSection } from './support.ts';
 import {
   expectBaseUrl,
   expectContactUri,
@@ -36,6 +37,8 @@ const FILE_KEYS = [
   'rate_limit',
   'public_base_url',
   'admin_contact',
+  'support',
+  'well_known_server',
   'web_root',
   'data_dir',
   'max_upload_size',
@@ -157,6 +160,8 @@ export function readConfigFile(file: string, insideDataDir: boolean): FileConfig
     config.publicBaseUrl = expectBaseUrl(raw.public_base_url, at('public_base_url'));
   }
   if (raw.admin_contact !== undefined) config.adminContact = expectContactUri(raw.admin_contact, at('admin_contact'));
+  if (raw.support !== undefined && raw.support !== null) config.support = readSupportSection(raw.support, file);
+  if (raw.well_known_server !== undefined) config.wellKnownServer = expectServerName(raw.well_known_server, at('well_known_server'));
   if (raw.web_root !== undefined) {
     config.webRoot = path.resolve(base, expectString(raw.web_root, at('web_root'), 'a folder path'));
   }

@@ -86,6 +86,8 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
   if (file.publicBaseUrl !== undefined) config.publicBaseUrl = file.publicBaseUrl;
   if (file.adminContact !== undefined) config.adminContact = file.adminContact;
   if (file.pusherPrivateGateways !== undefined) config.pusherPrivateGateways = file.pusherPrivateGateways;
+  if (file.support !== undefined) config.support = file.support;
+  if (file.wellKnownServer !== undefined) config.wellKnownServer = file.wellKnownServer;
   if (file.turn !== undefined) config.turn = file.turn;
   if (file.remoteMediaCacheBytes !== undefined) config.remoteMediaCacheBytes = file.remoteMediaCacheBytes;
   const federation = mergeFederation(file.federation, federationFromCommandLine(args));

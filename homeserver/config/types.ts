@@ -82,6 +82,19 @@ export interface FederationConfig {
   privatePeers?: string[];
 }
 
+/** One way to reach whoever runs the server (support.yaml, "Contact"). */
+export interface SupportContact {
+  role: string;
+  matrixId?: string;
+  emailAddress?: string;
+}
+
+/** What /.well-known/matrix/support says (config key `support`). */
+export interface SupportConfig {
+  contacts: SupportContact[];
+  supportPage?: string;
+}
+
 export interface HomeserverConfig {
   /** Folder that holds the SQLite database, the signing key and media. Created if missing. */
   dataDir: string;
@@ -106,6 +119,13 @@ export interface HomeserverConfig {
    * `https:` URI, sent as `admin_contact` with M_RESOURCE_LIMIT_EXCEEDED (a full disk); null when unset.
    */
   adminContact?: string;
+  /** Contacts and a support page for /.well-known/matrix/support (config key `support`). */
+  support?: SupportConfig;
+  /**
+   * The `m.server` of /.well-known/matrix/server (config key `well_known_server`): the
+   * `host[:port]` other servers should reach this server name at. Unset: that document is a 404.
+   */
+  wellKnownServer?: string;
   /**
    * Largest upload the content repository accepts, in bytes (config key `max_upload_size`).
    * loadConfig always sets it; a config built by hand may leave it out for the 50 MiB default.
@@ -120,6 +140,7 @@ export interface HomeserverConfig {
    * Push gateway host names (a pusher URL's host, config key `pusher_private_gateways`) that HTTP
    * pushers may reach at private addresses (loopback, LAN); any other gateway is reached only at
    * public addresses (push/gateway-request.ts). Empty by default.
+   */
   pusherPrivateGateways?: string[];
   /** A TURN server for calls (voip.yaml): credentials are minted from its shared secret. */
   turn?: TurnConfig;

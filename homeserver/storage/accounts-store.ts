@@ -41,6 +41,8 @@ export const accountsStore = {
   },
   async setDeactivated(q: Queryable, userId: string) {
     await q.run('UPDATE users SET deactivated = 1, password_hash = NULL, displayname = NULL, avatar_url = NULL WHERE user_id = ?', userId);
+    // The extended profile fields (migration 020) go with the display name and avatar.
+    await q.run('DELETE FROM profile_fields WHERE user_id = ?', userId);
   },
   async setProfileField(q: Queryable, userId: string, field: 'displayname' | 'avatar_url', value: string | null) {
     await q.run(`UPDATE users SET ${field === 'displayname' ? 'displayname' : 'avatar_url'} = ? WHERE user_id = ?`, value, userId);

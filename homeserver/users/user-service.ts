@@ -4,6 +4,7 @@ import { MatrixError } from '../http/matrix-error.ts';
 import type { Database } from '../storage/database.ts';
 import { accountsStore, type UserRow } from '../storage/accounts-store.ts';
 import type { Queryable } from '../storage/sqlite.ts';
+import { AccountModeration } from './account-moderation.ts';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.ts';
 import { hashToken, newDeviceId, newToken } from './tokens.ts';
 import { LoginThrottle } from './login-throttle.ts';
@@ -153,6 +154,13 @@ export class UserService {
     if (this.tokenCache.size > 10_000) this.tokenCache.clear();
     this.tokenCache.set(h, id);
     return id;
+  }
+
+  private moderationState: AccountModeration | undefined;
+  /** Server admins, and the accounts they suspended or locked. */
+  get moderation(): AccountModeration {
+    this.moderationState ??= new AccountModeration(this.db);
+    return this.moderationState;
   }
 
   async logout(accessToken: string): Promise<void> {

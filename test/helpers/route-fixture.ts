@@ -59,6 +59,7 @@ export function fillPath(op: RoutedOperation, f: Fixture): string {
     mediaId: f.mediaId,
     fileName: 'f.bin',
     deviceId: f.alice.deviceId,
+    protocol: 'irc',
   };
   return op.path.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
     const v = values[name];

@@ -47,26 +47,8 @@ const LEFT_FOR_LATER: Record<string, string> = {
   'GET /.well-known/matrix/policy_server': POLICY_SERVER,
   'POST /_matrix/policy/v1/sign': POLICY_SERVER,
 
-  'DELETE /_matrix/client/v3/profile/{userId}/{keyName}': BUILDING,
-  'GET /.well-known/matrix/support': BUILDING,
-  'GET /.well-known/matrix/server': BUILDING,
-  'GET /_matrix/client/v1/admin/lock/{userId}': BUILDING,
-  'PUT /_matrix/client/v1/admin/lock/{userId}': BUILDING,
-  'GET /_matrix/client/v1/admin/suspend/{userId}': BUILDING,
-  'PUT /_matrix/client/v1/admin/suspend/{userId}': BUILDING,
-  'GET /_matrix/client/v3/admin/whois/{userId}': BUILDING,
-  'GET /_matrix/client/v1/mutual_rooms': BUILDING,
-  'GET /_matrix/client/v3/thirdparty/location': BUILDING,
-  'GET /_matrix/client/v3/thirdparty/location/{protocol}': BUILDING,
-  'GET /_matrix/client/v3/thirdparty/protocol/{protocol}': BUILDING,
-  'GET /_matrix/client/v3/thirdparty/protocols': BUILDING,
-  'GET /_matrix/client/v3/thirdparty/user': BUILDING,
-  'GET /_matrix/client/v3/thirdparty/user/{protocol}': BUILDING,
   'POST /_matrix/client/v1/login/get_token': BUILDING,
   'POST /_matrix/client/v3/refresh': BUILDING,
-  'POST /_matrix/client/v3/rooms/{roomId}/report': BUILDING,
-  'POST /_matrix/client/v3/rooms/{roomId}/report/{eventId}': BUILDING,
-  'POST /_matrix/client/v3/users/{userId}/report': BUILDING,
 };
 
 function specOperations(kind: 'client-server' | 'server-server'): Operation[] {

@@ -117,6 +117,7 @@ const CLIENT_RULES: Record<string, Rule> = {
   'GET /profile/:userId': { b: 'readable' },
   'GET /profile/:userId/:field': { b: 'readable' },
   'PUT /profile/:userId/:field': { b: 'refused', body: () => ({ displayname: 'renamed by B' }) },
+  'DELETE /profile/:userId/:field': { b: 'refused' },
   'GET /sync': { b: 'own', query: () => 'timeout=0' },
   'POST /user/:userId/filter': { b: 'refused', body: () => ({ room: { timeline: { limit: 1 } } }) },
   'GET /user/:userId/filter/:filterId': { b: 'refused' },
@@ -210,6 +211,26 @@ const CLIENT_RULES: Record<string, Rule> = {
   'DELETE /room_keys/keys/:roomId': { b: 'refused', query: backup },
   'DELETE /room_keys/keys/:roomId/:sessionId': { b: 'refused', query: backup },
   'POST /user_directory/search': { b: 'own', body: (f) => ({ search_term: f.secret }) },
+  // Issue #14, admin part: server documents from config, no bridges, and B's rooms shared with A.
+  'GET /.well-known/matrix/server': { b: 'own', public: true },
+  'GET /.well-known/matrix/support': { b: 'own', public: true },
+  'GET /mutual_rooms': { b: 'own', query: (f) => `user_id=${encodeURIComponent(f.alice.userId)}` },
+  'GET /thirdparty/protocols': { b: 'own' },
+  'GET /thirdparty/protocol/:protocol': { b: 'own' },
+  'GET /thirdparty/location/:protocol': { b: 'own' },
+  'GET /thirdparty/user/:protocol': { b: 'own' },
+  'GET /thirdparty/location': { b: 'own', query: () => 'alias=%23a%3Aexample.org' },
+  'GET /thirdparty/user': { b: 'own', query: () => 'userid=%40a%3Aexample.org' },
+  // Anyone may report a room or a user (report_content.md, v1.13, v1.14); an event only from inside.
+  'POST /rooms/:roomId/report': { b: 'own', body: () => ({ reason: 'walk' }) },
+  'POST /rooms/:roomId/report/:eventId': { b: 'refused', body: () => ({ reason: 'walk' }) },
+  'POST /users/:userId/report': { b: 'own', body: () => ({ reason: 'walk' }) },
+  // Server administration: B is no admin, and whois is for the user and admins only.
+  'GET /admin/whois/:userId': { b: 'refused' },
+  'GET /admin/suspend/:userId': { b: 'refused' },
+  'PUT /admin/suspend/:userId': { b: 'refused', body: () => ({ suspended: true }) },
+  'GET /admin/lock/:userId': { b: 'refused' },
+  'PUT /admin/lock/:userId': { b: 'refused', body: () => ({ locked: true }) },
   // Media is addressed by its mxc URI and readable by anyone who has it; uploading into A's
   // reserved media id is A's alone (content_repo, "PUT /upload/{serverName}/{mediaId}").
   'POST /_matrix/media/*/upload': media('own'),

@@ -11,7 +11,7 @@ import { transactionRoutes } from './transactions.ts';
 import { wakeOnTraffic } from '../sender/wake-on-traffic.ts';
 import { userDevicesRoutes } from './user-devices.ts';
 import { userKeysRoutes } from './user-keys.ts';
-import { accountsStore } from '../../storage/accounts-store.ts';
+import { loadProfile } from '../../users/profiles.ts';
 import { membershipHandshakeRoutes } from './make-send-membership.ts';
 import { inviteRoutes } from './invites.ts';
 import { spaceHierarchyRoutes } from './space-hierarchy.ts';
@@ -19,7 +19,7 @@ import { spaceHierarchyRoutes } from './space-hierarchy.ts';
 export function mountFederationRoutes(router: Router, s: FederationServices): void {
   // First: any signed request shows its origin is up, so its outbound queue retries now.
   router.use(wakeOnTraffic(s));
-  queryRoutes(s.serverName, (userId) => accountsStore.getUser(s.db.reader, userId))(router);
+  queryRoutes(s.serverName, (userId) => loadProfile(s.db.reader, userId))(router);
   transactionRoutes(s)(router);
   queryDirectoryRoutes(router, s);
   eventsRoutes(router, s);

@@ -8,12 +8,11 @@ import { roomsStore } from '../../storage/rooms-store.ts';
 import type { FederationServices } from '../services.ts';
 import { nullObject } from '../../protocol/null-object.ts';
 
-export interface Profile {
-  displayname: string | null;
-  avatar_url: string | null;
-}
-
-export function queryRoutes(serverName: string, profileOf: (userId: string) => Promise<Profile | undefined>) {
+/**
+ * query.yaml, /query/profile: the user's whole profile, extended fields included ("the full,
+ * public, profile"), or the one `field` asked for. `profileOf` gives undefined for no such user.
+ */
+export function queryRoutes(serverName: string, profileOf: (userId: string) => Promise<Record<string, unknown> | undefined>) {
   return (router: Router): void => {
     router.get('/_matrix/federation/v1/query/profile', async (ctx) => {
       const userId = ctx.query.user_id;
@@ -22,12 +21,16 @@ export function queryRoutes(serverName: string, profileOf: (userId: string) => P
       if (parsed === null) throw invalidParam('user_id is not a user id');
       if (parsed.serverName !== serverName) throw invalidParam('user_id is not a user of this server');
       const field = ctx.query.field;
-      if (field !== undefined && field !== 'displayname' && field !== 'avatar_url') throw invalidParam('field must be displayname or avatar_url');
+      if (field !== undefined && typeof field !== 'string') throw invalidParam('field must be a single profile key');
       const profile = await profileOf(userId);
       if (profile === undefined) throw notFound('User not found');
-      const body: Record<string, string> = nullObject();
-      if ((field === undefined || field === 'displayname') && profile.displayname !== null) body.displayname = profile.displayname;
-      if ((field === undefined || field === 'avatar_url') && profile.avatar_url !== null) body.avatar_url = profile.avatar_url;
+      if (field === undefined) {
+        ctx.body = profile;
+        return;
+      }
+      // "If the user does not have a particular field set ... exclude it from the response body."
+      const body: Record<string, unknown> = nullObject();
+      if (profile[field] !== undefined) body[field] = profile[field];
       ctx.body = body;
     });
   };

@@ -20,6 +20,7 @@ import { migration015 } from './015-event-edges-by-position.ts';
 import { migration016 } from './016-txn-scope.ts';
 import { migration017 } from './017-indexes-by-room.ts';
 import { migration018 } from './018-unread-checkpoints.ts';
+import { migration020 } from './020-account-moderation.ts';
 import { migration022 } from './022-remote-media.ts';
 import { migration023 } from './023-pushers-openid.ts';
 
@@ -48,6 +49,7 @@ export const MIGRATIONS: Migration[] = [
   migration016,
   migration017,
   migration018,
+  migration020,
   migration022,
   migration023,
 ];

@@ -92,6 +92,12 @@ password_policy:
   minimum_length: 12
 public_base_url: https://matrix.example.org/
 admin_contact: mailto:admin@example.org
+support:
+  contacts:
+    - {role: m.role.security, matrix_id: "@security:example.org"}
+    - {role: m.role.admin, email_address: help@example.org}
+  support_page: https://example.org/help?lang=en
+well_known_server: matrix.example.org:443
 web_root: web
 max_upload_size: 10M
 pusher_private_gateways: [Push.LAN, 127.0.0.1, push.lan]
@@ -113,6 +119,14 @@ pusher_private_gateways: [Push.LAN, 127.0.0.1, push.lan]
       publicBaseUrl: 'https://matrix.example.org',
       adminContact: 'mailto:admin@example.org',
       pusherPrivateGateways: ['push.lan', '127.0.0.1'],
+      support: {
+        contacts: [
+          { role: 'm.role.security', matrixId: '@security:example.org' },
+          { role: 'm.role.admin', emailAddress: 'help@example.org' },
+        ],
+        supportPage: 'https://example.org/help?lang=en',
+      },
+      wellKnownServer: 'matrix.example.org:443',
       webRoot: path.join(dir, 'web'),
     });
   });
@@ -253,7 +267,7 @@ describe('validation errors name the file, the key, the expectation and the valu
   const HOST = 'a host name or IP address without a port ([brackets] around IPv6)';
   const URL_ = 'an http:// or https:// URL without credentials, query or fragment';
   const KNOWN =
-    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, admin_contact, web_root, data_dir, max_upload_size, remote_media_cache_size, turn, federation, password_policy, pusher_private_gateways';
+    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, admin_contact, support, well_known_server, web_root, data_dir, max_upload_size, remote_media_cache_size, turn, federation, password_policy, pusher_private_gateways';
   // [what, file name, contents, message after "<file>: "]
   const cases: Array<[string, string, string, string]> = [
     ['kebab-case key', 'hearth.yaml', 'server-name: x\n', `server-name: unknown key; did you mean 'server_name'? known keys are ${KNOWN}`],
@@ -326,6 +340,24 @@ describe('validation errors name the file, the key, the expectation and the valu
     ['password_policy not a mapping', 'hearth.yaml', 'password_policy: 8\n', 'password_policy: expected a mapping with minimum_length, got number 8'],
     ['admin_contact not a URI', 'hearth.yaml', 'admin_contact: me at home\n', 'admin_contact: expected a mailto:, https:// or http:// URI, got "me at home"'],
     ['admin_contact ftp', 'hearth.yaml', 'admin_contact: ftp://x.org\n', 'admin_contact: expected a mailto:, https:// or http:// URI, got "ftp://x.org"'],
+    [
+      'support contact without a way to reach',
+      'hearth.yaml',
+      'support: {contacts: [{role: m.role.admin}]}\n',
+      'support.contacts[0]: needs matrix_id or email_address',
+    ],
+    [
+      'support contact with a bad role',
+      'hearth.yaml',
+      'support: {contacts: [{role: boss, email_address: a@b.org}]}\n',
+      'support.contacts[0].role: expected m.role.admin, m.role.security or a namespaced role, got "boss"',
+    ],
+    [
+      'well_known_server not a server name',
+      'hearth.yaml',
+      'well_known_server: "https://x.org"\n',
+      `well_known_server: expected ${SERVER_NAME}, got "https://x.org"`,
+    ],
     ['public_base_url ftp', 'hearth.yaml', 'public_base_url: ftp://x.org\n', `public_base_url: expected ${URL_}, got "ftp://x.org"`],
     ['public_base_url not a URL', 'hearth.yaml', 'public_base_url: matrix.example.org\n', `public_base_url: expected ${URL_}, got "matrix.example.org"`],
     ['public_base_url with credentials', 'hearth.yaml', 'public_base_url: https://u:p@x.org\n', `public_base_url: expected ${URL_}, got "https://u:p@x.org"`],
