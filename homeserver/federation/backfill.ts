@@ -11,8 +11,15 @@ import type { StateIds } from '../rooms/event-reader.ts';
 import type { NotPlaced } from '../rooms/backfilled-events.ts';
 import type { PDU } from '../protocol/types.ts';
 
-/** The most backward extremities one backfill request starts from (the `v` list of its URL). */
-export const MAX_BACKFILL_FROM = 20;
+/**
+ * The most gaps one fill works on, one request each (a request per gap, not one for all: /backfill
+ * answers the events nearest its starting points first, so a gap nobody can fill, e.g. before an
+ * event whose signing server is gone, would use up the answer of every request it is part of).
+ */
+export const MAX_GAPS_PER_FILL = 5;
+
+/** The most events of one batch that get their auth chain or prior state fetched per retry round. */
+const MAX_REFETCH_PER_ROUND = 20;
 
 /** The most events one request asks for: what our own /backfill answers at most (routes/backfill.ts MAX_BACKFILL). */
 const MAX_BACKFILL_REQUEST = 100;
@@ -48,30 +55,41 @@ export function backfillBefore(s: FederationServices, roomId: string, from: stri
 
 async function doBackfill(s: FederationServices, roomId: string, extremities: string[], limit: number): Promise<number> {
   const now = Date.now();
-  const from = extremities.filter((id) => now - (unfillable.get(id) ?? -Infinity) >= GAP_RETRY_MS).slice(0, MAX_BACKFILL_FROM);
+  const from = extremities.filter((id) => now - (unfillable.get(id) ?? -Infinity) >= GAP_RETRY_MS).slice(0, MAX_GAPS_PER_FILL);
   if (from.length === 0) return 0;
   const version = await s.rooms.roomVersion(roomId);
   if (!version) return 0;
+  const servers = [...(await serversInRoom(s.db.reader, roomId))].filter((x) => x !== s.serverName);
+  let stored = 0;
+  for (const id of from) {
+    if (stored >= limit) break;
+    const n = await fillGap(s, roomId, version, servers, id, limit);
+    if (n === 0) unfillable.set(id, Date.now());
+    else unfillable.delete(id);
+    stored += n;
+  }
+  return stored;
+}
+
+/** The events before one backward extremity, from the first server that has any we lack and can store. */
+async function fillGap(s: FederationServices, roomId: string, version: string, servers: string[], extremity: string, limit: number): Promise<number> {
   const q = s.db.reader;
-  const servers = [...(await serversInRoom(q, roomId))].filter((x) => x !== s.serverName);
   for (const server of servers) {
     try {
-      const fetched = await fetchBackfill(s, server, roomId, from, Math.min(MAX_BACKFILL_REQUEST, limit + from.length), version);
+      const fetched = await fetchBackfill(s, server, roomId, [extremity], Math.min(MAX_BACKFILL_REQUEST, limit + 1), version);
       const events: Array<{ eventId: string; pdu: PDU }> = [];
       for (const e of fetched) {
         const known = await s.rooms.reader.getEvent(q, e.eventId);
-        if (!from.includes(e.eventId) && (!known || known.outlier === 'outlier')) events.push({ eventId: e.eventId, pdu: e.pdu });
+        if (e.eventId !== extremity && (!known || known.outlier === 'outlier')) events.push({ eventId: e.eventId, pdu: e.pdu });
       }
       if (events.length === 0) continue;
       const stored = await placeBatch(s, server, roomId, version, events);
-      if (stored === 0) for (const id of from) unfillable.set(id, Date.now());
-      else for (const id of from) unfillable.delete(id);
-      return stored;
+      if (stored > 0) return stored;
     } catch (err) {
-      s.log(`backfill of ${roomId} from ${server} failed`, err);
+      s.log(`backfill of ${roomId} before ${extremity} from ${server} failed`, err);
     }
   }
-  for (const id of from) unfillable.set(id, Date.now());
+  s.log(`backfill of ${roomId}: no server gave events before ${extremity} that could be stored`);
   return 0;
 }
 
@@ -114,7 +132,7 @@ async function placeBatch(
     const waiting = new Set(retry.map((n) => n.eventId));
     const byId = new Map(batch.map((e) => [e.eventId, e]));
     let fetchedSomething = false;
-    for (const n of retry.slice(0, MAX_BACKFILL_FROM)) {
+    for (const n of retry.slice(0, MAX_REFETCH_PER_ROUND)) {
       const e = byId.get(n.eventId)!;
       if (n.kind === 'auth') {
         // Its full auth chain (event_auth.yaml), stored as outliers that its auth check can read.
