@@ -250,13 +250,17 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
     const q = deps.rooms.db.reader;
     const beforeN = Math.floor(limit / 2);
     const afterN = limit - beforeN;
+    // Neighbours in the room's order (depth, then position), as /messages pages: history filled in
+    // later (backfill, a gap while this server had no member) sits where it belongs.
+    const at = { depth: ev.pdu.depth, stream: ev.streamOrdering };
+    const committed: RoomOrderBound = { op: '<=', stream: deps.rooms.position };
     const before = await deps.rooms.reader.getEvents(
       q,
-      (await eventsStore.roomEventsBetween(q, roomId, 0, ev.streamOrdering - 1, beforeN, true)).map((x) => x.event_id),
+      (await eventsStore.roomEventsInOrder(q, roomId, [committed, { op: '<=', key: { ...at, stream: at.stream - 1 } }], beforeN, true)).map((x) => x.event_id),
     );
     const after = await deps.rooms.reader.getEvents(
       q,
-      (await eventsStore.roomEventsBetween(q, roomId, ev.streamOrdering, deps.rooms.position, afterN, false)).map((x) => x.event_id),
+      (await eventsStore.roomEventsInOrder(q, roomId, [committed, { op: '>', key: at }], afterN, false)).map((x) => x.event_id),
     );
     const vb = await deps.visibility.filter(q, me.userId, before);
     const va = await deps.visibility.filter(q, me.userId, after);
@@ -267,8 +271,8 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
       event: await toClientEvent(q, deps.rooms.reader, ev, { viewer: me }),
       events_before: await toClientEvents(q, deps.rooms.reader, vb, { viewer: me }),
       events_after: await toClientEvents(q, deps.rooms.reader, va, { viewer: me }),
-      start: formatPaginationToken((firstBefore?.streamOrdering ?? ev.streamOrdering) - 1),
-      end: formatPaginationToken(lastAfter?.streamOrdering ?? ev.streamOrdering),
+      start: formatRoomOrderToken(firstBefore ? { depth: firstBefore.pdu.depth, stream: firstBefore.streamOrdering - 1 } : { ...at, stream: at.stream - 1 }),
+      end: formatRoomOrderToken(lastAfter ? { depth: lastAfter.pdu.depth, stream: lastAfter.streamOrdering } : at),
       state: await toClientEvents(q, deps.rooms.reader, state),
     };
   });

@@ -84,6 +84,20 @@ describe('a gap in the middle of history (issue 14, fault 3)', () => {
     assert.equal(ev.body.content.body, 'gap away 2');
   });
 
+  test('/context of a message filled into the gap shows its neighbours in the room order', async () => {
+    const { roomId, awayIds } = await roomWithGap('ctx', 5);
+    await pageBack(b, bob, roomId, undefined, 10);
+    const r = await call(b, bob, 'GET', `/rooms/${enc(roomId)}/context/${enc(awayIds[2]!)}?limit=4`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const bodies = (list: any[]) => list.filter((e) => e.type === 'm.room.message').map((e) => e.content.body);
+    assert.deepEqual(bodies(r.body.events_before), ['ctx away 1', 'ctx away 0']);
+    assert.deepEqual(bodies(r.body.events_after), ['ctx away 3', 'ctx away 4']);
+    // Its tokens page on from there.
+    const older = await call(b, bob, 'GET', `/rooms/${enc(roomId)}/messages?dir=b&limit=5&from=${enc(r.body.start)}`);
+    assert.equal(older.body.chunk[0].type, 'm.room.member', "bob's leave, just before the first message sent while B was away");
+    assert.deepEqual(bodies(older.body.chunk).slice(0, 1), ['ctx before 2']);
+  });
+
   test("paging back from /sync's prev_batch fills a gap longer than one backfill request, in order", async () => {
     const { roomId, expected } = await roomWithGap('longgap', 130);
     const s = await call(b, bob, 'GET', `/sync?timeout=0&filter=${enc(JSON.stringify({ room: { timeline: { limit: 1 } } }))}`);
