@@ -114,7 +114,14 @@ export async function persistBackfilled(
       await refuse(eventId, `failed the auth rules against the state before it: ${before}`);
       continue;
     }
-    const stateGroup = await stateGroupFor(q, reader, head.roomId, stateBefore, undefined);
+    // The state group of its first prev event when the state is the same (a message after a
+    // message): not a full snapshot of the room's state per event.
+    const firstPrev = pdu.prev_events.length > 0 ? await reader.getEvent(q, pdu.prev_events[0]!) : undefined;
+    const base =
+      firstPrev && !firstPrev.outlier && firstPrev.stateGroup !== null
+        ? { group: firstPrev.stateGroup, state: await reader.stateOfGroup(q, firstPrev.stateGroup) }
+        : undefined;
+    const stateGroup = await stateGroupFor(q, reader, head.roomId, stateBefore, base);
     // Known so far only as an outlier (send_join's state): it becomes part of the timeline now.
     if (existing) await remoteEventsStore.deleteOutlier(q, eventId);
     placed.push({ eventId, pdu, stateGroup });
