@@ -20,6 +20,7 @@ import { median, percentile, round } from './lib/stats.ts';
 import { benchChatFeatures } from './chat-features.ts';
 import { benchMedia } from './media.ts';
 import { benchFederation } from './federation.ts';
+import { benchBackfill } from './backfill.ts';
 import { benchSyncGrowth, renderSyncGrowth, type SyncGrowth } from './sync-growth.ts';
 import { benchRenderer } from './renderer.ts';
 import { benchLoad } from './load.ts';
@@ -343,6 +344,7 @@ async function main(): Promise<void> {
       ['chat_features', benchChatFeatures],
       ['media', benchMedia],
       ['federation', benchFederation],
+      ['backfill', benchBackfill],
       ['sync_growth', benchSyncGrowth],
       ['load', benchLoad],
     ] as const) {
