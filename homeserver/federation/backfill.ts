@@ -34,6 +34,8 @@ export const GAP_RETRY_MS = 60_000;
 /** Rounds of "fetch what is missing, then try the events not yet placed again" after the first. */
 const PLACEMENT_RETRIES = 2;
 
+// Both maps are keyed by our server name too: tests run several homeservers in one process.
+
 /** One backfill at a time per room: concurrent /messages calls wait for the same one. */
 const running = new Map<string, Promise<number>>();
 
@@ -45,17 +47,22 @@ const unfillable = new Map<string, number>();
  * we lack) and stores the ones that pass the checks; resolves with how many were stored.
  */
 export function backfillBefore(s: FederationServices, roomId: string, from: string[], limit: number): Promise<number> {
-  let p = running.get(roomId);
+  const key = `${s.serverName}\u0000${roomId}`;
+  let p = running.get(key);
   if (!p) {
-    p = doBackfill(s, roomId, from, limit).finally(() => running.delete(roomId));
-    running.set(roomId, p);
+    p = doBackfill(s, roomId, from, limit).finally(() => running.delete(key));
+    running.set(key, p);
   }
   return p;
 }
 
 async function doBackfill(s: FederationServices, roomId: string, extremities: string[], limit: number): Promise<number> {
   const now = Date.now();
-  const from = extremities.filter((id) => now - (unfillable.get(id) ?? -Infinity) >= GAP_RETRY_MS).slice(0, MAX_GAPS_PER_FILL);
+  // Entries past their wait say nothing any more: dropped, so the map stays as small as the gaps
+  // that are waiting.
+  for (const [id, at] of unfillable) if (now - at >= GAP_RETRY_MS) unfillable.delete(id);
+  const mark = (id: string) => `${s.serverName}\u0000${id}`;
+  const from = extremities.filter((id) => !unfillable.has(mark(id))).slice(0, MAX_GAPS_PER_FILL);
   if (from.length === 0) return 0;
   const version = await s.rooms.roomVersion(roomId);
   if (!version) return 0;
@@ -64,8 +71,8 @@ async function doBackfill(s: FederationServices, roomId: string, extremities: st
   for (const id of from) {
     if (stored >= limit) break;
     const n = await fillGap(s, roomId, version, servers, id, limit);
-    if (n === 0) unfillable.set(id, Date.now());
-    else unfillable.delete(id);
+    if (n === 0) unfillable.set(mark(id), Date.now());
+    else unfillable.delete(mark(id));
     stored += n;
   }
   return stored;
