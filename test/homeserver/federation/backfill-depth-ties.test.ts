@@ -19,7 +19,7 @@ const enc = encodeURIComponent;
  * power levels' timestamp is chosen so that its event id sorts before the join's: the order by
  * depth then id that Hearth used put it first, whatever the random keys.
  */
-function craftRoom(peer: CraftedPeer, messages: number): { creator: string; bodies: string[] } {
+function craftRoom(peer: CraftedPeer, messages: number, forgedAt?: number): { creator: string; bodies: string[] } {
   const creator = `@creator:${peer.serverName}`;
   const create = peer.add({
     type: 'm.room.create',
@@ -74,6 +74,17 @@ function craftRoom(peer: CraftedPeer, messages: number): { creator: string; bodi
   });
   const bodies: string[] = [];
   for (let i = 0; i < messages; i++) {
+    if (i === forgedAt) {
+      // Sent by someone who never joined: the auth rules refuse it, and the next message cites it.
+      prev = peer.add({
+        type: 'm.room.message',
+        sender: `@mallory:${peer.serverName}`,
+        content: { msgtype: 'm.text', body: 'forged' },
+        depth: prev.pdu.depth + 1,
+        prev_events: [prev.eventId],
+        auth_events: auth,
+      });
+    }
     bodies.push(`earlier ${i}`);
     prev = peer.add({
       type: 'm.room.message',
@@ -139,5 +150,36 @@ describe('backfill from a server whose events tie in depth (issue 14, fault 2)',
 
   test('every federation response from the crafted peer matched the server-server OpenAPI', () => {
     assertNoValidationFailures();
+  });
+});
+
+describe('backfill past an event the auth rules refuse', () => {
+  let peer: CraftedPeer;
+  let b: TestServer;
+  let bob: TestUser;
+
+  before(async () => {
+    const [pp, pb] = [await freePort(), await freePort()];
+    peer = await startCraftedPeer(pp);
+    b = await startFederatedTestServer(pb, { trustSelfSigned: [peer.serverName] });
+    bob = await registerUser(b, 'bob');
+  });
+  after(async () => {
+    await Promise.all([b?.stop(), peer?.stop()]);
+  });
+
+  test('a message from a non-member is left out, and the 40 messages around it are all shown (the state after it fetched from the peer)', async () => {
+    const { bodies } = craftRoom(peer, 40, 20);
+    const joined = await call(b, bob, 'POST', `/join/${enc(peer.roomId)}?server_name=${enc(peer.serverName)}`, {});
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    const r = await call(b, bob, 'GET', `/rooms/${enc(peer.roomId)}/messages?dir=b&limit=100`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(
+      [...r.body.chunk]
+        .reverse()
+        .filter((e: any) => e.type === 'm.room.message')
+        .map((e: any) => e.content.body),
+      bodies,
+    );
   });
 });
