@@ -39,7 +39,7 @@ function boundsOf(r: PageRequest): RoomOrderBound[] {
 
 /**
  * One page of events, after filling the gaps it meets: a backward extremity among its events, or
- * just above where it starts (the event the previous page stopped below), is an event whose
+ * (backwards) just above where it starts (the event the previous page stopped below), is an event whose
  * prev_events we lack; the events before it are fetched from the room's servers and the page is
  * read again. `filled` says whether anything was stored (there may be more history still).
  */
@@ -48,10 +48,11 @@ export async function readPage(q: Queryable, federation: FederationServices | un
   const page = () => eventsStore.roomEventsInOrder(q, r.roomId, bounds, r.limit, r.dir === 'b');
   let rows = await page();
   let filled = false;
-  if (r.dir !== 'b' || !federation) return { rows, filled };
+  if (!federation) return { rows, filled };
   for (let round = 0; round < MAX_GAP_FILLS_PER_PAGE; round++) {
+    // Forwards, a gap before one of the page's events belongs in this page, before that event.
     const candidates = rows.map((x) => x.stream_ordering);
-    if (r.from) {
+    if (r.from && r.dir === 'b') {
       const [above] = await eventsStore.roomEventsInOrder(q, r.roomId, [...r.ceiling, bound('>', r.from)], 1, false);
       if (above) candidates.push(above.stream_ordering);
     }

@@ -84,6 +84,20 @@ describe('a gap in the middle of history (issue 14, fault 3)', () => {
     assert.equal(ev.body.content.body, 'gap away 2');
   });
 
+  test('paging forwards from the start of the room fills the gap too, in the room order', async () => {
+    const { roomId, expected } = await roomWithGap('forward', 5);
+    const bodies: string[] = [];
+    let from: string | undefined;
+    for (let page = 0; page < 20; page++) {
+      const r = await call(b, bob, 'GET', `/rooms/${enc(roomId)}/messages?dir=f&limit=3${from ? `&from=${enc(from)}` : ''}`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      for (const e of r.body.chunk) if (e.type === 'm.room.message') bodies.push(e.content.body);
+      if (!r.body.end) break;
+      from = r.body.end;
+    }
+    assert.deepEqual(bodies, expected);
+  });
+
   test('/context of a message filled into the gap shows its neighbours in the room order', async () => {
     const { roomId, awayIds } = await roomWithGap('ctx', 5);
     await pageBack(b, bob, roomId, undefined, 10);
