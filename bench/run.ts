@@ -21,6 +21,7 @@ import { benchChatFeatures } from './chat-features.ts';
 import { benchMedia } from './media.ts';
 import { benchRemoteMedia } from './remote-media.ts';
 import { benchFederation } from './federation.ts';
+import { benchBackfill } from './backfill.ts';
 import { benchSyncGrowth, renderSyncGrowth, type SyncGrowth } from './sync-growth.ts';
 import { benchRenderer } from './renderer.ts';
 import { benchLoad } from './load.ts';
@@ -345,6 +346,7 @@ async function main(): Promise<void> {
       ['media', benchMedia],
       ['remote_media', benchRemoteMedia],
       ['federation', benchFederation],
+      ['backfill', benchBackfill],
       ['sync_growth', benchSyncGrowth],
       ['load', benchLoad],
     ] as const) {

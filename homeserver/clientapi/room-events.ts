@@ -8,15 +8,15 @@ import { MatrixError } from '../http/matrix-error.ts';
 import { requester } from '../http/auth.ts';
 import { param, queryInt, queryString } from '../http/params.ts';
 import { checkedRoomId } from './rooms.ts';
-import { eventsStore, type ClientTxn } from '../storage/events-store.ts';
-import { backfillRoom } from '../federation/backfill.ts';
+import { eventsStore, type ClientTxn, type RoomOrderBound } from '../storage/events-store.ts';
+import { readPage } from './message-pages.ts';
 import { toClientEvent, toClientEvents } from '../rooms/client-event.ts';
 import { checkNewRelation } from '../rooms/relations.ts';
 import type { LoadedEvent } from '../rooms/event-reader.ts';
 import type { JsonObject } from '../protocol/types.ts';
 import { stateKey as sk } from '../protocol/types.ts';
 import { parseFilter, eventMatches, type RoomEventFilter } from '../sync/filters.ts';
-import { formatPaginationToken, parsePaginationToken } from '../sync/sync-token.ts';
+import { formatPaginationToken, formatRoomOrderToken, parsePaginationToken, parseRoomPaginationToken } from '../sync/sync-token.ts';
 import { nullObject } from '../protocol/null-object.ts';
 import { eventClosestToTimestamp, parseTimestampQuery } from '../rooms/event-by-timestamp.ts';
 
@@ -197,23 +197,23 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
     const limit = queryInt(ctx, 'limit', 10, 0, 1000);
     const fromStr = queryString(ctx, 'from');
     const toStr = queryString(ctx, 'to');
-    const from = fromStr ? parsePaginationToken(fromStr) : dir === 'b' ? deps.rooms.position : 0;
-    const to = toStr ? parsePaginationToken(toStr) : undefined;
-    // A user who left sees nothing after their leave.
-    const ceiling = m && m.membership !== 'join' ? m.stream_ordering : deps.rooms.position;
+    // Nothing past the committed position; a user who left sees nothing after their leave.
+    const ceiling: RoomOrderBound[] = [{ op: '<=', stream: deps.rooms.position }];
+    if (m && m.membership !== 'join') {
+      ceiling.push({ op: '<=', stream: m.stream_ordering });
+      const leave = await deps.rooms.reader.getEvent(deps.rooms.db.reader, m.event_id);
+      if (leave) ceiling.push({ op: '<=', key: { depth: leave.pdu.depth, stream: leave.streamOrdering } });
+    }
     const filterStr = queryString(ctx, 'filter');
     const filter: RoomEventFilter | undefined = filterStr ? parseFilter({ room: { timeline: inlineFilterJson(filterStr) } }).room!.timeline : undefined;
-    const page = () =>
-      dir === 'b'
-        ? eventsStore.roomEventsBetween(deps.rooms.db.reader, roomId, to ?? Number.MIN_SAFE_INTEGER, Math.min(from, ceiling), limit, true)
-        : eventsStore.roomEventsBetween(deps.rooms.db.reader, roomId, from, Math.min(to ?? ceiling, ceiling), limit, false);
-    let rows = await page();
-    let backfilled = false;
-    // Local history ran out: a room joined over federation may have older events elsewhere.
-    if (dir === 'b' && rows.length < limit && to === undefined && deps.federation) {
-      backfilled = (await backfillRoom(deps.federation, roomId, limit - rows.length)) > 0;
-      if (backfilled) rows = await page();
-    }
+    const { rows, filled } = await readPage(deps.rooms.db.reader, deps.federation, {
+      roomId,
+      dir,
+      limit,
+      from: fromStr ? parseRoomPaginationToken(fromStr) : undefined,
+      to: toStr ? parseRoomPaginationToken(toStr) : undefined,
+      ceiling,
+    });
     const events = await deps.rooms.reader.getEvents(
       deps.rooms.db.reader,
       rows.map((x) => x.event_id),
@@ -222,10 +222,12 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
       eventMatches(filter, { type: e.pdu.type, sender: e.pdu.sender, content: e.pdu.content }),
     );
     const chunk = await toClientEvents(deps.rooms.db.reader, deps.rooms.reader, visible, { viewer: me });
-    const body: Record<string, unknown> = { start: fromStr ?? formatPaginationToken(from), chunk };
+    const body: Record<string, unknown> = { start: fromStr ?? formatPaginationToken(dir === 'b' ? deps.rooms.position : 0), chunk };
     const last = rows[rows.length - 1];
     // After a backfill there may be more history still: the client's next page asks again.
-    if ((rows.length === limit || backfilled) && last) body.end = formatPaginationToken(dir === 'b' ? last.stream_ordering - 1 : last.stream_ordering);
+    if ((rows.length === limit || filled) && last) {
+      body.end = formatRoomOrderToken({ depth: last.depth, stream: dir === 'b' ? last.stream_ordering - 1 : last.stream_ordering });
+    }
     if (filter?.lazy_load_members) {
       const senders = new Set(visible.map((e) => e.pdu.sender));
       const state = await deps.rooms.currentStateIds(roomId);
@@ -249,13 +251,17 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
     const q = deps.rooms.db.reader;
     const beforeN = Math.floor(limit / 2);
     const afterN = limit - beforeN;
+    // Neighbours in the room's order (depth, then position), as /messages pages: history filled in
+    // later (backfill, a gap while this server had no member) sits where it belongs.
+    const at = { depth: ev.pdu.depth, stream: ev.streamOrdering };
+    const committed: RoomOrderBound = { op: '<=', stream: deps.rooms.position };
     const before = await deps.rooms.reader.getEvents(
       q,
-      (await eventsStore.roomEventsBetween(q, roomId, 0, ev.streamOrdering - 1, beforeN, true)).map((x) => x.event_id),
+      (await eventsStore.roomEventsInOrder(q, roomId, [committed, { op: '<=', key: { ...at, stream: at.stream - 1 } }], beforeN, true)).map((x) => x.event_id),
     );
     const after = await deps.rooms.reader.getEvents(
       q,
-      (await eventsStore.roomEventsBetween(q, roomId, ev.streamOrdering, deps.rooms.position, afterN, false)).map((x) => x.event_id),
+      (await eventsStore.roomEventsInOrder(q, roomId, [committed, { op: '>', key: at }], afterN, false)).map((x) => x.event_id),
     );
     const vb = await deps.visibility.filter(q, me.userId, before);
     const va = await deps.visibility.filter(q, me.userId, after);
@@ -266,8 +272,8 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
       event: await toClientEvent(q, deps.rooms.reader, ev, { viewer: me }),
       events_before: await toClientEvents(q, deps.rooms.reader, vb, { viewer: me }),
       events_after: await toClientEvents(q, deps.rooms.reader, va, { viewer: me }),
-      start: formatPaginationToken((firstBefore?.streamOrdering ?? ev.streamOrdering) - 1),
-      end: formatPaginationToken(lastAfter?.streamOrdering ?? ev.streamOrdering),
+      start: formatRoomOrderToken(firstBefore ? { depth: firstBefore.pdu.depth, stream: firstBefore.streamOrdering - 1 } : { ...at, stream: at.stream - 1 }),
+      end: formatRoomOrderToken(lastAfter ? { depth: lastAfter.pdu.depth, stream: lastAfter.streamOrdering } : at),
       state: await toClientEvents(q, deps.rooms.reader, state),
     };
   });

@@ -21,7 +21,7 @@ import { UnreadCounters, type UnreadChange } from '../push/unread-counters.ts';
 import type { PDU } from '../protocol/types.ts';
 import { persistRemoteEvent, persistOutliers, applyCurrentState, type RemoteEventInput, type RemoteOutcome } from './remote-event.ts';
 import { remoteEventsStore } from '../storage/remote-events-store.ts';
-import { persistBackfilled } from './backfilled-events.ts';
+import { persistBackfilled, type BackfillOutcome } from './backfilled-events.ts';
 import { StreamChangeCache } from '../sync/stream-change-cache.ts';
 import { RecentEvents } from './recent-events.ts';
 import { RecentTransactions } from './recent-transactions.ts';
@@ -326,8 +326,8 @@ export class RoomWriter {
     return this.appendRemote(roomId, { ...join, stateBefore });
   }
 
-  /** History from another server, stored below the room's oldest event (rooms/backfilled-events.ts). */
-  async storeBackfilled(roomId: string, events: Array<{ eventId: string; pdu: PDU }>, statesBefore: Map<string, StateIds>): Promise<LoadedEvent[]> {
+  /** History from another server, stored below every position, placed by its prev_events (rooms/backfilled-events.ts). */
+  async storeBackfilled(roomId: string, events: Array<{ eventId: string; pdu: PDU }>, statesBefore: Map<string, StateIds>): Promise<BackfillOutcome> {
     const head = await this.head(roomId);
     return persistBackfilled(this.tx, this.svc.reader, head, events, statesBefore);
   }

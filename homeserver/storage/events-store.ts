@@ -1,6 +1,6 @@
 // Tables: events, event_edges, forward_extremities, current_state, memberships.
 import type { PDU } from '../protocol/types.ts';
-import type { Queryable } from './sqlite.ts';
+import type { Queryable, SqlValue } from './sqlite.ts';
 import { searchStore } from './search-store.ts';
 
 export interface EventRow {
@@ -46,6 +46,15 @@ export function relationOf(p: PDU): { eventId: string; relType: string; key: str
 }
 
 const EVENT_COLUMNS = 'stream_ordering, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, state_group, redacted_by';
+
+/** A point in a room's order: an event's depth and position (see roomEventsInOrder). */
+export interface RoomOrderKey {
+  depth: number;
+  stream: number;
+}
+
+/** One bound of a page in a room's order: at or below, or above, a point in that order or a position. */
+export type RoomOrderBound = { op: '<=' | '>'; key: RoomOrderKey; stream?: undefined } | { op: '<=' | '>'; stream: number; key?: undefined };
 
 export const eventsStore = {
   async insertEvent(q: Queryable, e: NewEvent): Promise<number> {
@@ -143,6 +152,30 @@ export const eventsStore = {
       roomId,
       fromExclusive,
       toInclusive,
+      limit,
+    );
+  },
+
+  /**
+   * A page of a room's events in the room's order (depth, then position; migration 021), newest
+   * first or oldest first, within every bound of `bounds`.
+   */
+  roomEventsInOrder(q: Queryable, roomId: string, bounds: RoomOrderBound[], limit: number, newestFirst: boolean) {
+    const where: string[] = ['room_id = ?'];
+    const args: SqlValue[] = [roomId];
+    for (const b of bounds) {
+      if (b.key) {
+        where.push(`(depth, stream_ordering) ${b.op} (?, ?)`);
+        args.push(b.key.depth, b.key.stream);
+      } else {
+        where.push(`stream_ordering ${b.op} ?`);
+        args.push(b.stream);
+      }
+    }
+    const dir = newestFirst ? 'DESC' : 'ASC';
+    return q.all<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY depth ${dir}, stream_ordering ${dir} LIMIT ?`,
+      ...args,
       limit,
     );
   },

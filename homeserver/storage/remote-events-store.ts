@@ -71,12 +71,6 @@ export const remoteEventsStore = {
     return known;
   },
 
-  /** The room's oldest timeline event: where backfill continues from. */
-  async oldestTimelineEvent(q: Queryable, roomId: string): Promise<string | undefined> {
-    const r = await q.get<{ event_id: string }>('SELECT event_id FROM events WHERE room_id = ? ORDER BY stream_ordering ASC LIMIT 1', roomId);
-    return r?.event_id;
-  },
-
   /**
    * The room's backward extremities, oldest first: timeline events (other than the create event)
    * with a prev_event outside the timeline. Backfill continues from all of them, not just the
@@ -90,6 +84,26 @@ export const remoteEventsStore = {
        ORDER BY e.stream_ordering ASC LIMIT ?`,
       roomId,
       limit,
+    );
+    return rows.map((r) => r.event_id);
+  },
+
+  /**
+   * Which of the given timeline events (by position) are backward extremities: they cite a
+   * prev_event this server holds neither in the timeline, nor as rejected, nor as soft-failed
+   * (those are known and stay out of the timeline on purpose). A gap in the history lies right
+   * before each of them, wherever it is in the timeline.
+   */
+  async gapsBefore(q: Queryable, positions: readonly number[]): Promise<string[]> {
+    if (positions.length === 0) return [];
+    const rows = await q.all<{ event_id: string }>(
+      `SELECT DISTINCT e.event_id FROM events e JOIN event_edges ed ON ed.stream_ordering = e.stream_ordering
+       WHERE e.stream_ordering IN (SELECT value FROM json_each(?))
+         AND NOT EXISTS (SELECT 1 FROM events p WHERE p.event_id = ed.prev_event_id)
+         AND NOT EXISTS (SELECT 1 FROM rejected_events r WHERE r.event_id = ed.prev_event_id)
+         AND NOT EXISTS (SELECT 1 FROM outlier_events o WHERE o.event_id = ed.prev_event_id AND o.kind = 'soft_failed')
+       ORDER BY e.stream_ordering`,
+      JSON.stringify(positions),
     );
     return rows.map((r) => r.event_id);
   },

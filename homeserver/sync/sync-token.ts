@@ -29,6 +29,8 @@ export function parseSyncToken(s: string): SyncToken {
 
 /** A pagination token is a position between events in the stream: `s<n>` means "after event n", `h<n>` position -n (backfilled history). */
 export function parsePaginationToken(s: string): number {
+  const point = ROOM_ORDER_TOKEN.exec(s);
+  if (point) return Number(point[2]);
   const m = /^[st](\d+)(?:_\d+)*$/.exec(s) ?? /^h()(\d+)$/.exec(s);
   // The seed's M_BAD_PAGINATION: the current spec names no code for a malformed token.
   if (!m) throw new MatrixError(400, 'M_BAD_PAGINATION', `Invalid pagination token '${s}'`);
@@ -38,4 +40,24 @@ export function parsePaginationToken(s: string): number {
 /** Positions below 1 belong to history backfilled from other servers (rooms/backfilled-events.ts). */
 export function formatPaginationToken(position: number): string {
   return position < 0 ? `h${-position}` : `s${position}`;
+}
+
+/**
+ * /messages' own tokens, `d<depth>_<position>`: a point in the room's order (depth, then position;
+ * storage/events-store.ts roomEventsInOrder), so that the next page continues where this one
+ * stopped even when history filled in later sits between events stored long before it.
+ */
+const ROOM_ORDER_TOKEN = /^d(\d{1,15})_(-?\d{1,15})$/;
+
+/** Where a /messages page starts: a stream position (from /sync, /context) or a point in the room's order. */
+export type RoomPaginationPoint = { stream: number; key?: undefined } | { key: { depth: number; stream: number }; stream?: undefined };
+
+export function parseRoomPaginationToken(s: string): RoomPaginationPoint {
+  const m = ROOM_ORDER_TOKEN.exec(s);
+  if (m) return { key: { depth: Number(m[1]), stream: Number(m[2]) } };
+  return { stream: parsePaginationToken(s) };
+}
+
+export function formatRoomOrderToken(key: { depth: number; stream: number }): string {
+  return `d${key.depth}_${key.stream}`;
 }

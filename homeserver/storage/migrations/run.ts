@@ -21,6 +21,7 @@ import { migration016 } from './016-txn-scope.ts';
 import { migration017 } from './017-indexes-by-room.ts';
 import { migration018 } from './018-unread-checkpoints.ts';
 import { migration020 } from './020-account-moderation.ts';
+import { migration021 } from './021-events-in-room-order.ts';
 import { migration022 } from './022-remote-media.ts';
 import { migration023 } from './023-pushers-openid.ts';
 
@@ -50,6 +51,7 @@ export const MIGRATIONS: Migration[] = [
   migration017,
   migration018,
   migration020,
+  migration021,
   migration022,
   migration023,
 ];
