@@ -10,6 +10,8 @@ import { jsonBody } from '../http/json-body.ts';
 import { RateLimiter, rateLimit } from '../http/rate-limit.ts';
 import { capabilitiesRoutes, unversionedRoutes } from './versions.ts';
 import { accountRoutes } from './account.ts';
+import { refreshRoutes } from './refresh.ts';
+import { loginTokenRoutes } from './login-token.ts';
 import { roomRoutes } from './rooms.ts';
 import { roomEventRoutes } from './room-events.ts';
 import { directoryRoutes } from './directory.ts';
@@ -34,6 +36,8 @@ import { DEFAULT_RATE_LIMITS } from '../config/types.ts';
 const GROUPS: RouteGroup[] = [
   capabilitiesRoutes,
   accountRoutes,
+  refreshRoutes,
+  loginTokenRoutes,
   roomRoutes,
   roomEventRoutes,
   directoryRoutes,

@@ -2,6 +2,8 @@
 import { Router } from '../http/router.ts';
 import type { ClientApiDeps, RouteGroup } from './deps.ts';
 import { SUPPORTED_ROOM_VERSIONS, DEFAULT_ROOM_VERSION } from '../protocol/room-versions.ts';
+import { requester } from '../http/auth.ts';
+import { canMintLoginToken } from './login-token.ts';
 
 export const SPEC_VERSIONS = [
   'r0.0.1',
@@ -39,7 +41,7 @@ export function unversionedRoutes(deps: ClientApiDeps): Router {
 }
 
 export const capabilitiesRoutes: RouteGroup = (r, deps) => {
-  r.get('/capabilities', deps.auth, (ctx) => {
+  r.get('/capabilities', deps.auth, async (ctx) => {
     const available: Record<string, string> = {};
     for (const v of SUPPORTED_ROOM_VERSIONS) available[v] = 'stable';
     ctx.body = {
@@ -49,7 +51,7 @@ export const capabilitiesRoutes: RouteGroup = (r, deps) => {
         'm.set_displayname': { enabled: true },
         'm.set_avatar_url': { enabled: true },
         'm.3pid_changes': { enabled: false },
-        'm.get_login_token': { enabled: false },
+        'm.get_login_token': { enabled: await canMintLoginToken(deps, requester(ctx).userId) },
       },
     };
   });

@@ -67,8 +67,6 @@ const LEFT_FOR_LATER: Record<string, string> = {
   'GET /_matrix/client/v3/thirdparty/protocols': BUILDING,
   'GET /_matrix/client/v3/thirdparty/user': BUILDING,
   'GET /_matrix/client/v3/thirdparty/user/{protocol}': BUILDING,
-  'POST /_matrix/client/v1/login/get_token': BUILDING,
-  'POST /_matrix/client/v3/refresh': BUILDING,
   'POST /_matrix/client/v3/rooms/{roomId}/report': BUILDING,
   'POST /_matrix/client/v3/rooms/{roomId}/report/{eventId}': BUILDING,
   'POST /_matrix/client/v3/users/{userId}/report': BUILDING,

@@ -64,6 +64,10 @@ const CLIENT_RULES: Record<string, Rule> = {
   'GET /register/m.login.registration_token/validity': { b: 'own', query: () => 'token=x' },
   'GET /login': { b: 'own' },
   'POST /login': { b: 'own', body: (f) => ({ type: 'm.login.password', identifier: { type: 'm.id.user', user: f.alice.userId }, password: 'not hers' }) },
+  // A junk refresh token: 401 M_UNKNOWN_TOKEN, nothing of A's to reach.
+  'POST /refresh': { b: 'own', body: () => ({ refresh_token: 'junk' }) },
+  // Without auth: the UIA 401 for B's own password; a token for A is never possible with B's token.
+  'POST /login/get_token': { b: 'own', body: () => ({}) },
   'POST /logout': { b: 'ends-session' },
   'POST /logout/all': { b: 'ends-session' },
   'GET /account/whoami': { b: 'own' },

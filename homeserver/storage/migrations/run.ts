@@ -20,6 +20,7 @@ import { migration015 } from './015-event-edges-by-position.ts';
 import { migration016 } from './016-txn-scope.ts';
 import { migration017 } from './017-indexes-by-room.ts';
 import { migration018 } from './018-unread-checkpoints.ts';
+import { migration025 } from './025-refresh-tokens.ts';
 
 export interface Migration {
   version: number;
@@ -46,6 +47,7 @@ export const MIGRATIONS: Migration[] = [
   migration016,
   migration017,
   migration018,
+  migration025,
 ];
 
 export async function runMigrations(conn: Connection): Promise<void> {
