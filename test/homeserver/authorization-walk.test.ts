@@ -58,6 +58,7 @@ const CLIENT_RULES: Record<string, Rule> = {
   'GET /.well-known/matrix/client': { b: 'own' },
   'GET /_matrix/static/client/login/': { b: 'own', public: true },
   'GET /_matrix/static/client/login': { b: 'own', public: true },
+  'GET /_matrix/client/api/v1/login/fallback': { b: 'own', public: true },
   'GET /capabilities': { b: 'own' },
   'POST /register': { b: 'own', body: () => ({ username: `walk-${randomBytes(4).toString('hex')}` }) },
   'GET /register/available': { b: 'own', query: () => 'username=alice' },
