@@ -20,7 +20,7 @@ import { migration015 } from './015-event-edges-by-position.ts';
 import { migration016 } from './016-txn-scope.ts';
 import { migration017 } from './017-indexes-by-room.ts';
 import { migration018 } from './018-unread-checkpoints.ts';
-import { migration025 } from './025-refresh-tokens.ts';
+import { migration025 } from './025-tokens-and-presence-consent.ts';
 
 export interface Migration {
   version: number;
