@@ -136,12 +136,16 @@ export const accountsStore = {
     const doomed = (await q.all<{ token_hash: string }>(`SELECT token_hash FROM refresh_tokens WHERE ${column} = ?`, hash)).map((r) => r.token_hash);
     const accessHashes: string[] = [];
     for (const h of doomed) {
-      for (const a of await q.all<{ token_hash: string }>('SELECT token_hash FROM access_tokens WHERE refresh_token_hash = ?', h))
-        accessHashes.push(a.token_hash);
-      await q.run('DELETE FROM access_tokens WHERE refresh_token_hash = ?', h);
+      accessHashes.push(...(await accountsStore.deleteAccessTokensIssuedWith(q, h)));
       await q.run('DELETE FROM refresh_tokens WHERE token_hash = ?', h);
     }
     return accessHashes;
+  },
+  /** Deletes the access tokens issued with a refresh token; returns their hashes. */
+  async deleteAccessTokensIssuedWith(q: Queryable, refreshTokenHash: string): Promise<string[]> {
+    const rows = await q.all<{ token_hash: string }>('SELECT token_hash FROM access_tokens WHERE refresh_token_hash = ?', refreshTokenHash);
+    await q.run('DELETE FROM access_tokens WHERE refresh_token_hash = ?', refreshTokenHash);
+    return rows.map((r) => r.token_hash);
   },
   /** The refresh token (or its access token) was used: the one it replaced is revoked for good. */
   async settleRefreshToken(q: Queryable, tokenHash: string) {

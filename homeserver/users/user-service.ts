@@ -193,9 +193,9 @@ export class UserService {
       if (!user || user.deactivated) return undefined;
       // Using this refresh token is the first use of the pair it belongs to: the one it replaced is revoked.
       await accountsStore.settleRefreshToken(tx, h);
+      // A pair made by an earlier use of this token and never used: its answer was lost, this replaces it.
       const dropped = await accountsStore.deleteRefreshTokens(tx, 'replaces_hash', h);
-      for (const a of await tx.all<{ token_hash: string }>('SELECT token_hash FROM access_tokens WHERE refresh_token_hash = ?', h)) dropped.push(a.token_hash);
-      await tx.run('DELETE FROM access_tokens WHERE refresh_token_hash = ?', h);
+      dropped.push(...(await accountsStore.deleteAccessTokensIssuedWith(tx, h)));
       return { session: await this.newTokenPairIn(tx, row.user_id, row.device_id, h), dropped };
     });
     if (!result) return undefined;
