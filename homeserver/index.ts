@@ -140,6 +140,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
           failuresPerAccount: rateLimits.failedLoginsPerAccount ?? DEFAULT_RATE_LIMITS.failedLoginsPerAccount,
           failuresPerAddress: rateLimits.failedLoginsPerAddress ?? DEFAULT_RATE_LIMITS.failedLoginsPerAddress,
         }),
+        { refreshableLifetimeMs: config.refreshableAccessTokenLifetimeMs, now: config.tokenClock },
       );
       const u = users;
       const authenticate = (token: string) => u.authenticate(token);

@@ -6,13 +6,24 @@ import type { Context } from 'koa';
 import type { RouteGroup, ClientApiDeps } from './deps.ts';
 import { bodyObject } from '../http/json-body.ts';
 import { MatrixError } from '../http/matrix-error.ts';
-import { requester } from '../http/auth.ts';
+import { requester, requireAuth } from '../http/auth.ts';
 import { boolField, objectField, param, queryString, stringField } from '../http/params.ts';
 import { parseUserId } from '../protocol/identifiers.ts';
 import type { UiaFlow } from '../users/uia.ts';
 import { clientAddress } from '../http/client-address.ts';
 import { checkNewPassword } from '../users/password-policy.ts';
 import { DEFAULT_PASSWORD_MINIMUM_LENGTH } from '../config/types.ts';
+import type { Session } from '../users/user-service.ts';
+
+/** The /login and /register answer; refresh_token and expires_in_ms only for clients that asked (`refresh_token: true`). */
+function sessionJson(deps: ClientApiDeps, s: Session): Record<string, unknown> {
+  const o: Record<string, unknown> = { user_id: s.userId, access_token: s.accessToken, device_id: s.deviceId, home_server: deps.config.serverName };
+  if (s.refreshToken !== undefined) {
+    o.refresh_token = s.refreshToken;
+    o.expires_in_ms = s.expiresInMs;
+  }
+  return o;
+}
 
 function checkPasswordPolicy(deps: ClientApiDeps, password: string): void {
   checkNewPassword(password, deps.config.passwordPolicy?.minimumLength ?? DEFAULT_PASSWORD_MINIMUM_LENGTH);
@@ -85,6 +96,7 @@ export const accountRoutes: RouteGroup = (r, deps) => {
     const deviceId = stringField(body, 'device_id');
     const deviceName = stringField(body, 'initial_device_display_name');
     const inhibitLogin = boolField(body, 'inhibit_login') ?? false;
+    const refreshable = boolField(body, 'refresh_token') ?? false;
     // Check the username before UIA so that a taken name is reported at once.
     const localpart = username !== undefined ? deps.users.checkLocalpart(username) : `user${randomBytes(6).toString('hex')}`;
     if (!(await deps.users.isAvailable(localpart))) throw new MatrixError(400, 'M_USER_IN_USE', 'User ID already taken');
@@ -95,7 +107,7 @@ export const accountRoutes: RouteGroup = (r, deps) => {
       fingerprint: 'register',
       checkStage: stageChecker(deps, ctx),
     });
-    const { userId, session } = await deps.users.register(localpart, password ?? null, deviceId, deviceName, inhibitLogin);
+    const { userId, session } = await deps.users.register(localpart, password ?? null, deviceId, deviceName, inhibitLogin, refreshable);
     deps.registrationLimiter.take(address);
     if (stages.includes('m.login.registration_token')) {
       const token = (body.auth as Record<string, unknown>).token as string;
@@ -103,9 +115,7 @@ export const accountRoutes: RouteGroup = (r, deps) => {
         await tx.run('INSERT INTO registration_token_uses (token, completed) VALUES (?, 1) ON CONFLICT (token) DO UPDATE SET completed = completed + 1', token);
       });
     }
-    ctx.body = session
-      ? { user_id: userId, access_token: session.accessToken, device_id: session.deviceId, home_server: deps.config.serverName }
-      : { user_id: userId, home_server: deps.config.serverName };
+    ctx.body = session ? sessionJson(deps, session) : { user_id: userId, home_server: deps.config.serverName };
   });
 
   r.get('/register/available', async (ctx) => {
@@ -125,7 +135,10 @@ export const accountRoutes: RouteGroup = (r, deps) => {
   });
 
   r.get('/login', (ctx) => {
-    ctx.body = { flows: [{ type: 'm.login.password' }, { type: 'm.login.token' }] };
+    // login.yaml: `get_login_token` tells a signed-out client that a signed-in one can mint it a token.
+    const token: Record<string, unknown> = { type: 'm.login.token' };
+    if (deps.config.loginViaExistingSession !== false) token.get_login_token = true;
+    ctx.body = { flows: [{ type: 'm.login.password' }, token] };
   });
 
   r.post('/login', async (ctx) => {
@@ -133,6 +146,7 @@ export const accountRoutes: RouteGroup = (r, deps) => {
     const type = stringField(body, 'type', true);
     const deviceId = stringField(body, 'device_id');
     const deviceName = stringField(body, 'initial_device_display_name');
+    const refreshable = boolField(body, 'refresh_token') ?? false;
     let userId: string | undefined;
     if (type === 'm.login.password') {
       const password = stringField(body, 'password', true);
@@ -148,11 +162,11 @@ export const accountRoutes: RouteGroup = (r, deps) => {
     }
     const user = await deps.users.getUser(userId);
     if (!user || user.deactivated) throw new MatrixError(403, 'M_USER_DEACTIVATED', 'This account has been deactivated');
-    const s = await deps.users.login(userId, deviceId, deviceName);
-    ctx.body = { user_id: s.userId, access_token: s.accessToken, device_id: s.deviceId, home_server: deps.config.serverName };
+    ctx.body = sessionJson(deps, await deps.users.login(userId, deviceId, deviceName, refreshable));
   });
 
-  r.post('/logout', deps.auth, async (ctx) => {
+  // An expired token may still log out: the client ends a session it cannot or will not refresh.
+  r.post('/logout', requireAuth(deps.authenticate, { allowExpired: true }), async (ctx) => {
     await deps.users.logout(requester(ctx).accessToken);
     ctx.body = {};
   });

@@ -16,6 +16,8 @@ import { reportContentRoutes } from './report-content.ts';
 import { adminRoutes } from './admin.ts';
 import { accountModerationGate } from './account-moderation.ts';
 import { accountRoutes } from './account.ts';
+import { refreshRoutes } from './refresh.ts';
+import { loginTokenRoutes } from './login-token.ts';
 import { roomRoutes } from './rooms.ts';
 import { roomEventRoutes } from './room-events.ts';
 import { directoryRoutes } from './directory.ts';
@@ -44,6 +46,8 @@ import { DEFAULT_RATE_LIMITS } from '../config/types.ts';
 const GROUPS: RouteGroup[] = [
   capabilitiesRoutes,
   accountRoutes,
+  refreshRoutes,
+  loginTokenRoutes,
   roomRoutes,
   roomEventRoutes,
   directoryRoutes,

@@ -10,7 +10,7 @@ import { checkedRoomId } from './rooms.ts';
 import { eventsStore } from '../storage/events-store.ts';
 import { accountDataStore } from '../storage/rooms-store.ts';
 import { presenceStore } from '../storage/edus-store.ts';
-import { isValidUserId } from '../protocol/identifiers.ts';
+import { isValidUserId, parseUserId } from '../protocol/identifiers.ts';
 import { MAX_STATUS_MSG_BYTES, normalisePresence } from '../edus/presence.ts';
 
 async function requireJoined(deps: ClientApiDeps, roomId: string, userId: string): Promise<void> {
@@ -110,15 +110,21 @@ export const eduRoutes: RouteGroup = (r, deps) => {
     ctx.body = {};
   });
 
-  // The seed's presence list: who a user follows, with invite (auto-accepted for local users) and drop.
+  // The seed's presence list ("Presence List", "Presence and Permissions"): a user sees the
+  // presence of those on their list only once each allowed it. `invite` asks the target, like a
+  // room invite; the target consents by inviting back (the seed's reverse subscription, which
+  // accepts both), or declines with `drop`, which also ends a consent given before.
   r.get('/presence/list/:userId', deps.auth, async (ctx) => {
     const owner = param(ctx, 'userId');
     if (owner !== requester(ctx).userId) throw new MatrixError(403, 'M_FORBIDDEN', "You may not read another user's presence list");
-    const out = [];
-    for (const target of await presenceStore.list(deps.rooms.db.reader, owner)) {
+    const q = deps.rooms.db.reader;
+    const out: Array<Record<string, unknown>> = [];
+    for (const target of await presenceStore.list(q, owner)) {
       const row = await deps.edus.presence.get(target);
       out.push({ type: 'm.presence', content: { user_id: target, ...(row ? deps.edus.presence.content(row) : { presence: 'offline' }) } });
     }
+    // Requests waiting for this user's consent, named as Synapse's federation named them.
+    for (const from of await presenceStore.requestsTo(q, owner)) out.push({ type: 'm.presence_invite', sender: from, content: { user_id: from } });
     ctx.body = out;
   });
   r.post('/presence/list/:userId', deps.auth, async (ctx) => {
@@ -132,13 +138,19 @@ export const eduRoutes: RouteGroup = (r, deps) => {
         throw new MatrixError(400, 'M_BAD_JSON', `'${k}' must be an array of user ids`);
       return v as string[];
     };
-    const invite = list('invite');
+    const invite = list('invite').filter((t) => t !== owner);
     const drop = list('drop');
+    for (const t of invite) {
+      // Consent would have to travel over federation, which has no such request yet.
+      if (parseUserId(t)?.serverName !== deps.config.serverName)
+        throw new MatrixError(400, 'M_INVALID_PARAM', `${t} is on another server: presence list requests reach only users of this server`);
+      if (!(await deps.users.getUser(t))) throw new MatrixError(404, 'M_NOT_FOUND', `Unknown user ${t}`);
+    }
     await deps.rooms.db.write(async (tx) => {
       for (const t of invite) await presenceStore.addToList(tx, owner, t);
       for (const t of drop) await presenceStore.dropFromList(tx, owner, t);
     });
-    deps.notifier.notifyUsers([owner]);
+    deps.notifier.notifyUsers([owner, ...invite, ...drop]);
     ctx.body = {};
   });
 };

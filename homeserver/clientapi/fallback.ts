@@ -110,7 +110,12 @@ export const fallbackRoutes: RouteGroup = (r, deps) => {
   });
 };
 
-/** GET /_matrix/static/client/login/: a whole password login, handing the /login response to the opener. */
+/**
+ * GET /_matrix/static/client/login/ (client-server-api "Login fallback"), and the seed's path for
+ * the same page, GET /_matrix/client/api/v1/login/fallback ("Fallback": it "MUST return an HTML
+ * page which can perform the entire login process"): a whole password login, handing the /login
+ * response to the opener.
+ */
 export function loginFallbackRoutes(deps: ClientApiDeps): Router {
   const r = new Router();
   const handler = (ctx: Context) => {
@@ -146,6 +151,7 @@ form.addEventListener('submit', async (e) => {
     );
   };
   r.get('/_matrix/static/client/login/', handler);
+  r.get('/_matrix/client/api/v1/login/fallback', handler);
   r.get('/_matrix/static/client/login', (ctx) => ctx.redirect(`/_matrix/static/client/login/${ctx.querystring ? `?${ctx.querystring}` : ''}`));
   return r;
 }

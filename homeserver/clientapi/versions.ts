@@ -3,6 +3,7 @@ import { Router } from '../http/router.ts';
 import type { ClientApiDeps, RouteGroup } from './deps.ts';
 import { SUPPORTED_ROOM_VERSIONS, DEFAULT_ROOM_VERSION } from '../protocol/room-versions.ts';
 import { requester } from '../http/auth.ts';
+import { canMintLoginToken } from './login-token.ts';
 
 export const SPEC_VERSIONS = [
   'r0.0.1',
@@ -52,7 +53,7 @@ export const capabilitiesRoutes: RouteGroup = (r, deps) => {
         'm.set_displayname': { enabled: true },
         'm.set_avatar_url': { enabled: true },
         'm.3pid_changes': { enabled: false },
-        'm.get_login_token': { enabled: false },
+        'm.get_login_token': { enabled: await canMintLoginToken(deps, requester(ctx).userId) },
         // Every profile key a client may set (users/profiles.ts), so no allowed or disallowed list.
         'm.profile_fields': { enabled: true },
         // capabilities.yaml: omitted altogether for users who may neither suspend nor lock.

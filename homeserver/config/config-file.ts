@@ -11,6 +11,7 @@ import { readFederationSection, type PartialFederation } from './federation.ts';
 import { readSupportSection } from './support.ts';
 import {
   expectBaseUrl,
+  expectBoolean,
   expectContactUri,
   expectHost,
   expectKnownKeys,
@@ -47,6 +48,8 @@ const FILE_KEYS = [
   'federation',
   'password_policy',
   'pusher_private_gateways',
+  'refreshable_access_token_lifetime',
+  'login_via_existing_session',
 ] as const;
 
 const TURN_KEYS = ['uris', 'shared_secret', 'user_lifetime'] as const;
@@ -61,6 +64,8 @@ const RATE_LIMIT_KEYS = [
 ] as const;
 
 const PASSWORD_POLICY_KEYS = ['minimum_length'] as const;
+
+const LOGIN_VIA_EXISTING_SESSION_KEYS = ['enabled'] as const;
 
 /** What a config file may set. `dataDir` only when the file was named with --config. */
 export type FileConfig = Partial<Omit<HomeserverConfig, 'rateLimit' | 'federation'>> & {
@@ -155,6 +160,16 @@ export function readConfigFile(file: string, insideDataDir: boolean): FileConfig
     if (policy.minimum_length !== undefined) {
       config.passwordPolicy = { minimumLength: expectPositiveInteger(policy.minimum_length, at('password_policy.minimum_length')) };
     }
+  }
+  if (raw.refreshable_access_token_lifetime !== undefined) {
+    // Seconds, like turn.user_lifetime.
+    config.refreshableAccessTokenLifetimeMs = expectPositiveInteger(raw.refreshable_access_token_lifetime, at('refreshable_access_token_lifetime')) * 1000;
+  }
+  if (raw.login_via_existing_session !== undefined) {
+    const section = raw.login_via_existing_session;
+    if (!isPlainObject(section)) throw new ConfigError({ ...at('login_via_existing_session'), expected: 'a mapping with enabled', actual: section });
+    expectKnownKeys(section, LOGIN_VIA_EXISTING_SESSION_KEYS, file, 'login_via_existing_session.');
+    if (section.enabled !== undefined) config.loginViaExistingSession = expectBoolean(section.enabled, at('login_via_existing_session.enabled'));
   }
   if (raw.public_base_url !== undefined) {
     config.publicBaseUrl = expectBaseUrl(raw.public_base_url, at('public_base_url'));

@@ -90,6 +90,8 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
   if (file.wellKnownServer !== undefined) config.wellKnownServer = file.wellKnownServer;
   if (file.turn !== undefined) config.turn = file.turn;
   if (file.remoteMediaCacheBytes !== undefined) config.remoteMediaCacheBytes = file.remoteMediaCacheBytes;
+  if (file.refreshableAccessTokenLifetimeMs !== undefined) config.refreshableAccessTokenLifetimeMs = file.refreshableAccessTokenLifetimeMs;
+  if (file.loginViaExistingSession !== undefined) config.loginViaExistingSession = file.loginViaExistingSession;
   const federation = mergeFederation(file.federation, federationFromCommandLine(args));
   if (federation !== undefined) config.federation = federation;
 

@@ -146,6 +146,18 @@ export interface HomeserverConfig {
   turn?: TurnConfig;
   /** Federation; absent when nothing about it was configured. */
   federation?: FederationConfig;
+  /**
+   * Lifetime of access tokens given to clients that ask for a refresh token, in ms (config key
+   * `refreshable_access_token_lifetime`, in seconds); default 5 minutes (users/user-service.ts).
+   */
+  refreshableAccessTokenLifetimeMs?: number;
+  /**
+   * Whether a signed-in user may mint a one-time login token for another device with
+   * `POST /login/get_token` (config key `login_via_existing_session.enabled`); default true.
+   */
+  loginViaExistingSession?: boolean;
+  /** The clock access and login tokens expire by; tests pass a fake one. Not a config-file key. */
+  tokenClock?: () => number;
   /** Overrides of the per-user store bounds (growth-limits.ts); not config-file keys. */
   growthLimits?: Partial<GrowthLimits>;
 }

@@ -42,6 +42,11 @@ export function expectPositiveInteger(value: unknown, where: Where): number {
   return value;
 }
 
+export function expectBoolean(value: unknown, where: Where): boolean {
+  if (typeof value !== 'boolean') fail(where, 'true or false', value);
+  return value;
+}
+
 export function expectList<T>(value: unknown, where: Where, item: (value: unknown, where: Where) => T): T[] {
   if (!Array.isArray(value)) fail(where, 'a list', value);
   return value.map((v, i) => item(v, { source: where.source, key: `${where.key}[${i}]` }));

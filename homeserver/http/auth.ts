@@ -7,7 +7,8 @@ export interface Requester {
   accessToken: string;
 }
 
-export type Authenticate = (token: string) => Promise<{ userId: string; deviceId: string } | undefined>;
+/** Who a token speaks for; `expired` when it was a refreshable token whose lifetime is over. */
+export type Authenticate = (token: string) => Promise<{ userId: string; deviceId: string; expired?: boolean } | undefined>;
 
 /** The access token from `Authorization: Bearer` or the deprecated `access_token` query parameter. */
 export function accessTokenOf(ctx: Context): string | undefined {
@@ -21,14 +22,20 @@ export function accessTokenOf(ctx: Context): string | undefined {
   return typeof q === 'string' && q.length > 0 ? q : undefined;
 }
 
-/** Middleware for routes that need a user: sets ctx.state.requester or answers 401. */
-export function requireAuth(authenticate: Authenticate) {
+/**
+ * Middleware for routes that need a user: sets ctx.state.requester or answers 401. An expired
+ * token is 401 M_UNKNOWN_TOKEN with soft_logout true: the session lives on, the client refreshes
+ * (client-server-api "Refreshing access tokens"). `allowExpired` lets one through (/logout, as in
+ * Synapse: a client must be able to end a session whose token it can no longer refresh).
+ */
+export function requireAuth(authenticate: Authenticate, options: { allowExpired?: boolean } = {}) {
   return async function auth(ctx: Context, next: Next): Promise<void> {
     const token = accessTokenOf(ctx);
     if (!token) throw new MatrixError(401, 'M_MISSING_TOKEN', 'Missing access token');
     const who = await authenticate(token);
     if (!who) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Unrecognised access token', { soft_logout: false });
-    ctx.state.requester = { ...who, accessToken: token } satisfies Requester;
+    if (who.expired && !options.allowExpired) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Access token has expired', { soft_logout: true });
+    ctx.state.requester = { userId: who.userId, deviceId: who.deviceId, accessToken: token } satisfies Requester;
     await next();
   };
 }

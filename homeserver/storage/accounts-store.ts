@@ -1,4 +1,4 @@
-// Tables: users, devices, access_tokens, login_tokens, filters, uia_sessions, registration_token_uses.
+// Tables: users, devices, access_tokens, refresh_tokens, login_tokens, filters, uia_sessions, registration_token_uses.
 import type { Queryable } from './sqlite.ts';
 
 export interface UserRow {
@@ -71,25 +71,96 @@ export const accountsStore = {
   },
   /** Deletes one of the user's devices and its tokens; false when the user had no such device. */
   async deleteDevice(q: Queryable, userId: string, deviceId: string): Promise<boolean> {
-    await q.run('DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?', userId, deviceId);
+    await accountsStore.deleteDeviceTokens(q, userId, deviceId);
     return (await q.run('DELETE FROM devices WHERE user_id = ? AND device_id = ?', userId, deviceId)).changes > 0;
   },
   async deleteAllDevices(q: Queryable, userId: string, exceptDeviceId?: string) {
     await q.run('DELETE FROM access_tokens WHERE user_id = ? AND device_id != ?', userId, exceptDeviceId ?? '');
+    await q.run('DELETE FROM refresh_tokens WHERE user_id = ? AND device_id != ?', userId, exceptDeviceId ?? '');
     await q.run('DELETE FROM devices WHERE user_id = ? AND device_id != ?', userId, exceptDeviceId ?? '');
   },
 
-  async insertAccessToken(q: Queryable, tokenHash: string, userId: string, deviceId: string) {
-    await q.run('INSERT INTO access_tokens (token_hash, user_id, device_id, created_ts) VALUES (?, ?, ?, ?)', tokenHash, userId, deviceId, Date.now());
+  /** A device's access and refresh tokens: gone when the device is, or when it logs in again. */
+  async deleteDeviceTokens(q: Queryable, userId: string, deviceId: string) {
+    await q.run('DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?', userId, deviceId);
+    await q.run('DELETE FROM refresh_tokens WHERE user_id = ? AND device_id = ?', userId, deviceId);
   },
+  /** `expiresTs` null: a token that never expires; `refreshTokenHash`: the refresh token issued with it. */
+  async insertAccessToken(
+    q: Queryable,
+    tokenHash: string,
+    userId: string,
+    deviceId: string,
+    expiresTs: number | null = null,
+    refreshTokenHash: string | null = null,
+  ) {
+    await q.run(
+      'INSERT INTO access_tokens (token_hash, user_id, device_id, created_ts, expires_ts, refresh_token_hash) VALUES (?, ?, ?, ?, ?, ?)',
+      tokenHash,
+      userId,
+      deviceId,
+      Date.now(),
+      expiresTs,
+      refreshTokenHash,
+    );
+  },
+  /** An access token with what its first use must settle: its expiry and the refresh token its refresh token replaced. */
   getAccessToken(q: Queryable, tokenHash: string) {
-    return q.get<{ user_id: string; device_id: string }>('SELECT user_id, device_id FROM access_tokens WHERE token_hash = ?', tokenHash);
+    return q.get<{ user_id: string; device_id: string; expires_ts: number | null; refresh_token_hash: string | null; replaces_hash: string | null }>(
+      `SELECT a.user_id, a.device_id, a.expires_ts, a.refresh_token_hash, r.replaces_hash
+         FROM access_tokens a LEFT JOIN refresh_tokens r ON r.token_hash = a.refresh_token_hash WHERE a.token_hash = ?`,
+      tokenHash,
+    );
   },
   async deleteAccessToken(q: Queryable, tokenHash: string) {
     await q.run('DELETE FROM access_tokens WHERE token_hash = ?', tokenHash);
   },
 
-  async insertLoginToken(q: Queryable, tokenHash: string, userId: string, expiresTs: number) {
+  async insertRefreshToken(q: Queryable, tokenHash: string, userId: string, deviceId: string, replacesHash: string | null) {
+    await q.run(
+      'INSERT INTO refresh_tokens (token_hash, user_id, device_id, created_ts, replaces_hash) VALUES (?, ?, ?, ?, ?)',
+      tokenHash,
+      userId,
+      deviceId,
+      Date.now(),
+      replacesHash,
+    );
+  },
+  getRefreshToken(q: Queryable, tokenHash: string) {
+    return q.get<{ user_id: string; device_id: string; replaces_hash: string | null }>(
+      'SELECT user_id, device_id, replaces_hash FROM refresh_tokens WHERE token_hash = ?',
+      tokenHash,
+    );
+  },
+  /** Deletes refresh tokens and the access tokens issued with them; returns those access tokens' hashes. */
+  async deleteRefreshTokens(q: Queryable, where: 'token_hash' | 'replaces_hash', hash: string): Promise<string[]> {
+    const column = where === 'token_hash' ? 'token_hash' : 'replaces_hash';
+    const doomed = (await q.all<{ token_hash: string }>(`SELECT token_hash FROM refresh_tokens WHERE ${column} = ?`, hash)).map((r) => r.token_hash);
+    const accessHashes: string[] = [];
+    for (const h of doomed) {
+      accessHashes.push(...(await accountsStore.deleteAccessTokensIssuedWith(q, h)));
+      await q.run('DELETE FROM refresh_tokens WHERE token_hash = ?', h);
+    }
+    return accessHashes;
+  },
+  /** Deletes the access tokens issued with a refresh token; returns their hashes. */
+  async deleteAccessTokensIssuedWith(q: Queryable, refreshTokenHash: string): Promise<string[]> {
+    const rows = await q.all<{ token_hash: string }>('SELECT token_hash FROM access_tokens WHERE refresh_token_hash = ?', refreshTokenHash);
+    await q.run('DELETE FROM access_tokens WHERE refresh_token_hash = ?', refreshTokenHash);
+    return rows.map((r) => r.token_hash);
+  },
+  /** The refresh token (or its access token) was used: the one it replaced is revoked for good. */
+  async settleRefreshToken(q: Queryable, tokenHash: string) {
+    const row = await accountsStore.getRefreshToken(q, tokenHash);
+    if (!row?.replaces_hash) return;
+    await q.run('DELETE FROM refresh_tokens WHERE token_hash = ?', row.replaces_hash);
+    await q.run('DELETE FROM access_tokens WHERE refresh_token_hash = ?', row.replaces_hash);
+    await q.run('UPDATE refresh_tokens SET replaces_hash = NULL WHERE token_hash = ?', tokenHash);
+  },
+
+  async insertLoginToken(q: Queryable, tokenHash: string, userId: string, expiresTs: number, now = Date.now()) {
+    // Expired tokens are never taken; drop them as new ones are made so the table stays small.
+    await q.run('DELETE FROM login_tokens WHERE expires_ts <= ?', now);
     await q.run('INSERT INTO login_tokens (token_hash, user_id, expires_ts) VALUES (?, ?, ?)', tokenHash, userId, expiresTs);
   },
   /** Login tokens are single-use: taking one deletes it. */

@@ -88,16 +88,49 @@ export const presenceStore = {
   since(q: Queryable, since: number, upTo: number) {
     return q.all<PresenceRow>('SELECT * FROM presence WHERE stream_id > ? AND stream_id <= ? ORDER BY stream_id', since, upTo);
   },
-  async addToList(q: Queryable, owner: string, target: string) {
-    await q.run('INSERT INTO presence_list (owner, target) VALUES (?, ?) ON CONFLICT DO NOTHING', owner, target);
+  /**
+   * `owner` asks to watch `target`: a request until `target` consents. When `target` already
+   * asked to watch `owner` (or watches them), this request is that consent, and the reverse one's:
+   * both are accepted (the seed: "HSes may wish to automatically accept requests when a reverse
+   * subscription already exists"). Returns whether the pair is now accepted.
+   */
+  async addToList(q: Queryable, owner: string, target: string): Promise<boolean> {
+    const reverse = await q.get<{ accepted: number }>('SELECT accepted FROM presence_list WHERE owner = ? AND target = ?', target, owner);
+    const accepted = reverse ? 1 : 0;
+    await q.run(
+      `INSERT INTO presence_list (owner, target, accepted) VALUES (?, ?, ?)
+       ON CONFLICT (owner, target) DO UPDATE SET accepted = MAX(presence_list.accepted, excluded.accepted)`,
+      owner,
+      target,
+      accepted,
+    );
+    if (reverse) await q.run('UPDATE presence_list SET accepted = 1 WHERE owner = ? AND target = ?', target, owner);
+    return accepted === 1;
   },
+  /** Ends `owner`'s watch of `target` and the reverse one: a mutual consent ends, or a request is declined or withdrawn. */
   async dropFromList(q: Queryable, owner: string, target: string) {
-    await q.run('DELETE FROM presence_list WHERE owner = ? AND target = ?', owner, target);
+    await q.run('DELETE FROM presence_list WHERE (owner = ? AND target = ?) OR (owner = ? AND target = ?)', owner, target, target, owner);
   },
+  /** The users `owner` may watch: their consent was given. */
   list(q: Queryable, owner: string) {
-    return q.all<{ target: string }>('SELECT target FROM presence_list WHERE owner = ? ORDER BY target', owner).then((r) => r.map((x) => x.target));
+    return q
+      .all<{ target: string }>('SELECT target FROM presence_list WHERE owner = ? AND accepted = 1 ORDER BY target', owner)
+      .then((r) => r.map((x) => x.target));
   },
+  /** Users who asked to watch `target` and wait for their consent. */
+  requestsTo(q: Queryable, target: string) {
+    return q
+      .all<{ owner: string }>('SELECT owner FROM presence_list WHERE target = ? AND accepted = 0 ORDER BY owner', target)
+      .then((r) => r.map((x) => x.owner));
+  },
+  /** Users `owner` asked to watch who have not consented yet. */
+  pendingFrom(q: Queryable, owner: string) {
+    return q
+      .all<{ target: string }>('SELECT target FROM presence_list WHERE owner = ? AND accepted = 0 ORDER BY target', owner)
+      .then((r) => r.map((x) => x.target));
+  },
+  /** Users who may watch `target`, by `target`'s consent. */
   watchers(q: Queryable, target: string) {
-    return q.all<{ owner: string }>('SELECT owner FROM presence_list WHERE target = ?', target).then((r) => r.map((x) => x.owner));
+    return q.all<{ owner: string }>('SELECT owner FROM presence_list WHERE target = ? AND accepted = 1', target).then((r) => r.map((x) => x.owner));
   },
 };

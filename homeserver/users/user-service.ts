@@ -13,9 +13,34 @@ export interface Session {
   userId: string;
   deviceId: string;
   accessToken: string;
+  /** Only for clients that asked for one (`refresh_token: true`); their access token then expires. */
+  refreshToken?: string;
+  expiresInMs?: number;
 }
 
-const LOGIN_TOKEN_LIFETIME_MS = 2 * 60 * 1000;
+/** Who a valid access token speaks for; `expired` when it was refreshable and its time is up. */
+export interface TokenIdentity {
+  userId: string;
+  deviceId: string;
+  expired?: boolean;
+}
+
+/** login.yaml recommends 2 minutes for the tokens of /login/get_token ("`120000` is recommended"). */
+export const LOGIN_TOKEN_LIFETIME_MS = 2 * 60 * 1000;
+
+/**
+ * Lifetime of an access token that came with a refresh token (config key
+ * `refreshable_access_token_lifetime`). Synapse's default for the same key is 5 minutes: a leaked
+ * token is useful for minutes rather than for ever, and a client refreshes once per 5 minutes,
+ * one small write, which a household server does not notice.
+ */
+export const DEFAULT_REFRESHABLE_ACCESS_TOKEN_LIFETIME_MS = 5 * 60 * 1000;
+
+export interface TokenOptions {
+  refreshableLifetimeMs?: number;
+  /** The clock tokens expire by; tests pass their own. */
+  now?: () => number;
+}
 
 /** What else goes when devices are deleted: their encryption keys and pending to-device messages. */
 export interface DeviceRemovalHooks {
@@ -27,17 +52,21 @@ export interface DeviceRemovalHooks {
 export class UserService {
   private readonly db: Database;
   readonly serverName: string;
-  /** Access token hash -> identity; tokens are checked on every request. */
-  private readonly tokenCache = new Map<string, { userId: string; deviceId: string }>();
+  /** Access token hash -> identity and expiry (null: never); tokens are checked on every request. */
+  private readonly tokenCache = new Map<string, { userId: string; deviceId: string; expiresTs: number | null }>();
+  private readonly refreshableLifetimeMs: number;
+  private readonly now: () => number;
   /** Set by the homeserver once end-to-end encryption support is up. */
   deviceRemoval: DeviceRemovalHooks | undefined;
 
   private readonly loginThrottle: LoginThrottle;
 
-  constructor(db: Database, serverName: string, loginThrottle: LoginThrottle = new LoginThrottle()) {
+  constructor(db: Database, serverName: string, loginThrottle: LoginThrottle = new LoginThrottle(), tokens: TokenOptions = {}) {
     this.db = db;
     this.serverName = serverName;
     this.loginThrottle = loginThrottle;
+    this.refreshableLifetimeMs = tokens.refreshableLifetimeMs ?? DEFAULT_REFRESHABLE_ACCESS_TOKEN_LIFETIME_MS;
+    this.now = tokens.now ?? Date.now;
   }
 
   userIdFor(localpart: string): string {
@@ -70,13 +99,14 @@ export class UserService {
     deviceId?: string,
     deviceName?: string,
     inhibitLogin = false,
+    refreshable = false,
   ): Promise<{ userId: string; session?: Session }> {
     const userId = this.userIdFor(localpart);
     const passwordHash = password === null ? null : await hashPassword(password);
     return this.db.write(async (tx) => {
       if (await accountsStore.getUserByLocalpart(tx, localpart)) throw new MatrixError(400, 'M_USER_IN_USE', 'User ID already taken');
       await accountsStore.insertUser(tx, { userId, localpart, passwordHash, displayname: localpart });
-      const session = inhibitLogin ? undefined : await this.newSessionIn(tx, userId, deviceId, deviceName);
+      const session = inhibitLogin ? undefined : await this.newSessionIn(tx, userId, deviceId, deviceName, refreshable);
       return { userId, session };
     });
   }
@@ -115,8 +145,8 @@ export class UserService {
     return usable && ok;
   }
 
-  async login(userId: string, deviceId?: string, deviceName?: string): Promise<Session> {
-    const session = await this.db.write((tx) => this.newSessionIn(tx, userId, deviceId, deviceName));
+  async login(userId: string, deviceId?: string, deviceName?: string, refreshable = false): Promise<Session> {
+    const session = await this.db.write((tx) => this.newSessionIn(tx, userId, deviceId, deviceName, refreshable));
     // The device's old tokens are gone from the database; the cache must not keep them alive.
     if (deviceId !== undefined) this.forgetCachedTokens(userId, deviceId, session.accessToken);
     return session;
@@ -129,30 +159,79 @@ export class UserService {
     }
   }
 
-  private async newSessionIn(tx: Queryable, userId: string, deviceId?: string, deviceName?: string): Promise<Session> {
+  private async newSessionIn(tx: Queryable, userId: string, deviceId?: string, deviceName?: string, refreshable = false): Promise<Session> {
     const device = deviceId ?? newDeviceId();
     // Logging in again with an existing device id replaces that device's old tokens (spec: login "device_id").
-    await tx.run('DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?', userId, device);
+    await accountsStore.deleteDeviceTokens(tx, userId, device);
     await accountsStore.upsertDevice(tx, userId, device, deviceName ?? null, null);
+    if (refreshable) return this.newTokenPairIn(tx, userId, device, null);
     const accessToken = newToken('hat');
     await accountsStore.insertAccessToken(tx, hashToken(accessToken), userId, device);
     return { userId, deviceId: device, accessToken };
   }
 
-  /** The identity of a token already known valid, without touching the database; undefined when not cached. */
-  cachedIdentity(accessToken: string): { userId: string; deviceId: string } | undefined {
-    return this.tokenCache.get(hashToken(accessToken));
+  /** An expiring access token and the refresh token that makes the next pair; `replaces` is the refresh token used for it. */
+  private async newTokenPairIn(tx: Queryable, userId: string, deviceId: string, replaces: string | null): Promise<Session> {
+    const accessToken = newToken('hat');
+    const refreshToken = newToken('hrt');
+    await accountsStore.insertRefreshToken(tx, hashToken(refreshToken), userId, deviceId, replaces);
+    await accountsStore.insertAccessToken(tx, hashToken(accessToken), userId, deviceId, this.now() + this.refreshableLifetimeMs, hashToken(refreshToken));
+    return { userId, deviceId, accessToken, refreshToken, expiresInMs: this.refreshableLifetimeMs };
   }
 
-  async authenticate(accessToken: string): Promise<{ userId: string; deviceId: string } | undefined> {
+  /**
+   * POST /refresh (client-server-api "Refreshing access tokens"): a new access token and refresh
+   * token for the refresh token's device. The old access token ends now; the old refresh token
+   * stays usable until the new pair is first used, so a client that lost this answer can ask
+   * again (which replaces the unused pair it lost). Undefined for an unknown or revoked token.
+   */
+  async refresh(refreshToken: string): Promise<Session | undefined> {
+    const h = hashToken(refreshToken);
+    const result = await this.db.write(async (tx) => {
+      const row = await accountsStore.getRefreshToken(tx, h);
+      if (!row) return undefined;
+      const user = await accountsStore.getUser(tx, row.user_id);
+      if (!user || user.deactivated) return undefined;
+      // Using this refresh token is the first use of the pair it belongs to: the one it replaced is revoked.
+      await accountsStore.settleRefreshToken(tx, h);
+      // A pair made by an earlier use of this token and never used: its answer was lost, this replaces it.
+      const dropped = await accountsStore.deleteRefreshTokens(tx, 'replaces_hash', h);
+      dropped.push(...(await accountsStore.deleteAccessTokensIssuedWith(tx, h)));
+      return { session: await this.newTokenPairIn(tx, row.user_id, row.device_id, h), dropped };
+    });
+    if (!result) return undefined;
+    for (const d of result.dropped) this.tokenCache.delete(d);
+    return result.session;
+  }
+
+  /** The identity of a token already known valid, without touching the database; undefined when not cached. */
+  cachedIdentity(accessToken: string): TokenIdentity | undefined {
+    const hit = this.tokenCache.get(hashToken(accessToken));
+    return hit && this.identity(hit);
+  }
+
+  private identity(t: { userId: string; deviceId: string; expiresTs: number | null }): TokenIdentity {
+    const id: TokenIdentity = { userId: t.userId, deviceId: t.deviceId };
+    if (t.expiresTs !== null && t.expiresTs <= this.now()) id.expired = true;
+    return id;
+  }
+
+  /** Who an access token speaks for; `expired` set when it must be refreshed (soft logout), undefined when unknown. */
+  async authenticate(accessToken: string): Promise<TokenIdentity | undefined> {
     const h = hashToken(accessToken);
     const hit = this.tokenCache.get(h);
-    if (hit) return hit;
+    if (hit) return this.identity(hit);
     const row = await accountsStore.getAccessToken(this.db.reader, h);
     if (!row) return undefined;
-    const id = { userId: row.user_id, deviceId: row.device_id };
+    const entry = { userId: row.user_id, deviceId: row.device_id, expiresTs: row.expires_ts };
+    const id = this.identity(entry);
+    // The first use of a refreshed pair revokes the refresh token it replaced (spec: "Refreshing access tokens").
+    if (row.replaces_hash !== null && row.refresh_token_hash !== null && !id.expired) {
+      const refreshHash = row.refresh_token_hash;
+      await this.db.write((tx) => accountsStore.settleRefreshToken(tx, refreshHash));
+    }
     if (this.tokenCache.size > 10_000) this.tokenCache.clear();
-    this.tokenCache.set(h, id);
+    this.tokenCache.set(h, entry);
     return id;
   }
 
@@ -224,13 +303,13 @@ export class UserService {
   /** A one-time m.login.token, as the desktop shell uses to sign its window in without a password. */
   async createLoginToken(userId: string): Promise<{ token: string; expiresInMs: number }> {
     const token = newToken('hlt');
-    await this.db.write((tx) => accountsStore.insertLoginToken(tx, hashToken(token), userId, Date.now() + LOGIN_TOKEN_LIFETIME_MS));
+    await this.db.write((tx) => accountsStore.insertLoginToken(tx, hashToken(token), userId, this.now() + LOGIN_TOKEN_LIFETIME_MS, this.now()));
     return { token, expiresInMs: LOGIN_TOKEN_LIFETIME_MS };
   }
 
   async takeLoginToken(token: string): Promise<string | undefined> {
     const row = await this.db.write((tx) => accountsStore.takeLoginToken(tx, hashToken(token)));
-    if (!row || row.expires_ts < Date.now()) return undefined;
+    if (!row || row.expires_ts <= this.now()) return undefined;
     return row.user_id;
   }
 

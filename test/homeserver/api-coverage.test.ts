@@ -15,14 +15,13 @@ import type Router from '@koa/router';
 /**
  * Operations not served yet, keyed `METHOD template` as the spec writes them. Each group says why.
  * Email and phone (3PID), SSO, OAuth 2.0 and application services come with the family-server
- * work (issue #14 leaves them out); the rest are being built.
+ * work (issue #14 leaves them out).
  */
 const THREE_PID = 'email and phone numbers (3PID) come with the family-server work';
 const SSO = 'single sign-on comes with the family-server work';
 const OAUTH = 'OAuth 2.0 login (next-generation auth) comes with the family-server work';
 const APPSERVICE = 'application services come with the family-server work';
 const POLICY_SERVER = 'policy servers (MSC4284) are a role another server plays for a room; Hearth is not one';
-const BUILDING = 'issue #14: being built now';
 
 const LEFT_FOR_LATER: Record<string, string> = {
   'GET /_matrix/client/v3/account/3pid': THREE_PID,
@@ -47,8 +46,6 @@ const LEFT_FOR_LATER: Record<string, string> = {
   'GET /.well-known/matrix/policy_server': POLICY_SERVER,
   'POST /_matrix/policy/v1/sign': POLICY_SERVER,
 
-  'POST /_matrix/client/v1/login/get_token': BUILDING,
-  'POST /_matrix/client/v3/refresh': BUILDING,
 };
 
 function specOperations(kind: 'client-server' | 'server-server'): Operation[] {

@@ -58,12 +58,17 @@ const CLIENT_RULES: Record<string, Rule> = {
   'GET /.well-known/matrix/client': { b: 'own' },
   'GET /_matrix/static/client/login/': { b: 'own', public: true },
   'GET /_matrix/static/client/login': { b: 'own', public: true },
+  'GET /_matrix/client/api/v1/login/fallback': { b: 'own', public: true },
   'GET /capabilities': { b: 'own' },
   'POST /register': { b: 'own', body: () => ({ username: `walk-${randomBytes(4).toString('hex')}` }) },
   'GET /register/available': { b: 'own', query: () => 'username=alice' },
   'GET /register/m.login.registration_token/validity': { b: 'own', query: () => 'token=x' },
   'GET /login': { b: 'own' },
   'POST /login': { b: 'own', body: (f) => ({ type: 'm.login.password', identifier: { type: 'm.id.user', user: f.alice.userId }, password: 'not hers' }) },
+  // A junk refresh token: 401 M_UNKNOWN_TOKEN, nothing of A's to reach.
+  'POST /refresh': { b: 'own', body: () => ({ refresh_token: 'junk' }) },
+  // Without auth: the UIA 401 for B's own password; a token for A is never possible with B's token.
+  'POST /login/get_token': { b: 'own', body: () => ({}) },
   'POST /logout': { b: 'ends-session' },
   'POST /logout/all': { b: 'ends-session' },
   'GET /account/whoami': { b: 'own' },

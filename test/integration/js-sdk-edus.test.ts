@@ -92,9 +92,13 @@ describe('matrix-js-sdk sees typing, receipts, presence and tags', () => {
     assert.equal(stranger.body.errcode, 'M_FORBIDDEN');
   });
 
-  test("the seed's presence list: once carol adds alice, she may read alice's presence", async () => {
+  test("the seed's presence list: once carol adds alice and alice consents, carol may read alice's presence", async () => {
     const me = encodeURIComponent(carol.userId);
     assert.equal((await call(server, carol, 'POST', `/presence/list/${me}`, { invite: [alice.getUserId()] })).status, 200);
+    assert.equal((await call(server, carol, 'GET', `/presence/${encodeURIComponent(alice.getUserId()!)}/status`)).status, 403, 'a request, not yet consent');
+    // Alice consents by adding carol back (the seed's reverse subscription).
+    const aliceUser = { userId: alice.getUserId()!, accessToken: alice.getAccessToken()!, deviceId: alice.getDeviceId()! };
+    assert.equal((await call(server, aliceUser, 'POST', `/presence/list/${encodeURIComponent(aliceUser.userId)}`, { invite: [carol.userId] })).status, 200);
     const list = await call(server, carol, 'GET', `/presence/list/${me}`);
     assert.equal(list.status, 200);
     assert.deepEqual(

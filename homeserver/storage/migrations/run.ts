@@ -24,6 +24,7 @@ import { migration020 } from './020-account-moderation.ts';
 import { migration021 } from './021-events-in-room-order.ts';
 import { migration022 } from './022-remote-media.ts';
 import { migration023 } from './023-pushers-openid.ts';
+import { migration025 } from './025-tokens-and-presence-consent.ts';
 
 export interface Migration {
   version: number;
@@ -54,6 +55,7 @@ export const MIGRATIONS: Migration[] = [
   migration021,
   migration022,
   migration023,
+  migration025,
 ];
 
 export async function runMigrations(conn: Connection): Promise<void> {

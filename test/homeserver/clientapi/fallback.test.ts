@@ -130,22 +130,9 @@ describe('UIA and login fallback pages', () => {
     }
   });
 
-  test('the login fallback page signs in in Chromium and calls window.matrixLogin.onLogin with the /login response', async (t) => {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) assert.fail(`no Chromium at ${CHROMIUM}`);
-      t.skip(`no Chromium at ${CHROMIUM}`);
-      return;
-    }
-    await registerUser(server, 'frank', 'frank-password').catch(async () => {
-      // registration is token-gated on this server: register through the token stage
-      const first = await call(server, undefined, 'POST', '/register', { username: 'frank', password: 'frank-password' });
-      await call(server, undefined, 'POST', '/register', {
-        username: 'frank',
-        password: 'frank-password',
-        auth: { type: 'm.login.registration_token', token: 'letmein', session: first.body.session },
-      });
-    });
-    browser = await chromium.launch({
+  /** Signs `user` in on the fallback page at `path` in Chromium; returns what the page handed to window.matrixLogin.onLogin. */
+  async function signInOnPage(path: string, user: string, password: string) {
+    browser ??= await chromium.launch({
       executablePath: CHROMIUM,
       args: [
         '--headless',
@@ -167,9 +154,9 @@ describe('UIA and login fallback pages', () => {
         onLogin: (r: unknown) => ((window as unknown as { loginResult: unknown }).loginResult = r),
       };
     });
-    await page.goto(`${server.url}/_matrix/static/client/login/?device_id=FALLBACKDEV`);
-    await page.getByLabel('Username').fill('frank');
-    await page.getByLabel('Password').fill('frank-password');
+    await page.goto(`${server.url}${path}`);
+    await page.getByLabel('Username').fill(user);
+    await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForFunction(() => (window as unknown as { loginResult?: unknown }).loginResult !== undefined, undefined, { timeout: 10_000 });
     const result = (await page.evaluate(() => (window as unknown as { loginResult: unknown }).loginResult)) as {
@@ -177,9 +164,49 @@ describe('UIA and login fallback pages', () => {
       device_id: string;
       access_token: string;
     };
+    await page.close();
+    assert.deepEqual(cspErrors, [], 'the page runs under its own strict CSP');
+    return result;
+  }
+
+  /** Registers through the token stage: registration is token-gated on this server. */
+  async function registerWithToken(username: string, password: string) {
+    const first = await call(server, undefined, 'POST', '/register', { username, password });
+    const done = await call(server, undefined, 'POST', '/register', {
+      username,
+      password,
+      auth: { type: 'm.login.registration_token', token: 'letmein', session: first.body.session },
+    });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+  }
+
+  test('the login fallback page signs in in Chromium and calls window.matrixLogin.onLogin with the /login response', async (t) => {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI) assert.fail(`no Chromium at ${CHROMIUM}`);
+      t.skip(`no Chromium at ${CHROMIUM}`);
+      return;
+    }
+    await registerWithToken('frank', 'frank-password');
+    const result = await signInOnPage('/_matrix/static/client/login/?device_id=FALLBACKDEV', 'frank', 'frank-password');
     assert.equal(result.user_id, '@frank:localhost');
     assert.equal(result.device_id, 'FALLBACKDEV', 'query parameters are forwarded to /login');
     assert.ok(result.access_token);
-    assert.deepEqual(cspErrors, [], 'the page runs under its own strict CSP');
+  });
+
+  test("the seed's login fallback path /_matrix/client/api/v1/login/fallback serves a page that performs the whole login", async (t) => {
+    const res = await fetch(`${server.url}/_matrix/client/api/v1/login/fallback`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(await res.text(), /<form id="login">/);
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI) assert.fail(`no Chromium at ${CHROMIUM}`);
+      t.skip(`no Chromium at ${CHROMIUM}`);
+      return;
+    }
+    await registerWithToken('gina', 'gina-password');
+    const result = await signInOnPage('/_matrix/client/api/v1/login/fallback', 'gina', 'gina-password');
+    assert.equal(result.user_id, '@gina:localhost');
+    const who = await call(server, { userId: result.user_id, deviceId: result.device_id, accessToken: result.access_token }, 'GET', '/account/whoami');
+    assert.equal(who.status, 200, 'the token the page handed over works');
   });
 });

@@ -90,6 +90,9 @@ rate_limit:
   failed_logins_per_address: 9
 password_policy:
   minimum_length: 12
+refreshable_access_token_lifetime: 600
+login_via_existing_session:
+  enabled: false
 public_base_url: https://matrix.example.org/
 admin_contact: mailto:admin@example.org
 support:
@@ -115,6 +118,8 @@ pusher_private_gateways: [Push.LAN, 127.0.0.1, push.lan]
       allowedHosts: ['hearth.lan', '192.168.1.5', '[fe80::1]'],
       rateLimit: { perSecond: 2.5, burst: 20, registrationBurst: 2, registrationsPerHour: 0.5, failedLoginsPerAccount: 3, failedLoginsPerAddress: 9 },
       passwordPolicy: { minimumLength: 12 },
+      refreshableAccessTokenLifetimeMs: 600_000,
+      loginViaExistingSession: false,
       maxUploadBytes: 10 * 1024 * 1024,
       publicBaseUrl: 'https://matrix.example.org',
       adminContact: 'mailto:admin@example.org',
@@ -267,7 +272,7 @@ describe('validation errors name the file, the key, the expectation and the valu
   const HOST = 'a host name or IP address without a port ([brackets] around IPv6)';
   const URL_ = 'an http:// or https:// URL without credentials, query or fragment';
   const KNOWN =
-    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, admin_contact, support, well_known_server, web_root, data_dir, max_upload_size, remote_media_cache_size, turn, federation, password_policy, pusher_private_gateways';
+    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, admin_contact, support, well_known_server, web_root, data_dir, max_upload_size, remote_media_cache_size, turn, federation, password_policy, pusher_private_gateways, refreshable_access_token_lifetime, login_via_existing_session';
   // [what, file name, contents, message after "<file>: "]
   const cases: Array<[string, string, string, string]> = [
     ['kebab-case key', 'hearth.yaml', 'server-name: x\n', `server-name: unknown key; did you mean 'server_name'? known keys are ${KNOWN}`],
@@ -336,6 +341,18 @@ describe('validation errors name the file, the key, the expectation and the valu
       'hearth.yaml',
       'password_policy: {min_length: 10}\n',
       "password_policy.min_length: unknown key; did you mean 'minimum_length'? known keys are minimum_length",
+    ],
+    [
+      'refreshable_access_token_lifetime zero',
+      'hearth.yaml',
+      'refreshable_access_token_lifetime: 0\n',
+      'refreshable_access_token_lifetime: expected a whole number of at least 1, got number 0',
+    ],
+    [
+      'login_via_existing_session.enabled not a boolean',
+      'hearth.yaml',
+      'login_via_existing_session: {enabled: "yes"}\n',
+      'login_via_existing_session.enabled: expected true or false, got "yes"',
     ],
     ['password_policy not a mapping', 'hearth.yaml', 'password_policy: 8\n', 'password_policy: expected a mapping with minimum_length, got number 8'],
     ['admin_contact not a URI', 'hearth.yaml', 'admin_contact: me at home\n', 'admin_contact: expected a mailto:, https:// or http:// URI, got "me at home"'],
