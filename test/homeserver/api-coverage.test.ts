@@ -45,7 +45,6 @@ const LEFT_FOR_LATER: Record<string, string> = {
   'PUT /_matrix/client/v3/directory/list/appservice/{networkId}/{roomId}': APPSERVICE,
   'GET /.well-known/matrix/policy_server': POLICY_SERVER,
   'POST /_matrix/policy/v1/sign': POLICY_SERVER,
-
 };
 
 function specOperations(kind: 'client-server' | 'server-server'): Operation[] {
