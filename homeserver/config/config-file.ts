@@ -18,6 +18,7 @@ import {
   expectPositiveInteger,
   expectPositiveNumber,
   expectRegistrationToken,
+  expectRoomVersion,
   expectServerName,
   expectString,
   isPlainObject,
@@ -42,6 +43,7 @@ const FILE_KEYS = [
   'turn',
   'federation',
   'password_policy',
+  'default_room_version',
 ] as const;
 
 const TURN_KEYS = ['uris', 'shared_secret', 'user_lifetime'] as const;
@@ -156,6 +158,7 @@ export function readConfigFile(file: string, insideDataDir: boolean): FileConfig
     config.webRoot = path.resolve(base, expectString(raw.web_root, at('web_root'), 'a folder path'));
   }
   if (raw.max_upload_size !== undefined) config.maxUploadBytes = expectByteSize(raw.max_upload_size, at('max_upload_size'));
+  if (raw.default_room_version !== undefined) config.defaultRoomVersion = expectRoomVersion(raw.default_room_version, at('default_room_version'));
   if (raw.turn !== undefined) {
     const turn = raw.turn;
     if (!isPlainObject(turn)) throw new ConfigError({ ...at('turn'), expected: 'a mapping with uris and shared_secret', actual: turn });

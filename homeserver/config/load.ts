@@ -86,6 +86,7 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
   if (file.publicBaseUrl !== undefined) config.publicBaseUrl = file.publicBaseUrl;
   if (file.adminContact !== undefined) config.adminContact = file.adminContact;
   if (file.turn !== undefined) config.turn = file.turn;
+  if (file.defaultRoomVersion !== undefined) config.defaultRoomVersion = file.defaultRoomVersion;
   const federation = mergeFederation(file.federation, federationFromCommandLine(args));
   if (federation !== undefined) config.federation = federation;
 

@@ -111,6 +111,11 @@ export interface HomeserverConfig {
    * loadConfig always sets it; a config built by hand may leave it out for the 50 MiB default.
    */
   maxUploadBytes?: number;
+  /**
+   * The room version of new rooms when createRoom names none (config key `default_room_version`,
+   * Synapse's name); one of protocol/room-versions.ts's. Absent: DEFAULT_ROOM_VERSION (11).
+   */
+  defaultRoomVersion?: string;
   /** A TURN server for calls (voip.yaml): credentials are minted from its shared secret. */
   turn?: TurnConfig;
   /** Federation; absent when nothing about it was configured. */
