@@ -127,6 +127,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
           failuresPerAccount: rateLimits.failedLoginsPerAccount ?? DEFAULT_RATE_LIMITS.failedLoginsPerAccount,
           failuresPerAddress: rateLimits.failedLoginsPerAddress ?? DEFAULT_RATE_LIMITS.failedLoginsPerAddress,
         }),
+        (err) => log('could not record when devices were last seen', err),
       );
       const u = users;
       const authenticate = (token: string) => u.authenticate(token);
@@ -201,7 +202,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
           federation: federationServices,
           sync: new SyncService({ rooms, notifier, visibility, edus, e2ee, accountData }),
           uia: new UiaSessions(db),
-          auth: requireAuth(authenticate),
+          auth: requireAuth(authenticate, (userId, deviceId, ip) => u.activity.record(userId, deviceId, ip)),
         },
         defaultAllowedHosts(config.serverName, config.listen.host, config.allowedHosts),
         log,
@@ -244,6 +245,8 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       const senderStopped = sender?.stop();
       const federationStopped = federation?.stop();
       await closeGracefully(server, inFlight);
+      // The devices' last sightings not yet written (written at most once a minute each).
+      await users?.activity.close();
       await mediaStopped;
       await federationStopped;
       await senderStopped;

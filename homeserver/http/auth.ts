@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import { MatrixError } from './matrix-error.ts';
+import { peerAddress } from './client-address.ts';
 
 export interface Requester {
   userId: string;
@@ -21,13 +22,17 @@ export function accessTokenOf(ctx: Context): string | undefined {
   return typeof q === 'string' && q.length > 0 ? q : undefined;
 }
 
+/** Told of each request a device's token authenticated, with the client's address (GET /devices' last_seen_*). */
+export type DeviceSeen = (userId: string, deviceId: string, ip: string) => void;
+
 /** Middleware for routes that need a user: sets ctx.state.requester or answers 401. */
-export function requireAuth(authenticate: Authenticate) {
+export function requireAuth(authenticate: Authenticate, seen?: DeviceSeen) {
   return async function auth(ctx: Context, next: Next): Promise<void> {
     const token = accessTokenOf(ctx);
     if (!token) throw new MatrixError(401, 'M_MISSING_TOKEN', 'Missing access token');
     const who = await authenticate(token);
     if (!who) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Unrecognised access token', { soft_logout: false });
+    seen?.(who.userId, who.deviceId, peerAddress(ctx.ip));
     ctx.state.requester = { ...who, accessToken: token } satisfies Requester;
     await next();
   };

@@ -7,6 +7,7 @@ import type { Queryable } from '../storage/sqlite.ts';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.ts';
 import { hashToken, newDeviceId, newToken } from './tokens.ts';
 import { LoginThrottle } from './login-throttle.ts';
+import { DeviceActivity } from './device-activity.ts';
 
 export interface Session {
   userId: string;
@@ -32,11 +33,14 @@ export class UserService {
   deviceRemoval: DeviceRemovalHooks | undefined;
 
   private readonly loginThrottle: LoginThrottle;
+  /** When and where each device last used its token (GET /devices' last_seen_*). */
+  readonly activity: DeviceActivity;
 
-  constructor(db: Database, serverName: string, loginThrottle: LoginThrottle = new LoginThrottle()) {
+  constructor(db: Database, serverName: string, loginThrottle: LoginThrottle = new LoginThrottle(), onActivityError?: (err: unknown) => void) {
     this.db = db;
     this.serverName = serverName;
     this.loginThrottle = loginThrottle;
+    this.activity = new DeviceActivity(db, { onError: onActivityError });
   }
 
   userIdFor(localpart: string): string {
@@ -226,15 +230,12 @@ export class UserService {
     return row.user_id;
   }
 
-  listDevices(userId: string) {
-    return accountsStore.listDevices(this.db.reader, userId);
+  async listDevices(userId: string) {
+    return (await accountsStore.listDevices(this.db.reader, userId)).map((d) => this.activity.overlay(d));
   }
 
-  getDevice(userId: string, deviceId: string) {
-    return accountsStore.getDevice(this.db.reader, userId, deviceId);
-  }
-
-  async touchDevice(userId: string, deviceId: string, ip: string): Promise<void> {
-    await this.db.write((tx) => accountsStore.upsertDevice(tx, userId, deviceId, null, ip));
+  async getDevice(userId: string, deviceId: string) {
+    const d = await accountsStore.getDevice(this.db.reader, userId, deviceId);
+    return d && this.activity.overlay(d);
   }
 }
