@@ -10,7 +10,7 @@ import { requester } from '../http/auth.ts';
 import { boolField, objectField, param, queryString, stringField } from '../http/params.ts';
 import { parseUserId } from '../protocol/identifiers.ts';
 import type { UiaFlow } from '../users/uia.ts';
-import { clientAddress } from '../http/client-address.ts';
+import { clientAddress, peerAddress } from '../http/client-address.ts';
 import { checkNewPassword } from '../users/password-policy.ts';
 import { DEFAULT_PASSWORD_MINIMUM_LENGTH } from '../config/types.ts';
 
@@ -95,7 +95,7 @@ export const accountRoutes: RouteGroup = (r, deps) => {
       fingerprint: 'register',
       checkStage: stageChecker(deps, ctx),
     });
-    const { userId, session } = await deps.users.register(localpart, password ?? null, deviceId, deviceName, inhibitLogin);
+    const { userId, session } = await deps.users.register(localpart, password ?? null, deviceId, deviceName, inhibitLogin, peerAddress(ctx.ip));
     deps.registrationLimiter.take(address);
     if (stages.includes('m.login.registration_token')) {
       const token = (body.auth as Record<string, unknown>).token as string;
@@ -148,7 +148,7 @@ export const accountRoutes: RouteGroup = (r, deps) => {
     }
     const user = await deps.users.getUser(userId);
     if (!user || user.deactivated) throw new MatrixError(403, 'M_USER_DEACTIVATED', 'This account has been deactivated');
-    const s = await deps.users.login(userId, deviceId, deviceName);
+    const s = await deps.users.login(userId, deviceId, deviceName, peerAddress(ctx.ip));
     ctx.body = { user_id: s.userId, access_token: s.accessToken, device_id: s.deviceId, home_server: deps.config.serverName };
   });
 

@@ -73,13 +73,14 @@ export class UserService {
     deviceId?: string,
     deviceName?: string,
     inhibitLogin = false,
+    ip?: string,
   ): Promise<{ userId: string; session?: Session }> {
     const userId = this.userIdFor(localpart);
     const passwordHash = password === null ? null : await hashPassword(password);
     return this.db.write(async (tx) => {
       if (await accountsStore.getUserByLocalpart(tx, localpart)) throw new MatrixError(400, 'M_USER_IN_USE', 'User ID already taken');
       await accountsStore.insertUser(tx, { userId, localpart, passwordHash, displayname: localpart });
-      const session = inhibitLogin ? undefined : await this.newSessionIn(tx, userId, deviceId, deviceName);
+      const session = inhibitLogin ? undefined : await this.newSessionIn(tx, userId, deviceId, deviceName, ip);
       return { userId, session };
     });
   }
@@ -118,8 +119,9 @@ export class UserService {
     return usable && ok;
   }
 
-  async login(userId: string, deviceId?: string, deviceName?: string): Promise<Session> {
-    const session = await this.db.write((tx) => this.newSessionIn(tx, userId, deviceId, deviceName));
+  /** `ip`: where the client logs in from, the new device's first last_seen_ip. */
+  async login(userId: string, deviceId?: string, deviceName?: string, ip?: string): Promise<Session> {
+    const session = await this.db.write((tx) => this.newSessionIn(tx, userId, deviceId, deviceName, ip));
     // The device's old tokens are gone from the database; the cache must not keep them alive.
     if (deviceId !== undefined) this.forgetCachedTokens(userId, deviceId, session.accessToken);
     return session;
@@ -132,11 +134,11 @@ export class UserService {
     }
   }
 
-  private async newSessionIn(tx: Queryable, userId: string, deviceId?: string, deviceName?: string): Promise<Session> {
+  private async newSessionIn(tx: Queryable, userId: string, deviceId?: string, deviceName?: string, ip?: string): Promise<Session> {
     const device = deviceId ?? newDeviceId();
     // Logging in again with an existing device id replaces that device's old tokens (spec: login "device_id").
     await tx.run('DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?', userId, device);
-    await accountsStore.upsertDevice(tx, userId, device, deviceName ?? null, null);
+    await accountsStore.upsertDevice(tx, userId, device, deviceName ?? null, ip ?? null);
     const accessToken = newToken('hat');
     await accountsStore.insertAccessToken(tx, hashToken(accessToken), userId, device);
     return { userId, deviceId: device, accessToken };

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'matrix-js-sdk';
 import { startTestServer } from '../../helpers/server.ts';
 import { assertNoValidationFailures, clearValidationFailures } from '../../helpers/openapi.ts';
-import { fetchFn, quietLogger, registerWithSdk } from '../../helpers/sdk.ts';
+import { fetchFn, PASSWORD, quietLogger, registerWithSdk } from '../../helpers/sdk.ts';
 import { Connection } from '../../../homeserver/storage/sqlite.ts';
 import { peerAddress } from '../../../homeserver/http/client-address.ts';
 import { Database } from '../../../homeserver/storage/database.ts';
@@ -55,6 +55,24 @@ describe('devices: last seen', () => {
     running = true;
     const again = await createClient({ baseUrl: server.url, fetchFn, logger: quietLogger, ...creds }).getDevices();
     assert.equal(again.devices[0]?.last_seen_ip, '127.0.0.1');
+  });
+
+  test('a device that logged in and made no request yet already shows where it logged in from', async () => {
+    const server = await startTestServer();
+    try {
+      const creds = await registerWithSdk(server, 'carol');
+      const laptop = await createClient({ baseUrl: server.url, fetchFn, logger: quietLogger }).loginRequest({
+        type: 'm.login.password',
+        identifier: { type: 'm.id.user', user: 'carol' },
+        password: PASSWORD,
+      });
+      const phone = createClient({ baseUrl: server.url, fetchFn, logger: quietLogger, ...creds });
+      const seen = (await phone.getDevices()).devices.find((d) => d.device_id === laptop.device_id);
+      assert.equal(seen?.last_seen_ip, '127.0.0.1');
+      assert.equal(typeof seen?.last_seen_ts, 'number');
+    } finally {
+      await server.stop();
+    }
   });
 
   test('the address is shown as a person reads it: IPv4 of a dual-stack listener unmapped, IPv6 whole without its zone', () => {
