@@ -36,9 +36,20 @@ export const SPEC_VERSIONS_BEFORE_V1_13 = [
  * client an endpoint that answers 404. (OAuth 2.0, 3PID and application-service additions are
  * optional: a server without them answers M_UNRECOGNIZED as the spec allows.)
  */
-export const LATER_SPEC_VERSIONS: ReadonlyArray<{ version: string; operations: string[]; missing?: string }> = [
-  // MSC4151: reporting a room.
-  { version: 'v1.13', operations: ['POST /rooms/:/report'] },
+export interface LaterSpecVersion {
+  version: string;
+  operations: string[];
+  missing?: string;
+}
+
+export const LATER_SPEC_VERSIONS: readonly LaterSpecVersion[] = [
+  // MSC4151: reporting a room; MSC4163: server ACLs apply to EDUs (server-server-api "Server
+  // Access Control Lists"), which federation/inbound/typing-edu.ts and receipt-edu.ts do not check.
+  {
+    version: 'v1.13',
+    operations: ['POST /rooms/:/report'],
+    missing: "inbound typing and receipt EDUs are not checked against the room's server ACL (MSC4163)",
+  },
   // MSC4260: reporting a user.
   { version: 'v1.14', operations: ['POST /users/:/report'] },
   // MSC3266: the room summary (under /_matrix/client/v1).
@@ -69,10 +80,10 @@ function routedOperations(routers: readonly KoaRouter[]): Set<string> {
 }
 
 /** The spec versions `routers` (the client API's, under its prefixes) implement: see LATER_SPEC_VERSIONS. */
-export function specVersionsServed(routers: readonly KoaRouter[]): string[] {
+export function specVersionsServed(routers: readonly KoaRouter[], table: readonly LaterSpecVersion[] = LATER_SPEC_VERSIONS): string[] {
   const routed = routedOperations(routers);
   const versions = [...SPEC_VERSIONS_BEFORE_V1_13];
-  for (const later of LATER_SPEC_VERSIONS) {
+  for (const later of table) {
     if (later.missing !== undefined || !later.operations.every((op) => routed.has(op))) break;
     versions.push(later.version);
   }
