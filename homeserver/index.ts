@@ -141,6 +141,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
           failuresPerAddress: rateLimits.failedLoginsPerAddress ?? DEFAULT_RATE_LIMITS.failedLoginsPerAddress,
         }),
         { refreshableLifetimeMs: config.refreshableAccessTokenLifetimeMs, now: config.tokenClock },
+        (err) => log('could not record when devices were last seen', err),
       );
       const u = users;
       const authenticate = (token: string) => u.authenticate(token);
@@ -249,7 +250,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
           federation: federationServices,
           sync: new SyncService({ rooms, notifier, visibility, edus, e2ee, accountData }),
           uia: new UiaSessions(db),
-          auth: requireAuth(authenticate),
+          auth: requireAuth(authenticate, { seen: (userId, deviceId, ip) => u.activity.record(userId, deviceId, ip) }),
         },
         defaultAllowedHosts(config.serverName, config.listen.host, config.allowedHosts),
         log,
@@ -294,6 +295,8 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       const senderStopped = sender?.stop();
       const federationStopped = federation?.stop();
       await closeGracefully(server, inFlight);
+      // The devices' last sightings not yet written (written at most once a minute each).
+      await users?.activity.close();
       await mediaStopped;
       await federationStopped;
       await senderStopped;

@@ -10,7 +10,7 @@ import { requester, requireAuth } from '../http/auth.ts';
 import { boolField, objectField, param, queryString, stringField } from '../http/params.ts';
 import { parseUserId } from '../protocol/identifiers.ts';
 import type { UiaFlow } from '../users/uia.ts';
-import { clientAddress } from '../http/client-address.ts';
+import { clientAddress, peerAddress } from '../http/client-address.ts';
 import { checkNewPassword } from '../users/password-policy.ts';
 import { DEFAULT_PASSWORD_MINIMUM_LENGTH } from '../config/types.ts';
 import type { Session } from '../users/user-service.ts';
@@ -107,7 +107,7 @@ export const accountRoutes: RouteGroup = (r, deps) => {
       fingerprint: 'register',
       checkStage: stageChecker(deps, ctx),
     });
-    const { userId, session } = await deps.users.register(localpart, password ?? null, deviceId, deviceName, inhibitLogin, refreshable);
+    const { userId, session } = await deps.users.register(localpart, password ?? null, deviceId, deviceName, inhibitLogin, refreshable, peerAddress(ctx.ip));
     deps.registrationLimiter.take(address);
     if (stages.includes('m.login.registration_token')) {
       const token = (body.auth as Record<string, unknown>).token as string;
@@ -162,7 +162,7 @@ export const accountRoutes: RouteGroup = (r, deps) => {
     }
     const user = await deps.users.getUser(userId);
     if (!user || user.deactivated) throw new MatrixError(403, 'M_USER_DEACTIVATED', 'This account has been deactivated');
-    ctx.body = sessionJson(deps, await deps.users.login(userId, deviceId, deviceName, refreshable));
+    ctx.body = sessionJson(deps, await deps.users.login(userId, deviceId, deviceName, refreshable, peerAddress(ctx.ip)));
   });
 
   // An expired token may still log out: the client ends a session it cannot or will not refresh.

@@ -8,7 +8,7 @@ import { cors } from '../http/cors.ts';
 import { hostCheck } from '../http/host-check.ts';
 import { jsonBody } from '../http/json-body.ts';
 import { RateLimiter, rateLimit } from '../http/rate-limit.ts';
-import { capabilitiesRoutes, unversionedRoutes } from './versions.ts';
+import { capabilitiesRoutes, specVersionsServed, unversionedRoutes } from './versions.ts';
 import { wellKnownRoutes } from './well-known.ts';
 import { mutualRoomsRoutes } from './mutual-rooms.ts';
 import { thirdPartyLookupRoutes } from './third-party-lookup.ts';
@@ -99,7 +99,10 @@ export function createClientApp(deps: ClientApiDeps & MediaDeps, allowedHosts: S
   app.use(rateLimit(limiter, { cached: (token) => users.cachedIdentity(token), authenticate: deps.authenticate }));
   app.use(accountModerationGate(deps));
   app.use(jsonBody);
-  const unversioned = unversionedRoutes(deps);
+  // /versions advertises what the routers below serve (specVersionsServed), known once they exist.
+  const versioned: Router[] = [];
+  let specVersions: string[] = [];
+  const unversioned = unversionedRoutes(deps, () => specVersions);
   compileRoutes(unversioned);
   app.use(unversioned.routes());
   app.use(unversioned.allowedMethods({ throw: false }));
@@ -112,10 +115,12 @@ export function createClientApp(deps: ClientApiDeps & MediaDeps, allowedHosts: S
   for (const prefix of CLIENT_PREFIXES) {
     const router = new Router({ prefix });
     for (const group of GROUPS) group(router, deps);
+    versioned.push(router);
     compileRoutes(router);
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));
   }
+  specVersions = specVersionsServed(versioned);
   // The content repository has its own prefixes: /_matrix/client/v1/media and /_matrix/media/*.
   for (const router of mediaRouters(deps)) {
     compileRoutes(router);

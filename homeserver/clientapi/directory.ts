@@ -5,7 +5,14 @@ import { bodyObject } from '../http/json-body.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { requester } from '../http/auth.ts';
 import { param, queryInt, queryString, stringField } from '../http/params.ts';
-import { isValidRoomAlias } from '../protocol/identifiers.ts';
+import { isValidRoomAlias, isValidServerName } from '../protocol/identifiers.ts';
+import { queryRemoteAlias } from '../federation/remote-membership.ts';
+import {
+  DEFAULT_REMOTE_PUBLIC_ROOMS_LIMIT,
+  MAX_REMOTE_PUBLIC_ROOMS_LIMIT,
+  remotePublicRooms,
+  type RemotePublicRoomsQuery,
+} from '../federation/remote-public-rooms.ts';
 import { roomsStore } from '../storage/rooms-store.ts';
 import { checkedRoomId } from './rooms.ts';
 import { stateIdsVisibleTo } from './room-events.ts';
@@ -18,12 +25,36 @@ function checkedAlias(ctx: Context, _deps: ClientApiDeps): string {
   return alias;
 }
 
+function aliasServer(alias: string): string {
+  return alias.slice(alias.indexOf(':') + 1);
+}
+
+/**
+ * The `server` of /publicRooms when it names another server; undefined for ours or none ("Defaults
+ * to the local server. Case sensitive.", list_public_rooms.yaml). Without federation no other
+ * server can be asked: 404, as Synapse answers for a server it cannot reach.
+ */
+function remoteServerParam(ctx: Context, deps: ClientApiDeps): string | undefined {
+  const server = queryString(ctx, 'server');
+  if (server === undefined || server === deps.config.serverName) return undefined;
+  if (!isValidServerName(server)) throw new MatrixError(400, 'M_INVALID_PARAM', `Invalid server name '${server}'`);
+  if (!deps.federation) throw new MatrixError(404, 'M_NOT_FOUND', 'This server does not federate');
+  return server;
+}
+
 export const directoryRoutes: RouteGroup = (r, deps) => {
+  // "The server will use the federation API to resolve the alias if the domain part of the alias
+  // does not correspond to the server's own domain" (directory.yaml), as a join by alias does.
   r.get('/directory/room/:roomAlias', async (ctx) => {
     const alias = checkedAlias(ctx, deps);
     const row = await roomsStore.getAlias(deps.rooms.db.reader, alias);
-    if (!row) throw new MatrixError(404, 'M_NOT_FOUND', `Room alias ${alias} not found`);
-    ctx.body = { room_id: row.room_id, servers: [deps.config.serverName] };
+    if (row) {
+      ctx.body = { room_id: row.room_id, servers: [deps.config.serverName] };
+      return;
+    }
+    if (aliasServer(alias) === deps.config.serverName || !deps.federation) throw new MatrixError(404, 'M_NOT_FOUND', `Room alias ${alias} not found`);
+    const remote = await queryRemoteAlias(deps.federation, alias);
+    ctx.body = { room_id: remote.roomId, servers: remote.servers };
   });
 
   r.put('/directory/room/:roomAlias', deps.auth, async (ctx) => {
@@ -76,13 +107,37 @@ export const directoryRoutes: RouteGroup = (r, deps) => {
     ctx.body = {};
   });
 
-  // The listing itself is shared with federation's /publicRooms (rooms/public-rooms.ts).
-  r.get('/publicRooms', async (ctx) => {
-    ctx.body = await publicRoomsPage(deps.rooms, { limit: queryInt(ctx, 'limit', 100, 1, 500), since: queryString(ctx, 'since') });
-  });
+  // The listing itself is shared with federation's /publicRooms (rooms/public-rooms.ts); with
+  // `server` naming another server, that server is asked (federation/remote-public-rooms.ts).
+  r.get(
+    '/publicRooms',
+    async (ctx, next) => {
+      const server = remoteServerParam(ctx, deps);
+      // Anyone may read our own listing, but only a user may make us ask another server (as in
+      // Synapse): an anonymous client must not use us to send requests where it likes.
+      if (server !== undefined) return deps.auth(ctx, next);
+      ctx.body = await publicRoomsPage(deps.rooms, { limit: queryInt(ctx, 'limit', 100, 1, 500), since: queryString(ctx, 'since') });
+    },
+    async (ctx) => {
+      const server = remoteServerParam(ctx, deps)!;
+      const query: RemotePublicRoomsQuery = { limit: queryInt(ctx, 'limit', DEFAULT_REMOTE_PUBLIC_ROOMS_LIMIT, 1, MAX_REMOTE_PUBLIC_ROOMS_LIMIT) };
+      const since = queryString(ctx, 'since');
+      if (since !== undefined) query.since = since;
+      ctx.body = await remotePublicRooms(deps.federation!, server, query, false);
+    },
+  );
   r.post('/publicRooms', deps.auth, async (ctx) => {
-    const query = parsePublicRoomsBody(bodyObject(ctx));
+    const body = bodyObject(ctx);
+    const query = parsePublicRoomsBody(body);
     if (query.limit === 0) throw new MatrixError(400, 'M_BAD_JSON', 'limit must be a positive integer');
-    ctx.body = await publicRoomsPage(deps.rooms, { ...query, limit: query.limit ?? 100 });
+    const server = remoteServerParam(ctx, deps);
+    if (server === undefined) {
+      ctx.body = await publicRoomsPage(deps.rooms, { ...query, limit: query.limit ?? 100 });
+      return;
+    }
+    const remote: RemotePublicRoomsQuery = { ...query };
+    if (typeof body.third_party_instance_id === 'string') remote.thirdPartyInstanceId = body.third_party_instance_id;
+    if (typeof body.include_all_networks === 'boolean') remote.includeAllNetworks = body.include_all_networks;
+    ctx.body = await remotePublicRooms(deps.federation!, server, remote, true);
   });
 };

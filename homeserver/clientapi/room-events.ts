@@ -145,7 +145,10 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
     let state: Map<string, string>;
     const at = queryString(ctx, 'at');
     if (at) {
-      const pos = parsePaginationToken(at);
+      // A departed user sees no membership after their leave, whatever the token (as Synapse).
+      const m = await membershipOf(deps, roomId, me.userId);
+      const left = m && (m.membership === 'leave' || m.membership === 'ban');
+      const pos = left ? Math.min(parsePaginationToken(at), m.stream_ordering) : parsePaginationToken(at);
       const row = await deps.rooms.db.reader.get<{ event_id: string }>(
         'SELECT event_id FROM events WHERE room_id = ? AND stream_ordering <= ? ORDER BY stream_ordering DESC LIMIT 1',
         roomId,
@@ -230,7 +233,9 @@ export const roomEventRoutes: RouteGroup = (r, deps) => {
     }
     if (filter?.lazy_load_members) {
       const senders = new Set(visible.map((e) => e.pdu.sender));
-      const state = await deps.rooms.currentStateIds(roomId);
+      // The members as this user may see them: as of their leave, if they left.
+      const departed = m?.membership === 'leave' || m?.membership === 'ban';
+      const state = departed ? await stateIdsVisibleTo(deps, roomId, me.userId) : await deps.rooms.currentStateIds(roomId);
       const members = [...senders].map((s) => state.get(sk('m.room.member', s))).filter((x): x is string => !!x);
       body.state = await toClientEvents(deps.rooms.db.reader, deps.rooms.reader, await deps.rooms.reader.getEvents(deps.rooms.db.reader, members));
     }
@@ -319,9 +324,12 @@ export async function stateIdsVisibleTo(deps: ClientApiDeps, roomId: string, use
   await requireRoomKnown(deps, roomId);
   const m = await membershipOf(deps, roomId, userId);
   if (m?.membership === 'join' || (!m && (await worldReadable(deps, roomId)))) return deps.rooms.currentStateIds(roomId);
+  // "If the user has left the room then the state returned is the state of the room at the time
+  // they left" (client-server-api "Room state"): the state after their leave (or kick, or ban),
+  // which holds that event itself. An event's state group is the state before it.
   if (m && (m.membership === 'leave' || m.membership === 'ban')) {
     const ev = await deps.rooms.reader.getEvent(deps.rooms.db.reader, m.event_id);
-    if (ev) return deps.rooms.reader.stateOfGroup(deps.rooms.db.reader, ev.stateGroup);
+    if (ev) return deps.rooms.reader.stateAfter(deps.rooms.db.reader, ev);
   }
   if (await worldReadable(deps, roomId)) return deps.rooms.currentStateIds(roomId);
   throw new MatrixError(403, 'M_FORBIDDEN', 'You are not in this room');

@@ -48,7 +48,7 @@ export const roomRoutes: RouteGroup = (r, deps) => {
       preset: preset as CreateRoomRequest['preset'],
       powerLevelContentOverride: objectField(body, 'power_level_content_override') as JsonObject | undefined,
       creationContent: objectField(body, 'creation_content') as JsonObject | undefined,
-      roomVersion: stringField(body, 'room_version'),
+      roomVersion: stringField(body, 'room_version') ?? deps.config.defaultRoomVersion,
       isDirect: boolField(body, 'is_direct'),
       creatorProfile: { displayname: user?.displayname, avatar_url: user?.avatar_url },
     };

@@ -20,6 +20,7 @@ import {
   expectPositiveInteger,
   expectPositiveNumber,
   expectRegistrationToken,
+  expectRoomVersion,
   expectServerName,
   expectString,
   isPlainObject,
@@ -50,6 +51,7 @@ const FILE_KEYS = [
   'pusher_private_gateways',
   'refreshable_access_token_lifetime',
   'login_via_existing_session',
+  'default_room_version',
 ] as const;
 
 const TURN_KEYS = ['uris', 'shared_secret', 'user_lifetime'] as const;
@@ -182,6 +184,7 @@ export function readConfigFile(file: string, insideDataDir: boolean): FileConfig
   }
   if (raw.max_upload_size !== undefined) config.maxUploadBytes = expectByteSize(raw.max_upload_size, at('max_upload_size'));
   if (raw.remote_media_cache_size !== undefined) config.remoteMediaCacheBytes = expectByteSize(raw.remote_media_cache_size, at('remote_media_cache_size'));
+  if (raw.default_room_version !== undefined) config.defaultRoomVersion = expectRoomVersion(raw.default_room_version, at('default_room_version'));
   if (raw.turn !== undefined) {
     const turn = raw.turn;
     if (!isPlainObject(turn)) throw new ConfigError({ ...at('turn'), expected: 'a mapping with uris and shared_secret', actual: turn });

@@ -92,6 +92,7 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
   if (file.remoteMediaCacheBytes !== undefined) config.remoteMediaCacheBytes = file.remoteMediaCacheBytes;
   if (file.refreshableAccessTokenLifetimeMs !== undefined) config.refreshableAccessTokenLifetimeMs = file.refreshableAccessTokenLifetimeMs;
   if (file.loginViaExistingSession !== undefined) config.loginViaExistingSession = file.loginViaExistingSession;
+  if (file.defaultRoomVersion !== undefined) config.defaultRoomVersion = file.defaultRoomVersion;
   const federation = mergeFederation(file.federation, federationFromCommandLine(args));
   if (federation !== undefined) config.federation = federation;
 

@@ -142,6 +142,11 @@ export interface HomeserverConfig {
    * public addresses (push/gateway-request.ts). Empty by default.
    */
   pusherPrivateGateways?: string[];
+  /**
+   * The room version of new rooms when createRoom names none (config key `default_room_version`,
+   * Synapse's name); one of protocol/room-versions.ts's. Absent: DEFAULT_ROOM_VERSION (11).
+   */
+  defaultRoomVersion?: string;
   /** A TURN server for calls (voip.yaml): credentials are minted from its shared secret. */
   turn?: TurnConfig;
   /** Federation; absent when nothing about it was configured. */

@@ -2,6 +2,7 @@
 // what was expected and what was found.
 
 import { ConfigError, type ConfigSource } from './config-error.ts';
+import { SUPPORTED_ROOM_VERSIONS } from '../protocol/room-versions.ts';
 
 export interface Where {
   source: ConfigSource;
@@ -66,6 +67,18 @@ export function expectServerName(value: unknown, where: Where): string {
   const expected = 'a server name: a host name, IPv4 or [IPv6] address, optionally with :PORT';
   if (typeof value !== 'string' || !isServerName(value)) fail(where, expected, value);
   return value;
+}
+
+/**
+ * A room version Hearth implements (protocol/room-versions.ts). Versions are strings, but YAML
+ * reads `default_room_version: 11` as a number, so a whole number is taken as its digits.
+ */
+export function expectRoomVersion(value: unknown, where: Where): string {
+  const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
+  if (typeof text !== 'string' || !SUPPORTED_ROOM_VERSIONS.includes(text)) {
+    fail(where, `a room version Hearth implements: ${SUPPORTED_ROOM_VERSIONS.map((v) => `'${v}'`).join(', ')}`, value);
+  }
+  return text;
 }
 
 // Registration tokens (client-server API, m.login.registration_token): [A-Za-z0-9._~-], 1-64 chars.

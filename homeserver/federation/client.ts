@@ -60,6 +60,8 @@ export interface RequestOptions {
   /** Sign with X-Matrix (default true); key requests need no signature. */
   signed?: boolean;
   timeoutMs?: number;
+  /** A smaller cap than MAX_RESPONSE_BYTES for an answer that has no reason to be large. */
+  maxResponseBytes?: number;
 }
 
 export interface FederationClientOptions {
@@ -172,6 +174,7 @@ export class FederationClient {
       payload,
       options.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       observe && ((status, body) => observe(method, path, status, body)),
+      Math.min(options.maxResponseBytes ?? MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES),
     );
   }
 
@@ -336,6 +339,7 @@ function sendJson<T>(
   payload: Buffer | undefined,
   timeoutMs: number,
   observe?: (status: number, body: unknown) => void,
+  maxBytes = MAX_RESPONSE_BYTES,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const fail = (kind: 'network' | 'tls' | 'timeout' | 'bad-response', detail: string) =>
@@ -345,8 +349,10 @@ function sendJson<T>(
       let size = 0;
       res.on('data', (c: Buffer) => {
         size += c.length;
-        if (size > MAX_RESPONSE_BYTES) req.destroy(new Error('response too large'));
-        else chunks.push(c);
+        if (size <= maxBytes) return void chunks.push(c);
+        // The server answered, too much: a bad answer, not an unreachable server.
+        fail('bad-response', `${destination} answered more than ${maxBytes} bytes`);
+        req.destroy();
       });
       res.on('error', (err) => fail('network', `${destination}: ${err.message}`));
       res.on('end', () => {

@@ -8,11 +8,12 @@ import { MatrixError } from '../http/matrix-error.ts';
 import { KNOWN_ROOM_VERSIONS } from '../protocol/auth-rules-versions.ts';
 import { getRoomVersion } from '../protocol/room-versions.ts';
 import { computeEventId, hashAndSignEvent, type DraftPDU } from '../protocol/event-hashing.ts';
-import { parseUserId } from '../protocol/identifiers.ts';
+import { isValidRoomId, isValidServerName, parseUserId } from '../protocol/identifiers.ts';
 import type { JsonObject, PDU } from '../protocol/types.ts';
 import { draftEvent } from '../rooms/append-event.ts';
 import { strippedState } from '../rooms/stripped-state.ts';
 import { checkAll } from './remote-room-data.ts';
+import { asClientError } from './client-facing-error.ts';
 import { checkReceivedPdu, PduCheckError } from './pdu-checks.ts';
 
 const enc = encodeURIComponent;
@@ -169,7 +170,10 @@ export async function inviteRemoteUser(s: FederationServices, roomId: string, se
   if (outcome.kind !== 'accepted') throw new MatrixError(403, 'M_FORBIDDEN', `The invite is not allowed: ${outcome.reason}`);
 }
 
-/** A room alias on another server (query.yaml "directory"). */
+/**
+ * A room alias on another server (query.yaml "directory"), for GET /directory/room/{roomAlias} and
+ * joins by alias: unknown is 404 M_NOT_FOUND, a server that cannot answer 502.
+ */
 export async function queryRemoteAlias(s: FederationServices, alias: string): Promise<{ roomId: string; servers: string[] }> {
   const server = alias.slice(alias.indexOf(':') + 1);
   try {
@@ -178,12 +182,12 @@ export async function queryRemoteAlias(s: FederationServices, alias: string): Pr
       'GET',
       `/_matrix/federation/v1/query/directory?room_alias=${enc(alias)}`,
     );
-    if (typeof body.room_id !== 'string') throw new MatrixError(502, 'M_UNKNOWN', `${server} sent no room_id for ${alias}`);
-    const servers = Array.isArray(body.servers) ? body.servers.filter((x): x is string => typeof x === 'string') : [];
+    if (typeof body.room_id !== 'string' || !isValidRoomId(body.room_id)) throw new MatrixError(502, 'M_UNKNOWN', `${server} sent no room id for ${alias}`);
+    const servers = Array.isArray(body.servers) ? body.servers.filter((x): x is string => typeof x === 'string' && isValidServerName(x)) : [];
     return { roomId: body.room_id, servers: servers.length > 0 ? servers : [server] };
   } catch (err) {
     if (err instanceof FederationRequestError && err.kind === 'response' && err.status === 404)
       throw new MatrixError(404, 'M_NOT_FOUND', `Room alias ${alias} not found`);
-    throw err;
+    throw asClientError(err, server);
   }
 }

@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import { MatrixError } from './matrix-error.ts';
+import { peerAddress } from './client-address.ts';
 
 export interface Requester {
   userId: string;
@@ -22,19 +23,24 @@ export function accessTokenOf(ctx: Context): string | undefined {
   return typeof q === 'string' && q.length > 0 ? q : undefined;
 }
 
+/** Told of each request a device's token authenticated, with the client's address (GET /devices' last_seen_*). */
+export type DeviceSeen = (userId: string, deviceId: string, ip: string) => void;
+
 /**
  * Middleware for routes that need a user: sets ctx.state.requester or answers 401. An expired
  * token is 401 M_UNKNOWN_TOKEN with soft_logout true: the session lives on, the client refreshes
  * (client-server-api "Refreshing access tokens"). `allowExpired` lets one through (/logout, as in
- * Synapse: a client must be able to end a session whose token it can no longer refresh).
+ * Synapse: a client must be able to end a session whose token it can no longer refresh). `seen` is
+ * told of every request a token authenticated.
  */
-export function requireAuth(authenticate: Authenticate, options: { allowExpired?: boolean } = {}) {
+export function requireAuth(authenticate: Authenticate, options: { allowExpired?: boolean; seen?: DeviceSeen } = {}) {
   return async function auth(ctx: Context, next: Next): Promise<void> {
     const token = accessTokenOf(ctx);
     if (!token) throw new MatrixError(401, 'M_MISSING_TOKEN', 'Missing access token');
     const who = await authenticate(token);
     if (!who) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Unrecognised access token', { soft_logout: false });
     if (who.expired && !options.allowExpired) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Access token has expired', { soft_logout: true });
+    options.seen?.(who.userId, who.deviceId, peerAddress(ctx.ip));
     ctx.state.requester = { userId: who.userId, deviceId: who.deviceId, accessToken: token } satisfies Requester;
     await next();
   };

@@ -12,6 +12,16 @@ export function clientAddress(ip: string): string {
   return `${expandIPv6(bare).slice(0, 4).join(':')}::/64`;
 }
 
+/**
+ * The address of the peer as a person reads it (GET /devices' last_seen_ip): an IPv4 client of a
+ * dual-stack listener as plain a.b.c.d, an IPv6 address whole (not its /64) and without its zone.
+ */
+export function peerAddress(ip: string): string {
+  const bare = ip.replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  return mapped && isIPv4(mapped[1]!) ? mapped[1]! : bare;
+}
+
 /** The eight 16-bit groups of an IPv6 address, lowercase without leading zeros. */
 function expandIPv6(ip: string): string[] {
   const [head = '', tail] = ip.toLowerCase().split('::');

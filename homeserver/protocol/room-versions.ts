@@ -121,8 +121,14 @@ const VERSIONS: ReadonlyMap<string, RoomVersion> = new Map([V6, V7, V8, V9, V10,
 
 export const SUPPORTED_ROOM_VERSIONS: readonly string[] = Object.freeze([...VERSIONS.keys()]);
 
-/** "Servers SHOULD use room version 12 as the default room version" (content/rooms/_index.md). */
-export const DEFAULT_ROOM_VERSION = '12';
+/**
+ * The version of new rooms unless the config's `default_room_version` or createRoom's
+ * `room_version` says otherwise. The spec names 12 the default (content/rooms/_index.md), but its
+ * v1.16 changelog adds that "servers SHOULD keep using room version 11 for a little while"
+ * (MSC4304): clients in wide use (nheko 0.11, matrix-nio) still break on v12's room ids without a
+ * server name and create events without `creator`. Synapse too keeps 11 as its default.
+ */
+export const DEFAULT_ROOM_VERSION = '11';
 
 /** The capabilities of room version `id`, or undefined if Hearth does not support it. */
 export function getRoomVersion(id: string): RoomVersion | undefined {

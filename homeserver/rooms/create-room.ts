@@ -21,6 +21,7 @@ export interface CreateRoomRequest {
   preset?: 'private_chat' | 'public_chat' | 'trusted_private_chat';
   powerLevelContentOverride?: JsonObject;
   creationContent?: JsonObject;
+  /** createRoom's `room_version`, else the server's default (config `default_room_version`). */
   roomVersion?: string;
   isDirect?: boolean;
   /** The creator's profile, copied into their join event as clients expect. */
@@ -59,7 +60,11 @@ export async function createRoom(
 
   // Create event content: client keys first, then the keys the server owns (creator, room_version).
   const createContent: JsonObject = { ...(req.creationContent ?? {}), room_version: versionId };
-  if (!version.creatorFromSender) createContent.creator = req.creator;
+  // From v11 the creator is the create event's sender and `creator` is no longer required
+  // (rooms/v11.md "Remove the creator property"), but nheko and matrix-nio still treat a create
+  // event without it as malformed, and v11 keeps the whole create content on redaction, so rooms
+  // up to v11 carry it (as they must before v11). v12 clients know better; it is left out there.
+  if (!version.roomIdFromCreateEvent) createContent.creator = req.creator;
   else delete createContent.creator;
   if (version.roomIdFromCreateEvent && preset === 'trusted_private_chat') {
     const extra = Array.isArray(createContent.additional_creators) ? (createContent.additional_creators as string[]) : [];

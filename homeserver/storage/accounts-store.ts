@@ -66,6 +66,10 @@ export const accountsStore = {
       ip,
     );
   },
+  /** Only an existing device: a sighting written after its deletion must not bring it back. */
+  async setDeviceSeen(q: Queryable, userId: string, deviceId: string, ts: number, ip: string) {
+    await q.run('UPDATE devices SET last_seen_ts = ?, last_seen_ip = ? WHERE user_id = ? AND device_id = ?', ts, ip, userId, deviceId);
+  },
   async updateDeviceName(q: Queryable, userId: string, deviceId: string, name: string) {
     return (await q.run('UPDATE devices SET display_name = ? WHERE user_id = ? AND device_id = ?', name, userId, deviceId)).changes;
   },

@@ -8,6 +8,7 @@ import { AccountModeration } from './account-moderation.ts';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.ts';
 import { hashToken, newDeviceId, newToken } from './tokens.ts';
 import { LoginThrottle } from './login-throttle.ts';
+import { DeviceActivity } from './device-activity.ts';
 
 export interface Session {
   userId: string;
@@ -60,13 +61,22 @@ export class UserService {
   deviceRemoval: DeviceRemovalHooks | undefined;
 
   private readonly loginThrottle: LoginThrottle;
+  /** When and where each device last used its token (GET /devices' last_seen_*). */
+  readonly activity: DeviceActivity;
 
-  constructor(db: Database, serverName: string, loginThrottle: LoginThrottle = new LoginThrottle(), tokens: TokenOptions = {}) {
+  constructor(
+    db: Database,
+    serverName: string,
+    loginThrottle: LoginThrottle = new LoginThrottle(),
+    tokens: TokenOptions = {},
+    onActivityError?: (err: unknown) => void,
+  ) {
     this.db = db;
     this.serverName = serverName;
     this.loginThrottle = loginThrottle;
     this.refreshableLifetimeMs = tokens.refreshableLifetimeMs ?? DEFAULT_REFRESHABLE_ACCESS_TOKEN_LIFETIME_MS;
     this.now = tokens.now ?? Date.now;
+    this.activity = new DeviceActivity(db, { onError: onActivityError });
   }
 
   userIdFor(localpart: string): string {
@@ -100,13 +110,14 @@ export class UserService {
     deviceName?: string,
     inhibitLogin = false,
     refreshable = false,
+    ip?: string,
   ): Promise<{ userId: string; session?: Session }> {
     const userId = this.userIdFor(localpart);
     const passwordHash = password === null ? null : await hashPassword(password);
     return this.db.write(async (tx) => {
       if (await accountsStore.getUserByLocalpart(tx, localpart)) throw new MatrixError(400, 'M_USER_IN_USE', 'User ID already taken');
       await accountsStore.insertUser(tx, { userId, localpart, passwordHash, displayname: localpart });
-      const session = inhibitLogin ? undefined : await this.newSessionIn(tx, userId, deviceId, deviceName, refreshable);
+      const session = inhibitLogin ? undefined : await this.newSessionIn(tx, userId, deviceId, deviceName, refreshable, ip);
       return { userId, session };
     });
   }
@@ -145,8 +156,9 @@ export class UserService {
     return usable && ok;
   }
 
-  async login(userId: string, deviceId?: string, deviceName?: string, refreshable = false): Promise<Session> {
-    const session = await this.db.write((tx) => this.newSessionIn(tx, userId, deviceId, deviceName, refreshable));
+  /** `ip`: where the client logs in from, the new device's first last_seen_ip. */
+  async login(userId: string, deviceId?: string, deviceName?: string, refreshable = false, ip?: string): Promise<Session> {
+    const session = await this.db.write((tx) => this.newSessionIn(tx, userId, deviceId, deviceName, refreshable, ip));
     // The device's old tokens are gone from the database; the cache must not keep them alive.
     if (deviceId !== undefined) this.forgetCachedTokens(userId, deviceId, session.accessToken);
     return session;
@@ -159,11 +171,11 @@ export class UserService {
     }
   }
 
-  private async newSessionIn(tx: Queryable, userId: string, deviceId?: string, deviceName?: string, refreshable = false): Promise<Session> {
+  private async newSessionIn(tx: Queryable, userId: string, deviceId?: string, deviceName?: string, refreshable = false, ip?: string): Promise<Session> {
     const device = deviceId ?? newDeviceId();
     // Logging in again with an existing device id replaces that device's old tokens (spec: login "device_id").
     await accountsStore.deleteDeviceTokens(tx, userId, device);
-    await accountsStore.upsertDevice(tx, userId, device, deviceName ?? null, null);
+    await accountsStore.upsertDevice(tx, userId, device, deviceName ?? null, ip ?? null);
     if (refreshable) return this.newTokenPairIn(tx, userId, device, null);
     const accessToken = newToken('hat');
     await accountsStore.insertAccessToken(tx, hashToken(accessToken), userId, device);
@@ -313,15 +325,12 @@ export class UserService {
     return row.user_id;
   }
 
-  listDevices(userId: string) {
-    return accountsStore.listDevices(this.db.reader, userId);
+  async listDevices(userId: string) {
+    return (await accountsStore.listDevices(this.db.reader, userId)).map((d) => this.activity.overlay(d));
   }
 
-  getDevice(userId: string, deviceId: string) {
-    return accountsStore.getDevice(this.db.reader, userId, deviceId);
-  }
-
-  async touchDevice(userId: string, deviceId: string, ip: string): Promise<void> {
-    await this.db.write((tx) => accountsStore.upsertDevice(tx, userId, deviceId, null, ip));
+  async getDevice(userId: string, deviceId: string) {
+    const d = await accountsStore.getDevice(this.db.reader, userId, deviceId);
+    return d && this.activity.overlay(d);
   }
 }

@@ -162,7 +162,7 @@ before(async () => {
   charlie = await register(hs1, 'charlie');
   const bobUser = await register(hs2, 'bob');
   bob = bobUser.userId;
-  roomId = (await ok('createRoom', api(hs1, alice, 'POST', '/createRoom', { preset: 'public_chat', room_alias_name: 'durable' }))).room_id;
+  roomId = (await ok('createRoom', api(hs1, alice, 'POST', '/createRoom', { preset: 'public_chat', room_alias_name: 'durable', room_version: '12' }))).room_id;
   await ok('bob joins over federation', api(hs2, bobUser, 'POST', `/join/${encodeURIComponent(`#durable:${hs1.serverName}`)}`, {}));
   const state: any[] = await ok('state', api(hs1, alice, 'GET', `/rooms/${encodeURIComponent(roomId)}/state`));
   const find = (type: string, key = '') => state.find((e) => e.type === type && e.state_key === key);

@@ -130,7 +130,8 @@ test('a full disk under load: writes get M_RESOURCE_LIMIT_EXCEEDED, reads keep w
   const alice = await registerUser(server, 'alice');
   const bob = await registerUser(server, 'bob');
   const rob = await registerUser(remote, 'rob');
-  const roomId: string = (await call(server, alice, 'POST', '/createRoom', { preset: 'public_chat', room_alias_name: 'full' })).body.room_id;
+  const roomId: string = (await call(server, alice, 'POST', '/createRoom', { preset: 'public_chat', room_alias_name: 'full', room_version: '12' })).body
+    .room_id;
   const room = encodeURIComponent(roomId);
   assert.equal((await call(server, bob, 'POST', `/join/${room}`, {})).status, 200);
   assert.equal((await call(remote, rob, 'POST', `/join/${encodeURIComponent(`#full:${A}`)}`, {})).status, 200);

@@ -168,6 +168,16 @@ pusher_private_gateways: [Push.LAN, 127.0.0.1, push.lan]
     assert.equal(configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'remote_media_cache_size: lots\n' }) }, {})).key, 'remote_media_cache_size');
   });
 
+  test('default_room_version takes a room version Hearth implements (string or number) and rejects any other', () => {
+    assert.equal(loadConfig({ dataDir: dataDir() }, {}).defaultRoomVersion, undefined);
+    assert.equal(loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'default_room_version: "12"\n' }) }, {}).defaultRoomVersion, '12');
+    assert.equal(loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'default_room_version: 10\n' }) }, {}).defaultRoomVersion, '10');
+    for (const bad of ['5', '"13"', '"org.example.v1"', '11.5', '[11]', '""']) {
+      const error = configError(() => loadConfig({ dataDir: dataDir({ 'hearth.yaml': `default_room_version: ${bad}\n` }) }, {}));
+      assert.equal(error.key, 'default_room_version', bad);
+    }
+  });
+
   test('turn sets the TURN server for /voip/turnServer; a URI that is not turn: or turns:, or a missing secret, is an error', () => {
     const ok = loadConfig({ dataDir: dataDir({ 'hearth.yaml': 'turn:\n  uris: ["turn:turn.lan:3478"]\n  shared_secret: abc\n  user_lifetime: 600\n' }) }, {});
     assert.deepEqual(ok.turn, { uris: ['turn:turn.lan:3478'], sharedSecret: 'abc', userLifetimeMs: 600_000 });
@@ -272,7 +282,7 @@ describe('validation errors name the file, the key, the expectation and the valu
   const HOST = 'a host name or IP address without a port ([brackets] around IPv6)';
   const URL_ = 'an http:// or https:// URL without credentials, query or fragment';
   const KNOWN =
-    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, admin_contact, support, well_known_server, web_root, data_dir, max_upload_size, remote_media_cache_size, turn, federation, password_policy, pusher_private_gateways, refreshable_access_token_lifetime, login_via_existing_session';
+    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, admin_contact, support, well_known_server, web_root, data_dir, max_upload_size, remote_media_cache_size, turn, federation, password_policy, pusher_private_gateways, refreshable_access_token_lifetime, login_via_existing_session, default_room_version';
   // [what, file name, contents, message after "<file>: "]
   const cases: Array<[string, string, string, string]> = [
     ['kebab-case key', 'hearth.yaml', 'server-name: x\n', `server-name: unknown key; did you mean 'server_name'? known keys are ${KNOWN}`],

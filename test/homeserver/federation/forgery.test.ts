@@ -73,7 +73,7 @@ describe('forged federation traffic', () => {
     bKey = decodeSigningKeyFile(readFileSync(join(b.dataDir, 'signing.key'), 'utf8'));
     alice = await registerUser(a, 'alice');
     bob = await registerUser(b, 'bob');
-    roomId = (await call(a, alice, 'POST', '/createRoom', { preset: 'public_chat', room_alias_name: 'forum' })).body.room_id;
+    roomId = (await call(a, alice, 'POST', '/createRoom', { preset: 'public_chat', room_alias_name: 'forum', room_version: '12' })).body.room_id;
     assert.equal((await call(b, bob, 'POST', `/join/${encodeURIComponent(`#forum:${A}`)}`, {})).status, 200);
   });
   after(async () => {

@@ -109,7 +109,7 @@ describe('joining a room on another server', () => {
       );
     assert.equal(err?.status, 400);
     assert.equal(err?.errcode, 'M_INCOMPATIBLE_ROOM_VERSION');
-    assert.equal(err?.body?.room_version, '12');
+    assert.equal(err?.body?.room_version, '11');
   });
 
   test('an invite crosses servers: B sees it in /sync, joins, and both see each other', async () => {

@@ -5,10 +5,10 @@ import type { RoomVersion } from '../../../homeserver/protocol/room-versions.ts'
 import { authRulesVersion } from '../../../homeserver/protocol/auth-rules-versions.ts';
 import type { AuthRulesVersion } from '../../../homeserver/protocol/auth-rules-versions.ts';
 
-test('versions 6 to 12 are supported and 12 is the default (rooms/_index.md: "SHOULD use room version 12")', () => {
+test('versions 6 to 12 are supported and 11 is the default (changelog v1.16: "SHOULD keep using room version 11 for a little while")', () => {
   assert.deepEqual(SUPPORTED_ROOM_VERSIONS, ['6', '7', '8', '9', '10', '11', '12']);
-  assert.equal(DEFAULT_ROOM_VERSION, '12');
-  assert.equal(getRoomVersion(DEFAULT_ROOM_VERSION)?.id, '12');
+  assert.equal(DEFAULT_ROOM_VERSION, '11');
+  assert.equal(getRoomVersion(DEFAULT_ROOM_VERSION)?.id, '11');
 });
 
 test('unsupported, older and malformed versions are undefined', () => {
