@@ -18,17 +18,28 @@ export class Notifier {
     return new Promise((resolve) => {
       let set = this.waiters.get(userId);
       if (!set) this.waiters.set(userId, (set = new Set()));
+      const mine = set;
+      let done = false;
+      const onAbort = () => waiter.resolve();
       const waiter: Waiter = {
+        // Once only: a waiter is ended by whichever comes first (notify, timeout, abort), and the
+        // others may still fire. A second run must not touch the map: by then the user's set may be
+        // a newer one, and deleting it would leave that long-poll deaf to every later notify and to
+        // shutdown (a /sync woken by a notify whose client then went away did exactly that to the
+        // same user's /events).
         resolve: () => {
+          if (done) return;
+          done = true;
           clearTimeout(waiter.timer);
-          set!.delete(waiter);
-          if (set!.size === 0) this.waiters.delete(userId);
+          signal?.removeEventListener('abort', onAbort);
+          mine.delete(waiter);
+          if (mine.size === 0 && this.waiters.get(userId) === mine) this.waiters.delete(userId);
           resolve();
         },
         timer: setTimeout(() => waiter.resolve(), timeoutMs),
       };
-      set.add(waiter);
-      signal?.addEventListener('abort', () => waiter.resolve(), { once: true });
+      mine.add(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
