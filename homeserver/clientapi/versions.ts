@@ -45,13 +45,9 @@ export interface LaterSpecVersion {
 }
 
 export const LATER_SPEC_VERSIONS: readonly LaterSpecVersion[] = [
-  // MSC4151: reporting a room; MSC4163: server ACLs apply to EDUs (server-server-api "Server
-  // Access Control Lists"), which federation/inbound/typing-edu.ts and receipt-edu.ts do not check.
-  {
-    version: 'v1.13',
-    operations: ['POST /rooms/:/report'],
-    missing: "inbound typing and receipt EDUs are not checked against the room's server ACL (MSC4163)",
-  },
+  // MSC4151: reporting a room. (MSC4163, server ACLs applied to typing and receipt EDUs, is
+  // federation/inbound/edu-checks.ts aclAllowsEdu.)
+  { version: 'v1.13', operations: ['POST /rooms/:/report'] },
   // MSC4260: reporting a user.
   { version: 'v1.14', operations: ['POST /users/:/report'] },
   // MSC3266: the room summary (under /_matrix/client/v1).

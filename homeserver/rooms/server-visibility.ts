@@ -47,9 +47,14 @@ async function currentAcl(reader: EventReader, q: Queryable, roomId: string): Pr
   return id ? (await reader.getEvent(q, id))?.pdu.content : undefined;
 }
 
+/** Whether the room's current ACL lets `serverName` take part (true for a room without one, or one we do not know). */
+export async function roomAclAllows(reader: EventReader, q: Queryable, roomId: string, serverName: string): Promise<boolean> {
+  return aclAllows(await currentAcl(reader, q, roomId), serverName);
+}
+
 /** Throws 403 M_FORBIDDEN when the room's current ACL denies `serverName` (server-server-api "Server Access Control Lists"). */
 export async function assertAclAllows(reader: EventReader, q: Queryable, roomId: string, serverName: string): Promise<void> {
-  if (!aclAllows(await currentAcl(reader, q, roomId), serverName)) {
+  if (!(await roomAclAllows(reader, q, roomId, serverName))) {
     throw new MatrixError(403, 'M_FORBIDDEN', `Server ${serverName} is denied by the room's server ACL`);
   }
 }

@@ -1,14 +1,20 @@
 // m.receipt (server-server-api.md "Receipts"): room id -> m.read -> user id -> { event_ids, data }.
 // Only the receipts listed are updated; only public read receipts cross servers (m.read.private
-// never leaves its server), and only for users of the origin who are joined to the room.
+// never leaves its server), and only for users of the origin who are joined to the room. All of a
+// room's receipts are ignored when its server ACL denies the origin (v1.13, "Server Access Control
+// Lists"); the other rooms' receipts of the same EDU still apply.
 import type { EduHandler } from './edus.ts';
 import { isRecord } from '../../protocol/e2e-keys.ts';
-import { isJoined, isUserOf } from './edu-checks.ts';
+import { aclAllowsEdu, isJoined, isUserOf } from './edu-checks.ts';
 
 export const receiveReceipts: EduHandler = async (s, origin, c) => {
   const dropped: string[] = [];
   for (const [roomId, byType] of Object.entries(c)) {
     if (!isRecord(byType) || !isRecord(byType['m.read'])) continue;
+    if (!(await aclAllowsEdu(s, roomId, origin))) {
+      dropped.push(`${origin} is denied by the server ACL of ${roomId}`);
+      continue;
+    }
     for (const [userId, receipt] of Object.entries(byType['m.read'])) {
       if (!isUserOf(userId, origin)) {
         dropped.push(`${userId} is not a user of the origin`);
