@@ -169,6 +169,25 @@ describe('/sync use_state_after', () => {
     assert.equal(carolsEvent?.content.membership, 'leave');
   });
 
+  test('full_state with use_state_after gives the whole state at the end; a room sent for a receipt alone has an empty state_after', async () => {
+    const roomId = await newRoom(alice, bob);
+    const messageId = await say(alice, roomId, 'to be read');
+    const since = (await sync(bob, {})).next_batch;
+    const topicId = await sendState(alice, roomId, 'm.room.topic', { topic: 'at the end' });
+    const full = (await sync(bob, { since, full_state: 'true', use_state_after: 'true' })).rooms.join[roomId]!;
+    const state = keyed(full.state_after!.events);
+    assert.equal(state.get('m.room.topic|'), topicId);
+    assert.deepEqual(state, await currentState(bob, roomId));
+
+    const next = (await sync(bob, { since, use_state_after: 'true' })).next_batch;
+    const receipt = await checked(server, alice, 'POST', `/rooms/${encodeURIComponent(roomId)}/receipt/m.read/${encodeURIComponent(messageId)}`, {});
+    assert.equal(receipt.status, 200);
+    const quiet = (await sync(bob, { since: next, use_state_after: 'true' })).rooms.join[roomId]!;
+    assert.deepEqual(quiet.timeline.events, []);
+    assert.deepEqual(quiet.state_after, { events: [] }, 'present, and empty');
+    assert.equal(quiet.state, undefined);
+  });
+
   test('the state filter applies to state_after', async () => {
     const roomId = await newRoom(alice, bob);
     const room = (await sync(bob, { use_state_after: 'true', filter: filter({ room: { rooms: [roomId], state: { types: ['m.room.name'] } } }) })).rooms.join[
