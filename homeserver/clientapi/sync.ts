@@ -8,6 +8,7 @@ import { param, queryBool, queryInt, queryString } from '../http/params.ts';
 import { accountsStore } from '../storage/accounts-store.ts';
 import { parseFilter, type Filter } from '../sync/filters.ts';
 import { parseSyncToken } from '../sync/sync-token.ts';
+import type { StateAfterField } from '../sync/sync-service.ts';
 
 /**
  * Filters one account may keep. A client uploads one per login or settings change (Element reuses
@@ -51,14 +52,21 @@ export const syncRoutes: RouteGroup = (r, deps) => {
     const sinceStr = queryString(ctx, 'since');
     const filterParam = queryString(ctx, 'filter');
     const fullState = queryBool(ctx, 'full_state');
+    // use_state_after (spec v1.16); matrix-js-sdk sends only MSC4222's unstable name and reads the
+    // unstable field back, so each name is answered in its own kind.
+    const stateAfterField: StateAfterField | undefined = queryBool(ctx, 'use_state_after')
+      ? 'state_after'
+      : queryBool(ctx, 'org.matrix.msc4222.use_state_after')
+        ? 'org.matrix.msc4222.state_after'
+        : undefined;
     const setPresence = setPresenceParam(queryString(ctx, 'set_presence'));
     const timeoutMs = Math.min(queryInt(ctx, 'timeout', 0), MAX_TIMEOUT_MS);
     const since = sinceStr ? parseSyncToken(sinceStr) : undefined;
     const filter = await loadFilter(deps, me.userId, filterParam);
-    const requestKey = JSON.stringify([sinceStr ?? null, filterParam ?? null, fullState, setPresence ?? null, timeoutMs]);
+    const requestKey = JSON.stringify([sinceStr ?? null, filterParam ?? null, fullState, setPresence ?? null, timeoutMs, stateAfterField ?? null]);
     ctx.body = await deps.sync.limiter.run(
       { userId: me.userId, deviceId: me.deviceId, requestKey, initial: since === undefined, signal: clientGone(ctx) },
-      (signal) => deps.sync.sync({ userId: me.userId, deviceId: me.deviceId, since, filter, fullState, setPresence, timeoutMs, signal }),
+      (signal) => deps.sync.sync({ userId: me.userId, deviceId: me.deviceId, since, filter, fullState, setPresence, timeoutMs, stateAfterField, signal }),
     );
   });
 

@@ -52,12 +52,8 @@ export const LATER_SPEC_VERSIONS: readonly LaterSpecVersion[] = [
   { version: 'v1.14', operations: ['POST /users/:/report'] },
   // MSC3266: the room summary (under /_matrix/client/v1).
   { version: 'v1.15', operations: ['GET /room_summary/:'] },
-  // MSC4133: extended profile fields; MSC4222: /sync's use_state_after.
-  {
-    version: 'v1.16',
-    operations: ['PUT /profile/:/:', 'DELETE /profile/:/:'],
-    missing: "/sync's use_state_after and state_after (MSC4222)",
-  },
+  // MSC4133: extended profile fields; MSC4222: /sync's use_state_after (sync/state-after.ts).
+  { version: 'v1.16', operations: ['PUT /profile/:/:', 'DELETE /profile/:/:'] },
   // Client-Server additions are for application services and OAuth 2.0 only.
   { version: 'v1.17', operations: [] },
 ];

@@ -17,6 +17,7 @@ import { unreadCounts } from './unread-counts.ts';
 import type { StreamChangeCache } from './stream-change-cache.ts';
 import type { AccountData } from '../users/account-data.ts';
 import { SyncLimiter } from './sync-limiter.ts';
+import { stateAfterTimeline } from './state-after.ts';
 
 export interface SyncRequest {
   userId: string;
@@ -27,6 +28,12 @@ export interface SyncRequest {
   timeoutMs: number;
   /** The set_presence parameter: online (default), offline or unavailable. */
   setPresence?: string;
+  /**
+   * Set when the client asked for use_state_after (MSC4222, spec v1.16): the name of the field
+   * that then carries each room's state at the END of its timeline in place of `state` (the
+   * stable `state_after`, or the unstable name matrix-js-sdk asks for with its unstable parameter).
+   */
+  stateAfterField?: StateAfterField;
   signal?: AbortSignal;
 }
 
@@ -37,6 +44,9 @@ export interface SyncRequest {
  * few rooms' events in memory beyond those already in its response.
  */
 const ROOMS_AT_ONCE = 8;
+
+/** The stable field of use_state_after, and the unstable one of MSC4222 that matrix-js-sdk 43 still sends and reads. */
+export type StateAfterField = 'state_after' | 'org.matrix.msc4222.state_after';
 
 type MembershipRow = Awaited<ReturnType<typeof eventsStore.membershipsOfUser>>[number];
 
@@ -159,7 +169,7 @@ export class SyncService {
       }
     }
     for (const [roomId, events] of roomAccountData) {
-      const r = (join[roomId] ?? (join[roomId] = emptyJoinedRoom())) as JsonObject;
+      const r = (join[roomId] ?? (join[roomId] = emptyJoinedRoom(req.stateAfterField))) as JsonObject;
       (r.account_data as JsonObject).events = events as unknown as JsonObject[];
     }
 
@@ -215,7 +225,54 @@ export class SyncService {
     const first = events[0];
     const prevBatch = formatPaginationToken(first ? first.streamOrdering - 1 : to.events);
 
-    // State: everything up to the timeline's start on a full sync; else what changed in the gap.
+    // State at the timeline's end when the client asked for state_after, else at its start.
+    const stateFilter = req.filter.room?.state;
+    let stateEvents = req.stateAfterField
+      ? await stateAfterTimeline(q, this.rooms.reader, {
+          roomId,
+          timeline: events,
+          since: since === undefined || membershipChanged || req.fullState ? undefined : since.events,
+          currentState: () => this.rooms.currentStateIds(roomId, q),
+          lazyMembers: stateFilter?.lazy_load_members ? new Set([req.userId, ...timelineEvents.map((e) => e.pdu.sender)]) : undefined,
+        })
+      : await this.stateAtTimelineStart(q, req, roomId, events, timelineEvents, limited, membershipChanged);
+    stateEvents = stateEvents.filter((e) => eventMatches(stateFilter, { type: e.pdu.type, sender: e.pdu.sender }));
+
+    const viewer = { userId: req.userId, deviceId: req.deviceId };
+    const room: JsonObject = emptyJoinedRoom(req.stateAfterField);
+    room.timeline = {
+      events: (await toClientEvents(q, this.rooms.reader, timelineEvents, { viewer, omitRoomId: true })) as unknown as JsonObject[],
+      limited,
+      prev_batch: prevBatch,
+    };
+    room[req.stateAfterField ?? 'state'] = {
+      events: (await toClientEvents(q, this.rooms.reader, stateEvents, { viewer, omitRoomId: true })) as unknown as JsonObject[],
+    };
+    room.ephemeral = { events: ephemeral };
+    Object.assign(room, await unreadCounts(q, this.rooms.unread, roomId, req.userId, timelineFilter?.unread_thread_notifications === true));
+    if (
+      since === undefined ||
+      membershipChanged ||
+      stateEvents.some((e) => e.pdu.type === 'm.room.member') ||
+      timelineEvents.some((e) => e.pdu.type === 'm.room.member')
+    ) {
+      room.summary = await this.summary(q, roomId, req.userId);
+    }
+    return room;
+  }
+
+  /** The classic `state`: everything up to the timeline's start on a full sync; else what changed in the gap. */
+  private async stateAtTimelineStart(
+    q: Queryable,
+    req: SyncRequest,
+    roomId: string,
+    events: LoadedEvent[],
+    timelineEvents: LoadedEvent[],
+    limited: boolean,
+    membershipChanged: boolean,
+  ): Promise<LoadedEvent[]> {
+    const since = req.since;
+    const first = events[0];
     const stateFilter = req.filter.room?.state;
     let stateEvents: LoadedEvent[];
     // An invite or knock received over federation before the join is kept without state
@@ -244,27 +301,7 @@ export class SyncService {
         }
       }
     }
-    stateEvents = stateEvents.filter((e) => eventMatches(stateFilter, { type: e.pdu.type, sender: e.pdu.sender }));
-
-    const viewer = { userId: req.userId, deviceId: req.deviceId };
-    const room: JsonObject = emptyJoinedRoom();
-    room.timeline = {
-      events: (await toClientEvents(q, this.rooms.reader, timelineEvents, { viewer, omitRoomId: true })) as unknown as JsonObject[],
-      limited,
-      prev_batch: prevBatch,
-    };
-    room.state = { events: (await toClientEvents(q, this.rooms.reader, stateEvents, { viewer, omitRoomId: true })) as unknown as JsonObject[] };
-    room.ephemeral = { events: ephemeral };
-    Object.assign(room, await unreadCounts(q, this.rooms.unread, roomId, req.userId, timelineFilter?.unread_thread_notifications === true));
-    if (
-      since === undefined ||
-      membershipChanged ||
-      stateEvents.some((e) => e.pdu.type === 'm.room.member') ||
-      timelineEvents.some((e) => e.pdu.type === 'm.room.member')
-    ) {
-      room.summary = await this.summary(q, roomId, req.userId);
-    }
-    return room;
+    return stateEvents;
   }
 
   /** Typing and receipts of a joined room that changed since the last sync (all of them on a full one). */
@@ -317,15 +354,28 @@ export class SyncService {
     if (limited) events = events.slice(events.length - limit);
     const visible = await this.visibility.filter(q, req.userId, events);
     const first = events[0];
-    const stateIds = first ? await this.rooms.reader.stateOfGroup(q, first.stateGroup) : new Map<string, string>();
-    const state = since === undefined ? await this.rooms.reader.getEvents(q, stateIds.values()) : [];
+    let state: LoadedEvent[];
+    if (req.stateAfterField) {
+      // The state as the user left it (their leave included), as a change from `since`.
+      state = await stateAfterTimeline(q, this.rooms.reader, {
+        roomId,
+        timeline: events,
+        since: since?.events,
+        currentState: async () => new Map(),
+        lazyMembers: req.filter.room?.state?.lazy_load_members ? new Set([req.userId, ...visible.map((e) => e.pdu.sender)]) : undefined,
+      });
+      state = state.filter((e) => eventMatches(req.filter.room?.state, { type: e.pdu.type, sender: e.pdu.sender }));
+    } else {
+      const stateIds = first ? await this.rooms.reader.stateOfGroup(q, first.stateGroup) : new Map<string, string>();
+      state = since === undefined ? await this.rooms.reader.getEvents(q, stateIds.values()) : [];
+    }
     return {
       timeline: {
         events: (await toClientEvents(q, this.rooms.reader, visible, { omitRoomId: true })) as unknown as JsonObject[],
         limited,
         prev_batch: formatPaginationToken(first ? first.streamOrdering - 1 : leftAt),
       },
-      state: { events: (await toClientEvents(q, this.rooms.reader, state, { omitRoomId: true })) as unknown as JsonObject[] },
+      [req.stateAfterField ?? 'state']: { events: (await toClientEvents(q, this.rooms.reader, state, { omitRoomId: true })) as unknown as JsonObject[] },
       account_data: { events: [] },
     };
   }
@@ -385,10 +435,11 @@ async function inBatches<T>(jobs: Array<() => Promise<T>>, width: number): Promi
   return out;
 }
 
-function emptyJoinedRoom(): JsonObject {
+/** `stateField`: the classic `state`, or the field use_state_after names, which replaces it (sync.yaml: `state` MUST then be omitted). */
+function emptyJoinedRoom(stateField: 'state' | StateAfterField = 'state'): JsonObject {
   return {
     timeline: { events: [], limited: false },
-    state: { events: [] },
+    [stateField]: { events: [] },
     account_data: { events: [] },
     ephemeral: { events: [] },
   };
