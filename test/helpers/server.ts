@@ -91,16 +91,35 @@ export async function call(
 }
 
 /** A free loopback port, so a federating test server can be named `127.0.0.1:<port>` before it starts. */
-export async function freePort(): Promise<number> {
+/**
+ * Ports handed out below the kernel's ephemeral range (Linux: 32768-60999), where no outgoing
+ * connection takes one: a port from listen(0), closed and listened on again later, could meanwhile
+ * become the local end of one of the many loopback connections the other test files make (seen as
+ * EADDRINUSE under a loaded full run). Each pick is checked by listening on it.
+ */
+const PORT_RANGE = { from: 20_000, to: 32_000 };
+const handedOut = new Set<number>();
+
+async function canListen(port: number): Promise<boolean> {
   const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+/** A port free on 127.0.0.1 now, outside the ephemeral range, not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from));
+    if (handedOut.has(port)) continue;
+    if (await canListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port found in ${PORT_RANGE.from}-${PORT_RANGE.to}`);
 }
 
 /**
