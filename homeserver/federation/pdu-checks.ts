@@ -23,7 +23,12 @@ export class PduCheckError extends Error {
   }
 }
 
-const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+/** A list of strings, every index counted: `every` skips the holes of a sparse array, which then read as undefined. */
+function isStringArray(v: unknown): v is string[] {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
+  return true;
+}
 
 /** Check 1: the shape every v4+ PDU has (server-server-api "PDUs"; rooms/fragments/v4-event-format). */
 export function checkPduFormat(raw: unknown, version: RoomVersion, roomId: string | undefined): PDU {
