@@ -123,6 +123,8 @@ function hearthProcess(dataDir: string, clientPort: number, federationPort: numb
       stderr += `---- run ${run} of ${serverName}\n`;
       const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
+      liveChildren.add(c);
+      c.on('exit', () => liveChildren.delete(c));
       c.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
       exited = new Promise((resolve) => c.on('exit', (code, sig) => resolve({ code, signal: sig })));
       let stdout = '';
@@ -143,6 +145,17 @@ function hearthProcess(dataDir: string, clientPort: number, federationPort: numb
     },
   };
 }
+
+/**
+ * Children still running when this test process exits are killed: a test file ended by its
+ * timeout never reaches its own stop(), and a `hearth serve` left behind keeps its ports, its data
+ * dir and a core busy for the rest of the run (seen after durability-mixed timed out under load).
+ * Only a SIGKILL of this process escapes it.
+ */
+const liveChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of liveChildren) c.kill('SIGKILL');
+});
 
 const federationValidator = serverServerValidator();
 
