@@ -4,12 +4,12 @@
 // The legacy download and thumbnail endpoints stay unauthenticated, as deprecated but still
 // specified; uploads were never moved and always need a token.
 import { Router } from '../http/router.ts';
-import { open, type FileHandle } from 'node:fs/promises';
 import type { Context, Middleware } from 'koa';
 import type { ClientApiDeps } from './deps.ts';
 import type { MediaService, ServedFile, UploadOptions } from '../media/media-service.ts';
 import { mediaTimeoutOf as timeoutOf, thumbnailRequestOf } from '../http/media-params.ts';
 import { contentDisposition, isInlineSafe } from '../media/content-type.ts';
+import { openServedFile } from '../media/open-served-file.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { requester } from '../http/auth.ts';
 import { param, queryBool, queryString } from '../http/params.ts';
@@ -114,24 +114,7 @@ async function sendFile(ctx: Context, file: ServedFile, disposition: string, cac
   // Set before the body, so that Koa keeps it rather than labelling the stream octet-stream.
   ctx.set('Content-Type', file.contentType);
   ctx.set('Content-Disposition', disposition);
-  // Content-Length from the file opened, not from the size recorded when it was made: a thumbnail
-  // rendered on demand and the same size rendered in the background replace each other's file
-  // (atomically), and a length from one with the bytes of the other left the client waiting for
-  // bytes that never came, until the connection timed out.
-  let handle: FileHandle;
-  try {
-    handle = await open(file.path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new MatrixError(404, 'M_NOT_FOUND', 'Media not found');
-    throw err;
-  }
-  let size: number;
-  try {
-    size = (await handle.stat()).size;
-  } catch (err) {
-    await handle.close();
-    throw err;
-  }
-  ctx.body = handle.createReadStream();
+  const { stream, size } = await openServedFile(file.path);
+  ctx.body = stream;
   ctx.length = size;
 }

@@ -4,14 +4,13 @@
 // their Content-Type and Content-Disposition. Only media uploaded here is served: media this server
 // merely cached from a third server is that server's to give (server-server-api.md "Content
 // Repository": servers MUST download from the server named in the mxc:// URI).
-import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { MediaService, ServedFile } from '../../media/media-service.ts';
 import { contentDisposition, isInlineSafe } from '../../media/content-type.ts';
 import { multipartHead, multipartTail, newBoundary } from '../../media/multipart.ts';
-import { MatrixError } from '../../http/matrix-error.ts';
+import { openServedFile } from '../../media/open-served-file.ts';
 import { param } from '../../http/params.ts';
 import { mediaTimeoutOf, thumbnailRequestOf } from '../../http/media-params.ts';
 
@@ -29,25 +28,10 @@ export function mediaRoutes(media: MediaService) {
 }
 
 async function sendMultipart(ctx: Context, file: ServedFile, disposition: string): Promise<void> {
-  let handle: FileHandle;
-  try {
-    handle = await open(file.path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new MatrixError(404, 'M_NOT_FOUND', 'Media not found');
-    throw err;
-  }
-  let size: number;
-  try {
-    // The length of the file opened (see clientapi/media.ts sendFile: a thumbnail may be replaced).
-    size = (await handle.stat()).size;
-  } catch (err) {
-    await handle.close();
-    throw err;
-  }
+  const { stream: bytes, size } = await openServedFile(file.path);
   const boundary = newBoundary();
   const head = multipartHead(boundary, file.contentType, disposition);
   const tail = multipartTail(boundary);
-  const bytes = handle.createReadStream();
   async function* parts() {
     yield head;
     yield* bytes;
