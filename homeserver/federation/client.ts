@@ -369,21 +369,31 @@ function sendJson<T>(
           if (typeof json !== 'object' || json === null) return fail('bad-response', `${destination} answered ${status} without a JSON object`);
           return resolve(json as T);
         }
-        const body = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
-        const errcode = typeof body.errcode === 'string' ? body.errcode : 'M_UNKNOWN';
-        const error = typeof body.error === 'string' ? body.error : `HTTP ${status}`;
-        reject(new FederationRequestError(destination, 'response', status, errcode, `${destination}: ${error}`, json));
+        reject(errorAnswer(destination, status, json));
       });
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     req.on('error', (err: NodeJS.ErrnoException) => {
-      const code = err.code ?? '';
-      const kind = code === 'ETIMEDOUT' ? 'timeout' : /CERT|SELF_SIGNED|TLS|SSL|ERR_TLS/.test(code) || /certificate/i.test(err.message) ? 'tls' : 'network';
-      fail(kind, `${destination}: ${err.message}`);
+      fail(failureKind(err), `${destination}: ${err.message}`);
     });
     if (payload !== undefined) req.end(payload);
     else req.end();
   });
+}
+
+/** A non-2xx answer as the error it carries: its errcode and error when the body has them. */
+function errorAnswer(destination: string, status: number, json: unknown): FederationRequestError {
+  const body = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+  const errcode = typeof body.errcode === 'string' ? body.errcode : 'M_UNKNOWN';
+  const error = typeof body.error === 'string' ? body.error : `HTTP ${status}`;
+  return new FederationRequestError(destination, 'response', status, errcode, `${destination}: ${error}`, json);
+}
+
+/** What kind of failure a request's socket error is: a timeout, a TLS failure, or the network. */
+function failureKind(err: NodeJS.ErrnoException): 'timeout' | 'tls' | 'network' {
+  const code = err.code ?? '';
+  if (code === 'ETIMEDOUT') return 'timeout';
+  return /CERT|SELF_SIGNED|TLS|SSL|ERR_TLS/.test(code) || /certificate/i.test(err.message) ? 'tls' : 'network';
 }
 
 /** Error bodies of streamed requests are read up to this much: a JSON error is small. */
@@ -415,17 +425,12 @@ function openStream(destination: string, o: SendOptions, timeoutMs: number, obse
           json = undefined;
         }
         observe?.(status, json);
-        const body = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
-        const errcode = typeof body.errcode === 'string' ? body.errcode : 'M_UNKNOWN';
-        const error = typeof body.error === 'string' ? body.error : `HTTP ${status}`;
-        reject(new FederationRequestError(destination, 'response', status, errcode, `${destination}: ${error}`, json));
+        reject(errorAnswer(destination, status, json));
       });
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     req.on('error', (err: NodeJS.ErrnoException) => {
-      const code = err.code ?? '';
-      const kind = code === 'ETIMEDOUT' ? 'timeout' : /CERT|SELF_SIGNED|TLS|SSL|ERR_TLS/.test(code) || /certificate/i.test(err.message) ? 'tls' : 'network';
-      reject(unreachable(destination, kind, `${destination}: ${err.message}`));
+      reject(unreachable(destination, failureKind(err), `${destination}: ${err.message}`));
     });
     req.end();
   });
