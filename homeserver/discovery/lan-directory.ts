@@ -1,0 +1,42 @@
+// What LAN discovery tells the rest of the server (issue #15): which key-bound desktops
+// (protocol/lan-identity.ts) are on the LAN now, where, and with which pinned identity. Federation
+// resolves LAN names only through it (never DNS) and accepts only the certificate it names; the
+// client API lists it as "people nearby".
+import type { LanAnnouncement } from '../protocol/lan-identity.ts';
+
+/** A desktop as announced now, its signature and its pins checked. */
+export interface LanPeer extends LanAnnouncement {
+  /** Announced addresses that passed the LAN filter, IPv4 first; never empty. */
+  addresses: string[];
+  /** When an mDNS packet last showed it (ms since the epoch). */
+  lastSeenTs: number;
+}
+
+/** The identity pinned on first contact (a peer's key is its name; its certificate may not change). */
+export interface PinnedPeer {
+  serverName: string;
+  keyId: string;
+  publicKey: string;
+  tlsFingerprint: string;
+  firstSeenTs: number;
+}
+
+/** Something the user should know: an impostor, or a known peer whose certificate changed. */
+export interface LanReport {
+  serverName: string;
+  kind: 'impostor' | 'certificate-changed' | 'bad-announcement';
+  /** Human-readable, for logs and the client. */
+  detail: string;
+  /** The address the announcement came from. */
+  from: string;
+  ts: number;
+}
+
+export interface LanDirectory {
+  /** The peer as announced now, or undefined when it is not on the LAN now. */
+  present(serverName: string): LanPeer | undefined;
+  /** Every peer on the LAN now. */
+  presentPeers(): LanPeer[];
+  /** True for a LAN name this server has ever pinned (it may be away now): federation may queue for it. */
+  isKnown(serverName: string): boolean;
+}
