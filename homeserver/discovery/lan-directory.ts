@@ -40,3 +40,44 @@ export interface LanDirectory {
   /** True for a LAN name this server has ever pinned (it may be away now): federation may queue for it. */
   isKnown(serverName: string): boolean;
 }
+
+/** What this server announces about itself (its name and key come from the signing key). */
+export interface OwnAnnouncement {
+  /** The federation listener's port. */
+  port: number;
+  /** certFingerprint() of the federation listener's certificate. */
+  tlsFingerprint: string;
+  version: string;
+  /** Only when the user allowed it. */
+  label?: string;
+  /** Local parts of the users to show as nearby. */
+  users: string[];
+}
+
+export interface LanDiscoveryEvents {
+  /** A peer appeared (or came back, maybe at other addresses): retry what waits for it now. */
+  'peer-up': [peer: LanPeer];
+  /** A peer said goodbye or fell silent. */
+  'peer-down': [peer: LanPeer];
+  /** Anything about the list changed (up, down, addresses, label, users): push it to clients. */
+  changed: [];
+  report: [report: LanReport];
+}
+
+/**
+ * LAN discovery (homeserver/discovery/): announces this server over DNS-SD while sharing is on,
+ * browses for the others, pins their identity, reports impostors. `start` and `stop` may be called
+ * again and again (the user switches sharing on and off); pins and reports stay in SQLite.
+ */
+export interface LanDiscoveryService extends LanDirectory {
+  start(own: OwnAnnouncement): Promise<void>;
+  /** Says goodbye and stops browsing; no peer is present afterwards. */
+  stop(): Promise<void>;
+  /** Announces again with changed fields (label, users, port). */
+  update(own: OwnAnnouncement): Promise<void>;
+  readonly running: boolean;
+  /** The latest reports, newest first (bounded). */
+  reports(): Promise<LanReport[]>;
+  on<E extends keyof LanDiscoveryEvents>(event: E, listener: (...args: LanDiscoveryEvents[E]) => void): this;
+  off<E extends keyof LanDiscoveryEvents>(event: E, listener: (...args: LanDiscoveryEvents[E]) => void): this;
+}
