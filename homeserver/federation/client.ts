@@ -5,6 +5,9 @@
 // Every connection, .well-known fetches and certificate pinning included, goes through the address
 // policy (address-policy.ts, guarded-connect.ts), and a destination that could not be reached is
 // not tried again until its backoff ends (destination-backoff.ts).
+// A key-bound LAN name (protocol/lan-identity.ts) is resolved only from what LAN discovery saw it
+// announce (the LanDirectory): never DNS, never .well-known; one that is not announced now is not
+// contacted at all, and its certificate must be the one its signed announcement names.
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import tls, { type PeerCertificate } from 'node:tls';
@@ -22,6 +25,8 @@ import { maxAgeMs, parseWellKnownBody, ServerResolver, systemLookup, systemSrv, 
 import { AddressPolicy } from './address-policy.ts';
 import { connectGuard, type ConnectGuard } from './guarded-connect.ts';
 import { DestinationBackoff } from './destination-backoff.ts';
+import { certFingerprint, isLanServerName } from '../protocol/lan-identity.ts';
+import type { LanDirectory, LanPeer } from '../discovery/lan-directory.ts';
 
 export type FailureKind = 'response' | 'network' | 'tls' | 'timeout' | 'bad-response' | 'forbidden';
 
@@ -77,9 +82,16 @@ export interface FederationClientOptions {
   timeoutMs?: number;
   /** The clock of the per-destination backoff (tests freeze it). */
   now?: () => number;
+  /** Where LAN discovery says key-bound desktops are now; without it no LAN name is reachable. */
+  lan?: LanDirectory;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * LAN peers' agents kept at most (oldest made first dropped, its idle sockets closed): discovery
+ * keeps at most 256 peers present, and a peer that left and came back just gets a new agent.
+ */
+export const MAX_LAN_AGENTS = 256;
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** Sees every answered request (status and parsed body): the tests validate them against the spec. */
@@ -101,6 +113,8 @@ export class FederationClient {
   private readonly agent = new https.Agent({ keepAlive: true, maxSockets: 16 });
   private readonly pinnedAgents = new Map<string, { fingerprint: string; agent: https.Agent }>();
   private readonly privatePeerAgents = new Map<string, https.Agent>();
+  /** One agent per LAN peer, trusting only the certificate its announcement names. */
+  private readonly lanAgents = new Map<string, { fingerprint: string; agent: https.Agent }>();
   /** The attempt under way to each destination not known alive: the others wait for its outcome. */
   private readonly firstContacts = new Map<string, Promise<void>>();
 
@@ -188,10 +202,17 @@ export class FederationClient {
     accept = 'application/json',
   ): Promise<SendOptions> {
     let target: ResolvedServer;
-    try {
-      target = await this.resolver.resolveServer(destination);
-    } catch (err) {
-      throw unreachable(destination, 'network', `cannot resolve: ${(err as Error).message}`);
+    let lanPeer: LanPeer | undefined;
+    if (isLanServerName(destination)) {
+      lanPeer = this.opts.lan?.present(destination);
+      if (lanPeer === undefined || lanPeer.addresses.length === 0) throw unreachable(destination, 'network', 'not on the LAN now');
+      target = { host: lanPeer.addresses[0]!, port: lanPeer.port, hostHeader: destination, tlsServerName: destination };
+    } else {
+      try {
+        target = await this.resolver.resolveServer(destination);
+      } catch (err) {
+        throw unreachable(destination, 'network', `cannot resolve: ${(err as Error).message}`);
+      }
     }
     const guard = this.guardFor(destination);
     const refused = guard.refusal(target.host);
@@ -200,7 +221,12 @@ export class FederationClient {
     if (options.signed !== false) {
       headers.authorization = signRequest({ method, uri: path, origin: this.opts.serverName, destination, content: body }, this.opts.signingKey);
     }
-    const agent = this.trusted.has(destination.toLowerCase()) ? await this.pinnedAgent(destination, target, guard) : this.agentFor(destination);
+    const agent =
+      lanPeer !== undefined
+        ? await this.lanAgent(destination, lanPeer, target, guard)
+        : this.trusted.has(destination.toLowerCase())
+          ? await this.pinnedAgent(destination, target, guard)
+          : this.agentFor(destination);
     return {
       agent,
       host: target.host,
@@ -256,6 +282,8 @@ export class FederationClient {
     this.pinnedAgents.clear();
     for (const agent of this.privatePeerAgents.values()) agent.destroy();
     this.privatePeerAgents.clear();
+    for (const { agent } of this.lanAgents.values()) agent.destroy();
+    this.lanAgents.clear();
   }
 
   /** The shared agent for names held to public addresses; a peer's own agent for a private peer. */
@@ -292,27 +320,55 @@ export class FederationClient {
     return agent;
   }
 
+  /**
+   * The agent of a LAN peer: its trust anchor is the certificate it serves, accepted only when its
+   * fingerprint is the one the peer's signed announcement names (discovery has checked that one
+   * against the fingerprint pinned on first sight). Reading the certificate costs one handshake,
+   * once per announced fingerprint; no request goes out before it is checked.
+   */
+  private async lanAgent(destination: string, peer: LanPeer, target: ResolvedServer, guard: ConnectGuard): Promise<https.Agent> {
+    const name = destination.toLowerCase();
+    const fingerprint = peer.tlsFingerprint;
+    const existing = this.lanAgents.get(name);
+    if (existing && existing.fingerprint === fingerprint) return existing.agent;
+    const cert = await readCertificate(target, guard).catch((err: Error) => {
+      throw unreachable(destination, 'tls', `cannot read its certificate: ${err.message}`);
+    });
+    if (certFingerprint(cert.raw) !== fingerprint) {
+      throw unreachable(
+        destination,
+        'tls',
+        `its certificate is not the one it announced on the LAN (fingerprint ${certFingerprint(cert.raw)}, announced ${fingerprint})`,
+      );
+    }
+    if (!certCovers(new X509Certificate(cert.raw), target.tlsServerName)) {
+      throw unreachable(destination, 'tls', `its certificate is not valid for ${target.tlsServerName}`);
+    }
+    const agent = new https.Agent({
+      keepAlive: true,
+      maxSockets: 16,
+      ca: [certificatePem(cert.raw)],
+      checkServerIdentity: (host: string, c: PeerCertificate) => {
+        if (certFingerprint(c.raw) !== fingerprint) return new Error(`certificate of ${destination} is not the one it announced on the LAN`);
+        return tls.checkServerIdentity(host, c);
+      },
+    });
+    existing?.agent.destroy();
+    this.lanAgents.delete(name);
+    this.lanAgents.set(name, { fingerprint, agent });
+    if (this.lanAgents.size > MAX_LAN_AGENTS) {
+      const [oldest, entry] = this.lanAgents.entries().next().value!;
+      entry.agent.destroy();
+      this.lanAgents.delete(oldest);
+    }
+    return agent;
+  }
+
   private async pinOnFirstContact(destination: string, target: ResolvedServer, guard: ConnectGuard): Promise<PinnedCertRow> {
-    const cert = await new Promise<PeerCertificate>((resolve, reject) => {
-      const socket = tls.connect({
-        host: target.host,
-        port: target.port,
-        lookup: guard.lookup,
-        servername: isIP(target.tlsServerName) ? undefined : target.tlsServerName,
-        // Only to read the certificate: nothing is sent over this connection.
-        rejectUnauthorized: false,
-        timeout: 10_000,
-      });
-      socket.once('secureConnect', () => {
-        resolve(socket.getPeerCertificate());
-        socket.destroy();
-      });
-      socket.once('timeout', () => socket.destroy(new Error('timed out')));
-      socket.once('error', reject);
-    }).catch((err: Error) => {
+    const cert = await readCertificate(target, guard).catch((err: Error) => {
       throw unreachable(destination, 'tls', `cannot pin its certificate: ${err.message}`);
     });
-    const pem = `-----BEGIN CERTIFICATE-----\n${cert.raw.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
+    const pem = certificatePem(cert.raw);
     if (!certCovers(new X509Certificate(cert.raw), target.tlsServerName)) {
       throw unreachable(destination, 'tls', `its certificate is not valid for ${target.tlsServerName}`);
     }
@@ -320,6 +376,30 @@ export class FederationClient {
       federationStore.pinCert(tx, { server_name: destination, fingerprint256: cert.fingerprint256, certificate_pem: pem, pinned_ts: Date.now() }),
     );
   }
+}
+
+/** Connects only to read the server's certificate: nothing is sent over this connection. */
+function readCertificate(target: ResolvedServer, guard: ConnectGuard): Promise<PeerCertificate> {
+  return new Promise<PeerCertificate>((resolve, reject) => {
+    const socket = tls.connect({
+      host: target.host,
+      port: target.port,
+      lookup: guard.lookup,
+      servername: isIP(target.tlsServerName) ? undefined : target.tlsServerName,
+      rejectUnauthorized: false,
+      timeout: 10_000,
+    });
+    socket.once('secureConnect', () => {
+      resolve(socket.getPeerCertificate());
+      socket.destroy();
+    });
+    socket.once('timeout', () => socket.destroy(new Error('timed out')));
+    socket.once('error', reject);
+  });
+}
+
+function certificatePem(der: Buffer): string {
+  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
 }
 
 interface SendOptions {
