@@ -5,9 +5,8 @@
 // Every connection, .well-known fetches and certificate pinning included, goes through the address
 // policy (address-policy.ts, guarded-connect.ts), and a destination that could not be reached is
 // not tried again until its backoff ends (destination-backoff.ts).
-// A key-bound LAN name (protocol/lan-identity.ts) is resolved only from what LAN discovery saw it
-// announce (the LanDirectory): never DNS, never .well-known; one that is not announced now is not
-// contacted at all, and its certificate must be the one its signed announcement names.
+// A key-bound LAN name (protocol/lan-identity.ts) is reached only where LAN discovery saw it
+// announced, with the certificate it announced (lan-routes.ts).
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import tls, { type PeerCertificate } from 'node:tls';
@@ -25,8 +24,10 @@ import { maxAgeMs, parseWellKnownBody, ServerResolver, systemLookup, systemSrv, 
 import { AddressPolicy } from './address-policy.ts';
 import { connectGuard, type ConnectGuard } from './guarded-connect.ts';
 import { DestinationBackoff } from './destination-backoff.ts';
-import { certFingerprint, isLanServerName } from '../protocol/lan-identity.ts';
-import type { LanDirectory, LanPeer } from '../discovery/lan-directory.ts';
+import { isLanServerName } from '../protocol/lan-identity.ts';
+import type { LanDirectory } from '../discovery/lan-directory.ts';
+import { LanRouteError, LanRoutes } from './lan-routes.ts';
+import { certificatePem, readCertificate } from './peer-certificate.ts';
 
 export type FailureKind = 'response' | 'network' | 'tls' | 'timeout' | 'bad-response' | 'forbidden';
 
@@ -87,11 +88,6 @@ export interface FederationClientOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-/**
- * LAN peers' agents kept at most (oldest made first dropped, its idle sockets closed): discovery
- * keeps at most 256 peers present, and a peer that left and came back just gets a new agent.
- */
-export const MAX_LAN_AGENTS = 256;
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** Sees every answered request (status and parsed body): the tests validate them against the spec. */
@@ -113,8 +109,7 @@ export class FederationClient {
   private readonly agent = new https.Agent({ keepAlive: true, maxSockets: 16 });
   private readonly pinnedAgents = new Map<string, { fingerprint: string; agent: https.Agent }>();
   private readonly privatePeerAgents = new Map<string, https.Agent>();
-  /** One agent per LAN peer, trusting only the certificate its announcement names. */
-  private readonly lanAgents = new Map<string, { fingerprint: string; agent: https.Agent }>();
+  private readonly lanRoutes: LanRoutes;
   /** The attempt under way to each destination not known alive: the others wait for its outcome. */
   private readonly firstContacts = new Map<string, Promise<void>>();
 
@@ -123,6 +118,7 @@ export class FederationClient {
     this.trusted = new Set(opts.trustSelfSigned.map((n) => n.toLowerCase()));
     this.policy = opts.policy ?? new AddressPolicy(opts.trustSelfSigned);
     this.backoff = new DestinationBackoff(opts.now);
+    this.lanRoutes = new LanRoutes(opts.lan);
     this.resolver =
       opts.resolver ??
       new ServerResolver({
@@ -170,10 +166,19 @@ export class FederationClient {
       this.backoff.succeeded(destination);
       return result;
     } catch (err) {
-      const noAnswer = err instanceof FederationRequestError && (err.kind === 'network' || err.kind === 'tls' || err.kind === 'timeout');
-      if (noAnswer) this.backoff.failed(destination);
-      else if (err instanceof FederationRequestError) this.backoff.succeeded(destination);
+      this.recordFailure(destination, err);
       throw err;
+    }
+  }
+
+  /** No answer: back off, and let a LAN peer be looked for at its other addresses. An answer: it is alive. */
+  private recordFailure(destination: string, err: unknown): void {
+    if (!(err instanceof FederationRequestError)) return;
+    if (err.kind === 'network' || err.kind === 'tls' || err.kind === 'timeout') {
+      this.backoff.failed(destination);
+      this.lanRoutes.failed(destination);
+    } else {
+      this.backoff.succeeded(destination);
     }
   }
 
@@ -201,32 +206,12 @@ export class FederationClient {
     options: RequestOptions,
     accept = 'application/json',
   ): Promise<SendOptions> {
-    let target: ResolvedServer;
-    let lanPeer: LanPeer | undefined;
-    if (isLanServerName(destination)) {
-      lanPeer = this.opts.lan?.present(destination);
-      if (lanPeer === undefined || lanPeer.addresses.length === 0) throw unreachable(destination, 'network', 'not on the LAN now');
-      target = { host: lanPeer.addresses[0]!, port: lanPeer.port, hostHeader: destination, tlsServerName: destination };
-    } else {
-      try {
-        target = await this.resolver.resolveServer(destination);
-      } catch (err) {
-        throw unreachable(destination, 'network', `cannot resolve: ${(err as Error).message}`);
-      }
-    }
     const guard = this.guardFor(destination);
-    const refused = guard.refusal(target.host);
-    if (refused !== undefined) throw unreachable(destination, 'network', refused);
+    const { target, agent } = isLanServerName(destination) ? await this.lanRoute(destination, guard) : await this.dnsRoute(destination, guard);
     const headers: Record<string, string> = { host: target.hostHeader, accept };
     if (options.signed !== false) {
       headers.authorization = signRequest({ method, uri: path, origin: this.opts.serverName, destination, content: body }, this.opts.signingKey);
     }
-    const agent =
-      lanPeer !== undefined
-        ? await this.lanAgent(destination, lanPeer, target, guard)
-        : this.trusted.has(destination.toLowerCase())
-          ? await this.pinnedAgent(destination, target, guard)
-          : this.agentFor(destination);
     return {
       agent,
       host: target.host,
@@ -238,6 +223,30 @@ export class FederationClient {
       servername: isIP(target.tlsServerName) ? undefined : target.tlsServerName,
       lookup: guard.lookup,
     };
+  }
+
+  /** A name found by the spec's server discovery: its address, checked by the policy, and its agent. */
+  private async dnsRoute(destination: string, guard: ConnectGuard): Promise<{ target: ResolvedServer; agent: https.Agent }> {
+    let target: ResolvedServer;
+    try {
+      target = await this.resolver.resolveServer(destination);
+    } catch (err) {
+      throw unreachable(destination, 'network', `cannot resolve: ${(err as Error).message}`);
+    }
+    const refused = guard.refusal(target.host);
+    if (refused !== undefined) throw unreachable(destination, 'network', refused);
+    const agent = this.trusted.has(destination.toLowerCase()) ? await this.pinnedAgent(destination, target, guard) : this.agentFor(destination);
+    return { target, agent };
+  }
+
+  /** A key-bound LAN name: only where and as it announced itself (lan-routes.ts). */
+  private async lanRoute(destination: string, guard: ConnectGuard): Promise<{ target: ResolvedServer; agent: https.Agent }> {
+    try {
+      return await this.lanRoutes.route(destination, guard);
+    } catch (err) {
+      if (err instanceof LanRouteError) throw unreachable(destination, err.kind, err.message);
+      throw err;
+    }
   }
 
   /** The address policy of connections made on behalf of `destination` (redirects it sends included). */
@@ -269,9 +278,7 @@ export class FederationClient {
       this.backoff.succeeded(destination);
       return res;
     } catch (err) {
-      const noAnswer = err instanceof FederationRequestError && (err.kind === 'network' || err.kind === 'tls' || err.kind === 'timeout');
-      if (noAnswer) this.backoff.failed(destination);
-      else if (err instanceof FederationRequestError) this.backoff.succeeded(destination);
+      this.recordFailure(destination, err);
       throw err;
     }
   }
@@ -282,8 +289,7 @@ export class FederationClient {
     this.pinnedAgents.clear();
     for (const agent of this.privatePeerAgents.values()) agent.destroy();
     this.privatePeerAgents.clear();
-    for (const { agent } of this.lanAgents.values()) agent.destroy();
-    this.lanAgents.clear();
+    this.lanRoutes.close();
   }
 
   /** The shared agent for names held to public addresses; a peer's own agent for a private peer. */
@@ -320,50 +326,6 @@ export class FederationClient {
     return agent;
   }
 
-  /**
-   * The agent of a LAN peer: its trust anchor is the certificate it serves, accepted only when its
-   * fingerprint is the one the peer's signed announcement names (discovery has checked that one
-   * against the fingerprint pinned on first sight). Reading the certificate costs one handshake,
-   * once per announced fingerprint; no request goes out before it is checked.
-   */
-  private async lanAgent(destination: string, peer: LanPeer, target: ResolvedServer, guard: ConnectGuard): Promise<https.Agent> {
-    const name = destination.toLowerCase();
-    const fingerprint = peer.tlsFingerprint;
-    const existing = this.lanAgents.get(name);
-    if (existing && existing.fingerprint === fingerprint) return existing.agent;
-    const cert = await readCertificate(target, guard).catch((err: Error) => {
-      throw unreachable(destination, 'tls', `cannot read its certificate: ${err.message}`);
-    });
-    if (certFingerprint(cert.raw) !== fingerprint) {
-      throw unreachable(
-        destination,
-        'tls',
-        `its certificate is not the one it announced on the LAN (fingerprint ${certFingerprint(cert.raw)}, announced ${fingerprint})`,
-      );
-    }
-    if (!certCovers(new X509Certificate(cert.raw), target.tlsServerName)) {
-      throw unreachable(destination, 'tls', `its certificate is not valid for ${target.tlsServerName}`);
-    }
-    const agent = new https.Agent({
-      keepAlive: true,
-      maxSockets: 16,
-      ca: [certificatePem(cert.raw)],
-      checkServerIdentity: (host: string, c: PeerCertificate) => {
-        if (certFingerprint(c.raw) !== fingerprint) return new Error(`certificate of ${destination} is not the one it announced on the LAN`);
-        return tls.checkServerIdentity(host, c);
-      },
-    });
-    existing?.agent.destroy();
-    this.lanAgents.delete(name);
-    this.lanAgents.set(name, { fingerprint, agent });
-    if (this.lanAgents.size > MAX_LAN_AGENTS) {
-      const [oldest, entry] = this.lanAgents.entries().next().value!;
-      entry.agent.destroy();
-      this.lanAgents.delete(oldest);
-    }
-    return agent;
-  }
-
   private async pinOnFirstContact(destination: string, target: ResolvedServer, guard: ConnectGuard): Promise<PinnedCertRow> {
     const cert = await readCertificate(target, guard).catch((err: Error) => {
       throw unreachable(destination, 'tls', `cannot pin its certificate: ${err.message}`);
@@ -376,30 +338,6 @@ export class FederationClient {
       federationStore.pinCert(tx, { server_name: destination, fingerprint256: cert.fingerprint256, certificate_pem: pem, pinned_ts: Date.now() }),
     );
   }
-}
-
-/** Connects only to read the server's certificate: nothing is sent over this connection. */
-function readCertificate(target: ResolvedServer, guard: ConnectGuard): Promise<PeerCertificate> {
-  return new Promise<PeerCertificate>((resolve, reject) => {
-    const socket = tls.connect({
-      host: target.host,
-      port: target.port,
-      lookup: guard.lookup,
-      servername: isIP(target.tlsServerName) ? undefined : target.tlsServerName,
-      rejectUnauthorized: false,
-      timeout: 10_000,
-    });
-    socket.once('secureConnect', () => {
-      resolve(socket.getPeerCertificate());
-      socket.destroy();
-    });
-    socket.once('timeout', () => socket.destroy(new Error('timed out')));
-    socket.once('error', reject);
-  });
-}
-
-function certificatePem(der: Buffer): string {
-  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
 }
 
 interface SendOptions {

@@ -96,6 +96,34 @@ async function messages(server: TestServer, user: TestUser, roomId: string): Pro
     .reverse();
 }
 
+/** A federation client of our own outside any server, with a temp SQLite file; `done` cleans up. */
+async function standaloneClient(
+  lan: LanDirectory,
+  configured: string[],
+  resolver?: ServerResolver,
+): Promise<{ client: FederationClient; done: () => Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hearth-lan-'));
+  const db = await Database.open(join(dataDir, 'db.sqlite'));
+  const client = new FederationClient({
+    serverName: 'us.example',
+    signingKey: generateSigningKey(),
+    db,
+    acl: new ServerAcl(),
+    trustSelfSigned: [],
+    policy: new AddressPolicy(configured, lan),
+    ...(resolver ? { resolver } : {}),
+    lan,
+  });
+  return {
+    client,
+    async done() {
+      client.close();
+      await db.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** A TCP listener that counts the connections it is offered. */
 async function connectionCounter(): Promise<{ server: Server; port: number; count: () => number }> {
   let n = 0;
@@ -182,6 +210,19 @@ describe('desktops with key-bound LAN names federate through the LAN directory',
     assert.ok(version.server);
   });
 
+  test('a peer is reached at its next announced address when the first one refuses the connection', async () => {
+    const directory = new TableDirectory();
+    // Nothing listens on 127.0.0.2 (A listens on 127.0.0.1 only): that connection is refused.
+    directory.announce({ ...a.peer, addresses: ['127.0.0.2', '127.0.0.1'] });
+    const { client, done } = await standaloneClient(directory, [nameA]);
+    try {
+      const version = await client.request<{ server: unknown }>(nameA, 'GET', '/_matrix/federation/v1/version', undefined, { signed: false });
+      assert.ok(version.server);
+    } finally {
+      await done();
+    }
+  });
+
   test('a server whose key is not the one its LAN name is bound to cannot sign as that name', async () => {
     // M claims B's name but serves its own key (it does not hold B's private key).
     const keyM = generateSigningKey();
@@ -204,26 +245,15 @@ describe('desktops with key-bound LAN names federate through the LAN directory',
 describe('a LAN name is resolved only from the directory', () => {
   test('a LAN name that is not announced is never contacted, even when DNS would answer for it', async () => {
     const counter = await connectionCounter();
-    const dataDir = mkdtempSync(join(tmpdir(), 'hearth-lan-'));
-    const db = await Database.open(join(dataDir, 'db.sqlite'));
+    // A DNS world that sends every name to the counting listener.
+    const resolver = new ServerResolver({
+      resolveSrv: async () => [],
+      fetchWellKnown: async () => ({ ok: true, server: `127.0.0.1:${counter.port}` }),
+      now: Date.now,
+    });
+    const never = lanServerName(generateSigningKey().publicKey);
+    const { client, done } = await standaloneClient(new TableDirectory(), ['ordinary.example', never], resolver);
     try {
-      // A DNS world that sends every name to the counting listener.
-      const resolver = new ServerResolver({
-        resolveSrv: async () => [],
-        fetchWellKnown: async () => ({ ok: true, server: `127.0.0.1:${counter.port}` }),
-        now: Date.now,
-      });
-      const client = new FederationClient({
-        serverName: 'us.example',
-        signingKey: generateSigningKey(),
-        db,
-        acl: new ServerAcl(),
-        trustSelfSigned: [],
-        policy: new AddressPolicy(['ordinary.example']),
-        resolver,
-        lan: new TableDirectory(),
-      });
-      const never = lanServerName(generateSigningKey().publicKey);
       const err = await client.request(never, 'GET', '/_matrix/federation/v1/version').catch((e: unknown) => e);
       assert.ok(err instanceof FederationRequestError);
       assert.equal(err.detail, 'not on the LAN now');
@@ -231,11 +261,9 @@ describe('a LAN name is resolved only from the directory', () => {
       // The counter does count: an ordinary name that DNS sends there is tried.
       await client.request('ordinary.example', 'GET', '/_matrix/federation/v1/version').catch(() => undefined);
       assert.ok(counter.count() > 0);
-      client.close();
     } finally {
       counter.server.close();
-      await db.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await done();
     }
   });
 });
