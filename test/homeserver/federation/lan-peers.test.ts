@@ -1,91 +1,16 @@
-// Desktops federating on the LAN (issue #15, part H1): real Hearth federation listeners on loopback
-// whose server names are key-bound LAN names, and a LanDirectory table saying where each one is
-// (the seam between discovery and federation; discovery itself is tested in namespaces).
+// Desktops federating on the LAN (issue #15, part H1): LAN names are reached only where the LAN
+// directory says, with the announced certificate, and only with the key the name is bound to.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { X509Certificate } from 'node:crypto';
-import { call, freePort, registerUser, startFederatedTestServer, type TestServer, type TestUser } from '../../helpers/server.ts';
+import { call, freePort, registerUser, type TestServer, type TestUser } from '../../helpers/server.ts';
 import { eventually, signedRequest } from '../../helpers/federation.ts';
 import { assertNoValidationFailures } from '../../helpers/openapi.ts';
 import { certFingerprint, lanServerName } from '../../../homeserver/protocol/lan-identity.ts';
-import { decodeSigningKeyFile, encodeSigningKeyFile, generateSigningKey, type SigningKey } from '../../../homeserver/protocol/signing-key.ts';
-import { encodeUnpaddedBase64 } from '../../../homeserver/protocol/base64.ts';
-import type { LanDirectory, LanPeer } from '../../../homeserver/discovery/lan-directory.ts';
-import type { FederationConfig } from '../../../homeserver/config/types.ts';
-import { FederationClient, FederationRequestError } from '../../../homeserver/federation/client.ts';
-import { ServerAcl } from '../../../homeserver/federation/server-acl.ts';
-import { AddressPolicy } from '../../../homeserver/federation/address-policy.ts';
+import { generateSigningKey } from '../../../homeserver/protocol/signing-key.ts';
+import { FederationRequestError } from '../../../homeserver/federation/client.ts';
 import { ServerResolver } from '../../../homeserver/federation/discovery.ts';
-import { CERT_FILE } from '../../../homeserver/federation/tls.ts';
-import { Database } from '../../../homeserver/storage/database.ts';
-
-/** What discovery would say: peers present now, and every name ever pinned. */
-class TableDirectory implements LanDirectory {
-  readonly peers = new Map<string, LanPeer>();
-  readonly known = new Set<string>();
-  announce(peer: LanPeer): void {
-    this.peers.set(peer.serverName, peer);
-    this.known.add(peer.serverName);
-  }
-  leave(name: string): void {
-    this.peers.delete(name);
-  }
-  present(name: string): LanPeer | undefined {
-    return this.peers.get(name.toLowerCase());
-  }
-  presentPeers(): LanPeer[] {
-    return [...this.peers.values()];
-  }
-  isKnown(name: string): boolean {
-    return this.known.has(name.toLowerCase());
-  }
-}
-
-interface Desktop {
-  server: TestServer;
-  key: SigningKey;
-  port: number;
-  /** What it would announce, at 127.0.0.1. */
-  peer: LanPeer;
-}
-
-/**
- * A Hearth whose data dir holds `key` and whose name is `name` (by default the one `key` is bound
- * to). Loopback peers must be configured (`privatePeers`): discovery never offers loopback.
- */
-async function startDesktop(
-  lan: LanDirectory,
-  opts: { key?: SigningKey; name?: string; port?: number; federation?: Partial<FederationConfig> } = {},
-): Promise<Desktop> {
-  const key = opts.key ?? generateSigningKey();
-  const port = opts.port ?? (await freePort());
-  const dataDir = mkdtempSync(join(tmpdir(), 'hearth-lan-'));
-  writeFileSync(join(dataDir, 'signing.key'), encodeSigningKeyFile(key) + '\n', { mode: 0o600 });
-  const name = opts.name ?? lanServerName(key.publicKey);
-  const server = await startFederatedTestServer(port, opts.federation ?? {}, { serverName: name, dataDir }, { lanDirectory: lan });
-  const stop = server.stop;
-  server.stop = async () => {
-    await stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  const tlsFingerprint = certFingerprint(new X509Certificate(readFileSync(join(dataDir, CERT_FILE))).raw);
-  const peer: LanPeer = {
-    serverName: name,
-    port,
-    keyId: key.keyId,
-    publicKey: encodeUnpaddedBase64(key.publicKey),
-    tlsFingerprint,
-    version: 'test',
-    users: [],
-    addresses: ['127.0.0.1'],
-    lastSeenTs: Date.now(),
-  };
-  return { server, key, port, peer };
-}
+import { TableDirectory, standaloneClient, startDesktop, type Desktop } from './lan-desktops.ts';
 
 async function messages(server: TestServer, user: TestUser, roomId: string): Promise<string[]> {
   const r = await call(server, user, 'GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`);
@@ -94,34 +19,6 @@ async function messages(server: TestServer, user: TestUser, roomId: string): Pro
     .filter((e: any) => e.type === 'm.room.message')
     .map((e: any) => e.content.body)
     .reverse();
-}
-
-/** A federation client of our own outside any server, with a temp SQLite file; `done` cleans up. */
-async function standaloneClient(
-  lan: LanDirectory,
-  configured: string[],
-  resolver?: ServerResolver,
-): Promise<{ client: FederationClient; done: () => Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hearth-lan-'));
-  const db = await Database.open(join(dataDir, 'db.sqlite'));
-  const client = new FederationClient({
-    serverName: 'us.example',
-    signingKey: generateSigningKey(),
-    db,
-    acl: new ServerAcl(),
-    trustSelfSigned: [],
-    policy: new AddressPolicy(configured, lan),
-    ...(resolver ? { resolver } : {}),
-    lan,
-  });
-  return {
-    client,
-    async done() {
-      client.close();
-      await db.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** A TCP listener that counts the connections it is offered. */
@@ -267,101 +164,3 @@ describe('a LAN name is resolved only from the directory', () => {
     }
   });
 });
-
-describe("policy 'lan': LAN peers and configured domains only", () => {
-  const lan = new TableDirectory();
-  let l: Desktop, desk: Desktop;
-  let open: TestServer, domain: TestServer;
-  let openPort: number, domainPort: number;
-  let openKey: SigningKey, domainKey: SigningKey;
-
-  before(async () => {
-    [openPort, domainPort] = [await freePort(), await freePort()];
-    const lPort = await freePort();
-    open = await startFederatedTestServer(openPort, { trustSelfSigned: [`127.0.0.1:${lPort}`] });
-    domain = await startFederatedTestServer(domainPort, { trustSelfSigned: [`127.0.0.1:${lPort}`] });
-    openKey = signingKeyOf(open);
-    domainKey = signingKeyOf(domain);
-    const deskKey = generateSigningKey();
-    const deskName = lanServerName(deskKey.publicKey);
-    desk = await startDesktop(new TableDirectory(), { key: deskKey });
-    lan.announce(desk.peer);
-    l = await startDesktop(lan, {
-      port: lPort,
-      federation: {
-        policy: 'lan',
-        domains: [domain.serverName],
-        trustSelfSigned: [domain.serverName, open.serverName],
-        privatePeers: [deskName],
-      },
-    });
-  });
-  after(async () => {
-    await Promise.all([l?.server.stop(), desk?.server.stop(), open?.stop(), domain?.stop()]);
-  });
-
-  const profilePath = () => `/_matrix/federation/v1/query/profile?user_id=${encodeURIComponent(`@nobody:${l.server.serverName}`)}`;
-
-  test('a server that is neither a LAN peer nor a configured domain is refused both ways', async () => {
-    const inbound = await signedRequest(l.port, {
-      method: 'GET',
-      path: profilePath(),
-      origin: open.serverName,
-      destination: l.server.serverName,
-      key: openKey,
-    });
-    assert.equal(inbound.status, 403, JSON.stringify(inbound.body));
-    assert.equal(inbound.body.errcode, 'M_FORBIDDEN');
-    const outbound = await l.server.hs.federation!.client.request(open.serverName, 'GET', '/_matrix/federation/v1/version').catch((e: unknown) => e);
-    assert.ok(outbound instanceof FederationRequestError);
-    assert.equal(outbound.kind, 'forbidden');
-  });
-
-  test('a configured domain and a known LAN peer are allowed both ways', async () => {
-    const inbound = await signedRequest(l.port, {
-      method: 'GET',
-      path: profilePath(),
-      origin: domain.serverName,
-      destination: l.server.serverName,
-      key: domainKey,
-    });
-    assert.equal(inbound.status, 404, JSON.stringify(inbound.body)); // Through the ACL: no such user.
-    await l.server.hs.federation!.client.request(domain.serverName, 'GET', '/_matrix/federation/v1/version');
-    const fromDesk = await signedRequest(l.port, {
-      method: 'GET',
-      path: profilePath(),
-      origin: desk.peer.serverName,
-      destination: l.server.serverName,
-      key: desk.key,
-    });
-    assert.equal(fromDesk.status, 404, JSON.stringify(fromDesk.body));
-  });
-
-  test('the domains can be changed at run time', async () => {
-    l.server.hs.federation!.setDomains([open.serverName]);
-    try {
-      const inbound = await signedRequest(l.port, {
-        method: 'GET',
-        path: profilePath(),
-        origin: open.serverName,
-        destination: l.server.serverName,
-        key: openKey,
-      });
-      assert.equal(inbound.status, 404, JSON.stringify(inbound.body));
-      const dropped = await signedRequest(l.port, {
-        method: 'GET',
-        path: profilePath(),
-        origin: domain.serverName,
-        destination: l.server.serverName,
-        key: domainKey,
-      });
-      assert.equal(dropped.status, 403, JSON.stringify(dropped.body));
-    } finally {
-      l.server.hs.federation!.setDomains([domain.serverName]);
-    }
-  });
-});
-
-function signingKeyOf(server: TestServer): SigningKey {
-  return decodeSigningKeyFile(readFileSync(join(server.dataDir, 'signing.key'), 'utf8'));
-}
