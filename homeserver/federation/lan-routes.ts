@@ -57,8 +57,10 @@ export class LanRoutes {
     if (route && route.fingerprint === fingerprint && route.address !== undefined && peer.addresses.includes(route.address)) {
       if (guard.refusal(route.address) === undefined) return { target: at(route.address), agent: route.agent };
     }
-    // The first announced address that completes a handshake; nothing is sent before the certificate is checked.
+    // The first announced address that serves the announced certificate (another machine may
+    // hold an address the peer left); nothing is sent before the certificate is checked.
     const failures: string[] = [];
+    let wrongCertificate: string | undefined;
     let found: { address: string; cert: PeerCertificate } | undefined;
     for (const address of peer.addresses) {
       const refused = guard.refusal(address);
@@ -66,19 +68,27 @@ export class LanRoutes {
         failures.push(refused);
         continue;
       }
+      let cert: PeerCertificate;
       try {
-        found = { address, cert: await readCertificate(at(address), guard) };
-        break;
+        cert = await readCertificate(at(address), guard);
       } catch (err) {
         failures.push(`${address}: ${(err as Error).message}`);
+        continue;
       }
+      const served = certFingerprint(cert.raw);
+      if (served === fingerprint) {
+        found = { address, cert };
+        break;
+      }
+      wrongCertificate = `its certificate is not the one it announced on the LAN (${address} serves ${served}, announced ${fingerprint})`;
     }
-    if (found === undefined) throw new LanRouteError('network', `no announced address answered (${failures.join('; ')})`);
-    const served = certFingerprint(found.cert.raw);
-    if (served !== fingerprint) {
-      throw new LanRouteError('tls', `its certificate is not the one it announced on the LAN (fingerprint ${served}, announced ${fingerprint})`);
+    if (found === undefined) {
+      if (wrongCertificate !== undefined) throw new LanRouteError('tls', wrongCertificate);
+      throw new LanRouteError('network', `no announced address answered (${failures.join('; ')})`);
     }
     if (!certCovers(new X509Certificate(found.cert.raw), destination)) throw new LanRouteError('tls', `its certificate is not valid for ${destination}`);
+    // Another request may have routed it while this one read the certificate.
+    route = this.routes.get(name);
     if (route && route.fingerprint === fingerprint) {
       route.address = found.address;
     } else {

@@ -3,6 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
+import https from 'node:https';
+import { generateSelfSigned } from '../../../homeserver/federation/tls.ts';
 import { call, freePort, registerUser, type TestServer, type TestUser } from '../../helpers/server.ts';
 import { eventually, signedRequest } from '../../helpers/federation.ts';
 import { assertNoValidationFailures } from '../../helpers/openapi.ts';
@@ -117,6 +119,28 @@ describe('desktops with key-bound LAN names federate through the LAN directory',
       assert.ok(version.server);
     } finally {
       await done();
+    }
+  });
+
+  test('an announced address where another server answers is skipped, and that server is sent no request', async () => {
+    // Another machine now holds an address A announced (at A's port), with its own certificate.
+    const pair = await generateSelfSigned(nameA, '127.0.0.3');
+    let requests = 0;
+    const other = https.createServer({ cert: pair.cert, key: pair.key }, (_req, res) => {
+      requests++;
+      res.end('{}');
+    });
+    await new Promise<void>((r) => other.listen(a.port, '127.0.0.3', r));
+    const directory = new TableDirectory();
+    directory.announce({ ...a.peer, addresses: ['127.0.0.3', '127.0.0.1'] });
+    const { client, done } = await standaloneClient(directory, [nameA]);
+    try {
+      const version = await client.request<{ server: { name: string } }>(nameA, 'GET', '/_matrix/federation/v1/version', undefined, { signed: false });
+      assert.equal(version.server.name, 'Hearth');
+      assert.equal(requests, 0);
+    } finally {
+      await done();
+      other.close();
     }
   });
 
