@@ -82,7 +82,11 @@ describe('desktops with key-bound LAN names federate through the LAN directory',
     });
     assert.equal(sent.status, 200, JSON.stringify(sent.body));
     // The attempt failed (A is not on the LAN): the row waits in B's queue.
-    await eventually('a failed attempt to reach A', async () => (b.server.hs.federation!.client.backoff.isBackingOff(nameA) ? true : undefined));
+    // The sender tried, failed and backs off for ten minutes (its retry state is kept in SQLite).
+    await eventually('a failed attempt to reach A', async () => {
+      const retry = await b.server.hs.outbound!.retryOf(nameA);
+      return retry !== undefined && retry.nextAttemptTs > Date.now() + 60_000 ? true : undefined;
+    });
     assert.ok((await b.server.hs.outbound!.queued(nameA)) >= 1);
     lan.announce(a.peer);
     b.server.hs.federation!.peerAppeared(nameA);
