@@ -44,6 +44,7 @@ import type { FederationServices } from './federation/services.ts';
 import { FederationSender } from './federation/sender/federation-sender.ts';
 import { wireOutboundEdus } from './federation/outbound-edus.ts';
 import { createLogger, type Logger } from './log/logger.ts';
+import type { LanDirectory } from './discovery/lan-directory.ts';
 
 // node:http through require(), not import: an ESM import builds a facade that reads every export,
 // and one of them loads undici (WebSocket and fetch), about 60 ms of every start (profiled).
@@ -84,6 +85,8 @@ function packageVersion(): string {
 export interface HomeserverOptions {
   /** Where the server logs; default: pino JSON lines on stderr that never throw (log/logger.ts). */
   logger?: Logger;
+  /** Where LAN peers are, instead of discovery over mDNS (tests of federation between desktops on loopback). */
+  lanDirectory?: LanDirectory;
 }
 
 export function createHomeserver(config: HomeserverConfig, options: HomeserverOptions = {}): Homeserver {
@@ -206,6 +209,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
           version: packageVersion(),
           log,
           openIdOwner: (token) => openId.owner(token),
+          ...(options.lanDirectory ? { lan: options.lanDirectory } : {}),
         });
         federationServices = {
           serverName: config.serverName,
@@ -223,6 +227,8 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
         };
         sender = new FederationSender(federationServices);
         federationServices.outbound = sender;
+        // A LAN peer that appears gets what waits for it now (federation/index.ts peerAppeared).
+        federation.onPeerAppeared = (name) => sender?.wake(name);
         mountFederationRoutes(federation.federationRouter, federationServices);
         // Our media for other servers, and theirs for our users.
         mediaRoutes(media)(federation.federationRouter);

@@ -80,6 +80,13 @@ export interface FederationConfig {
    * those in trustSelfSigned and allow; every other name is reached only at public addresses.
    */
   privatePeers?: string[];
+  /**
+   * Whom we federate with: 'open' (default) everyone the allow/deny lists let through; 'lan' (the
+   * desktop) only LAN peers discovery has pinned, `domains` and `allow` (issue #15).
+   */
+  policy?: 'open' | 'lan';
+  /** With policy 'lan': the configured domains federation is also allowed with. */
+  domains?: string[];
 }
 
 /** One way to reach whoever runs the server (support.yaml, "Contact"). */

@@ -18,6 +18,7 @@ import { loadTlsPair } from './tls.ts';
 import { closeGracefully } from '../http/graceful-close.ts';
 import type { ServerResolver } from './discovery.ts';
 import type { OpenIdOwner } from './routes/openid.ts';
+import type { LanDirectory } from '../discovery/lan-directory.ts';
 
 export interface FederationDeps {
   config: FederationConfig;
@@ -32,16 +33,18 @@ export interface FederationDeps {
   openIdOwner?: OpenIdOwner;
   /** Discovery override (tests with fake DNS); the system's by default. */
   resolver?: ServerResolver;
+  /**
+   * Where LAN discovery (homeserver/discovery/) says key-bound desktops are now. LAN names are
+   * resolved only through it; without it, no LAN name is ever contacted.
+   */
+  lan?: LanDirectory;
 }
 
 export interface Federation {
   readonly client: FederationClient;
   readonly remoteKeys: RemoteKeys;
   readonly acl: ServerAcl;
-  /**
-   * Where outbound federation may connect. LAN discovery (homeserver/discovery/) calls
-   * `policy.addAllowedPeer(name, addresses)` for each server it finds, `removeAllowedPeer` when it leaves.
-   */
+  /** Where outbound federation may connect (LAN names: only where `deps.lan` says they are now). */
   readonly policy: AddressPolicy;
   readonly federationRouter: Router;
   /** The listener's Koa app: its open routes (keys, version) and then `federationRouter`. */
@@ -50,12 +53,28 @@ export interface Federation {
   start(): Promise<{ federationUrl: string | undefined }>;
   /** Stops accepting, lets in-flight requests finish (10 s at most), closes outbound connections. */
   stop(): Promise<void>;
+  /**
+   * LAN discovery saw `serverName` come (back): forget its failures and call `onPeerAppeared`, so
+   * what waits for it is sent now rather than at the end of its backoff.
+   */
+  peerAppeared(serverName: string): void;
+  /**
+   * Set by whoever owns the outbound queue (homeserver/index.ts: the sender's `wake`), which is
+   * created after federation; called by `peerAppeared`.
+   */
+  onPeerAppeared: ((serverName: string) => void) | undefined;
+  /** Replaces the configured domains of policy 'lan' (the user edits them at run time). */
+  setDomains(names: readonly string[]): void;
 }
 
 export function createFederation(deps: FederationDeps): Federation {
-  const acl = new ServerAcl(deps.config.allow, deps.config.deny);
+  const acl = new ServerAcl(deps.config.allow, deps.config.deny, {
+    policy: deps.config.policy ?? 'open',
+    domains: deps.config.domains ?? [],
+    ...(deps.lan ? { lan: deps.lan } : {}),
+  });
   // The names the user configured may be reached at private addresses: they vouched for them.
-  const policy = new AddressPolicy([...deps.config.trustSelfSigned, ...deps.config.allow, ...(deps.config.privatePeers ?? [])]);
+  const policy = new AddressPolicy([...deps.config.trustSelfSigned, ...deps.config.allow, ...(deps.config.privatePeers ?? [])], deps.lan);
   const client = new FederationClient({
     policy,
     serverName: deps.serverName,
@@ -64,6 +83,7 @@ export function createFederation(deps: FederationDeps): Federation {
     acl,
     trustSelfSigned: deps.config.trustSelfSigned,
     ...(deps.resolver ? { resolver: deps.resolver } : {}),
+    ...(deps.lan ? { lan: deps.lan } : {}),
   });
   const remoteKeys = new RemoteKeys({
     db: deps.db,
@@ -88,13 +108,23 @@ export function createFederation(deps: FederationDeps): Federation {
   let server: https.Server | undefined;
   const inFlight = new Map<ServerResponse, Promise<void>>();
 
-  return {
+  const federation: Federation = {
     app,
     client,
     remoteKeys,
     acl,
     policy,
     federationRouter,
+    onPeerAppeared: undefined,
+
+    peerAppeared(serverName) {
+      client.markAlive(serverName);
+      federation.onPeerAppeared?.(serverName);
+    },
+
+    setDomains(names) {
+      acl.setDomains(names);
+    },
 
     async start() {
       const listen = deps.config.listen;
@@ -130,4 +160,5 @@ export function createFederation(deps: FederationDeps): Federation {
       server = undefined;
     },
   };
+  return federation;
 }
