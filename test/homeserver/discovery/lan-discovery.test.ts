@@ -253,3 +253,44 @@ test("a desktop whose address changes is found at its new address without leavin
   assert.ok(!a.events.slice(mark).some((e) => e.event === 'peer-down'), 'b never left');
   await Promise.all([a.exit(), b.exit()]);
 });
+
+test('a desktop started before its interface has an address announces once it gets one, and survives losing it', { skip: NO_NAMESPACES }, async () => {
+  lan.unaddress(3);
+  const b = new Desktop(3);
+  await b.waitFor('b started', (e) => e.event === 'started');
+  const a = new Desktop(0);
+  const first = lan.readdress(3, 41);
+  const up = await a.waitFor('b once it has an address', (e) => e.event === 'peer-up' && e.peer!.serverName === b.name);
+  assert.deepEqual(up.peer!.addresses, [first]);
+
+  let mark = b.events.length;
+  lan.unaddress(3);
+  await b.waitFor('b noticing it has no address', (e) => e.event === 'log' && /addresses are now none/.test(String((e as { msg?: string }).msg)), mark);
+  mark = a.events.length;
+  const second = lan.readdress(3, 42);
+  await a.waitFor('b at its next address', (e) => e.event === 'peer-up' && e.peer!.serverName === b.name && e.peer!.addresses.includes(second), mark);
+  assert.ok(!b.events.some((e) => e.event === 'stderr' || e.event === 'exit'), 'b never crashed');
+  await Promise.all([a.exit(), b.exit()]);
+});
+
+test('pins outlive a restart: after one, a known peer that is away is still protected from impostors', { skip: NO_NAMESPACES }, async () => {
+  const dbFile = path.join(tmp, 'a-restarted.db');
+  let a = new Desktop(0, { dbFile });
+  const key = a.key;
+  const b = new Desktop(1);
+  await a.peerUp(b.name);
+  await Promise.all([a.exit(), b.exit()]);
+
+  a = new Desktop(0, { dbFile, key });
+  await a.waitFor('a started again', (e) => e.event === 'started');
+  assert.equal((await a.ask({ cmd: 'present', name: b.name }, 'present')).known, true, 'b is known while away');
+  const control = generateSigningKey();
+  await forge(2, [
+    forgedAnnouncement({ txtKey: generateSigningKey(), sn: b.name, addresses: [lan.address(2)] }),
+    forgedAnnouncement({ txtKey: control, addresses: [lan.address(2)] }),
+  ]);
+  await a.peerUp(lanServerName(control.publicKey));
+  const reports = (await a.ask({ cmd: 'reports' }, 'reports')).reports!;
+  assert.equal(reports.find((r) => r.serverName === b.name)?.kind, 'impostor');
+  await a.exit();
+});

@@ -22,6 +22,8 @@ export interface TestLan {
   address(i: number): string;
   /** Moves host i to another address in the same /24 (the old one disappears). */
   readdress(i: number, lastOctet: number): string;
+  /** Takes host i's address (and so its default route) away, as when a laptop leaves the network. */
+  unaddress(i: number): void;
   destroy(): void;
 }
 
@@ -60,6 +62,9 @@ export function createLan(hosts: number): TestLan {
       run('-n', n, 'addr', 'add', `${addresses[i]}/24`, 'dev', 'eth0');
       run('-n', n, 'route', 'replace', 'default', 'dev', 'eth0');
       return addresses[i];
+    },
+    unaddress(i) {
+      run('-n', ns[i]!, 'addr', 'flush', 'dev', 'eth0');
     },
     destroy,
   };
