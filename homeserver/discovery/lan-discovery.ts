@@ -10,9 +10,8 @@
 // make us trust another key or certificate (federation checks both: see lan-directory.ts).
 import { EventEmitter } from 'node:events';
 import type { BlockList } from 'node:net';
-import { announcementTxt, parseAnnouncementTxt, type LanAnnouncement } from '../protocol/lan-identity.ts';
+import { announcementTxt, lanServerName, MAX_LABEL_BYTES, MAX_USERS_BYTES, parseAnnouncementTxt, type LanAnnouncement } from '../protocol/lan-identity.ts';
 import { encodeUnpaddedBase64 } from '../protocol/base64.ts';
-import { lanServerName } from '../protocol/lan-identity.ts';
 import type { LanDiscoveryOptions } from './index.ts';
 import type { LanDiscoveryEvents, LanDiscoveryService, LanPeer, LanReport, OwnAnnouncement } from './lan-directory.ts';
 import { lanAddresses, ownAddresses, ownSubnets } from './lan-addresses.ts';
@@ -111,32 +110,59 @@ export class LanDiscovery extends EventEmitter implements LanDiscoveryService {
     if (gone.length > 0) this.emit('changed');
   }
 
-  /** Opens the socket, announces, and asks who is there. */
+  /** Opens the socket, announces (if we can), and asks who is there. */
   private openLink(): void {
-    const own = this.own!;
     this.subnets = ownSubnets();
     this.addressesKey = ownAddresses().join(' ');
+    const txt = this.ownTxt(this.own!);
+    let link: MdnsLink | undefined;
     try {
-      const link = new MdnsLink(this.opts.mdns ?? {}, this.opts.log, (packet, from) => this.onResponse(packet, from));
-      this.link = link;
-      const key = this.opts.signingKey;
-      const announcement: LanAnnouncement = {
-        serverName: this.serverName,
-        port: own.port,
-        keyId: key.keyId,
-        publicKey: encodeUnpaddedBase64(key.publicKey),
-        tlsFingerprint: own.tlsFingerprint,
-        version: own.version,
-        users: own.users,
-      };
-      if (own.label !== undefined) announcement.label = own.label;
-      link.publish({ serverName: this.serverName, port: own.port, txt: announcementTxt(announcement, key) });
+      link = new MdnsLink(this.opts.mdns ?? {}, this.opts.log, (packet, from) => this.onResponse(packet, from));
+      if (txt) link.publish({ serverName: this.serverName, port: this.own!.port, txt });
       link.query();
+      this.link = link;
     } catch (err) {
-      // No socket (no interface yet, port taken): the address poll tries again.
+      // The address poll tries again.
       this.opts.log('LAN discovery: mDNS not started', err);
-      this.link = undefined;
+      void link?.close(false);
     }
+  }
+
+  /**
+   * Our signed TXT record. Users are announced as far as they fit, the label cut to its limit:
+   * a record peers would refuse would get us reported as a bad announcement everywhere. Undefined
+   * (logged) when it still does not read back: we then browse without announcing.
+   */
+  private ownTxt(own: OwnAnnouncement): Record<string, string> | undefined {
+    const key = this.opts.signingKey;
+    const users: string[] = [];
+    for (const u of own.users) {
+      if (Buffer.byteLength([...users, u].join(',')) > MAX_USERS_BYTES) break;
+      users.push(u);
+    }
+    const announcement: LanAnnouncement = {
+      serverName: this.serverName,
+      port: own.port,
+      keyId: key.keyId,
+      publicKey: encodeUnpaddedBase64(key.publicKey),
+      tlsFingerprint: own.tlsFingerprint,
+      version: own.version,
+      users,
+    };
+    if (own.label !== undefined && own.label !== '') {
+      let label = own.label;
+      while (Buffer.byteLength(label) > MAX_LABEL_BYTES) label = [...label].slice(0, -1).join('');
+      announcement.label = label;
+    }
+    try {
+      const txt = announcementTxt(announcement, key);
+      const check = parseAnnouncementTxt(txt, own.port);
+      if (check.ok) return txt;
+      this.opts.log(`LAN discovery: not announcing, our announcement would be refused: ${check.reason}`);
+    } catch (err) {
+      this.opts.log('LAN discovery: not announcing', err);
+    }
+    return undefined;
   }
 
   /**

@@ -294,3 +294,26 @@ test('pins outlive a restart: after one, a known peer that is away is still prot
   assert.equal(reports.find((r) => r.serverName === b.name)?.kind, 'impostor');
   await a.exit();
 });
+
+test(
+  'an update of the label and users reaches the others without the desktop leaving, cut to what an announcement may hold',
+  { skip: NO_NAMESPACES },
+  async () => {
+    const a = new Desktop(0);
+    const b = new Desktop(1);
+    await a.peerUp(b.name);
+    const mark = a.events.length;
+    const users = Array.from({ length: 60 }, (_, i) => `user${i}`);
+    const label = 'É'.repeat(100); // 200 bytes of UTF-8
+    await b.ask({ cmd: 'update', own: { port: 8448, tlsFingerprint: b.tls, version: 'test', users, label } }, 'updated');
+    const updated = await waitForAsync('b with its new users on a', async () => {
+      const peer = (await a.ask({ cmd: 'present' }, 'present')).peers!.find((p) => p.serverName === b.name);
+      return peer && peer.users.length > 1 ? peer : undefined;
+    });
+    assert.deepEqual(updated.users, users.slice(0, updated.users.length), 'the first users, in order');
+    assert.ok(Buffer.byteLength(updated.users.join(',')) <= 200 && updated.users.length < users.length);
+    assert.ok(updated.label!.length > 0 && Buffer.byteLength(updated.label!) <= 120 && label.startsWith(updated.label!));
+    assert.ok(!a.events.slice(mark).some((e) => e.event === 'peer-down' || e.event === 'report'), 'b never left, nothing was refused');
+    await Promise.all([a.exit(), b.exit()]);
+  },
+);
