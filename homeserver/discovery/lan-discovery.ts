@@ -39,6 +39,8 @@ export class LanDiscovery extends EventEmitter implements LanDiscoveryService {
   private addressesKey = '';
   private timers: NodeJS.Timeout[] = [];
   private tooManyLogged = false;
+  /** Counts start() and stop() calls, so that a start() finds out it was stopped while it waited. */
+  private runs = 0;
 
   constructor(opts: LanDiscoveryOptions) {
     super();
@@ -77,8 +79,9 @@ export class LanDiscovery extends EventEmitter implements LanDiscoveryService {
   async start(own: OwnAnnouncement): Promise<void> {
     if (this.running) return this.update(own);
     this.own = own;
+    const run = ++this.runs;
     await this.trust.loaded;
-    if (this.own !== own) return; // stopped (or restarted) meanwhile
+    if (this.runs !== run) return; // stopped meanwhile
     this.openLink();
     const queryMs = this.opts.queryIntervalMs ?? DEFAULT_QUERY_INTERVAL_MS;
     const silenceMs = this.opts.silenceMs ?? DEFAULT_SILENCE_MS;
@@ -93,12 +96,15 @@ export class LanDiscovery extends EventEmitter implements LanDiscoveryService {
   async update(own: OwnAnnouncement): Promise<void> {
     if (!this.running) return;
     this.own = own;
-    await this.reopenLink();
+    // After start() has opened the link, if it is still on its way (promises resolve in order).
+    await this.trust.loaded;
+    if (this.running) await this.reopenLink();
   }
 
   async stop(): Promise<void> {
     if (!this.running) return;
     this.own = undefined;
+    this.runs++;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     const link = this.link;
