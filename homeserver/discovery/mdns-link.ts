@@ -29,8 +29,11 @@ export class MdnsLink {
   constructor(opts: { interface?: string }, log: Logger, onResponse: (packet: MdnsPacket, from: string) => void) {
     this.log = log;
     const report = (err: unknown) => log('LAN discovery: mDNS error', err);
-    // The options go to multicast-dns (bonjour-service types them as a service's, wrongly).
-    this.bonjour = new Bonjour(opts as object, report);
+    // The options go to multicast-dns (bonjour-service types them as a service's, wrongly). It
+    // binds its socket to `interface` too, and on Linux a socket bound to a unicast address hears
+    // no multicast: bind to any address, send and join the group on the interface asked for.
+    const mdnsOptions = opts.interface ? { interface: opts.interface, bind: '0.0.0.0' } : {};
+    this.bonjour = new Bonjour(mdnsOptions as object, report);
     this.mdns = (this.bonjour as unknown as { server: { mdns: MulticastDns } }).server.mdns;
     this.mdns.on('error', report);
     this.mdns.on('warning', (err) => log(`LAN discovery: mDNS warning: ${err.message}`));

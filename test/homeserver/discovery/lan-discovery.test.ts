@@ -49,7 +49,7 @@ class Desktop {
   readonly events: Event[] = [];
   private readonly child: ChildProcess;
 
-  constructor(host: number, opts: { key?: SigningKey; silenceMs?: number; dbFile?: string } = {}) {
+  constructor(host: number, opts: { key?: SigningKey; silenceMs?: number; dbFile?: string; mdnsInterface?: string } = {}) {
     this.key = opts.key ?? generateSigningKey();
     this.name = lanServerName(this.key.publicKey);
     this.tls = fingerprint();
@@ -61,6 +61,7 @@ class Desktop {
       queryIntervalMs: 500,
       // Long unless a test is about silence: a peer then leaves only by saying goodbye.
       silenceMs: opts.silenceMs ?? 600_000,
+      mdns: opts.mdnsInterface ? { interface: opts.mdnsInterface } : undefined,
     };
     this.child = spawn('ip', ['netns', 'exec', lan.ns[host]!, process.execPath, path.join(fixtures, 'lan-discovery-node.ts'), JSON.stringify(args)], {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -317,3 +318,11 @@ test(
     await Promise.all([a.exit(), b.exit()]);
   },
 );
+
+test('a desktop pinned to one interface (mdns.interface) still hears the LAN and is heard', { skip: NO_NAMESPACES }, async () => {
+  const a = new Desktop(0, { mdnsInterface: lan.address(0) });
+  const b = new Desktop(1);
+  await a.peerUp(b.name);
+  await b.peerUp(a.name);
+  await Promise.all([a.exit(), b.exit()]);
+});
