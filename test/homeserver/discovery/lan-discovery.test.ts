@@ -141,7 +141,9 @@ function forgedAnnouncement(o: { txtKey: SigningKey; sn?: string; target?: strin
 
 /** Sends `packets` from namespace `host`, in order, and waits until they are out. */
 async function forge(host: number, packets: object[]): Promise<void> {
-  const child = spawn('ip', ['netns', 'exec', lan.ns[host]!, process.execPath, path.join(fixtures, 'lan-mdns-send.ts'), JSON.stringify(packets)], {
+  const file = path.join(tmp, `packets-${randomBytes(4).toString('hex')}.json`);
+  fs.writeFileSync(file, JSON.stringify(packets));
+  const child = spawn('ip', ['netns', 'exec', lan.ns[host]!, process.execPath, path.join(fixtures, 'lan-mdns-send.ts'), file], {
     stdio: 'inherit',
   });
   const code = await new Promise((r) => child.once('exit', r));
@@ -324,5 +326,27 @@ test('a desktop pinned to one interface (mdns.interface) still hears the LAN and
   const b = new Desktop(1);
   await a.peerUp(b.name);
   await b.peerUp(a.name);
+  await Promise.all([a.exit(), b.exit()]);
+});
+
+test('at most 256 peers are present at once: a LAN full of announcers cannot grow the list further', { skip: NO_NAMESPACES }, async () => {
+  const a = new Desktop(0);
+  const b = new Desktop(1);
+  await a.peerUp(b.name);
+  const forger = lan.address(2);
+  const many = Array.from({ length: 300 }, () => forgedAnnouncement({ txtKey: generateSigningKey(), addresses: [forger] }));
+  // A burst this size overflows a socket buffer on a busy machine: send it again until the list
+  // is full (packets a has read again change nothing), checking it never grows past the limit.
+  let present: LanPeer[] = [];
+  for (let round = 0; round < 10 && present.length < 256; round++) {
+    await forge(2, many);
+    present = (await a.ask({ cmd: 'present' }, 'present')).peers!;
+    assert.ok(present.length <= 256, `${present.length} peers present`);
+  }
+  assert.equal(present.length, 256);
+  assert.ok(
+    present.some((p) => p.serverName === b.name),
+    'the peers already present stay',
+  );
   await Promise.all([a.exit(), b.exit()]);
 });
