@@ -350,3 +350,19 @@ test('at most 256 peers are present at once: a LAN full of announcers cannot gro
   );
   await Promise.all([a.exit(), b.exit()]);
 });
+
+test("a goodbye sent from another address than the peer's does not remove it", { skip: NO_NAMESPACES }, async () => {
+  const a = new Desktop(0);
+  const b = new Desktop(1);
+  await a.peerUp(b.name);
+  const control = generateSigningKey();
+  const fqdn = `${b.name.split('.')[0]}._hearth._tcp.local`;
+  await forge(2, [
+    { answers: [{ name: '_hearth._tcp.local', type: 'PTR', ttl: 0, data: fqdn }] },
+    forgedAnnouncement({ txtKey: control, addresses: [lan.address(2)] }),
+  ]);
+  await a.peerUp(lanServerName(control.publicKey));
+  assert.ok(!a.events.some((e) => e.event === 'peer-down'), 'b was not removed');
+  assert.ok((await a.ask({ cmd: 'present' }, 'present')).peers!.some((p) => p.serverName === b.name));
+  await Promise.all([a.exit(), b.exit()]);
+});
