@@ -50,6 +50,16 @@ export interface Federation {
   start(): Promise<{ federationUrl: string | undefined }>;
   /** Stops accepting, lets in-flight requests finish (10 s at most), closes outbound connections. */
   stop(): Promise<void>;
+  /**
+   * Opens the HTTPS listener (`config.listen`, required) if it is closed; the port bound first is
+   * kept for later openings, so that a port 0 stays the same while the server runs. LAN sharing
+   * (issue #15) opens and closes it at run time; outbound federation works either way.
+   */
+  listen(): Promise<{ federationUrl: string; port: number; tlsCert: string }>;
+  /** Closes the HTTPS listener only (in-flight requests finish); outbound federation keeps working. */
+  unlisten(): Promise<void>;
+  /** Replaces the configured domains of policy 'lan' at run time (the policy itself: part H1). */
+  setDomains(names: string[]): void;
 }
 
 export function createFederation(deps: FederationDeps): Federation {
@@ -86,6 +96,8 @@ export function createFederation(deps: FederationDeps): Federation {
     deps.groups,
   );
   let server: https.Server | undefined;
+  /** The port the listener got the first time (config port 0 means "any"), reused when reopened. */
+  let boundPort: number | undefined;
   const inFlight = new Map<ServerResponse, Promise<void>>();
 
   return {
@@ -97,37 +109,54 @@ export function createFederation(deps: FederationDeps): Federation {
     federationRouter,
 
     async start() {
-      const listen = deps.config.listen;
-      if (listen === undefined) return { federationUrl: undefined };
+      if (deps.config.listen === undefined) return { federationUrl: undefined };
+      return { federationUrl: (await this.listen()).federationUrl };
+    },
+
+    async listen() {
+      const configured = deps.config.listen;
+      if (configured === undefined) throw new Error('federation.listen is not configured');
       const tls = await loadTlsPair({
         dataDir: deps.dataDir,
         serverName: deps.serverName,
-        listenHost: listen.host,
+        listenHost: configured.host,
         certFile: deps.config.tlsCert,
         keyFile: deps.config.tlsKey,
       });
-      const handle = app.callback();
-      server = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
-        inFlight.set(
-          res,
-          Promise.resolve(handle(req, res)).finally(() => inFlight.delete(res)),
-        );
-      });
-      server.keepAliveTimeout = 65_000;
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(listen.port, listen.host, () => resolve());
-      });
+      if (server === undefined) {
+        const handle = app.callback();
+        const created = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+          inFlight.set(
+            res,
+            Promise.resolve(handle(req, res)).finally(() => inFlight.delete(res)),
+          );
+        });
+        created.keepAliveTimeout = 65_000;
+        await new Promise<void>((resolve, reject) => {
+          created.once('error', reject);
+          created.listen(boundPort ?? configured.port, configured.host, () => resolve());
+        });
+        server = created;
+      }
       const addr = server.address() as AddressInfo;
+      boundPort = addr.port;
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-      return { federationUrl: `https://${host}:${addr.port}` };
+      return { federationUrl: `https://${host}:${addr.port}`, port: addr.port, tlsCert: tls.cert };
+    },
+
+    async unlisten() {
+      const open = server;
+      server = undefined;
+      await closeGracefully(open, inFlight);
+    },
+
+    setDomains(names: string[]) {
+      deps.config.domains = [...names];
     },
 
     async stop() {
       client.close();
-      if (!server) return;
-      await closeGracefully(server, inFlight);
-      server = undefined;
+      await this.unlisten();
     },
   };
 }
