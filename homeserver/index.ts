@@ -55,6 +55,8 @@ import { moderationStore } from './storage/moderation-store.ts';
 const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 export type { HomeserverConfig } from './config/types.ts';
+/** The server name bound to a data dir's signing key (created if missing): a sharing desktop's name. */
+export { keyBoundServerName } from './config/lan.ts';
 
 export interface Homeserver {
   start(): Promise<{ clientUrl: string; federationUrl?: string }>;
@@ -67,10 +69,11 @@ export interface Homeserver {
   /** Users' pushers and their HTTP push queues (push/pushers.ts), once started. */
   readonly pushers: Pushers | undefined;
   /**
-   * For the desktop shell: a one-time m.login.token for a local user (created if missing; with
-   * `adminOnCreation`, a new account is a server admin, so the desktop's user may switch LAN sharing).
+   * For the desktop shell: a one-time m.login.token for a local user (created if missing). With
+   * `admin`, the account is (made) a server admin, so the desktop's user may switch LAN sharing;
+   * also an account made before that rule.
    */
-  loginTokenFor(localpart: string, options?: { adminOnCreation?: boolean }): Promise<{ userId: string; token: string }>;
+  loginTokenFor(localpart: string, options?: { admin?: boolean }): Promise<{ userId: string; token: string }>;
 }
 
 const DB_FILE = 'hearth.sqlite';
@@ -242,13 +245,13 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
         wireOutboundEdus(federationServices);
         if (config.lan !== undefined) {
           // Part H1's createFederation({ lan: discovery }) resolves LAN names through it.
-          const discovery = (options.createLanDiscovery ?? createLanDiscovery)({ db, serverName: config.serverName, signingKey, log });
+          const discoveryOptions = { db, serverName: config.serverName, signingKey, log };
           const fed = federation;
           const outbound = sender;
           lanSharing = new LanSharing({
             db,
             config,
-            discovery,
+            discovery: () => (options.createLanDiscovery ?? createLanDiscovery)(discoveryOptions),
             version: packageVersion(),
             log,
             putAccountData: (userId, type, content) => accountData.put(userId, '', type, content),
@@ -329,7 +332,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       if (lanSharing !== undefined) {
         // LAN sharing decides whether the federation listener listens (and discovery announces).
         await lanSharing.start();
-        if (lanSharing.state().enabled) federationUrl = (await federation.listen()).federationUrl;
+        if (lanSharing.sharing) federationUrl = (await federation.listen()).federationUrl;
       } else {
         federationUrl = (await federation.start()).federationUrl;
       }
@@ -361,15 +364,15 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       await db?.close();
     },
 
-    async loginTokenFor(localpart: string, tokenOptions: { adminOnCreation?: boolean } = {}) {
+    async loginTokenFor(localpart: string, tokenOptions: { admin?: boolean } = {}) {
       if (!users || !db) throw new Error('homeserver not started');
       const userId = users.userIdFor(localpart);
       if (await users.isAvailable(localpart)) {
         await users.register(localpart, null, undefined, undefined, true);
-        if (tokenOptions.adminOnCreation) await db.write((tx) => moderationStore.set(tx, userId, 'admin', true));
         // A new local user is announced (when sharing).
         await lanSharing?.refreshAnnouncement().catch((error: unknown) => log('could not announce the new user', error));
       }
+      if (tokenOptions.admin && !(await users.moderation.isAdmin(userId))) await db.write((tx) => moderationStore.set(tx, userId, 'admin', true));
       const { token } = await users.createLoginToken(userId);
       return { userId, token };
     },

@@ -59,7 +59,11 @@ export interface SharingFederation {
 export interface LanSharingDeps {
   db: Database;
   config: HomeserverConfig;
-  discovery: LanDiscoveryService;
+  /**
+   * Makes discovery, called once, when sharing first goes on: a server that never shares never
+   * opens an mDNS socket.
+   */
+  discovery: () => LanDiscoveryService;
   federation: SharingFederation;
   /** Writes one global account data item for a local user. */
   putAccountData(userId: string, type: string, content: unknown): Promise<void>;
@@ -77,7 +81,8 @@ export class LanSharing {
   private readonly d: LanSharingDeps;
   private readonly now: () => number;
   private stored: LanSettingsRow = {};
-  private sharing = false;
+  /** Whether sharing is in effect now (the setting may say on while it could not start). */
+  private on = false;
   /** Changes of the switch, one after the other. */
   private chain: Promise<unknown> = Promise.resolve();
   private watchers = new Set<string>();
@@ -87,6 +92,7 @@ export class LanSharing {
   private readonly profiles = new Map<string, CachedProfile>();
   private readonly fetching = new Map<string, Promise<void>>();
   private stopped = false;
+  private created: LanDiscoveryService | undefined;
   private readonly onChanged = () => this.schedulePush();
   private readonly onPeerUp = (peer: LanPeer) => {
     this.d.federation.peerAppeared(peer.serverName);
@@ -102,23 +108,30 @@ export class LanSharing {
   async start(): Promise<void> {
     this.stored = await lanSettingsStore.get(this.d.db.reader);
     this.watchers = new Set((await lanSettingsStore.watchers(this.d.db.reader)).map((r) => r.user_id));
-    this.d.discovery.on('changed', this.onChanged);
-    this.d.discovery.on('report', this.onChanged);
-    this.d.discovery.on('peer-up', this.onPeerUp);
     this.d.federation.setDomains(this.state().domains);
-    if (this.state().enabled) await this.turnOn();
+    if (!this.state().enabled) return;
+    // The server starts anyway (a desktop must open even where the port is taken or mDNS cannot
+    // run); sharing stays off until switched again, and GET /nearby says so.
+    await this.turnOn().catch((error: unknown) => this.d.log('LAN sharing could not start', error));
   }
 
   /** Stops announcing (goodbyes) and pushing; the listener is closed by federation's own stop. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.pushTimer);
-    this.d.discovery.off('changed', this.onChanged);
-    this.d.discovery.off('report', this.onChanged);
-    this.d.discovery.off('peer-up', this.onPeerUp);
     await this.chain.catch(() => {});
-    if (this.d.discovery.running) await this.d.discovery.stop();
+    const discovery = this.created;
+    if (discovery !== undefined) {
+      discovery.off('changed', this.onChanged);
+      discovery.off('report', this.onChanged);
+      discovery.off('peer-up', this.onPeerUp);
+      if (discovery.running) await discovery.stop();
+    }
     await this.pushing;
+  }
+
+  get sharing(): boolean {
+    return this.on;
   }
 
   state(): SharingState {
@@ -144,9 +157,9 @@ export class LanSharing {
       const previous = this.stored;
       this.stored = { ...this.stored, ...next };
       try {
-        if (enabled && !this.sharing) await this.turnOn();
-        else if (!enabled && this.sharing) await this.turnOff();
-        else if (enabled && next.announceLabel !== undefined) await this.d.discovery.update(await this.ownAnnouncement());
+        if (enabled && !this.on) await this.turnOn();
+        else if (!enabled && this.on) await this.turnOff();
+        else if (enabled && next.announceLabel !== undefined) await this.discovery().update(await this.ownAnnouncement());
       } catch (error) {
         this.stored = previous;
         throw error;
@@ -161,7 +174,7 @@ export class LanSharing {
 
   /** Our users' local parts and the label, as announced now (e.g. after a user joined the server). */
   async refreshAnnouncement(): Promise<void> {
-    if (this.sharing) await this.d.discovery.update(await this.ownAnnouncement());
+    if (this.on) await this.discovery().update(await this.ownAnnouncement());
   }
 
   /** Remembers that `userId` wants the list pushed (bounded); the first push follows shortly. */
@@ -175,7 +188,7 @@ export class LanSharing {
 
   /** The people nearby, as GET /nearby answers and the account data carries. */
   async nearby(waitForProfiles = true): Promise<Record<string, unknown>> {
-    const peers = this.sharing ? this.d.discovery.presentPeers() : [];
+    const peers = this.on ? this.discovery().presentPeers() : [];
     const userIds = peers.flatMap((p) => p.users.map((lp) => `@${lp}:${p.serverName}`));
     const pending = userIds.map((id) => this.profileFetch(id)).filter((p) => p !== undefined);
     if (waitForProfiles && pending.length > 0) {
@@ -183,9 +196,10 @@ export class LanSharing {
       await Promise.race([Promise.allSettled(pending), new Promise((r) => (timer = setTimeout(r, PROFILE_WAIT_MS)))]);
       clearTimeout(timer);
     }
-    const reports = (await this.d.discovery.reports()).slice(0, REPORTS_SHOWN);
+    // Reports are kept by discovery (in SQLite); before sharing first went on there are none to show.
+    const reports = ((await this.created?.reports()) ?? []).slice(0, REPORTS_SHOWN);
     return {
-      sharing: this.sharing,
+      sharing: this.on,
       server_name: this.d.config.serverName,
       peers: peers.map((p) => ({
         server_name: p.serverName,
@@ -202,22 +216,38 @@ export class LanSharing {
     };
   }
 
+  private discovery(): LanDiscoveryService {
+    if (this.created === undefined) {
+      const discovery = this.d.discovery();
+      discovery.on('changed', this.onChanged);
+      discovery.on('report', this.onChanged);
+      discovery.on('peer-up', this.onPeerUp);
+      this.created = discovery;
+    }
+    return this.created;
+  }
+
   private async turnOn(): Promise<void> {
-    await this.d.federation.listen();
     try {
-      await this.d.discovery.start(await this.ownAnnouncement());
+      await this.d.federation.listen();
+    } catch (error) {
+      this.d.log('the federation listener could not open', error);
+      throw new MatrixError(503, 'M_UNKNOWN', `The federation listener could not open: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    try {
+      await this.discovery().start(await this.ownAnnouncement());
     } catch (error) {
       // Sharing is both or neither: a listener nobody can find is not sharing.
       await this.d.federation.unlisten();
       this.d.log('LAN discovery could not start', error);
       throw new MatrixError(503, 'M_UNKNOWN', 'LAN discovery could not start');
     }
-    this.sharing = true;
+    this.on = true;
   }
 
   private async turnOff(): Promise<void> {
-    this.sharing = false;
-    await this.d.discovery.stop();
+    this.on = false;
+    await this.created?.stop();
     await this.d.federation.unlisten();
   }
 

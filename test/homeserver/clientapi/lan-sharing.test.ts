@@ -63,7 +63,13 @@ interface LanServer extends TestServer {
 
 /** A homeserver with `lan`, its key-bound name, its federation listener on 127.0.0.1:fedPort. */
 async function startLanServer(
-  opts: { dataDir?: string; fedPort?: number; sharing?: boolean; federation?: Partial<NonNullable<HomeserverConfig['federation']>> } = {},
+  opts: {
+    dataDir?: string;
+    fedPort?: number;
+    sharing?: boolean;
+    federation?: Partial<NonNullable<HomeserverConfig['federation']>>;
+    discovery?: TableDiscovery;
+  } = {},
 ): Promise<LanServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hearth-lan-'));
   const serverName = lanServerName(loadOrCreateSigningKey(dataDir).publicKey);
@@ -79,11 +85,11 @@ async function startLanServer(
     federation: { listen: { host: '127.0.0.1', port: fedPort }, trustSelfSigned: [], allow: [], deny: [], keyNotaries: [], ...opts.federation },
     lan: { sharing: opts.sharing ?? false },
   };
-  const discovery = new TableDiscovery();
+  const discovery = opts.discovery ?? new TableDiscovery();
   const hs: Homeserver = createHomeserver(config, { createLanDiscovery: () => discovery });
   const { clientUrl } = await hs.start();
   const server: TestServer = { url: clientUrl, api: `${clientUrl}/_matrix/client/v3`, dataDir, serverName, hs, stop: () => hs.stop() };
-  const { token } = await hs.loginTokenFor('owner', { adminOnCreation: true });
+  const { token } = await hs.loginTokenFor('owner', { admin: true });
   const login = await call(server, undefined, 'POST', '/login', { type: 'm.login.token', token });
   assert.equal(login.status, 200, JSON.stringify(login.body));
   const admin = { userId: login.body.user_id, accessToken: login.body.access_token, deviceId: login.body.device_id };
@@ -281,6 +287,35 @@ describe('LAN sharing setting persists', () => {
     );
     await assert.rejects(hs.start(), /bound to the signing key/);
     await hs.stop();
+  });
+});
+
+describe('LAN sharing when discovery cannot start', () => {
+  class BrokenDiscovery extends TableDiscovery {
+    override async start(): Promise<void> {
+      throw new Error('no multicast here');
+    }
+  }
+
+  test('PUT enabled answers 503 and leaves nothing listening; a start with sharing set still starts, not sharing', async () => {
+    const s = await startLanServer({ discovery: new BrokenDiscovery() });
+    scratch.push(s.dataDir);
+    try {
+      const got = await lan(s, s.admin, 'PUT', '/sharing', { enabled: true });
+      assert.equal(got.status, 503);
+      assert.equal(got.body.errcode, 'M_UNKNOWN');
+      assert.equal(await refused(s.fedPort), true);
+      assert.equal((await lan(s, s.admin, 'GET', '/sharing')).body.enabled, false, 'a change not in effect is not kept');
+    } finally {
+      await s.stop();
+    }
+    const again = await startLanServer({ dataDir: s.dataDir, fedPort: s.fedPort, sharing: true, discovery: new BrokenDiscovery() });
+    try {
+      assert.equal(await refused(again.fedPort), true);
+      assert.equal((await lan(again, again.admin, 'GET', '/nearby')).body.sharing, false);
+    } finally {
+      await again.stop();
+    }
   });
 });
 
