@@ -20,6 +20,8 @@ import { encodeUnpaddedBase64 } from '../../../homeserver/protocol/base64.ts';
 import type { LanDiscoveryService, LanPeer, LanReport, OwnAnnouncement } from '../../../homeserver/discovery/lan-directory.ts';
 import { call, freePort, registerUser, startFederatedTestServer, startTestServer, type TestServer, type TestUser } from '../../helpers/server.ts';
 import { waitForAsync } from '../../helpers/poll.ts';
+import { createClient, Method } from 'matrix-js-sdk';
+import { fetchFn, quietLogger, startSyncing, waitFor } from '../../helpers/sdk.ts';
 
 const LAN = '/_matrix/client/unstable/org.hearth.lan';
 
@@ -476,4 +478,46 @@ describe('people nearby between two LAN-named servers', () => {
       }
     },
   );
+});
+
+describe('people nearby through matrix-js-sdk', () => {
+  test('a syncing client reads /nearby with authedRequest and sees org.hearth.lan.nearby account data follow the LAN', async () => {
+    const s = await startLanServer({ sharing: true });
+    scratch.push(s.dataDir);
+    const client = createClient({
+      baseUrl: s.url,
+      fetchFn,
+      logger: quietLogger,
+      userId: s.admin.userId,
+      accessToken: s.admin.accessToken,
+      deviceId: s.admin.deviceId,
+    });
+    try {
+      await startSyncing(client);
+      const nearby = await client.http.authedRequest<{ sharing: boolean; peers: unknown[] }>(Method.Get, '/nearby', undefined, undefined, { prefix: LAN });
+      assert.equal(nearby.sharing, true);
+      assert.deepEqual(nearby.peers, []);
+      const peer: LanPeer = {
+        serverName: 'abcdefghijklmnopqrstuvwxyz.local',
+        port: 8448,
+        keyId: 'ed25519:a',
+        publicKey: 'AAAA',
+        tlsFingerprint: 'x',
+        version: '1.0.0',
+        users: [],
+        addresses: ['10.1.2.3'],
+        lastSeenTs: 7,
+      };
+      s.discovery.peers = [peer];
+      s.discovery.emit('changed');
+      const content = await waitFor('the account data listing the peer', () => {
+        const c = client.getAccountData('org.hearth.lan.nearby' as never)?.getContent() as { peers?: Array<{ server_name: string }> } | undefined;
+        return c?.peers?.length === 1 ? c : undefined;
+      });
+      assert.equal(content.peers![0]!.server_name, peer.serverName);
+    } finally {
+      client.stopClient();
+      await s.stop();
+    }
+  });
 });
