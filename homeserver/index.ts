@@ -370,7 +370,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       if (await users.isAvailable(localpart)) {
         await users.register(localpart, null, undefined, undefined, true);
         // A new local user is announced (when sharing).
-        await lanSharing?.refreshAnnouncement().catch((error: unknown) => log('could not announce the new user', error));
+        await lanSharing?.refreshAnnouncement();
       }
       if (tokenOptions.admin && !(await users.moderation.isAdmin(userId))) await db.write((tx) => moderationStore.set(tx, userId, 'admin', true));
       const { token } = await users.createLoginToken(userId);

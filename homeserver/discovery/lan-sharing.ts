@@ -173,8 +173,13 @@ export class LanSharing {
   }
 
   /** Our users' local parts and the label, as announced now (e.g. after a user joined the server). */
-  async refreshAnnouncement(): Promise<void> {
-    if (this.on) await this.discovery().update(await this.ownAnnouncement());
+  refreshAnnouncement(): Promise<void> {
+    const run = this.chain.then(async () => {
+      if (this.on) await this.discovery().update(await this.ownAnnouncement());
+    });
+    // Never fails its caller (a profile change, a new account): the next change announces again.
+    this.chain = run.catch((error: unknown) => this.d.log('could not announce again', error));
+    return this.chain.then(() => {});
   }
 
   /** Remembers that `userId` wants the list pushed (bounded); the first push follows shortly. */

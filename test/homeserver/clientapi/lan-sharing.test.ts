@@ -172,10 +172,13 @@ describe('LAN sharing switch', () => {
     await lan(s, s.admin, 'PUT', '/sharing', { enabled: false });
   });
 
-  test('announce_label puts the first local user display name in the announcement', async () => {
+  test('announce_label puts the first local user display name in the announcement, and follows its changes', async () => {
     await call(s, s.admin, 'PUT', `/profile/${encodeURIComponent(s.admin.userId)}/displayname`, { displayname: 'Owner Person' });
     await lan(s, s.admin, 'PUT', '/sharing', { enabled: true, announce_label: true });
     assert.equal(s.discovery.own?.label, 'Owner Person');
+    // A change of that display name is announced at once.
+    await call(s, s.admin, 'PUT', `/profile/${encodeURIComponent(s.admin.userId)}/displayname`, { displayname: 'Owner Renamed' });
+    assert.equal(s.discovery.own?.label, 'Owner Renamed');
     await lan(s, s.admin, 'PUT', '/sharing', { announce_label: false });
     assert.equal(s.discovery.own?.label, undefined);
     await lan(s, s.admin, 'PUT', '/sharing', { enabled: false });
@@ -419,6 +422,15 @@ describe('people nearby', () => {
     const expected = [{ server_name: 'abcdefghijklmnopqrstuvwxyz.local', kind: 'impostor', detail: 'another key', from: '10.0.0.9', ts: 5 }];
     assert.deepEqual((await lan(a, watcher, 'GET', '/nearby')).body.reports, expected);
     await waitForAsync('the push with the report', async () => ((await pushed())?.reports?.length === 1 ? true : undefined));
+  });
+
+  test('a peer that comes back (peer-up) is no longer backed off', async () => {
+    const backoff = a.hs.federation!.client.backoff;
+    const name = 'bbbbbbbbbbbbbbbbbbbbbbbbbb.local';
+    backoff.failed(name);
+    assert.equal(backoff.isBackingOff(name), true);
+    a.discovery.emit('peer-up', { ...peerB(), serverName: name });
+    assert.equal(backoff.isBackingOff(name), false);
   });
 
   test('a peer that leaves is dropped from the list and the push', async () => {
