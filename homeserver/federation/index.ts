@@ -98,6 +98,7 @@ export function createFederation(deps: FederationDeps): Federation {
   let server: https.Server | undefined;
   /** The port the listener got the first time (config port 0 means "any"), reused when reopened. */
   let boundPort: number | undefined;
+  let opening: Promise<void> | undefined;
   const inFlight = new Map<ServerResponse, Promise<void>>();
 
   return {
@@ -123,7 +124,9 @@ export function createFederation(deps: FederationDeps): Federation {
         certFile: deps.config.tlsCert,
         keyFile: deps.config.tlsKey,
       });
-      if (server === undefined) {
+      // Two callers at once (the switch, an announcement) share one opening, never two servers.
+      opening ??= (async () => {
+        if (server !== undefined) return;
         const handle = app.callback();
         const created = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
           inFlight.set(
@@ -137,7 +140,9 @@ export function createFederation(deps: FederationDeps): Federation {
           created.listen(boundPort ?? configured.port, configured.host, () => resolve());
         });
         server = created;
-      }
+      })().finally(() => (opening = undefined));
+      await opening;
+      if (server === undefined) throw new Error('the federation listener was closed while opening');
       const addr = server.address() as AddressInfo;
       boundPort = addr.port;
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
