@@ -211,6 +211,17 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       // starts listening after it.
       let federationServices: FederationServices | undefined;
       if (config.federation !== undefined) {
+        // Discovery is made before federation, which resolves LAN names through it (part H1:
+        // createFederation({ lan })) and knows pinned peers from it even while sharing is off. It
+        // sends nothing until sharing starts it; if it cannot be made, the server runs without it.
+        let lanDiscovery: LanDiscoveryService | undefined;
+        if (config.lan !== undefined) {
+          try {
+            lanDiscovery = (options.createLanDiscovery ?? createLanDiscovery)({ db, serverName: config.serverName, signingKey, log });
+          } catch (error) {
+            log('LAN discovery is unavailable; LAN sharing cannot be switched on', error);
+          }
+        }
         federation = createFederation({
           config: config.federation,
           serverName: config.serverName,
@@ -244,14 +255,16 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
         // Local typing, receipts, presence, device and to-device changes go out as EDUs.
         wireOutboundEdus(federationServices);
         if (config.lan !== undefined) {
-          // Part H1's createFederation({ lan: discovery }) resolves LAN names through it.
-          const discoveryOptions = { db, serverName: config.serverName, signingKey, log };
+          const made = lanDiscovery;
           const fed = federation;
           const outbound = sender;
           lanSharing = new LanSharing({
             db,
             config,
-            discovery: () => (options.createLanDiscovery ?? createLanDiscovery)(discoveryOptions),
+            discovery: () => {
+              if (made === undefined) throw new Error('LAN discovery is unavailable');
+              return made;
+            },
             version: packageVersion(),
             log,
             putAccountData: (userId, type, content) => accountData.put(userId, '', type, content),

@@ -60,8 +60,8 @@ export interface LanSharingDeps {
   db: Database;
   config: HomeserverConfig;
   /**
-   * Makes discovery, called once, when sharing first goes on: a server that never shares never
-   * opens an mDNS socket.
+   * The server's discovery (made at start; it sends nothing until started), asked for when sharing
+   * first goes on; throws when it could not be made.
    */
   discovery: () => LanDiscoveryService;
   federation: SharingFederation;

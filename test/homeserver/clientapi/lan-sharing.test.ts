@@ -71,6 +71,7 @@ async function startLanServer(
     sharing?: boolean;
     federation?: Partial<NonNullable<HomeserverConfig['federation']>>;
     discovery?: TableDiscovery;
+    discoveryCannotBeMade?: boolean;
   } = {},
 ): Promise<LanServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hearth-lan-'));
@@ -88,7 +89,12 @@ async function startLanServer(
     lan: { sharing: opts.sharing ?? false },
   };
   const discovery = opts.discovery ?? new TableDiscovery();
-  const hs: Homeserver = createHomeserver(config, { createLanDiscovery: () => discovery });
+  const hs: Homeserver = createHomeserver(config, {
+    createLanDiscovery: () => {
+      if (opts.discoveryCannotBeMade) throw new Error('no discovery here');
+      return discovery;
+    },
+  });
   const { clientUrl } = await hs.start();
   const server: TestServer = { url: clientUrl, api: `${clientUrl}/_matrix/client/v3`, dataDir, serverName, hs, stop: () => hs.stop() };
   const { token } = await hs.loginTokenFor('owner', { admin: true });
@@ -320,6 +326,22 @@ describe('LAN sharing when discovery cannot start', () => {
       assert.equal((await lan(again, again.admin, 'GET', '/nearby')).body.sharing, false);
     } finally {
       await again.stop();
+    }
+  });
+});
+
+describe('LAN sharing when discovery cannot be made', () => {
+  test('the server starts; PUT enabled answers 503 and nothing listens', async () => {
+    const s = await startLanServer({ sharing: true, discoveryCannotBeMade: true });
+    scratch.push(s.dataDir);
+    try {
+      assert.equal(await refused(s.fedPort), true);
+      const got = await lan(s, s.admin, 'PUT', '/sharing', { enabled: true });
+      assert.equal(got.status, 503);
+      assert.equal(await refused(s.fedPort), true);
+      assert.equal((await lan(s, s.admin, 'GET', '/nearby')).body.sharing, false);
+    } finally {
+      await s.stop();
     }
   });
 });
