@@ -65,6 +65,14 @@ export interface Federation {
   onPeerAppeared: ((serverName: string) => void) | undefined;
   /** Replaces the configured domains of policy 'lan' (the user edits them at run time). */
   setDomains(names: readonly string[]): void;
+  /**
+   * Opens the HTTPS listener (`config.listen`, required) if it is closed; the port bound first is
+   * kept for later openings, so that a port 0 stays the same while the server runs. LAN sharing
+   * (issue #15) opens and closes it at run time; outbound federation works either way.
+   */
+  listen(): Promise<{ federationUrl: string; port: number; tlsCert: string }>;
+  /** Closes the HTTPS listener only (in-flight requests finish); outbound federation keeps working. */
+  unlisten(): Promise<void>;
 }
 
 export function createFederation(deps: FederationDeps): Federation {
@@ -106,6 +114,9 @@ export function createFederation(deps: FederationDeps): Federation {
     deps.groups,
   );
   let server: https.Server | undefined;
+  /** The port the listener got the first time (config port 0 means "any"), reused when reopened. */
+  let boundPort: number | undefined;
+  let opening: Promise<void> | undefined;
   const inFlight = new Map<ServerResponse, Promise<void>>();
 
   const federation: Federation = {
@@ -127,37 +138,54 @@ export function createFederation(deps: FederationDeps): Federation {
     },
 
     async start() {
-      const listen = deps.config.listen;
-      if (listen === undefined) return { federationUrl: undefined };
+      if (deps.config.listen === undefined) return { federationUrl: undefined };
+      return { federationUrl: (await this.listen()).federationUrl };
+    },
+
+    async listen() {
+      const configured = deps.config.listen;
+      if (configured === undefined) throw new Error('federation.listen is not configured');
       const tls = await loadTlsPair({
         dataDir: deps.dataDir,
         serverName: deps.serverName,
-        listenHost: listen.host,
+        listenHost: configured.host,
         certFile: deps.config.tlsCert,
         keyFile: deps.config.tlsKey,
       });
-      const handle = app.callback();
-      server = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
-        inFlight.set(
-          res,
-          Promise.resolve(handle(req, res)).finally(() => inFlight.delete(res)),
-        );
-      });
-      server.keepAliveTimeout = 65_000;
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(listen.port, listen.host, () => resolve());
-      });
+      // Two callers at once (the switch, an announcement) share one opening, never two servers.
+      opening ??= (async () => {
+        if (server !== undefined) return;
+        const handle = app.callback();
+        const created = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+          inFlight.set(
+            res,
+            Promise.resolve(handle(req, res)).finally(() => inFlight.delete(res)),
+          );
+        });
+        created.keepAliveTimeout = 65_000;
+        await new Promise<void>((resolve, reject) => {
+          created.once('error', reject);
+          created.listen(boundPort ?? configured.port, configured.host, () => resolve());
+        });
+        server = created;
+      })().finally(() => (opening = undefined));
+      await opening;
+      if (server === undefined) throw new Error('the federation listener was closed while opening');
       const addr = server.address() as AddressInfo;
+      boundPort = addr.port;
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-      return { federationUrl: `https://${host}:${addr.port}` };
+      return { federationUrl: `https://${host}:${addr.port}`, port: addr.port, tlsCert: tls.cert };
+    },
+
+    async unlisten() {
+      const open = server;
+      server = undefined;
+      await closeGracefully(open, inFlight);
     },
 
     async stop() {
       client.close();
-      if (!server) return;
-      await closeGracefully(server, inFlight);
-      server = undefined;
+      await this.unlisten();
     },
   };
   return federation;

@@ -26,6 +26,7 @@ import { migration022 } from './022-remote-media.ts';
 import { migration023 } from './023-pushers-openid.ts';
 import { migration025 } from './025-tokens-and-presence-consent.ts';
 import { migration026 } from './026-lan-peers.ts';
+import { migration027 } from './027-lan-sharing.ts';
 
 export interface Migration {
   version: number;
@@ -58,6 +59,7 @@ export const MIGRATIONS: Migration[] = [
   migration023,
   migration025,
   migration026,
+  migration027,
 ];
 
 export async function runMigrations(conn: Connection): Promise<void> {
