@@ -1,5 +1,5 @@
 // The homeserver library's whole public surface: createHomeserver(config) -> start()/stop().
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import type { HomeserverConfig } from './config/types.ts';
 import { Database } from './storage/database.ts';
 import { preparePrivateDbFile, preparePrivateDir } from './storage/private-files.ts';
-import { generateSigningKey, encodeSigningKeyFile, decodeSigningKeyFile, type SigningKey } from './protocol/signing-key.ts';
 import { RoomService } from './rooms/room-service.ts';
 import { PushRules } from './push/push-rules.ts';
 import { Pushers } from './push/pushers.ts';
@@ -44,12 +43,21 @@ import type { FederationServices } from './federation/services.ts';
 import { FederationSender } from './federation/sender/federation-sender.ts';
 import { wireOutboundEdus } from './federation/outbound-edus.ts';
 import { createLogger, type Logger } from './log/logger.ts';
+import type { LanDirectory } from './discovery/lan-directory.ts';
+import { loadOrCreateSigningKey } from './config/signing-key-file.ts';
+import { lanServerName } from './protocol/lan-identity.ts';
+import { createLanDiscovery, type LanDiscoveryOptions } from './discovery/index.ts';
+import type { LanDiscoveryService } from './discovery/lan-directory.ts';
+import { LanSharing } from './discovery/lan-sharing.ts';
+import { moderationStore } from './storage/moderation-store.ts';
 
 // node:http through require(), not import: an ESM import builds a facade that reads every export,
 // and one of them loads undici (WebSocket and fetch), about 60 ms of every start (profiled).
 const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 export type { HomeserverConfig } from './config/types.ts';
+/** The server name bound to a data dir's signing key (created if missing): a sharing desktop's name. */
+export { keyBoundServerName } from './config/lan.ts';
 
 export interface Homeserver {
   start(): Promise<{ clientUrl: string; federationUrl?: string }>;
@@ -61,21 +69,15 @@ export interface Homeserver {
   readonly outbound: FederationSender | undefined;
   /** Users' pushers and their HTTP push queues (push/pushers.ts), once started. */
   readonly pushers: Pushers | undefined;
-  /** For the desktop shell: a one-time m.login.token for a local user (created if missing). */
-  loginTokenFor(localpart: string): Promise<{ userId: string; token: string }>;
+  /**
+   * For the desktop shell: a one-time m.login.token for a local user (created if missing). With
+   * `admin`, the account is (made) a server admin, so the desktop's user may switch LAN sharing;
+   * also an account made before that rule.
+   */
+  loginTokenFor(localpart: string, options?: { admin?: boolean }): Promise<{ userId: string; token: string }>;
 }
 
 const DB_FILE = 'hearth.sqlite';
-const KEY_FILE = 'signing.key';
-
-/** The server's Ed25519 key, created on first start and kept in the data dir (mode 0600). */
-function loadOrCreateSigningKey(dataDir: string): SigningKey {
-  const file = join(dataDir, KEY_FILE);
-  if (existsSync(file)) return decodeSigningKeyFile(readFileSync(file, 'utf8'));
-  const key = generateSigningKey();
-  writeFileSync(file, encodeSigningKeyFile(key) + '\n', { mode: 0o600 });
-  return key;
-}
 
 function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -84,6 +86,13 @@ function packageVersion(): string {
 export interface HomeserverOptions {
   /** Where the server logs; default: pino JSON lines on stderr that never throw (log/logger.ts). */
   logger?: Logger;
+  /** Where LAN peers are, instead of discovery over mDNS (tests of federation between desktops on loopback). */
+  lanDirectory?: LanDirectory;
+  /**
+   * Makes LAN discovery (config `lan`); default: the mDNS one (discovery/index.ts). Tests pass one
+   * that does not touch the network, since announcing in a test would announce on the real LAN.
+   */
+  createLanDiscovery?: (opts: LanDiscoveryOptions) => LanDiscoveryService;
 }
 
 export function createHomeserver(config: HomeserverConfig, options: HomeserverOptions = {}): Homeserver {
@@ -98,6 +107,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
   let sender: FederationSender | undefined;
   let searchIndexer: SearchIndexer | undefined;
   let pushers: Pushers | undefined;
+  let lanSharing: LanSharing | undefined;
   const sockets = new Set<Socket>();
   /** Requests whose handler has not finished, with the promise that settles when it has. */
   const inFlight = new Map<ServerResponse, Promise<void>>();
@@ -117,6 +127,13 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
     async start() {
       preparePrivateDir(config.dataDir);
       const signingKey = loadOrCreateSigningKey(config.dataDir);
+      if (config.lan !== undefined) {
+        // loadConfig checks both; a config built by hand (the desktop's, tests') is checked here.
+        if (config.serverName !== lanServerName(signingKey.publicKey)) {
+          throw new Error(`with lan set, the server name must be ${lanServerName(signingKey.publicKey)}, the one bound to the signing key`);
+        }
+        if (config.federation?.listen === undefined) throw new Error('lan needs federation.listen');
+      }
       preparePrivateDbFile(join(config.dataDir, DB_FILE));
       db = await Database.open(join(config.dataDir, DB_FILE));
       notifier = new Notifier();
@@ -197,6 +214,16 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       // starts listening after it.
       let federationServices: FederationServices | undefined;
       if (config.federation !== undefined) {
+        // Discovery is made before federation, which resolves LAN names through it and knows pinned peers from it even while sharing is off. It
+        // sends nothing until sharing starts it; if it cannot be made, the server runs without it.
+        let lanDiscovery: LanDiscoveryService | undefined;
+        if (config.lan !== undefined) {
+          try {
+            lanDiscovery = (options.createLanDiscovery ?? createLanDiscovery)({ db, serverName: config.serverName, signingKey, log });
+          } catch (error) {
+            log('LAN discovery is unavailable; LAN sharing cannot be switched on', error);
+          }
+        }
         federation = createFederation({
           config: config.federation,
           serverName: config.serverName,
@@ -206,6 +233,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
           version: packageVersion(),
           log,
           openIdOwner: (token) => openId.owner(token),
+          ...((options.lanDirectory ?? lanDiscovery) ? { lan: options.lanDirectory ?? lanDiscovery } : {}),
         });
         federationServices = {
           serverName: config.serverName,
@@ -223,12 +251,48 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
         };
         sender = new FederationSender(federationServices);
         federationServices.outbound = sender;
+        // A LAN peer that appears gets what waits for it now (federation/index.ts peerAppeared).
+        federation.onPeerAppeared = (name) => sender?.wake(name);
         mountFederationRoutes(federation.federationRouter, federationServices);
         // Our media for other servers, and theirs for our users.
         mediaRoutes(media)(federation.federationRouter);
         media.setRemoteSource(remoteMediaSource(federation.client));
         // Local typing, receipts, presence, device and to-device changes go out as EDUs.
         wireOutboundEdus(federationServices);
+        if (config.lan !== undefined) {
+          const made = lanDiscovery;
+          const fed = federation;
+          lanSharing = new LanSharing({
+            db,
+            config,
+            discovery: () => {
+              if (made === undefined) throw new Error('LAN discovery is unavailable');
+              return made;
+            },
+            version: packageVersion(),
+            log,
+            putAccountData: (userId, type, content) => accountData.put(userId, '', type, content),
+            federation: {
+              listen: () => fed.listen(),
+              unlisten: () => fed.unlisten(),
+              setDomains: (names) => fed.setDomains(names),
+              profile: async (userId) => {
+                const server = userId.slice(userId.indexOf(':') + 1);
+                const body = await fed.client.request<Record<string, unknown>>(
+                  server,
+                  'GET',
+                  `/_matrix/federation/v1/query/profile?user_id=${encodeURIComponent(userId)}`,
+                );
+                const out: { displayname?: string; avatar_url?: string } = {};
+                if (typeof body?.displayname === 'string') out.displayname = body.displayname;
+                if (typeof body?.avatar_url === 'string') out.avatar_url = body.avatar_url;
+                return out;
+              },
+              // The peer is back: its queue is retried now, not at the next backoff tick.
+              peerAppeared: (name) => fed.peerAppeared(name),
+            },
+          });
+        }
       }
       const app = createClientApp(
         {
@@ -248,6 +312,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
           accountData,
           searchIndexer: indexer,
           federation: federationServices,
+          ...(lanSharing ? { lan: lanSharing } : {}),
           sync: new SyncService({ rooms, notifier, visibility, edus, e2ee, accountData }),
           uia: new UiaSessions(db),
           auth: requireAuth(authenticate, { seen: (userId, deviceId, ip) => u.activity.record(userId, deviceId, ip) }),
@@ -277,7 +342,14 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       const clientUrl = `http://${host}:${addr.port}`;
       if (federation === undefined) return { clientUrl };
-      const { federationUrl } = await federation.start();
+      let federationUrl: string | undefined;
+      if (lanSharing !== undefined) {
+        // LAN sharing decides whether the federation listener listens (and discovery announces).
+        await lanSharing.start();
+        if (lanSharing.sharing) federationUrl = (await federation.listen()).federationUrl;
+      } else {
+        federationUrl = (await federation.start()).federationUrl;
+      }
       // Sending starts once our key server is up: receivers fetch our key to check our signatures.
       await sender?.start();
       return federationUrl === undefined ? { clientUrl } : { clientUrl, federationUrl };
@@ -293,6 +365,8 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       const mediaStopped = media?.close();
       // The sender first, so that no transaction starts once federation's client is closed.
       const senderStopped = sender?.stop();
+      // Goodbyes on the LAN before the listener closes.
+      await lanSharing?.stop().catch((error: unknown) => log('could not stop LAN sharing cleanly', error));
       const federationStopped = federation?.stop();
       await closeGracefully(server, inFlight);
       // The devices' last sightings not yet written (written at most once a minute each).
@@ -304,10 +378,15 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       await db?.close();
     },
 
-    async loginTokenFor(localpart: string) {
-      if (!users) throw new Error('homeserver not started');
+    async loginTokenFor(localpart: string, tokenOptions: { admin?: boolean } = {}) {
+      if (!users || !db) throw new Error('homeserver not started');
       const userId = users.userIdFor(localpart);
-      if (await users.isAvailable(localpart)) await users.register(localpart, null, undefined, undefined, true);
+      if (await users.isAvailable(localpart)) {
+        await users.register(localpart, null, undefined, undefined, true);
+        // A new local user is announced (when sharing).
+        await lanSharing?.refreshAnnouncement();
+      }
+      if (tokenOptions.admin && !(await users.moderation.isAdmin(userId))) await db.write((tx) => moderationStore.set(tx, userId, 'admin', true));
       const { token } = await users.createLoginToken(userId);
       return { userId, token };
     },

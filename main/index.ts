@@ -78,7 +78,8 @@ async function run(): Promise<void> {
   const handoff = new LoginTokenHandoff({
     mint: () => {
       if (homeserver === undefined) throw new Error('the homeserver is not running');
-      return homeserver.loginTokenFor(localpart);
+      // The desktop's one account is a server admin: its user switches LAN sharing (PUT .../org.hearth.lan/sharing).
+      return homeserver.loginTokenFor(localpart, { admin: true });
     },
   });
   const tokenChannel = (channel: string, give: () => Promise<LoginToken | null>) =>

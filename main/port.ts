@@ -10,6 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export const LOOPBACK_HOST = '127.0.0.1';
+/** Where the federation listener listens while the user shares on the LAN. */
+export const LAN_HOST = '0.0.0.0';
+/** The Server-Server API's default port (server-server-api.md "Resolving server names"). */
+export const DEFAULT_FEDERATION_PORT = 8448;
 
 /** Ports we never prefer: privileged ones, and 0 (which means "any"). */
 const MIN_PORT = 1024;

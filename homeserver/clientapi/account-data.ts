@@ -6,6 +6,7 @@ import { requester } from '../http/auth.ts';
 import { param } from '../http/params.ts';
 import { accountDataStore } from '../storage/rooms-store.ts';
 import type { Context } from 'koa';
+import { NEARBY_ACCOUNT_DATA } from '../discovery/lan-sharing.ts';
 
 function owner(ctx: Context): string {
   const userId = param(ctx, 'userId');
@@ -17,7 +18,8 @@ export const accountDataRoutes: RouteGroup = (r, deps) => {
   const put = async (ctx: Context, roomId: string) => {
     const userId = owner(ctx);
     const type = param(ctx, 'type');
-    if (type === 'm.fully_read' || type === 'm.push_rules')
+    // org.hearth.lan.nearby is written by the server from LAN discovery (discovery/lan-sharing.ts).
+    if (type === 'm.fully_read' || type === 'm.push_rules' || type === NEARBY_ACCOUNT_DATA)
       throw new MatrixError(405, 'M_BAD_JSON', `${type} is controlled by the server and cannot be set by clients`);
     const content = bodyObject(ctx);
     await deps.accountData.put(userId, roomId, type, content);

@@ -10,6 +10,7 @@ import { jsonBody } from '../http/json-body.ts';
 import { RateLimiter, rateLimit } from '../http/rate-limit.ts';
 import { capabilitiesRoutes, specVersionsServed, unversionedRoutes } from './versions.ts';
 import { wellKnownRoutes } from './well-known.ts';
+import { lanRoutes } from './lan.ts';
 import { mutualRoomsRoutes } from './mutual-rooms.ts';
 import { thirdPartyLookupRoutes } from './third-party-lookup.ts';
 import { reportContentRoutes } from './report-content.ts';
@@ -109,6 +110,10 @@ export function createClientApp(deps: ClientApiDeps & MediaDeps, allowedHosts: S
   const wellKnown = wellKnownRoutes(deps);
   compileRoutes(wellKnown);
   app.use(wellKnown.routes());
+  const lan = lanRoutes(deps);
+  compileRoutes(lan);
+  app.use(lan.routes());
+  app.use(lan.allowedMethods({ throw: false }));
   const fallback = loginFallbackRoutes(deps);
   compileRoutes(fallback);
   app.use(fallback.routes());

@@ -17,6 +17,7 @@ import type { AccountData } from '../users/account-data.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import type { Pushers } from '../push/pushers.ts';
 import type { OpenIdTokens } from '../users/openid-tokens.ts';
+import type { LanSharing } from '../discovery/lan-sharing.ts';
 
 /** Everything the client API's routers need, passed in rather than imported. */
 export interface ClientApiDeps {
@@ -42,6 +43,8 @@ export interface ClientApiDeps {
   registrationLimiter: RateLimiter;
   /** Present when federation is configured: remote rooms, users and keys go through it. */
   federation?: FederationServices;
+  /** Present when the config has `lan`: the sharing switch and the people nearby (clientapi/lan.ts). */
+  lan?: LanSharing;
 }
 
 /** Each endpoint group adds its routes (paths relative to /_matrix/client/{v3,r0,...}). */

@@ -101,6 +101,8 @@ export const profileRoutes: RouteGroup = (r, deps) => {
     // as a value, as profile.yaml asks of servers that accept it (DELETE removes a key).
     await changeProfileField(deps.rooms.db, userId, field, (MEMBER_FIELDS as readonly string[]).includes(field) && value === null ? undefined : value);
     if ((MEMBER_FIELDS as readonly string[]).includes(field)) await propagate(deps, userId);
+    // The LAN announcement's label is a local user's display name (discovery/lan-sharing.ts).
+    if (field === 'displayname') await deps.lan?.refreshAnnouncement();
     ctx.body = {};
   });
   r.delete('/profile/:userId/:field', deps.auth, async (ctx) => {
@@ -109,6 +111,8 @@ export const profileRoutes: RouteGroup = (r, deps) => {
     checkProfileKey(field);
     await changeProfileField(deps.rooms.db, userId, field, undefined);
     if ((MEMBER_FIELDS as readonly string[]).includes(field)) await propagate(deps, userId);
+    // The LAN announcement's label is a local user's display name (discovery/lan-sharing.ts).
+    if (field === 'displayname') await deps.lan?.refreshAnnouncement();
     ctx.body = {};
   });
 };

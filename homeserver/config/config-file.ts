@@ -9,6 +9,7 @@ import { ConfigError } from './config-error.ts';
 import { parseListen } from './listen.ts';
 import { readFederationSection, type PartialFederation } from './federation.ts';
 import { readSupportSection } from './support.ts';
+import { readLanSection } from './lan.ts';
 import {
   expectBaseUrl,
   expectBoolean,
@@ -52,6 +53,7 @@ const FILE_KEYS = [
   'refreshable_access_token_lifetime',
   'login_via_existing_session',
   'default_room_version',
+  'lan',
 ] as const;
 
 const TURN_KEYS = ['uris', 'shared_secret', 'user_lifetime'] as const;
@@ -199,6 +201,7 @@ export function readConfigFile(file: string, insideDataDir: boolean): FileConfig
     config.turn = { uris, sharedSecret, userLifetimeMs: lifetimeS * 1000 };
   }
   if (raw.federation !== undefined && raw.federation !== null) config.federation = readFederationSection(raw.federation, file);
+  if (raw.lan !== undefined) config.lan = readLanSection(raw.lan, file);
   return config;
 }
 

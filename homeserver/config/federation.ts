@@ -6,9 +6,9 @@ import path from 'node:path';
 import type { FederationConfig } from './types.ts';
 import { COMMAND_LINE, ConfigError, type ConfigSource } from './config-error.ts';
 import { parseListen } from './listen.ts';
-import { expectKnownKeys, expectList, expectServerName, expectString, isPlainObject } from './validate.ts';
+import { expectKnownKeys, expectList, expectOneOf, expectServerName, expectString, isPlainObject } from './validate.ts';
 
-const FEDERATION_KEYS = ['listen', 'tls_cert', 'tls_key', 'trust_self_signed', 'allow', 'deny', 'key_notaries', 'private_peers'] as const;
+const FEDERATION_KEYS = ['listen', 'tls_cert', 'tls_key', 'trust_self_signed', 'allow', 'deny', 'key_notaries', 'private_peers', 'policy', 'domains'] as const;
 
 export type PartialFederation = Partial<FederationConfig> & { source?: ConfigSource };
 
@@ -37,6 +37,8 @@ export function readFederationSection(raw: unknown, file: string): PartialFedera
   if (raw.deny !== undefined) out.deny = expectList(raw.deny, at('deny'), expectServerName);
   if (raw.key_notaries !== undefined) out.keyNotaries = expectList(raw.key_notaries, at('key_notaries'), expectServerName);
   if (raw.private_peers !== undefined) out.privatePeers = expectList(raw.private_peers, at('private_peers'), expectServerName);
+  if (raw.policy !== undefined) out.policy = expectOneOf(raw.policy, ['open', 'lan'] as const, at('policy'));
+  if (raw.domains !== undefined) out.domains = expectList(raw.domains, at('domains'), expectServerName);
   return out;
 }
 
@@ -66,6 +68,8 @@ export function mergeFederation(file: PartialFederation | undefined, cli: Partia
   };
   const listen = cli.listen ?? file?.listen;
   if (listen !== undefined) config.listen = listen;
+  if (file?.policy !== undefined) config.policy = file.policy;
+  if (file?.domains !== undefined) config.domains = file.domains;
 
   // The certificate and its key come as a pair, from one place.
   const fromCli = cli.tlsCert !== undefined || cli.tlsKey !== undefined;

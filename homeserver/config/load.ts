@@ -10,6 +10,7 @@ import { defaultDataDir } from './data-dir.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_PASSWORD_MINIMUM_LENGTH, DEFAULT_RATE_LIMITS } from './types.ts';
 import { parseListen } from './listen.ts';
 import { federationFromCommandLine, mergeFederation, type FederationArgs } from './federation.ts';
+import { checkLan } from './lan.ts';
 import { expectOneOf, expectServerName, expectString } from './validate.ts';
 
 export { ConfigError } from './config-error.ts';
@@ -95,6 +96,11 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
   if (file.defaultRoomVersion !== undefined) config.defaultRoomVersion = file.defaultRoomVersion;
   const federation = mergeFederation(file.federation, federationFromCommandLine(args));
   if (federation !== undefined) config.federation = federation;
+  if (file.lan !== undefined) {
+    config.lan = file.lan;
+    const explicitName = cli.serverName ?? file.serverName;
+    config.serverName = checkLan(config, explicitName, cli.serverName !== undefined ? COMMAND_LINE : fileName!);
+  }
 
   if (config.registration === 'token' && config.registrationTokens.length === 0) {
     throw new ConfigError({

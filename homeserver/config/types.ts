@@ -80,6 +80,24 @@ export interface FederationConfig {
    * those in trustSelfSigned and allow; every other name is reached only at public addresses.
    */
   privatePeers?: string[];
+  /**
+   * Whom we federate with: 'open' (default) everyone the allow/deny lists let through; 'lan' (the
+   * desktop) only LAN peers discovery has pinned, `domains` and `allow` (issue #15).
+   */
+  policy?: 'open' | 'lan';
+  /** With policy 'lan': the configured domains federation is also allowed with. */
+  domains?: string[];
+}
+
+/** Sharing on the LAN (issue #15): the desktop announces itself over mDNS and federates with peers. */
+export interface LanConfig {
+  /**
+   * Whether the federation listener listens and discovery announces, until a server admin changes
+   * it at run time (PUT /_matrix/client/unstable/org.hearth.lan/sharing, which persists and wins).
+   */
+  sharing: boolean;
+  /** Whether the announcement carries a human label (the first local user's display name). */
+  announceLabel?: boolean;
 }
 
 /** One way to reach whoever runs the server (support.yaml, "Contact"). */
@@ -151,6 +169,11 @@ export interface HomeserverConfig {
   turn?: TurnConfig;
   /** Federation; absent when nothing about it was configured. */
   federation?: FederationConfig;
+  /**
+   * LAN sharing (config key `lan`); needs `federation.listen`, and the server name must be the one
+   * bound to the data dir's signing key (loadConfig derives it when `server_name` is unset).
+   */
+  lan?: LanConfig;
   /**
    * Lifetime of access tokens given to clients that ask for a refresh token, in ms (config key
    * `refreshable_access_token_lifetime`, in seconds); default 5 minutes (users/user-service.ts).

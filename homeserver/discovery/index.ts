@@ -1,9 +1,10 @@
-// LAN discovery's entry point (issue #15). Placeholder until the mDNS implementation lands: the
-// options and the returned interface are what the rest of the server codes against.
+// LAN discovery's entry point (issue #15): the options and the interface the rest of the server
+// codes against; the mDNS implementation is lan-discovery.ts.
 import type { Database } from '../storage/database.ts';
 import type { SigningKey } from '../protocol/signing-key.ts';
 import type { Logger } from '../log/logger.ts';
 import type { LanDiscoveryService } from './lan-directory.ts';
+import { LanDiscovery } from './lan-discovery.ts';
 
 export type { LanDiscoveryService, LanDirectory, LanPeer, LanReport, OwnAnnouncement } from './lan-directory.ts';
 
@@ -21,6 +22,11 @@ export interface LanDiscoveryOptions {
   silenceMs?: number;
 }
 
-export function createLanDiscovery(_opts: LanDiscoveryOptions): LanDiscoveryService {
-  throw new Error('LAN discovery is not implemented yet');
+/**
+ * Discovery for the server named by `opts.signingKey` (the name must be its key-bound LAN name).
+ * Pinned peers load from the database at once (isKnown answers from them even while stopped);
+ * nothing is sent or received until start().
+ */
+export function createLanDiscovery(opts: LanDiscoveryOptions): LanDiscoveryService {
+  return new LanDiscovery(opts);
 }

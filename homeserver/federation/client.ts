@@ -5,6 +5,8 @@
 // Every connection, .well-known fetches and certificate pinning included, goes through the address
 // policy (address-policy.ts, guarded-connect.ts), and a destination that could not be reached is
 // not tried again until its backoff ends (destination-backoff.ts).
+// A key-bound LAN name (protocol/lan-identity.ts) is reached only where LAN discovery saw it
+// announced, with the certificate it announced (lan-routes.ts).
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import tls, { type PeerCertificate } from 'node:tls';
@@ -22,6 +24,10 @@ import { maxAgeMs, parseWellKnownBody, ServerResolver, systemLookup, systemSrv, 
 import { AddressPolicy } from './address-policy.ts';
 import { connectGuard, type ConnectGuard } from './guarded-connect.ts';
 import { DestinationBackoff } from './destination-backoff.ts';
+import { isLanServerName } from '../protocol/lan-identity.ts';
+import type { LanDirectory } from '../discovery/lan-directory.ts';
+import { LanRouteError, LanRoutes } from './lan-routes.ts';
+import { certificatePem, readCertificate } from './peer-certificate.ts';
 
 export type FailureKind = 'response' | 'network' | 'tls' | 'timeout' | 'bad-response' | 'forbidden';
 
@@ -77,6 +83,8 @@ export interface FederationClientOptions {
   timeoutMs?: number;
   /** The clock of the per-destination backoff (tests freeze it). */
   now?: () => number;
+  /** Where LAN discovery says key-bound desktops are now; without it no LAN name is reachable. */
+  lan?: LanDirectory;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -101,6 +109,7 @@ export class FederationClient {
   private readonly agent = new https.Agent({ keepAlive: true, maxSockets: 16 });
   private readonly pinnedAgents = new Map<string, { fingerprint: string; agent: https.Agent }>();
   private readonly privatePeerAgents = new Map<string, https.Agent>();
+  private readonly lanRoutes: LanRoutes;
   /** The attempt under way to each destination not known alive: the others wait for its outcome. */
   private readonly firstContacts = new Map<string, Promise<void>>();
 
@@ -109,6 +118,7 @@ export class FederationClient {
     this.trusted = new Set(opts.trustSelfSigned.map((n) => n.toLowerCase()));
     this.policy = opts.policy ?? new AddressPolicy(opts.trustSelfSigned);
     this.backoff = new DestinationBackoff(opts.now);
+    this.lanRoutes = new LanRoutes(opts.lan);
     this.resolver =
       opts.resolver ??
       new ServerResolver({
@@ -156,10 +166,19 @@ export class FederationClient {
       this.backoff.succeeded(destination);
       return result;
     } catch (err) {
-      const noAnswer = err instanceof FederationRequestError && (err.kind === 'network' || err.kind === 'tls' || err.kind === 'timeout');
-      if (noAnswer) this.backoff.failed(destination);
-      else if (err instanceof FederationRequestError) this.backoff.succeeded(destination);
+      this.recordFailure(destination, err);
       throw err;
+    }
+  }
+
+  /** No answer: back off, and let a LAN peer be looked for at its other addresses. An answer: it is alive. */
+  private recordFailure(destination: string, err: unknown): void {
+    if (!(err instanceof FederationRequestError)) return;
+    if (err.kind === 'network' || err.kind === 'tls' || err.kind === 'timeout') {
+      this.backoff.failed(destination);
+      this.lanRoutes.failed(destination);
+    } else {
+      this.backoff.succeeded(destination);
     }
   }
 
@@ -187,20 +206,12 @@ export class FederationClient {
     options: RequestOptions,
     accept = 'application/json',
   ): Promise<SendOptions> {
-    let target: ResolvedServer;
-    try {
-      target = await this.resolver.resolveServer(destination);
-    } catch (err) {
-      throw unreachable(destination, 'network', `cannot resolve: ${(err as Error).message}`);
-    }
     const guard = this.guardFor(destination);
-    const refused = guard.refusal(target.host);
-    if (refused !== undefined) throw unreachable(destination, 'network', refused);
+    const { target, agent } = isLanServerName(destination) ? await this.lanRoute(destination, guard) : await this.dnsRoute(destination, guard);
     const headers: Record<string, string> = { host: target.hostHeader, accept };
     if (options.signed !== false) {
       headers.authorization = signRequest({ method, uri: path, origin: this.opts.serverName, destination, content: body }, this.opts.signingKey);
     }
-    const agent = this.trusted.has(destination.toLowerCase()) ? await this.pinnedAgent(destination, target, guard) : this.agentFor(destination);
     return {
       agent,
       host: target.host,
@@ -212,6 +223,30 @@ export class FederationClient {
       servername: isIP(target.tlsServerName) ? undefined : target.tlsServerName,
       lookup: guard.lookup,
     };
+  }
+
+  /** A name found by the spec's server discovery: its address, checked by the policy, and its agent. */
+  private async dnsRoute(destination: string, guard: ConnectGuard): Promise<{ target: ResolvedServer; agent: https.Agent }> {
+    let target: ResolvedServer;
+    try {
+      target = await this.resolver.resolveServer(destination);
+    } catch (err) {
+      throw unreachable(destination, 'network', `cannot resolve: ${(err as Error).message}`);
+    }
+    const refused = guard.refusal(target.host);
+    if (refused !== undefined) throw unreachable(destination, 'network', refused);
+    const agent = this.trusted.has(destination.toLowerCase()) ? await this.pinnedAgent(destination, target, guard) : this.agentFor(destination);
+    return { target, agent };
+  }
+
+  /** A key-bound LAN name: only where and as it announced itself (lan-routes.ts). */
+  private async lanRoute(destination: string, guard: ConnectGuard): Promise<{ target: ResolvedServer; agent: https.Agent }> {
+    try {
+      return await this.lanRoutes.route(destination, guard);
+    } catch (err) {
+      if (err instanceof LanRouteError) throw unreachable(destination, err.kind, err.message);
+      throw err;
+    }
   }
 
   /** The address policy of connections made on behalf of `destination` (redirects it sends included). */
@@ -243,9 +278,7 @@ export class FederationClient {
       this.backoff.succeeded(destination);
       return res;
     } catch (err) {
-      const noAnswer = err instanceof FederationRequestError && (err.kind === 'network' || err.kind === 'tls' || err.kind === 'timeout');
-      if (noAnswer) this.backoff.failed(destination);
-      else if (err instanceof FederationRequestError) this.backoff.succeeded(destination);
+      this.recordFailure(destination, err);
       throw err;
     }
   }
@@ -256,6 +289,7 @@ export class FederationClient {
     this.pinnedAgents.clear();
     for (const agent of this.privatePeerAgents.values()) agent.destroy();
     this.privatePeerAgents.clear();
+    this.lanRoutes.close();
   }
 
   /** The shared agent for names held to public addresses; a peer's own agent for a private peer. */
@@ -293,26 +327,10 @@ export class FederationClient {
   }
 
   private async pinOnFirstContact(destination: string, target: ResolvedServer, guard: ConnectGuard): Promise<PinnedCertRow> {
-    const cert = await new Promise<PeerCertificate>((resolve, reject) => {
-      const socket = tls.connect({
-        host: target.host,
-        port: target.port,
-        lookup: guard.lookup,
-        servername: isIP(target.tlsServerName) ? undefined : target.tlsServerName,
-        // Only to read the certificate: nothing is sent over this connection.
-        rejectUnauthorized: false,
-        timeout: 10_000,
-      });
-      socket.once('secureConnect', () => {
-        resolve(socket.getPeerCertificate());
-        socket.destroy();
-      });
-      socket.once('timeout', () => socket.destroy(new Error('timed out')));
-      socket.once('error', reject);
-    }).catch((err: Error) => {
+    const cert = await readCertificate(target, guard).catch((err: Error) => {
       throw unreachable(destination, 'tls', `cannot pin its certificate: ${err.message}`);
     });
-    const pem = `-----BEGIN CERTIFICATE-----\n${cert.raw.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
+    const pem = certificatePem(cert.raw);
     if (!certCovers(new X509Certificate(cert.raw), target.tlsServerName)) {
       throw unreachable(destination, 'tls', `its certificate is not valid for ${target.tlsServerName}`);
     }

@@ -1,6 +1,9 @@
 // Other servers' signing keys (server-server-api.md "Retrieving server keys"): from SQLite while
 // valid, else fetched from the server itself (`/_matrix/key/v2/server`), else from the configured
 // notaries (`/_matrix/key/v2/query`), each document checked before any key in it is believed.
+// A key-bound LAN name (protocol/lan-identity.ts) has exactly one key, the one its name is the hash
+// of: any other key served for it, by itself or by a notary, is ignored, so that no server can
+// sign as another desktop.
 import type { Database } from '../storage/database.ts';
 import { federationStore } from '../storage/federation-store.ts';
 import { decodeBase64, encodeUnpaddedBase64 } from '../protocol/base64.ts';
@@ -8,6 +11,7 @@ import type { SigningKey } from '../protocol/signing-key.ts';
 import { signJson, verifyJsonSignature } from '../protocol/signing.ts';
 import { checkKeyDocument, isRecord, ourKeyDocument, type CheckedKeys } from './keys.ts';
 import type { FederationClient } from './client.ts';
+import { isLanServerName, nameMatchesKey } from '../protocol/lan-identity.ts';
 
 export interface RemoteKeysOptions {
   db: Database;
@@ -93,7 +97,7 @@ export class RemoteKeys {
   private async fetch(serverName: string, keyId: string | undefined, minValidUntil: number): Promise<void> {
     try {
       const doc = await this.o.client.request(serverName, 'GET', '/_matrix/key/v2/server', undefined, { signed: false, timeoutMs: 10_000 });
-      const checked = checkKeyDocument(doc, serverName);
+      const checked = this.boundToName(checkKeyDocument(doc, serverName), doc);
       if (typeof checked === 'string') throw new Error(`bad key document from ${serverName}: ${checked}`);
       await this.store(checked, doc);
       if (keyId === undefined || checked.verifyKeys.has(keyId) || checked.oldKeys.has(keyId)) {
@@ -120,8 +124,11 @@ export class RemoteKeys {
     let found = false;
     for (const doc of res.server_keys) {
       if (!isRecord(doc) || doc.server_name !== serverName) continue;
-      const checked = checkKeyDocument(doc, serverName);
-      if (typeof checked === 'string') continue;
+      const checked = this.boundToName(checkKeyDocument(doc, serverName), doc);
+      if (typeof checked === 'string') {
+        this.o.log?.(`notary ${notary} served a key document of ${serverName} that is refused: ${checked}`);
+        continue;
+      }
       const notarySigs = isRecord(doc.signatures) ? doc.signatures[notary] : undefined;
       let vouched = false;
       if (isRecord(notarySigs)) {
@@ -137,6 +144,24 @@ export class RemoteKeys {
       found = true;
     }
     return found;
+  }
+
+  /**
+   * For a LAN name: only the key the name is bound to, and the document must be signed by it
+   * (checkKeyDocument has verified every signature present). Other names: as checked.
+   */
+  private boundToName(checked: CheckedKeys | string, doc: unknown): CheckedKeys | string {
+    if (typeof checked === 'string' || !isLanServerName(checked.serverName)) return checked;
+    const name = checked.serverName;
+    const bound = (key: Uint8Array) => nameMatchesKey(name, key);
+    const verifyKeys = new Map([...checked.verifyKeys].filter(([, key]) => bound(key)));
+    const oldKeys = new Map([...checked.oldKeys].filter(([, old]) => bound(old.publicKey)));
+    const ignored = [...checked.verifyKeys.keys(), ...checked.oldKeys.keys()].filter((id) => !verifyKeys.has(id) && !oldKeys.has(id));
+    if (ignored.length > 0) this.o.log?.(`ignoring keys of ${name} not bound to its name: ${ignored.join(', ')}`);
+    const sigs = isRecord(doc) && isRecord(doc.signatures) ? doc.signatures[name] : undefined;
+    const signedByBound = isRecord(sigs) && Object.keys(sigs).some((id) => verifyKeys.has(id));
+    if (!signedByBound) return `not signed by the key ${name} is bound to`;
+    return { ...checked, verifyKeys, oldKeys };
   }
 
   private async store(keys: CheckedKeys, doc: unknown): Promise<void> {

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHomeserver, type Homeserver } from '../../homeserver/index.ts';
+import { createHomeserver, type Homeserver, type HomeserverOptions } from '../../homeserver/index.ts';
 import type { HomeserverConfig } from '../../homeserver/config/types.ts';
 import { serverServerValidator, recordValidationFailure, countValidated, type ApiValidator } from './openapi.ts';
 
@@ -17,7 +17,7 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<HomeserverConfig> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<HomeserverConfig> = {}, options: HomeserverOptions = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'hearth-test-'));
   const config: HomeserverConfig = {
     dataDir,
@@ -31,7 +31,7 @@ export async function startTestServer(overrides: Partial<HomeserverConfig> = {})
     rateLimit: { perSecond: 1000, burst: 10_000, registrationBurst: 10_000, registrationsPerHour: 1_000_000, failedLoginsPerAddress: 10_000 },
     ...overrides,
   };
-  const hs = createHomeserver(config);
+  const hs = createHomeserver(config, options);
   const { clientUrl } = await hs.start();
   return {
     url: clientUrl,
@@ -130,12 +130,16 @@ export async function startFederatedTestServer(
   port: number,
   federation: Partial<NonNullable<HomeserverConfig['federation']>> = {},
   overrides: Partial<HomeserverConfig> = {},
+  options: HomeserverOptions = {},
 ): Promise<TestServer> {
-  const server = await startTestServer({
-    serverName: `127.0.0.1:${port}`,
-    ...overrides,
-    federation: { listen: { host: '127.0.0.1', port }, trustSelfSigned: [], allow: [], deny: [], keyNotaries: [], ...federation },
-  });
+  const server = await startTestServer(
+    {
+      serverName: `127.0.0.1:${port}`,
+      ...overrides,
+      federation: { listen: { host: '127.0.0.1', port }, trustSelfSigned: [], allow: [], deny: [], keyNotaries: [], ...federation },
+    },
+    options,
+  );
   // Every answer this server gets from another one is checked against the server-server OpenAPI;
   // a mismatch is recorded for assertNoValidationFailures() (test/helpers/openapi.ts).
   const client = server.hs.federation?.client;

@@ -251,6 +251,11 @@ const CLIENT_RULES: Record<string, Rule> = {
   'GET /_matrix/client/v1/media/thumbnail/:serverName/:mediaId': media('readable', () => 'width=32&height=32&timeout_ms=0'),
   'GET /_matrix/client/v1/media/config': media('own'),
   'GET /_matrix/client/v1/media/preview_url': media('own', () => 'url=https%3A%2F%2Fexample.org'),
+  // Issue #15, LAN sharing (clientapi/lan.ts): anyone signed in reads the switch and the people
+  // nearby; only a server admin changes the switch (the walked server has no `lan`: 404 to all).
+  'GET /_matrix/client/unstable/org.hearth.lan/sharing': { b: 'own', public: false },
+  'PUT /_matrix/client/unstable/org.hearth.lan/sharing': { b: 'refused', public: false, body: () => ({ enabled: true }) },
+  'GET /_matrix/client/unstable/org.hearth.lan/nearby': { b: 'own', public: false },
 };
 
 /** The table's key for an operation. */

@@ -80,7 +80,10 @@ describe('startUp', () => {
       assert.equal(window.loadedUrl, running!.clientUrl, 'the window shows the homeserver client URL');
       assert.equal(window.origin, new URL(running!.clientUrl).origin, 'the window is restricted to that origin');
       assert.equal(started.appOrigin, window.origin);
-      assert.equal(started.userId, '@alice:localhost');
+      // The desktop is named after its signing key (issue #15), a LAN name.
+      const alice = `@alice:${running!.homeserver.serverName}`;
+      assert.match(alice, /^@alice:[a-z2-7]{26}\.local$/);
+      assert.equal(started.userId, alice);
 
       // The page asks for its token (window.hearth.getLoginToken) and signs in with it.
       const token = await handoff.take();
@@ -90,11 +93,11 @@ describe('startUp', () => {
       const first = await loginWithToken(started.clientUrl, token.token);
       assert.equal(first.status, 200);
       const session = (await first.json()) as { user_id: string; access_token: string };
-      assert.equal(session.user_id, '@alice:localhost');
+      assert.equal(session.user_id, alice);
       const whoami = await fetch(`${started.clientUrl}/_matrix/client/v3/account/whoami`, {
         headers: { authorization: `Bearer ${session.access_token}` },
       });
-      assert.equal(((await whoami.json()) as { user_id: string }).user_id, '@alice:localhost');
+      assert.equal(((await whoami.json()) as { user_id: string }).user_id, alice);
 
       const replay = await loginWithToken(started.clientUrl, token.token);
       assert.equal(replay.status, 403, 'the same token does not log in twice');
@@ -126,7 +129,8 @@ describe('startUp', () => {
         await running.homeserver.stop();
       }
     }
-    assert.deepEqual(userIds, ['@alice:localhost', '@alice:localhost']);
+    assert.equal(userIds[1], userIds[0]);
+    assert.match(userIds[0]!, /^@alice:[a-z2-7]{26}\.local$/, 'named after the signing key, the same at each launch');
   });
 
   test('when the homeserver cannot start, no token is minted and no window is opened', async () => {

@@ -3,7 +3,7 @@
 // them as transactions. Rows survive a restart; start() resumes every queue that has some.
 import type { JsonObject, PDU } from '../../protocol/types.ts';
 import type { Queryable } from '../../storage/sqlite.ts';
-import { federationQueueStore as store, type QueueEntry } from '../../storage/federation-queue-store.ts';
+import { federationQueueStore as store, type QueueEntry, type RetryState } from '../../storage/federation-queue-store.ts';
 import type { FederationServices, Outbound } from '../services.ts';
 import { DestinationQueue, type SenderSettings } from './destination-queue.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
@@ -118,6 +118,11 @@ export class FederationSender implements Outbound {
 
   wake(destination: string): void {
     if (this.started && !this.stopped) this.queues.get(destination)?.wake();
+  }
+
+  /** When `destination` is tried next after failures, or undefined when it is not failing. */
+  retryOf(destination: string): Promise<RetryState | undefined> {
+    return store.getRetry(this.s.db.reader, destination);
   }
 
   /** Rows still queued for `destination` (sent ones are deleted). */

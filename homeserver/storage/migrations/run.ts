@@ -25,6 +25,8 @@ import { migration021 } from './021-events-in-room-order.ts';
 import { migration022 } from './022-remote-media.ts';
 import { migration023 } from './023-pushers-openid.ts';
 import { migration025 } from './025-tokens-and-presence-consent.ts';
+import { migration026 } from './026-lan-peers.ts';
+import { migration027 } from './027-lan-sharing.ts';
 
 export interface Migration {
   version: number;
@@ -56,6 +58,8 @@ export const MIGRATIONS: Migration[] = [
   migration022,
   migration023,
   migration025,
+  migration026,
+  migration027,
 ];
 
 export async function runMigrations(conn: Connection): Promise<void> {

@@ -282,7 +282,7 @@ describe('validation errors name the file, the key, the expectation and the valu
   const HOST = 'a host name or IP address without a port ([brackets] around IPv6)';
   const URL_ = 'an http:// or https:// URL without credentials, query or fragment';
   const KNOWN =
-    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, admin_contact, support, well_known_server, web_root, data_dir, max_upload_size, remote_media_cache_size, turn, federation, password_policy, pusher_private_gateways, refreshable_access_token_lifetime, login_via_existing_session, default_room_version';
+    'server_name, listen, registration, registration_tokens, allowed_hosts, rate_limit, public_base_url, admin_contact, support, well_known_server, web_root, data_dir, max_upload_size, remote_media_cache_size, turn, federation, password_policy, pusher_private_gateways, refreshable_access_token_lifetime, login_via_existing_session, default_room_version, lan';
   // [what, file name, contents, message after "<file>: "]
   const cases: Array<[string, string, string, string]> = [
     ['kebab-case key', 'hearth.yaml', 'server-name: x\n', `server-name: unknown key; did you mean 'server_name'? known keys are ${KNOWN}`],

@@ -10,8 +10,11 @@ test('a migration numbered below the highest applied one, but never applied, is 
   const latest = MIGRATIONS[MIGRATIONS.length - 1]!;
   const conn = await openSchemaAtVersion(latest.version);
   try {
-    // A database that ran every migration but the one before the latest (as if it landed later).
-    const skipped = MIGRATIONS[MIGRATIONS.length - 2]!;
+    // A database that ran every migration but an earlier one (as if it landed later): the newest
+    // before the latest that only creates tables, so that dropping them undoes it (an ALTER would not).
+    const skipped = MIGRATIONS.slice(0, -1)
+      .reverse()
+      .find((m) => /CREATE TABLE/i.test(m.sql) && !/ALTER TABLE|DROP |INSERT |UPDATE /i.test(m.sql))!;
     await conn.run('DELETE FROM schema_migrations WHERE version = ?', skipped.version);
     const tables = (await conn.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")).map((r) => r.name);
     // Drop what the skipped migration created, so that running it again is possible and visible.
