@@ -5,9 +5,11 @@ import type { Context } from 'koa';
 import type { ClientApiDeps } from './deps.ts';
 import { Router } from '../http/router.ts';
 import { bodyObject } from '../http/json-body.ts';
+import { param } from '../http/params.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { requester } from '../http/auth.ts';
 import { isValidServerName } from '../protocol/identifiers.ts';
+import { isLanServerName } from '../protocol/lan-identity.ts';
 import type { LanSharing, SharingChange } from '../discovery/lan-sharing.ts';
 
 export const LAN_PREFIX = '/_matrix/client/unstable/org.hearth.lan';
@@ -56,6 +58,18 @@ export function lanRoutes(deps: ClientApiDeps): Router {
       throw new MatrixError(403, 'M_FORBIDDEN', 'Only a server administrator may change LAN sharing.');
     }
     await lan.change(parseChange(ctx));
+    ctx.body = {};
+  });
+  // Like removing a line of SSH's known_hosts: a peer whose certificate changed (reported as
+  // `certificate-changed`) is trusted again with the certificate of its next announcement.
+  r.delete('/peers/:serverName', deps.auth, async (ctx) => {
+    const lan = sharingOf(deps);
+    if (!(await deps.users.moderation.isAdmin(requester(ctx).userId))) {
+      throw new MatrixError(403, 'M_FORBIDDEN', 'Only a server administrator may forget a LAN peer.');
+    }
+    const name = param(ctx, 'serverName');
+    if (!isLanServerName(name)) throw new MatrixError(400, 'M_INVALID_PARAM', `${name} is not a LAN server name`);
+    await lan.forget(name);
     ctx.body = {};
   });
   r.get('/nearby', deps.auth, async (ctx) => {

@@ -76,6 +76,11 @@ export interface LanDiscoveryService extends LanDirectory {
   /** Announces again with changed fields (label, users, port). */
   update(own: OwnAnnouncement): Promise<void>;
   readonly running: boolean;
+  /**
+   * Unpins a peer and drops it from the present ones: its next announcement, with whatever
+   * certificate it then names, is a first contact. For a user who accepts a changed certificate.
+   */
+  forget(serverName: string): Promise<void>;
   /** The latest reports, newest first (bounded). */
   reports(): Promise<LanReport[]>;
   on<E extends keyof LanDiscoveryEvents>(event: E, listener: (...args: LanDiscoveryEvents[E]) => void): this;

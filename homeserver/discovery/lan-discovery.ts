@@ -76,6 +76,16 @@ export class LanDiscovery extends EventEmitter implements LanDiscoveryService {
     return this.trust.reports();
   }
 
+  async forget(serverName: string): Promise<void> {
+    const name = serverName.toLowerCase();
+    await this.trust.loaded;
+    await this.trust.forget(name);
+    const present = this.presentByName.get(name);
+    this.presentByName.delete(name);
+    if (present !== undefined) this.emit('peer-down', present);
+    this.emit('changed');
+  }
+
   async start(own: OwnAnnouncement): Promise<void> {
     if (this.running) return this.update(own);
     this.own = own;

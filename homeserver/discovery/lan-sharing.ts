@@ -172,6 +172,12 @@ export class LanSharing {
     return run;
   }
 
+  /** Unpins a LAN peer (the user accepts its changed certificate); its next announcement pins it afresh. */
+  async forget(serverName: string): Promise<void> {
+    await this.discovery().forget(serverName);
+    this.schedulePush();
+  }
+
   /** Our users' local parts and the label, as announced now (e.g. after a user joined the server). */
   refreshAnnouncement(): Promise<void> {
     const run = this.chain.then(async () => {

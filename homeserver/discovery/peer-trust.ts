@@ -98,6 +98,16 @@ export class PeerTrust {
       .catch((err: unknown) => this.log('LAN discovery: pinned peer not saved', err));
   }
 
+  /**
+   * Unpins `serverName` (the user accepted its new certificate, like removing a line of SSH's
+   * known_hosts): its next valid announcement is pinned afresh. Resolves once written.
+   */
+  async forget(serverName: string): Promise<void> {
+    const name = serverName.toLowerCase();
+    this.pins.delete(name);
+    await this.db.write((tx) => lanPeersStore.forget(tx, name));
+  }
+
   /** Records `report` unless the same was reported lately or too many were; true if recorded. */
   report(report: LanReport): boolean {
     const key = `${report.serverName}\n${report.from}\n${report.kind}`;

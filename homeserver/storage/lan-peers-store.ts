@@ -46,6 +46,10 @@ export const lanPeersStore = {
       r.addresses,
     );
   },
+  /** Unpins a peer: its next announcement is trusted as a first contact. */
+  async forget(q: Queryable, serverName: string): Promise<void> {
+    await q.run('DELETE FROM lan_peers WHERE server_name = ?', serverName);
+  },
   /** Drops the peers seen longest ago beyond `keep`; returns the names dropped. */
   async trim(q: Queryable, keep: number): Promise<string[]> {
     const rows = await q.all<{ server_name: string }>('SELECT server_name FROM lan_peers ORDER BY last_seen_ts DESC, server_name LIMIT -1 OFFSET ?', keep);

@@ -256,6 +256,7 @@ const CLIENT_RULES: Record<string, Rule> = {
   'GET /_matrix/client/unstable/org.hearth.lan/sharing': { b: 'own', public: false },
   'PUT /_matrix/client/unstable/org.hearth.lan/sharing': { b: 'refused', public: false, body: () => ({ enabled: true }) },
   'GET /_matrix/client/unstable/org.hearth.lan/nearby': { b: 'own', public: false },
+  'DELETE /_matrix/client/unstable/org.hearth.lan/peers/:serverName': { b: 'refused', public: false },
 };
 
 /** The table's key for an operation. */

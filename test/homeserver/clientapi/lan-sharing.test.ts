@@ -55,6 +55,10 @@ class TableDiscovery extends EventEmitter implements LanDiscoveryService {
   async reports() {
     return this.reportList;
   }
+  forgotten: string[] = [];
+  async forget(name: string) {
+    this.forgotten.push(name);
+  }
 }
 
 interface LanServer extends TestServer {
@@ -212,6 +216,21 @@ describe('LAN sharing switch', () => {
       assert.equal(anonymous.status, 401, `${method} ${path}`);
       assert.equal(anonymous.body.errcode, 'M_MISSING_TOKEN');
     }
+  });
+
+  test('an admin forgets a LAN peer (to accept its changed certificate); nobody else may; only LAN names', async () => {
+    const name = 'abcdefghijklmnopqrstuvwxyz.local';
+    const path = `/peers/${encodeURIComponent(name)}`;
+    const byUser = await lan(s, user, 'DELETE', path);
+    assert.equal(byUser.status, 403);
+    assert.equal((await lan(s, undefined, 'DELETE', path)).status, 401);
+    assert.deepEqual(s.discovery.forgotten, []);
+    const notLan = await lan(s, s.admin, 'DELETE', '/peers/example.org');
+    assert.equal(notLan.status, 400);
+    assert.equal(notLan.body.errcode, 'M_INVALID_PARAM');
+    const done = await lan(s, s.admin, 'DELETE', path);
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.deepEqual(s.discovery.forgotten, [name]);
   });
 
   test('bad bodies are 400 M_BAD_JSON and change nothing', async () => {

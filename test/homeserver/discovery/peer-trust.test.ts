@@ -66,6 +66,26 @@ test('a peer announcing again keeps the certificate pinned at first contact in t
   });
 });
 
+test('a forgotten peer is pinned afresh, with its new certificate, at its next announcement, also after a restart', async () => {
+  await withDb(async (file) => {
+    const db = await Database.open(file);
+    const trust = new PeerTrust(db, () => {});
+    await trust.loaded;
+    trust.remember(peer(1, 1000));
+    await trust.forget(peer(1, 0).serverName.toUpperCase());
+    assert.equal(trust.isKnown(peer(1, 0).serverName), false);
+    await db.close();
+    const reopened = await Database.open(file);
+    const t = new PeerTrust(reopened, () => {});
+    await t.loaded;
+    assert.equal(t.isKnown(peer(1, 0).serverName), false, 'forgotten in SQLite too');
+    t.remember({ ...peer(1, 9000), tlsFingerprint: 'renewed' });
+    assert.equal(t.pin(peer(1, 0).serverName)?.tlsFingerprint, 'renewed');
+    assert.equal(t.pin(peer(1, 0).serverName)?.firstSeenTs, 9000);
+    await reopened.close();
+  });
+});
+
 test(`at most ${MAX_PINNED_PEERS} peers stay pinned: the one seen longest ago is dropped`, async () => {
   await withDb(async (file) => {
     const db = await Database.open(file);
