@@ -25,6 +25,7 @@ import { benchBackfill } from './backfill.ts';
 import { benchSyncGrowth, renderSyncGrowth, type SyncGrowth } from './sync-growth.ts';
 import { benchRenderer } from './renderer.ts';
 import { benchLoad } from './load.ts';
+import { benchLan } from './lan.ts';
 import { compiledFile } from '../bin/lib/compiled.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -349,6 +350,8 @@ async function main(): Promise<void> {
       ['backfill', benchBackfill],
       ['sync_growth', benchSyncGrowth],
       ['load', benchLoad],
+      // Needs root for network namespaces; elsewhere recorded as skipped with the reason.
+      ['lan', benchLan],
     ] as const) {
       log(`${name}...`);
       try {

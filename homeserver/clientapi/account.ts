@@ -109,6 +109,9 @@ export const accountRoutes: RouteGroup = (r, deps) => {
     });
     const { userId, session } = await deps.users.register(localpart, password ?? null, deviceId, deviceName, inhibitLogin, refreshable, peerAddress(ctx.ip));
     deps.registrationLimiter.take(address);
+    // A desktop sharing on the LAN announces its local users: peers list the new one now, as they
+    // do one made by the desktop shell (index.ts loginTokenFor).
+    await deps.lan?.refreshAnnouncement();
     if (stages.includes('m.login.registration_token')) {
       const token = (body.auth as Record<string, unknown>).token as string;
       await deps.rooms.db.write(async (tx) => {

@@ -182,6 +182,13 @@ describe('LAN sharing switch', () => {
     await lan(s, s.admin, 'PUT', '/sharing', { enabled: false });
   });
 
+  test('an account registered through /register while sharing is on is announced at once', async () => {
+    await lan(s, s.admin, 'PUT', '/sharing', { enabled: true });
+    await registerUser(s, 'newcomer');
+    assert.ok(s.discovery.own?.users.includes('newcomer'), JSON.stringify(s.discovery.own?.users));
+    await lan(s, s.admin, 'PUT', '/sharing', { enabled: false });
+  });
+
   test('announce_label puts the first local user display name in the announcement, and follows its changes', async () => {
     await call(s, s.admin, 'PUT', `/profile/${encodeURIComponent(s.admin.userId)}/displayname`, { displayname: 'Owner Person' });
     await lan(s, s.admin, 'PUT', '/sharing', { enabled: true, announce_label: true });
