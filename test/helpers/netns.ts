@@ -64,6 +64,8 @@ export interface Lan {
   run(i: number, cmd: string, args: string[]): Promise<string>;
   /** Moves host i to another address of the LAN (`10.X.Y.n`, or just `n`), keeping its route. */
   readdress(i: number, newAddr: string | number): Promise<void>;
+  /** Takes host i's address (and with it its default route) away, as when a laptop leaves the network. */
+  unaddress(i: number): Promise<void>;
   /** Starts tcpdump on the bridge; resolves once it listens. */
   capture(): Promise<Capture>;
   /** Kills what exec() started and removes the namespaces, veths and bridge. */
@@ -176,6 +178,11 @@ export async function createLan(opts: { hosts: number }): Promise<Lan> {
       // Flushing the address took the default route with it.
       await ip('-n', h.ns, 'route', 'replace', 'default', 'via', gateway);
       h.address = address;
+    },
+    async unaddress(i) {
+      const h = host(i);
+      await ip('-n', h.ns, 'addr', 'flush', 'dev', h.dev);
+      h.address = '';
     },
     async capture() {
       const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-capture-')), 'bridge.pcap');

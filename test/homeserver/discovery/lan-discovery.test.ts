@@ -15,27 +15,27 @@ import { announcementTxt, lanServerName } from '../../../homeserver/protocol/lan
 import { encodeUnpaddedBase64 } from '../../../homeserver/protocol/base64.ts';
 import type { LanPeer, LanReport } from '../../../homeserver/discovery/index.ts';
 import { waitForAsync } from '../../helpers/poll.ts';
-import { canMakeNamespaces, createLan, type TestLan } from './lan-netns.ts';
+import { createLan, lanTestsSkipped, type Lan } from '../../helpers/netns.ts';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
-const NO_NAMESPACES = canMakeNamespaces() ? undefined : 'NO NETWORK NAMESPACES: LAN discovery over multicast NOT TESTED (needs root and `ip netns`)';
-if (NO_NAMESPACES) process.stderr.write(`\n${'!'.repeat(80)}\n!! ${NO_NAMESPACES}\n${'!'.repeat(80)}\n\n`);
+// Skipped loudly (a banner on stderr) where namespaces cannot be made.
+const NO_NAMESPACES = await lanTestsSkipped('LAN discovery over multicast');
 
 type Event = { event: string; peer?: LanPeer; report?: LanReport; reports?: LanReport[]; peers?: LanPeer[]; known?: boolean };
 
-let lan: TestLan;
+let lan: Lan;
 let tmp: string;
 const children = new Set<ChildProcess>();
 
-before(() => {
+before(async () => {
   if (NO_NAMESPACES) return;
-  lan = createLan(4);
+  lan = await createLan({ hosts: 4 });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-lan-disc-'));
 });
 
-after(() => {
+after(async () => {
   for (const c of children) c.kill('SIGKILL');
-  lan?.destroy();
+  await lan?.destroy();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -63,7 +63,7 @@ class Desktop {
       silenceMs: opts.silenceMs ?? 600_000,
       mdns: opts.mdnsInterface ? { interface: opts.mdnsInterface } : undefined,
     };
-    this.child = spawn('ip', ['netns', 'exec', lan.ns[host]!, process.execPath, path.join(fixtures, 'lan-discovery-node.ts'), JSON.stringify(args)], {
+    this.child = spawn('ip', ['netns', 'exec', lan.hosts[host]!.ns, process.execPath, path.join(fixtures, 'lan-discovery-node.ts'), JSON.stringify(args)], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     // Its stderr (a crash) is kept with its events, so a failure shows it.
@@ -143,7 +143,7 @@ function forgedAnnouncement(o: { txtKey: SigningKey; sn?: string; target?: strin
 async function forge(host: number, packets: object[]): Promise<void> {
   const file = path.join(tmp, `packets-${randomBytes(4).toString('hex')}.json`);
   fs.writeFileSync(file, JSON.stringify(packets));
-  const child = spawn('ip', ['netns', 'exec', lan.ns[host]!, process.execPath, path.join(fixtures, 'lan-mdns-send.ts'), file], {
+  const child = spawn('ip', ['netns', 'exec', lan.hosts[host]!.ns, process.execPath, path.join(fixtures, 'lan-mdns-send.ts'), file], {
     stdio: 'inherit',
   });
   const code = await new Promise((r) => child.once('exit', r));
@@ -158,8 +158,8 @@ test(
     const b = new Desktop(1);
     const bOnA = await a.peerUp(b.name);
     const aOnB = await b.peerUp(a.name);
-    assert.deepEqual(bOnA.peer!.addresses, [lan.address(1)]);
-    assert.deepEqual(aOnB.peer!.addresses, [lan.address(0)]);
+    assert.deepEqual(bOnA.peer!.addresses, [lan.hosts[1]!.address]);
+    assert.deepEqual(aOnB.peer!.addresses, [lan.hosts[0]!.address]);
     assert.equal(bOnA.peer!.tlsFingerprint, b.tls);
     assert.deepEqual(bOnA.peer!.users, ['alice']);
     assert.ok(!a.events.some((e) => e.event === 'peer-up' && e.peer!.serverName === a.name), 'a desktop never lists itself');
@@ -195,7 +195,7 @@ test(
     const a = new Desktop(0);
     const b = new Desktop(1);
     await a.peerUp(b.name);
-    const forger = lan.address(2);
+    const forger = lan.hosts[2]!.address;
     const fresh = () => generateSigningKey();
     const [wrongTarget, outside, loopback, notFromSender, mixed, control] = [fresh(), fresh(), fresh(), fresh(), fresh(), fresh()];
     const name = (k: SigningKey) => lanServerName(k.publicKey);
@@ -226,7 +226,7 @@ test(
 
     const present = (await a.ask({ cmd: 'present', name: b.name }, 'present')).peers!;
     const bNow = present.find((p) => p.serverName === b.name)!;
-    assert.deepEqual(bNow.addresses, [lan.address(1)], 'b is still where b said it is');
+    assert.deepEqual(bNow.addresses, [lan.hosts[1]!.address], 'b is still where b said it is');
     assert.equal(bNow.tlsFingerprint, b.tls, 'with the certificate pinned at first contact');
     for (const k of [wrongTarget, outside, loopback, notFromSender]) {
       assert.ok(!present.some((p) => p.serverName === name(k)), `${name(k)} is not listed`);
@@ -250,7 +250,8 @@ test("a desktop whose address changes is found at its new address without leavin
   const b = new Desktop(3);
   await a.peerUp(b.name);
   const mark = a.events.length;
-  const moved = lan.readdress(3, 40);
+  await lan.readdress(3, 40);
+  const moved = lan.hosts[3]!.address;
   const up = await a.waitFor('b at its new address', (e) => e.event === 'peer-up' && e.peer!.serverName === b.name && e.peer!.addresses.includes(moved), mark);
   assert.deepEqual(up.peer!.addresses, [moved]);
   assert.ok(!a.events.slice(mark).some((e) => e.event === 'peer-down'), 'b never left');
@@ -258,19 +259,21 @@ test("a desktop whose address changes is found at its new address without leavin
 });
 
 test('a desktop started before its interface has an address announces once it gets one, and survives losing it', { skip: NO_NAMESPACES }, async () => {
-  lan.unaddress(3);
+  await lan.unaddress(3);
   const b = new Desktop(3);
   await b.waitFor('b started', (e) => e.event === 'started');
   const a = new Desktop(0);
-  const first = lan.readdress(3, 41);
+  await lan.readdress(3, 41);
+  const first = lan.hosts[3]!.address;
   const up = await a.waitFor('b once it has an address', (e) => e.event === 'peer-up' && e.peer!.serverName === b.name);
   assert.deepEqual(up.peer!.addresses, [first]);
 
   let mark = b.events.length;
-  lan.unaddress(3);
+  await lan.unaddress(3);
   await b.waitFor('b noticing it has no address', (e) => e.event === 'log' && /addresses are now none/.test(String((e as { msg?: string }).msg)), mark);
   mark = a.events.length;
-  const second = lan.readdress(3, 42);
+  await lan.readdress(3, 42);
+  const second = lan.hosts[3]!.address;
   await a.waitFor('b at its next address', (e) => e.event === 'peer-up' && e.peer!.serverName === b.name && e.peer!.addresses.includes(second), mark);
   assert.ok(!b.events.some((e) => e.event === 'stderr' || e.event === 'exit'), 'b never crashed');
   await Promise.all([a.exit(), b.exit()]);
@@ -289,8 +292,8 @@ test('pins outlive a restart: after one, a known peer that is away is still prot
   assert.equal((await a.ask({ cmd: 'present', name: b.name }, 'present')).known, true, 'b is known while away');
   const control = generateSigningKey();
   await forge(2, [
-    forgedAnnouncement({ txtKey: generateSigningKey(), sn: b.name, addresses: [lan.address(2)] }),
-    forgedAnnouncement({ txtKey: control, addresses: [lan.address(2)] }),
+    forgedAnnouncement({ txtKey: generateSigningKey(), sn: b.name, addresses: [lan.hosts[2]!.address] }),
+    forgedAnnouncement({ txtKey: control, addresses: [lan.hosts[2]!.address] }),
   ]);
   await a.peerUp(lanServerName(control.publicKey));
   const reports = (await a.ask({ cmd: 'reports' }, 'reports')).reports!;
@@ -322,7 +325,7 @@ test(
 );
 
 test('a desktop pinned to one interface (mdns.interface) still hears the LAN and is heard', { skip: NO_NAMESPACES }, async () => {
-  const a = new Desktop(0, { mdnsInterface: lan.address(0) });
+  const a = new Desktop(0, { mdnsInterface: lan.hosts[0]!.address });
   const b = new Desktop(1);
   await a.peerUp(b.name);
   await b.peerUp(a.name);
@@ -333,7 +336,7 @@ test('at most 256 peers are present at once: a LAN full of announcers cannot gro
   const a = new Desktop(0);
   const b = new Desktop(1);
   await a.peerUp(b.name);
-  const forger = lan.address(2);
+  const forger = lan.hosts[2]!.address;
   const many = Array.from({ length: 300 }, () => forgedAnnouncement({ txtKey: generateSigningKey(), addresses: [forger] }));
   // A burst this size overflows a socket buffer on a busy machine: send it again until the list
   // is full (packets a has read again change nothing), checking it never grows past the limit.
@@ -359,7 +362,7 @@ test("a goodbye sent from another address than the peer's does not remove it", {
   const fqdn = `${b.name.split('.')[0]}._hearth._tcp.local`;
   await forge(2, [
     { answers: [{ name: '_hearth._tcp.local', type: 'PTR', ttl: 0, data: fqdn }] },
-    forgedAnnouncement({ txtKey: control, addresses: [lan.address(2)] }),
+    forgedAnnouncement({ txtKey: control, addresses: [lan.hosts[2]!.address] }),
   ]);
   await a.peerUp(lanServerName(control.publicKey));
   assert.ok(!a.events.some((e) => e.event === 'peer-down'), 'b was not removed');
