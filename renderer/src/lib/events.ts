@@ -34,7 +34,10 @@ export function isMessage(ev: EventLike): boolean {
 
 /**
  * An m.replace (client-server-api "Event replacements"): its `body` is only a fallback ("* new
- * text") for clients without edits, and `m.new_content` belongs on the original.
+ * text") for clients without edits, and `m.new_content` belongs on the original. One that is not
+ * valid (another sender's: "Validity of replacement events"; Hearth refuses those, but another
+ * server may relay them) is left out too: the spec says to ignore it, and matrix-js-sdk does not
+ * apply it.
  */
 export function isEdit(ev: EventLike): boolean {
   const rel = (ev.getContent() as { 'm.relates_to'?: { rel_type?: unknown } })['m.relates_to'];
