@@ -38,6 +38,11 @@ describe('events from another client in the timeline', () => {
       'm.new_content': { msgtype: MsgType.Text, body: 'Lunch at one?' },
       'm.relates_to': { rel_type: RelationType.Replace, event_id: original },
     });
+    // The room list's preview of the last message is the edited text, not the edit's fallback.
+    await roomButton(alice.page, 'Other clients')
+      .locator('.preview')
+      .filter({ hasText: /^Carol Diaz: Lunch at one\?$/ })
+      .waitFor();
     // A later message proves the edit has been through the page's sync too.
     await carol.sendMessage(roomId, { msgtype: MsgType.Text, body: 'After the edit' });
     await log.getByText('After the edit', { exact: true }).waitFor();
