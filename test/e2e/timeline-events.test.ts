@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createClient, EventType, MsgType, RelationType, type MatrixClient } from 'matrix-js-sdk';
 import { fetchFn, quietLogger, registerWithSdk } from '../helpers/sdk.ts';
-import { registerInUi, roomButton, timeline, useHearth, type Window } from './helpers.ts';
+import { assertAccessible, registerInUi, roomButton, screenshot, timeline, useHearth, type Window } from './helpers.ts';
 
 let alice: Window;
 let carol: MatrixClient;
@@ -61,6 +61,7 @@ describe('events from another client in the timeline', () => {
     await log.getByText('After the edit', { exact: true }).waitFor();
     assert.equal(await lunch.count(), 1, 'after a reload, the edit is still not a second message');
     assert.equal((await lunch.locator('.body').innerText()).trim(), 'Lunch at one? (edited)');
+    await screenshot(alice.page, 'timeline-edited-light');
 
     // Deleting the edited message leaves a deleted message, not an edited one.
     await carol.redactEvent(roomId, original);
@@ -110,6 +111,8 @@ describe('events from another client in the timeline', () => {
     const placeholder = log.locator('.msg').filter({ hasText: 'Unable to decrypt this message' });
     assert.equal(await placeholder.count(), 1, 'the encrypted event is a visible row');
     assert.equal(await placeholder.locator('.body').getAttribute('data-placeholder'), 'undecryptable', 'shown as a placeholder, not as something said');
+    await screenshot(alice.page, 'timeline-edited-deleted-undecryptable-light');
+    await assertAccessible(alice.page, 'timeline with edited, deleted and undecryptable messages');
   });
 
   test('no Content-Security-Policy violation or uncaught error in the window', () => {
