@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildTimeline, dayLabel, GROUP_GAP_MS, initials, linkify, shortTime } from '../../renderer/src/lib/timeline.ts';
-import { describeEvent, type EventLike } from '../../renderer/src/lib/events.ts';
+import { describeEvent, isEdited, messageText, type EventLike } from '../../renderer/src/lib/events.ts';
 import { describeError } from '../../renderer/src/lib/errors.ts';
 
 const DAY = 86_400_000;
@@ -85,6 +85,20 @@ describe('buildTimeline', () => {
     const items = buildTimeline([ev('m.room.power_levels', '@a:x', T0, {}, ''), ev('org.example.custom', '@a:x', T0)], keyOf, new Date(T0));
     assert.deepEqual(items, []);
   });
+  test('an m.replace edit is not an item of its own (its original shows the new content); an encrypted event is a message', () => {
+    const edit = ev('m.room.message', '@a:x', T0 + 1000, {
+      msgtype: 'm.text',
+      body: '* fixed',
+      'm.new_content': { msgtype: 'm.text', body: 'fixed' },
+      'm.relates_to': { rel_type: 'm.replace', event_id: '$orig' },
+    });
+    const encrypted = ev('m.room.encrypted', '@b:x', T0 + 2000, { algorithm: 'm.megolm.v1.aes-sha2', ciphertext: 'x' });
+    const items = buildTimeline([msg('@a:x', T0, 'fixd'), edit, encrypted], keyOf, new Date(T0));
+    assert.deepEqual(
+      items.map((i) => (i.kind === 'message' ? i.event.getType() : i.kind)),
+      ['day', 'm.room.message', 'm.room.encrypted'],
+    );
+  });
 });
 
 describe('describeEvent', () => {
@@ -106,6 +120,19 @@ describe('describeEvent', () => {
   }
   test('a message preview names its sender', () => {
     assert.equal(describeEvent(msg('@b:x', T0, 'hello'), nameOf, true), 'Bob: hello');
+  });
+  test('an unreadable encrypted event, a failed decryption and a deleted message read as placeholders, never as nothing', () => {
+    assert.equal(describeEvent(ev('m.room.encrypted', '@b:x', T0, { ciphertext: 'x' }), nameOf, true), 'Bob: Unable to decrypt this message');
+    const failed = { ...msg('@b:x', T0, '** Unable to decrypt: no keys **'), isDecryptionFailure: () => true };
+    assert.equal(messageText(failed), 'Unable to decrypt this message');
+    const deleted = { ...ev('m.room.encrypted', '@b:x', T0, {}), isRedacted: () => true };
+    assert.equal(messageText(deleted), 'Message deleted');
+  });
+  test('an edited message is marked edited until it is deleted', () => {
+    const edited = { ...msg('@a:x', T0, 'fixed'), replacingEvent: () => ({}) };
+    assert.equal(isEdited(edited), true);
+    assert.equal(isEdited({ ...edited, isRedacted: () => true }), false);
+    assert.equal(isEdited(msg('@a:x', T0)), false);
   });
 });
 

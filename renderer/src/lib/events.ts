@@ -9,22 +9,60 @@ export interface EventLike {
   getStateKey(): string | undefined;
   getTs(): number;
   isRedacted?(): boolean;
+  /** The edit now in force (matrix-js-sdk applies an m.replace to its original), if any. */
+  replacingEvent?(): unknown;
+  /** True when decryption was tried and failed: matrix-js-sdk then reports a stand-in m.room.message. */
+  isDecryptionFailure?(): boolean;
 }
 
 type NameOf = (userId: string) => string;
 
-const SHOWN = new Set(['m.room.message', 'm.room.member', 'm.room.create', 'm.room.name', 'm.room.topic']);
+const SHOWN = new Set(['m.room.message', 'm.room.encrypted', 'm.room.member', 'm.room.create', 'm.room.name', 'm.room.topic']);
 
 export function isShownInTimeline(ev: EventLike): boolean {
   if (!SHOWN.has(ev.getType())) return false;
+  // An edit is shown through its original, which matrix-js-sdk gives the new content.
+  if (isEdit(ev)) return false;
   if (ev.getType() === 'm.room.member') return describeMembership(ev, (id) => id) !== null;
   return true;
 }
 
-/** A message's text; an emote with its sender, as "* Alice waves". */
+/** A row with a sender and a body: a message, or an encrypted event (shown even when it can't be read). */
+export function isMessage(ev: EventLike): boolean {
+  return ev.getType() === 'm.room.message' || ev.getType() === 'm.room.encrypted';
+}
+
+/**
+ * An m.replace (client-server-api "Event replacements"): its `body` is only a fallback ("* new
+ * text") for clients without edits, and `m.new_content` belongs on the original. One that is not
+ * valid (another sender's: "Validity of replacement events"; Hearth refuses those, but another
+ * server may relay them) is left out too: the spec says to ignore it, and matrix-js-sdk does not
+ * apply it.
+ */
+export function isEdit(ev: EventLike): boolean {
+  const rel = (ev.getContent() as { 'm.relates_to'?: { rel_type?: unknown } })['m.relates_to'];
+  return typeof rel === 'object' && rel !== null && rel.rel_type === 'm.replace';
+}
+
+/** Shows the "(edited)" mark: an edit applies and the message is not deleted since. */
+export function isEdited(ev: EventLike): boolean {
+  return !ev.isRedacted?.() && Boolean(ev.replacingEvent?.());
+}
+
+/** An encrypted event this client could not read: there is no crypto yet, or it lacks the keys. */
+export function isUndecryptable(ev: EventLike): boolean {
+  if (ev.isRedacted?.()) return false;
+  return ev.getType() === 'm.room.encrypted' || Boolean(ev.isDecryptionFailure?.());
+}
+
+export const DELETED_TEXT = 'Message deleted';
+export const UNDECRYPTABLE_TEXT = 'Unable to decrypt this message';
+
+/** A message's text: its body, or what stands in for a deleted or unreadable one. */
 export function messageText(ev: EventLike): string {
+  if (ev.isRedacted?.()) return DELETED_TEXT;
+  if (isUndecryptable(ev)) return UNDECRYPTABLE_TEXT;
   const c = ev.getContent() as { body?: unknown; msgtype?: unknown };
-  if (ev.isRedacted?.()) return 'Message deleted';
   return typeof c.body === 'string' ? c.body : '';
 }
 
@@ -32,6 +70,8 @@ export function messageText(ev: EventLike): string {
 export function describeEvent(ev: EventLike, nameOf: NameOf, preview = false): string {
   const sender = nameOf(ev.getSender() ?? '');
   switch (ev.getType()) {
+    case 'm.room.encrypted':
+      return preview ? `${sender}: ${messageText(ev)}` : messageText(ev);
     case 'm.room.message': {
       const c = ev.getContent() as { msgtype?: unknown };
       if (c.msgtype === 'm.emote') return `* ${sender} ${messageText(ev)}`;

@@ -1,6 +1,6 @@
 // Turns a room's events into what the timeline shows: day separators between days, and
 // consecutive messages from one sender grouped under a single name.
-import { isShownInTimeline, type EventLike } from './events.ts';
+import { isMessage, isShownInTimeline, type EventLike } from './events.ts';
 
 /** Messages further apart than this start a new group even from the same sender. */
 export const GROUP_GAP_MS = 5 * 60 * 1000;
@@ -21,7 +21,7 @@ export function buildTimeline<E extends EventLike>(events: readonly E[], keyOf: 
   for (const ev of events) {
     if (!isShownInTimeline(ev)) continue;
     if (creation) {
-      if (ev.getType() !== 'm.room.message' && ev.getSender() === creation.event.getSender()) {
+      if (!isMessage(ev) && ev.getSender() === creation.event.getSender()) {
         creation.settings.push(ev);
         continue;
       }
@@ -34,7 +34,7 @@ export function buildTimeline<E extends EventLike>(events: readonly E[], keyOf: 
       lastDay = day;
       lastSender = undefined;
     }
-    if (ev.getType() === 'm.room.message') {
+    if (isMessage(ev)) {
       const sender = ev.getSender();
       const continuation = sender === lastSender && ts - lastTs < GROUP_GAP_MS;
       items.push({ kind: 'message', key: keyOf(ev), event: ev, continuation });
