@@ -4,7 +4,7 @@
 import type { MatrixClient } from 'matrix-js-sdk/lib/client.js';
 import { ClientEvent } from 'matrix-js-sdk/lib/client.js';
 import type { Room } from 'matrix-js-sdk/lib/models/room.js';
-import { RoomEvent } from 'matrix-js-sdk/lib/models/room.js';
+import { NotificationCountType, RoomEvent } from 'matrix-js-sdk/lib/models/room.js';
 import type { MatrixEvent } from 'matrix-js-sdk/lib/models/event.js';
 import { RoomMemberEvent } from 'matrix-js-sdk/lib/models/room-member.js';
 import { RoomStateEvent } from 'matrix-js-sdk/lib/models/room-state.js';
@@ -25,7 +25,10 @@ export interface RoomSummary {
   /** "Alice: hello", or what last happened ("Bob joined"). */
   lastMessage: string;
   lastTs: number;
+  /** The server's count of notifying events since the user's read receipt (unread_notifications). */
   unread: number;
+  /** Of those, the ones that mention the user (highlight_count). */
+  highlights: number;
   /** For invites: who invited us. */
   inviter?: string;
 }
@@ -201,7 +204,10 @@ export class Chat {
       isDirect: this.isDirect(room),
       lastMessage: last ? describeEvent(last, (id) => this.memberName(room, id), true) : '',
       lastTs: last?.getTs() ?? me?.events.member?.getTs() ?? 0,
-      unread: membership === 'join' ? this.reads.unreadCount(room) : 0,
+      // The server's counts, not the loaded events: after a reload only the last few events are
+      // loaded, and counting them said 30 for 60 unread (push.md "Receiving notifications").
+      unread: membership === 'join' ? room.getUnreadNotificationCount(NotificationCountType.Total) : 0,
+      highlights: membership === 'join' ? room.getUnreadNotificationCount(NotificationCountType.Highlight) : 0,
     };
     if (membership === 'invite') {
       const inviter = me?.events.member?.getSender();
@@ -225,7 +231,13 @@ export class Chat {
   private markSelectedRead(): void {
     const room = this.room(this.selectedRoomId);
     if (!room || room.getMyMembership() !== 'join' || document.visibilityState !== 'visible') return;
-    if (this.reads.markRead(room)) this.version++;
+    if (this.reads.markRead(room)) {
+      // The server moves its counts back when the receipt arrives; the next sync carries them.
+      // Until then the open room shows as read.
+      room.setUnreadNotificationCount(NotificationCountType.Total, 0);
+      room.setUnreadNotificationCount(NotificationCountType.Highlight, 0);
+      this.version++;
+    }
   }
 
   select(roomId: string | null): void {
