@@ -1,11 +1,24 @@
-// Issue #16's "seen broken" items in the room list: unread and highlight badges from the server's
-// counts (not from the events the page happened to load). The other person is a matrix-js-sdk
-// client in this process, a client nobody here wrote.
+// Issue #16's "seen broken" items in the room list and composer: unread and highlight badges from
+// the server's counts (not from the events the page happened to load), intentional mentions
+// (m.mentions, push.md) that make the server highlight, and a send that fails saying why. The other
+// person is a matrix-js-sdk client in this process, a client nobody here wrote.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createClient, type MatrixClient } from 'matrix-js-sdk';
+import { createClient, NotificationCountType, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
 import { fetchFn, quietLogger, registerWithSdk, startSyncing, waitFor } from '../helpers/sdk.ts';
-import { api, registerOverHttp, roomButton, screenshot, signInInUi, timeline, useHearth, type ApiUser, type Window } from './helpers.ts';
+import {
+  api,
+  assertAccessible,
+  registerOverHttp,
+  roomButton,
+  screenshot,
+  send,
+  signInInUi,
+  timeline,
+  useHearth,
+  type ApiUser,
+  type Window,
+} from './helpers.ts';
 
 describe('counts, mentions and send failures', () => {
   const { hearth, open, problems } = useHearth();
@@ -55,6 +68,55 @@ describe('counts, mentions and send failures', () => {
     await page.reload();
     await roomButton(page, 'Backlog').getByText('item 60 is yours').waitFor();
     assert.equal(await badge.count(), 0, 'no badge after a reload once read');
+  });
+
+  test('a message naming a member carries m.mentions, and the server highlights it for them', async () => {
+    const page = win.page;
+    await roomButton(page, 'Backlog').click();
+    await send(page, 'Thanks Bob Chen, and @room: release on Friday');
+    const seen = await waitFor('Bob to receive the mention', () =>
+      bob
+        .getRoom(roomId)
+        ?.getLiveTimeline()
+        .getEvents()
+        .find((ev: MatrixEvent) => ev.getContent().body === 'Thanks Bob Chen, and @room: release on Friday'),
+    );
+    // Alice is an ordinary member (power 0 < notifications.room 50): @room is not hers to send.
+    assert.deepEqual(seen.getContent()['m.mentions'], { user_ids: ['@bob:localhost'] });
+    await waitFor("the server's highlight count for Bob to be 1", () => bob.getRoom(roomId)?.getUnreadNotificationCount(NotificationCountType.Highlight) === 1);
+
+    // A message naming nobody still says so (an empty m.mentions), so the server does not guess.
+    await send(page, 'Nobody in particular');
+    const plain = await waitFor('the plain message', () =>
+      bob
+        .getRoom(roomId)
+        ?.getLiveTimeline()
+        .getEvents()
+        .find((ev: MatrixEvent) => ev.getContent().body === 'Nobody in particular'),
+    );
+    assert.deepEqual(plain.getContent()['m.mentions'], {});
+  });
+
+  test('a 70,000-character message says it is too large and stays in the composer to shorten', async () => {
+    const page = win.page;
+    await roomButton(page, 'Backlog').click();
+    const long = 'lorem ipsum '.repeat(5834).slice(0, 70_000);
+    await send(page, long);
+    const alert = page.getByRole('alert').filter({ hasText: 'too large' });
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /Not sent: This message is too large to send\. Shorten it/);
+    assert.match(await alert.innerText(), /M_TOO_LARGE/);
+    assert.equal((await page.locator('#composer-input').inputValue()).length, long.trim().length, 'the text is back in the composer');
+    assert.equal(await timeline(page).locator('.msg.failed').count(), 0, 'no Retry that could never work');
+    await screenshot(page, 'send-too-large-light');
+    await assertAccessible(page, 'send failure');
+    // Shortened, it goes, and the reason goes with it.
+    await send(page, long.slice(0, 2000).trim());
+    await alert.waitFor({ state: 'detached' });
+    await timeline(page)
+      .locator('.msg[data-status=sent]')
+      .filter({ hasText: long.slice(0, 40) })
+      .waitFor();
   });
 
   test('no Content-Security-Policy violation or uncaught error in any window', () => {
