@@ -119,6 +119,19 @@ describe('counts, mentions and send failures', () => {
       .waitFor();
   });
 
+  test('a message refused by the room (muted: M_FORBIDDEN) says so and stays in the composer', async () => {
+    const page = win.page;
+    await roomButton(page, 'Backlog').click();
+    const levels = bob.getRoom(roomId)!.currentState.getStateEvents('m.room.power_levels', '')!.getContent();
+    await bob.sendStateEvent(roomId, 'm.room.power_levels' as never, { ...levels, events_default: 50 } as never, '');
+    await send(page, 'Can I still talk?');
+    const alert = page.getByRole('alert').filter({ hasText: "You can't send messages in this room" });
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /M_FORBIDDEN/);
+    assert.equal(await page.locator('#composer-input').inputValue(), 'Can I still talk?');
+    assert.equal(await timeline(page).locator('.msg.failed').count(), 0);
+  });
+
   test('no Content-Security-Policy violation or uncaught error in any window', () => {
     assert.deepEqual(problems(), []);
   });
