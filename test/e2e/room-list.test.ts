@@ -148,9 +148,13 @@ describe('the room list and the open room', () => {
     await send(alice.page, 'This one goes through eventually');
     const failed = timeline(alice.page).locator('.msg.failed').filter({ hasText: 'This one goes through eventually' });
     await failed.getByText('Not sent.').waitFor();
+    // The composer says why, and the reason goes once Retry has delivered the message.
+    const reason = alice.page.getByRole('alert').filter({ hasText: "Not sent: Can't reach the server" });
+    await reason.waitFor();
     await screenshot(alice.page, 'send-failed-light');
     await failed.getByRole('button', { name: 'Retry' }).click();
     await timeline(alice.page).locator('.msg[data-status=sent]').filter({ hasText: 'This one goes through eventually' }).waitFor();
+    await reason.waitFor({ state: 'detached' });
     assert.equal(await timeline(alice.page).locator('.msg.failed').count(), 0);
     await alice.page.unroute('**/send/m.room.message/**');
     // Opening the room sends the spec's read markers (m.read receipt and m.fully_read).

@@ -4,7 +4,7 @@
 import type { MatrixClient } from 'matrix-js-sdk/lib/client.js';
 import { ClientEvent } from 'matrix-js-sdk/lib/client.js';
 import type { Room } from 'matrix-js-sdk/lib/models/room.js';
-import { RoomEvent } from 'matrix-js-sdk/lib/models/room.js';
+import { NotificationCountType, RoomEvent } from 'matrix-js-sdk/lib/models/room.js';
 import type { MatrixEvent } from 'matrix-js-sdk/lib/models/event.js';
 import { RoomMemberEvent } from 'matrix-js-sdk/lib/models/room-member.js';
 import { RoomStateEvent } from 'matrix-js-sdk/lib/models/room-state.js';
@@ -15,6 +15,7 @@ import { makeClient, START_OPTIONS } from './sdk.ts';
 import type { Session } from './session.ts';
 import { describeEvent, isShownInTimeline } from './events.ts';
 import { ReadMarkers } from './read-markers.ts';
+import { findMentions } from './mentions.ts';
 
 export interface RoomSummary {
   roomId: string;
@@ -25,7 +26,10 @@ export interface RoomSummary {
   /** "Alice: hello", or what last happened ("Bob joined"). */
   lastMessage: string;
   lastTs: number;
+  /** The server's count of notifying events since the user's read receipt (unread_notifications). */
   unread: number;
+  /** Of those, the ones that mention the user (highlight_count). */
+  highlights: number;
   /** For invites: who invited us. */
   inviter?: string;
 }
@@ -201,7 +205,10 @@ export class Chat {
       isDirect: this.isDirect(room),
       lastMessage: last ? describeEvent(last, (id) => this.memberName(room, id), true) : '',
       lastTs: last?.getTs() ?? me?.events.member?.getTs() ?? 0,
-      unread: membership === 'join' ? this.reads.unreadCount(room) : 0,
+      // The server's counts, not the loaded events: after a reload only the last few events are
+      // loaded, and counting them said 30 for 60 unread (push.md "Receiving notifications").
+      unread: membership === 'join' ? room.getUnreadNotificationCount(NotificationCountType.Total) : 0,
+      highlights: membership === 'join' ? room.getUnreadNotificationCount(NotificationCountType.Highlight) : 0,
     };
     if (membership === 'invite') {
       const inviter = me?.events.member?.getSender();
@@ -225,7 +232,13 @@ export class Chat {
   private markSelectedRead(): void {
     const room = this.room(this.selectedRoomId);
     if (!room || room.getMyMembership() !== 'join' || document.visibilityState !== 'visible') return;
-    if (this.reads.markRead(room)) this.version++;
+    if (this.reads.markRead(room)) {
+      // The server moves its counts back when the receipt arrives; the next sync carries them.
+      // Until then the open room shows as read.
+      room.setUnreadNotificationCount(NotificationCountType.Total, 0);
+      room.setUnreadNotificationCount(NotificationCountType.Highlight, 0);
+      this.version++;
+    }
   }
 
   select(roomId: string | null): void {
@@ -319,13 +332,36 @@ export class Chat {
 
   /**
    * Queues a message; its local echo shows at once as pending, then sent or failed. `/me text`
-   * sends an m.emote. Failures surface through the event's status, not this promise.
+   * sends an m.emote. The message carries m.mentions for the members it names. The promise
+   * rejects with the server's error when the send fails for good; a failure no retry can fix
+   * (too large, forbidden) also takes the message out of the timeline, for the composer to
+   * give back to the user with the reason.
    */
-  send(roomId: string, text: string): void {
+  async send(roomId: string, text: string): Promise<void> {
     const emote = /^\/me\s+([\s\S]+)$/.exec(text);
-    const sent = emote ? this.client.sendEmoteMessage(roomId, emote[1]!) : this.client.sendTextMessage(roomId, text);
-    sent.catch(() => this.refresh());
+    const body = emote ? emote[1]! : text;
+    const content = { msgtype: emote ? 'm.emote' : 'm.text', body, 'm.mentions': this.mentionsIn(roomId, body) };
     this.sentCount++;
+    try {
+      await this.client.sendMessage(roomId, content as never);
+    } catch (err) {
+      if (isPermanentSendFailure(err)) {
+        const failed = this.client
+          .getRoom(roomId)
+          ?.getPendingEvents()
+          .find((ev) => ev.getContent().body === body && ev.status === 'not_sent');
+        if (failed) this.client.cancelPendingEvent(failed);
+      }
+      this.refresh();
+      throw err;
+    }
+  }
+
+  private mentionsIn(roomId: string, body: string) {
+    const room = this.client.getRoom(roomId);
+    if (!room) return {};
+    const members = room.getJoinedMembers().map((m) => ({ userId: m.userId, name: m.rawDisplayName || null }));
+    return findMentions(body, members, this.userId, room.currentState.mayTriggerNotifOfType('room', this.userId));
   }
 
   retry(event: MatrixEvent): void {
@@ -348,6 +384,12 @@ export class Chat {
     await this.client.scrollback(room, limit);
     this.refresh();
   }
+}
+
+/** Errors a resend cannot fix: the same message would be refused again. */
+function isPermanentSendFailure(err: unknown): boolean {
+  const e = err as { errcode?: string; httpStatus?: number } | null;
+  return e?.errcode === 'M_TOO_LARGE' || e?.errcode === 'M_FORBIDDEN' || e?.httpStatus === 413;
 }
 
 export function topicOf(room: Room): string {

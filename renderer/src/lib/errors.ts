@@ -9,7 +9,7 @@ export interface ShownError {
 }
 
 /** Where the error happened changes what some codes mean (M_FORBIDDEN on login vs. on join). */
-export type ErrorContext = 'login' | 'token' | 'register' | 'join' | 'dm' | 'invite' | 'general';
+export type ErrorContext = 'login' | 'token' | 'register' | 'join' | 'dm' | 'invite' | 'send' | 'general';
 
 interface ErrorLike {
   errcode?: string;
@@ -30,6 +30,8 @@ export function describeError(err: unknown, context: ErrorContext = 'general'): 
     if (e.name === 'ConnectionError' || e.name === 'TypeError' || e.httpStatus === undefined) {
       return { message: "Can't reach the server. Check that Hearth is running and try again.", detail: e.message };
     }
+    // A proxy in front of the server may refuse a large body without a Matrix error body.
+    if (e.httpStatus === 413) return { message: tooLarge(context), detail: e.message };
     return { message: `The server answered with an error (HTTP ${e.httpStatus}).`, detail: e.message };
   }
 
@@ -45,6 +47,7 @@ export function describeError(err: unknown, context: ErrorContext = 'general'): 
         );
       if (context === 'join') return shown("You can't join that room: it is invite-only or you were banned.");
       if (context === 'invite') return shown("You can't invite people to this room.");
+      if (context === 'send') return shown("You can't send messages in this room: you may have been muted, or are no longer a member.");
       return shown("You're not allowed to do that.");
     case 'M_USER_IN_USE':
       return shown('That username is taken. Try another one.');
@@ -56,6 +59,10 @@ export function describeError(err: unknown, context: ErrorContext = 'general'): 
       return shown('That password is too weak. Choose a longer one.');
     case 'M_LIMIT_EXCEEDED': {
       const ms = e.data?.retry_after_ms;
+      if (context === 'send')
+        return shown(
+          ms ? `You are sending too fast. Wait ${Math.max(1, Math.ceil(ms / 1000))} s, then retry.` : 'You are sending too fast. Wait a moment, then retry.',
+        );
       return shown(ms ? `Too many attempts. Try again in ${Math.max(1, Math.ceil(ms / 1000))} s.` : 'Too many attempts. Wait a moment and try again.');
     }
     case 'M_USER_DEACTIVATED':
@@ -77,7 +84,7 @@ export function describeError(err: unknown, context: ErrorContext = 'general'): 
     case 'M_GUEST_ACCESS_FORBIDDEN':
       return shown('Guests are not allowed here.');
     case 'M_TOO_LARGE':
-      return shown('That is too large to send.');
+      return shown(tooLarge(context));
     case 'M_INVALID_PARAM':
       if (context === 'dm' || context === 'invite') return shown('That is not a valid user ID. User IDs look like @name:server.');
       return shown('The server did not accept that request.');
@@ -94,4 +101,8 @@ export function describeError(err: unknown, context: ErrorContext = 'general'): 
     default:
       return shown(serverText ?? 'Something went wrong.');
   }
+}
+
+function tooLarge(context: ErrorContext): string {
+  return context === 'send' ? 'This message is too large to send. Shorten it, or split it into several messages.' : 'That is too large to send.';
 }

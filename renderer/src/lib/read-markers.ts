@@ -1,7 +1,7 @@
-// How far the user has read each room, and so how many messages are unread, with the spec's
-// read receipts and fully-read marker (POST /rooms/{roomId}/read_markers): other clients and
-// other devices see the same position. The SDK synthesizes a receipt for the sender of each
-// event, so sending (or joining) counts as having read what came before.
+// How far the user has read each room, with the spec's read receipts and fully-read marker
+// (POST /rooms/{roomId}/read_markers): other clients and other devices see the same position,
+// and the server moves its unread counts back. The SDK synthesizes a receipt for the sender of
+// each event, so sending (or joining) counts as having read what came before.
 import type { MatrixClient } from 'matrix-js-sdk/lib/client.js';
 import type { Room } from 'matrix-js-sdk/lib/models/room.js';
 import type { MatrixEvent } from 'matrix-js-sdk/lib/models/event.js';
@@ -20,20 +20,6 @@ export class ReadMarkers {
   constructor(client: MatrixClient, userId: string) {
     this.client = client;
     this.userId = userId;
-  }
-
-  /** Messages from others after the user's read receipt, in the part of the room loaded. */
-  unreadCount(room: Room): number {
-    const readId = room.getEventReadUpTo(this.userId);
-    const readTs = this.local.get(room.roomId) ?? 0;
-    let count = 0;
-    const events = room.getLiveTimeline().getEvents();
-    for (let i = events.length - 1; i >= 0; i--) {
-      const ev = events[i]!;
-      if (ev.getId() === readId || ev.getTs() <= readTs) break;
-      if (ev.getType() === 'm.room.message' && ev.getSender() !== this.userId) count++;
-    }
-    return count;
   }
 
   /**
