@@ -3,15 +3,17 @@
 // browser signed in to desktop A over the bridge. Bob, on desktop B, is listed by his display name
 // and one click on "Message" invites him to a new DM over LAN federation.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { createLan, lanTestsSkipped, type Lan } from '../helpers/netns.ts';
 import { invitedRooms, lanDesktop, lanOk, registerLanUser, type LanDesktop, type LanUser } from '../helpers/lan-desktop.ts';
 import { waitForAsync } from '../helpers/poll.ts';
-import { assertPrerequisites, launchChromium, openWindow, registerInUi, WEB_ROOT, type Window } from './helpers.ts';
+import { assertPrerequisites, launchChromium, openWindow, registerInUi, ROOT, WEB_ROOT, type Window } from './helpers.ts';
 
 /** Discovery and the first profile fetch over LAN federation, on a shared 2-core machine. */
 const LISTED_WITHIN_MS = 30_000;
@@ -63,6 +65,22 @@ describe('people nearby between two desktops on a LAN', { skip, timeout: 300_000
       return rooms.length > 0 ? rooms : undefined;
     });
     assert.ok(roomId);
+    assert.deepEqual(alice.problems, []);
+  });
+
+  test('an admin switches sharing off from the page: the switch reads off and nobody is listed', async () => {
+    const { page } = alice;
+    await promisify(execFile)(process.execPath, [path.join(ROOT, 'bin', 'hearth.js'), 'admin', 'grant', 'alice', '--data-dir', A.dataDir], { cwd: ROOT });
+    await page.reload();
+    const section = page.getByRole('region', { name: 'People nearby' });
+    const toggle = section.getByRole('switch', { name: 'Share on this network' });
+    await section.getByRole('button', { name: 'Message Bob Chen' }).waitFor({ timeout: LISTED_WITHIN_MS });
+    assert.equal(await toggle.isEnabled(), true);
+    await toggle.click();
+    await section.getByText('Sharing is off').waitFor();
+    assert.equal(await toggle.getAttribute('aria-checked'), 'false');
+    assert.equal(await section.getByRole('button', { name: 'Message Bob Chen' }).count(), 0);
+    assert.equal((await lanOk(bob, 'GET', '/client/unstable/org.hearth.lan/sharing')).enabled, true, "B's own sharing is untouched");
     assert.deepEqual(alice.problems, []);
   });
 });
