@@ -24,20 +24,33 @@ export function assertPrerequisites(): void {
 
 export interface Hearth {
   url: string;
+  /** The server's data dir, for `hearth admin` beside it. */
+  dataDir: string;
   api: string;
   stop(): Promise<void>;
 }
 
 /**
  * Starts `hearth serve` on a free loopback port with a fresh data dir and the built client;
- * `configYaml`, when given, is the data dir's hearth.yaml.
+ * `configYaml`, when given, is the data dir's hearth.yaml; `serverName` null names none (a config
+ * with `lan` takes the name bound to the signing key).
  */
-export async function startHearth(configYaml?: string): Promise<Hearth> {
+export async function startHearth(configYaml?: string, serverName: string | null = 'localhost'): Promise<Hearth> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hearth-e2e-'));
   if (configYaml !== undefined) writeFileSync(path.join(dataDir, 'hearth.yaml'), configYaml);
   const child: ChildProcess = spawn(
     process.execPath,
-    [path.join(ROOT, 'bin', 'hearth.js'), 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--server-name', 'localhost', '--web-root', WEB_ROOT],
+    [
+      path.join(ROOT, 'bin', 'hearth.js'),
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--listen',
+      '127.0.0.1:0',
+      ...(serverName === null ? [] : ['--server-name', serverName]),
+      '--web-root',
+      WEB_ROOT,
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -60,6 +73,7 @@ export async function startHearth(configYaml?: string): Promise<Hearth> {
   });
   return {
     url,
+    dataDir,
     api: `${url}/_matrix/client/v3`,
     async stop() {
       if (child.exitCode === null) {
@@ -83,13 +97,16 @@ export async function launchChromium(): Promise<Browser> {
  * One `hearth serve` and one Chromium for a test file, started in `before` and stopped in `after`,
  * plus every window opened through it (checked at the end for CSP violations and page errors).
  */
-export function useHearth(configYaml?: string): { hearth: () => Hearth; open: (colorScheme?: 'light' | 'dark') => Promise<Window>; problems: () => string[] } {
+export function useHearth(
+  configYaml?: string,
+  serverName: string | null = 'localhost',
+): { hearth: () => Hearth; open: (colorScheme?: 'light' | 'dark') => Promise<Window>; problems: () => string[] } {
   let hearth: Hearth | undefined;
   let browser: Browser | undefined;
   const windows: Window[] = [];
   before(async () => {
     assertPrerequisites();
-    hearth = await startHearth(configYaml);
+    hearth = await startHearth(configYaml, serverName);
     browser = await launchChromium();
   });
   after(async () => {

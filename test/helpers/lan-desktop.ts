@@ -37,7 +37,8 @@ export interface LanDesktop {
   log(): string;
 }
 
-export function lanDesktop(lan: Lan, index: number, opts: { dataDir: string; sharing: boolean }): LanDesktop {
+/** `webRoot`: the built web client to serve at `/` (the browser tests, test/e2e/). */
+export function lanDesktop(lan: Lan, index: number, opts: { dataDir: string; sharing: boolean; webRoot?: string }): LanDesktop {
   const dataDir = opts.dataDir;
   fs.mkdirSync(dataDir, { recursive: true });
   let child: ChildProcess | undefined;
@@ -53,7 +54,7 @@ export function lanDesktop(lan: Lan, index: number, opts: { dataDir: string; sha
     log: () => stderr,
     async start() {
       const address = lan.hosts[index]!.address;
-      fs.writeFileSync(path.join(dataDir, 'hearth.yaml'), desktopConfig(address, opts.sharing));
+      fs.writeFileSync(path.join(dataDir, 'hearth.yaml'), desktopConfig(address, opts.sharing, opts.webRoot));
       runs++;
       stderr += `---- run ${runs} of host ${index} at ${address}\n`;
       const t0 = performance.now();
@@ -92,8 +93,9 @@ export function lanDesktop(lan: Lan, index: number, opts: { dataDir: string; sha
   return desktop;
 }
 
-function desktopConfig(address: string, sharing: boolean): string {
+function desktopConfig(address: string, sharing: boolean, webRoot?: string): string {
   return [
+    ...(webRoot !== undefined ? [`web_root: ${JSON.stringify(webRoot)}`] : []),
     `listen: "${address}:${CLIENT_PORT}"`,
     'registration: open',
     // The tests register, invite and send in quick succession from one address.

@@ -1,0 +1,86 @@
+// People nearby with a real peer (issue #16): two Hearth desktops sharing on a LAN made of network
+// namespaces (test/helpers/netns.ts; sharing is on only there, never in the root namespace), the
+// browser signed in to desktop A over the bridge. Bob, on desktop B, is listed by his display name
+// and one click on "Message" invites him to a new DM over LAN federation.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { createLan, lanTestsSkipped, type Lan } from '../helpers/netns.ts';
+import { invitedRooms, lanDesktop, lanOk, registerLanUser, type LanDesktop, type LanUser } from '../helpers/lan-desktop.ts';
+import { waitForAsync } from '../helpers/poll.ts';
+import { assertPrerequisites, launchChromium, openWindow, registerInUi, ROOT, WEB_ROOT, type Window } from './helpers.ts';
+
+/** Discovery and the first profile fetch over LAN federation, on a shared 2-core machine. */
+const LISTED_WITHIN_MS = 30_000;
+
+const skip = await lanTestsSkipped('the people-nearby browser test (test/e2e/people-nearby-lan.test.ts)');
+
+describe('people nearby between two desktops on a LAN', { skip, timeout: 300_000 }, () => {
+  let lan: Lan;
+  let scratch: string;
+  let A: LanDesktop;
+  let B: LanDesktop;
+  let bob: LanUser;
+  let browser: Browser;
+  let alice: Window;
+
+  before(async () => {
+    assertPrerequisites();
+    lan = await createLan({ hosts: 2 });
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-e2e-nearby-'));
+    A = lanDesktop(lan, 0, { dataDir: path.join(scratch, 'a'), sharing: true, webRoot: WEB_ROOT });
+    B = lanDesktop(lan, 1, { dataDir: path.join(scratch, 'b'), sharing: true });
+    await Promise.all([A.start(), B.start()]);
+    bob = await registerLanUser(B, 'bob');
+    await lanOk(bob, 'PUT', `/client/v3/profile/${encodeURIComponent(bob.userId)}/displayname`, { displayname: 'Bob Chen' });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await Promise.all([A, B].map((d) => d?.stop()));
+    await lan?.destroy();
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('a user of the other desktop is listed by display name, and one click invites them to a DM', async () => {
+    alice = await openWindow(browser, A.url());
+    const { page } = alice;
+    await registerInUi(page, 'alice');
+    const section = page.getByRole('region', { name: 'People nearby' });
+    assert.equal(await section.getByRole('switch', { name: 'Share on this network' }).getAttribute('aria-checked'), 'true');
+    // Listed once A has seen B's announcement and fetched Bob's profile: the list follows the
+    // org.hearth.lan.nearby account data the server pushes.
+    const message = section.getByRole('button', { name: 'Message Bob Chen' });
+    await message.waitFor({ timeout: LISTED_WITHIN_MS });
+    await section.getByText(bob.userId, { exact: false }).waitFor();
+    await message.click();
+    const [roomId] = await waitForAsync('the DM invite to reach Bob on desktop B', async () => {
+      const rooms = await invitedRooms(bob);
+      return rooms.length > 0 ? rooms : undefined;
+    });
+    assert.ok(roomId);
+    assert.deepEqual(alice.problems, []);
+  });
+
+  test('an admin switches sharing off from the page: the switch reads off and nobody is listed', async () => {
+    const { page } = alice;
+    await promisify(execFile)(process.execPath, [path.join(ROOT, 'bin', 'hearth.js'), 'admin', 'grant', 'alice', '--data-dir', A.dataDir], { cwd: ROOT });
+    await page.reload();
+    const section = page.getByRole('region', { name: 'People nearby' });
+    const toggle = section.getByRole('switch', { name: 'Share on this network' });
+    await section.getByRole('button', { name: 'Message Bob Chen' }).waitFor({ timeout: LISTED_WITHIN_MS });
+    assert.equal(await toggle.isEnabled(), true);
+    await toggle.click();
+    await section.getByText('Sharing is off').waitFor();
+    assert.equal(await toggle.getAttribute('aria-checked'), 'false');
+    assert.equal(await section.getByRole('button', { name: 'Message Bob Chen' }).count(), 0);
+    assert.equal((await lanOk(bob, 'GET', '/client/unstable/org.hearth.lan/sharing')).enabled, true, "B's own sharing is untouched");
+    assert.deepEqual(alice.problems, []);
+  });
+});
