@@ -99,13 +99,14 @@ export async function writeSharing(client: MatrixClient, enabled: boolean): Prom
 }
 
 /**
- * Whether I am a server admin, without changing anything: reading my own suspension state
- * (client-server-api "Account suspension", GET /admin/suspend/{userId}) is for admins only.
+ * Whether I am a server admin, without changing anything: /capabilities lists
+ * `m.account_moderation` only for users who may suspend or lock accounts (capabilities.yaml), which
+ * on Hearth are its server admins, the same who may switch LAN sharing.
  */
-export async function amServerAdmin(client: MatrixClient, userId: string): Promise<boolean> {
+export async function amServerAdmin(client: MatrixClient): Promise<boolean> {
   try {
-    await client.http.authedRequest(Method.Get, `/admin/suspend/${encodeURIComponent(userId)}`, undefined, undefined, { prefix: '/_matrix/client/v1' });
-    return true;
+    const res = await client.http.authedRequest<{ capabilities?: Record<string, unknown> }>(Method.Get, '/capabilities');
+    return typeof res.capabilities?.['m.account_moderation'] === 'object';
   } catch {
     return false;
   }
