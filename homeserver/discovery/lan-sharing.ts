@@ -27,6 +27,11 @@ export const MAX_CACHED_PROFILES = 1024;
 export const PROFILE_TTL_MS = 5 * 60_000;
 /** GET /nearby waits this long for profiles it has not got yet, then answers without them (a push follows). */
 export const PROFILE_WAIT_MS = 1500;
+/**
+ * Profile queries in flight at once: a LAN may show 256 desktops announcing dozens of users each,
+ * and listing them must not open thousands of requests at once; the rest follow as these finish.
+ */
+export const MAX_PROFILE_FETCHES = 16;
 /** Reports shown to clients: the newest; discovery keeps 100. */
 export const REPORTS_SHOWN = 20;
 /** Local users considered for the announcement (their localparts must fit in MAX_USERS_BYTES anyway). */
@@ -91,6 +96,8 @@ export class LanSharing {
   private pushing: Promise<void> = Promise.resolve();
   private readonly profiles = new Map<string, CachedProfile>();
   private readonly fetching = new Map<string, Promise<void>>();
+  /** A profile was left unfetched (MAX_PROFILE_FETCHES in flight): list again when one finishes. */
+  private profilesLeft = false;
   private stopped = false;
   private created: LanDiscoveryService | undefined;
   private readonly onChanged = () => this.schedulePush();
@@ -282,6 +289,10 @@ export class LanSharing {
     if (cached && this.now() - cached.fetchedTs < PROFILE_TTL_MS) return undefined;
     const running = this.fetching.get(userId);
     if (running) return running;
+    if (this.fetching.size >= MAX_PROFILE_FETCHES) {
+      this.profilesLeft = true;
+      return undefined;
+    }
     const fetch = this.d.federation
       .profile(userId)
       .then((profile) => {
@@ -294,7 +305,14 @@ export class LanSharing {
         if (JSON.stringify(profile) !== before) this.schedulePush();
       })
       .catch((error: unknown) => this.d.log(`could not fetch the profile of ${userId}`, error))
-      .finally(() => this.fetching.delete(userId));
+      .finally(() => {
+        this.fetching.delete(userId);
+        // The next list (a push) starts the profiles left out.
+        if (this.profilesLeft) {
+          this.profilesLeft = false;
+          this.schedulePush();
+        }
+      });
     this.fetching.set(userId, fetch);
     return fetch;
   }
