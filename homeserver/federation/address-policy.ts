@@ -4,7 +4,6 @@
 // which ports are open. The rule: public addresses only, except for
 //  - names the user configured (federation.trust_self_signed, federation.allow and
 //    federation.private_peers): any address, the user vouched for them;
-//  - names LAN discovery announced (addAllowedPeer): the addresses it announced;
 //  - key-bound LAN names (protocol/lan-identity.ts): ONLY the addresses the peer announces now
 //    (LanDirectory.present), public or not, and never loopback unless the name is configured.
 // It is checked on the address actually connected to (see guarded-connect.ts), so a public name
@@ -13,15 +12,8 @@ import { nonPublicReason } from '../protocol/ip-ranges.ts';
 import { isLanServerName } from '../protocol/lan-identity.ts';
 import type { LanDirectory } from '../discovery/lan-directory.ts';
 
-/**
- * At most this many LAN-announced peers are remembered: a LAN has far fewer servers, and a flood
- * of announcements must not grow memory without bound. The oldest announcement goes first.
- */
-export const MAX_ANNOUNCED_PEERS = 1024;
-
 export class AddressPolicy {
   private readonly configured: Set<string>;
-  private readonly announced = new Map<string, Set<string>>();
   private readonly lan: LanDirectory | undefined;
 
   /** `lan`: where LAN discovery says key-bound desktops are now; without it no LAN name is reachable. */
@@ -30,27 +22,10 @@ export class AddressPolicy {
     this.lan = lan;
   }
 
-  /**
-   * For LAN discovery (homeserver/discovery/): `serverName` was announced at `addresses`, which
-   * outbound federation may now reach for that name (in addition to public ones). Announcing a
-   * name again replaces its addresses.
-   */
-  addAllowedPeer(serverName: string, addresses: readonly string[]): void {
-    const name = normalize(serverName);
-    this.announced.delete(name);
-    this.announced.set(name, new Set(addresses.map(normalizeAddress)));
-    if (this.announced.size > MAX_ANNOUNCED_PEERS) this.announced.delete(this.announced.keys().next().value!);
-  }
-
-  /** For LAN discovery: `serverName` left the LAN; it is held to the public-only rule again. */
-  removeAllowedPeer(serverName: string): void {
-    this.announced.delete(normalize(serverName));
-  }
-
   /** True when `serverName` may be reached at some non-public address (configured or announced). */
   isPrivatePeer(serverName: string): boolean {
     const name = normalize(serverName);
-    return this.configured.has(name) || this.announced.has(name) || (isLanServerName(name) && this.lan?.present(name) !== undefined);
+    return this.configured.has(name) || (isLanServerName(name) && this.lan?.present(name) !== undefined);
   }
 
   /** Why connecting to `address` on behalf of `serverName` is refused, or undefined when allowed. */
@@ -60,7 +35,6 @@ export class AddressPolicy {
     if (reason === undefined) return undefined;
     const name = normalize(serverName);
     if (this.configured.has(name)) return undefined;
-    if (this.announced.get(name)?.has(normalizeAddress(address))) return undefined;
     return `${address} is not a public address (${reason}) and ${serverName} is not a configured or discovered peer`;
   }
 
