@@ -117,7 +117,8 @@ export type ParsedAnnouncement = { ok: true; announcement: LanAnnouncement } | {
  */
 export function parseAnnouncementTxt(raw: unknown, srvPort: number): ParsedAnnouncement {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: 'no TXT record' };
-  const txt: Txt = {};
+  // Keys come from the LAN: no prototype, so `__proto__` or `constructor` is just a key.
+  const txt: Txt = Object.create(null) as Txt;
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     if (typeof v === 'string') txt[k] = v;
     else if (Buffer.isBuffer(v)) txt[k] = v.toString('utf8');

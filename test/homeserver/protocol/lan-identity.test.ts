@@ -100,6 +100,18 @@ test('malformed TXT records are refused with a reason, never a throw', () => {
   for (const c of cases) assert.equal(parseAnnouncementTxt(c, 8448).ok, false, JSON.stringify(c));
 });
 
+test('a TXT key __proto__ is a key like any other: with a string value it is part of what is signed', () => {
+  const genuine = announcementTxt(announcement(), SPEC_KEY);
+  // As a decoder that builds objects with own properties would hand it over.
+  const stringProto = JSON.parse(JSON.stringify(genuine).replace('{', '{"__proto__":"x",')) as object;
+  assert.ok(Object.hasOwn(stringProto, '__proto__'));
+  assert.match(reason(parseAnnouncementTxt(stringProto, 8448)), /bad signature/, 'an extra key the signer did not sign');
+  // A value that is not a string is skipped, as any other such value.
+  const objectProto = JSON.parse(JSON.stringify(genuine).replace('{', '{"__proto__":{"v":"2"},')) as object;
+  assert.equal(parseAnnouncementTxt(objectProto, 8448).ok, true);
+  assert.equal(({} as Record<string, unknown>).v, undefined, 'no prototype was touched');
+});
+
 function reason(p: ReturnType<typeof parseAnnouncementTxt>): string {
   assert.equal(p.ok, false);
   return p.ok ? '' : p.reason;
