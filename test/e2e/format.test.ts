@@ -5,7 +5,7 @@
 // the web client in two browser profiles; Bob is a matrix-js-sdk client in this process.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createClient, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
+import { createClient, NotificationCountType, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
 import { fetchFn, quietLogger, registerWithSdk, startSyncing, waitFor } from '../helpers/sdk.ts';
 import { api, assertAccessible, registerOverHttp, roomButton, screenshot, send, signInInUi, timeline, useHearth, type Window } from './helpers.ts';
 
@@ -81,6 +81,75 @@ describe('formatted messages, msgtypes and @-mentions', () => {
     const plain = await bobSees('just words');
     assert.equal(plain.getContent().formatted_body, undefined);
     assert.equal(plain.getContent().format, undefined);
+  });
+
+  test('@ in the composer lists members (arrows, Escape, Enter, Tab); the pick is a pill that mentions Bob and highlights for him', async () => {
+    const page = alice.page;
+    const composer = page.locator('#composer-input');
+    const list = page.getByRole('listbox', { name: 'Mention a member' });
+    await composer.fill('Thanks @');
+    await list.waitFor();
+    const options = list.getByRole('option');
+    assert.equal(await options.count(), 2, 'everyone but Alice');
+    assert.match(await options.nth(0).innerText(), /Bob Chen\s*@bob:localhost/);
+    assert.match(await options.nth(1).innerText(), /Dana Scully\s*@dana:localhost/);
+    assert.equal(await composer.getAttribute('aria-expanded'), 'true');
+    const activeId = async () => composer.getAttribute('aria-activedescendant');
+    assert.equal(await activeId(), await options.nth(0).getAttribute('id'));
+    await composer.press('ArrowDown');
+    assert.equal(await activeId(), await options.nth(1).getAttribute('id'));
+    assert.equal(await options.nth(1).getAttribute('aria-selected'), 'true');
+    await composer.press('ArrowUp');
+    assert.equal(await activeId(), await options.nth(0).getAttribute('id'));
+    await screenshot(page, 'format-autocomplete-light');
+    await assertAccessible(page, 'mention autocomplete');
+    await composer.press('Escape');
+    await list.waitFor({ state: 'detached' });
+    assert.equal(await composer.inputValue(), 'Thanks @', 'Escape only closes the list');
+    assert.equal(await composer.getAttribute('aria-expanded'), 'false');
+
+    // Typing on narrows the list again; Tab picks.
+    await composer.pressSequentially('da');
+    await list.getByRole('option', { name: /Dana Scully/ }).waitFor();
+    assert.equal(await options.count(), 1);
+    await composer.press('Tab');
+    await list.waitFor({ state: 'detached' });
+    assert.equal(await composer.inputValue(), 'Thanks Dana Scully ');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'composer-input', 'Tab picked, it did not move the focus');
+
+    // Enter picks (it does not send), and the message carries the pill.
+    await composer.fill('Thanks @bo');
+    await list.getByRole('option', { name: /Bob Chen/ }).waitFor();
+    await composer.press('Enter');
+    assert.equal(await composer.inputValue(), 'Thanks Bob Chen ');
+    await composer.pressSequentially('for the review');
+    await composer.press('Enter');
+    const ev = await bobSees('Thanks Bob Chen for the review');
+    assert.deepEqual(ev.getContent()['m.mentions'], { user_ids: ['@bob:localhost'] });
+    assert.equal(ev.getContent().formatted_body, 'Thanks <a href="https://matrix.to/#/@bob:localhost">Bob Chen</a> for the review');
+    await waitFor("the server's highlight count for Bob to be 1", () => bob.getRoom(roomId)?.getUnreadNotificationCount(NotificationCountType.Highlight) === 1);
+    const pill = timeline(dana.page).locator('.msg').filter({ hasText: 'for the review' }).locator('a.pill');
+    assert.equal(await pill.innerText(), 'Bob Chen');
+    assert.equal(await pill.getAttribute('href'), 'https://matrix.to/#/@bob:localhost');
+    await screenshot(dana.page, 'format-timeline-light');
+  });
+
+  test('the timeline and the mention list in dark and at 390 px', async () => {
+    const dark = await open('dark');
+    await signInInUi(dark.page, 'alice');
+    await roomButton(dark.page, ROOM).click();
+    await timeline(dark.page).getByText('for the review').waitFor();
+    await screenshot(dark.page, 'format-timeline-dark');
+    const composer = dark.page.locator('#composer-input');
+    await composer.fill('@');
+    await dark.page.getByRole('listbox', { name: 'Mention a member' }).waitFor();
+    await screenshot(dark.page, 'format-autocomplete-dark');
+    await assertAccessible(dark.page, 'mention autocomplete, dark');
+    await dark.page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(dark.page, 'format-autocomplete-390');
+    await composer.press('Escape');
+    await screenshot(dark.page, 'format-timeline-390');
+    await dark.context.close();
   });
 
   test('hostile formatted_body from js-sdk renders safely: no script runs, no javascript: link, no iframe, no reply fallback, nesting capped', async () => {
