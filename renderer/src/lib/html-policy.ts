@@ -101,7 +101,7 @@ export function isAllowedAttribute(tag: string, attr: string, value: string): bo
 
 /** A link to a user as pills are sent (https://matrix.to/#/@alice:example.org): the user ID, else null. */
 export function pillUserId(href: string): string | null {
-  const m = /^https:\/\/matrix\.to\/#\/(@[^/?#]+)$/.exec(href);
+  const m = /^https:\/\/matrix\.to\/#\/([^/?#]+)$/.exec(href);
   if (!m) return null;
   try {
     const id = decodeURIComponent(m[1]!);
