@@ -15,7 +15,8 @@ import { makeClient, START_OPTIONS } from './sdk.ts';
 import type { Session } from './session.ts';
 import { describeEvent, isShownInTimeline } from './events.ts';
 import { ReadMarkers } from './read-markers.ts';
-import { findMentions } from './mentions.ts';
+import { findMentions, type Mentions } from './mentions.ts';
+import type { Pill } from './markdown.ts';
 
 export interface RoomSummary {
   roomId: string;
@@ -337,12 +338,17 @@ export class Chat {
    * (too large, forbidden) also takes the message out of the timeline, for the composer to
    * give back to the user with the reason.
    */
-  async send(roomId: string, text: string): Promise<void> {
+  async send(roomId: string, text: string, pills: readonly Pill[] = []): Promise<void> {
     const emote = /^\/me\s+([\s\S]+)$/.exec(text);
     const body = emote ? emote[1]! : text;
-    const content = { msgtype: emote ? 'm.emote' : 'm.text', body, 'm.mentions': this.mentionsIn(roomId, body) };
     this.sentCount++;
     try {
+      // Markdown to HTML, and the members picked from the autocomplete (lib/markdown.ts; loaded on first send).
+      const { formatMessage } = await import('./markdown.ts');
+      const mentions = this.mentionsIn(roomId, body);
+      const picked = pills.filter((p) => body.includes(p.name) && p.userId !== this.userId).map((p) => p.userId);
+      if (picked.length > 0) mentions.user_ids = [...new Set([...(mentions.user_ids ?? []), ...picked])];
+      const content = { msgtype: emote ? 'm.emote' : 'm.text', ...formatMessage(body, pills), 'm.mentions': mentions };
       await this.client.sendMessage(roomId, content as never);
     } catch (err) {
       if (isPermanentSendFailure(err)) {
@@ -357,7 +363,7 @@ export class Chat {
     }
   }
 
-  private mentionsIn(roomId: string, body: string) {
+  private mentionsIn(roomId: string, body: string): Mentions {
     const room = this.client.getRoom(roomId);
     if (!room) return {};
     const members = room.getJoinedMembers().map((m) => ({ userId: m.userId, name: m.rawDisplayName || null }));
