@@ -16,6 +16,7 @@ import type { Session } from './session.ts';
 import { describeEvent, isShownInTimeline } from './events.ts';
 import { ReadMarkers } from './read-markers.ts';
 import { findMentions } from './mentions.ts';
+import { editContent, reactionContent, reactionKeyOf, type Composing } from './relations.ts';
 
 export interface RoomSummary {
   roomId: string;
@@ -337,10 +338,10 @@ export class Chat {
    * (too large, forbidden) also takes the message out of the timeline, for the composer to
    * give back to the user with the reason.
    */
-  async send(roomId: string, text: string): Promise<void> {
+  async send(roomId: string, text: string, relation: Record<string, unknown> = {}): Promise<void> {
     const emote = /^\/me\s+([\s\S]+)$/.exec(text);
     const body = emote ? emote[1]! : text;
-    const content = { msgtype: emote ? 'm.emote' : 'm.text', body, 'm.mentions': this.mentionsIn(roomId, body) };
+    const content = { msgtype: emote ? 'm.emote' : 'm.text', body, 'm.mentions': this.mentionsIn(roomId, body), ...relation };
     this.sentCount++;
     try {
       await this.client.sendMessage(roomId, content as never);
@@ -371,6 +372,49 @@ export class Chat {
 
   discard(event: MatrixEvent): void {
     this.client.cancelPendingEvent(event);
+  }
+
+  // --- Message actions: reply, edit, delete, react (lib/relations.ts shapes their content). ---
+
+  /** The reply or edit the composer is making: set by a message's actions, shown and sent by the composer. */
+  composing = $state<Composing | null>(null);
+
+  /** Replaces `original`'s text (client-server-api "Event replacements"); its msgtype stays. */
+  async edit(original: MatrixEvent, text: string): Promise<void> {
+    const roomId = original.getRoomId()!;
+    const current = original.getContent();
+    const msgtype = typeof current.msgtype === 'string' ? current.msgtype : 'm.text';
+    const before = (current['m.mentions'] ?? {}) as { user_ids?: string[]; room?: boolean };
+    await this.client.sendEvent(roomId, EventType.RoomMessage, editContent(original.getId()!, text, msgtype, this.mentionsIn(roomId, text), before) as never);
+  }
+
+  /** Deletes an event for everyone (a redaction); the server checks the power to do it. */
+  async redact(event: MatrixEvent): Promise<void> {
+    // A local echo that never reached the server is only taken back.
+    if (event.status) {
+      this.client.cancelPendingEvent(event);
+      return;
+    }
+    await this.client.redactEvent(event.getRoomId()!, event.getId()!);
+  }
+
+  /** Reacts to `event` with `key`, or takes the user's own reaction with that key back. */
+  async toggleReaction(event: MatrixEvent, key: string): Promise<void> {
+    const roomId = event.getRoomId()!;
+    const mine = this.client
+      .getRoom(roomId)
+      ?.relations.getChildEventsForEvent(event.getId()!, 'm.annotation', EventType.Reaction)
+      ?.getRelations()
+      .find((r) => r.getSender() === this.userId && !r.isRedacted() && reactionKeyOf(String(r.getContent()['m.relates_to']?.key)) === reactionKeyOf(key));
+    if (mine) await this.redact(mine);
+    else await this.client.sendEvent(roomId, EventType.Reaction, reactionContent(event.getId()!, key) as never);
+    this.refresh();
+  }
+
+  /** Whether the user may delete `event`: their own, or another's with the power to redact. */
+  mayRedact(event: MatrixEvent): boolean {
+    if (event.getSender() === this.userId) return true;
+    return this.client.getRoom(event.getRoomId())?.currentState.maySendRedactionForEvent(event, this.userId) ?? false;
   }
 
   /** Whether older events can still be fetched. */
