@@ -15,9 +15,11 @@ let carol: MatrixClient;
 let roomId: string;
 let snacksId: string;
 
-/** The timeline row of the message whose text contains `text`. */
+/** The timeline row of the message whose own text (not a quote of it) contains `text`. */
 function row(page: Page, text: string) {
-  return timeline(page).locator('.msg').filter({ hasText: text });
+  return timeline(page)
+    .locator('.msg')
+    .filter({ has: page.locator('.body').filter({ hasText: text }) });
 }
 
 async function eventIdOf(page: Page, text: string): Promise<string> {
@@ -84,6 +86,7 @@ describe('message actions between two browsers', () => {
     await alice.page.getByText('Replying to Bob Chen').waitFor();
     assert.ok(await alice.page.locator('#composer-input').evaluate((el) => el === document.activeElement), 'Reply puts the cursor in the composer');
     await screenshot(alice.page, 'actions-replying-light');
+    await assertAccessible(alice.page, 'composer replying to a message');
     await send(alice.page, 'I will!');
     await alice.page.getByText('Replying to Bob Chen').waitFor({ state: 'detached' });
 
@@ -174,6 +177,12 @@ describe('message actions between two browsers', () => {
     assert.equal(await bobsTools.getByRole('button', { name: 'Edit' }).count(), 0, 'no Edit on the messages of others');
     assert.equal(await bobsTools.getByRole('button', { name: 'Delete' }).count(), 0, 'no Delete without the power to redact');
 
+    // Alice created the room: her power (100) is above the redact level (50), so she may delete Bob's messages.
+    const snacks = row(alice.page, "Who's bringing snacks?");
+    await snacks.hover();
+    await snacks.getByRole('toolbar').getByRole('button', { name: 'Delete' }).waitFor();
+    assert.equal(await snacks.getByRole('toolbar').getByRole('button', { name: 'Edit' }).count(), 0, "nobody edits another's message");
+
     await act(alice.page, 'Oops, wrong room', 'Delete');
     const confirm = alice.page.getByRole('dialog', { name: 'Delete message?' });
     await confirm.waitFor();
@@ -212,6 +221,29 @@ describe('message actions between two browsers', () => {
     const aliceNow = row(alice.page, 'See you at 7').getByRole('button', { name: /^👍 1: Bob Chen reacted with 👍$/ });
     await aliceNow.waitFor();
     assert.equal(await aliceNow.getAttribute('aria-pressed'), 'false', 'her reaction is taken back');
+  });
+
+  test("a message's actions are one tab stop, shown on focus, and the arrow keys move between them", async () => {
+    const tools = row(bob.page, 'I can bring chips').getByRole('toolbar');
+    const buttons = tools.getByRole('button');
+    assert.deepEqual(
+      await buttons.evaluateAll((els) => els.map((b) => (b as HTMLButtonElement).tabIndex)),
+      [0, -1, -1, -1, -1],
+      'only the first button is in the tab order',
+    );
+    await buttons.first().focus();
+    assert.equal(await tools.evaluate((el) => getComputedStyle(el).opacity), '1', 'the toolbar shows while it has focus');
+    await bob.page.keyboard.press('ArrowRight');
+    await bob.page.keyboard.press('ArrowRight');
+    assert.equal(await bob.page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'React with 😂');
+    await bob.page.keyboard.press('End');
+    assert.equal(await bob.page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Reply');
+    await bob.page.keyboard.press('Enter');
+    await bob.page.getByText('Replying to Carol Diaz').waitFor();
+    await bob.page.locator('#composer-input').press('Escape');
+    await bob.page.getByText('Replying to Carol Diaz').waitFor({ state: 'detached' });
+    // The roving tab stop stays where the user left it.
+    assert.deepEqual(await buttons.evaluateAll((els) => els.map((b) => (b as HTMLButtonElement).tabIndex)), [-1, -1, -1, -1, 0]);
   });
 
   test('the emoji picker finds "tada" and sends 🎉 as a reaction; in the composer it inserts the emoji', async () => {

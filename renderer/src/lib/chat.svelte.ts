@@ -390,8 +390,8 @@ export class Chat {
 
   /** Deletes an event for everyone (a redaction); the server checks the power to do it. */
   async redact(event: MatrixEvent): Promise<void> {
-    // A local echo that never reached the server is only taken back.
-    if (event.status) {
+    // A local echo still waiting to go out is only taken back (one being sent cannot be: the SDK throws).
+    if (event.status === 'queued' || event.status === 'not_sent' || event.status === 'encrypting') {
       this.client.cancelPendingEvent(event);
       return;
     }
