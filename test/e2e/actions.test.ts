@@ -139,10 +139,23 @@ describe('message actions between two browsers', () => {
     assert.equal(await composer.inputValue(), '', 'Escape cancels the edit and empties the composer');
     assert.equal(await alice.page.getByText('Editing your message').count(), 0);
 
+    // An edit the server refuses stays in the composer, with the reason, to fix and send again.
     await composer.press('ArrowUp');
+    await composer.fill('lorem ipsum '.repeat(5834).slice(0, 70_000));
+    await composer.press('Enter');
+    await alice.page
+      .getByRole('alert')
+      .filter({ hasText: /Not sent: This message is too large/ })
+      .waitFor();
+    await alice.page.getByText('Editing your message').waitFor();
+    assert.equal((await composer.inputValue()).length, 70_000, 'the refused edit is still in the composer');
+    await alice.page.getByRole('button', { name: 'Dismiss' }).click();
+
     await composer.fill('See you at 7');
     await screenshot(alice.page, 'actions-editing-light');
     await composer.press('Enter');
+    // Once the server has the edit, the composer leaves edit mode and is empty again.
+    await alice.page.getByText('Editing your message').waitFor({ state: 'detached' });
     assert.equal(await composer.inputValue(), '', 'the composer is empty after the edit');
 
     const edited = row(bob.page, 'See you at');

@@ -385,7 +385,20 @@ export class Chat {
     const current = original.getContent();
     const msgtype = typeof current.msgtype === 'string' ? current.msgtype : 'm.text';
     const before = (current['m.mentions'] ?? {}) as { user_ids?: string[]; room?: boolean };
-    await this.client.sendEvent(roomId, EventType.RoomMessage, editContent(original.getId()!, text, msgtype, this.mentionsIn(roomId, text), before) as never);
+    const content = editContent(original.getId()!, text, msgtype, this.mentionsIn(roomId, text), before);
+    try {
+      await this.client.sendEvent(roomId, EventType.RoomMessage, content as never);
+    } catch (err) {
+      // An edit that failed has no row of its own to offer Retry: take it back, and the
+      // composer keeps the text with the reason.
+      const failed = this.client
+        .getRoom(roomId)
+        ?.getPendingEvents()
+        .find((ev) => ev.status === 'not_sent' && ev.getContent().body === content.body && ev.getContent()['m.relates_to']?.event_id === original.getId());
+      if (failed) this.client.cancelPendingEvent(failed);
+      this.refresh();
+      throw err;
+    }
   }
 
   /** Deletes an event for everyone (a redaction); the server checks the power to do it. */
