@@ -16,6 +16,7 @@ import type { Session } from './session.ts';
 import { describeEvent, isShownInTimeline } from './events.ts';
 import { ReadMarkers } from './read-markers.ts';
 import { findMentions } from './mentions.ts';
+import { uploadsOf } from './upload.svelte.ts';
 
 export interface RoomSummary {
   roomId: string;
@@ -355,6 +356,14 @@ export class Chat {
       this.refresh();
       throw err;
     }
+  }
+
+  /**
+   * Uploads a file (progress and cancel in lib/upload.svelte.ts's queue), then sends it as an
+   * m.image, m.video, m.audio or m.file message. Never rejects: a failure stays in the queue, said.
+   */
+  sendFile(roomId: string, file: File): Promise<void> {
+    return uploadsOf(this).add(roomId, file);
   }
 
   private mentionsIn(roomId: string, body: string) {
