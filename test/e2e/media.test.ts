@@ -97,6 +97,8 @@ let bob: Window;
 let carol: MatrixClient;
 let roomId: string;
 const uploadRequests: string[] = [];
+/** Uploads the browser gave up on (net::ERR_ABORTED when cancelled). */
+const abortedUploads: string[] = [];
 
 describe('media: upload with progress and cancel, and every media msgtype in the timeline', () => {
   const { hearth, open, problems } = useHearth(`registration: open\nmax_upload_size: ${MAX_UPLOAD}\n`);
@@ -117,6 +119,9 @@ describe('media: upload with progress and cancel, and every media msgtype in the
     }
     alice.page.on('request', (req) => {
       if (/\/_matrix\/media\/v3\/upload/.test(req.url())) uploadRequests.push(req.url());
+    });
+    alice.page.on('requestfailed', (req) => {
+      if (/\/_matrix\/media\/v3\/upload/.test(req.url())) abortedUploads.push(`${req.url()} ${req.failure()?.errorText}`);
     });
   });
 
@@ -181,8 +186,12 @@ describe('media: upload with progress and cancel, and every media msgtype in the
     await bar.waitFor();
     await alice.page.getByText(/^\d+% of 1\.5 MB$/).waitFor();
     assert.equal(uploadRequests.length, before + 1, 'the upload started');
+    const aborted = alice.page.waitForEvent('requestfailed', { predicate: (req) => /\/upload\?filename=backup\.tar/.test(req.url()) }).catch(() => null);
     await alice.page.getByRole('button', { name: 'Cancel upload of backup.tar' }).click();
     await bar.waitFor({ state: 'detached' });
+    await aborted;
+    assert.equal(abortedUploads.length, 1, 'the upload request was aborted');
+    assert.match(abortedUploads[0]!, /backup\.tar.*ERR_ABORTED/);
     await throttle(alice, null);
     // A message after it: once Bob has it, a sent file would have arrived before it.
     await send(alice.page, 'Never mind the backup');
@@ -295,6 +304,59 @@ describe('media: upload with progress and cancel, and every media msgtype in the
     await timeline(bob.page).getByRole('button', { name: 'Play video clip.mp4' }).click();
     await timeline(bob.page).locator('video[aria-label="clip.mp4"][controls]').waitFor();
     assert.match((await timeline(bob.page).locator('video').getAttribute('src')) ?? '', /^blob:/);
+  });
+
+  test('a room of 30 images fetches only those near the screen; scrolling up fetches the others', async () => {
+    const thumbnails = new Set<string>();
+    bob.page.on('request', (req) => {
+      const m = /\/_matrix\/client\/v1\/media\/thumbnail\/localhost\/([A-Za-z0-9_-]+)/.exec(req.url());
+      if (m) thumbnails.add(m[1]!);
+    });
+    const { room_id: album } = await carol.createRoom({ name: 'Album', invite: ['@bob:localhost'] });
+    const ids: string[] = [];
+    for (let i = 1; i <= 30; i++) {
+      const name = `album-${String(i).padStart(2, '0')}.png`;
+      const { content_uri } = await carol.uploadContent(new Blob([new Uint8Array(noisePng(8, 6))]), { name, type: 'image/png' });
+      ids.push(content_uri.split('/').pop()!);
+      // The declared size (not the file's) sets the box: 320 x 240 each, a tall timeline.
+      await carol.sendMessage(album, { msgtype: MsgType.Image, body: name, url: content_uri, info: { mimetype: 'image/png', w: 320, h: 240 } });
+    }
+    const invites = bob.page.getByRole('region', { name: 'Invites' });
+    await invites.getByText('Album').waitFor();
+    await invites.getByRole('button', { name: 'Accept' }).click();
+    await bob.page.getByRole('heading', { name: 'Album', level: 1 }).waitFor();
+    const log = timeline(bob.page);
+    await loadedSize(log.locator('img[alt="album-30.png"]'));
+    // After a reload the first sync brings the last 30 events: the 30 images, all as rows at once.
+    await bob.page.reload();
+    thumbnails.clear();
+    await bob.page
+      .getByRole('navigation', { name: 'Rooms' })
+      .getByRole('button', { name: /^Album\b/ })
+      .click();
+    await loadedSize(log.locator('img[alt="album-30.png"]'));
+    const rendered = await log
+      .locator('.media[data-kind="image"] img, .media[data-kind="image"] button')
+      .evaluateAll((els) => [...new Set(els.map((el) => (el.getAttribute('aria-label') ?? '').replace('View image ', '')).filter(Boolean))]);
+    const fetched = ids.filter((id) => thumbnails.has(id)).length;
+    assert.ok(rendered.length >= 25, `the room shows many image rows: ${rendered.length}`);
+    assert.ok(fetched >= 1 && fetched <= 12, `only the images near the bottom are fetched: ${fetched} of the ${rendered.length} shown`);
+    const topmost = Number(/album-(\d+)/.exec(rendered[0]!)![1]);
+    assert.equal(thumbnails.has(ids[topmost - 1]!), false, `the topmost image row (${rendered[0]}), far above, is not fetched`);
+    // Up to the room's start (back-pagination), where the first image is fetched once on screen.
+    const first = log.getByRole('button', { name: 'View image album-01.png' });
+    while ((await first.count()) === 0) {
+      await log.evaluate((el) => (el.scrollTop = 0));
+      await bob.page.waitForTimeout(100);
+    }
+    await first.scrollIntoViewIfNeeded();
+    await loadedSize(first.locator('img'));
+    assert.ok(thumbnails.has(ids[0]!), 'scrolled to, it is fetched');
+    // Back to the room the next tests look at.
+    await bob.page
+      .getByRole('navigation', { name: 'Rooms' })
+      .getByRole('button', { name: /^Photos\b/ })
+      .click();
   });
 
   test('the timeline with media: accessible, in light, dark and at 390 px', async () => {

@@ -42,11 +42,10 @@ export function thumbnailPath(mxc: Mxc, width: number, height: number, animated 
 export const IDLE_MEDIA_CACHE_ENTRIES = 100;
 
 export class MediaError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
+  readonly status: number;
+  constructor(status: number, message: string) {
     super(message);
+    this.status = status;
   }
 }
 
@@ -69,12 +68,22 @@ export class MediaFetcher {
   /** Entries with no reference, oldest first (a Map keeps insertion order). */
   private readonly idle = new Map<string, Entry>();
 
+  private readonly baseUrl: string;
+  private readonly accessToken: () => string | null;
+  private readonly fetchFn: typeof fetch;
+  private readonly idleLimit: number;
+
   constructor(
-    private readonly baseUrl: string,
-    private readonly accessToken: () => string | null,
-    private readonly fetchFn: typeof fetch = (input, init) => fetch(input, init),
-    private readonly idleLimit = IDLE_MEDIA_CACHE_ENTRIES,
-  ) {}
+    baseUrl: string,
+    accessToken: () => string | null,
+    fetchFn: typeof fetch = (input, init) => fetch(input, init),
+    idleLimit = IDLE_MEDIA_CACHE_ENTRIES,
+  ) {
+    this.baseUrl = baseUrl;
+    this.accessToken = accessToken;
+    this.fetchFn = fetchFn;
+    this.idleLimit = idleLimit;
+  }
 
   /** The file at `path` (downloadPath or thumbnailPath), fetched once however many rows show it. */
   acquire(path: string): Lease {

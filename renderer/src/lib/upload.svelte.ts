@@ -30,7 +30,11 @@ export class UploadQueue {
   /** The server's m.upload.size (GET /_matrix/client/v1/media/config), asked once. */
   private maxBytes: Promise<number | null> | null = null;
 
-  constructor(private readonly chat: Chat) {}
+  private readonly chat: Chat;
+
+  constructor(chat: Chat) {
+    this.chat = chat;
+  }
 
   forRoom(roomId: string): Upload[] {
     return this.items.filter((u) => u.roomId === roomId);
