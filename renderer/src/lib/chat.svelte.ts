@@ -16,7 +16,7 @@ import type { Session } from './session.ts';
 import { describeEvent, isShownInTimeline } from './events.ts';
 import { ReadMarkers } from './read-markers.ts';
 import { findMentions } from './mentions.ts';
-import { uploadsOf } from './upload.svelte.ts';
+import { stopMedia, uploadsOf } from './upload.svelte.ts';
 
 export interface RoomSummary {
   roomId: string;
@@ -104,6 +104,7 @@ export class Chat {
   stop(): void {
     this.client.stopClient();
     this.reads.stop();
+    stopMedia(this);
   }
 
   async signOut(): Promise<void> {

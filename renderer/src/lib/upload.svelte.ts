@@ -4,7 +4,7 @@
 // chat, so uploads go on while the user looks at another room.
 import type { Chat } from './chat.svelte.ts';
 import { describeError } from './errors.ts';
-import { formatBytes } from './media.ts';
+import { formatBytes, mediaFetcherOf } from './media.ts';
 import { uploadedContent } from './media-content.ts';
 import { probeMedia } from './media-probe.ts';
 
@@ -125,4 +125,14 @@ export function uploadsOf(chat: Chat): UploadQueue {
   let queue = queues.get(chat);
   if (!queue) queues.set(chat, (queue = new UploadQueue(chat)));
   return queue;
+}
+
+/**
+ * On sign-out: stops the uploads still going and revokes every fetched file's object URL, so
+ * that the next account to sign in on this page holds none of this one's files.
+ */
+export function stopMedia(chat: Chat): void {
+  const queue = queues.get(chat);
+  if (queue) for (const u of [...queue.items]) queue.cancel(u.id);
+  mediaFetcherOf(chat).clear();
 }
