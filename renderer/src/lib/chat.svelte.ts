@@ -18,6 +18,7 @@ import { ReadMarkers } from './read-markers.ts';
 import { findMentions, type Mentions } from './mentions.ts';
 import type { Pill } from './markdown.ts';
 import { editContent, reactionContent, reactionKeyOf, type Composing } from './relations.ts';
+import { stopMedia, uploadsOf } from './upload.svelte.ts';
 
 export interface RoomSummary {
   roomId: string;
@@ -105,6 +106,7 @@ export class Chat {
   stop(): void {
     this.client.stopClient();
     this.reads.stop();
+    stopMedia(this);
   }
 
   async signOut(): Promise<void> {
@@ -362,6 +364,14 @@ export class Chat {
       this.refresh();
       throw err;
     }
+  }
+
+  /**
+   * Uploads a file (progress and cancel in lib/upload.svelte.ts's queue), then sends it as an
+   * m.image, m.video, m.audio or m.file message. Never rejects: a failure stays in the queue, said.
+   */
+  sendFile(roomId: string, file: File): Promise<void> {
+    return uploadsOf(this).add(roomId, file);
   }
 
   private mentionsIn(roomId: string, body: string): Mentions {
