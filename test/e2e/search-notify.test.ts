@@ -27,6 +27,8 @@ interface Shown {
 }
 interface Recorder {
   __shown: Array<Shown & { instance?: Notification }>;
+  /** Calls to the desktop preload's focusWindow (window.hearth, stood in for here). */
+  __raised: number;
 }
 
 /** Grants notifications and wraps window.Notification to record each one, then loads the client. */
@@ -35,7 +37,11 @@ async function recordNotifications(w: Window, url: string): Promise<void> {
   await w.context.addInitScript(() => {
     const Real = window.Notification;
     const shown: Recorder['__shown'] = [];
-    (globalThis as unknown as Recorder).__shown = shown;
+    const recorder = globalThis as unknown as Recorder;
+    recorder.__shown = shown;
+    recorder.__raised = 0;
+    // The desktop preload's bridge (main/preload.cts), as far as notifications use it.
+    Object.defineProperty(window, 'hearth', { value: { focusWindow: () => void recorder.__raised++ } });
     class Recorded extends Real {
       constructor(title: string, options?: NotificationOptions) {
         const entry: Recorder['__shown'][number] = { title, body: options?.body ?? '', tag: options?.tag ?? '' };
@@ -206,6 +212,7 @@ describe('message search, the room filter and notifications', () => {
     // Clicking it (what the OS does when the user clicks) opens the room.
     await page.evaluate(() => (globalThis as unknown as Recorder).__shown[0]!.instance!.dispatchEvent(new Event('click')));
     await page.getByRole('heading', { name: 'Garden club', level: 1 }).waitFor();
+    assert.equal(await page.evaluate(() => (globalThis as unknown as Recorder).__raised), 1, 'the desktop window is raised');
   });
 
   test('none for the open focused room, for her own message, for a muted room or with the switch off; a DM does notify', async () => {

@@ -145,6 +145,8 @@ export function watchNotifications(host: NotifyHost): () => void {
       // One notification per room (the tag): a newer message replaces the older one.
       const n = new Notification(text.title, { body: text.body, tag: room.roomId, silent: !actions?.tweaks?.sound });
       n.onclick = () => {
+        // In the desktop app the preload raises the window; a browser raises its tab on focus().
+        (window as { hearth?: { focusWindow?: () => void } }).hearth?.focusWindow?.();
         window.focus();
         host.select(room.roomId);
         n.close();
