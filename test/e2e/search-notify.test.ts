@@ -260,6 +260,25 @@ describe('message search, the room filter and notifications', () => {
     ]);
   });
 
+  test('an encrypted message this client cannot read notifies as "Encrypted message", never with its ciphertext', async () => {
+    const before = (await shownIn(win)).length;
+    // A megolm event as another client would send it (client-server-api "m.room.encrypted");
+    // the SDK's types list only the events it encrypts itself, but the call sends any type.
+    await bob.sendEvent(
+      rooms['Garden club']!,
+      'm.room.encrypted' as never,
+      {
+        algorithm: 'm.megolm.v1.aes-sha2',
+        ciphertext: 'AwgAEnACgAkLmt6qF84IK++J7UDH2Za1YVchHyprqTqsg2yyOwAtHaZTwyNg37afzg8f3r9IsN9r4RNFg7MaZencUJe4qvELiDio',
+        device_id: 'RJYKSTBOIE',
+        sender_key: 'IlRMeOPX2e0MurIyfWEucYBRVOEEUMrOHqn/8mLqMjA',
+        session_id: 'X3lUlvLELLYxeTx4yOVu6UDpasGEVO0Jbu+QFnm0cKQ',
+      } as never,
+    );
+    const shown = await waitForShown(win, before + 1);
+    assert.deepEqual(shown.slice(before), [{ title: 'Bob Chen (Garden club)', body: 'Encrypted message', tag: rooms['Garden club'] }]);
+  });
+
   test('no Content-Security-Policy violation or uncaught error in any window', () => {
     assert.deepEqual(problems(), []);
   });

@@ -162,8 +162,10 @@ export function watchNotifications(host: NotifyHost): () => void {
     // Changes to the user's own membership are onMembership's: the invite that a join brings into
     // the timeline is history by then.
     if (ev.getType() === 'm.room.member' && ev.getStateKey() === host.userId) return;
-    // Encrypted: decide once it is decrypted (or has failed to), when the push rules see its content.
-    if (ev.isBeingDecrypted() || ev.shouldAttemptDecryption()) ev.once(MatrixEventEvent.Decrypted, () => consider(ev, room, true));
+    // Encrypted: decide once it is decrypted (or has failed to), when the push rules see its
+    // content. Without crypto nothing will try: it is an "Encrypted message" now.
+    const decrypting = ev.isBeingDecrypted() || (ev.shouldAttemptDecryption() && client.getCrypto() !== undefined);
+    if (decrypting) ev.once(MatrixEventEvent.Decrypted, () => consider(ev, room, true));
     else consider(ev, room, false);
   };
 
