@@ -150,6 +150,27 @@ describe('message search, the room filter and notifications', () => {
     await page.getByRole('heading', { name: 'Garden club', level: 1 }).waitFor();
   });
 
+  test('a search with more results than a page shows the first ten, and "More results" brings the rest', async () => {
+    const page = win.page;
+    for (let i = 1; i <= 12; i++) await bob.sendTextMessage(rooms['Quiet corner']!, `Agenda item ${i}`);
+    await roomButton(page, 'Quiet corner').getByText('Agenda item 12').waitFor();
+    await page.getByRole('button', { name: 'Search messages' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Search messages' });
+    await dialog.getByLabel('Words to find').fill('agenda');
+    await dialog.getByLabel('Words to find').press('Enter');
+    await dialog.getByRole('status').filter({ hasText: '12 messages match “agenda”.' }).waitFor();
+    const results = dialog.getByRole('list', { name: 'Search results' }).getByRole('listitem');
+    // The server's page is ten by default (search.yaml "filter": limit); the rest is a next_batch away.
+    assert.equal(await results.count(), 10);
+    await dialog.getByRole('button', { name: 'More results' }).click();
+    await results.nth(11).waitFor();
+    assert.equal(await results.count(), 12);
+    assert.match(await results.nth(11).innerText(), /Agenda item 1$/, 'the oldest last');
+    assert.equal(await dialog.getByRole('button', { name: 'More results' }).count(), 0, 'nothing more to fetch');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached' });
+  });
+
   test('the message search dialog in dark', async () => {
     const dark = await open('dark');
     await signInInUi(dark.page, 'alice');
@@ -177,6 +198,7 @@ describe('message search, the room filter and notifications', () => {
     await filter.fill('zzz');
     assert.equal(await list.count(), 0);
     await page.getByText('No rooms match “zzz”.').waitFor();
+    await assertAccessible(page, 'room list, filtered to nothing');
     await filter.press('Escape');
     assert.equal(await filter.inputValue(), '');
     assert.equal(await list.count(), 3);
