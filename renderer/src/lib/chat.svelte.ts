@@ -337,13 +337,15 @@ export class Chat {
    * (too large, forbidden) also takes the message out of the timeline, for the composer to
    * give back to the user with the reason.
    */
-  async send(roomId: string, text: string): Promise<void> {
+  async send(roomId: string, text: string, threadId: string | null = null): Promise<void> {
     const emote = /^\/me\s+([\s\S]+)$/.exec(text);
     const body = emote ? emote[1]! : text;
     const content = { msgtype: emote ? 'm.emote' : 'm.text', body, 'm.mentions': this.mentionsIn(roomId, body) };
-    this.sentCount++;
+    // A reply in a thread leaves the main timeline where the user was.
+    if (!threadId) this.sentCount++;
     try {
-      await this.client.sendMessage(roomId, content as never);
+      // With a thread, the SDK adds the m.thread relation (is_falling_back, m.in_reply_to the latest reply).
+      await this.client.sendMessage(roomId, threadId, content as never);
     } catch (err) {
       if (isPermanentSendFailure(err)) {
         const failed = this.client

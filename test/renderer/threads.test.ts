@@ -1,0 +1,47 @@
+// Thread summaries and thread membership of events (renderer/src/lib/threads.ts).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { summarizeThread, threadRootOf } from '../../renderer/src/lib/threads.ts';
+import type { EventLike } from '../../renderer/src/lib/events.ts';
+
+function event(sender: string, content: Record<string, unknown>): EventLike {
+  return {
+    getType: () => 'm.room.message',
+    getContent: () => content,
+    getPrevContent: () => ({}),
+    getSender: () => sender,
+    getStateKey: () => undefined,
+    getTs: () => 0,
+  };
+}
+const names: Record<string, string> = { '@bob:x': 'Bob' };
+const nameOf = (id: string) => names[id] ?? id;
+
+test('a reply with rel_type m.thread belongs to its root; a reply or an edit does not make a thread', () => {
+  const reply = event('@bob:x', {
+    body: 'ok',
+    'm.relates_to': { rel_type: 'm.thread', event_id: '$root', is_falling_back: true, 'm.in_reply_to': { event_id: '$root' } },
+  });
+  assert.equal(threadRootOf(reply), '$root');
+  assert.equal(threadRootOf(event('@bob:x', { body: 'x', 'm.relates_to': { 'm.in_reply_to': { event_id: '$a' } } })), null);
+  assert.equal(threadRootOf(event('@bob:x', { body: 'x', 'm.relates_to': { rel_type: 'm.replace', event_id: '$a' } })), null);
+  assert.equal(threadRootOf(event('@bob:x', { body: 'x', 'm.relates_to': 'nonsense' })), null);
+});
+
+test('the summary counts the replies and quotes the last one with its sender', () => {
+  const last = event('@bob:x', { msgtype: 'm.text', body: 'ok' });
+  assert.deepEqual(summarizeThread({ length: 3, replyToEvent: last }, nameOf), { replies: 3, text: '3 replies · last: Bob: ok' });
+  assert.equal(summarizeThread({ length: 1, replyToEvent: last }, nameOf)?.text, '1 reply · last: Bob: ok');
+});
+
+test('a long or multi-line last reply is cut to one line', () => {
+  const last = event('@bob:x', { msgtype: 'm.text', body: `first\nsecond ${'x'.repeat(200)}` });
+  const text = summarizeThread({ length: 2, replyToEvent: last }, nameOf)!.text;
+  assert.ok(text.startsWith('2 replies · last: Bob: first second x'));
+  assert.ok(text.endsWith('…') && !text.includes('\n'));
+});
+
+test('no thread, or one with no replies yet, has no summary', () => {
+  assert.equal(summarizeThread(null, nameOf), null);
+  assert.equal(summarizeThread({ length: 0, replyToEvent: null }, nameOf), null);
+});
