@@ -90,20 +90,31 @@ describe('threads, read receipts and jumping through the timeline', () => {
     await bobThreadComposer.press('Enter');
     await bobPanel.locator('.reply').filter({ hasText: 'Friday works for me' }).waitFor();
 
-    // Alice: the root shows the summary, and the reply is not in the main timeline.
-    const summary = row(alice.page, 'Shall we ship on Friday?').getByRole('button', { name: '1 reply · last: Bob Chen: Friday works for me' });
+    // Alice: the root shows the summary, marked unread, and the reply is not in the main
+    // timeline; the room list shows it as the room's last message.
+    const summary = row(alice.page, 'Shall we ship on Friday?').getByRole('button', { name: '1 reply · last: Bob Chen: Friday works for me (unread)' });
     await summary.waitFor();
     assert.equal(await bodies(alice.page, 'Friday works for me').count(), 0, 'a thread reply is not a message of the main timeline');
+    await roomButton(alice.page, ROOM)
+      .locator('.preview')
+      .filter({ hasText: /^Bob Chen: Friday works for me$/ })
+      .waitFor();
+    const badge = roomButton(alice.page, ROOM).locator('.badge');
+    await badge.filter({ hasText: '1' }).waitFor();
     await screenshot(alice.page, 'threads-summary-light');
     await summary.click();
     const alicePanel = threadPanel(alice.page);
     await alicePanel.locator('.reply').filter({ hasText: 'Friday works for me' }).waitFor();
     await alicePanel.getByText('Shall we ship on Friday?').waitFor();
+    // Seeing the thread reads it (a receipt with the thread's id): the dot and the badge go.
+    await row(alice.page, 'Shall we ship on Friday?').getByRole('button', { name: '1 reply · last: Bob Chen: Friday works for me' }).waitFor();
+    await badge.waitFor({ state: 'detached' });
     const aliceThreadComposer = alice.page.locator('#thread-composer-input');
     await aliceThreadComposer.fill('Great, Friday it is');
     await aliceThreadComposer.press('Enter');
 
     await bobPanel.locator('.reply').filter({ hasText: 'Great, Friday it is' }).waitFor();
+    // Bob has the thread open: Alice's reply there is read as it arrives.
     await row(bob.page, 'Shall we ship on Friday?').getByRole('button', { name: '2 replies · last: Alice Martin: Great, Friday it is' }).waitFor();
     assert.equal(await bodies(bob.page, 'Great, Friday it is').count(), 0, "Alice's thread reply stays out of Bob's main timeline");
     await row(alice.page, 'Shall we ship on Friday?')

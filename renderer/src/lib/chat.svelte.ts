@@ -16,6 +16,7 @@ import type { Session } from './session.ts';
 import { describeEvent, isShownInTimeline } from './events.ts';
 import { ReadMarkers } from './read-markers.ts';
 import { findMentions } from './mentions.ts';
+import { latestThreadReply } from './threads.ts';
 
 export interface RoomSummary {
   roomId: string;
@@ -196,6 +197,9 @@ export class Chat {
         break;
       }
     }
+    // Thread replies are not in the live timeline (threadSupport): the newest one counts too.
+    const reply = latestThreadReply(room.getThreads());
+    if (reply && (!last || reply.getTs() > last.getTs())) last = reply;
     const me = room.currentState.getMember(this.userId);
     const summary: RoomSummary = {
       roomId: room.roomId,
@@ -335,7 +339,7 @@ export class Chat {
    * sends an m.emote. The message carries m.mentions for the members it names. The promise
    * rejects with the server's error when the send fails for good; a failure no retry can fix
    * (too large, forbidden) also takes the message out of the timeline, for the composer to
-   * give back to the user with the reason.
+   * give back to the user with the reason. With `threadId`, it is a reply in that thread.
    */
   async send(roomId: string, text: string, threadId: string | null = null): Promise<void> {
     const emote = /^\/me\s+([\s\S]+)$/.exec(text);
