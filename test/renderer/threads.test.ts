@@ -1,7 +1,7 @@
 // Thread summaries and thread membership of events (renderer/src/lib/threads.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { canStartThread, latestThreadReply, summarizeThread, threadRootOf } from '../../renderer/src/lib/threads.ts';
+import { canStartThread, countReplies, latestThreadReply, summarizeThread, threadRootOf } from '../../renderer/src/lib/threads.ts';
 import type { EventLike } from '../../renderer/src/lib/events.ts';
 
 function event(sender: string, content: Record<string, unknown>): EventLike {
@@ -61,4 +61,10 @@ test("the room list's latest thread reply is the newest sent one across threads"
   assert.equal(latestThreadReply([{ replyToEvent: old }, { replyToEvent: newest }, { replyToEvent: null }]), newest);
   assert.equal(latestThreadReply([{ replyToEvent: old }, { replyToEvent: at(9, 'sending') }]), old, 'a reply still being sent is not news yet');
   assert.equal(latestThreadReply([]), undefined);
+});
+
+test("a thread loaded back to its root counts its replies itself; otherwise the SDK's running count stands", () => {
+  assert.equal(countReplies(3, true, 2), 2, "the SDK's count can run ahead of the replies (one counted twice)");
+  assert.equal(countReplies(40, false, 30), 40, 'older replies not loaded yet still count');
+  assert.equal(countReplies(0, false, 1), 1, 'a reply being sent counts before the SDK knows the thread');
 });

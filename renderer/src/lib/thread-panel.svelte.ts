@@ -1,7 +1,10 @@
 // Which thread the side panel shows: one for the window, opened from a message's "Reply in
 // thread" or a thread summary in the timeline, and read by RoomView, which places the panel.
 import type { Room } from 'matrix-js-sdk/lib/models/room.js';
+import type { MatrixEvent } from 'matrix-js-sdk/lib/models/event.js';
+import { Direction } from 'matrix-js-sdk/lib/models/event-timeline.js';
 import { ThreadEvent } from 'matrix-js-sdk/lib/models/thread.js';
+import { countReplies, threadRootOf } from './threads.ts';
 
 export const threadPanel = $state<{ roomId: string | null; rootId: string | null }>({ roomId: null, rootId: null });
 
@@ -41,4 +44,27 @@ export function watchThreads(room: Room, changed: () => void): () => void {
   return () => {
     for (const name of events) room.off(name as ThreadEvent.New, bump);
   };
+}
+
+export interface ThreadView {
+  /** Loaded replies, oldest first, and ours still being sent. */
+  replies: MatrixEvent[];
+  pending: MatrixEvent[];
+  /** All replies, loaded or not. */
+  length: number;
+  replyToEvent: MatrixEvent | null;
+  /** Older replies are still on the server. */
+  hasEarlier: boolean;
+}
+
+/** The thread under `rootId` as the summary and the panel show it, or null when it has none. */
+export function threadView(room: Room, rootId: string): ThreadView | null {
+  const t = room.getThread(rootId);
+  if (!t) return null;
+  const replies = t.events.filter((ev) => threadRootOf(ev) === rootId);
+  const loaded = new Set(replies);
+  const pending = room.getPendingEvents().filter((ev) => !loaded.has(ev) && threadRootOf(ev) === rootId);
+  const hasEarlier = t.liveTimeline.getPaginationToken(Direction.Backward) !== null;
+  const toRoot = t.initialEventsFetched && !hasEarlier;
+  return { replies, pending, length: countReplies(t.length, toRoot, replies.length + pending.length), replyToEvent: t.replyToEvent, hasEarlier };
 }

@@ -43,6 +43,16 @@ export function latestThreadReply<E extends Pick<EventLike, 'getTs'> & { status?
   return latest;
 }
 
+/**
+ * How many replies a thread has. matrix-js-sdk's Thread.length is a running count, started from
+ * the server's bundled count and moved by the events it sees arrive, and the two race: our own
+ * reply was seen counted twice ("3 replies" for two). Once the thread is loaded back to its
+ * root, the replies themselves are the count; before that, the SDK's is all there is.
+ */
+export function countReplies(sdkLength: number, loadedToRoot: boolean, loadedReplies: number): number {
+  return loadedToRoot ? loadedReplies : Math.max(sdkLength, loadedReplies);
+}
+
 /** What matrix-js-sdk's Thread gives: the number of replies and the latest one. */
 export interface ThreadLike {
   length: number;
