@@ -19,6 +19,7 @@ import { findMentions, type Mentions } from './mentions.ts';
 import type { Pill } from './markdown.ts';
 import { editContent, reactionContent, reactionKeyOf, type Composing } from './relations.ts';
 import { stopMedia, uploadsOf } from './upload.svelte.ts';
+import { latestThreadReply } from './threads.ts';
 
 export interface RoomSummary {
   roomId: string;
@@ -200,6 +201,9 @@ export class Chat {
         break;
       }
     }
+    // Thread replies are not in the live timeline (threadSupport): the newest one counts too.
+    const reply = latestThreadReply(room.getThreads());
+    if (reply && (!last || reply.getTs() > last.getTs())) last = reply;
     const me = room.currentState.getMember(this.userId);
     const summary: RoomSummary = {
       roomId: room.roomId,
@@ -339,12 +343,13 @@ export class Chat {
    * sends an m.emote. The message carries m.mentions for the members it names. The promise
    * rejects with the server's error when the send fails for good; a failure no retry can fix
    * (too large, forbidden) also takes the message out of the timeline, for the composer to
-   * give back to the user with the reason.
+   * give back to the user with the reason. With `threadId`, it is a reply in that thread.
    */
-  async send(roomId: string, text: string, pills: readonly Pill[] = [], relation: Record<string, unknown> = {}): Promise<void> {
+  async send(roomId: string, text: string, pills: readonly Pill[] = [], relation: Record<string, unknown> = {}, threadId: string | null = null): Promise<void> {
     const emote = /^\/me\s+([\s\S]+)$/.exec(text);
     const body = emote ? emote[1]! : text;
-    this.sentCount++;
+    // A reply in a thread leaves the main timeline where the user was.
+    if (!threadId) this.sentCount++;
     try {
       // Markdown to HTML, and the members picked from the autocomplete (lib/markdown.ts; loaded on first send).
       const { formatMessage } = await import('./markdown.ts');
@@ -352,7 +357,8 @@ export class Chat {
       const picked = pills.filter((p) => body.includes(p.name) && p.userId !== this.userId).map((p) => p.userId);
       if (picked.length > 0) mentions.user_ids = [...new Set([...(mentions.user_ids ?? []), ...picked])];
       const content = { msgtype: emote ? 'm.emote' : 'm.text', ...formatMessage(body, pills), 'm.mentions': mentions, ...relation };
-      await this.client.sendMessage(roomId, content as never);
+      // With a thread, the SDK adds the m.thread relation (is_falling_back, m.in_reply_to the latest reply).
+      await this.client.sendMessage(roomId, threadId, content as never);
     } catch (err) {
       if (isPermanentSendFailure(err)) {
         const failed = this.client
