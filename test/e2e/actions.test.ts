@@ -1,80 +1,24 @@
-// Message actions end to end: reply, edit (with the Up key) and its history, delete, reactions and
-// the emoji picker, between Alice and Bob in two browser profiles, with Carol on matrix-js-sdk (a
-// client nobody here wrote) sending an old-style reply and reading what the browser sent.
+// Message actions end to end: reply, edit (with the Up key) and its history, delete, between
+// Alice and Bob in two browser profiles, with Carol on matrix-js-sdk sending an old-style reply
+// and reading what the browser sent. Reactions and the emoji picker: reactions.test.ts.
 // The tests run in order and build on each other.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createClient, EventType, MsgType, type MatrixClient } from 'matrix-js-sdk';
-import type { Page } from 'playwright-core';
-import { fetchFn, quietLogger, registerWithSdk } from '../helpers/sdk.ts';
-import { api, assertAccessible, registerInUi, screenshot, send, sessionOf, timeline, useHearth, type Window } from './helpers.ts';
+import { EventType, MsgType } from 'matrix-js-sdk';
+import { assertAccessible, screenshot, send, timeline, useHearth } from './helpers.ts';
+import { act, eventIdOf, meetInRoom, row, threeScreenshots, type ActionsRoom } from './actions-room.ts';
 
-let alice: Window;
-let bob: Window;
-let carol: MatrixClient;
+let alice: ActionsRoom['alice'];
+let bob: ActionsRoom['bob'];
+let carol: ActionsRoom['carol'];
 let roomId: string;
 let snacksId: string;
 
-/** The timeline row of the message whose own text (not a quote of it) contains `text`. */
-function row(page: Page, text: string) {
-  return timeline(page)
-    .locator('.msg')
-    .filter({ has: page.locator('.body').filter({ hasText: text }) });
-}
-
-async function eventIdOf(page: Page, text: string): Promise<string> {
-  const id = await row(page, text).getAttribute('data-event-id');
-  assert.ok(id && id.startsWith('$'), `the row of "${text}" carries its event id`);
-  return id;
-}
-
-/** Hovers a message and clicks one of its actions. */
-async function act(page: Page, text: string, action: string) {
-  const r = row(page, text);
-  await r.hover();
-  await r.getByRole('toolbar').getByRole('button', { name: action, exact: true }).click();
-}
-
-/** Screenshots of the page in light, dark and at 390 px wide, as `actions-<name>-…png`. */
-async function threeScreenshots(page: Page, name: string) {
-  await screenshot(page, `actions-${name}-light`);
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await screenshot(page, `actions-${name}-dark`);
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await screenshot(page, `actions-${name}-390`);
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
-
-describe('message actions between two browsers', () => {
+describe('reply, edit and delete between two browsers', () => {
   const { hearth, open, problems } = useHearth();
 
   test('Alice and Bob in two browsers and Carol on matrix-js-sdk share a room', async () => {
-    alice = await open();
-    bob = await open();
-    await registerInUi(alice.page, 'alice');
-    await registerInUi(bob.page, 'bob');
-    await api(hearth(), await sessionOf(alice.page), 'PUT', '/profile/@alice:localhost/displayname', { displayname: 'Alice Martin' });
-    await api(hearth(), await sessionOf(bob.page), 'PUT', '/profile/@bob:localhost/displayname', { displayname: 'Bob Chen' });
-    const creds = await registerWithSdk(hearth(), 'carol');
-    carol = createClient({ baseUrl: hearth().url, ...creds, fetchFn, logger: quietLogger });
-    await carol.setDisplayName('Carol Diaz');
-
-    ({ room_id: roomId } = await api(hearth(), await sessionOf(alice.page), 'POST', '/createRoom', {
-      name: 'Weekend plans',
-      preset: 'private_chat',
-      invite: ['@bob:localhost', '@carol:localhost'],
-    }));
-    await api(hearth(), await sessionOf(bob.page), 'POST', `/rooms/${encodeURIComponent(roomId)}/join`, {});
-    await carol.joinRoom(roomId);
-    for (const w of [alice, bob]) {
-      await w.page.reload();
-      await w.page
-        .getByRole('navigation', { name: 'Rooms' })
-        .getByRole('button', { name: /^Weekend plans\b/ })
-        .click();
-      await timeline(w.page).getByText('Carol Diaz joined').waitFor();
-    }
+    ({ alice, bob, carol, roomId } = await meetInRoom(hearth(), open));
   });
 
   test("Alice replies to Bob's message: Bob sees the quote, and the event relates to it with m.in_reply_to", async () => {
@@ -207,98 +151,6 @@ describe('message actions between two browsers', () => {
     await oops.waitFor({ state: 'detached' });
     const bodies = (await timeline(bob.page).locator('.msg .body').allInnerTexts()).map((b) => b.trim());
     assert.equal(bodies.at(-1), 'Message deleted', 'the placeholder is where the message was');
-  });
-
-  test('Bob and Alice react 👍: both see "👍 2" with the names; Alice clicks hers again and both see "👍 1"', async () => {
-    await act(bob.page, 'See you at 7', 'React with 👍');
-    const aliceThumb = row(alice.page, 'See you at 7').getByRole('button', { name: /^👍 1: Bob Chen reacted with 👍$/ });
-    await aliceThumb.waitFor();
-    assert.equal(await aliceThumb.getAttribute('aria-pressed'), 'false');
-
-    await act(alice.page, 'See you at 7', 'React with 👍');
-    const aliceSees = row(alice.page, 'See you at 7').getByRole('button', { name: /^👍 2:/ });
-    const bobSees = row(bob.page, 'See you at 7').getByRole('button', { name: /^👍 2:/ });
-    await aliceSees.waitFor();
-    await bobSees.waitFor();
-    assert.equal(await aliceSees.getAttribute('title'), 'Bob Chen and you reacted with 👍');
-    assert.equal(await bobSees.getAttribute('title'), 'you and Alice Martin reacted with 👍');
-    assert.equal(await aliceSees.getAttribute('aria-pressed'), 'true');
-    assert.match(await bobSees.innerText(), /👍\s*2/);
-    await screenshot(alice.page, 'actions-reactions-light');
-    await assertAccessible(alice.page, 'timeline with replies, an edit, a deletion and reactions');
-
-    await aliceSees.click();
-    await row(bob.page, 'See you at 7')
-      .getByRole('button', { name: /^👍 1: you reacted with 👍$/ })
-      .waitFor();
-    const aliceNow = row(alice.page, 'See you at 7').getByRole('button', { name: /^👍 1: Bob Chen reacted with 👍$/ });
-    await aliceNow.waitFor();
-    assert.equal(await aliceNow.getAttribute('aria-pressed'), 'false', 'her reaction is taken back');
-  });
-
-  test("a message's actions are one tab stop, shown on focus, and the arrow keys move between them", async () => {
-    const tools = row(bob.page, 'I can bring chips').getByRole('toolbar');
-    const buttons = tools.getByRole('button');
-    assert.deepEqual(
-      await buttons.evaluateAll((els) => els.map((b) => (b as HTMLButtonElement).tabIndex)),
-      [0, -1, -1, -1, -1],
-      'only the first button is in the tab order',
-    );
-    await buttons.first().focus();
-    assert.equal(await tools.evaluate((el) => getComputedStyle(el).opacity), '1', 'the toolbar shows while it has focus');
-    await bob.page.keyboard.press('ArrowRight');
-    await bob.page.keyboard.press('ArrowRight');
-    assert.equal(await bob.page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'React with 😂');
-    await bob.page.keyboard.press('End');
-    assert.equal(await bob.page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Reply');
-    await bob.page.keyboard.press('Enter');
-    await bob.page.getByText('Replying to Carol Diaz').waitFor();
-    await bob.page.locator('#composer-input').press('Escape');
-    await bob.page.getByText('Replying to Carol Diaz').waitFor({ state: 'detached' });
-    // The roving tab stop stays where the user left it.
-    assert.deepEqual(await buttons.evaluateAll((els) => els.map((b) => (b as HTMLButtonElement).tabIndex)), [-1, -1, -1, -1, 0]);
-  });
-
-  test('the emoji picker finds "tada" and sends 🎉 as a reaction; in the composer it inserts the emoji', async () => {
-    await act(alice.page, 'I can bring chips', 'Add reaction');
-    const picker = alice.page.getByRole('dialog', { name: 'Add reaction' });
-    // Every emoji, once the data has loaded (on first opening, lib/emoji.ts).
-    await picker.getByRole('button', { name: 'grinning face', exact: true }).waitFor();
-    await assertAccessible(alice.page, 'emoji picker');
-    await threeScreenshots(alice.page, 'emoji-picker');
-    // The grid renders a page at a time, and more as it scrolls.
-    const grid = picker.getByRole('group', { name: 'Emoji' });
-    const firstPage = await grid.getByRole('button').count();
-    await grid.evaluate((el) => (el.scrollTop = el.scrollHeight));
-    await grid.getByRole('button').nth(firstPage).waitFor();
-    const search = picker.getByLabel('Search emoji');
-    await search.fill('tada');
-    const tada = picker.getByRole('button', { name: 'party popper' });
-    await tada.waitFor();
-    assert.equal(await picker.getByRole('group', { name: 'Emoji' }).getByRole('button').first().innerText(), '🎉', '"tada" finds 🎉 first');
-    await tada.click();
-    await picker.waitFor({ state: 'detached' });
-    await row(bob.page, 'I can bring chips')
-      .getByRole('button', { name: /^🎉 1: Alice Martin reacted with 🎉$/ })
-      .waitFor();
-    // What Carol's client reads: an m.annotation with the emoji as key.
-    const chipsId = await eventIdOf(alice.page, 'I can bring chips');
-    const { events } = await carol.relations(roomId, chipsId, 'm.annotation', 'm.reaction');
-    assert.deepEqual(
-      events.map((e) => [e.getSender(), e.getContent()['m.relates_to']?.key]),
-      [['@alice:localhost', '🎉']],
-    );
-
-    const composer = alice.page.locator('#composer-input');
-    await composer.fill('Party ');
-    await alice.page.getByRole('button', { name: 'Insert emoji' }).click();
-    const insert = alice.page.getByRole('dialog', { name: 'Insert emoji' });
-    await insert.getByLabel('Search emoji').fill('tada');
-    await insert.getByRole('button', { name: 'party popper' }).waitFor();
-    await insert.getByLabel('Search emoji').press('Enter');
-    await insert.waitFor({ state: 'detached' });
-    assert.equal(await composer.inputValue(), 'Party 🎉');
-    await composer.fill('');
   });
 
   test('no Content-Security-Policy violation or uncaught error in either window', () => {
