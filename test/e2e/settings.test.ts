@@ -85,6 +85,33 @@ describe('user settings', () => {
     await d.getByRole('button', { name: 'Close' }).click();
   });
 
+  test('the desktop notifications switch asks for permission, then keeps on/off in hearth.notifications (what lib/notify.ts reads)', async () => {
+    const kept = () => alice.page.evaluate(() => localStorage.getItem('hearth.notifications'));
+    let d = await openSettings(alice.page, 'Notifications');
+    const os = () => d.getByRole('switch', { name: 'Desktop notifications' });
+    assert.equal(await os().getAttribute('aria-checked'), 'false', 'off while the browser has not allowed notifications');
+    // Without a grant the browser refuses: the switch stays off and says why.
+    await os().click();
+    await d
+      .getByRole('status')
+      .getByText(/Notifications are blocked for Hearth/)
+      .waitFor();
+    assert.equal(await os().getAttribute('aria-checked'), 'false');
+    assert.equal(await kept(), null);
+    await d.getByRole('button', { name: 'Close' }).click();
+
+    await alice.context.grantPermissions(['notifications']);
+    d = await openSettings(alice.page, 'Notifications');
+    assert.equal(await os().getAttribute('aria-checked'), 'true', 'on by default once permission is granted');
+    await os().click();
+    await d.locator('[aria-checked=false]').and(os()).waitFor();
+    assert.equal(await kept(), 'off');
+    await os().click();
+    await d.locator('[aria-checked=true]').and(os()).waitFor();
+    assert.equal(await kept(), 'on');
+    await d.getByRole('button', { name: 'Close' }).click();
+  });
+
   test('no page error or CSP violation', () => {
     assert.deepEqual(problems(), []);
   });
