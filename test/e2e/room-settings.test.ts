@@ -9,6 +9,9 @@ import { fetchFn, quietLogger, registerWithSdk } from '../helpers/sdk.ts';
 import { api, assertAccessible, registerInUi, sessionOf, useHearth, type ApiUser, type Window } from './helpers.ts';
 import { captureAll, dialog } from './settings-helpers.ts';
 
+/** An 8x8 PNG in Hearth's orange. */
+const PNG_8X8 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR4nGM45MiDFTEMLQkAps5DwRGu074AAAAASUVORK5CYII=', 'base64');
+
 let alice: Window;
 let bob: Window;
 let aliceApi: ApiUser;
@@ -56,6 +59,16 @@ describe('room settings', () => {
     await assertAccessible(alice.page, 'room settings, Access');
     await d.getByRole('tab', { name: 'Permissions' }).click();
     await assertAccessible(alice.page, 'room settings, Permissions');
+    await d.getByRole('button', { name: 'Close' }).click();
+  });
+
+  test("an image picked as the room's avatar is uploaded and set as m.room.avatar", async () => {
+    await alice.page.getByRole('button', { name: 'Room settings' }).click();
+    const d = dialog(alice.page, /^Room settings/);
+    await d.locator('input[type=file]').setInputFiles({ name: 'room.png', mimeType: 'image/png', buffer: PNG_8X8 });
+    await d.getByRole('status').getByText('Room avatar saved.').waitFor();
+    const avatar = await carol.getStateEvent(roomId, 'm.room.avatar', '');
+    assert.match(avatar.url, /^mxc:\/\/localhost\/\S+$/, 'a js-sdk member reads the new avatar');
     await d.getByRole('button', { name: 'Close' }).click();
   });
 

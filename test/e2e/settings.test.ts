@@ -6,6 +6,9 @@ import { describe, test } from 'node:test';
 import { api, assertAccessible, registerInUi, screenshot, sessionOf, timeline, useHearth, type ApiUser, type Window } from './helpers.ts';
 import { captureAll, openSettings } from './settings-helpers.ts';
 
+/** An 8x8 PNG in Hearth's orange. */
+const PNG_8X8 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR4nGM45MiDFTEMLQkAps5DwRGu074AAAAASUVORK5CYII=', 'base64');
+
 let alice: Window;
 let bob: Window;
 let aliceApi: ApiUser;
@@ -41,6 +44,19 @@ describe('user settings', () => {
       .waitFor();
     // The sidebar's own name follows too.
     await alice.page.getByRole('complementary', { name: 'Conversations' }).getByText('Alice Martin', { exact: true }).waitFor();
+  });
+
+  test('an avatar picked in Settings > Profile is uploaded and set in the profile, and shown from the authenticated media API on reopening', async () => {
+    let d = await openSettings(alice.page, 'Profile');
+    await d.locator('input[type=file]').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG_8X8 });
+    await d.getByRole('status').getByText('Avatar saved.').waitFor();
+    const profile = await api(hearth(), aliceApi, 'GET', '/profile/@alice:localhost');
+    assert.match(profile.avatar_url, /^mxc:\/\/localhost\/\S+$/);
+    await d.getByRole('button', { name: 'Close' }).click();
+    d = await openSettings(alice.page, 'Profile');
+    // Media needs the access token (v1 media): the image is fetched and shown as a blob: URL.
+    assert.match((await d.getByRole('img', { name: 'Your avatar' }).getAttribute('src')) ?? '', /^blob:/);
+    await d.getByRole('button', { name: 'Close' }).click();
   });
 
   test('the dark theme, picked in Settings > Appearance, changes the colours at once and survives a reload, set before the first paint', async () => {
