@@ -149,6 +149,7 @@ describe('formatted messages, msgtypes and @-mentions', () => {
     await screenshot(dark.page, 'format-autocomplete-390');
     await composer.press('Escape');
     await screenshot(dark.page, 'format-timeline-390');
+    await composer.fill(''); // stops its "typing…" for the others
     await dark.context.close();
   });
 
@@ -213,10 +214,16 @@ describe('formatted messages, msgtypes and @-mentions', () => {
     seenProblems.push(...reported);
   });
 
-  test('m.notice, m.emote, m.location and an unknown msgtype from js-sdk each render', async () => {
+  test('m.notice, m.emote, m.location, a spoiler and an unknown msgtype from js-sdk each render', async () => {
     await bob.sendMessage(roomId, { msgtype: 'm.notice', body: 'Build 42 passed' } as never);
     await bob.sendMessage(roomId, { msgtype: 'm.emote', body: 'waves hard', format: 'org.matrix.custom.html', formatted_body: 'waves <em>hard</em>' } as never);
     await bob.sendMessage(roomId, { msgtype: 'm.location', body: 'Big Ben, London', geo_uri: 'geo:51.5007,-0.1246;u=35' } as never);
+    await bob.sendMessage(roomId, {
+      msgtype: 'm.text',
+      body: 'The butler [Spoiler for plot]',
+      format: 'org.matrix.custom.html',
+      formatted_body: 'The butler <span data-mx-spoiler="plot">did it</span>',
+    } as never);
     await bob.sendMessage(roomId, { msgtype: 'org.example.poll', body: 'Poll: pizza or sushi?' } as never);
     const log = timeline(dana.page);
     await log.getByText('Poll: pizza or sushi?').waitFor();
@@ -238,8 +245,15 @@ describe('formatted messages, msgtypes and @-mentions', () => {
 
     const unknown = log.locator('.body[data-msgtype="org.example.poll"]');
     assert.equal((await unknown.innerText()).trim(), 'Poll: pizza or sushi?');
+    // A spoiler (instant_messaging.md "Spoiler messages") hides its text until shown.
+    const spoiler = log.getByRole('button', { name: 'Spoiler: plot. Show it' });
+    assert.equal(await log.getByText('did it').isVisible(), false);
     await screenshot(dana.page, 'format-msgtypes-light');
     await assertAccessible(dana.page, 'timeline with formatted messages and msgtypes');
+    await spoiler.focus();
+    await dana.page.keyboard.press('Enter');
+    await log.getByText('did it').waitFor({ state: 'visible' });
+    assert.equal(await spoiler.count(), 0, 'once shown, it is text, not a button');
   });
 
   test('no Content-Security-Policy violation or uncaught error in any window', () => {
