@@ -14,7 +14,13 @@ export interface HearthBridge {
   signInAgain(): Promise<LoginToken | null>;
   /** process.platform of the desktop app ('darwin', 'linux', 'win32'). */
   readonly platform: string;
+  /**
+   * Brings the app window to the front: for a click on a notification, where the page's own
+   * window.focus() does not raise an Electron window.
+   */
+  focusWindow(): void;
 }
 
 export const GET_LOGIN_TOKEN_CHANNEL = 'hearth:get-login-token';
 export const SIGN_IN_AGAIN_CHANNEL = 'hearth:sign-in-again';
+export const FOCUS_WINDOW_CHANNEL = 'hearth:focus-window';

@@ -8,11 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Homeserver } from '../homeserver/index.ts';
-import { GET_LOGIN_TOKEN_CHANNEL, SIGN_IN_AGAIN_CHANNEL } from './bridge.ts';
+import { FOCUS_WINDOW_CHANNEL, GET_LOGIN_TOKEN_CHANNEL, SIGN_IN_AGAIN_CHANNEL } from './bridge.ts';
 import { startDesktopHomeserver } from './desktop-homeserver.ts';
 import { localpartFor } from './local-account.ts';
 import { LoginTokenHandoff, type LoginToken } from './login-token.ts';
 import { isAppPage, navigationPolicy } from './navigation-policy.ts';
+import { permissionAllowed } from './permission-policy.ts';
 import { startUp } from './startup.ts';
 
 const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
@@ -94,6 +95,14 @@ async function run(): Promise<void> {
     });
   tokenChannel(GET_LOGIN_TOKEN_CHANNEL, () => handoff.take());
   tokenChannel(SIGN_IN_AGAIN_CHANNEL, () => handoff.signInAgain());
+  // A click on one of the page's notifications: show the window it belongs to.
+  ipcMain.on(FOCUS_WINDOW_CHANNEL, (event) => {
+    if (appOrigin === undefined || !isAppPage(appOrigin, event.senderFrame?.url)) return;
+    if (mainWindow === undefined || mainWindow.isDestroyed()) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.show();
+    mainWindow.focus();
+  });
 
   const started = await startUp({
     startHomeserver: async () => {
@@ -166,10 +175,12 @@ function hardenWebContents(contents: WebContents): void {
   contents.on('will-attach-webview', (event) => event.preventDefault());
 }
 
-/** Camera, microphone, notifications, geolocation...: all refused until a feature asks for one. */
+/** Camera, microphone, geolocation...: all refused; only the app page's notifications are allowed (permission-policy.ts). */
 function denyAllPermissions(): void {
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
+  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback, details) =>
+    callback(permissionAllowed(appOrigin, permission, details.requestingUrl)),
+  );
+  session.defaultSession.setPermissionCheckHandler((_contents, permission, requestingOrigin) => permissionAllowed(appOrigin, permission, requestingOrigin));
   session.defaultSession.setDevicePermissionHandler(() => false);
 }
 

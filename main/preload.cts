@@ -11,12 +11,14 @@ const { contextBridge, ipcRenderer } = require('electron') as typeof import('ele
 
 const GET_LOGIN_TOKEN_CHANNEL = 'hearth:get-login-token';
 const SIGN_IN_AGAIN_CHANNEL = 'hearth:sign-in-again';
+const FOCUS_WINDOW_CHANNEL = 'hearth:focus-window';
 
 const bridge: HearthBridge = {
   // A fresh wrapper, so the page gets no handle on ipcRenderer itself.
   getLoginToken: () => ipcRenderer.invoke(GET_LOGIN_TOKEN_CHANNEL),
   signInAgain: () => ipcRenderer.invoke(SIGN_IN_AGAIN_CHANNEL),
   platform: process.platform,
+  focusWindow: () => ipcRenderer.send(FOCUS_WINDOW_CHANNEL),
 };
 
 contextBridge.exposeInMainWorld('hearth', bridge);

@@ -7,6 +7,8 @@ interface HearthBridge {
   getLoginToken?: () => Promise<string | { token: string } | null | undefined>;
   /** Another one, minted when the user asks to sign in again after signing out; null if asked too soon. */
   signInAgain?: () => Promise<{ token: string } | null | undefined>;
+  /** Raises the app window (for a click on a notification). */
+  focusWindow?: () => void;
 }
 
 interface Window {

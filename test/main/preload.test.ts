@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import vm from 'node:vm';
 import ts from 'typescript';
-import { GET_LOGIN_TOKEN_CHANNEL, SIGN_IN_AGAIN_CHANNEL } from '../../main/bridge.ts';
+import { FOCUS_WINDOW_CHANNEL, GET_LOGIN_TOKEN_CHANNEL, SIGN_IN_AGAIN_CHANNEL } from '../../main/bridge.ts';
 
 const source = fs.readFileSync(new URL('../../main/preload.cts', import.meta.url), 'utf8');
 
@@ -17,6 +17,7 @@ function runPreload() {
   });
   const exposed: Array<[string, unknown]> = [];
   const invoked: unknown[][] = [];
+  const sent: unknown[][] = [];
   const electron = {
     contextBridge: { exposeInMainWorld: (key: string, api: unknown) => exposed.push([key, api]) },
     ipcRenderer: {
@@ -24,6 +25,7 @@ function runPreload() {
         invoked.push(args);
         return { userId: '@me:localhost', token: 'hlt_x' };
       },
+      send: (...args: unknown[]) => void sent.push(args),
     },
   };
   const required: string[] = [];
@@ -36,7 +38,7 @@ function runPreload() {
   const wrapper = vm.runInNewContext(`(function (require, process, exports, module) {${outputText}\n})`);
   const exports = {};
   wrapper(sandboxRequire, { platform: 'linux' }, exports, { exports });
-  return { exposed, invoked, required };
+  return { exposed, invoked, sent, required };
 }
 
 test('the preload loads with only the sandbox require("electron") and exposes exactly window.hearth', () => {
@@ -45,7 +47,7 @@ test('the preload loads with only the sandbox require("electron") and exposes ex
   assert.equal(exposed.length, 1);
   const [key, api] = exposed[0]!;
   assert.equal(key, 'hearth');
-  assert.deepEqual(Object.keys(api as object).sort(), ['getLoginToken', 'platform', 'signInAgain']);
+  assert.deepEqual(Object.keys(api as object).sort(), ['focusWindow', 'getLoginToken', 'platform', 'signInAgain']);
   assert.equal((api as { platform: string }).platform, 'linux');
 });
 
@@ -61,4 +63,12 @@ test('signInAgain invokes its own channel, with no arguments from the page', asy
   const api = exposed[0]![1] as { signInAgain: (...args: unknown[]) => Promise<unknown> };
   assert.deepEqual(await api.signInAgain('ignored'), { userId: '@me:localhost', token: 'hlt_x' });
   assert.deepEqual(invoked, [[SIGN_IN_AGAIN_CHANNEL]]);
+});
+
+test('focusWindow sends its own channel, with no arguments from the page', () => {
+  const { exposed, invoked, sent } = runPreload();
+  const api = exposed[0]![1] as { focusWindow: (...args: unknown[]) => void };
+  api.focusWindow('ignored');
+  assert.deepEqual(sent, [[FOCUS_WINDOW_CHANNEL]]);
+  assert.deepEqual(invoked, []);
 });

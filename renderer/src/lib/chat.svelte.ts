@@ -17,6 +17,9 @@ import { describeEvent, isShownInTimeline } from './events.ts';
 import { ReadMarkers } from './read-markers.ts';
 import { findMentions, type Mentions } from './mentions.ts';
 import type { Pill } from './markdown.ts';
+import { editContent, reactionContent, reactionKeyOf, type Composing } from './relations.ts';
+import { stopMedia, uploadsOf } from './upload.svelte.ts';
+import { latestThreadReply } from './threads.ts';
 
 export interface RoomSummary {
   roomId: string;
@@ -104,6 +107,7 @@ export class Chat {
   stop(): void {
     this.client.stopClient();
     this.reads.stop();
+    stopMedia(this);
   }
 
   async signOut(): Promise<void> {
@@ -197,6 +201,9 @@ export class Chat {
         break;
       }
     }
+    // Thread replies are not in the live timeline (threadSupport): the newest one counts too.
+    const reply = latestThreadReply(room.getThreads());
+    if (reply && (!last || reply.getTs() > last.getTs())) last = reply;
     const me = room.currentState.getMember(this.userId);
     const summary: RoomSummary = {
       roomId: room.roomId,
@@ -336,20 +343,22 @@ export class Chat {
    * sends an m.emote. The message carries m.mentions for the members it names. The promise
    * rejects with the server's error when the send fails for good; a failure no retry can fix
    * (too large, forbidden) also takes the message out of the timeline, for the composer to
-   * give back to the user with the reason.
+   * give back to the user with the reason. With `threadId`, it is a reply in that thread.
    */
-  async send(roomId: string, text: string, pills: readonly Pill[] = []): Promise<void> {
+  async send(roomId: string, text: string, pills: readonly Pill[] = [], relation: Record<string, unknown> = {}, threadId: string | null = null): Promise<void> {
     const emote = /^\/me\s+([\s\S]+)$/.exec(text);
     const body = emote ? emote[1]! : text;
-    this.sentCount++;
+    // A reply in a thread leaves the main timeline where the user was.
+    if (!threadId) this.sentCount++;
     try {
       // Markdown to HTML, and the members picked from the autocomplete (lib/markdown.ts; loaded on first send).
       const { formatMessage } = await import('./markdown.ts');
       const mentions = this.mentionsIn(roomId, body);
       const picked = pills.filter((p) => body.includes(p.name) && p.userId !== this.userId).map((p) => p.userId);
       if (picked.length > 0) mentions.user_ids = [...new Set([...(mentions.user_ids ?? []), ...picked])];
-      const content = { msgtype: emote ? 'm.emote' : 'm.text', ...formatMessage(body, pills), 'm.mentions': mentions };
-      await this.client.sendMessage(roomId, content as never);
+      const content = { msgtype: emote ? 'm.emote' : 'm.text', ...formatMessage(body, pills), 'm.mentions': mentions, ...relation };
+      // With a thread, the SDK adds the m.thread relation (is_falling_back, m.in_reply_to the latest reply).
+      await this.client.sendMessage(roomId, threadId, content as never);
     } catch (err) {
       if (isPermanentSendFailure(err)) {
         const failed = this.client
@@ -361,6 +370,14 @@ export class Chat {
       this.refresh();
       throw err;
     }
+  }
+
+  /**
+   * Uploads a file (progress and cancel in lib/upload.svelte.ts's queue), then sends it as an
+   * m.image, m.video, m.audio or m.file message. Never rejects: a failure stays in the queue, said.
+   */
+  sendFile(roomId: string, file: File): Promise<void> {
+    return uploadsOf(this).add(roomId, file);
   }
 
   private mentionsIn(roomId: string, body: string): Mentions {
@@ -377,6 +394,62 @@ export class Chat {
 
   discard(event: MatrixEvent): void {
     this.client.cancelPendingEvent(event);
+  }
+
+  // --- Message actions: reply, edit, delete, react (lib/relations.ts shapes their content). ---
+
+  /** The reply or edit the composer is making: set by a message's actions, shown and sent by the composer. */
+  composing = $state<Composing | null>(null);
+
+  /** Replaces `original`'s text (client-server-api "Event replacements"); its msgtype stays. */
+  async edit(original: MatrixEvent, text: string): Promise<void> {
+    const roomId = original.getRoomId()!;
+    const current = original.getContent();
+    const msgtype = typeof current.msgtype === 'string' ? current.msgtype : 'm.text';
+    const before = (current['m.mentions'] ?? {}) as { user_ids?: string[]; room?: boolean };
+    const content = editContent(original.getId()!, text, msgtype, this.mentionsIn(roomId, text), before);
+    try {
+      await this.client.sendEvent(roomId, EventType.RoomMessage, content as never);
+    } catch (err) {
+      // An edit that failed has no row of its own to offer Retry: take it back, and the
+      // composer keeps the text with the reason.
+      const failed = this.client
+        .getRoom(roomId)
+        ?.getPendingEvents()
+        .find((ev) => ev.status === 'not_sent' && ev.getContent().body === content.body && ev.getContent()['m.relates_to']?.event_id === original.getId());
+      if (failed) this.client.cancelPendingEvent(failed);
+      this.refresh();
+      throw err;
+    }
+  }
+
+  /** Deletes an event for everyone (a redaction); the server checks the power to do it. */
+  async redact(event: MatrixEvent): Promise<void> {
+    // A local echo still waiting to go out is only taken back (one being sent cannot be: the SDK throws).
+    if (event.status === 'queued' || event.status === 'not_sent' || event.status === 'encrypting') {
+      this.client.cancelPendingEvent(event);
+      return;
+    }
+    await this.client.redactEvent(event.getRoomId()!, event.getId()!);
+  }
+
+  /** Reacts to `event` with `key`, or takes the user's own reaction with that key back. */
+  async toggleReaction(event: MatrixEvent, key: string): Promise<void> {
+    const roomId = event.getRoomId()!;
+    const mine = this.client
+      .getRoom(roomId)
+      ?.relations.getChildEventsForEvent(event.getId()!, 'm.annotation', EventType.Reaction)
+      ?.getRelations()
+      .find((r) => r.getSender() === this.userId && !r.isRedacted() && reactionKeyOf(String(r.getContent()['m.relates_to']?.key)) === reactionKeyOf(key));
+    if (mine) await this.redact(mine);
+    else await this.client.sendEvent(roomId, EventType.Reaction, reactionContent(event.getId()!, key) as never);
+    this.refresh();
+  }
+
+  /** Whether the user may delete `event`: their own, or another's with the power to redact. */
+  mayRedact(event: MatrixEvent): boolean {
+    if (event.getSender() === this.userId) return true;
+    return this.client.getRoom(event.getRoomId())?.currentState.maySendRedactionForEvent(event, this.userId) ?? false;
   }
 
   /** Whether older events can still be fetched. */

@@ -1,5 +1,6 @@
 // What a timeline event says, in words: for the timeline's system lines and the room list's
 // last-message preview. Works on any object shaped like matrix-js-sdk's MatrixEvent.
+import { replyTarget, stripReplyFallback } from './relations.ts';
 
 export interface EventLike {
   getType(): string;
@@ -63,7 +64,9 @@ export function messageText(ev: EventLike): string {
   if (ev.isRedacted?.()) return DELETED_TEXT;
   if (isUndecryptable(ev)) return UNDECRYPTABLE_TEXT;
   const c = ev.getContent() as { body?: unknown; msgtype?: unknown };
-  return typeof c.body === 'string' ? c.body : '';
+  if (typeof c.body !== 'string') return '';
+  // A reply from an older client starts with a quote of what it answers; the quote is shown apart.
+  return replyTarget(c) ? stripReplyFallback(c.body) : c.body;
 }
 
 /** One line for the event; `preview` prefixes messages with their sender ("Alice: hi"). */

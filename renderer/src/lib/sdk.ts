@@ -45,6 +45,11 @@ export const START_OPTIONS: IStartClientOpts = {
   // timeline can show them as pending or failed without reordering the history.
   pendingEventOrdering: PendingEventOrdering.Detached,
   lazyLoadMembers: false,
+  // Thread replies (rel_type m.thread) go to their thread's own timeline, not the room's: the
+  // main timeline shows the root with a summary, the side panel the thread (ThreadPanel.svelte).
+  // Counts are unchanged: the sync filter already asks for unread_thread_notifications, and
+  // Room.getUnreadNotificationCount adds each thread's to the room's.
+  threadSupport: true,
 };
 
 export type { MatrixClient };

@@ -1,0 +1,110 @@
+// The content of media messages, both ways: what a received m.image / m.video / m.audio / m.file
+// says (client-server-api "m.room.message msgtypes"), checked field by field since it comes from
+// any client, and the content this client sends for an uploaded file.
+import { parseMxc, type Mxc } from './media.ts';
+
+export type MediaKind = 'image' | 'video' | 'audio' | 'file';
+
+export interface MediaMessage {
+  kind: MediaKind;
+  /** The file's name: `filename`, else `body` (before v1.10 the body was the file name). */
+  name: string;
+  /** Text sent with the file (v1.10 "Media captions": a `body` that differs from `filename`). */
+  caption: string | null;
+  /** The file, or null when it is encrypted (`file` instead of `url`) or the URI is not an mxc one. */
+  mxc: Mxc | null;
+  encrypted: boolean;
+  mimetype: string | null;
+  size: number | null;
+  /** Pixels, for images and videos: reserves the box before anything loads. */
+  width: number | null;
+  height: number | null;
+  durationMs: number | null;
+  /** A thumbnail the sender uploaded (info.thumbnail_url): a video's poster. */
+  thumbnail: Mxc | null;
+}
+
+const KINDS: Record<string, MediaKind> = { 'm.image': 'image', 'm.video': 'video', 'm.audio': 'audio', 'm.file': 'file' };
+
+/** Media messages; null for any other msgtype. */
+export function mediaMessage(content: Record<string, unknown>): MediaMessage | null {
+  const kind = typeof content.msgtype === 'string' ? KINDS[content.msgtype] : undefined;
+  if (!kind) return null;
+  const info = isObject(content.info) ? content.info : {};
+  const body = typeof content.body === 'string' ? content.body : '';
+  const filename = typeof content.filename === 'string' && content.filename ? content.filename : null;
+  const encrypted = isObject(content.file);
+  return {
+    kind,
+    name: filename ?? (body || 'Attachment'),
+    caption: filename && body && body !== filename ? body : null,
+    mxc: encrypted ? null : parseMxc(content.url),
+    encrypted,
+    mimetype: typeof info.mimetype === 'string' ? info.mimetype : null,
+    size: count(info.size),
+    width: dimension(info.w),
+    height: dimension(info.h),
+    durationMs: count(info.duration),
+    thumbnail: encrypted ? null : parseMxc(info.thumbnail_url),
+  };
+}
+
+/** The largest box an image or video takes in the timeline, in CSS pixels. */
+export const INLINE_MEDIA_BOX = { width: 320, height: 240 } as const;
+/** The box for an image whose size the event does not give. */
+export const UNKNOWN_MEDIA_BOX = { width: 240, height: 180 } as const;
+
+/** Scales (w, h) down to fit in the box, keeping its aspect ratio; never up. */
+export function fitBox(
+  width: number | null,
+  height: number | null,
+  box: { width: number; height: number } = INLINE_MEDIA_BOX,
+): { width: number; height: number } {
+  if (!width || !height) return { ...UNKNOWN_MEDIA_BOX };
+  const scale = Math.min(1, box.width / width, box.height / height);
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/** Which msgtype a file of this MIME type is sent as. SVG is a file: the server does not thumbnail it. */
+export function msgtypeFor(mimetype: string): 'm.image' | 'm.video' | 'm.audio' | 'm.file' {
+  if (/^image\/(png|jpeg|gif|webp|avif)$/i.test(mimetype)) return 'm.image';
+  if (/^video\//i.test(mimetype)) return 'm.video';
+  if (/^audio\//i.test(mimetype)) return 'm.audio';
+  return 'm.file';
+}
+
+export interface Probed {
+  width?: number;
+  height?: number;
+  durationMs?: number;
+}
+
+/** The m.room.message content for an uploaded file: body and filename are its name, info what we know of it. */
+export function uploadedContent(file: { name: string; type: string; size: number }, contentUri: string, probed: Probed = {}): Record<string, unknown> {
+  const mimetype = file.type || 'application/octet-stream';
+  const msgtype = msgtypeFor(mimetype);
+  const info: Record<string, unknown> = { mimetype, size: file.size };
+  if (msgtype === 'm.image' || msgtype === 'm.video') {
+    if (probed.width && probed.height) {
+      info.w = probed.width;
+      info.h = probed.height;
+    }
+  }
+  if ((msgtype === 'm.audio' || msgtype === 'm.video') && probed.durationMs !== undefined) info.duration = probed.durationMs;
+  const name = file.name || 'file';
+  return { msgtype, body: name, filename: name, url: contentUri, info };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A non-negative integer, as the spec's `size` and `duration`; anything else is unknown. */
+function count(v: unknown): number | null {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null;
+}
+
+/** Image sides up to a bound: a hostile `w: 1e9` must not make a giant box. */
+function dimension(v: unknown): number | null {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= 100_000 ? v : null;
+}

@@ -1,0 +1,204 @@
+// Authenticated media: the server serves media only to a signed-in client (client-server-api
+// "Content repository", the /_matrix/client/v1/media endpoints of v1.11), so an <img src> cannot
+// point at it. Each file is fetched with the access token in the Authorization header, turned into
+// a blob and shown through an object URL. Object URLs are shared by the rows that show the same
+// file, kept for a while after the last one goes (scrolling back should not fetch again), and
+// revoked when they fall out of that cache, so a long session does not keep every image in memory.
+
+export interface Mxc {
+  serverName: string;
+  mediaId: string;
+}
+
+/**
+ * client-server-api "Matrix Content (mxc://) URIs": `mxc://<server-name>/<media-id>`, the media ID
+ * made of `A-Z a-z 0-9 _ -`. Anything else (another scheme, a path, a query) is not media we fetch:
+ * the URI comes from someone else's event, and it becomes part of a request path.
+ */
+export function parseMxc(uri: unknown): Mxc | null {
+  if (typeof uri !== 'string') return null;
+  const m = /^mxc:\/\/([A-Za-z0-9.:[\]-]+)\/([A-Za-z0-9_-]+)$/.exec(uri);
+  return m ? { serverName: m[1]!, mediaId: m[2]! } : null;
+}
+
+const MEDIA = '/_matrix/client/v1/media';
+
+export function downloadPath(mxc: Mxc): string {
+  return `${MEDIA}/download/${encodeURIComponent(mxc.serverName)}/${encodeURIComponent(mxc.mediaId)}`;
+}
+
+/** content_repo.md "Thumbnails": `scale` fits inside the box keeping the aspect ratio. */
+export function thumbnailPath(mxc: Mxc, width: number, height: number, animated = false): string {
+  const q = new URLSearchParams({ width: String(width), height: String(height), method: 'scale' });
+  if (animated) q.set('animated', 'true');
+  return `${MEDIA}/thumbnail/${encodeURIComponent(mxc.serverName)}/${encodeURIComponent(mxc.mediaId)}?${q}`;
+}
+
+/**
+ * Object URLs no row shows any more, kept for when the user scrolls back. At the thumbnail size
+ * (640 x 480 at most) 100 images are ~30 MB of decoded pixels at worst; more than a screenful
+ * scrolled away and back, few enough that a long session's memory stays flat.
+ */
+export const IDLE_MEDIA_CACHE_ENTRIES = 100;
+
+export class MediaError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+interface Entry {
+  url: Promise<string>;
+  /** Set once the blob is in: what to revoke. */
+  objectUrl?: string;
+  refs: number;
+}
+
+export interface Lease {
+  /** An object URL for the file (rejects with a MediaError when the server refuses it). */
+  url: Promise<string>;
+  /** The caller no longer shows it; call once. */
+  release(): void;
+}
+
+export class MediaFetcher {
+  private readonly entries = new Map<string, Entry>();
+  /** Entries with no reference, oldest first (a Map keeps insertion order). */
+  private readonly idle = new Map<string, Entry>();
+
+  private readonly baseUrl: string;
+  private readonly accessToken: () => string | null;
+  private readonly fetchFn: typeof fetch;
+  private readonly idleLimit: number;
+
+  constructor(
+    baseUrl: string,
+    accessToken: () => string | null,
+    fetchFn: typeof fetch = (input, init) => fetch(input, init),
+    idleLimit = IDLE_MEDIA_CACHE_ENTRIES,
+  ) {
+    this.baseUrl = baseUrl;
+    this.accessToken = accessToken;
+    this.fetchFn = fetchFn;
+    this.idleLimit = idleLimit;
+  }
+
+  /** The file at `path` (downloadPath or thumbnailPath), fetched once however many rows show it. */
+  acquire(path: string): Lease {
+    let entry = this.entries.get(path);
+    if (!entry) {
+      const created: Entry = { refs: 0, url: Promise.resolve('') };
+      created.url = this.load(path).then(
+        (objectUrl) => {
+          if (this.entries.get(path) === created) created.objectUrl = objectUrl;
+          // Cleared (signed out) while it loaded: nobody will revoke it later.
+          else URL.revokeObjectURL(objectUrl);
+          return objectUrl;
+        },
+        (err: unknown) => {
+          // A failure is not cached: the next row to show it tries again.
+          if (this.entries.get(path) === created) {
+            this.entries.delete(path);
+            this.idle.delete(path);
+          }
+          throw err;
+        },
+      );
+      entry = created;
+      this.entries.set(path, entry);
+    }
+    entry.refs++;
+    this.idle.delete(path);
+    const held = entry;
+    let released = false;
+    return {
+      url: held.url,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.refs--;
+        if (held.refs === 0 && this.entries.get(path) === held) {
+          this.idle.set(path, held);
+          this.trim();
+        }
+      },
+    };
+  }
+
+  /** Revokes every object URL (on sign-out: the next user must not see this one's files). */
+  clear(): void {
+    for (const entry of this.entries.values()) if (entry.objectUrl) URL.revokeObjectURL(entry.objectUrl);
+    this.entries.clear();
+    this.idle.clear();
+  }
+
+  /** How many files are held, shown or idle (for tests). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private trim(): void {
+    while (this.idle.size > this.idleLimit) {
+      const [path, entry] = this.idle.entries().next().value!;
+      this.idle.delete(path);
+      this.entries.delete(path);
+      if (entry.objectUrl) URL.revokeObjectURL(entry.objectUrl);
+      // Still loading: revoke when it arrives, since it left the cache.
+      else void entry.url.then((u) => URL.revokeObjectURL(u)).catch(() => {});
+    }
+  }
+
+  private async load(path: string): Promise<string> {
+    const token = this.accessToken();
+    const res = await this.fetchFn(`${this.baseUrl}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    if (!res.ok) {
+      let message = `The server answered ${res.status}`;
+      try {
+        const body = (await res.json()) as { error?: unknown };
+        if (typeof body.error === 'string') message = body.error;
+      } catch {
+        // Not a Matrix error body: keep the status.
+      }
+      throw new MediaError(res.status, message);
+    }
+    return URL.createObjectURL(await res.blob());
+  }
+}
+
+/** "1.4 MB": sizes as file managers show them (powers of 1024, one decimal under 10). */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '';
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value < 10 ? value.toFixed(1).replace(/\.0$/, '') : Math.round(value)} ${units[unit]}`;
+}
+
+/** "1:05" for audio and video lengths given in milliseconds (the spec's `duration`). */
+export function formatDuration(ms: number): string {
+  const total = Math.round(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+interface SignedIn {
+  session: { baseUrl: string };
+  client: { getAccessToken(): string | null };
+}
+const fetchers = new WeakMap<SignedIn, MediaFetcher>();
+
+/** The signed-in chat's media, fetched with its access token; one cache per chat. */
+export function mediaFetcherOf(chat: SignedIn): MediaFetcher {
+  let fetcher = fetchers.get(chat);
+  if (!fetcher) fetchers.set(chat, (fetcher = new MediaFetcher(chat.session.baseUrl, () => chat.client.getAccessToken())));
+  return fetcher;
+}

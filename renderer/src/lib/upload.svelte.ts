@@ -1,0 +1,138 @@
+// The upload queue: each file the user attaches, pastes or drops is checked against the server's
+// size limit, uploaded with progress (and can be cancelled), then sent as an m.image, m.video,
+// m.audio or m.file message (client-server-api "m.room.message msgtypes"). One queue per signed-in
+// chat, so uploads go on while the user looks at another room.
+import type { Chat } from './chat.svelte.ts';
+import { describeError } from './errors.ts';
+import { formatBytes, mediaFetcherOf } from './media.ts';
+import { uploadedContent } from './media-content.ts';
+import { probeMedia } from './media-probe.ts';
+
+export interface Upload {
+  id: number;
+  roomId: string;
+  name: string;
+  size: number;
+  /** Bytes sent so far, of `size`. */
+  loaded: number;
+  /** uploading: the bytes are on their way (can be cancelled); sending: the message is. */
+  status: 'uploading' | 'sending' | 'failed';
+  /** Why it failed, in words. */
+  error: string | null;
+}
+
+export class UploadQueue {
+  items = $state<Upload[]>([]);
+  private nextId = 1;
+  /** The client's upload promises, by upload id: what client.cancelUpload takes. */
+  private readonly inFlight = new Map<number, ReturnType<Chat['client']['uploadContent']>>();
+  private readonly cancelled = new Set<number>();
+  /** The server's m.upload.size (GET /_matrix/client/v1/media/config), asked once. */
+  private maxBytes: Promise<number | null> | null = null;
+
+  private readonly chat: Chat;
+
+  constructor(chat: Chat) {
+    this.chat = chat;
+  }
+
+  forRoom(roomId: string): Upload[] {
+    return this.items.filter((u) => u.roomId === roomId);
+  }
+
+  /** Uploads and sends one file; resolves when it is sent, failed or cancelled (never rejects). */
+  async add(roomId: string, file: File): Promise<void> {
+    const id = this.nextId++;
+    this.items.push({ id, roomId, name: file.name || 'file', size: file.size, loaded: 0, status: 'uploading', error: null });
+    // The reactive proxy of what was pushed: changes to it redraw the bar.
+    const item = this.items[this.items.length - 1]!;
+    try {
+      // Said before a byte is sent, rather than after uploading 200 MB for a 413.
+      const max = await this.maxUploadBytes();
+      if (max !== null && file.size > max) {
+        item.status = 'failed';
+        item.error = `Too large: ${item.name} is ${formatBytes(file.size)}, and this server takes files up to ${formatBytes(max)}.`;
+        return;
+      }
+      const probed = await probeMedia(file);
+      if (this.cancelled.has(id)) return;
+      const client = this.chat.client;
+      const upload = client.uploadContent(file, {
+        name: item.name,
+        ...(file.type ? { type: file.type } : {}),
+        progressHandler: ({ loaded }) => {
+          item.loaded = Math.min(loaded, file.size);
+        },
+      });
+      this.inFlight.set(id, upload);
+      const { content_uri } = await upload;
+      this.inFlight.delete(id);
+      if (this.cancelled.has(id)) return;
+      item.loaded = file.size;
+      item.status = 'sending';
+      this.chat.sentCount++;
+      await client.sendMessage(roomId, uploadedContent(file, content_uri, probed) as never);
+      this.remove(id);
+    } catch (err) {
+      this.inFlight.delete(id);
+      if (this.cancelled.has(id)) return;
+      item.status = 'failed';
+      item.error = describeError(err, 'send').message;
+    } finally {
+      this.cancelled.delete(id);
+    }
+  }
+
+  /** Stops an upload: the bytes stop, and no message is sent. */
+  cancel(id: number): void {
+    this.cancelled.add(id);
+    const upload = this.inFlight.get(id);
+    if (upload) this.chat.client.cancelUpload(upload);
+    this.inFlight.delete(id);
+    this.remove(id);
+  }
+
+  /** Forgets a failed upload once its reason has been read. */
+  dismiss(id: number): void {
+    this.remove(id);
+  }
+
+  private remove(id: number): void {
+    const at = this.items.findIndex((u) => u.id === id);
+    if (at !== -1) this.items.splice(at, 1);
+  }
+
+  private maxUploadBytes(): Promise<number | null> {
+    this.maxBytes ??= this.chat.client.getMediaConfig(true).then(
+      (config) => {
+        const size = config['m.upload.size'];
+        return typeof size === 'number' && size > 0 ? size : null;
+      },
+      () => {
+        // Unknown: the server still refuses what is too large, and the upload says so then.
+        this.maxBytes = null;
+        return null;
+      },
+    );
+    return this.maxBytes;
+  }
+}
+
+const queues = new WeakMap<Chat, UploadQueue>();
+
+/** The chat's upload queue, made on first use. */
+export function uploadsOf(chat: Chat): UploadQueue {
+  let queue = queues.get(chat);
+  if (!queue) queues.set(chat, (queue = new UploadQueue(chat)));
+  return queue;
+}
+
+/**
+ * On sign-out: stops the uploads still going and revokes every fetched file's object URL, so
+ * that the next account to sign in on this page holds none of this one's files.
+ */
+export function stopMedia(chat: Chat): void {
+  const queue = queues.get(chat);
+  if (queue) for (const u of [...queue.items]) queue.cancel(u.id);
+  mediaFetcherOf(chat).clear();
+}

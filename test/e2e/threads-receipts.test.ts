@@ -1,0 +1,238 @@
+// Threads, read receipts and the timeline's jump buttons, between two people in two browser
+// profiles (Alice and Bob), with Carol on matrix-js-sdk in this process (a client nobody here
+// wrote) to read what the web client puts on the wire. The tests run in order and build on
+// each other.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { createClient, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
+import type { Locator, Page } from 'playwright-core';
+import { fetchFn, quietLogger, registerWithSdk, startSyncing, waitFor } from '../helpers/sdk.ts';
+import { api, assertAccessible, registerInUi, roomButton, screenshot, send, sessionOf, timeline, useHearth, type ApiUser, type Window } from './helpers.ts';
+
+let alice: Window;
+let bob: Window;
+let carol: MatrixClient;
+let aliceApi: ApiUser;
+let roomId: string;
+
+const ROOM = 'Release plan';
+
+function threadPanel(page: Page): Locator {
+  return page.getByRole('complementary', { name: 'Thread' });
+}
+
+function row(page: Page, text: string): Locator {
+  return timeline(page).locator('.msg').filter({ hasText: text });
+}
+
+/** Main-timeline message bodies with this text (a thread summary quoting it is not one). */
+function bodies(page: Page, text: string): Locator {
+  return timeline(page).locator('.msg .body').filter({ hasText: text });
+}
+
+/** Polls a condition evaluated in the page until it holds; fails saying what was awaited. */
+async function until(page: Page, what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await page.waitForTimeout(50);
+  }
+}
+
+/** Whether the element's top edge is inside the timeline's visible area. */
+async function inView(page: Page, target: Locator): Promise<boolean> {
+  const [log, box] = await Promise.all([timeline(page).boundingBox(), target.boundingBox()]);
+  return Boolean(log && box && box.y >= log.y - 1 && box.y < log.y + log.height);
+}
+
+async function atBottom(page: Page): Promise<boolean> {
+  return timeline(page).evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 2);
+}
+
+describe('threads, read receipts and jumping through the timeline', () => {
+  const { hearth, open, problems } = useHearth();
+  after(() => carol?.stopClient());
+
+  test('Alice, Bob (two browsers) and Carol (matrix-js-sdk) share a room', async () => {
+    alice = await open();
+    bob = await open();
+    await registerInUi(alice.page, 'alice');
+    await registerInUi(bob.page, 'bob');
+    aliceApi = await sessionOf(alice.page);
+    const bobApi = await sessionOf(bob.page);
+    await api(hearth(), aliceApi, 'PUT', '/profile/@alice:localhost/displayname', { displayname: 'Alice Martin' });
+    await api(hearth(), bobApi, 'PUT', '/profile/@bob:localhost/displayname', { displayname: 'Bob Chen' });
+    const creds = await registerWithSdk(hearth(), 'carol');
+    carol = createClient({ baseUrl: hearth().url, ...creds, fetchFn, logger: quietLogger });
+    await carol.setDisplayName('Carol Diaz');
+    await startSyncing(carol);
+    ({ room_id: roomId } = await api(hearth(), aliceApi, 'POST', '/createRoom', { name: ROOM, invite: ['@bob:localhost', '@carol:localhost'] }));
+    await api(hearth(), bobApi, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
+    await carol.joinRoom(roomId);
+    for (const w of [alice, bob]) {
+      await roomButton(w.page, ROOM).click();
+      await timeline(w.page).getByText('Carol Diaz joined').waitFor();
+    }
+  });
+
+  test('Bob replies in a thread to Alice; Alice sees the summary, opens the thread and answers in it; Bob sees the answer there and Carol receives rel_type m.thread', async () => {
+    await send(alice.page, 'Shall we ship on Friday?');
+    const root = row(bob.page, 'Shall we ship on Friday?');
+    await root.waitFor();
+    const rootId = await root.getAttribute('data-event-id');
+    assert.ok(rootId?.startsWith('$'), 'the row names its event');
+    await root.hover();
+    await root.getByRole('button', { name: 'Reply in thread' }).click();
+    const bobPanel = threadPanel(bob.page);
+    await bobPanel.getByText('Shall we ship on Friday?').waitFor();
+    const bobThreadComposer = bob.page.locator('#thread-composer-input');
+    await bobThreadComposer.fill('Friday works for me');
+    await bobThreadComposer.press('Enter');
+    await bobPanel.locator('.reply').filter({ hasText: 'Friday works for me' }).waitFor();
+
+    // Alice: the root shows the summary, marked unread, and the reply is not in the main
+    // timeline; the room list shows it as the room's last message.
+    const summary = row(alice.page, 'Shall we ship on Friday?').getByRole('button', { name: '1 reply · last: Bob Chen: Friday works for me (unread)' });
+    await summary.waitFor();
+    assert.equal(await bodies(alice.page, 'Friday works for me').count(), 0, 'a thread reply is not a message of the main timeline');
+    await roomButton(alice.page, ROOM)
+      .locator('.preview')
+      .filter({ hasText: /^Bob Chen: Friday works for me$/ })
+      .waitFor();
+    const badge = roomButton(alice.page, ROOM).locator('.badge');
+    await badge.filter({ hasText: '1' }).waitFor();
+    await screenshot(alice.page, 'threads-summary-light');
+    await summary.click();
+    const alicePanel = threadPanel(alice.page);
+    await alicePanel.locator('.reply').filter({ hasText: 'Friday works for me' }).waitFor();
+    await alicePanel.getByText('Shall we ship on Friday?').waitFor();
+    // Seeing the thread reads it (a receipt with the thread's id): the dot and the badge go.
+    await row(alice.page, 'Shall we ship on Friday?').getByRole('button', { name: '1 reply · last: Bob Chen: Friday works for me' }).waitFor();
+    await badge.waitFor({ state: 'detached' });
+    const aliceThreadComposer = alice.page.locator('#thread-composer-input');
+    await aliceThreadComposer.fill('Great, Friday it is');
+    await aliceThreadComposer.press('Enter');
+
+    await bobPanel.locator('.reply').filter({ hasText: 'Great, Friday it is' }).waitFor();
+    // Bob has the thread open: Alice's reply there is read as it arrives.
+    await row(bob.page, 'Shall we ship on Friday?').getByRole('button', { name: '2 replies · last: Alice Martin: Great, Friday it is' }).waitFor();
+    assert.equal(await bodies(bob.page, 'Great, Friday it is').count(), 0, "Alice's thread reply stays out of Bob's main timeline");
+    await row(alice.page, 'Shall we ship on Friday?')
+      .getByRole('button', { name: /^2 replies/ })
+      .waitFor();
+
+    // On the wire (client-server-api "Threading"): m.thread to the root, with the reply fallback
+    // to the latest reply for clients without threads.
+    const find = (body: string) => () =>
+      carol
+        .getRoom(roomId)
+        ?.getLiveTimeline()
+        .getEvents()
+        .find((ev: MatrixEvent) => ev.getContent().body === body);
+    const bobReply = await waitFor("Carol to receive Bob's thread reply", find('Friday works for me'));
+    const aliceReply = await waitFor("Carol to receive Alice's thread reply", find('Great, Friday it is'));
+    assert.deepEqual(aliceReply.getContent()['m.relates_to'], {
+      rel_type: 'm.thread',
+      event_id: rootId,
+      is_falling_back: true,
+      'm.in_reply_to': { event_id: bobReply.getId() },
+    });
+    assert.equal(bobReply.getContent()['m.relates_to']?.rel_type, 'm.thread');
+
+    await screenshot(alice.page, 'threads-panel-light');
+    await assertAccessible(alice.page, 'thread panel');
+    await alice.page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(alice.page, 'threads-panel-dark');
+    await assertAccessible(alice.page, 'thread panel (dark)');
+    await alice.page.emulateMedia({ colorScheme: 'light' });
+    await alice.page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(alice.page, 'threads-panel-390');
+    assert.ok(await alice.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scroll at 390 px');
+    await alice.page.setViewportSize({ width: 1280, height: 800 });
+    await alicePanel.getByRole('button', { name: 'Close thread' }).click();
+    await alicePanel.waitFor({ state: 'detached' });
+    await bob.page.getByRole('complementary', { name: 'Thread' }).getByRole('button', { name: 'Close thread' }).click();
+  });
+
+  test('Bob reads Alice\'s message: Alice sees his avatar under it, named "Read by Bob Chen"; Carol\'s receipt joins it', async () => {
+    // Bob's window is closed while Alice writes: he has not read it.
+    await bob.page.goto('about:blank');
+    await send(alice.page, 'Did everyone read the brief?');
+    const message = row(alice.page, 'Did everyone read the brief?');
+    await message.and(alice.page.locator('[data-status=sent]')).waitFor();
+    assert.equal(await message.getByRole('img', { name: /Bob Chen/ }).count(), 0, 'no receipt from Bob before he reads');
+
+    await bob.page.goto(hearth().url);
+    await roomButton(bob.page, ROOM).click();
+    await timeline(bob.page).getByText('Did everyone read the brief?').waitFor();
+    const receipt = message.getByRole('img', { name: 'Read by Bob Chen' });
+    await receipt.waitFor();
+    assert.equal(await receipt.getAttribute('title'), 'Read by Bob Chen', 'a tooltip says who read it');
+    assert.equal(
+      await timeline(alice.page)
+        .getByRole('img', { name: /Bob Chen/ })
+        .count(),
+      1,
+      "Bob's avatar shows once, at the latest message he read",
+    );
+
+    const event = await waitFor('Carol to receive the message', () =>
+      carol
+        .getRoom(roomId)
+        ?.getLiveTimeline()
+        .getEvents()
+        .find((ev: MatrixEvent) => ev.getContent().body === 'Did everyone read the brief?'),
+    );
+    await carol.sendReadReceipt(event);
+    await message.getByRole('img', { name: /^Read by (Bob Chen, Carol Diaz|Carol Diaz, Bob Chen)$/ }).waitFor();
+    await screenshot(alice.page, 'receipts-light');
+    await assertAccessible(alice.page, 'timeline with read receipts');
+  });
+
+  test('60 unread: the room opens at the bottom, "Jump to first unread" brings the first into view, and "Jump to latest" returns to the bottom', async () => {
+    const page = alice.page;
+    const lastRead = carol
+      .getRoom(roomId)
+      ?.getLiveTimeline()
+      .getEvents()
+      .find((ev: MatrixEvent) => ev.getContent().body === 'Did everyone read the brief?')
+      ?.getId();
+    assert.ok(lastRead);
+    // Alice has read the room up to here: the server holds her fully-read marker there.
+    const markerPath = `/user/${encodeURIComponent('@alice:localhost')}/rooms/${encodeURIComponent(roomId)}/account_data/m.fully_read`;
+    await until(page, "Alice's fully-read marker to reach the server", async () => {
+      const marker = await api(hearth(), aliceApi, 'GET', markerPath).catch(() => null);
+      return marker?.event_id === lastRead;
+    });
+    await page.goto('about:blank');
+    for (let i = 1; i <= 60; i++) await carol.sendTextMessage(roomId, `Unread ${i}`);
+    await page.goto(hearth().url);
+    await roomButton(page, ROOM).click();
+    const log = timeline(page);
+    await log.getByText('Unread 60', { exact: true }).waitFor();
+    await until(page, 'the room to open at the bottom', () => atBottom(page));
+    const first = log.getByText('Unread 1', { exact: true });
+    assert.ok((await first.count()) === 0 || !(await inView(page, first)), 'the first unread is not on screen at first');
+
+    const jumpUnread = page.getByRole('button', { name: 'Jump to first unread' });
+    await jumpUnread.waitFor();
+    await screenshot(page, 'jump-unread-light');
+    await assertAccessible(page, 'timeline with jump buttons');
+    await jumpUnread.click();
+    await first.waitFor();
+    await until(page, '"Unread 1" to be in view', () => inView(page, first));
+    await jumpUnread.waitFor({ state: 'detached' });
+
+    const jumpLatest = page.getByRole('button', { name: 'Jump to latest' });
+    await jumpLatest.waitFor();
+    await screenshot(page, 'jump-latest-light');
+    await jumpLatest.click();
+    await until(page, 'the view to be back at the bottom', () => atBottom(page));
+    assert.ok(await inView(page, log.getByText('Unread 60', { exact: true })), 'the latest message is on screen');
+    await jumpLatest.waitFor({ state: 'detached' });
+  });
+
+  test('no Content-Security-Policy violation or uncaught error in any window', () => {
+    assert.deepEqual(problems(), []);
+  });
+});

@@ -1,0 +1,182 @@
+// The web client's media helpers (renderer/src/lib/media.ts, media-content.ts): mxc:// URIs
+// from other people's events turned into authenticated media paths only when well formed, the
+// object-URL cache that shares, keeps and revokes fetched files, and the content of media
+// messages both ways (client-server-api "m.room.message msgtypes").
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { downloadPath, formatBytes, formatDuration, MediaError, MediaFetcher, parseMxc, thumbnailPath } from '../../renderer/src/lib/media.ts';
+import { fitBox, mediaMessage, msgtypeFor, uploadedContent } from '../../renderer/src/lib/media-content.ts';
+
+test('only a well-formed mxc:// URI becomes a media path; anything else is no media', () => {
+  assert.deepEqual(parseMxc('mxc://example.org/AbC_12-x'), { serverName: 'example.org', mediaId: 'AbC_12-x' });
+  assert.deepEqual(parseMxc('mxc://[::1]:8448/id'), { serverName: '[::1]:8448', mediaId: 'id' });
+  for (const bad of [
+    'https://example.org/a',
+    'mxc://example.org/a/../../b',
+    'mxc://example.org/a?x=1',
+    'mxc://example.org/',
+    'mxc:///id',
+    'mxc://ex ample/id',
+    42,
+    null,
+  ]) {
+    assert.equal(parseMxc(bad), null, String(bad));
+  }
+  const mxc = parseMxc('mxc://example.org:8448/abc')!;
+  assert.equal(downloadPath(mxc), '/_matrix/client/v1/media/download/example.org%3A8448/abc');
+  assert.equal(thumbnailPath(mxc, 640, 480), '/_matrix/client/v1/media/thumbnail/example.org%3A8448/abc?width=640&height=480&method=scale');
+  assert.equal(thumbnailPath(mxc, 64, 48, true), '/_matrix/client/v1/media/thumbnail/example.org%3A8448/abc?width=64&height=48&method=scale&animated=true');
+});
+
+/** A network that serves `bytes` for any path and counts the requests, recording their headers. */
+function fakeNetwork(status = 200) {
+  const requests: Array<{ url: string; authorization: string | null }> = [];
+  const fetchFn = (async (input: string | URL | Request, init?: RequestInit) => {
+    requests.push({ url: String(input), authorization: new Headers(init?.headers).get('authorization') });
+    return status === 200
+      ? new Response(new Blob(['png bytes'], { type: 'image/png' }))
+      : Response.json({ errcode: 'M_NOT_FOUND', error: 'Not found' }, { status });
+  }) as typeof fetch;
+  return { requests, fetchFn };
+}
+
+test('a file shown by several rows is fetched once, with the access token in the Authorization header', async () => {
+  const net = fakeNetwork();
+  const media = new MediaFetcher('http://hs.test', () => 'tok', net.fetchFn);
+  const a = media.acquire('/p');
+  const b = media.acquire('/p');
+  const [ua, ub] = await Promise.all([a.url, b.url]);
+  assert.equal(ua, ub);
+  assert.match(ua, /^blob:/);
+  assert.deepEqual(net.requests, [{ url: 'http://hs.test/p', authorization: 'Bearer tok' }]);
+  assert.equal(await (await fetch(ua)).text(), 'png bytes', 'the object URL holds the bytes');
+});
+
+test('files no row shows stay cached up to the limit, then the oldest is revoked', async () => {
+  const net = fakeNetwork();
+  const media = new MediaFetcher('http://hs.test', () => 'tok', net.fetchFn, 2);
+  const urls: string[] = [];
+  for (const p of ['/1', '/2', '/3']) {
+    const lease = media.acquire(p);
+    urls.push(await lease.url);
+    lease.release();
+  }
+  assert.equal(media.size, 2, 'two idle files kept');
+  await assert.rejects(fetch(urls[0]!), 'the oldest object URL is revoked');
+  assert.equal(await (await fetch(urls[2]!)).text(), 'png bytes', 'the newest is still there');
+  // Scrolling back to a kept one does not fetch it again; a dropped one is fetched again.
+  media.acquire('/3');
+  media.acquire('/1');
+  assert.deepEqual(
+    net.requests.map((r) => r.url),
+    ['http://hs.test/1', 'http://hs.test/2', 'http://hs.test/3', 'http://hs.test/1'],
+  );
+});
+
+test('a file still shown is never revoked, however many others come and go; clear() revokes all', async () => {
+  const net = fakeNetwork();
+  const media = new MediaFetcher('http://hs.test', () => null, net.fetchFn, 1);
+  const held = media.acquire('/held');
+  const heldUrl = await held.url;
+  // A second row showing it goes away: the first still shows it.
+  media.acquire('/held').release();
+  for (let i = 0; i < 5; i++) {
+    const l = media.acquire(`/other${i}`);
+    await l.url;
+    l.release();
+    l.release(); // a second release is ignored
+  }
+  assert.equal(await (await fetch(heldUrl)).text(), 'png bytes');
+  assert.equal(net.requests[0]!.authorization, null, 'no token, no header');
+  media.clear();
+  await assert.rejects(fetch(heldUrl));
+  assert.equal(media.size, 0);
+});
+
+test("a refused file rejects with the server's words and is not cached: the next row tries again", async () => {
+  const net = fakeNetwork(404);
+  const media = new MediaFetcher('http://hs.test', () => 'tok', net.fetchFn);
+  const err = await media.acquire('/gone').url.catch((e: unknown) => e);
+  assert.ok(err instanceof MediaError);
+  assert.equal(err.status, 404);
+  assert.equal(err.message, 'Not found');
+  await media.acquire('/gone').url.catch(() => {});
+  assert.equal(net.requests.length, 2);
+});
+
+test('received media content: kinds, names, captions, encrypted files, and hostile info values ignored', () => {
+  assert.equal(mediaMessage({ msgtype: 'm.text', body: 'hi' }), null);
+  assert.equal(mediaMessage({ body: 'x' }), null);
+  const image = mediaMessage({ msgtype: 'm.image', body: 'cat.png', url: 'mxc://hs/abc', info: { mimetype: 'image/png', size: 1234, w: 800, h: 600 } })!;
+  assert.deepEqual(image, {
+    kind: 'image',
+    name: 'cat.png',
+    caption: null,
+    mxc: { serverName: 'hs', mediaId: 'abc' },
+    encrypted: false,
+    mimetype: 'image/png',
+    size: 1234,
+    width: 800,
+    height: 600,
+    durationMs: null,
+    thumbnail: null,
+  });
+  // v1.10 "Media captions": a body that differs from filename is a caption.
+  const captioned = mediaMessage({ msgtype: 'm.file', filename: 'q3.pdf', body: 'The Q3 numbers', url: 'mxc://hs/f' })!;
+  assert.equal(captioned.name, 'q3.pdf');
+  assert.equal(captioned.caption, 'The Q3 numbers');
+  const encrypted = mediaMessage({ msgtype: 'm.video', body: 'v.mp4', file: { url: 'mxc://hs/e' } })!;
+  assert.equal(encrypted.encrypted, true);
+  assert.equal(encrypted.mxc, null);
+  const hostile = mediaMessage({
+    msgtype: 'm.audio',
+    url: 'javascript:alert(1)',
+    info: { size: -1, w: 1e9, h: 'x', duration: 1.5, thumbnail_url: 'http://evil' },
+  })!;
+  assert.deepEqual(
+    [hostile.name, hostile.mxc, hostile.size, hostile.width, hostile.height, hostile.durationMs, hostile.thumbnail],
+    ['Attachment', null, null, null, null, null, null],
+  );
+});
+
+test('an image box fits 320 x 240 keeping its aspect ratio, never grows, and has a default when unknown', () => {
+  assert.deepEqual(fitBox(400, 300), { width: 320, height: 240 });
+  assert.deepEqual(fitBox(1280, 720), { width: 320, height: 180 });
+  assert.deepEqual(fitBox(100, 2000), { width: 12, height: 240 });
+  assert.deepEqual(fitBox(64, 48), { width: 64, height: 48 });
+  assert.deepEqual(fitBox(null, 48), { width: 240, height: 180 });
+});
+
+test('an uploaded file is sent as the msgtype of its MIME type, with the info the browser read', () => {
+  assert.equal(msgtypeFor('image/png'), 'm.image');
+  assert.equal(msgtypeFor('image/svg+xml'), 'm.file', 'the server does not thumbnail SVG');
+  assert.equal(msgtypeFor('video/webm'), 'm.video');
+  assert.equal(msgtypeFor('audio/ogg'), 'm.audio');
+  assert.equal(msgtypeFor(''), 'm.file');
+  assert.deepEqual(uploadedContent({ name: 'a.png', type: 'image/png', size: 10 }, 'mxc://hs/a', { width: 4, height: 3 }), {
+    msgtype: 'm.image',
+    body: 'a.png',
+    filename: 'a.png',
+    url: 'mxc://hs/a',
+    info: { mimetype: 'image/png', size: 10, w: 4, h: 3 },
+  });
+  assert.deepEqual(uploadedContent({ name: 'v.webm', type: 'video/webm', size: 9 }, 'mxc://hs/v', { width: 640, height: 360, durationMs: 61000 }).info, {
+    mimetype: 'video/webm',
+    size: 9,
+    w: 640,
+    h: 360,
+    duration: 61000,
+  });
+  assert.deepEqual(uploadedContent({ name: 'x', type: '', size: 1 }, 'mxc://hs/x', { durationMs: 5 }), {
+    msgtype: 'm.file',
+    body: 'x',
+    filename: 'x',
+    url: 'mxc://hs/x',
+    info: { mimetype: 'application/octet-stream', size: 1 },
+  });
+});
+
+test('sizes and lengths read as people write them', () => {
+  assert.deepEqual([0, 12, 1024, 51200, 1536 * 1024, 3 * 1024 ** 3].map(formatBytes), ['0 B', '12 B', '1 KB', '50 KB', '1.5 MB', '3 GB']);
+  assert.deepEqual([500, 61_000, 3_725_000].map(formatDuration), ['0:01', '1:01', '1:02:05']);
+});
