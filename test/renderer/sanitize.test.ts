@@ -156,7 +156,11 @@ describe('sanitizeHtml in Chromium, under the client CSP', { skip: !existsSync(C
       '<pre><code class="language-js hljs">x</code></pre><code class="evil">y</code>',
       '<pre><code class="language-js">x</code></pre><code>y</code>',
     ],
-    ['data-mx-spoiler stays on a span, other data attributes go', '<span data-mx-spoiler="why" data-foo="x">s</span>', '<span data-mx-spoiler="why">s</span>'],
+    [
+      'a spoiler is a button that hides its text; other data attributes go',
+      '<span data-mx-spoiler="plot" data-foo="x">s</span>',
+      '<span data-mx-spoiler="plot" class="spoiler" role="button" tabindex="0" aria-label="Spoiler: plot. Show it" title="Spoiler: plot"><span class="spoiler-text">s</span></span>',
+    ],
     ['svg and math are not in the subset', '<svg><script>alert(1)</script><a href="javascript:alert(1)">s</a></svg><math><mi>x</mi></math>', ''],
   ];
   for (const [name, input, expected] of cases) {
@@ -170,6 +174,27 @@ describe('sanitizeHtml in Chromium, under the client CSP', { skip: !existsSync(C
     assert.equal((html.match(/<div>/g) ?? []).length, 100);
     assert.ok(html.includes('<div>deep</div>') || html.includes('>deep<'), 'the text is kept');
     assert.ok(!html.includes('<b>'), 'the element past the limit is flattened');
+  });
+
+  test('a spoiler shows its text on a click or on Enter, not on other keys', async () => {
+    const [clicked, afterOtherKey, entered] = await page.evaluate(async () => {
+      const { sanitizeHtml, revealSpoiler } = await import('/sanitize.ts' as string);
+      const out = document.createElement('div');
+      document.body.append(out);
+      out.replaceChildren(sanitizeHtml('<span data-mx-spoiler>a</span><span data-mx-spoiler="">b</span>'));
+      out.addEventListener('click', revealSpoiler);
+      out.addEventListener('keydown', revealSpoiler);
+      const [a, b] = Array.from(out.querySelectorAll('.spoiler'));
+      a!.querySelector('.spoiler-text')!.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+      b!.dispatchEvent(new KeyboardEvent('keydown', { key: 'x', bubbles: true }));
+      const afterOtherKey = b!.outerHTML;
+      b!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+      out.remove();
+      return [a!.outerHTML, afterOtherKey, b!.outerHTML];
+    });
+    assert.equal(clicked, '<span data-mx-spoiler="" class="spoiler revealed" title="Spoiler"><span class="spoiler-text">a</span></span>');
+    assert.match(afterOtherKey, /^<span data-mx-spoiler="" class="spoiler" role="button" tabindex="0" aria-label="Spoiler. Show it"/);
+    assert.match(entered, /class="spoiler revealed"/);
   });
 
   test('nothing ran and the page saw no error', async () => {

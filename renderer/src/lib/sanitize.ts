@@ -97,7 +97,36 @@ function adjust(el: Element, options: SanitizeOptions): void {
       const background = mxColor(el.getAttribute('data-mx-bg-color'));
       if (color) el.style.color = color;
       if (background) el.style.backgroundColor = background;
+      if (el.localName === 'span' && el.hasAttribute('data-mx-spoiler')) hideSpoiler(el);
       break;
     }
   }
+}
+
+/**
+ * A spoiler (instant_messaging.md "Spoiler messages"): its text hidden (visibility, so that it is
+ * hidden from screen readers too) behind a button-like box that reveals it (revealSpoiler).
+ */
+function hideSpoiler(el: HTMLElement): void {
+  const reason = el.getAttribute('data-mx-spoiler');
+  const text = document.createElement('span');
+  text.className = 'spoiler-text';
+  text.append(...el.childNodes);
+  el.append(text);
+  el.classList.add('spoiler');
+  el.setAttribute('role', 'button');
+  el.setAttribute('tabindex', '0');
+  el.setAttribute('aria-label', reason ? `Spoiler: ${reason}. Show it` : 'Spoiler. Show it');
+  el.title = reason ? `Spoiler: ${reason}` : 'Spoiler';
+}
+
+/** Shows the spoiler an event in a sanitised fragment activated (a click, or Enter or Space on it); true if it did. */
+export function revealSpoiler(e: Event): boolean {
+  if (e instanceof KeyboardEvent && e.key !== 'Enter' && e.key !== ' ') return false;
+  const el = (e.target as Element | null)?.closest?.('.spoiler:not(.revealed)');
+  if (!(el instanceof HTMLElement)) return false;
+  e.preventDefault();
+  el.classList.add('revealed');
+  for (const attr of ['role', 'tabindex', 'aria-label']) el.removeAttribute(attr);
+  return true;
 }
