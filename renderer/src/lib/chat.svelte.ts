@@ -11,11 +11,14 @@ import { RoomStateEvent } from 'matrix-js-sdk/lib/models/room-state.js';
 import { Direction } from 'matrix-js-sdk/lib/models/event-timeline.js';
 import { EventType } from 'matrix-js-sdk/lib/@types/event.js';
 import { HttpApiEvent } from 'matrix-js-sdk/lib/http-api/interface.js';
+import { MatrixEventEvent } from 'matrix-js-sdk/lib/models/event.js';
 import { makeClient, START_OPTIONS } from './sdk.ts';
 import type { Session } from './session.ts';
 import { describeEvent, isShownInTimeline } from './events.ts';
 import { ReadMarkers } from './read-markers.ts';
 import { findMentions } from './mentions.ts';
+import { attachCrypto, deleteCryptoStore, SyncGate } from './crypto.ts';
+import { SecretStorageKeys } from './key-backup.ts';
 
 export interface RoomSummary {
   roomId: string;
@@ -50,6 +53,8 @@ const REFRESH_EVENTS = [
   RoomStateEvent.Events,
   RoomMemberEvent.Name,
   RoomMemberEvent.Membership,
+  // An encrypted message becomes readable (or is known unreadable): redraw it and the preview.
+  MatrixEventEvent.Decrypted,
 ] as const;
 
 export class Chat {
@@ -71,11 +76,45 @@ export class Chat {
   private readonly profiles = new Map<string, string | null>();
   private readonly reads: ReadMarkers;
   private scheduled = false;
+  /** End-to-end encryption: loaded once the room list shows (lib/crypto.ts). */
+  cryptoState = $state<'loading' | 'ready' | 'failed'>('loading');
+  readonly secretStorageKeys = new SecretStorageKeys();
+  /** Holds /sync back until the crypto is attached (lib/crypto.ts): set by makeClient's wrapFetch. */
+  private syncGate!: SyncGate;
+  private cryptoReady: Promise<void> | null = null;
 
   constructor(session: Session) {
     this.session = session;
-    this.client = makeClient(session.baseUrl, session);
+    this.client = makeClient(session.baseUrl, session, {
+      wrapFetch: (inner) => {
+        this.syncGate = new SyncGate(inner);
+        return this.syncGate.fetch;
+      },
+      cryptoCallbacks: this.secretStorageKeys.callbacks,
+    });
     this.reads = new ReadMarkers(this.client, session.userId);
+  }
+
+  /** Loads the crypto once the first sync is painted; sending to an encrypted room waits for it. */
+  private startCrypto(): Promise<void> {
+    this.cryptoReady ??= afterPaint()
+      .then(() => attachCrypto(this.client, this.syncGate, this.userId, this.session.deviceId))
+      .then(
+        () => {
+          this.cryptoState = 'ready';
+          this.refresh();
+        },
+        (err: unknown) => {
+          console.error('[crypto]', err);
+          this.cryptoState = 'failed';
+        },
+      );
+    return this.cryptoReady;
+  }
+
+  /** Whether messages in this room are end-to-end encrypted (m.room.encryption in its state). */
+  isEncrypted(room: Room): boolean {
+    return room.hasEncryptionStateEvent();
   }
 
   async start(): Promise<void> {
@@ -87,6 +126,7 @@ export class Chat {
           // Everything the first sync brought, shown in one update (refresh() waited for it).
           this.ready = true;
           this.version++;
+          void this.startCrypto();
         }
         this.offline = false;
       } else if (state === 'ERROR' || state === 'RECONNECTING') {
@@ -95,6 +135,7 @@ export class Chat {
     });
     this.client.on(HttpApiEvent.SessionLoggedOut, () => {
       this.client.stopClient();
+      void deleteCryptoStore(this.userId, this.session.deviceId);
       this.onSignedOut('Your session has ended. Sign in again.');
     });
     await this.client.startClient({ ...START_OPTIONS });
@@ -112,6 +153,8 @@ export class Chat {
       // The token may already be gone; signing out locally is what matters.
     }
     this.stop();
+    // The device is gone: its keys are of no more use, and must not stay on this computer.
+    await deleteCryptoStore(this.userId, this.session.deviceId);
     this.onSignedOut(null);
   }
 
@@ -282,6 +325,8 @@ export class Chat {
       invite: [userId],
       preset: 'trusted_private_chat' as never,
       visibility: 'private' as never,
+      // New DMs are end-to-end encrypted, as in Element (client-server-api "End-to-end encryption").
+      initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
     });
     await this.addDirect(userId, room_id);
     this.select(room_id);
@@ -343,6 +388,9 @@ export class Chat {
     const content = { msgtype: emote ? 'm.emote' : 'm.text', body, 'm.mentions': this.mentionsIn(roomId, body) };
     this.sentCount++;
     try {
+      // Without the crypto, the SDK refuses to send to an encrypted room (never in the clear).
+      const room = this.client.getRoom(roomId);
+      if (room && this.isEncrypted(room)) await this.startCrypto();
       await this.client.sendMessage(roomId, content as never);
     } catch (err) {
       if (isPermanentSendFailure(err)) {
@@ -384,6 +432,19 @@ export class Chat {
     await this.client.scrollback(room, limit);
     this.refresh();
   }
+}
+
+/** Resolves after the next frame has painted (or soon, in a window that paints no frames). */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 500);
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        clearTimeout(timer);
+        resolve();
+      }),
+    );
+  });
 }
 
 /** Errors a resend cannot fix: the same message would be refused again. */
