@@ -6,21 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import sqlite3 from 'sqlite3';
-import {
-  api,
-  assertAccessible,
-  registerInUi,
-  roomButton,
-  screenshot,
-  send,
-  sessionOf,
-  signInInUi,
-  timeline,
-  useHearth,
-  type ApiUser,
-  type Hearth,
-  type Window,
-} from './helpers.ts';
+import { waitForDeviceKeys } from './crypto-helpers.ts';
+import { api, registerInUi, roomButton, screenshot, send, sessionOf, signInInUi, timeline, useHearth, type Window } from './helpers.ts';
 
 const SECRET_1 = 'The launch code is tangerine-42';
 const SECRET_2 = 'Noted: tangerine-42, burning this message';
@@ -28,15 +15,6 @@ const SECRET_2 = 'Noted: tangerine-42, burning this message';
 let alice: Window;
 let bob: Window;
 let dmRoomId = '';
-
-/** Waits until the server lists a device key for each of the user's sessions (its crypto is up). */
-async function waitForDeviceKeys(hearth: Hearth, asUser: ApiUser, userId: string, count = 1): Promise<void> {
-  for (;;) {
-    const res = await api(hearth, asUser, 'POST', '/keys/query', { device_keys: { [userId]: [] } });
-    if (Object.keys(res.device_keys?.[userId] ?? {}).length >= count) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function query<T>(file: string, sql: string, params: unknown[]): Promise<T[]> {
   return new Promise((resolve, reject) => {
@@ -132,100 +110,6 @@ describe('end-to-end encryption between two browsers', () => {
     await unreadable.nth(1).waitFor();
     assert.equal(await timeline(other.page).getByText('tangerine-42').count(), 0);
     await other.context.close();
-  });
-
-  test('two sessions of Alice verify each other by emoji: both show the same seven emoji, then "Verified"', async () => {
-    const second = await open('dark');
-    await signInInUi(second.page, 'alice');
-    await second.page.getByRole('heading', { name: 'Rooms', exact: true }).waitFor();
-    await waitForDeviceKeys(hearth(), await sessionOf(alice.page), '@alice:localhost', 2);
-    const secondDevice = JSON.parse((await second.page.evaluate(() => localStorage.getItem('hearth.session')))!).deviceId as string;
-
-    await alice.page.getByRole('button', { name: 'Encryption' }).click();
-    const menu = alice.page.getByRole('dialog', { name: 'Encryption' });
-    await menu.getByText(secondDevice).first().waitFor();
-    await assertAccessible(alice.page, 'encryption dialog');
-    await screenshot(alice.page, 'crypto-encryption-light');
-    await menu.getByRole('button', { name: new RegExp(`Verify .*${secondDevice}`) }).click();
-    const asking = alice.page.getByRole('dialog', { name: 'Verify session' });
-    await asking.getByText(/Waiting for .* to accept/).waitFor();
-
-    const asked = second.page.getByRole('dialog', { name: 'Verify session' });
-    await asked.getByText(/wants to verify this session/).waitFor();
-    await assertAccessible(second.page, 'verification request dialog');
-    await screenshot(second.page, 'crypto-verify-request-dark');
-    await asked.getByRole('button', { name: 'Accept' }).click();
-
-    const emojiOf = async (page: typeof alice.page) => {
-      const list = page.getByRole('list', { name: 'Emoji to compare' });
-      await list.getByRole('listitem').nth(6).waitFor();
-      return (await list.getByRole('listitem').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
-    };
-    const mine = await emojiOf(alice.page);
-    const theirs = await emojiOf(second.page);
-    assert.equal(mine.length, 7, `seven emoji: ${mine.join(' | ')}`);
-    assert.deepEqual(theirs, mine, 'both sessions show the same emoji, in the same order');
-    await assertAccessible(alice.page, 'verification emoji dialog');
-    await screenshot(alice.page, 'crypto-verify-emoji-light');
-    await second.page.setViewportSize({ width: 390, height: 844 });
-    await screenshot(second.page, 'crypto-verify-emoji-390');
-    await asking.getByRole('button', { name: 'They match' }).click();
-    await asked.getByRole('button', { name: 'They match' }).click();
-    await asking.getByText(/^Verified/).waitFor();
-    await asked.getByText(/^Verified/).waitFor();
-    await asking.getByRole('button', { name: 'Done' }).click();
-    await asked.getByRole('button', { name: 'Done' }).click();
-
-    await alice.page.getByRole('button', { name: 'Encryption' }).click();
-    const again = alice.page.getByRole('dialog', { name: 'Encryption' });
-    await again.getByRole('listitem').filter({ hasText: secondDevice }).getByText('Verified', { exact: true }).waitFor();
-    await again.getByRole('button', { name: 'Close' }).click();
-    await second.context.close();
-  });
-
-  test('secure backup: Alice sets it up and is shown a recovery key; a new session that enters it reads the old messages', async () => {
-    await alice.page.getByRole('button', { name: 'Encryption' }).click();
-    await alice.page.getByRole('dialog', { name: 'Encryption' }).getByRole('button', { name: 'Set up secure backup' }).click();
-    const setup = alice.page.getByRole('dialog', { name: 'Set up secure backup' });
-    await assertAccessible(alice.page, 'secure backup dialog');
-    await setup.getByRole('button', { name: 'Make a recovery key' }).click();
-    const shown = setup.getByLabel('Recovery key');
-    await shown.waitFor();
-    const recoveryKey = (await shown.innerText()).trim();
-    assert.match(recoveryKey, /^(\w{4} ){11}\w{4}$/, "a recovery key in the spec's format: 48 characters in groups of four");
-    await screenshot(alice.page, 'crypto-backup-key-light');
-    await setup.getByRole('button', { name: 'I have saved it' }).click();
-
-    // The crypto uploads the room keys in the background (after up to 10 s): wait for the server to hold both.
-    const aliceApi = await sessionOf(alice.page);
-    for (;;) {
-      const version = await api(hearth(), aliceApi, 'GET', '/room_keys/version');
-      const keys = await api(hearth(), aliceApi, 'GET', `/room_keys/keys?version=${encodeURIComponent(version.version)}`);
-      const sessions = Object.values((keys.rooms?.[dmRoomId]?.sessions ?? {}) as Record<string, unknown>);
-      if (sessions.length >= 2) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-
-    const fresh = await open();
-    await signInInUi(fresh.page, 'alice');
-    await roomButton(fresh.page, 'bob').click();
-    await timeline(fresh.page).getByText('Unable to decrypt this message').nth(1).waitFor();
-    await fresh.page.getByRole('button', { name: 'Encryption' }).click();
-    await fresh.page.getByRole('dialog', { name: 'Encryption' }).getByRole('button', { name: 'Restore from recovery key' }).click();
-    const restore = fresh.page.getByRole('dialog', { name: 'Restore from recovery key' });
-    await restore.getByLabel('Recovery key').fill('EsTc aaaa bbbb cccc');
-    await restore.getByRole('button', { name: 'Restore' }).click();
-    await restore.getByRole('alert').filter({ hasText: 'not a recovery key' }).waitFor();
-    await restore.getByLabel('Recovery key').fill(recoveryKey);
-    await assertAccessible(fresh.page, 'restore dialog');
-    await restore.getByRole('button', { name: 'Restore' }).click();
-    await restore.getByText(/Restored [1-9]\d* keys?/).waitFor();
-    await restore.getByRole('button', { name: 'Done' }).click();
-    // The messages redraw as they decrypt, with no reload.
-    await timeline(fresh.page).getByText(SECRET_1).waitFor();
-    await timeline(fresh.page).getByText(SECRET_2).waitFor();
-    assert.equal(await timeline(fresh.page).getByText('Unable to decrypt').count(), 0);
-    await fresh.context.close();
   });
 
   test('no Content-Security-Policy violation or uncaught error in any window', () => {

@@ -36,7 +36,11 @@ export class SyncGate {
   private release: () => void = () => {};
   private readonly openPromise = new Promise<void>((resolve) => (this.release = resolve));
 
-  constructor(private readonly inner: FetchFn) {}
+  private readonly inner: FetchFn;
+
+  constructor(inner: FetchFn) {
+    this.inner = inner;
+  }
 
   readonly fetch: FetchFn = async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
