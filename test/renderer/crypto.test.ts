@@ -48,6 +48,15 @@ describe('SyncGate', () => {
     assert.deepEqual(await gate.takeCaptured(), [], 'once open, nothing more is kept');
   });
 
+  test('past the hold time, /sync goes on, and its answers are kept for the crypto still loading', async () => {
+    const net = network();
+    const gate = new SyncGate(net.fetchFn, 1);
+    await gate.fetch(`${BASE}/sync?timeout=0`);
+    await gate.fetch(`${BASE}/sync?since=s1`);
+    await gate.fetch(`${BASE}/sync?since=s2`);
+    assert.equal((await gate.takeCaptured()).length, 3, 'no to-device message is lost meanwhile');
+  });
+
   test('a held /sync ends when the client stops (its request is aborted)', async () => {
     const gate = new SyncGate(network().fetchFn);
     const abort = new AbortController();

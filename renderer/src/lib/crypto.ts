@@ -6,8 +6,8 @@
 // Started later, nothing may be lost on the way: to-device messages (room keys, verification
 // requests) are delivered once, and the server deletes them when the next /sync acknowledges
 // them (client-server-api "Send-to-Device messaging"). So until the crypto is attached,
-// SyncGate keeps a copy of every /sync answer and holds back the next /sync request; attaching
-// replays the kept answers' encryption parts into the crypto, registers the encrypted rooms,
+// SyncGate keeps a copy of every /sync answer and holds back the next /sync request (for up to
+// SYNC_HOLD_MS); attaching replays the kept answers' encryption parts into the crypto, registers the encrypted rooms,
 // hands the crypto to the sync loop, decrypts what is already loaded, then lets /sync go on.
 import type { MatrixClient } from 'matrix-js-sdk/lib/client.js';
 import { processSyncCryptoChanges } from 'matrix-js-sdk/lib/sync.js';
@@ -27,25 +27,39 @@ interface SyncCryptoParts {
 const SYNC_PATH = /\/_matrix\/client\/v3\/sync(\?|$)/;
 
 /**
+ * How long the next /sync may wait for the crypto. Loading it takes well under a second from the
+ * HTTP cache, a few on a slow link; past this the chat goes on live, and the gate keeps copies of
+ * the /sync answers (to-device messages included) for the crypto to read when it is ready.
+ */
+export const SYNC_HOLD_MS = 10_000;
+
+/**
  * The SDK's fetch while the crypto is not attached: keeps a copy of each /sync answer, and holds
- * any /sync that acknowledges one (a `since` token) until open() is called.
+ * any /sync that acknowledges one (a `since` token) until open() is called, or SYNC_HOLD_MS.
  */
 export class SyncGate {
   private captured: Response[] = [];
   private opened = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private release: () => void = () => {};
   private readonly openPromise = new Promise<void>((resolve) => (this.release = resolve));
 
   private readonly inner: FetchFn;
 
-  constructor(inner: FetchFn) {
+  private readonly holdMs: number;
+
+  constructor(inner: FetchFn, holdMs = SYNC_HOLD_MS) {
     this.inner = inner;
+    this.holdMs = holdMs;
   }
 
   readonly fetch: FetchFn = async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     if (this.opened || !SYNC_PATH.test(url)) return this.inner(input, init);
-    if (new URL(url, 'http://x').searchParams.has('since')) await this.waitOpen(init?.signal);
+    if (new URL(url, 'http://x').searchParams.has('since')) {
+      this.timer ??= setTimeout(() => this.release(), this.holdMs);
+      await this.waitOpen(init?.signal);
+    }
     const response = await this.inner(input, init);
     if (!this.opened && response.ok) this.captured.push(response.clone());
     return response;
@@ -60,9 +74,16 @@ export class SyncGate {
     return parts;
   }
 
+  /** How many kept answers wait to be taken. */
+  get pending(): number {
+    return this.captured.length;
+  }
+
+  /** The crypto is attached (or will never be): stop keeping copies, let /sync go. */
   open(): void {
     this.opened = true;
     this.captured = [];
+    clearTimeout(this.timer);
     this.release();
   }
 
@@ -123,21 +144,26 @@ export async function attachCrypto(client: MatrixClient, gate: SyncGate, userId:
     const internals = client as unknown as ClientInternals;
     const backend = internals.cryptoBackend;
     if (!backend || !internals.syncApi) throw new Error('matrix-js-sdk changed: no crypto backend or sync loop to attach to');
-    for (const data of await gate.takeCaptured()) {
-      await processSyncCryptoChanges(client, backend, {
-        toDeviceEvents: Array.isArray(data.to_device?.events) ? (data.to_device.events as never[]) : [],
-        deviceLists: data.device_lists,
-        oneTimeKeysCounts: data.device_one_time_keys_count ?? {},
-        unusedFallbackKeys: data.device_unused_fallback_key_types,
-      });
-    }
+    // Past SYNC_HOLD_MS, answers may still arrive while these are replayed: replay until none is
+    // left, then hand the crypto to the sync loop in the same synchronous step.
+    do {
+      for (const data of await gate.takeCaptured()) {
+        await processSyncCryptoChanges(client, backend, {
+          toDeviceEvents: Array.isArray(data.to_device?.events) ? (data.to_device.events as never[]) : [],
+          deviceLists: data.device_lists,
+          oneTimeKeysCounts: data.device_one_time_keys_count ?? {},
+          unusedFallbackKeys: data.device_unused_fallback_key_types,
+        });
+      }
+    } while (gate.pending > 0);
+    internals.syncApi.syncOpts.cryptoCallbacks = backend;
+    gate.open();
     // What the sync loop does for each m.room.encryption state event it sees (sync.js): the
     // crypto then encrypts for the room, and refuses to send to it in the clear.
     for (const room of client.getRooms()) {
       const encryption = room.currentState.getStateEvents('m.room.encryption', '');
       if (encryption) await backend.onCryptoEvent(room, encryption);
     }
-    internals.syncApi.syncOpts.cryptoCallbacks = backend;
     // Uploads this device's keys now rather than after the next /sync.
     backend.onSyncCompleted({});
     for (const room of client.getRooms()) {
