@@ -32,10 +32,12 @@ const CONTENT_TYPES: Record<string, string> = {
 /**
  * For the HTML page only: scripts and styles from our origin alone (no inline script, no inline
  * style: the renderer is built to need neither), requests to our own origin, no framing.
+ * 'wasm-unsafe-eval' lets the page compile WebAssembly (our own, from our origin: the end-to-end
+ * encryption of matrix-js-sdk's Rust crypto); it allows no eval() or new Function() of script.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "connect-src 'self'",
   "img-src 'self' data: blob:",

@@ -11,6 +11,7 @@ import { RoomStateEvent } from 'matrix-js-sdk/lib/models/room-state.js';
 import { Direction } from 'matrix-js-sdk/lib/models/event-timeline.js';
 import { EventType } from 'matrix-js-sdk/lib/@types/event.js';
 import { HttpApiEvent } from 'matrix-js-sdk/lib/http-api/interface.js';
+import { MatrixEventEvent } from 'matrix-js-sdk/lib/models/event.js';
 import { makeClient, START_OPTIONS } from './sdk.ts';
 import type { Session } from './session.ts';
 import { describeEvent, isShownInTimeline } from './events.ts';
@@ -20,6 +21,8 @@ import type { Pill } from './markdown.ts';
 import { editContent, reactionContent, reactionKeyOf, type Composing } from './relations.ts';
 import { stopMedia, uploadsOf } from './upload.svelte.ts';
 import { latestThreadReply } from './threads.ts';
+import { attachCrypto, deleteCryptoStore, SyncGate } from './crypto.ts';
+import { SecretStorageKeys } from './key-backup.ts';
 
 export interface RoomSummary {
   roomId: string;
@@ -54,6 +57,8 @@ const REFRESH_EVENTS = [
   RoomStateEvent.Events,
   RoomMemberEvent.Name,
   RoomMemberEvent.Membership,
+  // An encrypted message becomes readable (or is known unreadable): redraw it and the preview.
+  MatrixEventEvent.Decrypted,
 ] as const;
 
 export class Chat {
@@ -75,11 +80,45 @@ export class Chat {
   private readonly profiles = new Map<string, string | null>();
   private readonly reads: ReadMarkers;
   private scheduled = false;
+  /** End-to-end encryption: loaded once the room list shows (lib/crypto.ts). */
+  cryptoState = $state<'loading' | 'ready' | 'failed'>('loading');
+  readonly secretStorageKeys = new SecretStorageKeys();
+  /** Holds /sync back until the crypto is attached (lib/crypto.ts): set by makeClient's wrapFetch. */
+  private syncGate!: SyncGate;
+  private cryptoReady: Promise<void> | null = null;
 
   constructor(session: Session) {
     this.session = session;
-    this.client = makeClient(session.baseUrl, session);
+    this.client = makeClient(session.baseUrl, session, {
+      wrapFetch: (inner) => {
+        this.syncGate = new SyncGate(inner);
+        return this.syncGate.fetch;
+      },
+      cryptoCallbacks: this.secretStorageKeys.callbacks,
+    });
     this.reads = new ReadMarkers(this.client, session.userId);
+  }
+
+  /** Loads the crypto once the first sync is painted; sending to an encrypted room waits for it. */
+  private startCrypto(): Promise<void> {
+    this.cryptoReady ??= afterPaint()
+      .then(() => attachCrypto(this.client, this.syncGate, this.userId, this.session.deviceId))
+      .then(
+        () => {
+          this.cryptoState = 'ready';
+          this.refresh();
+        },
+        (err: unknown) => {
+          console.error('[crypto]', err);
+          this.cryptoState = 'failed';
+        },
+      );
+    return this.cryptoReady;
+  }
+
+  /** Whether messages in this room are end-to-end encrypted (m.room.encryption in its state). */
+  isEncrypted(room: Room): boolean {
+    return room.hasEncryptionStateEvent();
   }
 
   async start(): Promise<void> {
@@ -91,6 +130,7 @@ export class Chat {
           // Everything the first sync brought, shown in one update (refresh() waited for it).
           this.ready = true;
           this.version++;
+          void this.startCrypto();
         }
         this.offline = false;
       } else if (state === 'ERROR' || state === 'RECONNECTING') {
@@ -99,6 +139,7 @@ export class Chat {
     });
     this.client.on(HttpApiEvent.SessionLoggedOut, () => {
       this.client.stopClient();
+      void deleteCryptoStore(this.userId, this.session.deviceId);
       this.onSignedOut('Your session has ended. Sign in again.');
     });
     await this.client.startClient({ ...START_OPTIONS });
@@ -117,6 +158,8 @@ export class Chat {
       // The token may already be gone; signing out locally is what matters.
     }
     this.stop();
+    // The device is gone: its keys are of no more use, and must not stay on this computer.
+    await deleteCryptoStore(this.userId, this.session.deviceId);
     this.onSignedOut(null);
   }
 
@@ -290,6 +333,8 @@ export class Chat {
       invite: [userId],
       preset: 'trusted_private_chat' as never,
       visibility: 'private' as never,
+      // New DMs are end-to-end encrypted, as in Element (client-server-api "End-to-end encryption").
+      initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
     });
     await this.addDirect(userId, room_id);
     this.select(room_id);
@@ -351,6 +396,9 @@ export class Chat {
     // A reply in a thread leaves the main timeline where the user was.
     if (!threadId) this.sentCount++;
     try {
+      // Without the crypto, the SDK refuses to send to an encrypted room (never in the clear).
+      const room = this.client.getRoom(roomId);
+      if (room && this.isEncrypted(room)) await this.startCrypto();
       // Markdown to HTML, and the members picked from the autocomplete (lib/markdown.ts; loaded on first send).
       const { formatMessage } = await import('./markdown.ts');
       const mentions = this.mentionsIn(roomId, body);
@@ -463,6 +511,19 @@ export class Chat {
     await this.client.scrollback(room, limit);
     this.refresh();
   }
+}
+
+/** Resolves after the next frame has painted (or soon, in a window that paints no frames). */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 500);
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        clearTimeout(timer);
+        resolve();
+      }),
+    );
+  });
 }
 
 /** Errors a resend cannot fix: the same message would be refused again. */

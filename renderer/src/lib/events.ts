@@ -14,6 +14,10 @@ export interface EventLike {
   replacingEvent?(): unknown;
   /** True when decryption was tried and failed: matrix-js-sdk then reports a stand-in m.room.message. */
   isDecryptionFailure?(): boolean;
+  /** The crypto is decrypting it now. */
+  isBeingDecrypted?(): boolean;
+  /** Encrypted and not tried yet: the crypto is still loading (lib/crypto.ts) or has yet to start on it. */
+  shouldAttemptDecryption?(): boolean;
 }
 
 type NameOf = (userId: string) => string;
@@ -58,11 +62,18 @@ export function isUndecryptable(ev: EventLike): boolean {
 
 export const DELETED_TEXT = 'Message deleted';
 export const UNDECRYPTABLE_TEXT = 'Unable to decrypt this message';
+export const DECRYPTING_TEXT = 'Decrypting…';
+
+/** Not readable yet, but not known to be unreadable either: "Unable to decrypt" would be wrong. */
+export function isDecrypting(ev: EventLike): boolean {
+  if (ev.isRedacted?.() || ev.isDecryptionFailure?.()) return false;
+  return Boolean(ev.isBeingDecrypted?.() || ev.shouldAttemptDecryption?.());
+}
 
 /** A message's text: its body, or what stands in for a deleted or unreadable one. */
 export function messageText(ev: EventLike): string {
   if (ev.isRedacted?.()) return DELETED_TEXT;
-  if (isUndecryptable(ev)) return UNDECRYPTABLE_TEXT;
+  if (isUndecryptable(ev)) return isDecrypting(ev) ? DECRYPTING_TEXT : UNDECRYPTABLE_TEXT;
   const c = ev.getContent() as { body?: unknown; msgtype?: unknown };
   if (typeof c.body !== 'string') return '';
   // A reply from an older client starts with a quote of what it answers; the quote is shown apart.

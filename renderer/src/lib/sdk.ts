@@ -1,10 +1,11 @@
 // The one place that builds a matrix-js-sdk client. It imports the SDK's modules one by one
 // rather than its index, which would also pull in the widget API and crypto store factories;
-// crypto itself is never started (vite.config.ts replaces its lazy chunk with a stub).
+// the Rust crypto is a lazy chunk that lib/crypto.ts attaches after the first sync.
 import { MatrixClient, PendingEventOrdering, type IStartClientOpts } from 'matrix-js-sdk/lib/client.js';
 import { MemoryStore } from 'matrix-js-sdk/lib/store/memory.js';
 import { MatrixScheduler } from 'matrix-js-sdk/lib/scheduler.js';
 import { logger as sdkLogger, type Logger } from 'matrix-js-sdk/lib/logger.js';
+import type { CryptoCallbacks } from 'matrix-js-sdk/lib/crypto-api/index.js';
 import { INITIAL_SYNC_LIMIT, prefetchingFetch } from './prefetch.ts';
 
 // The SDK logs every request at debug level; a chat window's console should stay readable.
@@ -24,7 +25,14 @@ export interface ClientCredentials {
   deviceId: string;
 }
 
-export function makeClient(baseUrl: string, creds?: ClientCredentials): MatrixClient {
+export interface ClientHooks {
+  /** Wraps the SDK's fetch (lib/crypto.ts's SyncGate, until the crypto is attached). */
+  wrapFetch?: (fetchFn: typeof prefetchingFetch) => typeof prefetchingFetch;
+  /** Where the crypto asks for the secret storage key (lib/key-backup.ts). */
+  cryptoCallbacks?: CryptoCallbacks;
+}
+
+export function makeClient(baseUrl: string, creds?: ClientCredentials, hooks: ClientHooks = {}): MatrixClient {
   return new MatrixClient({
     baseUrl,
     ...(creds ?? {}),
@@ -34,7 +42,8 @@ export function makeClient(baseUrl: string, creds?: ClientCredentials): MatrixCl
     disableVoip: true,
     logger: quiet,
     // Answers the start-up requests main.ts sent early from what the server already returned.
-    fetchFn: prefetchingFetch,
+    fetchFn: hooks.wrapFetch ? hooks.wrapFetch(prefetchingFetch) : prefetchingFetch,
+    ...(hooks.cryptoCallbacks ? { cryptoCallbacks: hooks.cryptoCallbacks } : {}),
   });
 }
 

@@ -1,0 +1,175 @@
+// End-to-end encryption (matrix-js-sdk's Rust crypto), attached to the running client once the
+// room list is on screen, so that the first paint never waits for its 7.8 MB of WebAssembly.
+//
+// matrix-js-sdk expects initRustCrypto() before startClient(): its sync loop hands each /sync's
+// to-device messages, device list changes and one-time key counts to the crypto it had at start.
+// Started later, nothing may be lost on the way: to-device messages (room keys, verification
+// requests) are delivered once, and the server deletes them when the next /sync acknowledges
+// them (client-server-api "Send-to-Device messaging"). So until the crypto is attached,
+// SyncGate keeps a copy of every /sync answer and holds back the next /sync request (for up to
+// SYNC_HOLD_MS); attaching replays the kept answers' encryption parts into the crypto, registers the encrypted rooms,
+// hands the crypto to the sync loop, decrypts what is already loaded, then lets /sync go on.
+import type { MatrixClient } from 'matrix-js-sdk/lib/client.js';
+import { processSyncCryptoChanges } from 'matrix-js-sdk/lib/sync.js';
+import type { MatrixEvent } from 'matrix-js-sdk/lib/models/event.js';
+import type { Room } from 'matrix-js-sdk/lib/models/room.js';
+
+type FetchFn = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+
+/** The encryption parts of a /sync answer (client-server-api "Extensions to /sync" of E2EE). */
+interface SyncCryptoParts {
+  to_device?: { events?: unknown[] };
+  device_lists?: { changed?: string[]; left?: string[] };
+  device_one_time_keys_count?: Record<string, number>;
+  device_unused_fallback_key_types?: string[];
+}
+
+const SYNC_PATH = /\/_matrix\/client\/v3\/sync(\?|$)/;
+
+/**
+ * How long the next /sync may wait for the crypto. Loading it takes well under a second from the
+ * HTTP cache, a few on a slow link; past this the chat goes on live, and the gate keeps copies of
+ * the /sync answers (to-device messages included) for the crypto to read when it is ready.
+ */
+export const SYNC_HOLD_MS = 10_000;
+
+/**
+ * The SDK's fetch while the crypto is not attached: keeps a copy of each /sync answer, and holds
+ * any /sync that acknowledges one (a `since` token) until open() is called, or SYNC_HOLD_MS.
+ */
+export class SyncGate {
+  private captured: Response[] = [];
+  private opened = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private release: () => void = () => {};
+  private readonly openPromise = new Promise<void>((resolve) => (this.release = resolve));
+
+  private readonly inner: FetchFn;
+
+  private readonly holdMs: number;
+
+  constructor(inner: FetchFn, holdMs = SYNC_HOLD_MS) {
+    this.inner = inner;
+    this.holdMs = holdMs;
+  }
+
+  readonly fetch: FetchFn = async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (this.opened || !SYNC_PATH.test(url)) return this.inner(input, init);
+    if (new URL(url, 'http://x').searchParams.has('since')) {
+      this.timer ??= setTimeout(() => this.release(), this.holdMs);
+      await this.waitOpen(init?.signal);
+    }
+    const response = await this.inner(input, init);
+    if (!this.opened && response.ok) this.captured.push(response.clone());
+    return response;
+  };
+
+  /** The kept /sync answers, oldest first; each is given once. */
+  async takeCaptured(): Promise<SyncCryptoParts[]> {
+    const kept = this.captured;
+    this.captured = [];
+    const parts: SyncCryptoParts[] = [];
+    for (const r of kept) parts.push((await r.json().catch(() => ({}))) as SyncCryptoParts);
+    return parts;
+  }
+
+  /** How many kept answers wait to be taken. */
+  get pending(): number {
+    return this.captured.length;
+  }
+
+  /** The crypto is attached (or will never be): stop keeping copies, let /sync go. */
+  open(): void {
+    this.opened = true;
+    this.captured = [];
+    clearTimeout(this.timer);
+    this.release();
+  }
+
+  private waitOpen(signal?: AbortSignal | null): Promise<void> {
+    if (!signal) return this.openPromise;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.openPromise.then(resolve).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+}
+
+/**
+ * The Rust crypto's IndexedDB store is named per user and device: a kept session finds its keys
+ * again after a reload, and another account on the same browser profile never opens them.
+ */
+export function cryptoStorePrefix(userId: string, deviceId: string): string {
+  return `hearth-crypto:${userId}:${deviceId}`;
+}
+
+/** The databases the Rust crypto makes under a prefix (matrix-sdk-indexeddb's names). */
+function cryptoDatabases(prefix: string): string[] {
+  return [`${prefix}::matrix-sdk-crypto`, `${prefix}::matrix-sdk-crypto-meta`];
+}
+
+/** Deletes this device's keys from the browser: on sign-out the device is gone for good. */
+export async function deleteCryptoStore(userId: string, deviceId: string): Promise<void> {
+  await Promise.all(
+    cryptoDatabases(cryptoStorePrefix(userId, deviceId)).map(
+      (name) =>
+        new Promise<void>((resolve) => {
+          const req = indexedDB.deleteDatabase(name);
+          req.onsuccess = req.onerror = req.onblocked = () => resolve();
+        }),
+    ),
+  );
+}
+
+/** What matrix-js-sdk keeps private and attaching needs: its crypto backend and sync loop. */
+interface ClientInternals {
+  cryptoBackend?: Parameters<typeof processSyncCryptoChanges>[1] & {
+    onCryptoEvent(room: Room, event: MatrixEvent): Promise<void>;
+    onSyncCompleted(state: object): void;
+  };
+  syncApi?: { syncOpts: { cryptoCallbacks?: unknown } };
+}
+
+/**
+ * Loads the Rust crypto (its own chunk, then its WebAssembly) and attaches it to the running
+ * client as if it had been there from the start. The gate opens whatever happens: without
+ * crypto, the chat still works and encrypted messages show as unreadable.
+ */
+export async function attachCrypto(client: MatrixClient, gate: SyncGate, userId: string, deviceId: string): Promise<void> {
+  try {
+    await client.initRustCrypto({ cryptoDatabasePrefix: cryptoStorePrefix(userId, deviceId) });
+    const internals = client as unknown as ClientInternals;
+    const backend = internals.cryptoBackend;
+    if (!backend || !internals.syncApi) throw new Error('matrix-js-sdk changed: no crypto backend or sync loop to attach to');
+    // Past SYNC_HOLD_MS, answers may still arrive while these are replayed: replay until none is
+    // left, then hand the crypto to the sync loop in the same synchronous step.
+    do {
+      for (const data of await gate.takeCaptured()) {
+        await processSyncCryptoChanges(client, backend, {
+          toDeviceEvents: Array.isArray(data.to_device?.events) ? (data.to_device.events as never[]) : [],
+          deviceLists: data.device_lists,
+          oneTimeKeysCounts: data.device_one_time_keys_count ?? {},
+          unusedFallbackKeys: data.device_unused_fallback_key_types,
+        });
+      }
+    } while (gate.pending > 0);
+    internals.syncApi.syncOpts.cryptoCallbacks = backend;
+    gate.open();
+    // What the sync loop does for each m.room.encryption state event it sees (sync.js): the
+    // crypto then encrypts for the room, and refuses to send to it in the clear.
+    for (const room of client.getRooms()) {
+      const encryption = room.currentState.getStateEvents('m.room.encryption', '');
+      if (encryption) await backend.onCryptoEvent(room, encryption);
+    }
+    // Uploads this device's keys now rather than after the next /sync.
+    backend.onSyncCompleted({});
+    for (const room of client.getRooms()) {
+      for (const ev of room.getLiveTimeline().getEvents()) if (ev.isEncrypted()) void client.decryptEventIfNeeded(ev);
+    }
+  } finally {
+    gate.open();
+  }
+}

@@ -1,0 +1,90 @@
+// Key backup with a recovery key, as Element sets it up: the room keys go to the server's key
+// backup (client-server-api "Server-side key backups"), and the backup's own key to secret
+// storage ("Secret storage"), encrypted with a recovery key that only the user holds. A new
+// session that is given the recovery key reads the backup key back, then the room keys.
+import type { MatrixClient } from 'matrix-js-sdk/lib/client.js';
+import type { CryptoCallbacks } from 'matrix-js-sdk/lib/crypto-api/index.js';
+import { decodeRecoveryKey } from 'matrix-js-sdk/lib/crypto-api/recovery-key.js';
+
+/**
+ * The secret storage key known to this window: the one just created, or the one the user typed.
+ * Kept in memory only, for the few secret storage reads that follow; never written anywhere.
+ */
+export class SecretStorageKeys {
+  private known: { keyId: string; key: Uint8Array<ArrayBuffer> } | null = null;
+
+  readonly callbacks: CryptoCallbacks = {
+    getSecretStorageKey: async ({ keys }) => {
+      const known = this.known;
+      return known && known.keyId in keys ? [known.keyId, known.key] : null;
+    },
+    cacheSecretStorageKey: (keyId, _info, key) => {
+      this.known = { keyId, key };
+    },
+  };
+
+  remember(keyId: string, key: Uint8Array<ArrayBuffer>): void {
+    this.known = { keyId, key };
+  }
+
+  forget(): void {
+    this.known = null;
+  }
+}
+
+function cryptoOf(client: MatrixClient) {
+  const crypto = client.getCrypto();
+  if (!crypto) throw new Error('Encryption is still loading. Try again in a moment.');
+  return crypto;
+}
+
+/** Whether this account already has a key backup on the server. */
+export async function hasKeyBackup(client: MatrixClient): Promise<boolean> {
+  return (await cryptoOf(client).getKeyBackupInfo()) !== null;
+}
+
+/**
+ * Makes a new recovery key, secret storage under it and a new key backup, and returns the
+ * recovery key for the user to keep (shown once: it is not kept here).
+ */
+export async function setUpKeyBackup(client: MatrixClient): Promise<string> {
+  const crypto = cryptoOf(client);
+  let recoveryKey = '';
+  await crypto.bootstrapSecretStorage({
+    createSecretStorageKey: async () => {
+      const generated = await crypto.createRecoveryKeyFromPassphrase();
+      recoveryKey = generated.encodedPrivateKey ?? '';
+      return generated;
+    },
+    setupNewSecretStorage: true,
+    setupNewKeyBackup: true,
+  });
+  if (!recoveryKey) throw new Error('No recovery key was made.');
+  return recoveryKey;
+}
+
+export class WrongRecoveryKeyError extends Error {}
+
+/**
+ * Checks the typed recovery key against the account's secret storage key, then reads the backup
+ * key from secret storage and restores every room key from the backup. Returns how many keys
+ * were imported.
+ */
+export async function restoreKeyBackup(client: MatrixClient, keys: SecretStorageKeys, typed: string): Promise<number> {
+  const crypto = cryptoOf(client);
+  let key: Uint8Array<ArrayBuffer>;
+  try {
+    key = decodeRecoveryKey(typed.trim()) as Uint8Array<ArrayBuffer>;
+  } catch {
+    throw new WrongRecoveryKeyError('That is not a recovery key: check it for typing errors (it has 48 letters and digits in groups of four).');
+  }
+  const keyId = await client.secretStorage.getDefaultKeyId();
+  const found = keyId ? await client.secretStorage.getKey(keyId) : null;
+  if (!keyId || !found) throw new WrongRecoveryKeyError('This account has no secure backup to restore.');
+  if (!(await client.secretStorage.checkKey(key, found[1]))) throw new WrongRecoveryKeyError('That recovery key does not open this account’s backup.');
+  keys.remember(keyId, key);
+  await crypto.loadSessionBackupPrivateKeyFromSecretStorage();
+  await crypto.checkKeyBackupAndEnable();
+  const result = await crypto.restoreKeyBackup();
+  return result.imported;
+}

@@ -1,0 +1,71 @@
+// Device verification by emoji in the web client, against a real `hearth serve`: Alice's second
+// session and her first verify each other. The tests run in order and build on each other.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { waitForDeviceKeys } from './crypto-helpers.ts';
+import { assertAccessible, registerInUi, screenshot, sessionOf, signInInUi, useHearth, type Window } from './helpers.ts';
+
+let alice: Window;
+
+describe('verifying a session by emoji', () => {
+  const { hearth, open, problems } = useHearth();
+
+  test('Alice is signed in, her crypto up', async () => {
+    alice = await open();
+    await registerInUi(alice.page, 'alice');
+    await waitForDeviceKeys(hearth(), await sessionOf(alice.page), '@alice:localhost');
+  });
+
+  test('two sessions of Alice verify each other by emoji: both show the same seven emoji, then "Verified"', async () => {
+    const second = await open('dark');
+    await signInInUi(second.page, 'alice');
+    await second.page.getByRole('heading', { name: 'Rooms', exact: true }).waitFor();
+    await waitForDeviceKeys(hearth(), await sessionOf(alice.page), '@alice:localhost', 2);
+    const secondDevice = JSON.parse((await second.page.evaluate(() => localStorage.getItem('hearth.session')))!).deviceId as string;
+
+    await alice.page.getByRole('button', { name: 'Encryption' }).click();
+    const menu = alice.page.getByRole('dialog', { name: 'Encryption' });
+    await menu.getByText(secondDevice).first().waitFor();
+    await assertAccessible(alice.page, 'encryption dialog');
+    await screenshot(alice.page, 'crypto-encryption-light');
+    await menu.getByRole('button', { name: new RegExp(`Verify .*${secondDevice}`) }).click();
+    const asking = alice.page.getByRole('dialog', { name: 'Verify session' });
+    await asking.getByText(/Waiting for .* to accept/).waitFor();
+
+    const asked = second.page.getByRole('dialog', { name: 'Verify session' });
+    await asked.getByText(/wants to verify this session/).waitFor();
+    await assertAccessible(second.page, 'verification request dialog');
+    await screenshot(second.page, 'crypto-verify-request-dark');
+    await asked.getByRole('button', { name: 'Accept' }).click();
+
+    const emojiOf = async (page: typeof alice.page) => {
+      const list = page.getByRole('list', { name: 'Emoji to compare' });
+      await list.getByRole('listitem').nth(6).waitFor();
+      return (await list.getByRole('listitem').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    };
+    const mine = await emojiOf(alice.page);
+    const theirs = await emojiOf(second.page);
+    assert.equal(mine.length, 7, `seven emoji: ${mine.join(' | ')}`);
+    assert.deepEqual(theirs, mine, 'both sessions show the same emoji, in the same order');
+    await assertAccessible(alice.page, 'verification emoji dialog');
+    await screenshot(alice.page, 'crypto-verify-emoji-light');
+    await second.page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(second.page, 'crypto-verify-emoji-390');
+    await asking.getByRole('button', { name: 'They match' }).click();
+    await asked.getByRole('button', { name: 'They match' }).click();
+    await asking.getByText(/^Verified/).waitFor();
+    await asked.getByText(/^Verified/).waitFor();
+    await asking.getByRole('button', { name: 'Done' }).click();
+    await asked.getByRole('button', { name: 'Done' }).click();
+
+    await alice.page.getByRole('button', { name: 'Encryption' }).click();
+    const again = alice.page.getByRole('dialog', { name: 'Encryption' });
+    await again.getByRole('listitem').filter({ hasText: secondDevice }).getByText('Verified', { exact: true }).waitFor();
+    await again.getByRole('button', { name: 'Close' }).click();
+    await second.context.close();
+  });
+
+  test('no Content-Security-Policy violation or uncaught error in any window', () => {
+    assert.deepEqual(problems(), []);
+  });
+});
