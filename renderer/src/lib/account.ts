@@ -7,9 +7,6 @@ import { roomModeChanges, type RoomNotificationMode, type RuleSets } from './roo
 /** The longest display name the profile screen takes: Synapse's limit (MAX_DISPLAYNAME_LEN), which other servers' members see. */
 export const DISPLAY_NAME_MAX = 256;
 
-/** A kick or ban reason is shown in others' timelines in one line: 500 characters is a paragraph. */
-export const REASON_MAX = 500;
-
 export async function sessions(client: MatrixClient): Promise<ListedDevice[]> {
   const { devices } = await client.getDevices();
   return listDevices(devices, client.getDeviceId() ?? '');

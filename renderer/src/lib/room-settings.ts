@@ -9,6 +9,9 @@ import { levelOf, memberActions, stateEventLevel, withSettingLevels, withUserLev
  */
 export const ROOM_NAME_MAX = 255;
 
+/** A kick or ban reason is shown in others' timelines in one line: 500 characters is a paragraph. */
+export const REASON_MAX = 500;
+
 export type JoinRule = 'invite' | 'public' | 'knock';
 export type HistoryVisibility = 'shared' | 'invited' | 'joined' | 'world_readable';
 
