@@ -49,6 +49,7 @@ describe('verifying a session by emoji', () => {
     assert.deepEqual(theirs, mine, 'both sessions show the same emoji, in the same order');
     await assertAccessible(alice.page, 'verification emoji dialog');
     await screenshot(alice.page, 'crypto-verify-emoji-light');
+    await screenshot(second.page, 'crypto-verify-emoji-dark');
     await second.page.setViewportSize({ width: 390, height: 844 });
     await screenshot(second.page, 'crypto-verify-emoji-390');
     await asking.getByRole('button', { name: 'They match' }).click();
@@ -62,6 +63,15 @@ describe('verifying a session by emoji', () => {
     const again = alice.page.getByRole('dialog', { name: 'Encryption' });
     await again.getByRole('listitem').filter({ hasText: secondDevice }).getByText('Verified', { exact: true }).waitFor();
     await again.getByRole('button', { name: 'Close' }).click();
+
+    // The dialog on the other side, dark and narrow: its first session listed as verified too.
+    await second.page.getByRole('button', { name: 'Encryption' }).click();
+    const theirMenu = second.page.getByRole('dialog', { name: 'Encryption' });
+    await theirMenu.getByText('Verified', { exact: true }).waitFor();
+    await assertAccessible(second.page, 'encryption dialog (dark, 390 px)');
+    await screenshot(second.page, 'crypto-encryption-390');
+    await second.page.setViewportSize({ width: 1280, height: 800 });
+    await screenshot(second.page, 'crypto-encryption-dark');
     await second.context.close();
   });
 
