@@ -157,6 +157,20 @@ describe('media: upload with progress and cancel, and every media msgtype in the
     await alice.page.getByRole('alert').filter({ hasText: 'huge.iso' }).waitFor({ state: 'detached' });
   });
 
+  test('an upload the network drops says why and offers Retry, which sends it once', async () => {
+    await alice.page.route('**/_matrix/media/v3/upload**', (route) => route.abort('connectionreset'), { times: 1 });
+    const bytes = randomBytes(2048);
+    await attach(alice.page, { name: 'flaky.bin', mimeType: 'application/octet-stream', buffer: bytes });
+    await alice.page.getByRole('alert').filter({ hasText: "Not sent: Can't reach the server." }).waitFor();
+    await alice.page.getByRole('button', { name: 'Retry the upload of flaky.bin' }).click();
+    const row = timeline(bob.page).locator('.media[data-kind="file"]').filter({ hasText: 'flaky.bin' });
+    await row.getByText('2 KB', { exact: true }).waitFor();
+    await send(alice.page, 'After the retry');
+    await timeline(bob.page).getByText('After the retry').waitFor();
+    assert.equal(await row.count(), 1, 'sent once');
+    assert.equal(await alice.page.getByRole('alert').count(), 0, 'the failure is gone');
+  });
+
   test('a pasted image and a dropped file are uploaded and sent', async () => {
     const png = noisePng(64, 48);
     const pasted = Array.from(png);

@@ -5,7 +5,7 @@
 import type { Chat } from './chat.svelte.ts';
 import { describeError } from './errors.ts';
 import { formatBytes, mediaFetcherOf } from './media.ts';
-import { uploadedContent } from './media-content.ts';
+import { uploadedContent, type Probed } from './media-content.ts';
 import { probeMedia } from './media-probe.ts';
 
 export interface Upload {
@@ -19,6 +19,17 @@ export interface Upload {
   status: 'uploading' | 'sending' | 'failed';
   /** Why it failed, in words. */
   error: string | null;
+  /** A failure that trying again may fix (the network, not the file's size). */
+  retryable: boolean;
+}
+
+/** What an upload needs to be tried again: the file, and what is already done. */
+interface Job {
+  roomId: string;
+  file: File;
+  probed?: Probed;
+  /** Set once the bytes are on the server: a retry only sends the message. */
+  contentUri?: string;
 }
 
 export class UploadQueue {
@@ -27,6 +38,7 @@ export class UploadQueue {
   /** The client's upload promises, by upload id: what client.cancelUpload takes. */
   private readonly inFlight = new Map<number, ReturnType<Chat['client']['uploadContent']>>();
   private readonly cancelled = new Set<number>();
+  private readonly jobs = new Map<number, Job>();
   /** The server's m.upload.size (GET /_matrix/client/v1/media/config), asked once. */
   private maxBytes: Promise<number | null> | null = null;
 
@@ -41,43 +53,77 @@ export class UploadQueue {
   }
 
   /** Uploads and sends one file; resolves when it is sent, failed or cancelled (never rejects). */
-  async add(roomId: string, file: File): Promise<void> {
+  add(roomId: string, file: File): Promise<void> {
     const id = this.nextId++;
-    this.items.push({ id, roomId, name: file.name || 'file', size: file.size, loaded: 0, status: 'uploading', error: null });
-    // The reactive proxy of what was pushed: changes to it redraw the bar.
-    const item = this.items[this.items.length - 1]!;
+    this.items.push({ id, roomId, name: file.name || 'file', size: file.size, loaded: 0, status: 'uploading', error: null, retryable: false });
+    this.jobs.set(id, { roomId, file });
+    return this.run(id);
+  }
+
+  /** Tries a failed upload again; the bytes are not sent twice when only the message failed. */
+  retry(id: number): Promise<void> {
+    const item = this.items.find((u) => u.id === id);
+    if (!item || item.status !== 'failed' || !item.retryable || !this.jobs.has(id)) return Promise.resolve();
+    item.status = 'uploading';
+    item.error = null;
+    return this.run(id);
+  }
+
+  private async run(id: number): Promise<void> {
+    // The reactive proxy of the item: changes to it redraw the bar.
+    const item = this.items.find((u) => u.id === id)!;
+    const job = this.jobs.get(id)!;
+    const { file } = job;
+    const client = this.chat.client;
     try {
-      // Said before a byte is sent, rather than after uploading 200 MB for a 413.
-      const max = await this.maxUploadBytes();
-      if (max !== null && file.size > max) {
-        item.status = 'failed';
-        item.error = `Too large: ${item.name} is ${formatBytes(file.size)}, and this server takes files up to ${formatBytes(max)}.`;
-        return;
+      if (!job.contentUri) {
+        // Said before a byte is sent, rather than after uploading 200 MB for a 413.
+        const max = await this.maxUploadBytes();
+        if (max !== null && file.size > max) {
+          item.status = 'failed';
+          item.error = `Too large: ${item.name} is ${formatBytes(file.size)}, and this server takes files up to ${formatBytes(max)}.`;
+          return;
+        }
+        job.probed ??= await probeMedia(file);
+        if (this.cancelled.has(id)) return;
+        item.loaded = 0;
+        const upload = client.uploadContent(file, {
+          name: item.name,
+          ...(file.type ? { type: file.type } : {}),
+          progressHandler: ({ loaded }) => {
+            item.loaded = Math.min(loaded, file.size);
+          },
+        });
+        this.inFlight.set(id, upload);
+        job.contentUri = (await upload).content_uri;
+        this.inFlight.delete(id);
+        if (this.cancelled.has(id)) return;
       }
-      const probed = await probeMedia(file);
-      if (this.cancelled.has(id)) return;
-      const client = this.chat.client;
-      const upload = client.uploadContent(file, {
-        name: item.name,
-        ...(file.type ? { type: file.type } : {}),
-        progressHandler: ({ loaded }) => {
-          item.loaded = Math.min(loaded, file.size);
-        },
-      });
-      this.inFlight.set(id, upload);
-      const { content_uri } = await upload;
-      this.inFlight.delete(id);
-      if (this.cancelled.has(id)) return;
       item.loaded = file.size;
       item.status = 'sending';
       this.chat.sentCount++;
-      await client.sendMessage(roomId, uploadedContent(file, content_uri, probed) as never);
+      const contentUri = job.contentUri;
+      try {
+        await client.sendMessage(job.roomId, uploadedContent(file, contentUri, job.probed) as never);
+      } catch (err) {
+        // The failure is shown here, with Retry; not a second time as a failed row in the timeline.
+        const echo = client
+          .getRoom(job.roomId)
+          ?.getPendingEvents()
+          .find((ev) => ev.getContent().url === contentUri && ev.status === 'not_sent');
+        if (echo) client.cancelPendingEvent(echo);
+        throw err;
+      }
       this.remove(id);
     } catch (err) {
       this.inFlight.delete(id);
       if (this.cancelled.has(id)) return;
+      const e = err as { errcode?: string; httpStatus?: number } | null;
+      const tooLarge = e?.errcode === 'M_TOO_LARGE' || e?.httpStatus === 413;
       item.status = 'failed';
-      item.error = describeError(err, 'send').message;
+      item.error = tooLarge ? `Too large: the server refused ${item.name} (${formatBytes(file.size)}).` : describeError(err, 'send').message;
+      // The same request would be refused again; a network failure or rate limit may pass.
+      item.retryable = !tooLarge && e?.errcode !== 'M_FORBIDDEN';
     } finally {
       this.cancelled.delete(id);
     }
@@ -100,6 +146,7 @@ export class UploadQueue {
   private remove(id: number): void {
     const at = this.items.findIndex((u) => u.id === id);
     if (at !== -1) this.items.splice(at, 1);
+    this.jobs.delete(id);
   }
 
   private maxUploadBytes(): Promise<number | null> {
