@@ -1,7 +1,7 @@
-// Threads, read receipts and the timeline's jump buttons, between two people in two browser
-// profiles (Alice and Bob), with Carol on matrix-js-sdk in this process (a client nobody here
-// wrote) to read what the web client puts on the wire. The tests run in order and build on
-// each other.
+// Threads and read receipts, between two people in two browser profiles (Alice and Bob), with
+// Carol on matrix-js-sdk in this process (a client nobody here wrote) to read what the web
+// client puts on the wire. The tests run in order and build on each other. The jump buttons
+// are in jump-unread.test.ts.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { createClient, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
@@ -30,26 +30,7 @@ function bodies(page: Page, text: string): Locator {
   return timeline(page).locator('.msg .body').filter({ hasText: text });
 }
 
-/** Polls a condition evaluated in the page until it holds; fails saying what was awaited. */
-async function until(page: Page, what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await page.waitForTimeout(50);
-  }
-}
-
-/** Whether the element's top edge is inside the timeline's visible area. */
-async function inView(page: Page, target: Locator): Promise<boolean> {
-  const [log, box] = await Promise.all([timeline(page).boundingBox(), target.boundingBox()]);
-  return Boolean(log && box && box.y >= log.y - 1 && box.y < log.y + log.height);
-}
-
-async function atBottom(page: Page): Promise<boolean> {
-  return timeline(page).evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 2);
-}
-
-describe('threads, read receipts and jumping through the timeline', () => {
+describe('threads and read receipts', () => {
   const { hearth, open, problems } = useHearth();
   after(() => carol?.stopClient());
 
@@ -187,49 +168,6 @@ describe('threads, read receipts and jumping through the timeline', () => {
     await message.getByRole('img', { name: /^Read by (Bob Chen, Carol Diaz|Carol Diaz, Bob Chen)$/ }).waitFor();
     await screenshot(alice.page, 'receipts-light');
     await assertAccessible(alice.page, 'timeline with read receipts');
-  });
-
-  test('60 unread: the room opens at the bottom, "Jump to first unread" brings the first into view, and "Jump to latest" returns to the bottom', async () => {
-    const page = alice.page;
-    const lastRead = carol
-      .getRoom(roomId)
-      ?.getLiveTimeline()
-      .getEvents()
-      .find((ev: MatrixEvent) => ev.getContent().body === 'Did everyone read the brief?')
-      ?.getId();
-    assert.ok(lastRead);
-    // Alice has read the room up to here: the server holds her fully-read marker there.
-    const markerPath = `/user/${encodeURIComponent('@alice:localhost')}/rooms/${encodeURIComponent(roomId)}/account_data/m.fully_read`;
-    await until(page, "Alice's fully-read marker to reach the server", async () => {
-      const marker = await api(hearth(), aliceApi, 'GET', markerPath).catch(() => null);
-      return marker?.event_id === lastRead;
-    });
-    await page.goto('about:blank');
-    for (let i = 1; i <= 60; i++) await carol.sendTextMessage(roomId, `Unread ${i}`);
-    await page.goto(hearth().url);
-    await roomButton(page, ROOM).click();
-    const log = timeline(page);
-    await log.getByText('Unread 60', { exact: true }).waitFor();
-    await until(page, 'the room to open at the bottom', () => atBottom(page));
-    const first = log.getByText('Unread 1', { exact: true });
-    assert.ok((await first.count()) === 0 || !(await inView(page, first)), 'the first unread is not on screen at first');
-
-    const jumpUnread = page.getByRole('button', { name: 'Jump to first unread' });
-    await jumpUnread.waitFor();
-    await screenshot(page, 'jump-unread-light');
-    await assertAccessible(page, 'timeline with jump buttons');
-    await jumpUnread.click();
-    await first.waitFor();
-    await until(page, '"Unread 1" to be in view', () => inView(page, first));
-    await jumpUnread.waitFor({ state: 'detached' });
-
-    const jumpLatest = page.getByRole('button', { name: 'Jump to latest' });
-    await jumpLatest.waitFor();
-    await screenshot(page, 'jump-latest-light');
-    await jumpLatest.click();
-    await until(page, 'the view to be back at the bottom', () => atBottom(page));
-    assert.ok(await inView(page, log.getByText('Unread 60', { exact: true })), 'the latest message is on screen');
-    await jumpLatest.waitFor({ state: 'detached' });
   });
 
   test('no Content-Security-Policy violation or uncaught error in any window', () => {
