@@ -1,13 +1,13 @@
-// The sweep of the web client's main screens (issue #16 "Layout"): sign-in, room list, a room, its
-// member list, each in light, in dark and 390 px wide,
+// The sweep of the web client's main screens (issue #16 "Layout"): sign-in and the room list, each
+// in light, in dark and 390 px wide,
 // with a screenshot (`layout-<screen>-light|dark|390.png`) and axe-core. At 390 px the client
 // shows one pane at a time (the room list, or the room with a back button), nothing scrolls
-// sideways. Dialogs: screens-dialogs.test.ts; people nearby: screens-people-nearby.test.ts; timestamps in other
+// sideways. A room and its member list: screens-room.test.ts; dialogs: screens-dialogs.test.ts; people nearby: screens-people-nearby.test.ts; timestamps in other
 // locales and the reconnecting indicator: layout.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { roomButton, signInInUi, timeline, useHearth, type Window } from './helpers.ts';
-import { assertInsideWindow, capture, NARROW, openVariant, seedConversation, VARIANTS, type Variant } from './screens-helpers.ts';
+import { roomButton, signInInUi, useHearth, type Window } from './helpers.ts';
+import { assertInsideWindow, capture, openVariant, seedConversation, VARIANTS, type Variant } from './screens-helpers.ts';
 
 describe('the main screens in light, dark and at 390 px', () => {
   const { hearth, open, problems } = useHearth();
@@ -42,51 +42,6 @@ describe('the main screens in light, dark and at 390 px', () => {
           'no room pane beside the list',
         );
       }
-    }
-  });
-
-  test('room: at 390 px the room replaces the list, its header and composer fit, and Back returns to the list', async () => {
-    for (const [v, { page }] of windows) {
-      await roomButton(page, 'Design team').click();
-      await page.getByRole('heading', { name: 'Design team', level: 1 }).waitFor();
-      await timeline(page).getByText('Thanks!').waitFor();
-      const back = page.getByRole('button', { name: 'Back to rooms' });
-      if (v === '390') {
-        assert.equal(await roomButton(page, 'Design team').isVisible(), false, 'the room list is hidden while a room is open');
-        await assertInsideWindow(page, page.locator('form.composer'), 'the composer');
-        await assertInsideWindow(page, page.locator('.room-header'), 'the room header');
-        for (const name of ['Back to rooms', 'Invite someone', 'Members', 'Leave room'])
-          await assertInsideWindow(page, page.getByRole('button', { name, exact: true }), `the ${name} button`);
-      } else {
-        assert.equal(await back.isVisible(), false, 'no Back button when both panes fit');
-        assert.equal(await roomButton(page, 'Design team').isVisible(), true, 'the room list stays beside the room');
-      }
-      await capture(page, 'room', v);
-      if (v === '390') {
-        await back.click();
-        await roomButton(page, 'Design team').waitFor();
-        assert.equal(await page.getByRole('heading', { name: 'Design team', level: 1 }).count(), 0, 'the room closed');
-        assert.equal(await page.evaluate(() => document.activeElement?.textContent?.includes('Design team')), true, 'focus returns to the room in the list');
-        await roomButton(page, 'Design team').click();
-        await page.getByRole('heading', { name: 'Design team', level: 1 }).waitFor();
-      }
-    }
-  });
-
-  test('member list: at 390 px it opens over the room and closes back to it', async () => {
-    for (const [v, { page }] of windows) {
-      await page.getByRole('button', { name: 'Members' }).click();
-      const members = page.getByRole('complementary', { name: /Members/ });
-      await members.getByText('Alice Martin (you)').waitFor();
-      await assertInsideWindow(page, members, 'the member list');
-      if (v === '390') {
-        const box = (await members.boundingBox())!;
-        assert.ok(box.width >= NARROW.width - 1, `the member list covers the room's width (${box.width} px)`);
-      }
-      await capture(page, 'members', v);
-      await page.getByRole('button', { name: 'Close members' }).click();
-      await members.waitFor({ state: 'detached' });
-      await page.locator('#composer-input').waitFor();
     }
   });
 });
