@@ -130,7 +130,7 @@ describe('reply, edit and delete between two browsers', () => {
     await oops.waitFor();
     await oops.hover();
     const bobsTools = oops.getByRole('toolbar');
-    await bobsTools.getByRole('button', { name: 'Reply' }).waitFor();
+    await bobsTools.getByRole('button', { name: 'Reply', exact: true }).waitFor();
     assert.equal(await bobsTools.getByRole('button', { name: 'Edit' }).count(), 0, 'no Edit on the messages of others');
     assert.equal(await bobsTools.getByRole('button', { name: 'Delete' }).count(), 0, 'no Delete without the power to redact');
 

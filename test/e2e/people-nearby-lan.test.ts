@@ -75,7 +75,8 @@ describe('people nearby between two desktops on a LAN', { skip, timeout: 300_000
     const section = page.getByRole('region', { name: 'People nearby' });
     const toggle = section.getByRole('switch', { name: 'Share on this network' });
     await section.getByRole('button', { name: 'Message Bob Chen' }).waitFor({ timeout: LISTED_WITHIN_MS });
-    assert.equal(await toggle.isEnabled(), true);
+    // Enabled once the page has read the admin's capabilities, which may come after the list.
+    await section.getByRole('switch', { name: 'Share on this network', disabled: false }).waitFor();
     await toggle.click();
     await section.getByText('Sharing is off').waitFor();
     assert.equal(await toggle.getAttribute('aria-checked'), 'false');
