@@ -24,6 +24,7 @@ import { benchFederation } from './federation.ts';
 import { benchBackfill } from './backfill.ts';
 import { benchSyncGrowth, renderSyncGrowth, type SyncGrowth } from './sync-growth.ts';
 import { benchRenderer } from './renderer.ts';
+import { benchFirstDecryptedMessage } from './renderer-crypto.ts';
 import { benchLoad } from './load.ts';
 import { benchLan } from './lan.ts';
 import { compiledFile } from '../bin/lib/compiled.js';
@@ -343,6 +344,8 @@ async function main(): Promise<void> {
   if (!process.argv.includes('--core')) {
     for (const [name, run] of [
       ['renderer', benchRenderer],
+      // Issue 16: page load to the first message decrypted by the lazily loaded Rust crypto.
+      ['first_decrypted_message', benchFirstDecryptedMessage],
       ['chat_features', benchChatFeatures],
       ['media', benchMedia],
       ['remote_media', benchRemoteMedia],
@@ -373,7 +376,7 @@ async function main(): Promise<void> {
     const extra =
       Object.keys(more).length === 0
         ? ''
-        : `\n## Chat client and chat features\n\nFrom the same run (\`bench/renderer.ts\`, \`bench/chat-features.ts\`, \`bench/media.ts\`; ` +
+        : `\n## Chat client and chat features\n\nFrom the same run (\`bench/renderer.ts\`, \`bench/renderer-crypto.ts\`, \`bench/chat-features.ts\`, \`bench/media.ts\`; ` +
           `\`bench/load.ts\`: 200 long-polling /sync clients and 50 senders for 60 s; \`npm run bench -- --core\` leaves them out). Targets: room list interactive < 1 s, initial JS < 400 kB gzip.\n\n\`\`\`json\n${JSON.stringify(more, null, 2)}\n\`\`\`\n`;
     const growthSection = growthMd
       ? `\n## Growth: initial /sync by room count, first requests after a restart\n\nFrom the same run (\`bench/sync-growth.ts\`; data written through Hearth's room service, measured over HTTP). Targets (issue 13): cost per room flat, 1,000 rooms < 1 s, 2,000 < 2 s, no first request after a restart > 50 ms.\n\n${growthMd}`
