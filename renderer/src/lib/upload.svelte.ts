@@ -77,6 +77,14 @@ export class UploadQueue {
     const client = this.chat.client;
     try {
       if (!job.contentUri) {
+        // Attachments in an encrypted room must be encrypted before upload (client-server-api
+        // "Sending encrypted attachments"), which this client does not do yet: never upload them
+        // in the clear beside an encrypted message.
+        if (client.getRoom(job.roomId)?.hasEncryptionStateEvent()) {
+          item.status = 'failed';
+          item.error = `${item.name} was not sent: files can't be sent in encrypted rooms yet.`;
+          return;
+        }
         // Said before a byte is sent, rather than after uploading 200 MB for a 413.
         const max = await this.maxUploadBytes();
         if (max !== null && file.size > max) {
