@@ -2,7 +2,7 @@
 // events read as text, and which words each standard Matrix error gets.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildTimeline, dayLabel, GROUP_GAP_MS, initials, linkify, shortTime } from '../../renderer/src/lib/timeline.ts';
+import { buildTimeline, clockTime, dayLabel, GROUP_GAP_MS, initials, linkify, safeTs, shortTime } from '../../renderer/src/lib/timeline.ts';
 import { describeEvent, isEdited, messageText, type EventLike } from '../../renderer/src/lib/events.ts';
 import { describeError } from '../../renderer/src/lib/errors.ts';
 
@@ -179,4 +179,16 @@ describe('small formatting helpers', () => {
     assert.doesNotMatch(shortTime(T0, now), /\d{1,2}:\d{2}/);
     assert.equal(dayLabel(new Date(T0), new Date(T0 + 1000)), 'Today');
   });
+});
+
+test("an event time no Date can hold (another server's origin_server_ts) does not break the timeline", () => {
+  const keyOf = (e: EventLike) => String(e.getTs());
+  for (const ts of [1e17, -1e17, Number.NaN, Number.POSITIVE_INFINITY]) {
+    const items = buildTimeline([msg('@a:x', ts)], keyOf, new Date(0));
+    assert.equal(items.filter((i) => i.kind === 'message').length, 1);
+    assert.equal(safeTs(ts), 0);
+    assert.doesNotThrow(() => new Date(safeTs(ts)).toISOString());
+    assert.ok(clockTime(safeTs(ts)));
+  }
+  assert.equal(safeTs(1_700_000_000_000), 1_700_000_000_000);
 });

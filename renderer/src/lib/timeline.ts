@@ -12,6 +12,15 @@ export type TimelineItem<E> =
   /** The room's creation and the creator's first settings (name, topic, invites), shown folded. */
   | { kind: 'creation'; key: string; event: E; settings: E[] };
 
+/**
+ * An event's time as a Date can hold it: `origin_server_ts` comes from other servers, and one
+ * beyond ±8.64e15 ms (or not a number) makes every Date method and Intl format throw, which took
+ * the whole timeline down. Such a time shows as the epoch instead.
+ */
+export function safeTs(ts: unknown): number {
+  return typeof ts === 'number' && Number.isFinite(ts) && Math.abs(ts) <= 8.64e15 ? ts : 0;
+}
+
 export function buildTimeline<E extends EventLike>(events: readonly E[], keyOf: (ev: E) => string, now: Date = new Date()): TimelineItem<E>[] {
   const items: TimelineItem<E>[] = [];
   let lastDay = '';
@@ -27,7 +36,7 @@ export function buildTimeline<E extends EventLike>(events: readonly E[], keyOf: 
       }
       creation = undefined;
     }
-    const ts = ev.getTs();
+    const ts = safeTs(ev.getTs());
     const day = dayKey(new Date(ts));
     if (day !== lastDay) {
       items.push({ kind: 'day', key: `day-${day}`, label: dayLabel(new Date(ts), now) });
