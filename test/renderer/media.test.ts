@@ -4,7 +4,7 @@
 // messages both ways (client-server-api "m.room.message msgtypes").
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { downloadPath, formatBytes, formatDuration, MediaError, MediaFetcher, parseMxc, thumbnailPath } from '../../renderer/src/lib/media.ts';
+import { downloadPath, formatBytes, formatDuration, inertBlob, MediaError, MediaFetcher, parseMxc, thumbnailPath } from '../../renderer/src/lib/media.ts';
 import { fitBox, mediaMessage, msgtypeFor, uploadedContent } from '../../renderer/src/lib/media-content.ts';
 
 test('only a well-formed mxc:// URI becomes a media path; anything else is no media', () => {
@@ -179,4 +179,16 @@ test('an uploaded file is sent as the msgtype of its MIME type, with the info th
 test('sizes and lengths read as people write them', () => {
   assert.deepEqual([0, 12, 1024, 51200, 1536 * 1024, 3 * 1024 ** 3].map(formatBytes), ['0 B', '12 B', '1 KB', '50 KB', '1.5 MB', '3 GB']);
   assert.deepEqual([500, 61_000, 3_725_000].map(formatDuration), ['0:01', '1:01', '1:02:05']);
+});
+
+test('an mxc URI whose server name is "." or ".." is refused: it would be a path segment the URL resolves', () => {
+  assert.equal(parseMxc('mxc://../config'), null);
+  assert.equal(parseMxc('mxc://./x'), null);
+  assert.deepEqual(parseMxc('mxc://a..b/x'), { serverName: 'a..b', mediaId: 'x' });
+});
+
+test('a fetched file keeps its type only when it is image, audio or video (not SVG): an HTML file becomes inert bytes', () => {
+  assert.equal(inertBlob(new Blob(['x'], { type: 'image/png' })).type, 'image/png');
+  assert.equal(inertBlob(new Blob(['<p>'], { type: 'text/html' })).type, 'application/octet-stream');
+  assert.equal(inertBlob(new Blob(['<svg>'], { type: 'image/svg+xml' })).type, 'application/octet-stream');
 });

@@ -3,6 +3,7 @@
 import type { MatrixClient } from 'matrix-js-sdk/lib/client.js';
 import { listDevices, withPassword, type ListedDevice } from './devices.ts';
 import { roomModeChanges, type RoomNotificationMode, type RuleSets } from './room-notifications.ts';
+import { inertBlob, parseMxc } from './media.ts';
 
 /** The longest display name the profile screen takes: Synapse's limit (MAX_DISPLAYNAME_LEN), which other servers' members see. */
 export const DISPLAY_NAME_MAX = 256;
@@ -61,10 +62,10 @@ async function refreshPushRules(client: MatrixClient): Promise<void> {
  * revokes the URL when done with it.
  */
 export async function thumbnailUrl(client: MatrixClient, mxc: string, size = 96): Promise<string | null> {
-  const m = /^mxc:\/\/([^/]+)\/([^/?#]+)$/.exec(mxc);
+  const m = parseMxc(mxc);
   if (!m) return null;
-  const url = `${client.baseUrl}/_matrix/client/v1/media/thumbnail/${encodeURIComponent(m[1]!)}/${encodeURIComponent(m[2]!)}?width=${size}&height=${size}&method=crop`;
+  const url = `${client.baseUrl}/_matrix/client/v1/media/thumbnail/${encodeURIComponent(m.serverName)}/${encodeURIComponent(m.mediaId)}?width=${size}&height=${size}&method=crop`;
   const res = await fetch(url, { headers: { authorization: `Bearer ${client.getAccessToken() ?? ''}` } });
   if (!res.ok) return null;
-  return URL.createObjectURL(await res.blob());
+  return URL.createObjectURL(inertBlob(await res.blob()));
 }

@@ -18,7 +18,10 @@ export interface Mxc {
 export function parseMxc(uri: unknown): Mxc | null {
   if (typeof uri !== 'string') return null;
   const m = /^mxc:\/\/([A-Za-z0-9.:[\]-]+)\/([A-Za-z0-9_-]+)$/.exec(uri);
-  return m ? { serverName: m[1]!, mediaId: m[2]! } : null;
+  // "." or ".." as the server name would be a path segment the URL parser resolves: mxc://../config
+  // would fetch /_matrix/client/v1/media/config, with the token.
+  if (!m || /^\.+$/.test(m[1]!)) return null;
+  return { serverName: m[1]!, mediaId: m[2]! };
 }
 
 const MEDIA = '/_matrix/client/v1/media';
@@ -163,8 +166,16 @@ export class MediaFetcher {
       }
       throw new MediaError(res.status, message);
     }
-    return URL.createObjectURL(await res.blob());
+    return URL.createObjectURL(inertBlob(await res.blob()));
   }
+}
+
+/**
+ * The server's content type is the uploader's word: a file served as text/html would become a
+ * same-origin blob: page for anyone who opens the object URL in a tab. Only media types stay.
+ */
+export function inertBlob(blob: Blob): Blob {
+  return /^(image|video|audio)\//i.test(blob.type) && !/svg|xml/i.test(blob.type) ? blob : new Blob([blob], { type: 'application/octet-stream' });
 }
 
 /** "1.4 MB": sizes as file managers show them (powers of 1024, one decimal under 10). */
