@@ -175,3 +175,14 @@ test('emoji search finds "tada" as 🎉 first, matches word starts, and leaves o
   );
   assert.equal(searchEmoji(all, 'zzz').length, 0);
 });
+
+test('an edit with formatting carries the HTML in m.new_content, and a "* " fallback of it outside', () => {
+  const c = editContent('$o', '**Lunch** at one', 'm.text', {}, {}, '<strong>Lunch</strong> at one') as Record<string, any>;
+  assert.equal(c['m.new_content'].format, 'org.matrix.custom.html');
+  assert.equal(c['m.new_content'].formatted_body, '<strong>Lunch</strong> at one');
+  assert.equal(c.formatted_body, '* <strong>Lunch</strong> at one');
+  assert.equal(
+    editContent('$o', 'plain', 'm.text')['m.new_content'] && 'formatted_body' in (editContent('$o', 'plain', 'm.text')['m.new_content'] as object),
+    false,
+  );
+});

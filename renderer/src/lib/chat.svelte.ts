@@ -455,8 +455,13 @@ export class Chat {
     const current = original.getContent();
     const msgtype = typeof current.msgtype === 'string' ? current.msgtype : 'm.text';
     const before = (current['m.mentions'] ?? {}) as { user_ids?: string[]; room?: boolean };
-    const content = editContent(original.getId()!, text, msgtype, this.mentionsIn(roomId, text), before);
+    // Formatted like a new message (lib/markdown.ts), else an edit showed its markdown raw.
+    const { formatMessage } = await import('./markdown.ts');
+    const content = editContent(original.getId()!, text, msgtype, this.mentionsIn(roomId, text), before, formatMessage(text).formatted_body);
     try {
+      // Without the crypto, the SDK refuses to send to an encrypted room (as in send()).
+      const room = this.client.getRoom(roomId);
+      if (room && this.isEncrypted(room)) await this.startCrypto();
       await this.client.sendEvent(roomId, EventType.RoomMessage, content as never);
     } catch (err) {
       // An edit that failed has no row of its own to offer Retry: take it back, and the

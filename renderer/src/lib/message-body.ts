@@ -12,10 +12,7 @@ export interface BodyContent {
   mapUrl: string | null;
 }
 
-/** The msgtypes shown by P3's media body (images, files, audio, video). */
-export const MEDIA_MSGTYPES = new Set(['m.image', 'm.file', 'm.audio', 'm.video']);
-
-/** Formatted text is read for these; others show their body (media captions are P3's). */
+/** Formatted text is read for these; others show their body (media captions are shown plain by MediaBody). */
 const FORMATTED_MSGTYPES = new Set(['m.text', 'm.emote', 'm.notice']);
 
 export function bodyContent(content: Record<string, unknown>): BodyContent {

@@ -42,16 +42,20 @@ export function editContent(
   msgtype: string,
   mentions: { user_ids?: string[]; room?: boolean } = {},
   mentionedBefore: { user_ids?: string[]; room?: boolean } = {},
+  /** The new text as HTML (lib/markdown.ts), when it has formatting: kept in the edit too. */
+  html?: string,
 ): Record<string, unknown> {
   const before = new Set(mentionedBefore.user_ids ?? []);
   const newly: { user_ids?: string[]; room?: boolean } = {};
   const added = (mentions.user_ids ?? []).filter((id) => !before.has(id));
   if (added.length) newly.user_ids = added;
   if (mentions.room && !mentionedBefore.room) newly.room = true;
+  const formatted = (prefix: string) => (html ? { format: 'org.matrix.custom.html', formatted_body: `${prefix}${html}` } : {});
   return {
     msgtype,
     body: `* ${text}`,
-    'm.new_content': { msgtype, body: text, 'm.mentions': mentions },
+    ...formatted('* '),
+    'm.new_content': { msgtype, body: text, ...formatted(''), 'm.mentions': mentions },
     'm.mentions': newly,
     'm.relates_to': { rel_type: 'm.replace', event_id: originalId },
   };
