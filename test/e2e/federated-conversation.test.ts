@@ -118,7 +118,7 @@ describe('one conversation across two federated Hearth servers', () => {
     await alice.page.locator('#composer-input').fill('');
   });
 
-  test('a reply, a reaction and an edit made on one server show on the other; sending the edit ends its typing line at once', async () => {
+  test('a reply (with its read receipt), a reaction and an edit made on one server show on the other; sending the edit ends its typing line at once', async () => {
     // Alice replies to Bob's message: Bob sees the quote.
     await act(alice.page, 'Hi Alice, greetings from server B.', 'Reply');
     await alice.page.getByText('Replying to Bob Chen').waitFor();
@@ -126,6 +126,8 @@ describe('one conversation across two federated Hearth servers', () => {
     const reply = row(bob.page, 'Glad the bridge holds.');
     await reply.waitFor();
     assert.match(await reply.locator('.quote').innerText(), /Bob Chen\s+Hi Alice, greetings from server B\./);
+    // Bob has it on screen, so his client sends a read receipt, which reaches Alice's server as an m.receipt EDU.
+    await row(alice.page, 'Glad the bridge holds.').getByRole('img', { name: 'Read by Bob Chen' }).waitFor();
 
     // Bob reacts to Alice's first message: Alice sees his reaction with his name.
     await act(bob.page, 'Hello from server A!', 'React with 👍');
