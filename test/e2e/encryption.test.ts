@@ -101,6 +101,17 @@ describe('end-to-end encryption between two browsers', () => {
     }
   });
 
+  test("a second tab of Alice's session leaves the key store to the first (one Web Lock): it does not decrypt, the first still does", async () => {
+    const second = await alice.context.newPage();
+    const refused = second.waitForEvent('console', { predicate: (m) => m.text().includes('open in another window'), timeout: 60_000 });
+    await second.goto(hearth().url);
+    await roomButton(second, 'bob').click();
+    await refused;
+    assert.equal(await timeline(second).getByText(SECRET_1).count(), 0);
+    await second.close();
+    await timeline(alice.page).getByText(SECRET_1).waitFor();
+  });
+
   test('a file attached in the encrypted DM is refused with the reason, and no byte is uploaded in the clear', async () => {
     const uploads: string[] = [];
     const onRequest = (req: { url(): string }) => {

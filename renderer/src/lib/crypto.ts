@@ -106,6 +106,24 @@ export function cryptoStorePrefix(userId: string, deviceId: string): string {
   return `hearth-crypto:${userId}:${deviceId}`;
 }
 
+/**
+ * Takes the store's Web Lock for as long as the page lives, or says it is taken. Two windows of
+ * one session each running the Rust crypto on the same IndexedDB store overwrite each other's
+ * Olm sessions and one-time keys, and room keys are lost (Element holds a session lock for the
+ * same reason). The second window goes on without crypto: its encrypted messages stay unread.
+ */
+function holdStoreLock(prefix: string): Promise<boolean> {
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  if (!locks) return Promise.resolve(true);
+  return new Promise<boolean>((resolve) => {
+    void locks.request(`${prefix}::lock`, { ifAvailable: true }, (lock) => {
+      resolve(lock !== null);
+      // Held until the page goes: the lock is released with it.
+      return lock ? new Promise<void>(() => {}) : undefined;
+    });
+  });
+}
+
 /** The databases the Rust crypto makes under a prefix (matrix-sdk-indexeddb's names). */
 function cryptoDatabases(prefix: string): string[] {
   return [`${prefix}::matrix-sdk-crypto`, `${prefix}::matrix-sdk-crypto-meta`];
@@ -140,6 +158,8 @@ interface ClientInternals {
  */
 export async function attachCrypto(client: MatrixClient, gate: SyncGate, userId: string, deviceId: string): Promise<void> {
   try {
+    if (!(await holdStoreLock(cryptoStorePrefix(userId, deviceId))))
+      throw new Error('this session is open in another window or tab: its encryption keys are used there');
     await client.initRustCrypto({ cryptoDatabasePrefix: cryptoStorePrefix(userId, deviceId) });
     const internals = client as unknown as ClientInternals;
     const backend = internals.cryptoBackend;
