@@ -141,7 +141,7 @@ test('a full disk under load: writes get M_RESOURCE_LIMIT_EXCEEDED, reads keep w
   const robAuth = [stateId('m.room.power_levels'), stateId('m.room.member', rob.userId)];
   let robPrev = stateId('m.room.member', rob.userId);
   // An image uploaded while there is room: its download and its thumbnails are reads later.
-  const png = fs.readFileSync(new URL('../../docs/screenshots/login-light.png', import.meta.url));
+  const png = fs.readFileSync(new URL('../../docs/screenshots/room-list-390.png', import.meta.url));
   const image = await upload(server, alice, png, 'image/png');
   assert.equal(image.status, 200);
   const thumbnailBefore = await download(server, alice, image.body.content_uri, 'width=96&height=96&method=crop');
