@@ -501,7 +501,8 @@ export class Chat {
 
   /** Whether the user may delete `event`: their own, or another's with the power to redact. */
   mayRedact(event: MatrixEvent): boolean {
-    if (event.getSender() === this.userId) return true;
+    // The SDK's check covers one's own events too: a room may forbid even those (the
+    // m.room.redaction event level), and offering Delete there only fails.
     return this.client.getRoom(event.getRoomId())?.currentState.maySendRedactionForEvent(event, this.userId) ?? false;
   }
 
