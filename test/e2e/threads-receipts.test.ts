@@ -102,6 +102,15 @@ describe('threads and read receipts', () => {
       .getByRole('button', { name: /^2 replies/ })
       .waitFor();
 
+    // A reply started from the main timeline belongs to the main composer only, not the thread's.
+    const aliceRoot = row(alice.page, 'Shall we ship on Friday?');
+    await aliceRoot.hover();
+    await aliceRoot.getByRole('button', { name: 'Reply', exact: true }).click();
+    await alice.page.getByText('Replying to Alice Martin').waitFor();
+    assert.equal(await alicePanel.getByText('Replying to').count(), 0, 'the thread composer shows no reply bar of the main one');
+    await alice.page.locator('#composer-input').press('Escape');
+    await alice.page.getByText('Replying to Alice Martin').waitFor({ state: 'detached' });
+
     // On the wire (client-server-api "Threading"): m.thread to the root, with the reply fallback
     // to the latest reply for clients without threads.
     const find = (body: string) => () =>
