@@ -79,5 +79,5 @@ export function roomModeChanges(rules: RuleSets | undefined, roomId: string, mod
   return changes;
 }
 
-/** The localStorage key of the OS notifications switch, read by lib/notify.ts. */
-export const OS_NOTIFICATIONS_KEY = 'hearth.notifications';
+/** The localStorage key of the OS notifications switch: lib/notify.ts's, one name for both. */
+export { NOTIFICATIONS_SETTING_KEY as OS_NOTIFICATIONS_KEY } from './notify.ts';
