@@ -12,22 +12,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, HEARTH_BIN, WEB_ROOT } from './lib/browser.ts';
 import { startServer } from './lib/process.ts';
 import { median, percentile, round } from './lib/stats.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HEARTH_BIN = join(ROOT, 'bin', 'hearth.js');
-const WEB_ROOT = process.env.HEARTH_WEB_ROOT ?? join(ROOT, 'dist', 'renderer');
-const CHROMIUM = process.env.HEARTH_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 const RUNS = Number(process.env.BENCH_DECRYPT_RUNS ?? 5);
 const SECRET = 'hearth-bench: the first decrypted message';
 const SIGNAL = 'hearth-bench: decrypted at ';

@@ -10,23 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, HEARTH_BIN, WEB_ROOT } from './lib/browser.ts';
 import { startServer } from './lib/process.ts';
 import { median, percentile, round } from './lib/stats.ts';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HEARTH_BIN = join(ROOT, 'bin', 'hearth.js');
-/** The built web client; HEARTH_WEB_ROOT measures another build (an older one, to compare). */
-const WEB_ROOT = process.env.HEARTH_WEB_ROOT ?? join(ROOT, 'dist', 'renderer');
-const CHROMIUM = process.env.HEARTH_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 
 /** Rooms besides the History room: 50 in the list in all (issue 16: "50 rooms, cold and warm"). */
 const ROOMS = 49;
