@@ -34,7 +34,8 @@ export function replyRelation(eventId: string): Record<string, unknown> {
  * An edit of `originalId` (client-server-api "Event replacements"): the new content goes in
  * `m.new_content`; the outer `body` is a fallback ("* new text") for clients without edits.
  * `mentions` is everyone the new text mentions; the outer `m.mentions` lists only those the
- * original did not, so that nobody is notified twice (push.md, "Intentional mentions" and edits).
+ * original did not, so that nobody is notified twice (client-server-api "Event replacements",
+ * mentions: top-level for this revision, m.new_content for the final version).
  */
 export function editContent(
   originalId: string,
