@@ -51,6 +51,28 @@ describe('a conversation between two browsers', () => {
     await alice.page.getByRole('button', { name: 'Close members' }).click();
   });
 
+  test('messages sent in quick succession arrive in the order typed, even while the formatter is still loading', async () => {
+    // The first send loads the markdown chunk; a second send right behind it found the chunk's
+    // dependencies already requested and could overtake the first (seen in CI: the room list's
+    // preview showed the first message as the latest). A slow chunk makes that window wide.
+    await alice.page.route(/\/assets\/markdown-[^/]*\.js$/, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await route.continue();
+    });
+    const composer = alice.page.locator('#composer-input');
+    for (const text of ['First in line.', 'Second in line.', 'Third in line.']) {
+      await composer.fill(text);
+      await composer.press('Enter');
+    }
+    await timeline(bob.page).getByText('Third in line.').waitFor();
+    await timeline(bob.page).getByText('First in line.').waitFor();
+    const order = await timeline(bob.page)
+      .getByText(/^(First|Second|Third) in line\.$/)
+      .allTextContents();
+    assert.deepEqual(order, ['First in line.', 'Second in line.', 'Third in line.']);
+    await alice.page.unrouteAll();
+  });
+
   test('messages appear live in the other browser, both ways; Shift+Enter is a newline and /me an emote', async () => {
     await send(alice.page, 'Hi Bob! The new mockups are up on the board.');
     await timeline(bob.page).getByText('Hi Bob! The new mockups are up on the board.').waitFor();

@@ -23,6 +23,7 @@ import { stopMedia, uploadsOf } from './upload.svelte.ts';
 import { latestThreadReply } from './threads.ts';
 import { attachCrypto, deleteCryptoStore, SyncGate } from './crypto.ts';
 import { SecretStorageKeys } from './key-backup.ts';
+import { SendOrder } from './send-order.ts';
 
 export interface RoomSummary {
   roomId: string;
@@ -80,6 +81,8 @@ export class Chat {
   private readonly profiles = new Map<string, string | null>();
   private readonly reads: ReadMarkers;
   private scheduled = false;
+  /** Sends and edits go to the SDK in the order they were made (lib/send-order.ts). */
+  private readonly sendOrder = new SendOrder();
   /** End-to-end encryption: loaded once the room list shows (lib/crypto.ts). */
   cryptoState = $state<'loading' | 'ready' | 'failed'>('loading');
   readonly secretStorageKeys = new SecretStorageKeys();
@@ -397,16 +400,18 @@ export class Chat {
     if (!threadId) this.sentCount++;
     try {
       // Without the crypto, the SDK refuses to send to an encrypted room (never in the clear).
-      const room = this.client.getRoom(roomId);
-      if (room && this.isEncrypted(room)) await this.startCrypto();
-      // Markdown to HTML, and the members picked from the autocomplete (lib/markdown.ts; loaded on first send).
-      const { formatMessage } = await import('./markdown.ts');
-      const mentions = this.mentionsIn(roomId, body);
-      const picked = pills.filter((p) => body.includes(p.name) && p.userId !== this.userId).map((p) => p.userId);
-      if (picked.length > 0) mentions.user_ids = [...new Set([...(mentions.user_ids ?? []), ...picked])];
-      const content = { msgtype: emote ? 'm.emote' : 'm.text', ...formatMessage(body, pills), 'm.mentions': mentions, ...relation };
+      const prepare = async () => {
+        const room = this.client.getRoom(roomId);
+        if (room && this.isEncrypted(room)) await this.startCrypto();
+        // Markdown to HTML, and the members picked from the autocomplete (lib/markdown.ts; loaded on first send).
+        const { formatMessage } = await import('./markdown.ts');
+        const mentions = this.mentionsIn(roomId, body);
+        const picked = pills.filter((p) => body.includes(p.name) && p.userId !== this.userId).map((p) => p.userId);
+        if (picked.length > 0) mentions.user_ids = [...new Set([...(mentions.user_ids ?? []), ...picked])];
+        return { msgtype: emote ? 'm.emote' : 'm.text', ...formatMessage(body, pills), 'm.mentions': mentions, ...relation };
+      };
       // With a thread, the SDK adds the m.thread relation (is_falling_back, m.in_reply_to the latest reply).
-      await this.client.sendMessage(roomId, threadId, content as never);
+      await this.sendOrder.run(prepare, (content) => this.client.sendMessage(roomId, threadId, content as never));
     } catch (err) {
       if (isPermanentSendFailure(err)) {
         const failed = this.client
@@ -460,9 +465,12 @@ export class Chat {
     const content = editContent(original.getId()!, text, msgtype, this.mentionsIn(roomId, text), before, formatMessage(text).formatted_body);
     try {
       // Without the crypto, the SDK refuses to send to an encrypted room (as in send()).
-      const room = this.client.getRoom(roomId);
-      if (room && this.isEncrypted(room)) await this.startCrypto();
-      await this.client.sendEvent(roomId, EventType.RoomMessage, content as never);
+      const prepare = async () => {
+        const room = this.client.getRoom(roomId);
+        if (room && this.isEncrypted(room)) await this.startCrypto();
+      };
+      // In order with the messages around it: an edit sent right after its message follows it.
+      await this.sendOrder.run(prepare, () => this.client.sendEvent(roomId, EventType.RoomMessage, content as never));
     } catch (err) {
       // An edit that failed has no row of its own to offer Retry: take it back, and the
       // composer keeps the text with the reason.
