@@ -30,6 +30,15 @@ const FORBIDDEN_WHILE_SUSPENDED: Array<[method: string, path: RegExp]> = [
   ['DELETE', /^\/profile\/[^/]+\/[^/]+\/?$/],
 ];
 
+// The media API's uploads (any version prefix). The spec leaves suspension's list to the server;
+// Synapse refuses uploads too: a suspended account would otherwise keep filling the server's disk.
+const MEDIA_PREFIX = /^\/_matrix\/media\/[^/]+(?=\/)/;
+const FORBIDDEN_MEDIA_WHILE_SUSPENDED: Array<[method: string, path: RegExp]> = [
+  ['POST', /^\/upload\/?$/],
+  ['PUT', /^\/upload\/[^/]+\/[^/]+\/?$/],
+  ['POST', /^\/create\/?$/],
+];
+
 // "Redacting other users' events" is forbidden; redacting one's own stays allowed.
 const REDACT = /^\/rooms\/[^/]+\/redact\/([^/]+)\/[^/]+\/?$/;
 
@@ -50,6 +59,9 @@ export function accountModerationGate(deps: Pick<ClientApiDeps, 'authenticate' |
     if (state.locked && !(path !== undefined && ALLOWED_WHILE_LOCKED.test(path))) {
       throw new MatrixError(401, 'M_USER_LOCKED', 'This account has been locked', { soft_logout: true });
     }
+    const mediaPath = MEDIA_PREFIX.exec(ctx.path) ? ctx.path.replace(MEDIA_PREFIX, '') : undefined;
+    if (state.suspended && mediaPath !== undefined && FORBIDDEN_MEDIA_WHILE_SUSPENDED.some(([m, re]) => m === ctx.method && re.test(mediaPath)))
+      throw suspended();
     if (state.suspended && path !== undefined) {
       if (FORBIDDEN_WHILE_SUSPENDED.some(([method, re]) => method === ctx.method && re.test(path))) throw suspended();
       const redact = ctx.method === 'PUT' ? REDACT.exec(path) : null;

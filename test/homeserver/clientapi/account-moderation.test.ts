@@ -68,7 +68,7 @@ describe('server administration and account moderation', () => {
     assert.deepEqual([res.status, res.body.errcode], [403, 'M_FORBIDDEN']);
   });
 
-  test('a suspended user gets 403 M_USER_SUSPENDED on sending, joining, creating rooms, profile changes and redacting others, but may read, redact their own and leave', async () => {
+  test('a suspended user gets 403 M_USER_SUSPENDED on sending, joining, creating rooms, profile changes, uploading media and redacting others, but may read, redact their own and leave', async () => {
     const own = (await call(server, alice, 'PUT', `/rooms/${enc(roomId)}/send/m.room.message/a1`, { msgtype: 'm.text', body: 'mine' })).body.event_id;
     const put = await req(server, root, 'PUT', `/v1/admin/suspend/${enc(alice.userId)}`, { suspended: true });
     assert.deepEqual([put.status, put.body], [200, { suspended: true }]);
@@ -89,6 +89,25 @@ describe('server administration and account moderation', () => {
       body: '{}',
     });
     assert.ok(garbled.status >= 400 && garbled.status < 500, `garbled redaction path answered ${garbled.status}`);
+
+    // Uploading media is refused too, as Synapse does: it would let a suspended account keep
+    // using the server's storage, and the spec leaves the list to the server.
+    await assert.rejects(aliceSdk.uploadContent(Buffer.from('while suspended'), { type: 'text/plain' }), (err: unknown) => {
+      return err instanceof MatrixError && err.httpStatus === 403 && err.errcode === 'M_USER_SUSPENDED';
+    });
+    for (const [method, path] of [
+      ['POST', '/_matrix/media/v3/upload'],
+      ['POST', '/_matrix/media/r0/upload'],
+      ['POST', '/_matrix/media/v1/create'],
+      ['PUT', '/_matrix/media/v3/upload/localhost/abc'],
+    ] as const) {
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${alice.accessToken}`, 'content-type': 'text/plain' },
+        body: 'x',
+      });
+      assert.deepEqual([res.status, ((await res.json()) as { errcode?: string }).errcode], [403, 'M_USER_SUSPENDED'], `${method} ${path}`);
+    }
 
     assert.equal((await req(server, alice, 'GET', `/v3/rooms/${enc(roomId)}/messages?dir=b`)).status, 200);
     assert.equal((await req(server, alice, 'PUT', `/v3/rooms/${enc(roomId)}/redact/${enc(own)}/r2`, {})).status, 200);
