@@ -8,6 +8,7 @@ import { bodyObject } from '../http/json-body.ts';
 import { MatrixError } from '../http/matrix-error.ts';
 import { requester, requireAuth } from '../http/auth.ts';
 import { boolField, objectField, param, queryString, stringField } from '../http/params.ts';
+import { checkDeviceDisplayName, checkDeviceId, initialDeviceDisplayName } from './device-fields.ts';
 import { parseUserId } from '../protocol/identifiers.ts';
 import type { UiaFlow } from '../users/uia.ts';
 import { clientAddress, peerAddress } from '../http/client-address.ts';
@@ -93,8 +94,8 @@ export const accountRoutes: RouteGroup = (r, deps) => {
     if (wait > 0) throw new MatrixError(429, 'M_LIMIT_EXCEEDED', 'Too many accounts registered from this address', { retry_after_ms: wait });
     const username = stringField(body, 'username');
     const password = stringField(body, 'password');
-    const deviceId = stringField(body, 'device_id');
-    const deviceName = stringField(body, 'initial_device_display_name');
+    const deviceId = checkDeviceId(stringField(body, 'device_id'));
+    const deviceName = initialDeviceDisplayName(stringField(body, 'initial_device_display_name'));
     const inhibitLogin = boolField(body, 'inhibit_login') ?? false;
     const refreshable = boolField(body, 'refresh_token') ?? false;
     // Check the username before UIA so that a taken name is reported at once.
@@ -147,8 +148,8 @@ export const accountRoutes: RouteGroup = (r, deps) => {
   r.post('/login', async (ctx) => {
     const body = bodyObject(ctx);
     const type = stringField(body, 'type', true);
-    const deviceId = stringField(body, 'device_id');
-    const deviceName = stringField(body, 'initial_device_display_name');
+    const deviceId = checkDeviceId(stringField(body, 'device_id'));
+    const deviceName = initialDeviceDisplayName(stringField(body, 'initial_device_display_name'));
     const refreshable = boolField(body, 'refresh_token') ?? false;
     let userId: string | undefined;
     if (type === 'm.login.password') {
@@ -224,7 +225,7 @@ export const accountRoutes: RouteGroup = (r, deps) => {
   });
   r.put('/devices/:deviceId', deps.auth, async (ctx) => {
     const body = bodyObject(ctx);
-    const name = stringField(body, 'display_name');
+    const name = checkDeviceDisplayName(stringField(body, 'display_name'));
     const me = requester(ctx);
     const d = await deps.users.getDevice(me.userId, param(ctx, 'deviceId'));
     if (!d) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown device');
