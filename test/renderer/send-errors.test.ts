@@ -27,3 +27,13 @@ test('rate limiting says how long to wait; a refusal says the room does not let 
   );
   assert.match(describeError(matrixError(403, 'M_FORBIDDEN', 'You cannot send here'), 'send').message, /can't send messages in this room/);
 });
+
+test("an error the client has no words for shows the server's words once, with the code as detail", () => {
+  // Seen in the invite dialog: "Cannot reach elsewhere.example Cannot reach elsewhere.example (M_UNKNOWN)".
+  const shown = describeError(matrixError(502, 'M_UNKNOWN', 'Cannot reach elsewhere.example'), 'invite');
+  assert.deepEqual(shown, { message: 'Cannot reach elsewhere.example', detail: '(M_UNKNOWN)' });
+  assert.deepEqual(describeError({ httpStatus: 500, errcode: 'M_UNKNOWN', data: { errcode: 'M_UNKNOWN' } }), {
+    message: 'Something went wrong.',
+    detail: '(M_UNKNOWN)',
+  });
+});

@@ -99,7 +99,8 @@ export function describeError(err: unknown, context: ErrorContext = 'general'): 
     case 'M_SERVER_NOT_TRUSTED':
       return shown('The server is not trusted.');
     default:
-      return shown(serverText ?? 'Something went wrong.');
+      // The server's own words are the message: the detail keeps only the code, else they were said twice.
+      return { message: serverText ?? 'Something went wrong.', detail: `(${errcode})` };
   }
 }
 
