@@ -193,6 +193,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
             }
             return total;
           },
+          event: async (eventId) => (await rooms.reader.getEvent(reader, eventId))?.pdu,
         },
       });
       pushers = livePushers;
@@ -359,8 +360,8 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       // Stop accepting, end long-polls so they answer now, let in-flight requests finish, then close SQLite.
       notifier?.stop();
       typing?.stop();
-      // Pushes still queued are lost (push/http-pusher.ts): they are a courtesy, the events stay.
-      pushers?.stop();
+      // Where the push queues stand is written, so the next start sends what is left (push/pushers.ts).
+      const pushersStopped = pushers?.stop();
       // Wakes downloads waiting for a pending upload; background thumbnails finish before SQLite closes.
       const mediaStopped = media?.close();
       // The sender first, so that no transaction starts once federation's client is closed.
@@ -375,6 +376,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       await federationStopped;
       await senderStopped;
       await searchIndexer?.stop();
+      await pushersStopped;
       await db?.close();
     },
 

@@ -1,8 +1,8 @@
 // One HTTP pusher's outbound queue (push-gateway-api.md "Homeserver behaviour": on an HTTP error
 // the homeserver SHOULD retry for a reasonable amount of time using exponential backoff). The
-// queue is in memory and bounded: a crash or restart loses the pushes still queued (the events
-// themselves stay in /notifications and the unread counts), and a gateway that is down for long
-// loses its oldest pushes first, never the pusher. One request at a time, in order.
+// queue is in memory and bounded: pushers.ts writes where each queue stands and refills it from
+// the notification log after a restart; a gateway that is down for long loses its oldest pushes
+// first, never the pusher. One request at a time, in order.
 import { postToGateway, type GatewayPolicy, type GatewayResult } from './gateway-request.ts';
 
 /**
@@ -24,6 +24,8 @@ export const PUSH_GIVE_UP_MS = 3_600_000;
 export interface QueuedPush {
   body: unknown;
   queuedTs: number;
+  /** The event's position in the notification log, to know where the queue stands. */
+  streamOrdering: number;
 }
 
 export interface PusherTarget {
@@ -36,6 +38,8 @@ export interface HttpPusherEvents {
   rejected(pushkeys: string[]): void;
   /** A push was dropped (queue full, refused address, or failing past PUSH_GIVE_UP_MS). */
   dropped(reason: string): void;
+  /** A push left the queue (delivered or dropped): where the queue stands has moved. */
+  progressed?(): void;
 }
 
 export class HttpPusher {
@@ -65,17 +69,22 @@ export class HttpPusher {
     return this.queue.length;
   }
 
-  enqueue(body: unknown): void {
+  /** The stream ordering of the oldest push still queued, or null when none is. */
+  get pendingFrom(): number | null {
+    return this.queue[0]?.streamOrdering ?? null;
+  }
+
+  enqueue(body: unknown, streamOrdering: number): void {
     if (this.stopped) return;
     if (this.queue.length >= MAX_QUEUED_PUSHES) {
       this.queue.shift();
       this.events.dropped(`queue full (${MAX_QUEUED_PUSHES})`);
     }
-    this.queue.push({ body, queuedTs: this.now() });
+    this.queue.push({ body, queuedTs: this.now(), streamOrdering });
     if (!this.sending && this.timer === undefined) void this.drain();
   }
 
-  /** Stops sending; what is queued is lost (see the file comment). */
+  /** Stops sending; what is queued stays in the notification log, for the next start (pushers.ts). */
   stop(): void {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -98,12 +107,14 @@ export class HttpPusher {
         if (result.ok) {
           this.retryMs = 0;
           this.queue.shift();
+          this.events.progressed?.();
           if (result.rejected.length > 0) this.events.rejected(result.rejected);
           continue;
         }
         if (result.permanent || this.now() - head.queuedTs >= PUSH_GIVE_UP_MS) {
           this.queue.shift();
           this.events.dropped(result.reason);
+          this.events.progressed?.();
           continue;
         }
         this.retryMs = this.retryMs === 0 ? PUSH_RETRY.initialMs : Math.min(this.retryMs * PUSH_RETRY.multiplier, PUSH_RETRY.maxMs);

@@ -2,8 +2,10 @@
 // kept in SQLite (storage/pushers-store.ts) and mirrored here for the write path; each http
 // pusher has its own outbound queue (http-pusher.ts). After each commit, the events that notified
 // a user with pushers (push/push-actions.ts wrote who, in push_notified) are posted to the
-// user's gateways. Nothing here knows of rooms: what a notification shows of a room comes from
-// the `PushRoomView` the homeserver passes in.
+// user's gateways. Where the queues stand is written at most once a second (migration 029), and at
+// start-up each pusher's queue is refilled from the log: a restart or a kill loses no push (a
+// kill may send a few twice). Nothing here knows of rooms: what a notification shows of a room
+// comes from the `PushRoomView` the homeserver passes in.
 import type { Database } from '../storage/database.ts';
 import type { Queryable } from '../storage/sqlite.ts';
 import { pushersStore, type PusherRow } from '../storage/pushers-store.ts';
@@ -12,7 +14,7 @@ import { MatrixError } from '../http/matrix-error.ts';
 import type { JsonObject, PDU } from '../protocol/types.ts';
 import type { Logger } from '../http/errors.ts';
 import type { PusherInput, PusherRequest } from './pusher-input.ts';
-import { HttpPusher } from './http-pusher.ts';
+import { HttpPusher, MAX_QUEUED_PUSHES, PUSH_GIVE_UP_MS } from './http-pusher.ts';
 import type { GatewayPolicy } from './gateway-request.ts';
 import { notifyBody, type PushDevice } from './notify-body.ts';
 
@@ -21,6 +23,12 @@ import { notifyBody, type PushDevice } from './notify-body.ts';
  * worth of phones and tablets signed in to one account, and bounds the pushes one event makes.
  */
 export const MAX_PUSHERS_PER_USER = 32;
+
+/**
+ * How often where the queues stand is written. Each write is one small transaction; a kill loses
+ * at most this much progress, which makes those pushes go out again after the restart.
+ */
+export const PUSH_PROGRESS_WRITE_MS = 1_000;
 
 /** A committed event, as the room service reports it. */
 export interface CommittedEvent {
@@ -34,11 +42,15 @@ export interface CommittedEvent {
 export interface PushRoomView {
   stateContent(roomId: string, type: string, stateKey: string): Promise<JsonObject | undefined>;
   unreadTotal(userId: string): Promise<number>;
+  /** A stored event, to push again after a restart. */
+  event(eventId: string): Promise<PDU | undefined>;
 }
 
 interface LivePusher {
   row: PusherRow;
   http: HttpPusher;
+  /** `pending_from` as last written. */
+  written: number | null;
 }
 
 export interface PushersDeps {
@@ -57,6 +69,11 @@ export class Pushers {
   /** Dispatches after commits run one after another, so pushes leave in commit order. */
   private dispatching: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The last stream ordering handed to the queues, and as last written. */
+  private dispatchedThrough = 0;
+  private writtenThrough = 0;
+  private progressTimer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(deps: PushersDeps) {
     this.deps = deps;
@@ -64,7 +81,31 @@ export class Pushers {
   }
 
   async init(): Promise<void> {
-    for (const row of await pushersStore.all(this.deps.db.reader)) this.live(row);
+    const q = this.deps.db.reader;
+    const through = await pushersStore.dispatchedThrough(q);
+    this.dispatchedThrough = this.writtenThrough = through ?? 0;
+    for (const row of await pushersStore.all(q)) {
+      this.live(row);
+      // Before migration 029 nothing was written: there is nothing to refill from.
+      if (through !== undefined && row.kind === 'http') await this.refill(row, Math.min(row.pending_from ?? through + 1, through + 1));
+    }
+  }
+
+  /**
+   * Queues again what this pusher had queued, or was not yet handed, when the server stopped:
+   * the newest MAX_QUEUED_PUSHES from `from` on, as the queue would have kept, and none older than
+   * PUSH_GIVE_UP_MS or than the pusher itself (a pusher set again later is not sent the past).
+   */
+  private async refill(row: PusherRow, from: number): Promise<void> {
+    const live = this.byUser.get(row.user_id)?.get(keyOf(row.app_id, row.pushkey));
+    if (!live) return;
+    const oldest = Math.max(this.now() - PUSH_GIVE_UP_MS, row.pushkey_ts);
+    for (const n of await pushersStore.notifiedSince(this.deps.db.reader, row.user_id, from, MAX_QUEUED_PUSHES)) {
+      const mine = notificationOf(n, row.user_id);
+      const pdu = mine ? await this.deps.rooms.event(n.event_id) : undefined;
+      if (!mine || !pdu || pdu.origin_server_ts < oldest) continue;
+      await this.push(row.user_id, { eventId: n.event_id, roomId: n.room_id, streamOrdering: n.stream_ordering, pdu }, mine.actions, [live]);
+    }
   }
 
   /** GET /pushers: the user's pushers as pusher.yaml shows them. */
@@ -131,13 +172,60 @@ export class Pushers {
     if (this.byUser.size === 0 || this.stopped) return;
     const timeline = events.filter((e) => e.streamOrdering > 0);
     if (timeline.length === 0) return;
-    this.dispatching = this.dispatching.then(() => this.dispatch(timeline)).catch((err: unknown) => this.deps.log('push: could not build notifications', err));
+    const last = timeline.reduce((max, e) => Math.max(max, e.streamOrdering), 0);
+    this.dispatching = this.dispatching
+      .then(() => this.dispatch(timeline))
+      .catch((err: unknown) => this.deps.log('push: could not build notifications', err))
+      .then(() => {
+        if (this.stopped) return;
+        this.dispatchedThrough = Math.max(this.dispatchedThrough, last);
+        this.progressed();
+      });
   }
 
-  stop(): void {
+  /** Stops pushing, and writes where the queues stand so that the next start sends what is left. */
+  async stop(): Promise<void> {
     this.stopped = true;
+    if (this.progressTimer !== undefined) clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
+    const last = this.writeProgress();
     for (const pushers of this.byUser.values()) for (const p of pushers.values()) p.http.stop();
     this.byUser.clear();
+    await last;
+  }
+
+  /** Something moved: write where the queues stand within PUSH_PROGRESS_WRITE_MS. */
+  private progressed(): void {
+    if (this.stopped || this.progressTimer !== undefined) return;
+    this.progressTimer = setTimeout(() => {
+      this.progressTimer = undefined;
+      void this.writeProgress();
+    }, PUSH_PROGRESS_WRITE_MS);
+    this.progressTimer.unref();
+  }
+
+  /** One write at a time; what it reads of the queues is taken when it starts. */
+  private writeProgress(): Promise<void> {
+    const pending: Array<{ userId: string; appId: string; pushkey: string; from: number | null }> = [];
+    const changed: Array<[LivePusher, number | null]> = [];
+    for (const pushers of this.byUser.values()) {
+      for (const p of pushers.values()) {
+        const from = p.http.pendingFrom;
+        if (from === p.written) continue;
+        pending.push({ userId: p.row.user_id, appId: p.row.app_id, pushkey: p.row.pushkey, from });
+        changed.push([p, from]);
+      }
+    }
+    const through = this.dispatchedThrough;
+    if (pending.length === 0 && through === this.writtenThrough) return this.writing;
+    this.writing = this.writing
+      .then(() => this.deps.db.write((tx) => pushersStore.writeProgress(tx, through, pending)))
+      .then(() => {
+        this.writtenThrough = through;
+        for (const [p, from] of changed) p.written = from;
+      })
+      .catch((err: unknown) => this.deps.log('push: could not write where the push queues stand', err));
+    return this.writing;
   }
 
   private async dispatch(events: CommittedEvent[]): Promise<void> {
@@ -182,7 +270,7 @@ export class Pushers {
         },
         [device],
       );
-      p.http.enqueue(body);
+      p.http.enqueue(body, e.streamOrdering);
     }
   }
 
@@ -203,8 +291,9 @@ export class Pushers {
     const http = new HttpPusher({ url, pushkey: row.pushkey }, this.deps.policy, {
       rejected: (pushkeys) => void this.rejected(userId, row.app_id, pushkeys),
       dropped: (reason) => this.deps.log('push: a notification was dropped', undefined, { userId, appId: row.app_id, reason }),
+      progressed: () => this.progressed(),
     });
-    pushers.set(key, { row, http });
+    pushers.set(key, { row, http, written: row.pending_from ?? null });
   }
 
   private drop(userId: string, appId: string, pushkey: string): void {

@@ -258,7 +258,7 @@ export const pushStore = {
 };
 
 /** How a user id appears as a key of a row's `recipients`: a JSON string and its colon. */
-function recipientKey(userId: string): string {
+export function recipientKey(userId: string): string {
   return `${JSON.stringify(userId)}:`;
 }
 

@@ -1,7 +1,7 @@
 // Tables: pushers (migration 023). A user's pushers, keyed (user, app_id, pushkey), and the
 // notification log rows (push_notified) the HTTP pusher reads for newly committed events.
 import type { Queryable } from './sqlite.ts';
-import type { NotifiedRow } from './push-store.ts';
+import { recipientKey, type NotifiedRow } from './push-store.ts';
 
 export interface PusherRow {
   user_id: string;
@@ -16,6 +16,8 @@ export interface PusherRow {
   data: string;
   device_id: string | null;
   pushkey_ts: number;
+  /** The oldest stream ordering still queued when last written; NULL: none (migration 029). */
+  pending_from?: number | null;
 }
 
 export const pushersStore = {
@@ -68,6 +70,30 @@ export const pushersStore = {
       if ((await q.run('DELETE FROM pushers WHERE user_id = ? AND device_id = ?', userId, id)).changes > 0) any = true;
     }
     return any;
+  },
+  /** The last stream ordering handed to the pushers, as last written (migration 029). */
+  dispatchedThrough(q: Queryable) {
+    return q.get<{ through: number }>('SELECT through FROM push_dispatched WHERE id = 1').then((r) => r?.through);
+  },
+  /** Where the pushers stand: the last ordering handed over, and each pusher's oldest queued push. */
+  async writeProgress(q: Queryable, through: number, pending: Array<{ userId: string; appId: string; pushkey: string; from: number | null }>) {
+    await q.run('INSERT INTO push_dispatched (id, through) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET through = excluded.through', through);
+    for (const p of pending) {
+      await q.run('UPDATE pushers SET pending_from = ? WHERE user_id = ? AND app_id = ? AND pushkey = ?', p.from, p.userId, p.appId, p.pushkey);
+    }
+  },
+  /** The newest `limit` log rows from `from` on that notified the user, oldest first, with their event ids. */
+  async notifiedSince(q: Queryable, userId: string, from: number, limit: number) {
+    const rows = await q.all<NotifiedRow & { event_id: string }>(
+      `SELECT n.stream_ordering, n.room_id, n.thread_id, n.actions, n.recipients, n.highlighted, e.event_id
+         FROM push_notified n JOIN events e ON e.stream_ordering = n.stream_ordering
+        WHERE n.stream_ordering >= ? AND instr(n.recipients, ?) > 0
+        ORDER BY n.stream_ordering DESC LIMIT ?`,
+      from,
+      recipientKey(userId),
+      limit,
+    );
+    return rows.reverse();
   },
   /** The notification log's rows at these positions (the events of one commit). */
   notifiedAt(q: Queryable, streamOrderings: number[]) {

@@ -27,6 +27,7 @@ import { migration023 } from './023-pushers-openid.ts';
 import { migration025 } from './025-tokens-and-presence-consent.ts';
 import { migration026 } from './026-lan-peers.ts';
 import { migration027 } from './027-lan-sharing.ts';
+import { migration029 } from './029-push-progress.ts';
 
 export interface Migration {
   version: number;
@@ -60,6 +61,7 @@ export const MIGRATIONS: Migration[] = [
   migration025,
   migration026,
   migration027,
+  migration029,
 ];
 
 export async function runMigrations(conn: Connection): Promise<void> {

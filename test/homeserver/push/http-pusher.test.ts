@@ -293,6 +293,47 @@ describe('pushers across a restart', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  test('a push still queued for a failing gateway when the server stops is delivered after the restart; pushes already delivered are not sent again', async () => {
+    const gateway = await startGateway();
+    const dataDir = mkdtempSync(join(tmpdir(), 'hearth-push-queue-'));
+    try {
+      let server = await startTestServer({ dataDir, pusherPrivateGateways: ['127.0.0.1'] });
+      const alice = await registerUser(server, 'alice');
+      const bob = await registerUser(server, 'bob');
+      const roomId = (await call(server, alice, 'POST', '/createRoom', { invite: [bob.userId] })).body.room_id;
+      await call(server, bob, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
+      await call(server, bob, 'POST', '/pushers/set', pusherOf(gateway.url, 'queued'));
+      const say = async (srv: TestServer, txn: string, body: string) =>
+        (await call(srv, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`, { msgtype: 'm.text', body })).body.event_id as string;
+      const pushes = (eventId: string) => gateway.received.filter((r) => r.notification.event_id === eventId).length;
+
+      const delivered = await say(server, 't1', 'delivered before the stop');
+      await waitForAsync('the first push delivered', async () => pushes(delivered) === 1 && server.hs.pushers!.queued(bob.userId) === 0);
+      // The gateway fails from now on: the next push stays queued, retried with backoff.
+      gateway.answers.push(...Array<Answer>(20).fill(503));
+      const pending = await say(server, 't2', 'queued when the server stopped');
+      await waitForAsync('the second push tried and failing', async () => pushes(pending) >= 1);
+      assert.equal(server.hs.pushers!.queued(bob.userId), 1);
+      await server.stop();
+
+      gateway.answers.length = 0;
+      const triedBefore = pushes(pending);
+      server = await startTestServer({ dataDir, pusherPrivateGateways: ['127.0.0.1'] });
+      try {
+        await waitForAsync('the queued push delivered after the restart', async () => pushes(pending) === triedBefore + 1, 15_000);
+        const next = await say(server, 't3', 'after the restart');
+        await waitForAsync('a new push after the restart', async () => pushes(next) === 1);
+        assert.equal(pushes(delivered), 1, 'a push delivered before the stop is not sent again');
+        assert.equal(pushes(pending), triedBefore + 1, 'the queued push is delivered once');
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await gateway.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('the push gateway address policy', () => {
