@@ -71,3 +71,21 @@ test('withUserLevel copies the content, setting a level or removing the entry at
   assert.equal(Object.hasOwn(lowered.users!, '@mod:s'), false);
   assert.deepEqual(withSettingLevels(content, { invite: 50 }).invite, 50);
 });
+
+test('levels written as strings (room versions 1-9, "m.room.power_levels events accept values as strings") are read as the numbers they say', () => {
+  const stringy = {
+    users: { '@admin:s': ' +100 ', '@mod:s': '0050', '@odd:s': '5.5' },
+    users_default: '0',
+    events: { 'm.room.name': '-10' },
+    state_default: '75',
+    kick: ' 25',
+  } as never;
+  assert.equal(levelOf(stringy, '@admin:s'), 100);
+  assert.equal(levelOf(stringy, '@mod:s'), 50);
+  // Not an integer in the spec's format: the default applies, as for any other bad value.
+  assert.equal(levelOf(stringy, '@odd:s'), 0);
+  assert.equal(stateEventLevel(stringy, 'm.room.name'), -10);
+  assert.equal(stateEventLevel(stringy, 'm.room.topic'), 75);
+  assert.equal(settingLevel(stringy, 'kick'), 25);
+  assert.deepEqual(memberActions(stringy, '@admin:s', '@mod:s').kick, true);
+});

@@ -26,8 +26,16 @@ export const ROLES = [
   { level: 0, name: 'Default' },
 ] as const;
 
+/**
+ * Room versions 1-9 accept each level as a string: base 10, an optional sign, leading zeroes and
+ * surrounding whitespace (rooms/v1.md "m.room.power_levels events accept values as strings").
+ */
+const STRINGY_LEVEL = /^\s*[+-]?\d+\s*$/;
+
 function num(value: unknown, fallback: number): number {
-  return typeof value === 'number' && Number.isInteger(value) ? value : fallback;
+  if (typeof value === 'number') return Number.isInteger(value) ? value : fallback;
+  if (typeof value === 'string' && STRINGY_LEVEL.test(value)) return Number.parseInt(value.trim(), 10);
+  return fallback;
 }
 
 /**
