@@ -88,6 +88,10 @@ describe('the room list and the open room', () => {
     const page = alice.page;
     // Unread before the room is opened: Carol's DM message came after Alice's last event there.
     await roomButton(page, 'Carol Diaz').locator('.badge').filter({ hasText: '1' }).waitFor();
+    // Direct chats are listed apart, under People, before the rooms (as in Element).
+    const nav = page.getByRole('navigation', { name: 'Rooms' });
+    assert.deepEqual(await nav.getByRole('list', { name: 'People' }).locator('.room-name').allInnerTexts(), ['Carol Diaz']);
+    assert.ok(!(await nav.getByRole('list', { name: 'Rooms' }).locator('.room-name').allInnerTexts()).includes('Carol Diaz'));
     await screenshot(page, 'room-list-light');
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });

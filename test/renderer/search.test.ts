@@ -53,3 +53,14 @@ test('the room filter keeps rooms whose name holds every word of the query, in a
   assert.deepEqual(filterRoomLists(lists, 'design'), { rooms: [{ name: 'Design team' }], invites: [{ name: 'Design review' }] });
   assert.equal(filterRoomLists(lists, ''), lists);
 });
+
+test('the room list puts direct chats under People, before the rooms, each keeping its order', async () => {
+  const { splitPeople } = await import('../../renderer/src/lib/search.ts');
+  const list = [
+    { name: 'Design', isDirect: false },
+    { name: 'Carol', isDirect: true },
+    { name: 'Lobby', isDirect: false },
+    { name: 'Bob', isDirect: true },
+  ];
+  assert.deepEqual(splitPeople(list), { people: [list[1], list[3]], rooms: [list[0], list[2]] });
+});

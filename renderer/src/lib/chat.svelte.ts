@@ -24,6 +24,7 @@ import { latestThreadReply } from './threads.ts';
 import { attachCrypto, deleteCryptoStore, SyncGate } from './crypto.ts';
 import { SecretStorageKeys } from './key-backup.ts';
 import { SendOrder } from './send-order.ts';
+import { splitPeople } from './search.ts';
 
 export interface RoomSummary {
   roomId: string;
@@ -300,9 +301,10 @@ export class Chat {
     this.markSelectedRead();
   }
 
-  /** Alt+ArrowUp/Down: the previous or next joined room in the list's order. */
+  /** Alt+ArrowUp/Down: the previous or next joined room in the list's order (people, then rooms). */
   selectRelative(delta: number): void {
-    const { rooms } = this.summaries();
+    const split = splitPeople(this.summaries().rooms);
+    const rooms = [...split.people, ...split.rooms];
     if (rooms.length === 0) return;
     const at = rooms.findIndex((r) => r.roomId === this.selectedRoomId);
     const next = at === -1 ? (delta > 0 ? 0 : rooms.length - 1) : (at + delta + rooms.length) % rooms.length;

@@ -153,3 +153,11 @@ export function filterRoomLists<R extends { name: string }>(lists: { rooms: R[];
   if (!query.trim()) return lists;
   return { rooms: lists.rooms.filter((r) => matchesRoomFilter(r.name, query)), invites: lists.invites.filter((r) => matchesRoomFilter(r.name, query)) };
 }
+
+/**
+ * The room list in two parts, as Element shows it: people (direct chats) first, then rooms, each
+ * in the order given. Alt+ArrowUp/Down walks them in that same order.
+ */
+export function splitPeople<R extends { isDirect: boolean }>(rooms: readonly R[]): { people: R[]; rooms: R[] } {
+  return { people: rooms.filter((r) => r.isDirect), rooms: rooms.filter((r) => !r.isDirect) };
+}
