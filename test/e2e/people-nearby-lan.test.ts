@@ -13,6 +13,7 @@ import type { Browser } from 'playwright-core';
 import { createLan, lanTestsSkipped, type Lan } from '../helpers/netns.ts';
 import { invitedRooms, lanDesktop, lanOk, registerLanUser, type LanDesktop, type LanUser } from '../helpers/lan-desktop.ts';
 import { waitForAsync } from '../helpers/poll.ts';
+import { openSettings } from './settings-helpers.ts';
 import { assertAccessible, assertPrerequisites, launchChromium, openWindow, registerInUi, ROOT, screenshot, WEB_ROOT, type Window } from './helpers.ts';
 
 /** Discovery and the first profile fetch over LAN federation, on a shared 2-core machine. */
@@ -119,6 +120,20 @@ describe('people nearby between two desktops on a LAN', { skip, timeout: 300_000
     assert.equal(await toggle.getAttribute('aria-checked'), 'false');
     assert.equal(await section.getByRole('button', { name: 'Message Bob Chen' }).count(), 0);
     assert.equal((await lanOk(bob, 'GET', '/client/unstable/org.hearth.lan/sharing')).enabled, true, "B's own sharing is untouched");
+    assert.deepEqual(alice.problems, []);
+  });
+
+  test('sharing switched on again in Settings → LAN: the sidebar switch follows without a reload, and Bob is listed again', async () => {
+    const { page } = alice;
+    const d = await openSettings(page, 'LAN');
+    const toggle = d.getByRole('switch', { name: 'Share on this network', disabled: false });
+    assert.equal(await toggle.getAttribute('aria-checked'), 'false');
+    await toggle.click();
+    await d.getByRole('switch', { name: 'Share on this network', checked: true }).waitFor();
+    await d.getByRole('button', { name: 'Close' }).click();
+    const section = page.getByRole('region', { name: 'People nearby' });
+    await section.getByRole('switch', { name: 'Share on this network', checked: true }).waitFor();
+    await section.getByRole('button', { name: 'Message Bob Chen' }).waitFor({ timeout: LISTED_WITHIN_MS });
     assert.deepEqual(alice.problems, []);
   });
 });
