@@ -163,10 +163,13 @@ export class LanSharing {
       const enabled = next.sharing ?? before.enabled;
       const previous = this.stored;
       this.stored = { ...this.stored, ...next };
+      // Only a change that names the switch moves it: a domains or label change while sharing is
+      // set but could not start (no multicast here) is kept, not turned into a 503 retry.
+      const switching = next.sharing !== undefined;
       try {
-        if (enabled && !this.on) await this.turnOn();
-        else if (!enabled && this.on) await this.turnOff();
-        else if (enabled && next.announceLabel !== undefined) await this.discovery().update(await this.ownAnnouncement());
+        if (switching && enabled && !this.on) await this.turnOn();
+        else if (switching && !enabled && this.on) await this.turnOff();
+        else if (this.on && next.announceLabel !== undefined) await this.discovery().update(await this.ownAnnouncement());
       } catch (error) {
         this.stored = previous;
         throw error;

@@ -13,7 +13,8 @@ import type { Browser } from 'playwright-core';
 import { createLan, lanTestsSkipped, type Lan } from '../helpers/netns.ts';
 import { invitedRooms, lanDesktop, lanOk, registerLanUser, type LanDesktop, type LanUser } from '../helpers/lan-desktop.ts';
 import { waitForAsync } from '../helpers/poll.ts';
-import { assertPrerequisites, launchChromium, openWindow, registerInUi, ROOT, WEB_ROOT, type Window } from './helpers.ts';
+import { openSettings } from './settings-helpers.ts';
+import { assertAccessible, assertPrerequisites, launchChromium, openWindow, registerInUi, ROOT, screenshot, WEB_ROOT, type Window } from './helpers.ts';
 
 /** Discovery and the first profile fetch over LAN federation, on a shared 2-core machine. */
 const LISTED_WITHIN_MS = 30_000;
@@ -68,6 +69,43 @@ describe('people nearby between two desktops on a LAN', { skip, timeout: 300_000
     assert.deepEqual(alice.problems, []);
   });
 
+  test('an admin forgets desktop B after confirming: the DELETE of its pin is answered 200, and B is trusted again at its next announcement', async () => {
+    const { page } = alice;
+    await promisify(execFile)(process.execPath, [path.join(ROOT, 'bin', 'hearth.js'), 'admin', 'grant', 'alice', '--data-dir', A.dataDir], { cwd: ROOT });
+    await page.reload();
+    const section = page.getByRole('region', { name: 'People nearby' });
+    // Offered to admins only, once the page has read the capabilities.
+    const forget = section.getByRole('button', { name: `Forget ${B.serverName}` });
+    await forget.waitFor({ timeout: LISTED_WITHIN_MS });
+    await forget.click();
+    const confirm = page.getByRole('dialog', { name: `Forget ${B.serverName}?` });
+    await confirm.getByText('trusted again, with the certificate it has then', { exact: false }).waitFor();
+    await assertAccessible(page, 'forget a nearby desktop');
+    await screenshot(page, 'lan-forget-desktop-light');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'lan-forget-desktop-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'lan-forget-desktop-390');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    // Cancel forgets nothing.
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    await forget.click();
+    const deleted = page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().includes('/org.hearth.lan/peers/'));
+    await page
+      .getByRole('dialog', { name: `Forget ${B.serverName}?` })
+      .getByRole('button', { name: 'Forget', exact: true })
+      .click();
+    const answer = await deleted;
+    assert.equal(answer.status(), 200);
+    assert.equal(decodeURIComponent(answer.url().split('/peers/')[1]!), B.serverName);
+    await page.getByRole('dialog', { name: `Forget ${B.serverName}?` }).waitFor({ state: 'detached' });
+    // Pinned afresh at its next announcement: Bob is listed (again).
+    await section.getByRole('button', { name: 'Message Bob Chen' }).waitFor({ timeout: LISTED_WITHIN_MS });
+    assert.deepEqual(alice.problems, []);
+  });
+
   test('an admin switches sharing off from the page: the switch reads off and nobody is listed', async () => {
     const { page } = alice;
     await promisify(execFile)(process.execPath, [path.join(ROOT, 'bin', 'hearth.js'), 'admin', 'grant', 'alice', '--data-dir', A.dataDir], { cwd: ROOT });
@@ -82,6 +120,20 @@ describe('people nearby between two desktops on a LAN', { skip, timeout: 300_000
     assert.equal(await toggle.getAttribute('aria-checked'), 'false');
     assert.equal(await section.getByRole('button', { name: 'Message Bob Chen' }).count(), 0);
     assert.equal((await lanOk(bob, 'GET', '/client/unstable/org.hearth.lan/sharing')).enabled, true, "B's own sharing is untouched");
+    assert.deepEqual(alice.problems, []);
+  });
+
+  test('sharing switched on again in Settings → LAN: the sidebar switch follows without a reload, and Bob is listed again', async () => {
+    const { page } = alice;
+    const d = await openSettings(page, 'LAN');
+    const toggle = d.getByRole('switch', { name: 'Share on this network', disabled: false });
+    assert.equal(await toggle.getAttribute('aria-checked'), 'false');
+    await toggle.click();
+    await d.getByRole('switch', { name: 'Share on this network', checked: true }).waitFor();
+    await d.getByRole('button', { name: 'Close' }).click();
+    const section = page.getByRole('region', { name: 'People nearby' });
+    await section.getByRole('switch', { name: 'Share on this network', checked: true }).waitFor();
+    await section.getByRole('button', { name: 'Message Bob Chen' }).waitFor({ timeout: LISTED_WITHIN_MS });
     assert.deepEqual(alice.problems, []);
   });
 });

@@ -257,6 +257,9 @@ const CLIENT_RULES: Record<string, Rule> = {
   'PUT /_matrix/client/unstable/org.hearth.lan/sharing': { b: 'refused', public: false, body: () => ({ enabled: true }) },
   'GET /_matrix/client/unstable/org.hearth.lan/nearby': { b: 'own', public: false },
   'DELETE /_matrix/client/unstable/org.hearth.lan/peers/:serverName': { b: 'refused', public: false },
+  // The configured domains (issue #16 R5): anyone signed in reads them, only a server admin sets them.
+  'GET /_matrix/client/unstable/org.hearth.lan/domains': { b: 'own', public: false },
+  'PUT /_matrix/client/unstable/org.hearth.lan/domains': { b: 'refused', public: false, body: () => ({ domains: ['example.org'] }) },
 };
 
 /** The table's key for an operation. */

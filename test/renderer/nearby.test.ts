@@ -63,5 +63,17 @@ test('I am not listed as nearby, nor anyone twice, and malformed entries are ski
     ['@bob:c3d4.hearth.lan'],
   );
   assert.deepEqual(view.warnings, []);
-  assert.deepEqual(nearbyView(null, ME), { sharing: false, people: [], warnings: [] });
+  assert.deepEqual(nearbyView(null, ME), { sharing: false, people: [], warnings: [], desktops: [] });
+});
+
+test('the desktops nearby are listed once each by label (server name without one), and only a changed certificate is forgettable', () => {
+  const view = nearbyView({ ...content, peers: [...content.peers, { server_name: 'c3d4.hearth.lan', label: 'dup', users: [] }] }, ME);
+  assert.deepEqual(view.desktops, [
+    { serverName: 'c3d4.hearth.lan', name: "Bob's laptop" },
+    { serverName: 'e5f6.hearth.lan', name: 'e5f6.hearth.lan' },
+  ]);
+  assert.deepEqual(
+    view.warnings.map((w) => w.forgettable),
+    [false, true],
+  );
 });

@@ -19,6 +19,15 @@ export interface NearbyPerson {
 export interface NearbyWarning {
   serverName: string;
   text: string;
+  /** A changed certificate: an admin may forget the desktop, to trust its new certificate. */
+  forgettable: boolean;
+}
+
+/** A desktop on the LAN now, which an admin may forget (unpin). */
+export interface NearbyDesktop {
+  serverName: string;
+  /** Its announced label, or its server name. */
+  name: string;
 }
 
 export interface NearbyView {
@@ -26,6 +35,7 @@ export interface NearbyView {
   sharing: boolean;
   people: NearbyPerson[];
   warnings: NearbyWarning[];
+  desktops: NearbyDesktop[];
 }
 
 const REPORT_TEXT: Record<string, string> = {
@@ -46,12 +56,14 @@ const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v ===
 export function nearbyView(content: unknown, myUserId: string): NearbyView {
   const c = obj(content);
   const people: NearbyPerson[] = [];
+  const desktops: NearbyDesktop[] = [];
   const seen = new Set<string>();
   for (const p of list(c.peers)) {
     const peer = obj(p);
     const serverName = str(peer.server_name);
     if (serverName === undefined) continue;
     const desktop = str(peer.label) ?? serverName;
+    if (!desktops.some((d) => d.serverName === serverName)) desktops.push({ serverName, name: desktop });
     for (const u of list(peer.users)) {
       const user = obj(u);
       const userId = str(user.user_id);
@@ -69,9 +81,9 @@ export function nearbyView(content: unknown, myUserId: string): NearbyView {
     const serverName = str(report.server_name);
     const kind = str(report.kind);
     if (serverName === undefined || kind === undefined) continue;
-    warnings.push({ serverName, text: REPORT_TEXT[kind] ?? `was reported (${kind})` });
+    warnings.push({ serverName, text: REPORT_TEXT[kind] ?? `was reported (${kind})`, forgettable: kind === 'certificate-changed' });
   }
-  return { sharing: c.sharing === true, people, warnings };
+  return { sharing: c.sharing === true, people, warnings, desktops };
 }
 
 function lanRequest<T>(client: MatrixClient, method: Method, path: string, body?: Record<string, unknown>): Promise<T> {
@@ -96,6 +108,14 @@ export function readNearby(client: MatrixClient): Promise<unknown> {
 /** Admin only: the server answers 403 M_FORBIDDEN to anyone else. */
 export async function writeSharing(client: MatrixClient, enabled: boolean): Promise<void> {
   await lanRequest(client, Method.Put, '/sharing', { enabled });
+}
+
+/**
+ * Admin only: unpins a desktop (like deleting its line in SSH's known_hosts); its next announcement
+ * pins it afresh, with the certificate it has then.
+ */
+export async function forgetPeer(client: MatrixClient, serverName: string): Promise<void> {
+  await lanRequest(client, Method.Delete, `/peers/${encodeURIComponent(serverName)}`);
 }
 
 /**

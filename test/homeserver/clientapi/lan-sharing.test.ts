@@ -5,139 +5,19 @@
 // behind the same LanDiscoveryService interface (test/lan/ runs the real one in namespaces).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import tls from 'node:tls';
-import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHomeserver, type Homeserver } from '../../../homeserver/index.ts';
-import type { HomeserverConfig } from '../../../homeserver/config/types.ts';
+import { createHomeserver } from '../../../homeserver/index.ts';
 import { loadOrCreateSigningKey } from '../../../homeserver/config/signing-key-file.ts';
 import { certFingerprint, lanServerName } from '../../../homeserver/protocol/lan-identity.ts';
 import { encodeUnpaddedBase64 } from '../../../homeserver/protocol/base64.ts';
-import type { LanDiscoveryService, LanPeer, LanReport, OwnAnnouncement } from '../../../homeserver/discovery/lan-directory.ts';
+import type { LanPeer } from '../../../homeserver/discovery/lan-directory.ts';
 import { call, freePort, registerUser, startFederatedTestServer, startTestServer, type TestServer, type TestUser } from '../../helpers/server.ts';
 import { waitForAsync } from '../../helpers/poll.ts';
 import { createClient, Method } from 'matrix-js-sdk';
 import { fetchFn, quietLogger, startSyncing, waitFor } from '../../helpers/sdk.ts';
-
-const LAN = '/_matrix/client/unstable/org.hearth.lan';
-
-/** Discovery without mDNS: what it was asked to announce, and the peers the test says are there. */
-class TableDiscovery extends EventEmitter implements LanDiscoveryService {
-  running = false;
-  own: OwnAnnouncement | undefined;
-  starts = 0;
-  peers: LanPeer[] = [];
-  reportList: LanReport[] = [];
-  async start(own: OwnAnnouncement) {
-    this.own = own;
-    this.running = true;
-    this.starts++;
-  }
-  async stop() {
-    this.running = false;
-  }
-  async update(own: OwnAnnouncement) {
-    this.own = own;
-  }
-  present(name: string) {
-    return this.running ? this.peers.find((p) => p.serverName === name) : undefined;
-  }
-  presentPeers() {
-    return this.running ? [...this.peers] : [];
-  }
-  isKnown(name: string) {
-    return this.peers.some((p) => p.serverName === name);
-  }
-  async reports() {
-    return this.reportList;
-  }
-  forgotten: string[] = [];
-  async forget(name: string) {
-    this.forgotten.push(name);
-  }
-}
-
-interface LanServer extends TestServer {
-  discovery: TableDiscovery;
-  fedPort: number;
-  admin: TestUser;
-}
-
-/** A homeserver with `lan`, its key-bound name, its federation listener on 127.0.0.1:fedPort. */
-async function startLanServer(
-  opts: {
-    dataDir?: string;
-    fedPort?: number;
-    sharing?: boolean;
-    federation?: Partial<NonNullable<HomeserverConfig['federation']>>;
-    discovery?: TableDiscovery;
-    discoveryCannotBeMade?: boolean;
-  } = {},
-): Promise<LanServer> {
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hearth-lan-'));
-  const serverName = lanServerName(loadOrCreateSigningKey(dataDir).publicKey);
-  const fedPort = opts.fedPort ?? (await freePort());
-  const config: HomeserverConfig = {
-    dataDir,
-    serverName,
-    listen: { host: '127.0.0.1', port: 0 },
-    registration: 'open',
-    registrationTokens: [],
-    allowedHosts: [],
-    rateLimit: { perSecond: 1000, burst: 10_000, registrationBurst: 10_000, registrationsPerHour: 1_000_000 },
-    federation: { listen: { host: '127.0.0.1', port: fedPort }, trustSelfSigned: [], allow: [], deny: [], keyNotaries: [], ...opts.federation },
-    lan: { sharing: opts.sharing ?? false },
-  };
-  const discovery = opts.discovery ?? new TableDiscovery();
-  const hs: Homeserver = createHomeserver(config, {
-    createLanDiscovery: () => {
-      if (opts.discoveryCannotBeMade) throw new Error('no discovery here');
-      return discovery;
-    },
-  });
-  const { clientUrl } = await hs.start();
-  const server: TestServer = { url: clientUrl, api: `${clientUrl}/_matrix/client/v3`, dataDir, serverName, hs, stop: () => hs.stop() };
-  const { token } = await hs.loginTokenFor('owner', { admin: true });
-  const login = await call(server, undefined, 'POST', '/login', { type: 'm.login.token', token });
-  assert.equal(login.status, 200, JSON.stringify(login.body));
-  const admin = { userId: login.body.user_id, accessToken: login.body.access_token, deviceId: login.body.device_id };
-  return { ...server, discovery, fedPort, admin };
-}
-
-/** Calls an org.hearth.lan endpoint. */
-async function lan(server: TestServer, user: TestUser | undefined, method: string, path: string, body?: unknown) {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (user) headers.authorization = `Bearer ${user.accessToken}`;
-  const res = await fetch(`${server.url}${LAN}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  return { status: res.status, body: (await res.json()) as any };
-}
-
-/** Connects to 127.0.0.1:port over TLS: the certificate served, or the connection error's code. */
-function connect(port: number): Promise<{ cert: X509Certificate } | { error: string }> {
-  return new Promise((resolve) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'x.local' }, () => {
-      const cert = new X509Certificate(socket.getPeerX509Certificate()!.raw);
-      socket.destroy();
-      resolve({ cert });
-    });
-    socket.once('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
-  });
-}
-
-/** True when nothing accepts TCP connections on 127.0.0.1:port. */
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
-  });
-}
+import { LAN, TableDiscovery, connect, lan, refused, startLanServer, type LanServer } from './lan-server.ts';
 
 const scratch: string[] = [];
 after(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -233,19 +113,19 @@ describe('LAN sharing switch', () => {
     assert.deepEqual(s.discovery.forgotten, [name]);
   });
 
-  test('bad bodies are 400 M_BAD_JSON and change nothing', async () => {
+  test('bad bodies are 400 (M_BAD_JSON for wrong types, M_INVALID_PARAM for bad names or too many) and change nothing', async () => {
     const tooMany = Array.from({ length: 101 }, (_, i) => `s${i}.example.org`);
-    for (const body of [
-      { enabled: 'yes' },
-      { announce_label: 1 },
-      { domains: 'example.org' },
-      { domains: ['not a name!'] },
-      { domains: tooMany },
-      { domains: [42] },
-    ]) {
+    for (const [body, errcode] of [
+      [{ enabled: 'yes' }, 'M_BAD_JSON'],
+      [{ announce_label: 1 }, 'M_BAD_JSON'],
+      [{ domains: 'example.org' }, 'M_BAD_JSON'],
+      [{ domains: ['not a name!'] }, 'M_INVALID_PARAM'],
+      [{ domains: tooMany }, 'M_INVALID_PARAM'],
+      [{ domains: [42] }, 'M_BAD_JSON'],
+    ] as const) {
       const got = await lan(s, s.admin, 'PUT', '/sharing', body);
       assert.equal(got.status, 400, JSON.stringify(body));
-      assert.equal(got.body.errcode, 'M_BAD_JSON');
+      assert.equal(got.body.errcode, errcode, JSON.stringify(body));
     }
     assert.equal((await lan(s, user, 'GET', '/sharing')).body.enabled, false);
   });
