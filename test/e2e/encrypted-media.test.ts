@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import { encryptAttachment } from '../../renderer/src/lib/attachment-crypto.ts';
 import { fetchFn, quietLogger, registerWithSdk, startSyncing, waitForAsync } from '../helpers/sdk.ts';
 import { until, waitForDeviceKeys } from './crypto-helpers.ts';
-import { registerInUi, screenshot, sessionOf, timeline, useHearth, type Window } from './helpers.ts';
+import { assertAccessible, registerInUi, screenshot, sessionOf, timeline, useHearth, type Window } from './helpers.ts';
 import { loadedSize, noisePng } from './media-fixtures.ts';
 
 // The Rust crypto's 60 s request timers are never cleared (see test/integration/encrypted-
@@ -30,6 +30,7 @@ let alice: Window;
 let bob: Window;
 let carol: MatrixClient | undefined;
 const png = noisePng(200, 150);
+const bigPng = noisePng(1000, 500);
 const fileBytes = Buffer.concat([Buffer.from('%PDF-1.4 pretend\n'), randomBytes(8192)]);
 /** Upload requests Alice's browser made, with their content type. */
 const uploads: Array<{ url: string; type: string | undefined }> = [];
@@ -129,6 +130,24 @@ describe('encrypted attachments between two browsers', () => {
     await viewer.waitFor({ state: 'hidden' });
   });
 
+  test('a large image gets a thumbnail made at upload (the server cannot thumbnail ciphertext): Bob fetches only that until he opens it', async () => {
+    const downloads: string[] = [];
+    const onRequest = (req: { url(): string }) => {
+      if (/\/_matrix\/client\/v1\/media\/(download|thumbnail)\//.test(req.url())) downloads.push(req.url());
+    };
+    bob.page.on('request', onRequest);
+    await attach(alice.page, { name: 'panorama.png', mimeType: 'image/png', buffer: bigPng });
+    const img = timeline(bob.page).locator('img[alt="panorama.png"]');
+    assert.deepEqual(await loadedSize(img), { width: 640, height: 320 }, 'the inline picture is the 640 px thumbnail');
+    assert.equal(downloads.length, 1, `one file fetched, the thumbnail: ${downloads.join(', ')}`);
+    await timeline(bob.page).getByRole('button', { name: 'View image panorama.png' }).click();
+    const viewer = bob.page.getByRole('dialog', { name: 'panorama.png' });
+    assert.deepEqual(await loadedSize(viewer.locator('img')), { width: 1000, height: 500 }, 'the viewer shows the whole image');
+    await bob.page.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'hidden' });
+    bob.page.off('request', onRequest);
+  });
+
   test('a file Alice sends is downloaded by Bob with the same bytes', async () => {
     await attach(alice.page, { name: 'minutes.pdf', mimeType: 'application/pdf', buffer: fileBytes });
     const row = timeline(bob.page).locator('.media[data-kind="file"]').filter({ hasText: 'minutes.pdf' });
@@ -150,7 +169,7 @@ describe('encrypted attachments between two browsers', () => {
   });
 
   test("the server only ever held ciphertext: uploads were octet-stream without the file's name, and no file under its data dir holds the plaintext", async () => {
-    assert.equal(uploads.length, 4, `one upload a file, and the video's poster: ${JSON.stringify(uploads)}`);
+    assert.equal(uploads.length, 6, `one upload a file, and the large image's and the video's thumbnails: ${JSON.stringify(uploads)}`);
     for (const u of uploads) {
       assert.equal(u.type, 'application/octet-stream', 'the ciphertext goes up as bytes of no type');
       assert.equal(new URL(u.url).searchParams.get('filename'), null, "the server is not told the file's name");
@@ -165,20 +184,21 @@ describe('encrypted attachments between two browsers', () => {
     assert.deepEqual(filesContaining(hearth().dataDir, Buffer.from('secret-plan.png')), [], 'nor the file names');
     // What the server does hold, and serves to anyone signed in: bytes of no use without the key.
     const me = await sessionOf(bob.page);
-    assert.equal(uploaded.length, 4);
-    // The image's and the file's (the first two): large enough to look for a slice of them.
-    for (const uri of uploaded.slice(0, 2)) {
+    assert.equal(uploaded.length, 6);
+    const lengths: number[] = [];
+    for (const uri of uploaded) {
       const res = await fetch(`${hearth().url}/_matrix/client/v1/media/download/${uri.slice('mxc://'.length)}`, {
         headers: { authorization: `Bearer ${me.accessToken}` },
       });
       const served = Buffer.from(await res.arrayBuffer());
-      assert.ok([png.length, fileBytes.length].includes(served.length), 'AES-CTR keeps the length');
-      assert.ok(!served.equals(png) && !served.equals(fileBytes), 'the served bytes are not the plaintext');
+      lengths.push(served.length);
+      for (const plain of [png, bigPng, fileBytes]) assert.ok(!served.equals(plain), 'the served bytes are not the plaintext');
       assert.ok(
-        filesContaining(hearth().dataDir, served.subarray(4000, 4064)).length > 0,
+        filesContaining(hearth().dataDir, served.subarray(served.length / 2, served.length / 2 + 64)).length > 0,
         'the ciphertext is in the media store (this check reads the right place)',
       );
     }
+    for (const plain of [png, bigPng, fileBytes]) assert.ok(lengths.includes(plain.length), 'AES-CTR keeps the length');
   });
 
   test('EncryptedFile events built by another client (matrix-js-sdk): a good one shows, one whose hash does not match shows as damaged', async () => {
@@ -208,6 +228,7 @@ describe('encrypted attachments between two browsers', () => {
     assert.deepEqual(await loadedSize(log.locator('img[alt="good.png"]')), { width: 80, height: 60 }, 'the good one is decrypted and shown');
     await log.getByText('This attachment is damaged: tampered.png').waitFor();
     assert.equal(await log.locator('img[alt="tampered.png"]').count(), 0, 'nothing of the damaged one is shown');
+    await assertAccessible(bob.page, 'encrypted media with a damaged attachment');
     await screenshot(bob.page, 'media-encrypted-damaged-light');
   });
 

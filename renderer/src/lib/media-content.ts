@@ -91,7 +91,7 @@ export interface Probed {
   width?: number;
   height?: number;
   durationMs?: number;
-  /** A picture made in the browser: a video's first frame (its poster). */
+  /** A picture made in the browser: a video's first frame (its poster), an encrypted image's thumbnail. */
   thumbnail?: { blob: Blob; width: number; height: number };
 }
 

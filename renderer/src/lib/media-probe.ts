@@ -13,16 +13,21 @@ import type { Probed } from './media-content.ts';
 export const PROBE_TIMEOUT_MS = 3000;
 
 /**
- * The largest poster made for a video: the timeline shows it at most 320 x 240 CSS pixels, so
- * 640 x 480 is sharp on a 2x screen and stays a few tens of KB as JPEG.
+ * The largest poster (or encrypted image's thumbnail) made here: the timeline shows it at most
+ * 320 x 240 CSS pixels, so 640 x 480 is sharp on a 2x screen and stays a few tens of KB as JPEG.
  */
-export const POSTER_BOX = { width: 640, height: 480 } as const;
-/** JPEG quality of the poster: a still shown small under a play button. */
+export const THUMBNAIL_BOX = { width: 640, height: 480 } as const;
+/** JPEG quality of posters and thumbnails: stills shown small, which a click shows whole. */
 const POSTER_QUALITY = 0.8;
 
-export async function probeMedia(file: File): Promise<Probed> {
+/**
+ * `thumbnailImages`: also make a thumbnail of an image larger than THUMBNAIL_BOX (in an encrypted
+ * room, where the server cannot thumbnail the ciphertext and each viewer would otherwise fetch the
+ * whole photo).
+ */
+export async function probeMedia(file: File, { thumbnailImages = false } = {}): Promise<Probed> {
   try {
-    if (/^image\//.test(file.type)) return await probeImage(file);
+    if (/^image\//.test(file.type)) return await probeImage(file, thumbnailImages);
     if (/^video\//.test(file.type)) return await probeElement(file, 'video');
     if (/^audio\//.test(file.type)) return await probeElement(file, 'audio');
   } catch {
@@ -31,10 +36,16 @@ export async function probeMedia(file: File): Promise<Probed> {
   return {};
 }
 
-async function probeImage(file: File): Promise<Probed> {
+async function probeImage(file: File, thumbnail: boolean): Promise<Probed> {
   const bitmap = await createImageBitmap(file);
   try {
-    return { width: bitmap.width, height: bitmap.height };
+    const probed: Probed = { width: bitmap.width, height: bitmap.height };
+    if (thumbnail && (bitmap.width > THUMBNAIL_BOX.width || bitmap.height > THUMBNAIL_BOX.height)) {
+      // A PNG keeps its transparency; anything else (photos) becomes a JPEG.
+      const made = await stillOf(bitmap, bitmap.width, bitmap.height, file.type === 'image/png' ? 'image/png' : 'image/jpeg').catch(() => null);
+      if (made) probed.thumbnail = made;
+    }
+    return probed;
   } finally {
     bitmap.close();
   }
@@ -70,7 +81,7 @@ function probeElement(file: File, tag: 'video' | 'audio'): Promise<Probed> {
     };
     el.onloadeddata = () => {
       if (!(el instanceof HTMLVideoElement) || !el.videoWidth) return done(probed);
-      void posterOf(el).then(
+      void stillOf(el, el.videoWidth, el.videoHeight, 'image/jpeg').then(
         (thumbnail) => done(thumbnail ? { ...probed, thumbnail } : probed),
         () => done(probed),
       );
@@ -80,17 +91,25 @@ function probeElement(file: File, tag: 'video' | 'audio'): Promise<Probed> {
   });
 }
 
-/** The video's current (first) frame as a JPEG, scaled to fit POSTER_BOX; null if it cannot be drawn. */
-async function posterOf(video: HTMLVideoElement): Promise<{ blob: Blob; width: number; height: number } | null> {
-  const scale = Math.min(1, POSTER_BOX.width / video.videoWidth, POSTER_BOX.height / video.videoHeight);
-  const width = Math.max(1, Math.round(video.videoWidth * scale));
-  const height = Math.max(1, Math.round(video.videoHeight * scale));
+/**
+ * A picture (an image, or a video's current, first frame) scaled to fit THUMBNAIL_BOX, encoded as
+ * `type`; null if it cannot be drawn.
+ */
+async function stillOf(
+  source: CanvasImageSource,
+  sourceWidth: number,
+  sourceHeight: number,
+  type: 'image/jpeg' | 'image/png',
+): Promise<{ blob: Blob; width: number; height: number } | null> {
+  const scale = Math.min(1, THUMBNAIL_BOX.width / sourceWidth, THUMBNAIL_BOX.height / sourceHeight);
+  const width = Math.max(1, Math.round(sourceWidth * scale));
+  const height = Math.max(1, Math.round(sourceHeight * scale));
   const canvas = document.createElement('canvas');
   canvas.width = width;
   canvas.height = height;
   const ctx = canvas.getContext('2d');
   if (!ctx) return null;
-  ctx.drawImage(video, 0, 0, width, height);
-  const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/jpeg', POSTER_QUALITY));
+  ctx.drawImage(source, 0, 0, width, height);
+  const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, type, POSTER_QUALITY));
   return blob ? { blob, width, height } : null;
 }

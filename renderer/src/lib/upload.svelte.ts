@@ -92,7 +92,7 @@ export class UploadQueue {
           item.error = `Too large: ${item.name} is ${formatBytes(file.size)}, and this server takes files up to ${formatBytes(max)}.`;
           return;
         }
-        job.probed ??= await probeMedia(file);
+        job.probed ??= await probeMedia(file, { thumbnailImages: encrypt });
         if (this.cancelled.has(id)) return;
         // The poster first: it is small, and the file's progress bar then ends the upload.
         if (job.probed.thumbnail && !job.thumbnail) {
