@@ -15,7 +15,7 @@ import { encryptAttachment } from '../../renderer/src/lib/attachment-crypto.ts';
 import { fetchFn, quietLogger, registerWithSdk, startSyncing, waitForAsync } from '../helpers/sdk.ts';
 import { until, waitForDeviceKeys } from './crypto-helpers.ts';
 import { assertAccessible, registerInUi, screenshot, sessionOf, timeline, useHearth, type Window } from './helpers.ts';
-import { loadedSize, noisePng } from './media-fixtures.ts';
+import { loadedSize, noisePng, recordWebm } from './media-fixtures.ts';
 
 // The Rust crypto's 60 s request timers are never cleared (see test/integration/encrypted-
 // conversation.test.ts): unref them so that this process ends with its last test.
@@ -41,36 +41,6 @@ async function attach(page: Page, file: { name: string; mimeType: string; buffer
   const chooser = page.waitForEvent('filechooser');
   await page.getByRole('button', { name: 'Attach files' }).click();
   await (await chooser).setFiles(file);
-}
-
-/**
- * Half a second of video made by the browser itself (a canvas recorded by MediaRecorder as WebM),
- * 320 x 240 in two flat colours: a real file Chromium decodes, without a fixture or ffmpeg.
- */
-async function recordWebm(page: Page): Promise<Buffer> {
-  const b64 = await page.evaluate(async () => {
-    const canvas = document.createElement('canvas');
-    canvas.width = 320;
-    canvas.height = 240;
-    const ctx = canvas.getContext('2d')!;
-    const recorder = new MediaRecorder(canvas.captureStream(10), { mimeType: 'video/webm' });
-    const chunks: Blob[] = [];
-    recorder.ondataavailable = (e) => chunks.push(e.data);
-    const stopped = new Promise((resolve) => (recorder.onstop = resolve));
-    recorder.start();
-    for (let i = 0; i < 10; i++) {
-      ctx.fillStyle = i % 2 ? '#c33' : '#3c3';
-      ctx.fillRect(0, 0, 320, 240);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    recorder.stop();
-    await stopped;
-    const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
-    let s = '';
-    for (const b of bytes) s += String.fromCharCode(b);
-    return btoa(s);
-  });
-  return Buffer.from(b64, 'base64');
 }
 
 /** Whether any file under `dir` (recursively) contains `needle`. */
