@@ -149,6 +149,8 @@ export class UploadQueue {
       const sealed = await encryptAttachment(await blob.arrayBuffer());
       body = new Blob([sealed.ciphertext], { type: 'application/octet-stream' });
       encrypted = sealed.file;
+      // Cancelled while it was being encrypted: not a byte goes up (run() sees the cancel).
+      if (this.cancelled.has(id)) throw new Error('Cancelled');
     }
     const upload = this.chat.client.uploadContent(body, {
       name,
