@@ -112,20 +112,6 @@ describe('end-to-end encryption between two browsers', () => {
     await timeline(alice.page).getByText(SECRET_1).waitFor();
   });
 
-  test('a file attached in the encrypted DM is refused with the reason, and no byte is uploaded in the clear', async () => {
-    const uploads: string[] = [];
-    const onRequest = (req: { url(): string }) => {
-      if (/\/media\/v3\/upload|\/media\/v1\/create/.test(req.url())) uploads.push(req.url());
-    };
-    alice.page.on('request', onRequest);
-    const chooser = alice.page.waitForEvent('filechooser');
-    await alice.page.getByRole('button', { name: 'Attach files' }).click();
-    await (await chooser).setFiles({ name: 'plans.txt', mimeType: 'text/plain', buffer: Buffer.from('the secret plans') });
-    await alice.page.getByText("files can't be sent in encrypted rooms yet").waitFor();
-    alice.page.off('request', onRequest);
-    assert.deepEqual(uploads, []);
-  });
-
   test('a new session of Bob, without the keys, shows "Unable to decrypt" rather than hiding the messages', async () => {
     const other = await open();
     await signInInUi(other.page, 'bob');

@@ -2,7 +2,7 @@
 // a check that an <img> decoded its pixels rather than merely got a src.
 import { randomBytes } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
-import type { Locator } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 
 /** A PNG of random pixels (so it does not compress): `width` x `height`, RGB, 3 bytes a pixel. */
 export function noisePng(width: number, height: number): Buffer {
@@ -55,4 +55,34 @@ export async function loadedSize(img: Locator): Promise<{ width: number; height:
     await el.decode();
     return { width: el.naturalWidth, height: el.naturalHeight };
   });
+}
+
+/**
+ * Half a second of video made by the browser itself (a canvas recorded by MediaRecorder as WebM),
+ * 320 x 240 in two flat colours: a real file Chromium decodes, without a fixture or ffmpeg.
+ */
+export async function recordWebm(page: Page): Promise<Buffer> {
+  const b64 = await page.evaluate(async () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 320;
+    canvas.height = 240;
+    const ctx = canvas.getContext('2d')!;
+    const recorder = new MediaRecorder(canvas.captureStream(10), { mimeType: 'video/webm' });
+    const chunks: Blob[] = [];
+    recorder.ondataavailable = (e) => chunks.push(e.data);
+    const stopped = new Promise((resolve) => (recorder.onstop = resolve));
+    recorder.start();
+    for (let i = 0; i < 10; i++) {
+      ctx.fillStyle = i % 2 ? '#c33' : '#3c3';
+      ctx.fillRect(0, 0, 320, 240);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    recorder.stop();
+    await stopped;
+    const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
+    let s = '';
+    for (const b of bytes) s += String.fromCharCode(b);
+    return btoa(s);
+  });
+  return Buffer.from(b64, 'base64');
 }

@@ -95,7 +95,8 @@ describe('media from another client in the timeline', () => {
       assert.deepEqual(await loadedSize(video.locator('img')), { width: 160, height: 90 }, "the poster is the sender's thumbnail");
       const vbox = await video.boundingBox();
       assert.ok(vbox && Math.abs(vbox.width - 320) <= 2 && Math.abs(vbox.height - 180) <= 2, `the video keeps its 16:9 box, was ${JSON.stringify(vbox)}`);
-      await log.getByText('Encrypted attachment: secret.pdf').waitFor();
+      // Its key is no AES-256 key: nothing to fetch or decrypt (encrypted-media.test.ts: real ones).
+      await log.getByText("Encrypted attachment that can't be opened: secret.pdf").waitFor();
     }
     // Playing the video fetches the file into a <video controls>.
     await timeline(alice.page).getByRole('button', { name: 'Play video clip.mp4' }).click();
@@ -186,6 +187,38 @@ describe('media from another client in the timeline', () => {
     await loadedSize(alice.page.getByRole('dialog', { name: 'chart.png' }).locator('img'));
     await screenshot(alice.page, 'media-viewer-390');
     await alice.page.keyboard.press('Escape');
+  });
+
+  test('an image whose file is far larger than its declared size is not read past the automatic cap; a click opens it whole in the viewer', async () => {
+    // 11 MiB that claim to be a 2 kB PNG: the server cannot thumbnail it, so the client falls back
+    // to the file itself, which it stops reading at AUTO_MEDIA_MAX_BYTES (10 MiB).
+    const big = new Uint8Array(11 * 1024 * 1024).fill(7);
+    const { content_uri: bigUri } = await carol.uploadContent(new Blob([big]), { name: 'liar.png', type: 'image/png' });
+    const mediaId = bigUri.split('/').pop()!;
+    const bodies: number[] = [];
+    alice.page.on('requestfinished', async (req) => {
+      if (req.url().includes(`/media/download/localhost/${mediaId}`)) bodies.push((await req.sizes()).responseBodySize);
+    });
+    const cut: string[] = [];
+    alice.page.on('requestfailed', (req) => {
+      if (req.url().includes(`/media/download/localhost/${mediaId}`)) cut.push(req.failure()?.errorText ?? '');
+    });
+    await carol.sendMessage(roomId, { msgtype: MsgType.Image, body: 'liar.png', url: bigUri, info: { mimetype: 'image/png', size: 2000, w: 100, h: 100 } });
+    const frame = timeline(alice.page).getByRole('button', { name: 'View image liar.png' });
+    await frame.getByText('Large image: click to view').waitFor();
+    assert.equal(await frame.locator('img').count(), 0, 'nothing shown from a file cut short');
+    assert.ok(
+      bodies.every((n) => n < big.length),
+      `the download was not read whole: ${JSON.stringify(bodies)}`,
+    );
+    assert.deepEqual(cut, ['net::ERR_ABORTED'], 'the automatic download of the file was cut off by the client');
+    // Asked for, it is fetched whole: the cap is for what nobody clicked.
+    await frame.click();
+    const viewer = alice.page.getByRole('dialog', { name: 'liar.png' });
+    await viewer.locator('img').waitFor();
+    assert.match((await viewer.locator('img').getAttribute('src')) ?? '', /^blob:/);
+    await alice.page.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'hidden' });
   });
 
   test('no Content-Security-Policy violation or uncaught error in any window', () => {

@@ -12,7 +12,7 @@ import { createClient, Direction, type MatrixClient } from 'matrix-js-sdk';
 import type { Page } from 'playwright-core';
 import { fetchFn, quietLogger, registerWithSdk } from '../helpers/sdk.ts';
 import { assertAccessible, registerInUi, screenshot, send, timeline, useHearth, type Window } from './helpers.ts';
-import { loadedSize, noisePng } from './media-fixtures.ts';
+import { loadedSize, noisePng, recordWebm } from './media-fixtures.ts';
 
 const MAX_UPLOAD = 2 * 1024 * 1024;
 
@@ -191,6 +191,16 @@ describe('media: upload with progress and cancel, and every media msgtype in the
     await target.dispatchEvent('dragover', { dataTransfer: dropped });
     await target.dispatchEvent('drop', { dataTransfer: dropped });
     await timeline(bob.page).locator('.media[data-kind="file"]').filter({ hasText: 'dropped.txt' }).getByText('12 B').waitFor();
+  });
+
+  test('a video Alice attaches is sent with a poster made from its first frame (thumbnail_url, thumbnail_info), which Bob sees', async () => {
+    await attach(alice.page, { name: 'clip.webm', mimeType: 'video/webm', buffer: await recordWebm(alice.page) });
+    const button = timeline(bob.page).getByRole('button', { name: 'Play video clip.webm' });
+    assert.deepEqual(await loadedSize(button.locator('img')), { width: 320, height: 240 }, 'the poster is the first frame');
+    const info = (await sentContent('clip.webm'))?.info as Record<string, unknown> | undefined;
+    assert.match(String(info?.thumbnail_url), /^mxc:\/\/localhost\//);
+    assert.deepEqual({ ...(info?.thumbnail_info as object), size: undefined }, { mimetype: 'image/jpeg', w: 320, h: 240, size: undefined });
+    assert.deepEqual([info?.w, info?.h], [320, 240]);
   });
 
   test('no Content-Security-Policy violation or uncaught error in any window', () => {

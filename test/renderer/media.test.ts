@@ -4,7 +4,18 @@
 // messages both ways (client-server-api "m.room.message msgtypes").
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { downloadPath, formatBytes, formatDuration, inertBlob, MediaError, MediaFetcher, parseMxc, thumbnailPath } from '../../renderer/src/lib/media.ts';
+import { encryptAttachment } from '../../renderer/src/lib/attachment-crypto.ts';
+import {
+  downloadPath,
+  formatBytes,
+  formatDuration,
+  inertBlob,
+  MediaError,
+  MediaFetcher,
+  MediaTooLargeError,
+  parseMxc,
+  thumbnailPath,
+} from '../../renderer/src/lib/media.ts';
 import { fitBox, mediaMessage, msgtypeFor, uploadedContent } from '../../renderer/src/lib/media-content.ts';
 
 test('only a well-formed mxc:// URI becomes a media path; anything else is no media', () => {
@@ -120,6 +131,9 @@ test('received media content: kinds, names, captions, encrypted files, and hosti
     height: 600,
     durationMs: null,
     thumbnail: null,
+    file: null,
+    thumbnailFile: null,
+    thumbnailMimetype: null,
   });
   // v1.10 "Media captions": a body that differs from filename is a caption.
   const captioned = mediaMessage({ msgtype: 'm.file', filename: 'q3.pdf', body: 'The Q3 numbers', url: 'mxc://hs/f' })!;
@@ -191,4 +205,104 @@ test('a fetched file keeps its type only when it is image, audio or video (not S
   assert.equal(inertBlob(new Blob(['x'], { type: 'image/png' })).type, 'image/png');
   assert.equal(inertBlob(new Blob(['<p>'], { type: 'text/html' })).type, 'application/octet-stream');
   assert.equal(inertBlob(new Blob(['<svg>'], { type: 'image/svg+xml' })).type, 'application/octet-stream');
+});
+
+/**
+ * A server that answers `chunks` chunks of 64 KiB for any path, with the Content-Length it is told
+ * (or none), counting the chunks the client pulled: a misbehaving remote media server.
+ */
+function streamingNetwork(chunks: number, contentLength: number | null) {
+  const pulled = { count: 0 };
+  const fetchFn = (async () => {
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled.count === chunks) return controller.close();
+        pulled.count++;
+        controller.enqueue(new Uint8Array(64 * 1024));
+      },
+    });
+    const headers: Record<string, string> = { 'content-type': 'image/png' };
+    if (contentLength !== null) headers['content-length'] = String(contentLength);
+    return new Response(body, { headers });
+  }) as typeof fetch;
+  return { pulled, fetchFn };
+}
+
+test('an automatic load stops reading at its byte cap when the answer is larger than declared (or than any length given)', async () => {
+  // 200 chunks of 64 KiB = 12.5 MiB, sent without a length: the read stops just past 256 KiB.
+  const net = streamingNetwork(200, null);
+  const media = new MediaFetcher('http://hs.test', () => 'tok', net.fetchFn);
+  await assert.rejects(media.acquire('/big', { maxBytes: 256 * 1024 }).url, MediaTooLargeError);
+  assert.ok(net.pulled.count <= 6, `read stopped at the cap: ${net.pulled.count} chunks pulled of 200`);
+  // A lying Content-Length (small) does not help: the bytes are counted as they come.
+  const liar = streamingNetwork(200, 1000);
+  await assert.rejects(new MediaFetcher('http://hs.test', () => 'tok', liar.fetchFn).acquire('/big', { maxBytes: 256 * 1024 }).url, MediaTooLargeError);
+  assert.ok(liar.pulled.count <= 6, `read stopped at the cap: ${liar.pulled.count} chunks pulled of 200`);
+  // A Content-Length over the cap is refused before reading the body.
+  const honest = streamingNetwork(200, 200 * 64 * 1024);
+  await assert.rejects(new MediaFetcher('http://hs.test', () => 'tok', honest.fetchFn).acquire('/big', { maxBytes: 256 * 1024 }).url, MediaTooLargeError);
+  assert.ok(honest.pulled.count <= 2, `nothing much read: ${honest.pulled.count} chunks`);
+  // Under the cap, or with no cap (a click), the whole file comes.
+  const small = streamingNetwork(3, null);
+  const url = await new MediaFetcher('http://hs.test', () => 'tok', small.fetchFn).acquire('/small', { maxBytes: 256 * 1024 }).url;
+  assert.equal((await (await fetch(url)).arrayBuffer()).byteLength, 3 * 64 * 1024);
+});
+
+test('the idle cache keeps files within its byte budget, revoking the oldest first', async () => {
+  const net = streamingNetwork(4, null); // 256 KiB a file
+  const media = new MediaFetcher('http://hs.test', () => 'tok', net.fetchFn, 100, 600 * 1024);
+  const urls: string[] = [];
+  for (const p of ['/1', '/2', '/3']) {
+    net.pulled.count = 0;
+    const lease = media.acquire(p);
+    urls.push(await lease.url);
+    lease.release();
+  }
+  assert.equal(media.size, 2, 'two files of 256 KiB fit in 600 KiB, three do not');
+  await assert.rejects(fetch(urls[0]!), 'the oldest object URL is revoked');
+  assert.equal((await (await fetch(urls[2]!)).arrayBuffer()).byteLength, 256 * 1024);
+});
+
+test('an encrypted attachment is decrypted into an object URL of the type its event gives (a safe one only), and one with a wrong hash is damaged', async () => {
+  const { ciphertext, file } = await encryptAttachment(new TextEncoder().encode('the plaintext picture'));
+  const fetchFn = (async () => new Response(ciphertext, { headers: { 'content-type': 'application/octet-stream' } })) as unknown as typeof fetch;
+  const media = new MediaFetcher('http://hs.test', () => 'tok', fetchFn);
+  const enc = { ...file, url: 'mxc://hs/e' };
+  const url = await media.acquire('/e', { encrypted: { file: enc, mimetype: 'image/png' } }).url;
+  const blob = await (await fetch(url)).blob();
+  assert.equal(await blob.text(), 'the plaintext picture');
+  assert.equal(blob.type, 'image/png');
+  const html = await media.acquire('/e', { encrypted: { file: enc, mimetype: 'text/html' } }).url;
+  assert.equal((await (await fetch(html)).blob()).type, 'application/octet-stream', 'an HTML "attachment" stays inert');
+  const wrongHash = { ...enc, hashes: { sha256: file.hashes.sha256.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) } };
+  await assert.rejects(media.acquire('/e', { encrypted: { file: wrongHash, mimetype: 'image/png' } }).url, /damaged/);
+});
+
+test('an encrypted media message is read from `file` and info.thumbnail_file; the content sent for an encrypted upload carries them instead of url', async () => {
+  const { file: main } = await encryptAttachment(new Uint8Array([1, 2, 3]));
+  const { file: thumb } = await encryptAttachment(new Uint8Array([4, 5]));
+  const poster = { blob: new Blob(['jpeg'], { type: 'image/jpeg' }), width: 320, height: 180 };
+  const content = uploadedContent(
+    { name: 'clip.webm', type: 'video/webm', size: 3 },
+    { contentUri: 'mxc://hs/cipher', encrypted: main },
+    { width: 640, height: 360, durationMs: 1000, thumbnail: poster },
+    { contentUri: 'mxc://hs/thumbcipher', encrypted: thumb },
+  );
+  assert.equal(content.url, undefined, 'no url beside file');
+  assert.deepEqual(content.file, { ...main, url: 'mxc://hs/cipher' });
+  const info = content.info as Record<string, unknown>;
+  assert.equal(info.thumbnail_url, undefined);
+  assert.deepEqual(info.thumbnail_file, { ...thumb, url: 'mxc://hs/thumbcipher' });
+  assert.deepEqual(info.thumbnail_info, { mimetype: 'image/jpeg', size: 4, w: 320, h: 180 });
+  const read = mediaMessage(content)!;
+  assert.equal(read.encrypted, true);
+  assert.deepEqual(read.mxc, { serverName: 'hs', mediaId: 'cipher' });
+  assert.deepEqual(read.file, { ...main, url: 'mxc://hs/cipher' });
+  assert.deepEqual(read.thumbnail, { serverName: 'hs', mediaId: 'thumbcipher' });
+  assert.deepEqual(read.thumbnailFile, { ...thumb, url: 'mxc://hs/thumbcipher' });
+  assert.equal(read.thumbnailMimetype, 'image/jpeg');
+  // A plain upload with a poster: thumbnail_url.
+  const plain = uploadedContent({ name: 'v.webm', type: 'video/webm', size: 3 }, 'mxc://hs/v', { thumbnail: poster }, { contentUri: 'mxc://hs/p' });
+  assert.equal((plain.info as Record<string, unknown>).thumbnail_url, 'mxc://hs/p');
+  assert.deepEqual(mediaMessage(plain)!.thumbnail, { serverName: 'hs', mediaId: 'p' });
 });

@@ -1,6 +1,7 @@
 // The content of media messages, both ways: what a received m.image / m.video / m.audio / m.file
 // says (client-server-api "m.room.message msgtypes"), checked field by field since it comes from
 // any client, and the content this client sends for an uploaded file.
+import { parseEncryptedFile, type EncryptedFile } from './attachment-crypto.ts';
 import { parseMxc, type Mxc } from './media.ts';
 
 export type MediaKind = 'image' | 'video' | 'audio' | 'file';
@@ -11,17 +12,24 @@ export interface MediaMessage {
   name: string;
   /** Text sent with the file (v1.10 "Media captions": a `body` that differs from `filename`). */
   caption: string | null;
-  /** The file, or null when it is encrypted (`file` instead of `url`) or the URI is not an mxc one. */
+  /** The file (of `url`, or of `file` when encrypted); null when it is not a well-formed mxc:// one. */
   mxc: Mxc | null;
+  /** Sent in an encrypted room (`file` instead of `url`, end_to_end_encryption.md). */
   encrypted: boolean;
+  /** How to check and decrypt it; null when not encrypted, or when the EncryptedFile is malformed. */
+  file: EncryptedFile | null;
   mimetype: string | null;
   size: number | null;
   /** Pixels, for images and videos: reserves the box before anything loads. */
   width: number | null;
   height: number | null;
   durationMs: number | null;
-  /** A thumbnail the sender uploaded (info.thumbnail_url): a video's poster. */
+  /** A thumbnail the sender uploaded (info.thumbnail_url or thumbnail_file): a video's poster. */
   thumbnail: Mxc | null;
+  /** The encrypted thumbnail's key and hash (info.thumbnail_file). */
+  thumbnailFile: EncryptedFile | null;
+  /** info.thumbnail_info.mimetype: what an encrypted thumbnail is shown as. */
+  thumbnailMimetype: string | null;
 }
 
 const KINDS: Record<string, MediaKind> = { 'm.image': 'image', 'm.video': 'video', 'm.audio': 'audio', 'm.file': 'file' };
@@ -34,18 +42,24 @@ export function mediaMessage(content: Record<string, unknown>): MediaMessage | n
   const body = typeof content.body === 'string' ? content.body : '';
   const filename = typeof content.filename === 'string' && content.filename ? content.filename : null;
   const encrypted = isObject(content.file);
+  const file = encrypted ? parseEncryptedFile(content.file) : null;
+  const thumbnailFile = encrypted ? parseEncryptedFile(info.thumbnail_file) : null;
+  const thumbnailInfo = isObject(info.thumbnail_info) ? info.thumbnail_info : {};
   return {
     kind,
     name: filename ?? (body || 'Attachment'),
     caption: filename && body && body !== filename ? body : null,
-    mxc: encrypted ? null : parseMxc(content.url),
+    mxc: encrypted ? (file ? parseMxc(file.url) : null) : parseMxc(content.url),
     encrypted,
+    file,
     mimetype: typeof info.mimetype === 'string' ? info.mimetype : null,
     size: count(info.size),
     width: dimension(info.w),
     height: dimension(info.h),
     durationMs: count(info.duration),
-    thumbnail: encrypted ? null : parseMxc(info.thumbnail_url),
+    thumbnail: encrypted ? (thumbnailFile ? parseMxc(thumbnailFile.url) : null) : parseMxc(info.thumbnail_url),
+    thumbnailFile,
+    thumbnailMimetype: typeof thumbnailInfo.mimetype === 'string' ? thumbnailInfo.mimetype : null,
   };
 }
 
@@ -77,10 +91,28 @@ export interface Probed {
   width?: number;
   height?: number;
   durationMs?: number;
+  /** A picture made in the browser: a video's first frame (its poster), an encrypted image's thumbnail. */
+  thumbnail?: { blob: Blob; width: number; height: number };
 }
 
-/** The m.room.message content for an uploaded file: body and filename are its name, info what we know of it. */
-export function uploadedContent(file: { name: string; type: string; size: number }, contentUri: string, probed: Probed = {}): Record<string, unknown> {
+/** Where an uploaded file (or its thumbnail) is: its mxc:// URI, plus its key and hash when encrypted. */
+export interface Uploaded {
+  contentUri: string;
+  encrypted?: Omit<EncryptedFile, 'url'>;
+}
+
+/**
+ * The m.room.message content for an uploaded file: body and filename are its name, info what we
+ * know of it. An encrypted upload goes in `file` (and its thumbnail in info.thumbnail_file)
+ * instead of `url` / thumbnail_url (end_to_end_encryption.md "Extensions to m.room.message msgtypes").
+ */
+export function uploadedContent(
+  file: { name: string; type: string; size: number },
+  uploaded: string | Uploaded,
+  probed: Probed = {},
+  thumbnail?: Uploaded,
+): Record<string, unknown> {
+  const { contentUri, encrypted } = typeof uploaded === 'string' ? { contentUri: uploaded, encrypted: undefined } : uploaded;
   const mimetype = file.type || 'application/octet-stream';
   const msgtype = msgtypeFor(mimetype);
   const info: Record<string, unknown> = { mimetype, size: file.size };
@@ -91,8 +123,14 @@ export function uploadedContent(file: { name: string; type: string; size: number
     }
   }
   if ((msgtype === 'm.audio' || msgtype === 'm.video') && probed.durationMs !== undefined) info.duration = probed.durationMs;
+  if (thumbnail && probed.thumbnail) {
+    if (thumbnail.encrypted) info.thumbnail_file = { ...thumbnail.encrypted, url: thumbnail.contentUri };
+    else info.thumbnail_url = thumbnail.contentUri;
+    info.thumbnail_info = { mimetype: probed.thumbnail.blob.type, size: probed.thumbnail.blob.size, w: probed.thumbnail.width, h: probed.thumbnail.height };
+  }
   const name = file.name || 'file';
-  return { msgtype, body: name, filename: name, url: contentUri, info };
+  const where = encrypted ? { file: { ...encrypted, url: contentUri } } : { url: contentUri };
+  return { msgtype, body: name, filename: name, ...where, info };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -4,6 +4,9 @@
 // a blob and shown through an object URL. Object URLs are shared by the rows that show the same
 // file, kept for a while after the last one goes (scrolling back should not fetch again), and
 // revoked when they fall out of that cache, so a long session does not keep every image in memory.
+// Encrypted attachments are fetched the same way, checked against their hash and decrypted here
+// (lib/attachment-crypto.ts) before they become an object URL.
+import { decryptAttachment, type EncryptedFile } from './attachment-crypto.ts';
 
 export interface Mxc {
   serverName: string;
@@ -43,6 +46,19 @@ export function thumbnailPath(mxc: Mxc, width: number, height: number, animated 
  * scrolled away and back, few enough that a long session's memory stays flat.
  */
 export const IDLE_MEDIA_CACHE_ENTRIES = 100;
+/**
+ * And at most this many bytes of them: a few full-size photos or a video someone played weigh
+ * more than a hundred thumbnails, and an idle object URL holds its blob in memory until revoked.
+ * 64 MiB keeps a screenful or two of photos for scrolling back without letting a long session grow.
+ */
+export const IDLE_MEDIA_CACHE_BYTES = 64 * 1024 * 1024;
+/**
+ * What a load nobody clicked for (a thumbnail, an image shown inline, a short audio clip) reads at
+ * most. The sender's info.size is their word and the server's Content-Length the server's, so the
+ * reading itself stops here: a phone photo is 2-8 MB and a thumbnail well under 1 MB, while a
+ * "photo" of 2 GB must not be pulled into memory by scrolling past it. Past this, a click loads it.
+ */
+export const AUTO_MEDIA_MAX_BYTES = 10 * 1024 * 1024;
 
 export class MediaError extends Error {
   readonly status: number;
@@ -52,10 +68,28 @@ export class MediaError extends Error {
   }
 }
 
+/** The file is larger than the load may read (an automatic load past AUTO_MEDIA_MAX_BYTES). */
+export class MediaTooLargeError extends Error {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`The file is larger than ${formatBytes(limit)}`);
+    this.limit = limit;
+  }
+}
+
+export interface FetchOptions {
+  /** An encrypted attachment: checked against its hash and decrypted, shown as `mimetype`. */
+  encrypted?: { file: EncryptedFile; mimetype: string | null };
+  /** Stop reading past this many bytes (MediaTooLargeError); no cap when absent. */
+  maxBytes?: number;
+}
+
 interface Entry {
   url: Promise<string>;
   /** Set once the blob is in: what to revoke. */
   objectUrl?: string;
+  /** The blob's size, once it is in (the idle cache's byte budget). */
+  bytes?: number;
   refs: number;
 }
 
@@ -75,27 +109,45 @@ export class MediaFetcher {
   private readonly accessToken: () => string | null;
   private readonly fetchFn: typeof fetch;
   private readonly idleLimit: number;
+  private readonly idleByteLimit: number;
 
   constructor(
     baseUrl: string,
     accessToken: () => string | null,
     fetchFn: typeof fetch = (input, init) => fetch(input, init),
     idleLimit = IDLE_MEDIA_CACHE_ENTRIES,
+    idleByteLimit = IDLE_MEDIA_CACHE_BYTES,
   ) {
     this.baseUrl = baseUrl;
     this.accessToken = accessToken;
     this.fetchFn = fetchFn;
     this.idleLimit = idleLimit;
+    this.idleByteLimit = idleByteLimit;
   }
 
-  /** The file at `path` (downloadPath or thumbnailPath), fetched once however many rows show it. */
-  acquire(path: string): Lease {
+  /**
+   * The file at `path` (downloadPath or thumbnailPath), fetched once however many rows show it.
+   * An encrypted one is cached under its hash, key and type too: another event pointing at the same
+   * mxc:// with another key or hash must not be shown this one's plaintext, nor spoil it.
+   */
+  acquire(path: string, options: FetchOptions = {}): Lease {
+    const enc = options.encrypted;
+    const key = enc ? `${path}#${enc.file.hashes.sha256}#${enc.file.key.k}#${enc.mimetype ?? ''}` : path;
+    return this.acquireKey(key, () => this.load(path, options));
+  }
+
+  private acquireKey(path: string, load: () => Promise<{ objectUrl: string; bytes: number }>): Lease {
     let entry = this.entries.get(path);
     if (!entry) {
       const created: Entry = { refs: 0, url: Promise.resolve('') };
-      created.url = this.load(path).then(
-        (objectUrl) => {
-          if (this.entries.get(path) === created) created.objectUrl = objectUrl;
+      created.url = load().then(
+        ({ objectUrl, bytes }) => {
+          if (this.entries.get(path) === created) {
+            created.objectUrl = objectUrl;
+            created.bytes = bytes;
+            // Released before it arrived: now that its weight is known, it may be over budget.
+            if (this.idle.has(path)) this.trim();
+          }
           // Cleared (signed out) while it loaded: nobody will revoke it later.
           else URL.revokeObjectURL(objectUrl);
           return objectUrl;
@@ -142,8 +194,14 @@ export class MediaFetcher {
     return this.entries.size;
   }
 
+  private idleBytes(): number {
+    let total = 0;
+    for (const entry of this.idle.values()) total += entry.bytes ?? 0;
+    return total;
+  }
+
   private trim(): void {
-    while (this.idle.size > this.idleLimit) {
+    while (this.idle.size > 0 && (this.idle.size > this.idleLimit || this.idleBytes() > this.idleByteLimit)) {
       const [path, entry] = this.idle.entries().next().value!;
       this.idle.delete(path);
       this.entries.delete(path);
@@ -153,7 +211,7 @@ export class MediaFetcher {
     }
   }
 
-  private async load(path: string): Promise<string> {
+  private async load(path: string, options: FetchOptions): Promise<{ objectUrl: string; bytes: number }> {
     const token = this.accessToken();
     const res = await this.fetchFn(`${this.baseUrl}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
     if (!res.ok) {
@@ -166,8 +224,47 @@ export class MediaFetcher {
       }
       throw new MediaError(res.status, message);
     }
-    return URL.createObjectURL(inertBlob(await res.blob()));
+    const bytes = await readBody(res, options.maxBytes);
+    const blob = options.encrypted
+      ? // The server's content type of a ciphertext means nothing: the event's info says what it is.
+        new Blob([await decryptAttachment(bytes, options.encrypted.file)], { type: options.encrypted.mimetype ?? '' })
+      : new Blob([bytes], { type: res.headers.get('content-type') ?? '' });
+    return { objectUrl: URL.createObjectURL(inertBlob(blob)), bytes: blob.size };
   }
+}
+
+/**
+ * The response's bytes, reading no more than `maxBytes` when given: a Content-Length over the cap
+ * is refused before reading, and a body that runs past it (no length, or a lying one) is cancelled
+ * there, so the cap bounds what is held in memory whatever the server or the sender said.
+ */
+export async function readBody(res: Response, maxBytes?: number): Promise<Uint8Array<ArrayBuffer>> {
+  if (maxBytes === undefined || !res.body) return new Uint8Array(await res.arrayBuffer());
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await res.body.cancel().catch(() => {});
+    throw new MediaTooLargeError(maxBytes);
+  }
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new MediaTooLargeError(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
 }
 
 /**

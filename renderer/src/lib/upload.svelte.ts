@@ -1,11 +1,13 @@
 // The upload queue: each file the user attaches, pastes or drops is checked against the server's
 // size limit, uploaded with progress (and can be cancelled), then sent as an m.image, m.video,
 // m.audio or m.file message (client-server-api "m.room.message msgtypes"). One queue per signed-in
-// chat, so uploads go on while the user looks at another room.
+// chat, so uploads go on while the user looks at another room. In an encrypted room each file
+// (and its thumbnail) is encrypted before a byte leaves (lib/attachment-crypto.ts).
+import { encryptAttachment } from './attachment-crypto.ts';
 import type { Chat } from './chat.svelte.ts';
 import { describeError } from './errors.ts';
 import { formatBytes, mediaFetcherOf } from './media.ts';
-import { uploadedContent, type Probed } from './media-content.ts';
+import { uploadedContent, type Probed, type Uploaded } from './media-content.ts';
 import { probeMedia } from './media-probe.ts';
 
 export interface Upload {
@@ -29,7 +31,9 @@ interface Job {
   file: File;
   probed?: Probed;
   /** Set once the bytes are on the server: a retry only sends the message. */
-  contentUri?: string;
+  uploaded?: Uploaded;
+  /** The poster made at upload, once it is on the server. */
+  thumbnail?: Uploaded;
 }
 
 export class UploadQueue {
@@ -76,49 +80,46 @@ export class UploadQueue {
     const { file } = job;
     const client = this.chat.client;
     try {
-      if (!job.contentUri) {
-        // Attachments in an encrypted room must be encrypted before upload (client-server-api
-        // "Sending encrypted attachments"), which this client does not do yet: never upload them
-        // in the clear beside an encrypted message.
-        if (client.getRoom(job.roomId)?.hasEncryptionStateEvent()) {
-          item.status = 'failed';
-          item.error = `${item.name} was not sent: files can't be sent in encrypted rooms yet.`;
-          return;
-        }
-        // Said before a byte is sent, rather than after uploading 200 MB for a 413.
+      if (!job.uploaded) {
+        // Attachments in an encrypted room are encrypted before upload (client-server-api
+        // "Sending encrypted attachments"): never in the clear beside an encrypted message.
+        const encrypt = !!client.getRoom(job.roomId)?.hasEncryptionStateEvent();
+        // Said before a byte is sent, rather than after uploading 200 MB for a 413. (AES-CTR
+        // adds no byte: the ciphertext is the file's size.)
         const max = await this.maxUploadBytes();
         if (max !== null && file.size > max) {
           item.status = 'failed';
           item.error = `Too large: ${item.name} is ${formatBytes(file.size)}, and this server takes files up to ${formatBytes(max)}.`;
           return;
         }
-        job.probed ??= await probeMedia(file);
+        job.probed ??= await probeMedia(file, { thumbnailImages: encrypt });
         if (this.cancelled.has(id)) return;
+        // The poster first: it is small, and the file's progress bar then ends the upload.
+        if (job.probed.thumbnail && !job.thumbnail) {
+          job.thumbnail = await this.uploadBytes(id, job.probed.thumbnail.blob, 'thumbnail', encrypt);
+          if (this.cancelled.has(id)) return;
+        }
         item.loaded = 0;
-        const upload = client.uploadContent(file, {
-          name: item.name,
-          ...(file.type ? { type: file.type } : {}),
-          progressHandler: ({ loaded }) => {
-            item.loaded = Math.min(loaded, file.size);
-          },
+        job.uploaded = await this.uploadBytes(id, file, item.name, encrypt, (loaded) => {
+          item.loaded = Math.min(loaded, file.size);
         });
-        this.inFlight.set(id, upload);
-        job.contentUri = (await upload).content_uri;
-        this.inFlight.delete(id);
         if (this.cancelled.has(id)) return;
       }
       item.loaded = file.size;
       item.status = 'sending';
       this.chat.sentCount++;
-      const contentUri = job.contentUri;
+      const contentUri = job.uploaded.contentUri;
       try {
-        await client.sendMessage(job.roomId, uploadedContent(file, contentUri, job.probed) as never);
+        await client.sendMessage(job.roomId, uploadedContent(file, job.uploaded, job.probed, job.thumbnail) as never);
       } catch (err) {
         // The failure is shown here, with Retry; not a second time as a failed row in the timeline.
         const echo = client
           .getRoom(job.roomId)
           ?.getPendingEvents()
-          .find((ev) => ev.getContent().url === contentUri && ev.status === 'not_sent');
+          .find((ev) => {
+            const c = ev.getContent();
+            return (c.url === contentUri || c.file?.url === contentUri) && ev.status === 'not_sent';
+          });
         if (echo) client.cancelPendingEvent(echo);
         throw err;
       }
@@ -134,6 +135,35 @@ export class UploadQueue {
       item.retryable = !tooLarge && e?.errcode !== 'M_FORBIDDEN';
     } finally {
       this.cancelled.delete(id);
+    }
+  }
+
+  /**
+   * Puts one blob on the server; encrypted first when the room is. The ciphertext goes up as
+   * application/octet-stream and without the file's name: the server learns neither.
+   */
+  private async uploadBytes(id: number, blob: Blob, name: string, encrypt: boolean, progress?: (loaded: number) => void): Promise<Uploaded> {
+    let body = blob;
+    let encrypted: Uploaded['encrypted'];
+    if (encrypt) {
+      const sealed = await encryptAttachment(await blob.arrayBuffer());
+      body = new Blob([sealed.ciphertext], { type: 'application/octet-stream' });
+      encrypted = sealed.file;
+      // Cancelled while it was being encrypted: not a byte goes up (run() sees the cancel).
+      if (this.cancelled.has(id)) throw new Error('Cancelled');
+    }
+    const upload = this.chat.client.uploadContent(body, {
+      name,
+      includeFilename: !encrypt,
+      ...(body.type ? { type: body.type } : {}),
+      ...(progress ? { progressHandler: ({ loaded }: { loaded: number }) => progress(loaded) } : {}),
+    });
+    this.inFlight.set(id, upload);
+    try {
+      const { content_uri: contentUri } = await upload;
+      return encrypted ? { contentUri, encrypted } : { contentUri };
+    } finally {
+      this.inFlight.delete(id);
     }
   }
 
