@@ -88,3 +88,25 @@ export async function restoreKeyBackup(client: MatrixClient, keys: SecretStorage
   const result = await crypto.restoreKeyBackup();
   return result.imported;
 }
+
+/**
+ * Whether signing out now would lose encrypted messages for good: this session is in encrypted
+ * rooms and its keys go to no backup (none set up, or this session does not have its key). Its
+ * keys are deleted with it at sign-out, and no other place holds them (Element asks first too).
+ * While the crypto is loading nothing is known of the backup: it counts as not backed up.
+ */
+export async function keysAtRisk(client: MatrixClient): Promise<boolean> {
+  const inEncryptedRoom = client.getRooms().some((room) => room.getMyMembership() === 'join' && room.hasEncryptionStateEvent());
+  if (!inEncryptedRoom) return false;
+  const crypto = client.getCrypto();
+  return !crypto || (await crypto.getActiveSessionBackupVersion()) === null;
+}
+
+/**
+ * Whether a new recovery key would lose keys: a backup exists that this session cannot read (it
+ * has not restored it), so the keys that only the old backup holds go with it when it is replaced.
+ */
+export async function backupUnreadHere(client: MatrixClient): Promise<boolean> {
+  const crypto = cryptoOf(client);
+  return (await crypto.getKeyBackupInfo()) !== null && (await crypto.getActiveSessionBackupVersion()) === null;
+}
