@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SyncGate, cryptoStorePrefix } from '../../renderer/src/lib/crypto.ts';
-import { DECRYPTING_TEXT, UNDECRYPTABLE_TEXT, describeEvent, messageText, type EventLike } from '../../renderer/src/lib/events.ts';
+import { DECRYPTING_TEXT, UNDECRYPTABLE_TEXT, VERIFICATION_REQUEST_TEXT, describeEvent, messageText, type EventLike } from '../../renderer/src/lib/events.ts';
 
 const BASE = 'http://hs.test/_matrix/client/v3';
 
@@ -139,4 +139,19 @@ describe('an encrypted message that is not readable', () => {
     assert.equal(messageText(failed), UNDECRYPTABLE_TEXT);
     assert.equal(messageText(encrypted({ shouldAttemptDecryption: () => false, isBeingDecrypted: () => false })), UNDECRYPTABLE_TEXT);
   });
+});
+
+test('an in-room verification request reads as one, not as its fallback body for clients that cannot verify', () => {
+  const request: EventLike = {
+    getType: () => 'm.room.message',
+    getContent: () => ({
+      msgtype: 'm.key.verification.request',
+      body: '@a:x is requesting to verify your key, but your client does not support in-chat key verification.',
+    }),
+    getPrevContent: () => ({}),
+    getSender: () => '@a:x',
+    getStateKey: () => undefined,
+    getTs: () => 0,
+  };
+  assert.equal(messageText(request), VERIFICATION_REQUEST_TEXT);
 });
