@@ -106,7 +106,11 @@ export class SyncGate {
     this.keep(data, events);
     if (events.length === 0) return response;
     const { to_device: _taken, ...rest } = data;
-    return new Response(JSON.stringify(rest), { status: response.status, statusText: response.statusText, headers: response.headers });
+    // A new body: the old one's length and encoding no longer describe it.
+    const headers = new Headers(response.headers);
+    headers.delete('content-length');
+    headers.delete('content-encoding');
+    return new Response(JSON.stringify(rest), { status: response.status, statusText: response.statusText, headers });
   };
 
   private keep(data: SyncCryptoParts, events: unknown[]): void {
