@@ -5,7 +5,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { holdCryptoWasm, notificationsShown, recordNotifications, until, waitForDeviceKeys } from './crypto-helpers.ts';
-import { api, assertAccessible, registerInUi, roomButton, screenshot, send, sessionOf, signInInUi, timeline, useHearth, type Window } from './helpers.ts';
+import {
+  api,
+  assertAccessible,
+  PASSWORD,
+  registerInUi,
+  roomButton,
+  screenshot,
+  send,
+  sessionOf,
+  signInInUi,
+  timeline,
+  useHearth,
+  type Window,
+} from './helpers.ts';
 
 const CHATTER = 'The minutes of Tuesday are in the shared folder';
 const MENTION = '@bob:localhost are you coming on Friday?';
@@ -92,6 +105,7 @@ describe('encryption hardening', () => {
     await alice.page.getByRole('button', { name: 'Sign out' }).click();
     await warning.getByRole('button', { name: 'Set up secure backup' }).click();
     const setup = alice.page.getByRole('dialog', { name: 'Set up secure backup' });
+    await setup.getByLabel('Your password').fill(PASSWORD);
     await setup.getByRole('button', { name: 'Make a recovery key' }).click();
     await setup.getByLabel('Recovery key').waitFor({ timeout: 30_000 });
     await setup.getByRole('button', { name: 'I have saved it' }).click();
