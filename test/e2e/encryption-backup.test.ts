@@ -7,6 +7,7 @@ import { until, waitForDeviceKeys } from './crypto-helpers.ts';
 import {
   api,
   assertAccessible,
+  PASSWORD,
   registerInUi,
   registerOverHttp,
   roomButton,
@@ -50,6 +51,8 @@ describe('secure backup with a recovery key', () => {
     await alice.page.getByRole('dialog', { name: 'Encryption' }).getByRole('button', { name: 'Set up secure backup' }).click();
     const setup = alice.page.getByRole('dialog', { name: 'Set up secure backup' });
     await assertAccessible(alice.page, 'secure backup dialog');
+    // It sets up cross-signing too: the server asks for the password.
+    await setup.getByLabel('Your password').fill(PASSWORD);
     await setup.getByRole('button', { name: 'Make a recovery key' }).click();
     const shown = setup.getByLabel('Recovery key');
     await shown.waitFor();
@@ -76,7 +79,13 @@ describe('secure backup with a recovery key', () => {
     await roomButton(fresh.page, 'bob').click();
     await timeline(fresh.page).getByText('Unable to decrypt this message').nth(1).waitFor();
     await fresh.page.getByRole('button', { name: 'Encryption' }).click();
-    await fresh.page.getByRole('dialog', { name: 'Encryption' }).getByRole('button', { name: 'Restore from recovery key' }).click();
+    // A new recovery key here would replace a backup this session never read: it warns, and offers to restore first.
+    await fresh.page.getByRole('dialog', { name: 'Encryption' }).getByRole('button', { name: 'Set up a new recovery key' }).click();
+    const replacing = fresh.page.getByRole('dialog', { name: 'Set up secure backup' });
+    await replacing.getByRole('alert').filter({ hasText: "You'll lose access to your encrypted messages" }).waitFor();
+    await assertAccessible(fresh.page, 'new recovery key warning');
+    await screenshot(fresh.page, 'crypto-new-key-warning-light');
+    await replacing.getByRole('button', { name: 'Restore first' }).click();
     const restore = fresh.page.getByRole('dialog', { name: 'Restore from recovery key' });
     await restore.getByLabel('Recovery key').fill('EsTc aaaa bbbb cccc');
     await restore.getByRole('button', { name: 'Restore' }).click();
@@ -90,6 +99,13 @@ describe('secure backup with a recovery key', () => {
     await timeline(fresh.page).getByText(SECRET_1).waitFor();
     await timeline(fresh.page).getByText(SECRET_2).waitFor();
     assert.equal(await timeline(fresh.page).getByText('Unable to decrypt').count(), 0);
+    // The recovery key also opened the cross-signing keys: the new session signed itself with them.
+    const freshDevice = ((await sessionOf(fresh.page)) as { deviceId?: string }).deviceId!;
+    await until('the restored session signed by her self-signing key', async () => {
+      const keys = await api(hearth(), aliceApi, 'POST', '/keys/query', { device_keys: { '@alice:localhost': [] } });
+      const ssk = Object.keys(keys.self_signing_keys?.['@alice:localhost']?.keys ?? {})[0];
+      return Boolean(ssk && keys.device_keys['@alice:localhost'][freshDevice]?.signatures?.['@alice:localhost']?.[ssk]);
+    });
     await fresh.context.close();
   });
 

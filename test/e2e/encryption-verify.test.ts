@@ -32,6 +32,17 @@ describe('verifying a session by emoji', () => {
     const asking = alice.page.getByRole('dialog', { name: 'Verify session' });
     await asking.getByText(/Waiting for .* to accept/).waitFor();
 
+    // The request waits as a notice, not a modal over what the user is doing: no dialog opens,
+    // the page stays usable, and the user opens it when they choose.
+    const notice = second.page.getByRole('region', { name: 'Verification request' });
+    await notice.getByText('Another of your sessions wants to verify this session.').waitFor();
+    assert.equal(await second.page.getByRole('dialog').count(), 0, 'no dialog opened by itself');
+    await second.page.getByRole('button', { name: 'Settings' }).click();
+    await second.page.getByRole('dialog', { name: 'Settings' }).getByRole('button', { name: 'Close' }).click();
+    await notice.waitFor();
+    await assertAccessible(second.page, 'verification request notice');
+    await screenshot(second.page, 'crypto-verify-notice-dark');
+    await notice.getByRole('button', { name: 'Verify' }).click();
     const asked = second.page.getByRole('dialog', { name: 'Verify session' });
     await asked.getByText(/wants to verify this session/).waitFor();
     await assertAccessible(second.page, 'verification request dialog');

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MatrixEvent } from 'matrix-js-sdk';
 import {
+  awaitsDecryption,
   NOTIFICATION_BODY_CHARS,
   NOTIFY_MAX_AGE_MS,
   notificationsEnabled,
@@ -70,4 +71,12 @@ test('a long message is cut to a preview', () => {
   const body = notificationText(event('m.room.message', { msgtype: 'm.text', body: 'x'.repeat(70_000) }), opts(true))!.body;
   assert.equal(body.length, NOTIFICATION_BODY_CHARS);
   assert.ok(body.endsWith('…'));
+});
+
+test('an encrypted event is judged once decrypted, also while the crypto is still loading; as it is only without crypto for good', () => {
+  const encrypted = () => event('m.room.encrypted', { algorithm: 'm.megolm.v1.aes-sha2', ciphertext: 'x', sender_key: 'k', session_id: 's' });
+  assert.equal(awaitsDecryption(encrypted(), 'loading'), true, 'the crypto decrypts it once attached: the push rules then see the mention, or no mention');
+  assert.equal(awaitsDecryption(encrypted(), 'ready'), true);
+  assert.equal(awaitsDecryption(encrypted(), 'failed'), false, 'nothing will decrypt it: an "Encrypted message"');
+  assert.equal(awaitsDecryption(event('m.room.message', { msgtype: 'm.text', body: 'hi' }), 'loading'), false, 'a plain message is judged at once');
 });

@@ -90,6 +90,8 @@ export class Chat {
   /** Holds /sync back until the crypto is attached (lib/crypto.ts): set by makeClient's wrapFetch. */
   private syncGate!: SyncGate;
   private cryptoReady: Promise<void> | null = null;
+  /** Signed out (or the session ended): the crypto must not start, nor its store be made again. */
+  private closed = false;
 
   constructor(session: Session) {
     this.session = session;
@@ -106,7 +108,7 @@ export class Chat {
   /** Loads the crypto once the first sync is painted; sending to an encrypted room waits for it. */
   private startCrypto(): Promise<void> {
     this.cryptoReady ??= afterPaint()
-      .then(() => attachCrypto(this.client, this.syncGate, this.userId, this.session.deviceId))
+      .then(() => (this.closed ? undefined : attachCrypto(this.client, this.syncGate, this.userId, this.session.deviceId)))
       .then(
         () => {
           this.cryptoState = 'ready';
@@ -142,9 +144,9 @@ export class Chat {
       }
     });
     this.client.on(HttpApiEvent.SessionLoggedOut, () => {
-      this.client.stopClient();
-      void deleteCryptoStore(this.userId, this.session.deviceId);
-      this.onSignedOut('Your session has ended. Sign in again.');
+      // Signing out ends the token too: the requests still on their way then see it gone.
+      if (this.closed) return;
+      void this.endCrypto().then(() => this.onSignedOut('Your session has ended. Sign in again.'));
     });
     await this.client.startClient({ ...START_OPTIONS });
   }
@@ -156,15 +158,26 @@ export class Chat {
   }
 
   async signOut(): Promise<void> {
+    this.closed = true;
     try {
       await this.client.logout(true);
     } catch {
       // The token may already be gone; signing out locally is what matters.
     }
-    this.stop();
-    // The device is gone: its keys are of no more use, and must not stay on this computer.
-    await deleteCryptoStore(this.userId, this.session.deviceId);
+    await this.endCrypto();
     this.onSignedOut(null);
+  }
+
+  /**
+   * The device is gone: its keys are of no more use, and must not stay on this computer. A crypto
+   * still loading would open its store after the deletion and so make it again: it is let finish
+   * (it is stopped with the client), and one not yet started never starts.
+   */
+  private async endCrypto(): Promise<void> {
+    this.closed = true;
+    await this.cryptoReady;
+    this.stop();
+    await deleteCryptoStore(this.userId, this.session.deviceId);
   }
 
   /**

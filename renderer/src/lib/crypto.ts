@@ -24,6 +24,15 @@ interface SyncCryptoParts {
   device_unused_fallback_key_types?: string[];
 }
 
+/** What the gate kept of the /sync answers it let through, merged, for the crypto to read once. */
+export interface KeptCryptoChanges {
+  toDeviceEvents: unknown[];
+  deviceLists: { changed: string[]; left: string[] };
+  /** The latest answer's counts: each answer states the whole count, not a change. */
+  oneTimeKeysCounts: Record<string, number>;
+  unusedFallbackKeys: string[] | undefined;
+}
+
 const SYNC_PATH = /\/_matrix\/client\/v3\/sync(\?|$)/;
 
 /**
@@ -34,66 +43,135 @@ const SYNC_PATH = /\/_matrix\/client\/v3\/sync(\?|$)/;
 export const SYNC_HOLD_MS = 10_000;
 
 /**
- * The SDK's fetch while the crypto is not attached: keeps a copy of each /sync answer, and holds
- * any /sync that acknowledges one (a `since` token) until open() is called, or SYNC_HOLD_MS.
+ * How many to-device messages the gate keeps for a crypto that has not loaded (yet). Past it, the
+ * gate holds /sync again until the crypto is attached or has failed: the messages it has not
+ * acknowledged stay on the server (client-server-api "Send-to-Device messaging"), so nothing is
+ * dropped, and memory stays bounded if the crypto never loads. A thousand is ten of the server's
+ * fullest /sync answers (Hearth sends at most 100 messages and 1 MiB per answer), far more than a
+ * login brings; room keys are 1-2 kB, so a few MB, and 10 MiB at worst.
+ */
+export const SYNC_KEEP_MAX_TO_DEVICE = 1000;
+
+/**
+ * The SDK's fetch while the crypto is not attached. Each /sync answer that arrives before it is
+ * attached gives its encryption parts to the gate, which keeps them for the crypto, and its
+ * to-device messages are taken out of the answer the SDK reads: each message then reaches the
+ * crypto exactly once, either replayed from here or from the SDK's own sync loop once attached,
+ * never both (the SDK may process an answer after the crypto has been handed to it).
+ * The /sync that acknowledges a kept answer (a `since` token) waits for open(), up to SYNC_HOLD_MS,
+ * and without time limit once SYNC_KEEP_MAX_TO_DEVICE messages are kept.
  */
 export class SyncGate {
-  private captured: Response[] = [];
+  private toDevice: unknown[] = [];
+  private changed = new Set<string>();
+  private left = new Set<string>();
+  private counts: Record<string, number> | undefined;
+  private fallbackKeys: string[] | undefined;
+  private kept = false;
   private opened = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private release: () => void = () => {};
-  private readonly openPromise = new Promise<void>((resolve) => (this.release = resolve));
+  private releaseHold: () => void = () => {};
+  private readonly holdOver = new Promise<void>((resolve) => (this.releaseHold = resolve));
+  private releaseOpen: () => void = () => {};
+  private readonly openPromise = new Promise<void>((resolve) => (this.releaseOpen = resolve));
 
   private readonly inner: FetchFn;
 
   private readonly holdMs: number;
 
-  constructor(inner: FetchFn, holdMs = SYNC_HOLD_MS) {
+  private readonly maxToDevice: number;
+
+  constructor(inner: FetchFn, holdMs = SYNC_HOLD_MS, maxToDevice = SYNC_KEEP_MAX_TO_DEVICE) {
     this.inner = inner;
     this.holdMs = holdMs;
+    this.maxToDevice = maxToDevice;
   }
 
   readonly fetch: FetchFn = async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     if (this.opened || !SYNC_PATH.test(url)) return this.inner(input, init);
     if (new URL(url, 'http://x').searchParams.has('since')) {
-      this.timer ??= setTimeout(() => this.release(), this.holdMs);
-      await this.waitOpen(init?.signal);
+      this.timer ??= setTimeout(() => this.releaseHold(), this.holdMs);
+      await this.wait(this.toDevice.length >= this.maxToDevice ? this.openPromise : this.holdOver, init?.signal);
     }
     const response = await this.inner(input, init);
-    if (!this.opened && response.ok) this.captured.push(response.clone());
-    return response;
+    if (this.opened || !response.ok) return response;
+    const data = (await response
+      .clone()
+      .json()
+      .catch(() => null)) as (SyncCryptoParts & Record<string, unknown>) | null;
+    // Attached meanwhile: the SDK's sync loop hands this answer to the crypto itself.
+    if (this.opened || !data || typeof data !== 'object') return response;
+    const events = Array.isArray(data.to_device?.events) ? data.to_device.events : [];
+    this.keep(data, events);
+    if (events.length === 0) return response;
+    const { to_device: _taken, ...rest } = data;
+    // A new body: the old one's length and encoding no longer describe it.
+    const headers = new Headers(response.headers);
+    headers.delete('content-length');
+    headers.delete('content-encoding');
+    return new Response(JSON.stringify(rest), { status: response.status, statusText: response.statusText, headers });
   };
 
-  /** The kept /sync answers, oldest first; each is given once. */
-  async takeCaptured(): Promise<SyncCryptoParts[]> {
-    const kept = this.captured;
-    this.captured = [];
-    const parts: SyncCryptoParts[] = [];
-    for (const r of kept) parts.push((await r.json().catch(() => ({}))) as SyncCryptoParts);
-    return parts;
+  private keep(data: SyncCryptoParts, events: unknown[]): void {
+    this.kept = true;
+    this.toDevice.push(...events);
+    // A user's latest change wins: "left" after "changed" means no longer shares a room, and back.
+    for (const userId of data.device_lists?.changed ?? []) {
+      this.left.delete(userId);
+      this.changed.add(userId);
+    }
+    for (const userId of data.device_lists?.left ?? []) {
+      this.changed.delete(userId);
+      this.left.add(userId);
+    }
+    if (data.device_one_time_keys_count) this.counts = data.device_one_time_keys_count;
+    if (data.device_unused_fallback_key_types) this.fallbackKeys = data.device_unused_fallback_key_types;
   }
 
-  /** How many kept answers wait to be taken. */
+  /** What the kept answers said, merged, oldest message first; each is given once (null: nothing kept). */
+  takeCaptured(): KeptCryptoChanges | null {
+    if (!this.kept) return null;
+    const kept: KeptCryptoChanges = {
+      toDeviceEvents: this.toDevice,
+      deviceLists: { changed: [...this.changed], left: [...this.left] },
+      oneTimeKeysCounts: this.counts ?? {},
+      unusedFallbackKeys: this.fallbackKeys,
+    };
+    this.clear();
+    return kept;
+  }
+
+  /** How many to-device messages are kept, waiting to be taken. */
   get pending(): number {
-    return this.captured.length;
+    return this.toDevice.length;
   }
 
   /** The crypto is attached (or will never be): stop keeping copies, let /sync go. */
   open(): void {
     this.opened = true;
-    this.captured = [];
+    this.clear();
     clearTimeout(this.timer);
-    this.release();
+    this.releaseHold();
+    this.releaseOpen();
   }
 
-  private waitOpen(signal?: AbortSignal | null): Promise<void> {
-    if (!signal) return this.openPromise;
+  private clear(): void {
+    this.toDevice = [];
+    this.changed = new Set();
+    this.left = new Set();
+    this.counts = undefined;
+    this.fallbackKeys = undefined;
+    this.kept = false;
+  }
+
+  private wait(until: Promise<void>, signal?: AbortSignal | null): Promise<void> {
+    if (!signal) return until;
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const onAbort = () => reject(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
-      this.openPromise.then(resolve).finally(() => signal.removeEventListener('abort', onAbort));
+      until.then(resolve).finally(() => signal.removeEventListener('abort', onAbort));
     });
   }
 }
@@ -165,17 +243,11 @@ export async function attachCrypto(client: MatrixClient, gate: SyncGate, userId:
     const backend = internals.cryptoBackend;
     if (!backend || !internals.syncApi) throw new Error('matrix-js-sdk changed: no crypto backend or sync loop to attach to');
     // Past SYNC_HOLD_MS, answers may still arrive while these are replayed: replay until none is
-    // left, then hand the crypto to the sync loop in the same synchronous step.
-    do {
-      for (const data of await gate.takeCaptured()) {
-        await processSyncCryptoChanges(client, backend, {
-          toDeviceEvents: Array.isArray(data.to_device?.events) ? (data.to_device.events as never[]) : [],
-          deviceLists: data.device_lists,
-          oneTimeKeysCounts: data.device_one_time_keys_count ?? {},
-          unusedFallbackKeys: data.device_unused_fallback_key_types,
-        });
-      }
-    } while (gate.pending > 0);
+    // left, then hand the crypto to the sync loop in the same synchronous step (an answer that
+    // arrives after it is the sync loop's alone: the gate no longer takes its to-device messages).
+    for (let kept = gate.takeCaptured(); kept; kept = gate.takeCaptured()) {
+      await processSyncCryptoChanges(client, backend, { ...kept, toDeviceEvents: kept.toDeviceEvents as never[] });
+    }
     internals.syncApi.syncOpts.cryptoCallbacks = backend;
     gate.open();
     // What the sync loop does for each m.room.encryption state event it sees (sync.js): the

@@ -63,6 +63,8 @@ export function isUndecryptable(ev: EventLike): boolean {
 export const DELETED_TEXT = 'Message deleted';
 export const UNDECRYPTABLE_TEXT = 'Unable to decrypt this message';
 export const DECRYPTING_TEXT = 'Decrypting…';
+/** An in-room verification request (client-server-api "Key verification framework"): its body is for clients that cannot verify. */
+export const VERIFICATION_REQUEST_TEXT = 'Asked to verify by comparing emoji';
 
 /** Not readable yet, but not known to be unreadable either: "Unable to decrypt" would be wrong. */
 export function isDecrypting(ev: EventLike): boolean {
@@ -76,6 +78,7 @@ export function messageText(ev: EventLike): string {
   if (isUndecryptable(ev)) return isDecrypting(ev) ? DECRYPTING_TEXT : UNDECRYPTABLE_TEXT;
   const c = ev.getContent() as { body?: unknown; msgtype?: unknown };
   if (typeof c.body !== 'string') return '';
+  if (c.msgtype === 'm.key.verification.request') return VERIFICATION_REQUEST_TEXT;
   // A reply from an older client starts with a quote of what it answers; the quote is shown apart.
   return replyTarget(c) ? stripReplyFallback(c.body) : c.body;
 }

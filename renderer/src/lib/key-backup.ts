@@ -5,6 +5,7 @@
 import type { MatrixClient } from 'matrix-js-sdk/lib/client.js';
 import type { CryptoCallbacks } from 'matrix-js-sdk/lib/crypto-api/index.js';
 import { decodeRecoveryKey } from 'matrix-js-sdk/lib/crypto-api/recovery-key.js';
+import { crossSignFromSecretStorage, setUpCrossSigning } from './cross-signing.ts';
 
 /**
  * The secret storage key known to this window: the one just created, or the one the user typed.
@@ -45,10 +46,14 @@ export async function hasKeyBackup(client: MatrixClient): Promise<boolean> {
 
 /**
  * Makes a new recovery key, secret storage under it and a new key backup, and returns the
- * recovery key for the user to keep (shown once: it is not kept here).
+ * recovery key for the user to keep (shown once: it is not kept here). With the password, first
+ * sets up cross-signing (lib/cross-signing.ts), whose private keys then go to secret storage too,
+ * as Element's "Set up secure backup" does; without it (this session already holds them), they
+ * are copied there as they are.
  */
-export async function setUpKeyBackup(client: MatrixClient): Promise<string> {
+export async function setUpKeyBackup(client: MatrixClient, password: string | null = null): Promise<string> {
   const crypto = cryptoOf(client);
+  if (password !== null) await setUpCrossSigning(client, password);
   let recoveryKey = '';
   await crypto.bootstrapSecretStorage({
     createSecretStorageKey: async () => {
@@ -86,5 +91,30 @@ export async function restoreKeyBackup(client: MatrixClient, keys: SecretStorage
   await crypto.loadSessionBackupPrivateKeyFromSecretStorage();
   await crypto.checkKeyBackupAndEnable();
   const result = await crypto.restoreKeyBackup();
+  // The recovery key also opens the cross-signing keys: this session signs itself with them and
+  // is then trusted by the user's other sessions (Element's "Verify with recovery key").
+  await crossSignFromSecretStorage(client).catch((err: unknown) => console.warn('[crypto] cross-signing from secret storage', err));
   return result.imported;
+}
+
+/**
+ * Whether signing out now would lose encrypted messages for good: this session is in encrypted
+ * rooms and its keys go to no backup (none set up, or this session does not have its key). Its
+ * keys are deleted with it at sign-out, and no other place holds them (Element asks first too).
+ * While the crypto is loading nothing is known of the backup: it counts as not backed up.
+ */
+export async function keysAtRisk(client: MatrixClient): Promise<boolean> {
+  const inEncryptedRoom = client.getRooms().some((room) => room.getMyMembership() === 'join' && room.hasEncryptionStateEvent());
+  if (!inEncryptedRoom) return false;
+  const crypto = client.getCrypto();
+  return !crypto || (await crypto.getActiveSessionBackupVersion()) === null;
+}
+
+/**
+ * Whether a new recovery key would lose keys: a backup exists that this session cannot read (it
+ * has not restored it), so the keys that only the old backup holds go with it when it is replaced.
+ */
+export async function backupUnreadHere(client: MatrixClient): Promise<boolean> {
+  const crypto = cryptoOf(client);
+  return (await crypto.getKeyBackupInfo()) !== null && (await crypto.getActiveSessionBackupVersion()) === null;
 }

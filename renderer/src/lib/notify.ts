@@ -34,6 +34,8 @@ export interface NotifyHost {
   roomName(room: Room): string;
   memberName(room: Room | null, userId: string): string;
   isDirect(room: Room): boolean;
+  /** The crypto (lib/crypto.ts) loads after the first sync: until then encrypted events wait. */
+  readonly cryptoState: 'loading' | 'ready' | 'failed';
 }
 
 /** Whether to notify at all: permission given, and the user's switch not turned off. */
@@ -87,6 +89,17 @@ export function notificationText(
   }
   if (!body) return null;
   return { title, body: body.length > NOTIFICATION_BODY_CHARS ? `${body.slice(0, NOTIFICATION_BODY_CHARS - 1)}…` : body };
+}
+
+/**
+ * Whether an event is to be judged later, once decrypted: the push rules must see what it says (a
+ * mention, a keyword), not that it is encrypted, or every encrypted message in a group notifies
+ * (`.m.rule.encrypted`) and no mention in one does, as Element judges the decrypted event. That
+ * includes while the crypto is still loading (it decrypts what came meanwhile once attached); only
+ * without crypto for good is it judged as it is, an "Encrypted message".
+ */
+export function awaitsDecryption(ev: Pick<MatrixEvent, 'isBeingDecrypted' | 'shouldAttemptDecryption'>, cryptoState: NotifyHost['cryptoState']): boolean {
+  return ev.isBeingDecrypted() || (ev.shouldAttemptDecryption() && cryptoState !== 'failed');
 }
 
 function permission(): NotificationPermission | 'unsupported' {
@@ -162,11 +175,14 @@ export function watchNotifications(host: NotifyHost): () => void {
     // Changes to the user's own membership are onMembership's: the invite that a join brings into
     // the timeline is history by then.
     if (ev.getType() === 'm.room.member' && ev.getStateKey() === host.userId) return;
-    // Encrypted: decide once it is decrypted (or has failed to), when the push rules see its
-    // content. Without crypto nothing will try: it is an "Encrypted message" now.
-    const decrypting = ev.isBeingDecrypted() || (ev.shouldAttemptDecryption() && client.getCrypto() !== undefined);
-    if (decrypting) ev.once(MatrixEventEvent.Decrypted, () => consider(ev, room, true));
-    else consider(ev, room, false);
+    if (!awaitsDecryption(ev, host.cryptoState)) return consider(ev, room, false);
+    // A failure (its key not here yet) is judged as it is, and judged again if the key comes
+    // later: a mention whose key arrives late still notifies (announced ones never twice).
+    const onDecrypted = () => {
+      if (!ev.isDecryptionFailure()) ev.off(MatrixEventEvent.Decrypted, onDecrypted);
+      consider(ev, room, true);
+    };
+    ev.on(MatrixEventEvent.Decrypted, onDecrypted);
   };
 
   // An invite comes as the room's stripped state, not in a timeline (client-server-api "Syncing"):

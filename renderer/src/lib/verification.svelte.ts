@@ -1,7 +1,8 @@
-// One device verification by emoji (client-server-api "Short Authentication String (SAS)
+// One verification by emoji (client-server-api "Short Authentication String (SAS)
 // verification"), as reactive state for VerificationDialog: either side may ask, the other
 // accepts, the one who asked starts SAS, and both see the same seven emoji and say whether
-// they match. Device verification over to-device messages: it needs no cross-signing.
+// they match. A session of one's own over to-device messages; another person in a direct chat
+// (then cross-signing records it: lib/cross-signing.ts).
 import type { MatrixClient } from 'matrix-js-sdk/lib/client.js';
 import {
   VerificationPhase,
@@ -52,6 +53,19 @@ export class Verification {
     const crypto = client.getCrypto();
     if (!crypto) throw new Error('Encryption is still loading. Try again in a moment.');
     return new Verification(await crypto.requestDeviceVerification(userId, deviceId));
+  }
+
+  /**
+   * Asks another person to verify, by a request in our direct chat with them (client-server-api
+   * "Key verification framework", in-room: m.key.verification.request as a room message), opened
+   * or made by `directRoom`. Once done, our user-signing key signs their master key: every
+   * session they verify is then trusted here too.
+   */
+  static async requestUser(client: MatrixClient, userId: string, directRoom: (userId: string) => Promise<string>): Promise<Verification> {
+    const crypto = client.getCrypto();
+    if (!crypto) throw new Error('Encryption is still loading. Try again in a moment.');
+    const roomId = await directRoom(userId);
+    return new Verification(await crypto.requestVerificationDM(userId, roomId));
   }
 
   get otherDeviceId(): string | undefined {
