@@ -1,7 +1,7 @@
 // Thread summaries and thread membership of events (renderer/src/lib/threads.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { canStartThread, countReplies, latestThreadReply, summarizeThread, threadRootOf } from '../../renderer/src/lib/threads.ts';
+import { canStartThread, countReplies, latestThreadReply, summarizeThread, threadReplyTo, threadRootOf } from '../../renderer/src/lib/threads.ts';
 import type { EventLike } from '../../renderer/src/lib/events.ts';
 
 function event(sender: string, content: Record<string, unknown>): EventLike {
@@ -67,4 +67,19 @@ test("a thread loaded back to its root counts its replies itself; otherwise the 
   assert.equal(countReplies(3, true, 2), 2, "the SDK's count can run ahead of the replies (one counted twice)");
   assert.equal(countReplies(40, false, 30), 40, 'older replies not loaded yet still count');
   assert.equal(countReplies(0, false, 1), 1, 'a reply being sent counts before the SDK knows the thread');
+});
+
+test('in a thread, only a real reply quotes its event; the fallback for unthreaded clients does not', () => {
+  const thread = { rel_type: 'm.thread', event_id: '$root' };
+  assert.equal(
+    threadReplyTo(event('@bob:x', { body: 'a', 'm.relates_to': { ...thread, is_falling_back: true, 'm.in_reply_to': { event_id: '$prev' } } })),
+    null,
+  );
+  assert.equal(
+    threadReplyTo(event('@bob:x', { body: 'a', 'm.relates_to': { ...thread, is_falling_back: false, 'm.in_reply_to': { event_id: '$quoted' } } })),
+    '$quoted',
+  );
+  assert.equal(threadReplyTo(event('@bob:x', { body: 'a', 'm.relates_to': { ...thread, 'm.in_reply_to': { event_id: '$quoted' } } })), '$quoted');
+  assert.equal(threadReplyTo(event('@bob:x', { body: 'a', 'm.relates_to': { ...thread, 'm.in_reply_to': { event_id: 7 } } })), null);
+  assert.equal(threadReplyTo(event('@bob:x', { body: 'a' })), null);
 });

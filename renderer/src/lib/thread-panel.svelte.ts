@@ -61,7 +61,10 @@ export interface ThreadView {
 export function threadView(room: Room, rootId: string): ThreadView | null {
   const t = room.getThread(rootId);
   if (!t) return null;
-  const replies = t.events.filter((ev) => threadRootOf(ev) === rootId);
+  // By the wire content: an edited reply's getContent() is its new content, without the relation.
+  // A deleted reply loses its relation with its content; matrix-js-sdk then moves it to the main
+  // timeline (room.js eventShouldLiveIn, until MSC3389), so it leaves the thread.
+  const replies = t.events.filter((ev) => threadRootOf({ getContent: () => ev.getWireContent() }) === rootId);
   const loaded = new Set(replies);
   const pending = room.getPendingEvents().filter((ev) => !loaded.has(ev) && threadRootOf(ev) === rootId);
   const hasEarlier = t.liveTimeline.getPaginationToken(Direction.Backward) !== null;

@@ -18,6 +18,18 @@ export function threadRootOf(ev: Pick<EventLike, 'getContent'>): string | null {
 }
 
 /**
+ * The event a thread reply quotes, or null. Every thread reply carries m.in_reply_to for clients
+ * without threads; only one without `is_falling_back` is a real reply the panel quotes
+ * (client-server-api "Fallback for unthreaded clients").
+ */
+export function threadReplyTo(ev: Pick<EventLike, 'getContent'>): string | null {
+  const rel = (ev.getContent() as { 'm.relates_to'?: Relation & { is_falling_back?: unknown; 'm.in_reply_to'?: { event_id?: unknown } } })['m.relates_to'];
+  if (typeof rel !== 'object' || rel === null || rel.is_falling_back === true) return null;
+  const id = rel['m.in_reply_to']?.event_id;
+  return typeof id === 'string' ? id : null;
+}
+
+/**
  * Whether a thread can start from this event: any event without a rel_type (a rich reply
  * included) can be a root; one with a rel_type (an edit, a reaction, a thread reply) cannot
  * (client-server-api "Threading": threads do not nest).
