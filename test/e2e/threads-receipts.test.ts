@@ -283,6 +283,60 @@ describe('threads and read receipts', () => {
     await screenshot(alice.page, 'rooms-thread-receipts-light');
   });
 
+  test("the header's Threads lists the room's two threads from the server, newest first, with counts, latest reply and unread dot; choosing one opens it", async () => {
+    const { event_id: venue } = await carol.sendMessage(roomId, { msgtype: MsgType.Text, body: 'Venue for the party?' });
+    await carol.sendEvent(
+      roomId,
+      'm.room.message' as never,
+      {
+        msgtype: MsgType.Text,
+        body: 'The park',
+        'm.relates_to': { rel_type: 'm.thread', event_id: venue, is_falling_back: true, 'm.in_reply_to': { event_id: venue } },
+      } as never,
+    );
+    // After a reload the client knows only what the first /sync brought: the list asks the server.
+    const asked: string[] = [];
+    alice.page.on('request', (r) => /\/rooms\/[^/]+\/threads\?/.test(r.url()) && asked.push(r.url()));
+    await alice.page.reload();
+    await roomButton(alice.page, ROOM).click();
+    await timeline(alice.page).getByText('Venue for the party?').waitFor();
+    await alice.page.getByRole('button', { name: 'Threads', exact: true }).click();
+    const list = alice.page.getByRole('complementary', { name: 'Threads' });
+    const threads = list.getByRole('listitem');
+    await threads.nth(1).waitFor();
+    assert.equal(await threads.count(), 2, 'two threads');
+    const venueItem = threads.nth(0).getByRole('button');
+    await venueItem.filter({ hasText: 'Venue for the party?' }).filter({ hasText: '1 reply · Carol Diaz: The park' }).waitFor();
+    await venueItem.getByText('(unread)').waitFor({ state: 'attached' });
+    await threads
+      .nth(1)
+      .getByRole('button')
+      .filter({ hasText: 'Shall we ship on Friday?' })
+      .filter({ hasText: /\d+ replies · Carol Diaz: Thursday retro/ })
+      .waitFor();
+    assert.ok(asked.length > 0 && asked.every((u) => u.includes(encodeURIComponent(roomId))), 'the list came from GET /rooms/{roomId}/threads');
+
+    await assertAccessible(alice.page, 'thread list');
+    await screenshot(alice.page, 'rooms-thread-list-light');
+    await alice.page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(alice.page, 'rooms-thread-list-dark');
+    await assertAccessible(alice.page, 'thread list (dark)');
+    await alice.page.emulateMedia({ colorScheme: 'light' });
+    await alice.page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(alice.page, 'rooms-thread-list-390');
+    assert.ok(await alice.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scroll at 390 px');
+    await alice.page.setViewportSize({ width: 1280, height: 800 });
+
+    await venueItem.click();
+    const panel = threadPanel(alice.page);
+    await panel.locator('.reply').filter({ hasText: 'The park' }).waitFor();
+    await panel.getByText('Venue for the party?').waitFor();
+    await panel.getByRole('button', { name: 'Back to threads' }).click();
+    await list.waitFor();
+    await list.getByRole('button', { name: 'Close threads' }).click();
+    await list.waitFor({ state: 'detached' });
+  });
+
   test('no Content-Security-Policy violation or uncaught error in any window', () => {
     assert.deepEqual(problems(), []);
   });

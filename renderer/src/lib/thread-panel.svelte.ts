@@ -6,16 +6,38 @@ import { Direction } from 'matrix-js-sdk/lib/models/event-timeline.js';
 import { ThreadEvent } from 'matrix-js-sdk/lib/models/thread.js';
 import { countReplies, threadRootOf } from './threads.ts';
 
-export const threadPanel = $state<{ roomId: string | null; rootId: string | null }>({ roomId: null, rootId: null });
+export const threadPanel = $state<{ roomId: string | null; rootId: string | null; listRoomId: string | null }>({
+  roomId: null,
+  rootId: null,
+  listRoomId: null,
+});
 
+/** Opens a thread; the room's thread list, if open, stays behind it for "Back to threads". */
 export function openThread(roomId: string, rootId: string): void {
   threadPanel.roomId = roomId;
   threadPanel.rootId = rootId;
+  if (threadPanel.listRoomId !== roomId) threadPanel.listRoomId = null;
 }
 
 export function closeThread(): void {
   threadPanel.roomId = null;
   threadPanel.rootId = null;
+}
+
+/** The room header's "Threads": the list of the room's threads, in the thread panel's place. */
+export function openThreadList(roomId: string): void {
+  closeThread();
+  threadPanel.listRoomId = roomId;
+}
+
+export function closeThreadList(): void {
+  closeThread();
+  threadPanel.listRoomId = null;
+}
+
+/** Whether the thread list of `roomId` is open (under a thread opened from it, or shown). */
+export function threadListOpenIn(roomId: string): boolean {
+  return threadPanel.listRoomId === roomId;
 }
 
 /** The thread open in `roomId`, if any. */

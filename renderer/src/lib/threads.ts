@@ -98,3 +98,51 @@ function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > PREVIEW_CHARS ? `${flat.slice(0, PREVIEW_CHARS - 1)}…` : flat;
 }
+
+/** One thread in the room's thread list (ThreadList.svelte). */
+export interface ThreadListItem {
+  rootId: string;
+  rootSenderId: string;
+  rootSender: string;
+  /** The root's text on one line. */
+  rootText: string;
+  replies: number;
+  /** "Bob: ok", the latest reply, or '' while it is not known. */
+  latest: string;
+  /** When the thread last moved: its latest reply, else its root. */
+  ts: number;
+  unread: boolean;
+}
+
+/** What the thread list needs of a thread (matrix-js-sdk's Thread, counted as the summaries are). */
+export interface ListedThread {
+  id: string;
+  rootEvent: EventLike | null | undefined;
+  length: number;
+  replyToEvent: EventLike | null | undefined;
+}
+
+/**
+ * The room's threads with at least one reply, the most recently active first, as Element lists
+ * them. `unreadOf` is the server's count of unread notifying replies in a thread.
+ */
+export function threadListItems(threads: readonly ListedThread[], nameOf: (userId: string) => string, unreadOf: (rootId: string) => number): ThreadListItem[] {
+  const items: ThreadListItem[] = [];
+  for (const t of threads) {
+    if (t.length <= 0) continue;
+    const root = t.rootEvent;
+    const last = t.replyToEvent;
+    const rootSenderId = root?.getSender() ?? '';
+    items.push({
+      rootId: t.id,
+      rootSenderId,
+      rootSender: root ? nameOf(rootSenderId) : '',
+      rootText: root ? oneLine(messageText(root)) : 'Message not loaded',
+      replies: t.length,
+      latest: last ? `${nameOf(last.getSender() ?? '')}: ${oneLine(messageText(last))}` : '',
+      ts: last?.getTs() ?? root?.getTs() ?? 0,
+      unread: unreadOf(t.id) > 0,
+    });
+  }
+  return items.sort((a, b) => b.ts - a.ts);
+}
