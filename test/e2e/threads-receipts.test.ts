@@ -337,6 +337,35 @@ describe('threads and read receipts', () => {
     await list.waitFor({ state: 'detached' });
   });
 
+  test('with more threads than a page, the list shows the newest page and "More threads" brings the older ones', async () => {
+    // 30 newer threads: the first page (30) no longer reaches the two older ones.
+    for (let i = 1; i <= 30; i++) {
+      const { event_id: root } = await carol.sendMessage(roomId, { msgtype: MsgType.Text, body: `Topic ${i}` });
+      await carol.sendEvent(
+        roomId,
+        'm.room.message' as never,
+        {
+          msgtype: MsgType.Text,
+          body: `Reply ${i}`,
+          'm.relates_to': { rel_type: 'm.thread', event_id: root, is_falling_back: true, 'm.in_reply_to': { event_id: root } },
+        } as never,
+      );
+    }
+    await alice.page.reload();
+    await roomButton(alice.page, ROOM).click();
+    await timeline(alice.page).getByText('Topic 30').waitFor();
+    await alice.page.getByRole('button', { name: 'Threads', exact: true }).click();
+    const list = alice.page.getByRole('complementary', { name: 'Threads' });
+    await list.getByRole('button', { name: /Topic 1\b/ }).waitFor();
+    assert.equal(await list.getByRole('button', { name: /Shall we ship on Friday\?/ }).count(), 0, 'the oldest thread is not on the first page');
+    await list.getByRole('button', { name: 'More threads' }).click();
+    await list.getByRole('button', { name: /Shall we ship on Friday\?/ }).waitFor();
+    await list.getByRole('button', { name: /Venue for the party\?/ }).waitFor();
+    await list.getByRole('button', { name: 'More threads' }).waitFor({ state: 'detached' });
+    assert.equal(await list.getByRole('listitem').count(), 32);
+    await list.getByRole('button', { name: 'Close threads' }).click();
+  });
+
   test('no Content-Security-Policy violation or uncaught error in any window', () => {
     assert.deepEqual(problems(), []);
   });
