@@ -1,7 +1,7 @@
 // Left rooms and forgetting them (client-server-api "Leaving rooms"): Bob, removed from a room
 // by Alice, sees it under "Historical" with who removed him and why, forgets it, and it is gone
-// for good: after a reload, and from the server's /sync `leave` section. "Leave and forget" does
-// both at once. Two browser profiles; the room is seeded and Bob removed over HTTP, as a
+// for good: after a reload, and from the server's /sync `leave` section. Leaving with "Forget it
+// too" does both at once. Two browser profiles; the room is seeded and Bob removed over HTTP, as a
 // moderator's client would. The tests run in order.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -81,12 +81,13 @@ describe('leaving and forgetting rooms', () => {
     assert.equal(await bob.page.getByText('Book club').count(), 0, 'the forgotten room is nowhere');
   });
 
-  test('"Leave and forget" leaves the room and forgets it: not in the list, not under Historical, not in /sync', async () => {
+  test('Leave with "Forget it too" leaves the room and forgets it: not in the list, not under Historical, not in /sync', async () => {
     await roomButton(bob.page, 'Chess').click();
     await bob.page.getByRole('button', { name: 'Leave room' }).click();
     const confirm = bob.page.getByRole('dialog', { name: 'Leave Chess?' });
     await assertAccessible(bob.page, 'leave dialog');
-    await confirm.getByRole('button', { name: 'Leave and forget' }).click();
+    await confirm.getByRole('checkbox', { name: /Forget it too/ }).check();
+    await confirm.getByRole('button', { name: 'Leave', exact: true }).click();
     await roomButton(bob.page, 'Chess').waitFor({ state: 'detached' });
     await waitUntil(
       async () => (await leftRoomsOnServer(hearth)).length === 0 && (await api(hearth(), bobApi, 'GET', '/joined_rooms')).joined_rooms.length === 0,

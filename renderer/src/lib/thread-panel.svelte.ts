@@ -30,6 +30,7 @@ export function openThreadList(roomId: string): void {
   threadPanel.listRoomId = roomId;
 }
 
+/** Closes the side panel: the thread and the list behind it (the thread panel's close button). */
 export function closeThreadList(): void {
   closeThread();
   threadPanel.listRoomId = null;
