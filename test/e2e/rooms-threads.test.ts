@@ -22,7 +22,8 @@ let threadRoot: string;
 const ROOM = 'Release plan';
 
 function threadPanel(page: Page): Locator {
-  return page.getByRole('complementary', { name: 'Thread' });
+  // Exact: "Threads" (the list) would match too.
+  return page.getByRole('complementary', { name: 'Thread', exact: true });
 }
 
 function row(page: Page, text: string): Locator {
@@ -186,7 +187,7 @@ describe('thread rows, threaded receipts and the thread list', () => {
     await roomButton(alice.page, ROOM).click();
     await timeline(alice.page).getByText('Venue for the party?').waitFor();
     await alice.page.getByRole('button', { name: 'Threads', exact: true }).click();
-    const list = alice.page.getByRole('complementary', { name: 'Threads' });
+    const list = alice.page.getByRole('complementary', { name: 'Threads', exact: true });
     const threads = list.getByRole('listitem');
     await threads.nth(1).waitFor();
     assert.equal(await threads.count(), 2, 'two threads');
@@ -246,7 +247,7 @@ describe('thread rows, threaded receipts and the thread list', () => {
     await roomButton(alice.page, ROOM).click();
     await timeline(alice.page).getByText('Topic 30').waitFor();
     await alice.page.getByRole('button', { name: 'Threads', exact: true }).click();
-    const list = alice.page.getByRole('complementary', { name: 'Threads' });
+    const list = alice.page.getByRole('complementary', { name: 'Threads', exact: true });
     await list.getByRole('button', { name: /Topic 1\b/ }).waitFor();
     assert.equal(await list.getByRole('button', { name: /Shall we ship on Friday\?/ }).count(), 0, 'the oldest thread is not on the first page');
     await list.getByRole('button', { name: 'More threads' }).click();
