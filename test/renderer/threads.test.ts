@@ -1,7 +1,15 @@
 // Thread summaries and thread membership of events (renderer/src/lib/threads.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { canStartThread, countReplies, latestThreadReply, summarizeThread, threadRootOf } from '../../renderer/src/lib/threads.ts';
+import {
+  canStartThread,
+  countReplies,
+  latestThreadReply,
+  summarizeThread,
+  threadListItems,
+  threadReplyTo,
+  threadRootOf,
+} from '../../renderer/src/lib/threads.ts';
 import type { EventLike } from '../../renderer/src/lib/events.ts';
 
 function event(sender: string, content: Record<string, unknown>): EventLike {
@@ -67,4 +75,36 @@ test("a thread loaded back to its root counts its replies itself; otherwise the 
   assert.equal(countReplies(3, true, 2), 2, "the SDK's count can run ahead of the replies (one counted twice)");
   assert.equal(countReplies(40, false, 30), 40, 'older replies not loaded yet still count');
   assert.equal(countReplies(0, false, 1), 1, 'a reply being sent counts before the SDK knows the thread');
+});
+
+test('in a thread, only a real reply quotes its event; the fallback for unthreaded clients does not', () => {
+  const thread = { rel_type: 'm.thread', event_id: '$root' };
+  assert.equal(
+    threadReplyTo(event('@bob:x', { body: 'a', 'm.relates_to': { ...thread, is_falling_back: true, 'm.in_reply_to': { event_id: '$prev' } } })),
+    null,
+  );
+  assert.equal(
+    threadReplyTo(event('@bob:x', { body: 'a', 'm.relates_to': { ...thread, is_falling_back: false, 'm.in_reply_to': { event_id: '$quoted' } } })),
+    '$quoted',
+  );
+  assert.equal(threadReplyTo(event('@bob:x', { body: 'a', 'm.relates_to': { ...thread, 'm.in_reply_to': { event_id: '$quoted' } } })), '$quoted');
+  assert.equal(threadReplyTo(event('@bob:x', { body: 'a', 'm.relates_to': { ...thread, 'm.in_reply_to': { event_id: 7 } } })), null);
+  assert.equal(threadReplyTo(event('@bob:x', { body: 'a' })), null);
+});
+
+test('the thread list shows threads with replies, the most recently active first, with root, count, latest reply and unread', () => {
+  const at = (sender: string, body: string, ts: number): EventLike => ({ ...event(sender, { body }), getTs: () => ts });
+  const threads = [
+    { id: '$old', rootEvent: at('@bob:x', 'Old\nquestion', 1), length: 1, replyToEvent: at('@carol:x', 'answer', 5) },
+    { id: '$new', rootEvent: at('@carol:x', 'Lunch?', 2), length: 3, replyToEvent: at('@bob:x', 'yes', 9) },
+    { id: '$empty', rootEvent: at('@bob:x', 'nobody replied', 10), length: 0, replyToEvent: null },
+  ];
+  const items = threadListItems(threads, nameOf, (id) => (id === '$new' ? 2 : 0));
+  assert.deepEqual(
+    items.map((i) => [i.rootId, i.rootSender, i.rootText, i.replies, i.latest, i.unread]),
+    [
+      ['$new', '@carol:x', 'Lunch?', 3, 'Bob: yes', true],
+      ['$old', 'Bob', 'Old question', 1, '@carol:x: answer', false],
+    ],
+  );
 });

@@ -6,16 +6,39 @@ import { Direction } from 'matrix-js-sdk/lib/models/event-timeline.js';
 import { ThreadEvent } from 'matrix-js-sdk/lib/models/thread.js';
 import { countReplies, threadRootOf } from './threads.ts';
 
-export const threadPanel = $state<{ roomId: string | null; rootId: string | null }>({ roomId: null, rootId: null });
+export const threadPanel = $state<{ roomId: string | null; rootId: string | null; listRoomId: string | null }>({
+  roomId: null,
+  rootId: null,
+  listRoomId: null,
+});
 
+/** Opens a thread; the room's thread list, if open, stays behind it for "Back to threads". */
 export function openThread(roomId: string, rootId: string): void {
   threadPanel.roomId = roomId;
   threadPanel.rootId = rootId;
+  if (threadPanel.listRoomId !== roomId) threadPanel.listRoomId = null;
 }
 
 export function closeThread(): void {
   threadPanel.roomId = null;
   threadPanel.rootId = null;
+}
+
+/** The room header's "Threads": the list of the room's threads, in the thread panel's place. */
+export function openThreadList(roomId: string): void {
+  closeThread();
+  threadPanel.listRoomId = roomId;
+}
+
+/** Closes the side panel: the thread and the list behind it (the thread panel's close button). */
+export function closeThreadList(): void {
+  closeThread();
+  threadPanel.listRoomId = null;
+}
+
+/** Whether the thread list of `roomId` is open (under a thread opened from it, or shown). */
+export function threadListOpenIn(roomId: string): boolean {
+  return threadPanel.listRoomId === roomId;
 }
 
 /** The thread open in `roomId`, if any. */
@@ -61,7 +84,10 @@ export interface ThreadView {
 export function threadView(room: Room, rootId: string): ThreadView | null {
   const t = room.getThread(rootId);
   if (!t) return null;
-  const replies = t.events.filter((ev) => threadRootOf(ev) === rootId);
+  // By the wire content: an edited reply's getContent() is its new content, without the relation.
+  // A deleted reply loses its relation with its content; matrix-js-sdk then moves it to the main
+  // timeline (room.js eventShouldLiveIn, until MSC3389), so it leaves the thread.
+  const replies = t.events.filter((ev) => threadRootOf({ getContent: () => ev.getWireContent() }) === rootId);
   const loaded = new Set(replies);
   const pending = room.getPendingEvents().filter((ev) => !loaded.has(ev) && threadRootOf(ev) === rootId);
   const hasEarlier = t.liveTimeline.getPaginationToken(Direction.Backward) !== null;

@@ -18,6 +18,18 @@ export function threadRootOf(ev: Pick<EventLike, 'getContent'>): string | null {
 }
 
 /**
+ * The event a thread reply quotes, or null. Every thread reply carries m.in_reply_to for clients
+ * without threads; only one without `is_falling_back` is a real reply the panel quotes
+ * (client-server-api "Fallback for unthreaded clients").
+ */
+export function threadReplyTo(ev: Pick<EventLike, 'getContent'>): string | null {
+  const rel = (ev.getContent() as { 'm.relates_to'?: Relation & { is_falling_back?: unknown; 'm.in_reply_to'?: { event_id?: unknown } } })['m.relates_to'];
+  if (typeof rel !== 'object' || rel === null || rel.is_falling_back === true) return null;
+  const id = rel['m.in_reply_to']?.event_id;
+  return typeof id === 'string' ? id : null;
+}
+
+/**
  * Whether a thread can start from this event: any event without a rel_type (a rich reply
  * included) can be a root; one with a rel_type (an edit, a reaction, a thread reply) cannot
  * (client-server-api "Threading": threads do not nest).
@@ -85,4 +97,52 @@ const PREVIEW_CHARS = 80;
 function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > PREVIEW_CHARS ? `${flat.slice(0, PREVIEW_CHARS - 1)}…` : flat;
+}
+
+/** One thread in the room's thread list (ThreadList.svelte). */
+export interface ThreadListItem {
+  rootId: string;
+  rootSenderId: string;
+  rootSender: string;
+  /** The root's text on one line. */
+  rootText: string;
+  replies: number;
+  /** "Bob: ok", the latest reply, or '' while it is not known. */
+  latest: string;
+  /** When the thread last moved: its latest reply, else its root. */
+  ts: number;
+  unread: boolean;
+}
+
+/** What the thread list needs of a thread (matrix-js-sdk's Thread, counted as the summaries are). */
+export interface ListedThread {
+  id: string;
+  rootEvent: EventLike | null | undefined;
+  length: number;
+  replyToEvent: EventLike | null | undefined;
+}
+
+/**
+ * The room's threads with at least one reply, the most recently active first, as Element lists
+ * them. `unreadOf` is the server's count of unread notifying replies in a thread.
+ */
+export function threadListItems(threads: readonly ListedThread[], nameOf: (userId: string) => string, unreadOf: (rootId: string) => number): ThreadListItem[] {
+  const items: ThreadListItem[] = [];
+  for (const t of threads) {
+    if (t.length <= 0) continue;
+    const root = t.rootEvent;
+    const last = t.replyToEvent;
+    const rootSenderId = root?.getSender() ?? '';
+    items.push({
+      rootId: t.id,
+      rootSenderId,
+      rootSender: root ? nameOf(rootSenderId) : '',
+      rootText: root ? oneLine(messageText(root)) : 'Message not loaded',
+      replies: t.length,
+      latest: last ? `${nameOf(last.getSender() ?? '')}: ${oneLine(messageText(last))}` : '',
+      ts: last?.getTs() ?? root?.getTs() ?? 0,
+      unread: unreadOf(t.id) > 0,
+    });
+  }
+  return items.sort((a, b) => b.ts - a.ts);
 }
