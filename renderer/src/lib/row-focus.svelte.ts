@@ -68,9 +68,11 @@ function moveBetweenMessages(log: HTMLElement, e: KeyboardEvent): void {
   if (e.defaultPrevented || (e.key !== 'ArrowUp' && e.key !== 'ArrowDown') || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
   const from = e.target as Element;
   if (from.closest('input, textarea, select, [contenteditable="true"], [role="dialog"], dialog')) return;
+  const current = from.closest<HTMLElement>('li.msg');
+  // Elsewhere in the log (the jump buttons, the room's creation details): not a message to move from.
+  if (!current && from !== log) return;
   const rows = [...log.querySelectorAll<HTMLElement>('li.msg')];
   const up = e.key === 'ArrowUp';
-  const current = from.closest<HTMLElement>('li.msg');
   let next: HTMLElement | undefined;
   if (current) {
     const at = rows.indexOf(current);
