@@ -99,6 +99,11 @@ describe('reactions between two browsers', () => {
       [0, -1, -1, -1, -1, -1],
       'only the first button is in the tab order',
     );
+    assert.deepEqual(
+      await buttons.evaluateAll((els) => els.map((b) => b.getAttribute('aria-label'))),
+      ['React with 👍', 'React with ❤️', 'React with 😂', 'Add reaction', 'Reply in thread', 'Reply'],
+      "every action on another's message is in the toolbar the keyboard reaches",
+    );
     assert.equal(await tools.evaluate((el) => getComputedStyle(el).opacity), '1', 'the toolbar shows while it has focus');
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowRight');
