@@ -153,7 +153,17 @@ async function loadToRoomList(page: Page, base: string): Promise<number> {
 }
 
 const TRACE_DIR = process.env.BENCH_TRACE_DIR;
-const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'v8.execute', 'blink', 'cc', 'viz'];
+const TRACE_CATEGORIES = [
+  'devtools.timeline',
+  'disabled-by-default-devtools.timeline',
+  'toplevel',
+  'v8.execute',
+  'blink',
+  'cc',
+  'viz',
+  // BENCH_TRACE_JS=1: V8's sampling profiler too, for bench/diag/trace-profile.ts (it slows the page).
+  ...(process.env.BENCH_TRACE_JS ? ['disabled-by-default-v8.cpu_profiler'] : []),
+];
 
 /** One frame at 60 Hz. */
 const FRAME_MS = 1000 / 60;

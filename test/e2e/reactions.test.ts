@@ -51,27 +51,86 @@ describe('reactions between two browsers', () => {
     assert.equal(await aliceNow.getAttribute('aria-pressed'), 'false', 'her reaction is taken back');
   });
 
-  test("a message's actions are one tab stop, shown on focus, and the arrow keys move between them", async () => {
-    const tools = row(bob.page, 'I can bring chips').getByRole('toolbar');
+  test('only the message in use has a toolbar: none while no message is hovered or focused, one for the hovered one', async () => {
+    await bob.page.mouse.move(0, 0);
+    await bob.page.locator('#composer-input').focus();
+    const toolbars = timeline(bob.page).getByRole('toolbar');
+    assert.equal(await toolbars.count(), 0, 'no row mounts a toolbar it does not show');
+    await row(bob.page, 'See you at 7').hover();
+    await row(bob.page, 'See you at 7').getByRole('toolbar').waitFor();
+    assert.equal(await toolbars.count(), 1);
+    await bob.page.mouse.move(0, 0);
+    await toolbars.first().waitFor({ state: 'detached' });
+  });
+
+  test("keyboard: Tab into the timeline, Up and Down move between messages, Tab reaches the focused message's actions (one tab stop, arrows between them)", async () => {
+    const page = bob.page;
+    const active = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent?.slice(0, 60) ?? null);
+    // Tab from the room header's last button into the log.
+    await page.getByRole('button', { name: 'Leave room' }).focus();
+    for (let i = 0; i < 5 && !(await timeline(page).evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
+    assert.equal(await active(), 'Messages', 'Tab reaches the timeline');
+
+    // Up: the last message in view; Up again: the one before; Down: back.
+    // Up: the last message in view; Up again: the one before; Down: back. (The two messages may
+    // have reached the server in either order.)
+    const order = await timeline(page)
+      .locator('li.msg .body')
+      .evaluateAll((els) => els.map((el) => el.textContent ?? ''));
+    assert.equal(order.length, 2);
+    await page.keyboard.press('ArrowUp');
+    assert.ok((await active())?.includes(order[1]!), `Up focuses the last message, not ${await active()}`);
+    await page.keyboard.press('ArrowUp');
+    assert.ok((await active())?.includes(order[0]!));
+    await page.keyboard.press('ArrowUp');
+    assert.ok((await active())?.includes(order[0]!), 'Up at the first loaded message stays there');
+    await page.keyboard.press('ArrowDown');
+    assert.ok((await active())?.includes(order[1]!));
+    if (!order[1]!.includes('I can bring chips')) await page.keyboard.press('ArrowUp');
+    assert.ok((await active())?.includes('I can bring chips'));
+
+    // Tab: into that message's toolbar, on its first button; the arrows move along it.
+    const tools = row(page, 'I can bring chips').getByRole('toolbar');
     const buttons = tools.getByRole('button');
+    await page.keyboard.press('Tab');
+    assert.equal(await active(), 'React with 👍');
     assert.deepEqual(
       await buttons.evaluateAll((els) => els.map((b) => (b as HTMLButtonElement).tabIndex)),
       [0, -1, -1, -1, -1, -1],
       'only the first button is in the tab order',
     );
-    await buttons.first().focus();
+    assert.deepEqual(
+      await buttons.evaluateAll((els) => els.map((b) => b.getAttribute('aria-label'))),
+      ['React with 👍', 'React with ❤️', 'React with 😂', 'Add reaction', 'Reply in thread', 'Reply'],
+      "every action on another's message is in the toolbar the keyboard reaches",
+    );
     assert.equal(await tools.evaluate((el) => getComputedStyle(el).opacity), '1', 'the toolbar shows while it has focus');
-    await bob.page.keyboard.press('ArrowRight');
-    await bob.page.keyboard.press('ArrowRight');
-    assert.equal(await bob.page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'React with 😂');
-    await bob.page.keyboard.press('End');
-    assert.equal(await bob.page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Reply');
-    await bob.page.keyboard.press('Enter');
-    await bob.page.getByText('Replying to Carol Diaz').waitFor();
-    await bob.page.locator('#composer-input').press('Escape');
-    await bob.page.getByText('Replying to Carol Diaz').waitFor({ state: 'detached' });
-    // The roving tab stop stays where the user left it.
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await active(), 'React with 😂');
+    await page.keyboard.press('End');
+    assert.equal(await active(), 'Reply');
+    await page.keyboard.press('Enter');
+    await page.getByText('Replying to Carol Diaz').waitFor();
+    await page.locator('#composer-input').press('Escape');
+    await page.getByText('Replying to Carol Diaz').waitFor({ state: 'detached' });
+
+    // Back to the message: the roving tab stop is where the user left it.
+    await row(page, 'I can bring chips').focus();
+    await page.keyboard.press('Tab');
+    assert.equal(await active(), 'Reply');
     assert.deepEqual(await buttons.evaluateAll((els) => els.map((b) => (b as HTMLButtonElement).tabIndex)), [-1, -1, -1, -1, -1, 0]);
+
+    // Up or Down from inside a toolbar goes to the next message; Tab passes its reaction, then its actions.
+    await page.keyboard.press(order[0]!.includes('See you at 7') ? 'ArrowUp' : 'ArrowDown');
+    assert.ok((await active())?.includes('See you at 7'));
+    await page.keyboard.press('Tab');
+    assert.match((await active()) ?? '', /^👍 1:/);
+    await page.keyboard.press('Tab');
+    assert.equal(await active(), 'React with 👍');
+    // Leaving the message takes its toolbar away.
+    await page.keyboard.press('Tab');
+    await timeline(page).getByRole('toolbar').first().waitFor({ state: 'detached' });
   });
 
   test('the emoji picker finds "tada" and sends 🎉 as a reaction; in the composer it inserts the emoji', async () => {
