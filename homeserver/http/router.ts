@@ -4,8 +4,19 @@
 import { createRequire } from 'node:module';
 import type KoaRouter from '@koa/router';
 
+const KoaRouterClass = createRequire(import.meta.url)('@koa/router') as typeof KoaRouter;
+
 export type Router = KoaRouter;
-export const Router = createRequire(import.meta.url)('@koa/router') as typeof KoaRouter;
+/**
+ * Matches paths case-sensitively, as Matrix's are (and Synapse's routes): @koa/router's default
+ * ignores case, and then `/_matrix/client/v3/CreateRoom` reached a route that the path-based
+ * gates in front of the routers (suspension, account locking) did not recognise.
+ */
+export const Router = class CaseSensitiveRouter extends KoaRouterClass {
+  constructor(opts: ConstructorParameters<typeof KoaRouter>[0] = {}) {
+    super({ sensitive: true, ...opts });
+  }
+} as typeof KoaRouter;
 
 /**
  * Compiles the path pattern of each of `router`'s routes now, at start. A router tests a request's

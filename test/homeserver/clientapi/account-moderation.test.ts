@@ -108,6 +108,20 @@ describe('server administration and account moderation', () => {
       });
       assert.deepEqual([res.status, ((await res.json()) as { errcode?: string }).errcode], [403, 'M_USER_SUSPENDED'], `${method} ${path}`);
     }
+    // Paths are case-sensitive (Synapse's too): another case is no route, not a way around the gate.
+    for (const [method, path] of [
+      ['POST', '/_matrix/media/v3/Upload'],
+      ['POST', '/_matrix/Media/v3/upload'],
+      ['POST', '/_matrix/client/v3/CreateRoom'],
+      ['PUT', `/_matrix/client/v3/Rooms/${enc(roomId)}/send/m.room.message/case1`],
+    ] as const) {
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${alice.accessToken}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      assert.notEqual(res.status, 200, `${method} ${path} reached a route`);
+    }
 
     assert.equal((await req(server, alice, 'GET', `/v3/rooms/${enc(roomId)}/messages?dir=b`)).status, 200);
     assert.equal((await req(server, alice, 'PUT', `/v3/rooms/${enc(roomId)}/redact/${enc(own)}/r2`, {})).status, 200);
