@@ -89,6 +89,12 @@ export class Pushers {
       // Before migration 029 nothing was written: there is nothing to refill from.
       if (through !== undefined && row.kind === 'http') await this.refill(row, Math.min(row.pending_from ?? through + 1, through + 1));
     }
+    // Everything in the log now has been handed over (refilled, or notifying nobody with a pusher):
+    // written as such, else each later restart would send the refilled pushes again.
+    if (through !== undefined) {
+      this.dispatchedThrough = Math.max(through, await pushersStore.lastNotified(q));
+      this.progressed();
+    }
   }
 
   /**

@@ -75,6 +75,10 @@ export const pushersStore = {
   dispatchedThrough(q: Queryable) {
     return q.get<{ through: number }>('SELECT through FROM push_dispatched WHERE id = 1').then((r) => r?.through);
   },
+  /** The newest row of the notification log (0 when empty). */
+  lastNotified(q: Queryable) {
+    return q.get<{ n: number | null }>('SELECT MAX(stream_ordering) AS n FROM push_notified').then((r) => r?.n ?? 0);
+  },
   /** Where the pushers stand: the last ordering handed over, and each pusher's oldest queued push. */
   async writeProgress(q: Queryable, through: number, pending: Array<{ userId: string; appId: string; pushkey: string; from: number | null }>) {
     await q.run('INSERT INTO push_dispatched (id, through) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET through = excluded.through', through);

@@ -15,6 +15,17 @@ import { fetchFn, quietLogger, waitForAsync } from '../../helpers/sdk.ts';
 import { SpecStore } from '../../helpers/openapi/spec-store.ts';
 import { matrixSpecDir } from '../../helpers/openapi.ts';
 import { GatewayPolicy, postToGateway } from '../../../homeserver/push/gateway-request.ts';
+import sqlite3 from 'sqlite3';
+
+/** Statements run on a stopped server's database file, one after another. */
+function sqlRun(file: string, statements: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(file, sqlite3.OPEN_READWRITE, (err) => {
+      if (err) return reject(err);
+      db.exec(statements.join(';\n'), (err2) => db.close(() => (err2 ? reject(err2) : resolve())));
+    });
+  });
+}
 
 /** What the gateway does with the next request; after the list runs out it answers `{rejected: []}`. */
 type Answer = 'drop' | 503 | { rejected: string[] };
@@ -326,6 +337,44 @@ describe('pushers across a restart', () => {
         await waitForAsync('a new push after the restart', async () => pushes(next) === 1);
         assert.equal(pushes(delivered), 1, 'a push delivered before the stop is not sent again');
         assert.equal(pushes(pending), triedBefore + 1, 'the queued push is delivered once');
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await gateway.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('after a kill before the progress was written, the pushes sent again at the restart are not sent a third time at the next', async () => {
+    const gateway = await startGateway();
+    const dataDir = mkdtempSync(join(tmpdir(), 'hearth-push-kill-'));
+    try {
+      let server = await startTestServer({ dataDir, pusherPrivateGateways: ['127.0.0.1'] });
+      const alice = await registerUser(server, 'alice');
+      const bob = await registerUser(server, 'bob');
+      const roomId = (await call(server, alice, 'POST', '/createRoom', { invite: [bob.userId] })).body.room_id;
+      await call(server, bob, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
+      await call(server, bob, 'POST', '/pushers/set', pusherOf(gateway.url, 'kill'));
+      const eventId = (
+        await call(server, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/k1`, { msgtype: 'm.text', body: 'just before the kill' })
+      ).body.event_id as string;
+      const pushes = () => gateway.received.filter((r) => r.notification.event_id === eventId).length;
+      await waitForAsync('the push delivered', async () => pushes() === 1 && server.hs.pushers!.queued(bob.userId) === 0);
+      await server.stop();
+      // What a kill -9 inside the second between the delivery and the progress write leaves:
+      // the last write from before the event was handed over.
+      await sqlRun(join(dataDir, 'hearth.sqlite'), [
+        'UPDATE pushers SET pending_from = NULL',
+        `UPDATE push_dispatched SET through = (SELECT stream_ordering FROM events WHERE event_id = '${eventId}') - 1`,
+      ]);
+      server = await startTestServer({ dataDir, pusherPrivateGateways: ['127.0.0.1'] });
+      await waitForAsync('sent again after the "kill" (at least once, never lost)', async () => pushes() === 2 && server.hs.pushers!.queued(bob.userId) === 0);
+      await server.stop();
+      server = await startTestServer({ dataDir, pusherPrivateGateways: ['127.0.0.1'] });
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        assert.equal(pushes(), 2, 'a clean restart after that sends nothing again');
       } finally {
         await server.stop();
       }
