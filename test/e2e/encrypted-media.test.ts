@@ -13,8 +13,8 @@ import { createClient, Preset, type MatrixClient } from 'matrix-js-sdk';
 import type { Page } from 'playwright-core';
 import { encryptAttachment } from '../../renderer/src/lib/attachment-crypto.ts';
 import { fetchFn, quietLogger, registerWithSdk, startSyncing, waitForAsync } from '../helpers/sdk.ts';
-import { until, waitForDeviceKeys } from './crypto-helpers.ts';
-import { assertAccessible, registerInUi, screenshot, sessionOf, timeline, useHearth, type Window } from './helpers.ts';
+import { holdCryptoWasm, until, waitForDeviceKeys } from './crypto-helpers.ts';
+import { assertAccessible, registerInUi, roomButton, screenshot, sessionOf, timeline, useHearth, type Window } from './helpers.ts';
 import { loadedSize, noisePng, recordWebm } from './media-fixtures.ts';
 
 // The Rust crypto's 60 s request timers are never cleared (see test/integration/encrypted-
@@ -128,6 +128,21 @@ describe('encrypted attachments between two browsers', () => {
     assert.ok(readFileSync((await file.path())!).equals(fileBytes), 'the downloaded bytes are the plaintext Alice attached');
   });
 
+  test('a file attached while the crypto is still loading is sent once it has loaded, not failed', async () => {
+    const held = await holdCryptoWasm(alice.page);
+    await alice.page.reload();
+    await held.asked;
+    const before = uploaded.length;
+    await roomButton(alice.page, 'bob').click();
+    await alice.page.getByRole('heading', { name: 'bob', level: 1 }).waitFor();
+    await attach(alice.page, { name: 'early.pdf', mimeType: 'application/pdf', buffer: fileBytes });
+    // Encrypted and uploaded (WebCrypto needs no Rust crypto); the message waits for the crypto.
+    await until('the encrypted file uploaded', async () => uploaded.length > before);
+    await held.release();
+    await timeline(bob.page).locator('.media[data-kind="file"]').filter({ hasText: 'early.pdf' }).waitFor();
+    assert.equal(await alice.page.getByRole('button', { name: 'Retry' }).count(), 0, 'no failure was shown');
+  });
+
   test('a video Alice sends gets a poster made from its first frame, sent encrypted (thumbnail_file): Bob sees it, then plays the decrypted video', async () => {
     const webm = await recordWebm(alice.page);
     await attach(alice.page, { name: 'clip.webm', mimeType: 'video/webm', buffer: webm });
@@ -139,7 +154,11 @@ describe('encrypted attachments between two browsers', () => {
   });
 
   test("the server only ever held ciphertext: uploads were octet-stream without the file's name, and no file under its data dir holds the plaintext", async () => {
-    assert.equal(uploads.length, 6, `one upload a file, and the large image's and the video's thumbnails: ${JSON.stringify(uploads)}`);
+    assert.equal(
+      uploads.length,
+      7,
+      `one upload a file (one of them sent while the crypto loaded), and the large image's and the video's thumbnails: ${JSON.stringify(uploads)}`,
+    );
     for (const u of uploads) {
       assert.equal(u.type, 'application/octet-stream', 'the ciphertext goes up as bytes of no type');
       assert.equal(new URL(u.url).searchParams.get('filename'), null, "the server is not told the file's name");
@@ -154,7 +173,7 @@ describe('encrypted attachments between two browsers', () => {
     assert.deepEqual(filesContaining(hearth().dataDir, Buffer.from('secret-plan.png')), [], 'nor the file names');
     // What the server does hold, and serves to anyone signed in: bytes of no use without the key.
     const me = await sessionOf(bob.page);
-    assert.equal(uploaded.length, 6);
+    assert.equal(uploaded.length, 7);
     const lengths: number[] = [];
     for (const uri of uploaded) {
       const res = await fetch(`${hearth().url}/_matrix/client/v1/media/download/${uri.slice('mxc://'.length)}`, {

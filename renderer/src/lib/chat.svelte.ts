@@ -82,8 +82,11 @@ export class Chat {
   private readonly profiles = new Map<string, string | null>();
   private readonly reads: ReadMarkers;
   private scheduled = false;
-  /** Sends and edits go to the SDK in the order they were made (lib/send-order.ts). */
-  private readonly sendOrder = new SendOrder();
+  /**
+   * Sends, edits and uploads go to the SDK in the order they were made (lib/send-order.ts), per
+   * room: one room waiting for its crypto must not hold up another's messages.
+   */
+  private readonly sendOrders = new Map<string, SendOrder>();
   /** End-to-end encryption: loaded once the room list shows (lib/crypto.ts). */
   cryptoState = $state<'loading' | 'ready' | 'failed'>('loading');
   readonly secretStorageKeys = new SecretStorageKeys();
@@ -106,6 +109,25 @@ export class Chat {
   }
 
   /** Loads the crypto once the first sync is painted; sending to an encrypted room waits for it. */
+  private orderOf(roomId: string): SendOrder {
+    let order = this.sendOrders.get(roomId);
+    if (!order) this.sendOrders.set(roomId, (order = new SendOrder()));
+    return order;
+  }
+
+  /**
+   * Sends an upload's finished message: in order with the room's other sends, and in an encrypted
+   * room once the crypto is there (without it the SDK refuses, as in send()).
+   */
+  async sendUploaded(roomId: string, content: Record<string, unknown>): Promise<void> {
+    const prepare = async () => {
+      const room = this.client.getRoom(roomId);
+      if (room && this.isEncrypted(room)) await this.startCrypto();
+      return content;
+    };
+    await this.orderOf(roomId).run(prepare, (c) => this.client.sendMessage(roomId, c as never));
+  }
+
   private startCrypto(): Promise<void> {
     this.cryptoReady ??= afterPaint()
       .then(() => (this.closed ? undefined : attachCrypto(this.client, this.syncGate, this.userId, this.session.deviceId)))
@@ -426,7 +448,7 @@ export class Chat {
         return { msgtype: emote ? 'm.emote' : 'm.text', ...formatMessage(body, pills), 'm.mentions': mentions, ...relation };
       };
       // With a thread, the SDK adds the m.thread relation (is_falling_back, m.in_reply_to the latest reply).
-      await this.sendOrder.run(prepare, (content) => this.client.sendMessage(roomId, threadId, content as never));
+      await this.orderOf(roomId).run(prepare, (content) => this.client.sendMessage(roomId, threadId, content as never));
     } catch (err) {
       if (isPermanentSendFailure(err)) {
         const failed = this.client
@@ -485,7 +507,7 @@ export class Chat {
         if (room && this.isEncrypted(room)) await this.startCrypto();
       };
       // In order with the messages around it: an edit sent right after its message follows it.
-      await this.sendOrder.run(prepare, () => this.client.sendEvent(roomId, EventType.RoomMessage, content as never));
+      await this.orderOf(roomId).run(prepare, () => this.client.sendEvent(roomId, EventType.RoomMessage, content as never));
     } catch (err) {
       // An edit that failed has no row of its own to offer Retry: take it back, and the
       // composer keeps the text with the reason.

@@ -34,6 +34,8 @@ interface Job {
   uploaded?: Uploaded;
   /** The poster made at upload, once it is on the server. */
   thumbnail?: Uploaded;
+  /** Whether what is uploaded was encrypted: a room that changed since must not get it (see run). */
+  encrypted?: boolean;
 }
 
 export class UploadQueue {
@@ -80,10 +82,17 @@ export class UploadQueue {
     const { file } = job;
     const client = this.chat.client;
     try {
+      // Attachments in an encrypted room are encrypted before upload (client-server-api
+      // "Sending encrypted attachments"): never in the clear beside an encrypted message. A retry
+      // after the room turned encryption on starts over: what went up in the clear stays unused.
+      const encrypt = !!client.getRoom(job.roomId)?.hasEncryptionStateEvent();
+      if (job.encrypted !== undefined && job.encrypted !== encrypt) {
+        delete job.uploaded;
+        delete job.thumbnail;
+        delete job.probed;
+      }
+      job.encrypted = encrypt;
       if (!job.uploaded) {
-        // Attachments in an encrypted room are encrypted before upload (client-server-api
-        // "Sending encrypted attachments"): never in the clear beside an encrypted message.
-        const encrypt = !!client.getRoom(job.roomId)?.hasEncryptionStateEvent();
         // Said before a byte is sent, rather than after uploading 200 MB for a 413. (AES-CTR
         // adds no byte: the ciphertext is the file's size.)
         const max = await this.maxUploadBytes();
@@ -110,7 +119,7 @@ export class UploadQueue {
       this.chat.sentCount++;
       const contentUri = job.uploaded.contentUri;
       try {
-        await client.sendMessage(job.roomId, uploadedContent(file, job.uploaded, job.probed, job.thumbnail) as never);
+        await this.chat.sendUploaded(job.roomId, uploadedContent(file, job.uploaded, job.probed, job.thumbnail) as unknown as Record<string, unknown>);
       } catch (err) {
         // The failure is shown here, with Retry; not a second time as a failed row in the timeline.
         const echo = client
