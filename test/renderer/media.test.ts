@@ -306,3 +306,14 @@ test('an encrypted media message is read from `file` and info.thumbnail_file; th
   assert.equal((plain.info as Record<string, unknown>).thumbnail_url, 'mxc://hs/p');
   assert.deepEqual(mediaMessage(plain)!.thumbnail, { serverName: 'hs', mediaId: 'p' });
 });
+
+test('a click that opens a file while its capped automatic load is still under way gets the whole file, not the cap error', async () => {
+  // Each request gets its own 10 chunks of 64 KiB, without a length.
+  const fetchFn = ((input, init) => streamingNetwork(10, null).fetchFn(input, init)) as typeof fetch;
+  const media = new MediaFetcher('http://hs.test', () => 'tok', fetchFn);
+  const row = media.acquire('/big', { maxBytes: 256 * 1024 });
+  const viewer = media.acquire('/big');
+  await assert.rejects(row.url, MediaTooLargeError);
+  const url = await viewer.url;
+  assert.equal((await (await fetch(url)).arrayBuffer()).byteLength, 10 * 64 * 1024);
+});

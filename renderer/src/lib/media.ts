@@ -128,11 +128,14 @@ export class MediaFetcher {
   /**
    * The file at `path` (downloadPath or thumbnailPath), fetched once however many rows show it.
    * An encrypted one is cached under its hash, key and type too: another event pointing at the same
-   * mxc:// with another key or hash must not be shown this one's plaintext, nor spoil it.
+   * mxc:// with another key or hash must not be shown this one's plaintext, nor spoil it. A capped
+   * load is cached apart from an uncapped one: the viewer must not get the row's too-large error,
+   * nor a row an unbounded read.
    */
   acquire(path: string, options: FetchOptions = {}): Lease {
     const enc = options.encrypted;
-    const key = enc ? `${path}#${enc.file.hashes.sha256}#${enc.file.key.k}#${enc.mimetype ?? ''}` : path;
+    const base = enc ? `${path}#${enc.file.hashes.sha256}#${enc.file.key.k}#${enc.mimetype ?? ''}` : path;
+    const key = options.maxBytes === undefined ? base : `${base}#cap=${options.maxBytes}`;
     return this.acquireKey(key, () => this.load(path, options));
   }
 
