@@ -40,7 +40,10 @@ async function probeImage(file: File, thumbnail: boolean): Promise<Probed> {
   const bitmap = await createImageBitmap(file);
   try {
     const probed: Probed = { width: bitmap.width, height: bitmap.height };
-    if (thumbnail && (bitmap.width > THUMBNAIL_BOX.width || bitmap.height > THUMBNAIL_BOX.height)) {
+    // An image that may move (GIF, WebP, APNG) is not given a still: shown inline it would never
+    // animate. Its own file loads instead, under the automatic-load cap (lib/media.ts).
+    const mayAnimate = file.type === 'image/gif' || file.type === 'image/webp' || file.type === 'image/apng';
+    if (thumbnail && !mayAnimate && (bitmap.width > THUMBNAIL_BOX.width || bitmap.height > THUMBNAIL_BOX.height)) {
       // A PNG keeps its transparency; anything else (photos) becomes a JPEG.
       const made = await stillOf(bitmap, bitmap.width, bitmap.height, file.type === 'image/png' ? 'image/png' : 'image/jpeg').catch(() => null);
       if (made) probed.thumbnail = made;
