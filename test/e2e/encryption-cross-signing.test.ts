@@ -145,6 +145,17 @@ describe('cross-signing and verifying other people', () => {
     await memberRow(bob.page, 'alice').getByText('Unverified session').waitFor({ timeout: 30_000 });
     await screenshot(bob.page, 'crypto-member-unverified-session-dark');
 
+    // The new session does not hold Alice's cross-signing keys: setting up backup there would
+    // replace her identity (Bob would see it change). It says so and offers restore or reset.
+    await alice2.page.getByRole('button', { name: 'Encryption' }).click();
+    await alice2.page.getByRole('dialog', { name: 'Encryption' }).getByRole('button', { name: 'Set up a new recovery key' }).click();
+    const setup = alice2.page.getByRole('dialog', { name: 'Set up secure backup' });
+    await setup.getByText('Your account already has a verified identity').waitFor({ timeout: 30_000 });
+    assert.equal(await setup.getByRole('button', { name: 'Make a recovery key' }).isDisabled(), true);
+    assert.equal(await setup.getByLabel('Your password').count(), 0, 'no password asked before the user chooses to reset');
+    await assertAccessible(alice2.page, 'secure backup over an existing identity');
+    await setup.getByRole('button', { name: 'Cancel' }).click();
+
     await alice.page.getByRole('button', { name: 'Encryption' }).click();
     await alice.page
       .getByRole('dialog', { name: 'Encryption' })

@@ -27,6 +27,15 @@ export async function canCrossSign(client: MatrixClient): Promise<boolean> {
 }
 
 /**
+ * Whether the account already has a cross-signing identity on the server (made in another
+ * session, by Hearth or Element). Setting up backup here must not silently replace it: everyone
+ * who verified the user would see their identity change, and their sessions would lose trust.
+ */
+export function accountHasCrossSigning(client: MatrixClient): Promise<boolean> {
+  return cryptoOf(client).userHasCrossSigningKeys(client.getSafeUserId(), true);
+}
+
+/**
  * Makes new cross-signing keys and uploads their public halves; the server asks for the password
  * (UIA, /keys/device_signing/upload). This session is signed with them at once. The private keys
  * stay in this session's store until secret storage takes a copy (setUpKeyBackup).
