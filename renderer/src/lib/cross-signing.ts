@@ -92,7 +92,12 @@ export async function messageTrust(client: MatrixClient, ev: MatrixEvent): Promi
   if (!crypto || !sender || !ev.isEncrypted() || ev.isDecryptionFailure()) return 'unknown';
   const info = await crypto.getEncryptionInfoForEvent(ev);
   if (!info) return 'unknown';
-  if (info.shieldColour === SHIELD_RED && info.shieldReason === REASON_UNSIGNED_DEVICE) return 'unsigned-session';
+  // Flagged only when the sender has a cross-signing identity, so that a session they did not
+  // sign stands out. Without one (no secure backup set up: most Hearth users), every session is
+  // "unsigned" and a red mark on each of their messages would say nothing but alarm.
+  if (info.shieldColour === SHIELD_RED && info.shieldReason === REASON_UNSIGNED_DEVICE) {
+    return (await crypto.userHasCrossSigningKeys(sender)) ? 'unsigned-session' : 'unknown';
+  }
   if (info.shieldColour !== SHIELD_NONE) return 'unknown';
   return (await crypto.getUserVerificationStatus(sender)).isCrossSigningVerified() ? 'verified' : 'unknown';
 }
