@@ -83,7 +83,10 @@ export class Pushers {
   async init(): Promise<void> {
     const q = this.deps.db.reader;
     const through = await pushersStore.dispatchedThrough(q);
-    this.dispatchedThrough = this.writtenThrough = through ?? 0;
+    // Never written (a new data dir, or one from before migration 029): written at this start, so
+    // that a kill before the first dispatch's write still finds a place to refill from.
+    this.dispatchedThrough = through ?? 0;
+    this.writtenThrough = through ?? -1;
     for (const row of await pushersStore.all(q)) {
       this.live(row);
       // Before migration 029 nothing was written: there is nothing to refill from.
@@ -91,10 +94,8 @@ export class Pushers {
     }
     // Everything in the log now has been handed over (refilled, or notifying nobody with a pusher):
     // written as such, else each later restart would send the refilled pushes again.
-    if (through !== undefined) {
-      this.dispatchedThrough = Math.max(through, await pushersStore.lastNotified(q));
-      this.progressed();
-    }
+    this.dispatchedThrough = Math.max(this.dispatchedThrough, await pushersStore.lastNotified(q));
+    this.progressed();
   }
 
   /**
