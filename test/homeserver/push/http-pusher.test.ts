@@ -274,113 +274,114 @@ describe('pushers and the HTTP pusher', () => {
   });
 });
 
-describe('pushers across a restart', () => {
-  test('a pusher set before a restart is still listed and still pushes after it (pushers live in SQLite)', async () => {
-    const gateway = await startGateway();
-    const dataDir = mkdtempSync(join(tmpdir(), 'hearth-pushers-'));
-    try {
-      let server = await startTestServer({ dataDir, pusherPrivateGateways: ['127.0.0.1'] });
-      const alice = await registerUser(server, 'alice');
-      const bob = await registerUser(server, 'bob');
-      const roomId = (await call(server, alice, 'POST', '/createRoom', { invite: [bob.userId] })).body.room_id;
-      await call(server, bob, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
-      await call(server, bob, 'POST', '/pushers/set', pusherOf(gateway.url, 'durable'));
-      await server.stop();
-      server = await startTestServer({ dataDir, pusherPrivateGateways: ['127.0.0.1'] });
-      try {
-        assert.deepEqual(
-          (await call(server, bob, 'GET', '/pushers')).body.pushers.map((p: any) => p.pushkey),
-          ['durable'],
-        );
-        const eventId = (
-          await call(server, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t1`, { msgtype: 'm.text', body: 'still there?' })
-        ).body.event_id;
-        await waitForAsync('the push after the restart', async () => gateway.received.some((r) => r.notification.event_id === eventId));
-      } finally {
-        await server.stop();
-      }
-    } finally {
+/**
+ * Alice and Bob in a room, Bob with a pusher to a gateway run by the test, on a server over a
+ * data dir that outlives restarts: `restart()` stops the server and starts another on it.
+ */
+async function restartablePushServer(pushkey: string) {
+  const gateway = await startGateway();
+  const dataDir = mkdtempSync(join(tmpdir(), 'hearth-pushers-'));
+  const start = () => startTestServer({ dataDir, pusherPrivateGateways: ['127.0.0.1'] });
+  const f = {
+    gateway,
+    dataDir,
+    server: await start(),
+    alice: undefined as unknown as TestUser,
+    bob: undefined as unknown as TestUser,
+    roomId: '',
+    async restart(beforeStart?: () => Promise<void>) {
+      await f.server.stop();
+      await beforeStart?.();
+      f.server = await start();
+    },
+    /** Alice's message, its event id. */
+    async say(txn: string, body: string) {
+      return (await call(f.server, f.alice, 'PUT', `/rooms/${encodeURIComponent(f.roomId)}/send/m.room.message/${txn}`, { msgtype: 'm.text', body })).body
+        .event_id as string;
+    },
+    /** How many times the gateway was sent this event. */
+    pushes: (eventId: string) => gateway.received.filter((r) => r.notification.event_id === eventId).length,
+    async close() {
+      await f.server.stop();
       await gateway.close();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    f.alice = await registerUser(f.server, 'alice');
+    f.bob = await registerUser(f.server, 'bob');
+    f.roomId = (await call(f.server, f.alice, 'POST', '/createRoom', { invite: [f.bob.userId] })).body.room_id;
+    await call(f.server, f.bob, 'POST', `/join/${encodeURIComponent(f.roomId)}`, {});
+    await call(f.server, f.bob, 'POST', '/pushers/set', pusherOf(gateway.url, pushkey));
+  } catch (err) {
+    await f.close();
+    throw err;
+  }
+  return f;
+}
+
+describe('pushers across a restart', () => {
+  test('a pusher set before a restart is still listed and still pushes after it (pushers live in SQLite)', async () => {
+    const f = await restartablePushServer('durable');
+    try {
+      await f.restart();
+      assert.deepEqual(
+        (await call(f.server, f.bob, 'GET', '/pushers')).body.pushers.map((p: any) => p.pushkey),
+        ['durable'],
+      );
+      const eventId = await f.say('t1', 'still there?');
+      await waitForAsync('the push after the restart', async () => f.pushes(eventId) > 0);
+    } finally {
+      await f.close();
     }
   });
 
   test('a push still queued for a failing gateway when the server stops is delivered after the restart; pushes already delivered are not sent again', async () => {
-    const gateway = await startGateway();
-    const dataDir = mkdtempSync(join(tmpdir(), 'hearth-push-queue-'));
+    const f = await restartablePushServer('queued');
     try {
-      let server = await startTestServer({ dataDir, pusherPrivateGateways: ['127.0.0.1'] });
-      const alice = await registerUser(server, 'alice');
-      const bob = await registerUser(server, 'bob');
-      const roomId = (await call(server, alice, 'POST', '/createRoom', { invite: [bob.userId] })).body.room_id;
-      await call(server, bob, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
-      await call(server, bob, 'POST', '/pushers/set', pusherOf(gateway.url, 'queued'));
-      const say = async (srv: TestServer, txn: string, body: string) =>
-        (await call(srv, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`, { msgtype: 'm.text', body })).body.event_id as string;
-      const pushes = (eventId: string) => gateway.received.filter((r) => r.notification.event_id === eventId).length;
-
-      const delivered = await say(server, 't1', 'delivered before the stop');
-      await waitForAsync('the first push delivered', async () => pushes(delivered) === 1 && server.hs.pushers!.queued(bob.userId) === 0);
+      const queued = () => f.server.hs.pushers!.queued(f.bob.userId);
+      const delivered = await f.say('t1', 'delivered before the stop');
+      await waitForAsync('the first push delivered', async () => f.pushes(delivered) === 1 && queued() === 0);
       // The gateway fails from now on: the next push stays queued, retried with backoff.
-      gateway.answers.push(...Array<Answer>(20).fill(503));
-      const pending = await say(server, 't2', 'queued when the server stopped');
-      await waitForAsync('the second push tried and failing', async () => pushes(pending) >= 1);
-      assert.equal(server.hs.pushers!.queued(bob.userId), 1);
-      await server.stop();
-
-      gateway.answers.length = 0;
-      const triedBefore = pushes(pending);
-      server = await startTestServer({ dataDir, pusherPrivateGateways: ['127.0.0.1'] });
-      try {
-        await waitForAsync('the queued push delivered after the restart', async () => pushes(pending) === triedBefore + 1, 15_000);
-        const next = await say(server, 't3', 'after the restart');
-        await waitForAsync('a new push after the restart', async () => pushes(next) === 1);
-        assert.equal(pushes(delivered), 1, 'a push delivered before the stop is not sent again');
-        assert.equal(pushes(pending), triedBefore + 1, 'the queued push is delivered once');
-      } finally {
-        await server.stop();
-      }
+      f.gateway.answers.push(...Array<Answer>(20).fill(503));
+      const pending = await f.say('t2', 'queued when the server stopped');
+      await waitForAsync('the second push tried and failing', async () => f.pushes(pending) >= 1);
+      assert.equal(queued(), 1);
+      let triedBefore = 0;
+      await f.restart(async () => {
+        f.gateway.answers.length = 0;
+        triedBefore = f.pushes(pending);
+      });
+      await waitForAsync('the queued push delivered after the restart', async () => f.pushes(pending) === triedBefore + 1, 15_000);
+      const next = await f.say('t3', 'after the restart');
+      await waitForAsync('a new push after the restart', async () => f.pushes(next) === 1);
+      assert.equal(f.pushes(delivered), 1, 'a push delivered before the stop is not sent again');
+      assert.equal(f.pushes(pending), triedBefore + 1, 'the queued push is delivered once');
     } finally {
-      await gateway.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await f.close();
     }
   });
 
   test('after a kill before the progress was written, the pushes sent again at the restart are not sent a third time at the next', async () => {
-    const gateway = await startGateway();
-    const dataDir = mkdtempSync(join(tmpdir(), 'hearth-push-kill-'));
+    const f = await restartablePushServer('kill');
     try {
-      let server = await startTestServer({ dataDir, pusherPrivateGateways: ['127.0.0.1'] });
-      const alice = await registerUser(server, 'alice');
-      const bob = await registerUser(server, 'bob');
-      const roomId = (await call(server, alice, 'POST', '/createRoom', { invite: [bob.userId] })).body.room_id;
-      await call(server, bob, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
-      await call(server, bob, 'POST', '/pushers/set', pusherOf(gateway.url, 'kill'));
-      const eventId = (
-        await call(server, alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/k1`, { msgtype: 'm.text', body: 'just before the kill' })
-      ).body.event_id as string;
-      const pushes = () => gateway.received.filter((r) => r.notification.event_id === eventId).length;
-      await waitForAsync('the push delivered', async () => pushes() === 1 && server.hs.pushers!.queued(bob.userId) === 0);
-      await server.stop();
+      const queued = () => f.server.hs.pushers!.queued(f.bob.userId);
+      const eventId = await f.say('k1', 'just before the kill');
+      await waitForAsync('the push delivered', async () => f.pushes(eventId) === 1 && queued() === 0);
       // What a kill -9 inside the second between the delivery and the progress write leaves:
       // the last write from before the event was handed over.
-      await sqlRun(join(dataDir, 'hearth.sqlite'), [
-        'UPDATE pushers SET pending_from = NULL',
-        `UPDATE push_dispatched SET through = (SELECT stream_ordering FROM events WHERE event_id = '${eventId}') - 1`,
-      ]);
-      server = await startTestServer({ dataDir, pusherPrivateGateways: ['127.0.0.1'] });
-      await waitForAsync('sent again after the "kill" (at least once, never lost)', async () => pushes() === 2 && server.hs.pushers!.queued(bob.userId) === 0);
-      await server.stop();
-      server = await startTestServer({ dataDir, pusherPrivateGateways: ['127.0.0.1'] });
-      try {
-        await new Promise((resolve) => setTimeout(resolve, 1_500));
-        assert.equal(pushes(), 2, 'a clean restart after that sends nothing again');
-      } finally {
-        await server.stop();
-      }
+      await f.restart(() =>
+        sqlRun(join(f.dataDir, 'hearth.sqlite'), [
+          'UPDATE pushers SET pending_from = NULL',
+          `UPDATE push_dispatched SET through = (SELECT stream_ordering FROM events WHERE event_id = '${eventId}') - 1`,
+        ]),
+      );
+      await waitForAsync('sent again after the "kill" (at least once, never lost)', async () => f.pushes(eventId) === 2 && queued() === 0);
+      await f.restart();
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assert.equal(f.pushes(eventId), 2, 'a clean restart after that sends nothing again');
     } finally {
-      await gateway.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await f.close();
     }
   });
 });
