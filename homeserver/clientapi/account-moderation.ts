@@ -30,8 +30,9 @@ const FORBIDDEN_WHILE_SUSPENDED: Array<[method: string, path: RegExp]> = [
   ['DELETE', /^\/profile\/[^/]+\/[^/]+\/?$/],
 ];
 
-// The media API's uploads (any version prefix). The spec leaves suspension's list to the server;
-// Synapse refuses uploads too: a suspended account would otherwise keep filling the server's disk.
+// The media API's uploads (any version prefix). The spec leaves suspension's list to the server
+// (client-server-api "Account suspension"): a suspended account would otherwise keep filling the
+// server's disk, which is no part of what the spec asks to stay open (reading, leaving, keys).
 const MEDIA_PREFIX = /^\/_matrix\/media\/[^/]+(?=\/)/;
 const FORBIDDEN_MEDIA_WHILE_SUSPENDED: Array<[method: string, path: RegExp]> = [
   ['POST', /^\/upload\/?$/],

@@ -2,7 +2,11 @@
 // every /keys/query answer and over federation, the ID into to-device paths, key tables and EDUs.
 import { MatrixError } from '../http/matrix-error.ts';
 
-/** Synapse's limit (MAX_DEVICE_DISPLAY_NAME_LEN), which clients already keep to; in code points. */
+/**
+ * Synapse's limit (synapse/handlers/device.py MAX_DEVICE_DISPLAY_NAME_LEN), which clients already
+ * keep to; in code points. Synapse also refuses a longer initial name at login; Hearth cuts it
+ * instead, so that a client with a long default name can still sign in.
+ */
 export const MAX_DEVICE_DISPLAY_NAME_LENGTH = 100;
 /** Far above any generated ID (Hearth's and Element's are 10 characters), far below the body limit. */
 export const MAX_DEVICE_ID_LENGTH = 255;

@@ -90,8 +90,8 @@ describe('server administration and account moderation', () => {
     });
     assert.ok(garbled.status >= 400 && garbled.status < 500, `garbled redaction path answered ${garbled.status}`);
 
-    // Uploading media is refused too, as Synapse does: it would let a suspended account keep
-    // using the server's storage, and the spec leaves the list to the server.
+    // Uploading media is refused too: it would let a suspended account keep using the server's
+    // storage, and the spec leaves the list to the server.
     await assert.rejects(aliceSdk.uploadContent(Buffer.from('while suspended'), { type: 'text/plain' }), (err: unknown) => {
       return err instanceof MatrixError && err.httpStatus === 403 && err.errcode === 'M_USER_SUSPENDED';
     });
