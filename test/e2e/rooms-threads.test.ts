@@ -249,13 +249,10 @@ describe('thread rows, threaded receipts and the thread list', () => {
     await alice.page.getByRole('button', { name: 'Threads', exact: true }).click();
     const list = alice.page.getByRole('complementary', { name: 'Threads', exact: true });
     await list.getByRole('button', { name: /Topic 1\b/ }).waitFor();
-    // The two older threads are past the first page. The SDK may add one it sees move meanwhile
-    // (an unread count in a /sync under load did, once): never both, which a list of every thread
-    // the SDK knows would show.
-    const older =
-      (await list.getByRole('button', { name: /Shall we ship on Friday\?/ }).count()) +
-      (await list.getByRole('button', { name: /Venue for the party\?/ }).count());
-    assert.ok(older < 2, 'the older threads are not on the first page');
+    // The server's first page (30) leaves older threads: "More threads" is offered. Whether the
+    // two older ones already show is the SDK's doing (it adds the threads it sees move to the
+    // list, and under load it added one, then both), so that is not asserted.
+    await list.getByRole('button', { name: 'More threads' }).waitFor();
     await list.getByRole('button', { name: 'More threads' }).click();
     await list.getByRole('button', { name: /Shall we ship on Friday\?/ }).waitFor();
     await list.getByRole('button', { name: /Venue for the party\?/ }).waitFor();
